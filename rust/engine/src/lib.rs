@@ -1,0 +1,1 @@
+//! esl4j engine: FreeSWITCH Event Socket protocol and connections.

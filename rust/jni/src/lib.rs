@@ -1,0 +1,1 @@
+//! esl4j JNI glue.

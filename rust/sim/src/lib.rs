@@ -1,0 +1,1 @@
+//! esl4j simulator of the FreeSWITCH event socket.
