@@ -1,0 +1,503 @@
+//! Encoders for every command mod_event_socket accepts (esl-protocol.md §1.7–1.8).
+//!
+//! Each returns the exact bytes to write, ending with the blank line, or a [`CommandError`]
+//! when a part would change the framing: a `\r` or `\n` in a single-line part could end the
+//! message early and smuggle in a second command, so it is always refused. Error messages name
+//! the offending part, never its value (it may be a password).
+
+use super::event::EventFormat;
+use crate::error::CommandError;
+
+/// Longest `Job-UUID` the server keeps (it truncates longer ones).
+pub const MAX_JOB_UUID_LEN: usize = 36;
+
+/// Execute arguments longer than this go into a `text/plain` body instead of a header.
+pub const MAX_HEADER_ARG_LEN: usize = 1024;
+
+fn single_line<'a>(part: &'static str, value: &'a str) -> Result<&'a str, CommandError> {
+    if value.bytes().any(|b| b == b'\r' || b == b'\n') {
+        return Err(CommandError::LineBreak { part });
+    }
+    Ok(value)
+}
+
+fn non_empty_line<'a>(part: &'static str, value: &'a str) -> Result<&'a str, CommandError> {
+    if value.trim().is_empty() {
+        return Err(CommandError::Empty { part });
+    }
+    single_line(part, value)
+}
+
+fn word<'a>(part: &'static str, value: &'a str) -> Result<&'a str, CommandError> {
+    non_empty_line(part, value)?;
+    if value.bytes().any(|b| b.is_ascii_whitespace()) {
+        return Err(CommandError::Whitespace { part });
+    }
+    Ok(value)
+}
+
+fn header_name(value: &str) -> Result<&str, CommandError> {
+    word("header name", value)?;
+    if value.contains(':') {
+        return Err(CommandError::Whitespace {
+            part: "header name (':')",
+        });
+    }
+    Ok(value)
+}
+
+/// Builds `line\n` + `Name: value\n`... + `\n`.
+#[derive(Debug, Default)]
+struct Message {
+    bytes: Vec<u8>,
+}
+
+impl Message {
+    fn new(first_line: &str) -> Message {
+        let mut bytes = Vec::with_capacity(first_line.len() + 64);
+        bytes.extend_from_slice(first_line.as_bytes());
+        bytes.push(b'\n');
+        Message { bytes }
+    }
+
+    fn header(mut self, name: &str, value: &str) -> Message {
+        self.bytes.extend_from_slice(name.as_bytes());
+        self.bytes.extend_from_slice(b": ");
+        self.bytes.extend_from_slice(value.as_bytes());
+        self.bytes.push(b'\n');
+        self
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        self.bytes.push(b'\n');
+        self.bytes
+    }
+
+    fn finish_with_body(self, body: &[u8]) -> Vec<u8> {
+        let mut bytes = self
+            .header("Content-Length", &body.len().to_string())
+            .finish();
+        bytes.extend_from_slice(body);
+        bytes
+    }
+}
+
+fn simple(line: &str) -> Vec<u8> {
+    Message::new(line).finish()
+}
+
+/// `auth <password>`.
+pub fn auth(password: &str) -> Result<Vec<u8>, CommandError> {
+    Ok(simple(&format!("auth {}", word("password", password)?)))
+}
+
+/// `userauth <user@domain>:<password>`.
+pub fn userauth(user: &str, password: &str) -> Result<Vec<u8>, CommandError> {
+    let user = word("user", user)?;
+    let password = word("password", password)?;
+    Ok(simple(&format!("userauth {user}:{password}")))
+}
+
+/// `api <command and arguments>`; the answer is an `api/response`.
+pub fn api(command: &str) -> Result<Vec<u8>, CommandError> {
+    Ok(simple(&format!(
+        "api {}",
+        non_empty_line("api command", command)?
+    )))
+}
+
+/// `bgapi <command>` with an optional client-chosen `Job-UUID` (at most 36 characters).
+pub fn bgapi(command: &str, job_uuid: Option<&str>) -> Result<Vec<u8>, CommandError> {
+    let message = Message::new(&format!(
+        "bgapi {}",
+        non_empty_line("bgapi command", command)?
+    ));
+    let Some(job_uuid) = job_uuid else {
+        return Ok(message.finish());
+    };
+    if word("Job-UUID", job_uuid)?.len() > MAX_JOB_UUID_LEN {
+        return Err(CommandError::TooLong {
+            part: "Job-UUID",
+            max: MAX_JOB_UUID_LEN,
+        });
+    }
+    Ok(message.header("Job-UUID", job_uuid).finish())
+}
+
+fn word_list(part: &'static str, words: &[&str]) -> Result<String, CommandError> {
+    if words.is_empty() {
+        return Err(CommandError::Empty { part });
+    }
+    let mut line = String::new();
+    for item in words {
+        line.push(' ');
+        line.push_str(word(part, item)?);
+    }
+    Ok(line)
+}
+
+/// `event <format> <names...>`. Everything after `CUSTOM` is a subclass name, so put
+/// `CUSTOM sub1 sub2` last.
+pub fn event(format: EventFormat, names: &[&str]) -> Result<Vec<u8>, CommandError> {
+    let names = word_list("event name", names)?;
+    Ok(simple(&format!("event {}{names}", format.as_str())))
+}
+
+/// `nixevent <names...>`.
+pub fn nixevent(names: &[&str]) -> Result<Vec<u8>, CommandError> {
+    Ok(simple(&format!(
+        "nixevent{}",
+        word_list("event name", names)?
+    )))
+}
+
+/// `noevents`.
+pub fn noevents() -> Vec<u8> {
+    simple("noevents")
+}
+
+/// `divert_events on|off`.
+pub fn divert_events(on: bool) -> Vec<u8> {
+    simple(if on {
+        "divert_events on"
+    } else {
+        "divert_events off"
+    })
+}
+
+/// `myevents [<uuid>] <format>`. The format word is always sent: on an inbound socket a
+/// mistyped uuid without it would silently subscribe to every channel.
+pub fn myevents(uuid: Option<&str>, format: EventFormat) -> Result<Vec<u8>, CommandError> {
+    Ok(simple(&match uuid {
+        Some(uuid) => format!("myevents {} {}", word("uuid", uuid)?, format.as_str()),
+        None => format!("myevents {}", format.as_str()),
+    }))
+}
+
+/// `filter <header> <value>`. A value starting with `-` is a negative filter, with `/` a regex.
+pub fn filter(header: &str, value: &str) -> Result<Vec<u8>, CommandError> {
+    let header = header_name(header)?;
+    Ok(simple(&format!(
+        "filter {header} {}",
+        non_empty_line("filter value", value)?
+    )))
+}
+
+/// `filter delete <header> [<value>]`.
+pub fn filter_delete(header: &str, value: Option<&str>) -> Result<Vec<u8>, CommandError> {
+    let header = header_name(header)?;
+    Ok(simple(&match value {
+        Some(value) => format!(
+            "filter delete {header} {}",
+            non_empty_line("filter value", value)?
+        ),
+        None => format!("filter delete {header}"),
+    }))
+}
+
+/// `filter delete all`.
+pub fn filter_delete_all() -> Vec<u8> {
+    simple("filter delete all")
+}
+
+/// `sendevent <NAME>` with raw (not URL-encoded) headers and an optional body.
+pub fn sendevent(
+    name: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Result<Vec<u8>, CommandError> {
+    let mut message = Message::new(&format!("sendevent {}", word("event name", name)?));
+    for &(header, value) in headers {
+        if header.eq_ignore_ascii_case("content-length") {
+            return Err(CommandError::ReservedHeader {
+                name: "Content-Length",
+            });
+        }
+        message = message.header(header_name(header)?, single_line("header value", value)?);
+    }
+    Ok(match body {
+        Some(body) => message.finish_with_body(body),
+        None => message.finish(),
+    })
+}
+
+/// A `sendmsg` message: `execute`, `hangup`, `unicast`, `nomedia`, `xferext` and their headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendMsg {
+    uuid: Option<String>,
+    call_command: String,
+    app_arg: Option<String>,
+    headers: Vec<(String, String)>,
+}
+
+impl SendMsg {
+    /// A message with the given `call-command`.
+    pub fn new(call_command: &str) -> SendMsg {
+        SendMsg {
+            uuid: None,
+            call_command: call_command.to_owned(),
+            app_arg: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// `call-command: execute` of `app` with an optional argument. Long or multi-line
+    /// arguments are sent as a `text/plain` body.
+    pub fn execute(app: &str, arg: Option<&str>) -> SendMsg {
+        let mut message = SendMsg::new("execute").header("execute-app-name", app);
+        message.app_arg = arg.map(str::to_owned);
+        message
+    }
+
+    /// `call-command: hangup` with an optional cause (default `NORMAL_CLEARING`).
+    pub fn hangup(cause: Option<&str>) -> SendMsg {
+        let message = SendMsg::new("hangup");
+        match cause {
+            Some(cause) => message.header("hangup-cause", cause),
+            None => message,
+        }
+    }
+
+    /// `call-command: nomedia` for `uuid`.
+    pub fn nomedia(uuid: &str) -> SendMsg {
+        SendMsg::new("nomedia").header("nomedia-uuid", uuid)
+    }
+
+    /// `call-command: unicast`; add `local-ip`, `remote-port`, ... with [`header`](Self::header).
+    pub fn unicast() -> SendMsg {
+        SendMsg::new("unicast")
+    }
+
+    /// Target channel; without it an outbound socket targets its own channel.
+    pub fn uuid(mut self, uuid: &str) -> SendMsg {
+        self.uuid = Some(uuid.to_owned());
+        self
+    }
+
+    /// The channel this message targets, when set.
+    pub fn target_uuid(&self) -> Option<&str> {
+        self.uuid.as_deref()
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> SendMsg {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// `Event-UUID`: becomes `Application-UUID` of CHANNEL_EXECUTE(_COMPLETE).
+    pub fn event_uuid(self, id: &str) -> SendMsg {
+        self.header("Event-UUID", id)
+    }
+
+    /// `event-lock: true`.
+    pub fn event_lock(self, on: bool) -> SendMsg {
+        if on {
+            self.header("event-lock", "true")
+        } else {
+            self
+        }
+    }
+
+    /// `async: true`: queue instead of running inline (outbound sync sockets).
+    pub fn async_execute(self, on: bool) -> SendMsg {
+        if on {
+            self.header("async", "true")
+        } else {
+            self
+        }
+    }
+
+    /// `loops: n` (negative = forever).
+    pub fn loops(self, count: i64) -> SendMsg {
+        self.header("loops", &count.to_string())
+    }
+
+    /// Encodes the message.
+    pub fn encode(&self) -> Result<Vec<u8>, CommandError> {
+        let line = match &self.uuid {
+            Some(uuid) => format!("sendmsg {}", word("uuid", uuid)?),
+            None => "sendmsg".to_owned(),
+        };
+        let mut message =
+            Message::new(&line).header("call-command", word("call-command", &self.call_command)?);
+        for (name, value) in &self.headers {
+            if name.eq_ignore_ascii_case("content-length")
+                || name.eq_ignore_ascii_case("content-type")
+            {
+                return Err(CommandError::ReservedHeader {
+                    name: "Content-Length/Content-Type",
+                });
+            }
+            message = message.header(header_name(name)?, single_line("header value", value)?);
+        }
+        match &self.app_arg {
+            Some(arg)
+                if arg.len() > MAX_HEADER_ARG_LEN || arg.contains('\n') || arg.contains('\r') =>
+            {
+                Ok(message
+                    .header("content-type", "text/plain")
+                    .finish_with_body(arg.as_bytes()))
+            }
+            Some(arg) => Ok(message.header("execute-app-arg", arg).finish()),
+            None => Ok(message.finish()),
+        }
+    }
+}
+
+/// `linger [seconds]`; without seconds the server lingers until the client exits.
+pub fn linger(seconds: Option<u32>) -> Vec<u8> {
+    match seconds {
+        Some(seconds) => simple(&format!("linger {seconds}")),
+        None => simple("linger"),
+    }
+}
+
+/// `nolinger`.
+pub fn nolinger() -> Vec<u8> {
+    simple("nolinger")
+}
+
+/// `resume`: continue the dialplan when the socket closes.
+pub fn resume() -> Vec<u8> {
+    simple("resume")
+}
+
+/// `getvar <name>`.
+pub fn getvar(name: &str) -> Result<Vec<u8>, CommandError> {
+    Ok(simple(&format!("getvar {}", word("variable name", name)?)))
+}
+
+/// `log <level>` (a name such as `debug` or a number 0-7).
+pub fn log(level: &str) -> Result<Vec<u8>, CommandError> {
+    Ok(simple(&format!("log {}", word("log level", level)?)))
+}
+
+/// `nolog`.
+pub fn nolog() -> Vec<u8> {
+    simple("nolog")
+}
+
+/// `exit`.
+pub fn exit() -> Vec<u8> {
+    simple("exit")
+}
+
+/// `connect`: the first command on an outbound socket.
+pub fn connect() -> Vec<u8> {
+    simple("connect")
+}
+
+/// A raw command, as libesl's `sendRecv`: a command line, optionally followed by
+/// `Name: value` header lines separated by `\n`. Blank lines (which would start a second
+/// message), `\r`, and `Content-Length` (a body cannot be sent this way) are refused.
+pub fn raw(command: &str) -> Result<Vec<u8>, CommandError> {
+    let command = command.trim_end_matches('\n');
+    if command.trim().is_empty() {
+        return Err(CommandError::Empty { part: "command" });
+    }
+    if command.contains('\r') || command.contains("\n\n") {
+        return Err(CommandError::LineBreak { part: "command" });
+    }
+    let has_length = command.lines().skip(1).any(|line| {
+        line.split(':')
+            .next()
+            .is_some_and(|name| name.trim().eq_ignore_ascii_case("content-length"))
+    });
+    if has_length {
+        return Err(CommandError::ReservedHeader {
+            name: "Content-Length",
+        });
+    }
+    Ok(simple(command))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(bytes: Vec<u8>) -> String {
+        String::from_utf8(bytes).expect("commands are UTF-8")
+    }
+
+    #[test]
+    fn encodes_basic_commands() {
+        assert_eq!(text(api("status").expect("ok")), "api status\n\n");
+        assert_eq!(
+            text(bgapi("version", Some("job-1")).expect("ok")),
+            "bgapi version\nJob-UUID: job-1\n\n"
+        );
+        assert_eq!(
+            text(
+                event(
+                    EventFormat::Plain,
+                    &["CHANNEL_ANSWER", "CUSTOM", "sofia::register"]
+                )
+                .expect("ok")
+            ),
+            "event plain CHANNEL_ANSWER CUSTOM sofia::register\n\n"
+        );
+        assert_eq!(
+            text(myevents(None, EventFormat::Json).expect("ok")),
+            "myevents json\n\n"
+        );
+        assert_eq!(text(linger(Some(5))), "linger 5\n\n");
+        assert_eq!(
+            text(filter("Unique-ID", "abc").expect("ok")),
+            "filter Unique-ID abc\n\n"
+        );
+    }
+
+    #[test]
+    fn refuses_injection() {
+        assert_eq!(
+            api("status\n\nexit"),
+            Err(CommandError::LineBreak {
+                part: "api command"
+            })
+        );
+        assert_eq!(
+            auth("pw\r\nexit"),
+            Err(CommandError::LineBreak { part: "password" })
+        );
+        assert!(filter("A", "b\nc").is_err());
+        assert!(SendMsg::execute("playback", Some("x"))
+            .header("a", "b\nc")
+            .encode()
+            .is_err());
+        assert!(SendMsg::execute("play\nback", None).encode().is_err());
+        assert!(raw("api status\n\napi version").is_err());
+        assert!(raw("sendevent X\ncontent-length: 5").is_err());
+        assert!(bgapi("x", Some(&"a".repeat(37))).is_err());
+        assert!(sendevent("CUSTOM", &[("Content-Length", "3")], None).is_err());
+    }
+
+    #[test]
+    fn error_messages_never_contain_the_secret() {
+        let error = auth("sec ret").expect_err("whitespace refused");
+        assert!(!error.to_string().contains("sec"));
+    }
+
+    #[test]
+    fn sendmsg_moves_multiline_args_to_a_body() {
+        let short = SendMsg::execute("playback", Some("a.wav"))
+            .event_uuid("e1")
+            .event_lock(true)
+            .encode()
+            .expect("ok");
+        assert_eq!(
+            text(short),
+            "sendmsg\ncall-command: execute\nexecute-app-name: playback\nEvent-UUID: e1\n\
+             event-lock: true\nexecute-app-arg: a.wav\n\n"
+        );
+        let long = SendMsg::execute("set", Some("x=1\ny"))
+            .uuid("u1")
+            .encode()
+            .expect("ok");
+        assert_eq!(
+            text(long),
+            "sendmsg u1\ncall-command: execute\nexecute-app-name: set\n\
+             content-type: text/plain\nContent-Length: 5\n\nx=1\ny"
+        );
+    }
+}

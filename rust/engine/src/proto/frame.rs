@@ -1,0 +1,475 @@
+//! Incremental framing: a header block ended by a blank line, then `Content-Length` bytes.
+
+use std::borrow::Cow;
+
+use crate::error::ProtocolError;
+
+/// Size caps that protect against a peer that never ends a frame or announces a huge body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameLimits {
+    /// Largest header block accepted, in bytes (FreeSWITCH's own cap is 10 MiB).
+    pub max_header_bytes: usize,
+    /// Largest `Content-Length` accepted, in bytes (FreeSWITCH's own cap is 16 MiB).
+    pub max_body_bytes: usize,
+}
+
+impl Default for FrameLimits {
+    fn default() -> Self {
+        FrameLimits {
+            max_header_bytes: 10 * 1024 * 1024,
+            max_body_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// Byte offsets of one `Name: value` line inside a buffer: name is `start..value_start`
+/// (trimmed), value is `value_start..value_end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderSpan {
+    /// Offset of the first byte of the name.
+    pub name_start: u32,
+    /// Offset one past the last byte of the name.
+    pub name_end: u32,
+    /// Offset of the first byte of the value.
+    pub value_start: u32,
+    /// Offset one past the last byte of the value.
+    pub value_end: u32,
+}
+
+impl HeaderSpan {
+    pub(crate) fn name<'a>(&self, data: &'a [u8]) -> &'a [u8] {
+        &data[self.name_start as usize..self.name_end as usize]
+    }
+
+    pub(crate) fn value<'a>(&self, data: &'a [u8]) -> &'a [u8] {
+        &data[self.value_start as usize..self.value_end as usize]
+    }
+}
+
+/// Splits one line (without its `\n`) at the first `:` and skips spaces after it, as
+/// mod_event_socket does. A trailing `\r` is dropped. Returns `None` for a line without `:`.
+pub(crate) fn split_header_line(line: &[u8], offset: usize) -> Option<HeaderSpan> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let colon = memchr::memchr(b':', line)?;
+    let mut value_start = colon + 1;
+    while line.get(value_start) == Some(&b' ') {
+        value_start += 1;
+    }
+    let mut name_end = colon;
+    while name_end > 0 && line[name_end - 1] == b' ' {
+        name_end -= 1;
+    }
+    let at = |n: usize| (offset + n) as u32;
+    Some(HeaderSpan {
+        name_start: at(0),
+        name_end: at(name_end),
+        value_start: at(value_start),
+        value_end: at(line.len()),
+    })
+}
+
+/// One complete frame: its header block and its body, in a single allocation.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Frame {
+    data: Vec<u8>,
+    /// Length of the header block, including the `\n` of its last line but not the blank line.
+    head_len: usize,
+    body_start: usize,
+    first_line_end: usize,
+    headers: Vec<HeaderSpan>,
+}
+
+impl std::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Frame")
+            .field("content_type", &self.header("Content-Type"))
+            .field("headers", &self.headers.len())
+            .field("body_len", &self.body().len())
+            .finish()
+    }
+}
+
+impl Frame {
+    /// Builds a frame from a complete header block (lines, without the blank line) and a body.
+    fn from_parts(data: Vec<u8>, head_len: usize, body_start: usize) -> Frame {
+        let head = &data[..head_len];
+        let first_line_end = memchr::memchr(b'\n', head).unwrap_or(head_len);
+        let mut headers = Vec::with_capacity(8);
+        let mut line_start = 0;
+        for line_end in memchr::memchr_iter(b'\n', head) {
+            if let Some(span) = split_header_line(&head[line_start..line_end], line_start) {
+                headers.push(span);
+            }
+            line_start = line_end + 1;
+        }
+        if line_start < head_len {
+            if let Some(span) = split_header_line(&head[line_start..], line_start) {
+                headers.push(span);
+            }
+        }
+        Frame {
+            data,
+            head_len,
+            body_start,
+            first_line_end,
+            headers,
+        }
+    }
+
+    /// Parses one whole frame from `bytes`; `None` when it is incomplete. Convenience for tests
+    /// and tools: streams should use [`FrameParser`].
+    pub fn parse_one(bytes: &[u8]) -> Result<Option<Frame>, ProtocolError> {
+        let mut parser = FrameParser::new(FrameLimits::default());
+        parser.feed(bytes);
+        parser.next_frame()
+    }
+
+    /// The first line of the header block, without line ending. For a client-to-server message
+    /// this is the command (`api status`); for a server frame it is simply the first header.
+    pub fn first_line(&self) -> &[u8] {
+        let line = &self.data[..self.first_line_end];
+        line.strip_suffix(b"\r").unwrap_or(line)
+    }
+
+    /// The raw header block (every line, with its line endings, without the blank line).
+    pub fn header_block(&self) -> &[u8] {
+        &self.data[..self.head_len]
+    }
+
+    /// All `Name: value` headers in wire order, as raw (not URL-decoded) bytes.
+    pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        self.headers
+            .iter()
+            .map(|span| (span.name(&self.data), span.value(&self.data)))
+    }
+
+    /// The headers after the first line: what follows the command of a client message.
+    pub fn command_headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        let first_line_end = self.first_line_end as u32;
+        self.headers
+            .iter()
+            .filter(move |span| span.name_start > first_line_end)
+            .map(|span| (span.name(&self.data), span.value(&self.data)))
+    }
+
+    /// Raw value of the first header called `name` (ASCII case-insensitive).
+    pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|span| span.name(&self.data).eq_ignore_ascii_case(name.as_bytes()))
+            .map(|span| span.value(&self.data))
+    }
+
+    /// Value of the first header called `name`, as text (invalid UTF-8 replaced).
+    pub fn header(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.header_bytes(name).map(String::from_utf8_lossy)
+    }
+
+    /// The `Content-Type` header, if any.
+    pub fn content_type(&self) -> Option<Cow<'_, str>> {
+        self.header("Content-Type")
+    }
+
+    /// The body (`Content-Length` bytes after the blank line); empty when there is none.
+    pub fn body(&self) -> &[u8] {
+        &self.data[self.body_start..]
+    }
+
+    /// Takes the body out of the frame without copying when possible.
+    pub fn into_body(mut self) -> Vec<u8> {
+        if self.body_start == 0 {
+            return self.data;
+        }
+        self.data.drain(..self.body_start);
+        self.data
+    }
+
+    pub(crate) fn spans(&self) -> &[HeaderSpan] {
+        &self.headers
+    }
+
+    pub(crate) fn data(&self) -> &[u8] {
+        &self.data
+    }
+}
+
+/// Where the parser is inside the current frame.
+#[derive(Debug, Clone)]
+enum State {
+    /// Looking for the blank line; `scanned` bytes after `start` hold no terminator.
+    Head { scanned: usize },
+    /// Header block parsed; waiting for `body_len` bytes starting at `body_start`.
+    Body {
+        head_len: usize,
+        body_start: usize,
+        body_len: usize,
+    },
+    /// A previous error made the stream unusable.
+    Failed(ProtocolError),
+}
+
+/// Sans-IO incremental parser: [`feed`](FrameParser::feed) bytes split anywhere, then call
+/// [`next_frame`](FrameParser::next_frame) until it returns `Ok(None)`.
+#[derive(Debug)]
+pub struct FrameParser {
+    buf: Vec<u8>,
+    /// Offset in `buf` where the current, unfinished frame begins.
+    start: usize,
+    state: State,
+    limits: FrameLimits,
+}
+
+impl Default for FrameParser {
+    fn default() -> Self {
+        FrameParser::new(FrameLimits::default())
+    }
+}
+
+impl FrameParser {
+    /// Creates a parser with the given caps.
+    pub fn new(limits: FrameLimits) -> FrameParser {
+        FrameParser {
+            buf: Vec::with_capacity(64 * 1024),
+            start: 0,
+            state: State::Head { scanned: 0 },
+            limits,
+        }
+    }
+
+    /// Appends received bytes.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if self.start > 0 && self.start >= self.buf.len() / 2 {
+            // Drop consumed bytes before growing, so the buffer stays about one frame large.
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Number of received bytes not yet returned as frames.
+    pub fn buffered_len(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    /// Returns the next complete frame, `Ok(None)` if more bytes are needed, or an error when
+    /// the stream broke a limit or is malformed; after an error the parser stays failed.
+    pub fn next_frame(&mut self) -> Result<Option<Frame>, ProtocolError> {
+        loop {
+            match self.state.clone() {
+                State::Failed(error) => return Err(error),
+                State::Head { scanned } => match self.find_head_end(scanned) {
+                    Err(error) => return Err(self.fail(error)),
+                    Ok(None) => return Ok(None),
+                    Ok(Some((head_len, body_start))) => {
+                        let head = &self.buf[self.start..self.start + head_len];
+                        let body_len = match content_length(head) {
+                            Ok(len) => len,
+                            Err(error) => return Err(self.fail(error)),
+                        };
+                        if body_len > self.limits.max_body_bytes {
+                            let limit = self.limits.max_body_bytes;
+                            return Err(self.fail(ProtocolError::BodyTooLarge {
+                                length: body_len,
+                                limit,
+                            }));
+                        }
+                        self.state = State::Body {
+                            head_len,
+                            body_start,
+                            body_len,
+                        };
+                    }
+                },
+                State::Body {
+                    head_len,
+                    body_start,
+                    body_len,
+                } => {
+                    let end = self.start + body_start + body_len;
+                    if self.buf.len() < end {
+                        self.buf.reserve(end - self.buf.len());
+                        return Ok(None);
+                    }
+                    let mut data = Vec::with_capacity(head_len + body_len);
+                    data.extend_from_slice(&self.buf[self.start..self.start + head_len]);
+                    data.extend_from_slice(&self.buf[self.start + body_start..end]);
+                    self.start = end;
+                    self.state = State::Head { scanned: 0 };
+                    if self.start == self.buf.len() {
+                        self.buf.clear();
+                        self.start = 0;
+                    }
+                    return Ok(Some(Frame::from_parts(data, head_len, head_len)));
+                }
+            }
+        }
+    }
+
+    fn fail(&mut self, error: ProtocolError) -> ProtocolError {
+        self.state = State::Failed(error.clone());
+        error
+    }
+
+    /// Finds the blank line ending the header block. Returns (header block length including
+    /// the last line's `\n`, offset of the body), both relative to `self.start`.
+    fn find_head_end(&mut self, scanned: usize) -> Result<Option<(usize, usize)>, ProtocolError> {
+        // Blank lines before a frame carry nothing (the server skips them too).
+        if scanned == 0 {
+            loop {
+                let rest = &self.buf[self.start..];
+                if rest.starts_with(b"\n") {
+                    self.start += 1;
+                } else if rest.starts_with(b"\r\n") {
+                    self.start += 2;
+                } else if rest == b"\r" {
+                    return Ok(None);
+                } else {
+                    break;
+                }
+            }
+        }
+        let window = &self.buf[self.start..];
+        let mut from = scanned;
+        loop {
+            let Some(found) = memchr::memchr(b'\n', &window[from..]) else {
+                from = window.len();
+                break;
+            };
+            let newline = from + found;
+            match &window[newline + 1..] {
+                // The byte after this line end has not arrived: look at it again next time.
+                [] | [b'\r'] => {
+                    from = newline;
+                    break;
+                }
+                [b'\n', ..] => return Ok(Some((newline + 1, newline + 2))),
+                [b'\r', b'\n', ..] => return Ok(Some((newline + 1, newline + 3))),
+                _ => from = newline + 1,
+            }
+        }
+        if window.len() > self.limits.max_header_bytes {
+            return Err(ProtocolError::HeaderTooLarge {
+                limit: self.limits.max_header_bytes,
+            });
+        }
+        self.state = State::Head { scanned: from };
+        Ok(None)
+    }
+}
+
+/// Reads the frame's `Content-Length`. Several equal values are accepted; different values
+/// make the frame length ambiguous and are an error.
+fn content_length(head: &[u8]) -> Result<usize, ProtocolError> {
+    let mut length = None;
+    for line in head.split(|&b| b == b'\n') {
+        let Some(span) = split_header_line(line, 0) else {
+            continue;
+        };
+        if !span.name(line).eq_ignore_ascii_case(b"content-length") {
+            continue;
+        }
+        let value = span.value(line);
+        let value = value.strip_suffix(b" ").unwrap_or(value);
+        let parsed = std::str::from_utf8(value)
+            .ok()
+            .filter(|text| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|text| text.parse::<usize>().ok())
+            .ok_or(ProtocolError::InvalidContentLength)?;
+        match length {
+            Some(previous) if previous != parsed => {
+                return Err(ProtocolError::ConflictingContentLength)
+            }
+            _ => length = Some(parsed),
+        }
+    }
+    Ok(length.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(input: &[u8]) -> Vec<Frame> {
+        let mut parser = FrameParser::default();
+        parser.feed(input);
+        let mut out = Vec::new();
+        while let Some(frame) = parser.next_frame().expect("valid input") {
+            out.push(frame);
+        }
+        out
+    }
+
+    #[test]
+    fn parses_header_only_and_body_frames() {
+        let got = frames(
+            b"Content-Type: command/reply\nReply-Text: +OK\n\n\
+              Content-Type: api/response\nContent-Length: 5\n\nab\n\ncX",
+        );
+        assert_eq!(got.len(), 1 + 1);
+        assert_eq!(got[0].header("reply-text").as_deref(), Some("+OK"));
+        assert_eq!(got[1].body(), b"ab\n\nc");
+        assert_eq!(got[1].first_line(), b"Content-Type: api/response");
+    }
+
+    #[test]
+    fn tolerates_crlf_and_leading_blank_lines() {
+        let got = frames(b"\r\n\napi status\r\nX-Y:  z\r\n\r\n");
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].first_line(), b"api status");
+        let headers: Vec<_> = got[0].command_headers().collect();
+        assert_eq!(headers, vec![(&b"X-Y"[..], &b"z"[..])]);
+    }
+
+    #[test]
+    fn waits_for_terminator_split_inside_crlf() {
+        let mut parser = FrameParser::default();
+        parser.feed(b"A: b\r\n\r");
+        assert_eq!(parser.next_frame(), Ok(None));
+        parser.feed(b"\n");
+        let frame = parser.next_frame().expect("ok").expect("frame");
+        assert_eq!(frame.header("a").as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn rejects_oversized_frames() {
+        let limits = FrameLimits {
+            max_header_bytes: 16,
+            max_body_bytes: 4,
+        };
+        let mut parser = FrameParser::new(limits);
+        parser.feed(b"Content-Length: 5\n\n");
+        assert_eq!(
+            parser.next_frame(),
+            Err(ProtocolError::BodyTooLarge {
+                length: 5,
+                limit: 4
+            })
+        );
+        let mut parser = FrameParser::new(limits);
+        parser.feed(b"Content-Type: something-long-without-end");
+        assert_eq!(
+            parser.next_frame(),
+            Err(ProtocolError::HeaderTooLarge { limit: 16 })
+        );
+    }
+
+    #[test]
+    fn content_length_duplicates() {
+        assert_eq!(
+            frames(b"Content-Length: 1\ncontent-length: 1\n\nx")[0].body(),
+            b"x"
+        );
+        let mut parser = FrameParser::default();
+        parser.feed(b"Content-Length: 1\nContent-Length: 2\n\nxy");
+        assert_eq!(
+            parser.next_frame(),
+            Err(ProtocolError::ConflictingContentLength)
+        );
+        let mut parser = FrameParser::default();
+        parser.feed(b"Content-Length: -1\n\n");
+        assert_eq!(
+            parser.next_frame(),
+            Err(ProtocolError::InvalidContentLength)
+        );
+    }
+}
