@@ -1,0 +1,51 @@
+package org.esl4j.internal;
+
+/**
+ * Every native method of the {@code esl4j_jni} library, in one place. Not API.
+ *
+ * <p>Loading this class loads the library ({@link NativeLoader}), checks its ABI version, caches
+ * the Java classes Rust calls back into, starts the shared runtime (worker threads:
+ * {@value #WORKERS_PROPERTY}, default 2) and connects Rust logging to {@link NativeLog}.
+ */
+public final class Native {
+    /** Version of the Java/native contract. Keep in sync with {@code ABI_VERSION} in lib.rs. */
+    static final int ABI_VERSION = 1;
+    /** System property: number of runtime worker threads (0 or unset = 2). */
+    public static final String WORKERS_PROPERTY = "esl4j.workers";
+
+    static {
+        NativeLoader.load();
+        init(Integer.getInteger(WORKERS_PROPERTY, 0), NativeLog.configuredLevel());
+    }
+
+    private Native() {
+    }
+
+    /** Makes sure the library is loaded and initialised; cheap after the first call. */
+    public static void ensureLoaded() {
+        // The static initializer does the work.
+    }
+
+    /**
+     * The library's ABI version.
+     *
+     * @return the ABI version compiled into the library
+     */
+    static native int abiVersion();
+
+    /**
+     * The native crate's version.
+     *
+     * @return e.g. {@code "0.1.0"}
+     */
+    public static native String nativeVersion();
+
+    private static native void init(int workers, int logLevel);
+
+    /**
+     * Changes the most detailed Rust log level forwarded to Java.
+     *
+     * @param level {@link NativeLog#OFF} .. {@link NativeLog#TRACE}
+     */
+    public static native void setLogLevel(int level);
+}
