@@ -10,11 +10,16 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use jni::objects::{JObject, JThrowable};
 use jni::JNIEnv;
 
+use esl4j_engine::{ErrorKind, EslError};
+
 use crate::callbacks;
 
 /// Errors of the JNI layer. `kind()` names a constant of the Java `EslException.Kind` enum.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum BridgeError {
+    /// The engine reported a failure.
+    #[error(transparent)]
+    Engine(#[from] EslError),
     /// A JNI call failed; usually a Java exception is already pending.
     #[error("JNI call failed: {0}")]
     Jni(#[from] jni::errors::Error),
@@ -37,12 +42,28 @@ impl BridgeError {
     /// `NativeCallbacks.newException`.
     pub(crate) fn kind(&self) -> &'static str {
         match self {
-            BridgeError::Jni(_) => "INTERNAL",
+            BridgeError::Engine(error) => engine_kind(error.kind()),
             BridgeError::Io(_) => "IO",
-            BridgeError::InvalidArgument(_) => "INVALID_ARGUMENT",
+            BridgeError::InvalidArgument(_) => "INVALID_COMMAND",
             BridgeError::InvalidState(_) => "INVALID_STATE",
-            BridgeError::Panic(_) => "PANIC",
+            BridgeError::Jni(_) | BridgeError::Panic(_) => "INTERNAL",
         }
+    }
+}
+
+/// The Java `EslException.Kind` name of an engine error kind.
+pub(crate) fn engine_kind(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Io => "IO",
+        ErrorKind::Refused => "REFUSED",
+        ErrorKind::Timeout => "TIMEOUT",
+        ErrorKind::Auth => "AUTH",
+        ErrorKind::Rejected => "REJECTED",
+        ErrorKind::ConnectionClosed => "CONNECTION_CLOSED",
+        ErrorKind::Protocol => "PROTOCOL",
+        ErrorKind::InvalidCommand => "INVALID_COMMAND",
+        ErrorKind::CommandFailed => "COMMAND_FAILED",
+        ErrorKind::Overloaded => "OVERLOADED",
     }
 }
 
@@ -127,6 +148,9 @@ mod tests {
             BridgeError::Panic("x".into()),
         ];
         let kinds: Vec<&str> = errors.iter().map(BridgeError::kind).collect();
-        assert_eq!(kinds, ["IO", "INVALID_ARGUMENT", "INVALID_STATE", "PANIC"]);
+        assert_eq!(kinds, ["IO", "INVALID_COMMAND", "INVALID_STATE", "INTERNAL"]);
+        let engine = BridgeError::from(EslError::Auth("-ERR invalid".into()));
+        assert_eq!(engine.kind(), "AUTH");
+        assert_eq!(engine.to_string(), "authentication failed: -ERR invalid");
     }
 }

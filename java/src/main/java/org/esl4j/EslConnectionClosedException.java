@@ -10,6 +10,6 @@ public class EslConnectionClosedException extends EslException {
      * @param message the details
      */
     public EslConnectionClosedException(String message) {
-        super(Kind.CLOSED, message);
+        super(Kind.CONNECTION_CLOSED, message);
     }
 }

@@ -16,24 +16,28 @@ public class EslException extends RuntimeException {
      * ({@code rust/jni/src/error.rs}).
      */
     public enum Kind {
-        /** The TCP connection could not be opened (refused, unreachable, DNS failure). */
-        CONNECT,
-        /** The server rejected the password, or the ACL rejected the client. */
-        AUTH,
-        /** No reply or event arrived within the allowed time. */
-        TIMEOUT,
-        /** The connection is closed, or closed while the call was waiting. */
-        CLOSED,
-        /** The server sent something that is not valid Event Socket framing. */
-        PROTOCOL,
-        /** FreeSWITCH answered the command with {@code -ERR}. */
-        COMMAND,
-        /** An argument cannot be sent (for example a line break inside a command line). */
-        INVALID_ARGUMENT,
-        /** The call is not allowed in the current state. */
-        INVALID_STATE,
-        /** An I/O error on the socket. */
+        /** A socket error other than the ones below. */
         IO,
+        /** The TCP connection was refused (or the host could not be reached or resolved). */
+        REFUSED,
+        /** A deadline passed: connect, authentication, a command's reply, a handshake. */
+        TIMEOUT,
+        /** The server did not accept the password or user. */
+        AUTH,
+        /** The server rejected the client (ACL: {@code text/rude-rejection}). */
+        REJECTED,
+        /** The connection is closed; the outcome of a pending command is unknown. */
+        CONNECTION_CLOSED,
+        /** The peer violated the Event Socket protocol. */
+        PROTOCOL,
+        /** The command was refused before sending (line break injection, empty or malformed part). */
+        INVALID_COMMAND,
+        /** The server answered {@code -ERR ...}, or the awaited work failed (channel hung up). */
+        COMMAND_FAILED,
+        /** A local limit was reached (too many commands in flight, session cap). */
+        OVERLOADED,
+        /** The call is not allowed in the current state (e.g. blocking on an esl4j runtime thread). */
+        INVALID_STATE,
         /** A bug inside esl4j, including a caught native panic. */
         INTERNAL
     }
@@ -84,10 +88,11 @@ public class EslException extends RuntimeException {
     public static EslException of(Kind kind, String message) {
         switch (kind) {
             case AUTH:
-                return new EslAuthException(message);
+            case REJECTED:
+                return new EslAuthException(kind, message);
             case TIMEOUT:
                 return new EslTimeoutException(message);
-            case CLOSED:
+            case CONNECTION_CLOSED:
                 return new EslConnectionClosedException(message);
             default:
                 return new EslException(kind, message);
