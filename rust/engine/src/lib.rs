@@ -6,8 +6,25 @@
 //!   events into one flat buffer, [`proto::command`] encodes every command and refuses
 //!   CR/LF injection.
 //! - [`error`]: [`EslError`] and its stable [`ErrorKind`].
+//! - [`Connection`] (`connection.rs`): one socket, a reader task and a writer task. Replies
+//!   are matched FIFO; events go to a bounded queue ([`Incoming`], [`OverflowPolicy`]);
+//!   `bgapi` jobs and `execute` completions are correlated by client-generated UUIDs.
+//! - [`Client`] (`inbound.rs`): connect + auth with deadlines, optional reconnect that
+//!   replays subscriptions and emits [`Incoming::Reconnected`].
+//! - [`Server`] / [`Session`] (`outbound.rs`): the listener for the `socket` application.
+//!
+//! The crate never installs a tracing subscriber, and passwords never reach logs or errors.
 
+mod connection;
 pub mod error;
+mod id;
+mod inbound;
+mod outbound;
 pub mod proto;
+mod queue;
 
+pub use connection::{Connection, ConnectionConfig, ExecuteOptions, Execution, Job, Response};
 pub use error::{CommandError, ErrorKind, EslError, ProtocolError};
+pub use inbound::{Client, ClientConfig, Password, ReconnectPolicy};
+pub use outbound::{Server, ServerConfig, ServerStats, Session, SocketMode};
+pub use queue::{Incoming, OverflowPolicy, QueueStats};

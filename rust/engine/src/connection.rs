@@ -1,0 +1,923 @@
+//! One live Event Socket connection: a cloneable [`Connection`] handle, a writer task and a
+//! reader task. Shared by inbound clients ([`crate::Client`]) and outbound sessions
+//! ([`crate::Session`]).
+//!
+//! Replies are matched to commands in FIFO order: the command bytes and the reply slot are
+//! queued under one lock, so the order of slots is the order on the wire. A caller that times
+//! out leaves its slot in place; the late reply fills the orphaned slot and is discarded, so it
+//! can never be handed to the next caller. Events are routed by content, never by position.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{debug, info, warn, Instrument};
+
+use crate::error::EslError;
+use crate::id::new_uuid;
+use crate::inbound::{establish, ClientConfig, ReconnectPolicy};
+use crate::proto::command::{self, SendMsg};
+use crate::proto::{
+    ApiResponse, Disposition, Event, EventFormat, FrameLimits, FrameParser, Reply, ServerMessage,
+};
+use crate::queue::{EventQueue, Incoming, OverflowPolicy, QueueStats};
+
+/// Settings of a connection, inbound or outbound.
+#[derive(Debug, Clone)]
+pub struct ConnectionConfig {
+    /// Default deadline for a command's reply.
+    pub command_timeout: Duration,
+    /// Capacity of the event queue.
+    pub event_queue_capacity: usize,
+    /// What the reader does when the event queue is full.
+    pub overflow_policy: OverflowPolicy,
+    /// Close the connection when nothing arrives for this long (subscribe to `HEARTBEAT`,
+    /// sent every 20 s, to keep an idle but healthy connection alive). `None` disables it.
+    pub idle_timeout: Option<Duration>,
+    /// Most commands (and pending `bgapi` jobs / execute completions) in flight at once.
+    pub max_in_flight: usize,
+    /// Frame size caps.
+    pub frame_limits: FrameLimits,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        ConnectionConfig {
+            command_timeout: Duration::from_secs(30),
+            event_queue_capacity: 65_536,
+            overflow_policy: OverflowPolicy::DropOldest,
+            idle_timeout: None,
+            max_in_flight: 10_000,
+            frame_limits: FrameLimits::default(),
+        }
+    }
+}
+
+/// A reply to a command: `command/reply` or `api/response`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Response {
+    /// `command/reply`.
+    Reply(Reply),
+    /// `api/response`.
+    Api(ApiResponse),
+}
+
+type ReplySlot = oneshot::Sender<Result<Response, EslError>>;
+type EventSlot = oneshot::Sender<Result<Event, EslError>>;
+
+#[derive(Debug)]
+struct ExecutionWaiter {
+    channel: Option<String>,
+    slot: EventSlot,
+}
+
+/// How a successful subscription command changes the list replayed after a reconnect.
+#[derive(Debug, Clone, Copy)]
+enum Replay {
+    Append,
+    ClearEvents,
+    ClearFilters,
+    ClearLog,
+}
+
+const MAX_REPLAY_ENTRIES: usize = 4096;
+
+#[derive(Debug, Default)]
+struct State {
+    /// Feeds the writer task; `None` while disconnected.
+    writer: Option<mpsc::UnboundedSender<Vec<u8>>>,
+    pending: VecDeque<ReplySlot>,
+    jobs: HashMap<String, EventSlot>,
+    executions: HashMap<String, ExecutionWaiter>,
+    /// Subscription and filter commands, replayed in order after a reconnect.
+    replay: Vec<Vec<u8>>,
+    /// Why the connection ended for good.
+    closed: Option<String>,
+}
+
+impl State {
+    fn not_connected(&self) -> EslError {
+        EslError::ConnectionClosed(
+            self.closed
+                .clone()
+                .unwrap_or_else(|| "not connected (reconnecting)".to_owned()),
+        )
+    }
+
+    /// Fails every command, job and execution in flight.
+    fn fail_in_flight(&mut self, reason: &str) {
+        self.writer = None;
+        let error = || EslError::ConnectionClosed(reason.to_owned());
+        for slot in self.pending.drain(..) {
+            let _ = slot.send(Err(error()));
+        }
+        for (_, slot) in self.jobs.drain() {
+            let _ = slot.send(Err(error()));
+        }
+        for (_, waiter) in self.executions.drain() {
+            let _ = waiter.slot.send(Err(error()));
+        }
+    }
+
+    fn record(&mut self, bytes: Vec<u8>, replay: Replay) {
+        let starts = |entry: &Vec<u8>, prefixes: &[&[u8]]| {
+            prefixes.iter().any(|prefix| entry.starts_with(prefix))
+        };
+        match replay {
+            Replay::Append if self.replay.len() < MAX_REPLAY_ENTRIES => self.replay.push(bytes),
+            Replay::Append => warn!("too many subscription commands recorded; not replaying more"),
+            Replay::ClearEvents => self
+                .replay
+                .retain(|entry| !starts(entry, &[b"event ", b"nixevent ", b"myevents"])),
+            Replay::ClearFilters => self.replay.retain(|entry| !starts(entry, &[b"filter "])),
+            Replay::ClearLog => self.replay.retain(|entry| !starts(entry, &[b"log "])),
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    queue: EventQueue,
+    config: ConnectionConfig,
+    /// Channel an outbound session controls: the default target of `execute`.
+    default_channel: Option<String>,
+    /// Set by `close()`: the end is wanted, do not reconnect.
+    closing: AtomicBool,
+    stop: watch::Sender<bool>,
+    /// Set once the connection has ended for good.
+    finished: watch::Sender<bool>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every critical section leaves State consistent, so a poisoned lock is still usable.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Queues `bytes` for writing with a reply slot, after `register` (which may add a job or
+    /// execution waiter) - all under one lock, so the slot order is the wire order.
+    fn enqueue(
+        &self,
+        bytes: Vec<u8>,
+        register: impl FnOnce(&mut State) -> Result<(), EslError>,
+    ) -> Result<oneshot::Receiver<Result<Response, EslError>>, EslError> {
+        let mut state = self.lock();
+        let Some(writer) = state.writer.clone() else {
+            return Err(state.not_connected());
+        };
+        if state.pending.len() >= self.config.max_in_flight {
+            return Err(EslError::Overloaded("too many commands in flight"));
+        }
+        register(&mut state)?;
+        writer.send(bytes).map_err(|_| state.not_connected())?;
+        let (slot, receiver) = oneshot::channel();
+        state.pending.push_back(slot);
+        Ok(receiver)
+    }
+
+    fn complete_reply(&self, response: Response) {
+        let slot = self.lock().pending.pop_front();
+        match slot {
+            Some(slot) => {
+                if slot.send(Ok(response)).is_err() {
+                    debug!("discarded the late reply of a command that timed out");
+                }
+            }
+            None => warn!("reply without a pending command discarded"),
+        }
+    }
+
+    /// Completes job and execution waiters; returns the event if it still goes to the queue.
+    fn route_event(&self, event: Event) -> Option<Event> {
+        let name = event.header_bytes("Event-Name")?;
+        let mut state = self.lock();
+        match name {
+            b"BACKGROUND_JOB" => {
+                let job = event.header("Job-UUID")?;
+                if let Some(slot) = state.jobs.remove(job.as_ref()) {
+                    drop(state);
+                    let _ = slot.send(Ok(event));
+                    return None;
+                }
+            }
+            b"CHANNEL_EXECUTE_COMPLETE" => {
+                let id = event.header("Application-UUID")?;
+                if let Some(waiter) = state.executions.remove(id.as_ref()) {
+                    drop(state);
+                    let _ = waiter.slot.send(Ok(event));
+                    return None;
+                }
+            }
+            b"CHANNEL_HANGUP_COMPLETE" => {
+                if let Some(channel) = event.header("Unique-ID") {
+                    self.fail_executions_of(&mut state, &channel);
+                }
+            }
+            _ => {}
+        }
+        Some(event)
+    }
+
+    /// The channel is gone: executions on it will never complete.
+    fn fail_executions_of(&self, state: &mut State, channel: &str) {
+        let default = self.default_channel.as_deref();
+        let gone: Vec<String> = state
+            .executions
+            .iter()
+            .filter(|(_, waiter)| waiter.channel.as_deref().or(default) == Some(channel))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in gone {
+            if let Some(waiter) = state.executions.remove(&id) {
+                let _ = waiter.slot.send(Err(EslError::CommandFailed(
+                    "channel hung up before the application completed".to_owned(),
+                )));
+            }
+        }
+    }
+
+    async fn dispatch(&self, message: ServerMessage) {
+        match message {
+            ServerMessage::CommandReply(reply) => self.complete_reply(Response::Reply(reply)),
+            ServerMessage::ApiResponse(api) => self.complete_reply(Response::Api(api)),
+            ServerMessage::Event(event) => {
+                if let Some(event) = self.route_event(event) {
+                    self.queue.push(Incoming::Event(event)).await;
+                }
+            }
+            ServerMessage::DisconnectNotice(notice) => {
+                info!(disposition = ?notice.disposition, linger_time = ?notice.linger_time, "disconnect notice");
+                if notice.disposition == Disposition::Linger {
+                    if let Some(channel) = &notice.controlled_session_uuid {
+                        let mut state = self.lock();
+                        self.fail_executions_of(&mut state, channel);
+                    }
+                }
+                self.queue.push(Incoming::Disconnect(notice)).await;
+            }
+            ServerMessage::Log(line) => self.queue.push(Incoming::Log(line)).await,
+            ServerMessage::Unknown(frame) => self.queue.push(Incoming::Unknown(frame)).await,
+            ServerMessage::AuthRequest => debug!("unexpected auth/request ignored"),
+            ServerMessage::RudeRejection(_) => warn!("rude rejection on an established connection"),
+        }
+    }
+
+    /// Installs a writer for a fresh socket. After a reconnect the recorded subscriptions are
+    /// queued first, before any new command can be, so their replies come first too.
+    fn install_writer(&self, writer: mpsc::UnboundedSender<Vec<u8>>, replay: bool) {
+        let mut state = self.lock();
+        if replay {
+            for bytes in state.replay.clone() {
+                if writer.send(bytes).is_ok() {
+                    let (slot, receiver) = oneshot::channel();
+                    state.pending.push_back(slot);
+                    tokio::spawn(async move {
+                        match receiver.await {
+                            Ok(Ok(Response::Reply(reply))) if reply.is_ok() => {}
+                            outcome => warn!(?outcome, "replaying a subscription failed"),
+                        }
+                    });
+                }
+            }
+        }
+        state.writer = Some(writer);
+    }
+
+    /// Reads and dispatches frames until the socket ends; returns why it ended.
+    async fn drive(
+        &self,
+        stream: TcpStream,
+        mut parser: FrameParser,
+        stop: &mut watch::Receiver<bool>,
+        replay: bool,
+    ) -> String {
+        let (mut reader, writer) = stream.into_split();
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let mut writer_task = tokio::spawn(write_loop(writer, receiver));
+        self.install_writer(sender, replay);
+        let mut buffer = vec![0u8; 64 * 1024];
+        let idle_timeout = self.config.idle_timeout;
+        // Frames that arrived together with the handshake.
+        if let Some(reason) = self.dispatch_all(&mut parser).await {
+            return reason;
+        }
+        loop {
+            let idle = async {
+                match idle_timeout {
+                    Some(timeout) => tokio::time::sleep(timeout).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let read = tokio::select! {
+                biased;
+                _ = stop.wait_for(|stopped| *stopped) => return "closed by client".to_owned(),
+                outcome = &mut writer_task => {
+                    return match outcome {
+                        Ok(Err(error)) => format!("write failed: {error}"),
+                        _ => "writer stopped".to_owned(),
+                    };
+                }
+                read = reader.read(&mut buffer) => read,
+                () = idle => {
+                    return format!("no data for {idle_timeout:?}; peer presumed dead");
+                }
+            };
+            match read {
+                Ok(0) => return "closed by peer".to_owned(),
+                Err(error) => return format!("read failed: {error}"),
+                Ok(count) => parser.feed(&buffer[..count]),
+            }
+            if let Some(reason) = self.dispatch_all(&mut parser).await {
+                return reason;
+            }
+        }
+    }
+
+    async fn dispatch_all(&self, parser: &mut FrameParser) -> Option<String> {
+        loop {
+            match parser.next_frame() {
+                Ok(Some(frame)) => match ServerMessage::from_frame(frame) {
+                    Ok(message) => self.dispatch(message).await,
+                    Err(error) => warn!(%error, "undecodable event skipped"),
+                },
+                Ok(None) => return None,
+                Err(error) => return Some(format!("protocol error: {error}")),
+            }
+        }
+    }
+}
+
+async fn write_loop(
+    mut writer: OwnedWriteHalf,
+    mut commands: mpsc::UnboundedReceiver<Vec<u8>>,
+) -> std::io::Result<()> {
+    while let Some(bytes) = commands.recv().await {
+        writer.write_all(&bytes).await?;
+    }
+    let _ = writer.shutdown().await;
+    Ok(())
+}
+
+/// Runs a connection until it ends for good: drives the socket, fails what was in flight
+/// when it drops, and reconnects when a policy allows.
+async fn run(
+    shared: Arc<Shared>,
+    stream: TcpStream,
+    parser: FrameParser,
+    reconnect: Option<(ClientConfig, ReconnectPolicy)>,
+    guard: Option<Box<dyn Send>>,
+) {
+    let mut stop = shared.stop.subscribe();
+    let mut next = Some((stream, parser));
+    let mut replay = false;
+    let reason = loop {
+        let Some((stream, parser)) = next.take() else {
+            break "reconnect gave up".to_owned();
+        };
+        let reason = shared.drive(stream, parser, &mut stop, replay).await;
+        shared.lock().fail_in_flight(&reason);
+        let wanted_end = shared.closing.load(Ordering::SeqCst) || *stop.borrow();
+        let Some((config, policy)) = reconnect.as_ref().filter(|_| !wanted_end) else {
+            break reason;
+        };
+        warn!(%reason, "connection lost; reconnecting");
+        match reconnect_with_backoff(config, policy, &mut stop).await {
+            Some((stream, parser, attempts)) => {
+                info!(attempts, "reconnected; replaying subscriptions");
+                shared.queue.push(Incoming::Reconnected { attempts }).await;
+                next = Some((stream, parser));
+                replay = true;
+            }
+            None => break format!("{reason}; reconnect gave up"),
+        }
+    };
+    info!(%reason, "connection ended");
+    let mut state = shared.lock();
+    state.fail_in_flight(&reason);
+    state.closed = Some(reason.clone());
+    drop(state);
+    shared.queue.close(&reason);
+    shared.finished.send_replace(true);
+    drop(guard);
+}
+
+async fn reconnect_with_backoff(
+    config: &ClientConfig,
+    policy: &ReconnectPolicy,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<(TcpStream, FrameParser, u32)> {
+    let mut delay = policy.initial_backoff;
+    let mut attempts = 0u32;
+    loop {
+        if policy.max_attempts.is_some_and(|max| attempts >= max) {
+            return None;
+        }
+        tokio::select! {
+            _ = stop.wait_for(|stopped| *stopped) => return None,
+            () = tokio::time::sleep(delay) => {}
+        }
+        attempts += 1;
+        match establish(config).await {
+            Ok((stream, parser)) => return Some((stream, parser, attempts)),
+            Err(error) => warn!(%error, attempts, "reconnect attempt failed"),
+        }
+        delay = (delay * 2).min(policy.max_backoff);
+    }
+}
+
+/// Closes the connection when the last handle is dropped.
+struct HandleOwner {
+    shared: Weak<Shared>,
+}
+
+impl Drop for HandleOwner {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.closing.store(true, Ordering::SeqCst);
+            shared.stop.send_replace(true);
+            shared.queue.close("closed: every handle was dropped");
+        }
+    }
+}
+
+/// Handle to a live connection. Cheap to clone; the connection closes when [`close`] is
+/// called or the last clone is dropped.
+///
+/// [`close`]: Connection::close
+#[derive(Clone)]
+pub struct Connection {
+    shared: Arc<Shared>,
+    _owner: Arc<HandleOwner>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("connected", &self.is_connected())
+            .finish()
+    }
+}
+
+/// Options of [`Connection::execute`].
+#[derive(Debug, Clone, Default)]
+pub struct ExecuteOptions {
+    /// Target channel; `None` on an outbound session means its own channel.
+    pub uuid: Option<String>,
+    /// `event-lock: true`.
+    pub event_lock: bool,
+    /// `async: true`.
+    pub async_execute: bool,
+    /// `loops: n`.
+    pub loops: Option<i64>,
+    /// Wait for the matching `CHANNEL_EXECUTE_COMPLETE` (requires a subscription to it, e.g.
+    /// `myevents`). Fails if the channel hangs up or the connection closes first.
+    pub wait_for_completion: bool,
+    /// Deadline for the reply and the completion; default is the command timeout.
+    pub timeout: Option<Duration>,
+}
+
+/// Result of [`Connection::execute`].
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// The `Event-UUID` sent, echoed as `Application-UUID`.
+    pub event_uuid: String,
+    /// The `sendmsg` reply (`+OK` = queued, or finished on a sync outbound socket).
+    pub reply: Reply,
+    /// The `CHANNEL_EXECUTE_COMPLETE` event, when waited for.
+    pub completion: Option<Event>,
+}
+
+/// A `bgapi` job; [`wait`](Job::wait) for its `BACKGROUND_JOB` event. The connection must be
+/// subscribed to `BACKGROUND_JOB` (or `ALL`) for the result to arrive.
+#[derive(Debug)]
+pub struct Job {
+    uuid: String,
+    reply: Option<Reply>,
+    result: Option<oneshot::Receiver<Result<Event, EslError>>>,
+    shared: Weak<Shared>,
+}
+
+impl Job {
+    /// The `Job-UUID` (chosen by the client).
+    pub fn uuid(&self) -> &str {
+        &self.uuid
+    }
+
+    /// The `+OK Job-UUID: ...` reply.
+    pub fn reply(&self) -> Option<&Reply> {
+        self.reply.as_ref()
+    }
+
+    /// Waits for the job's `BACKGROUND_JOB` event; its body is the API output.
+    pub async fn wait(mut self, timeout: Duration) -> Result<Event, EslError> {
+        let Some(result) = self.result.take() else {
+            return Err(EslError::ConnectionClosed("job already awaited".to_owned()));
+        };
+        match tokio::time::timeout(timeout, result).await {
+            Err(_) => Err(EslError::Timeout {
+                what: "background job",
+                after: timeout,
+            }),
+            Ok(Err(_)) => Err(EslError::ConnectionClosed("connection ended".to_owned())),
+            Ok(Ok(outcome)) => outcome,
+        }
+    }
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.lock().jobs.remove(&self.uuid);
+        }
+    }
+}
+
+/// Removes an execution waiter when the caller stops waiting.
+struct ExecutionGuard<'a> {
+    shared: &'a Shared,
+    id: &'a str,
+}
+
+impl Drop for ExecutionGuard<'_> {
+    fn drop(&mut self) {
+        self.shared.lock().executions.remove(self.id);
+    }
+}
+
+async fn await_reply(
+    receiver: oneshot::Receiver<Result<Response, EslError>>,
+    timeout: Duration,
+) -> Result<Response, EslError> {
+    match tokio::time::timeout(timeout, receiver).await {
+        Err(_) => Err(EslError::Timeout {
+            what: "command reply",
+            after: timeout,
+        }),
+        Ok(Err(_)) => Err(EslError::ConnectionClosed("connection ended".to_owned())),
+        Ok(Ok(outcome)) => outcome,
+    }
+}
+
+fn expect_ok(response: Response) -> Result<Reply, EslError> {
+    match response {
+        Response::Reply(reply) if reply.is_ok() => Ok(reply),
+        Response::Reply(reply) => Err(EslError::CommandFailed(reply.text().trim_end().to_owned())),
+        Response::Api(api) => Err(EslError::CommandFailed(format!(
+            "unexpected api/response: {}",
+            api.text().trim_end()
+        ))),
+    }
+}
+
+impl Connection {
+    /// Starts the reader and writer tasks on an established (authenticated) socket.
+    pub(crate) fn start(
+        stream: TcpStream,
+        parser: FrameParser,
+        config: ConnectionConfig,
+        default_channel: Option<String>,
+        reconnect: Option<(ClientConfig, ReconnectPolicy)>,
+        guard: Option<Box<dyn Send>>,
+        span: tracing::Span,
+    ) -> Connection {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            queue: EventQueue::new(config.event_queue_capacity, config.overflow_policy),
+            config,
+            default_channel,
+            closing: AtomicBool::new(false),
+            stop: watch::Sender::new(false),
+            finished: watch::Sender::new(false),
+        });
+        tokio::spawn(run(shared.clone(), stream, parser, reconnect, guard).instrument(span));
+        let owner = Arc::new(HandleOwner {
+            shared: Arc::downgrade(&shared),
+        });
+        Connection {
+            shared,
+            _owner: owner,
+        }
+    }
+
+    /// `true` while a socket is up (false while reconnecting and after the end).
+    pub fn is_connected(&self) -> bool {
+        self.shared.lock().writer.is_some()
+    }
+
+    /// The default command timeout.
+    pub fn command_timeout(&self) -> Duration {
+        self.shared.config.command_timeout
+    }
+
+    /// Sends pre-encoded command bytes (see [`command`]) and waits for the reply.
+    pub async fn send_command(
+        &self,
+        bytes: Vec<u8>,
+        timeout: Option<Duration>,
+    ) -> Result<Response, EslError> {
+        let receiver = self.shared.enqueue(bytes, |_| Ok(()))?;
+        await_reply(
+            receiver,
+            timeout.unwrap_or(self.shared.config.command_timeout),
+        )
+        .await
+    }
+
+    /// Sends a raw command (libesl `sendRecv`): a line plus optional `Name: value` lines.
+    pub async fn send_recv(&self, command: &str) -> Result<Response, EslError> {
+        self.send_command(command::raw(command)?, None).await
+    }
+
+    async fn checked(&self, bytes: Vec<u8>) -> Result<Reply, EslError> {
+        expect_ok(self.send_command(bytes, None).await?)
+    }
+
+    async fn subscription(&self, bytes: Vec<u8>, replay: Replay) -> Result<Reply, EslError> {
+        let reply = self.checked(bytes.clone()).await?;
+        self.shared.lock().record(bytes, replay);
+        Ok(reply)
+    }
+
+    /// `api <command>`: the output, which may itself start with `-ERR`. A `command/reply`
+    /// instead (`-ERR permission denied`) is an error.
+    pub async fn api(&self, command: &str) -> Result<ApiResponse, EslError> {
+        match self.send_command(command::api(command)?, None).await? {
+            Response::Api(api) => Ok(api),
+            Response::Reply(reply) => Err(EslError::CommandFailed(reply.text().to_owned())),
+        }
+    }
+
+    /// `bgapi <command>` with a client-generated `Job-UUID`, registered before the command is
+    /// written so even an instant `BACKGROUND_JOB` finds its waiter.
+    pub async fn bgapi(&self, command: &str) -> Result<Job, EslError> {
+        let uuid = new_uuid();
+        let bytes = command::bgapi(command, Some(&uuid))?;
+        let (slot, result) = oneshot::channel();
+        let max = self.shared.config.max_in_flight;
+        let mut job = Job {
+            uuid: uuid.clone(),
+            reply: None,
+            result: Some(result),
+            shared: Arc::downgrade(&self.shared),
+        };
+        let receiver = self.shared.enqueue(bytes, |state| {
+            if state.jobs.len() >= max {
+                return Err(EslError::Overloaded("too many background jobs pending"));
+            }
+            state.jobs.insert(uuid, slot);
+            Ok(())
+        })?;
+        let response = await_reply(receiver, self.shared.config.command_timeout).await?;
+        job.reply = Some(expect_ok(response)?);
+        Ok(job)
+    }
+
+    /// `sendmsg`: sends the message and returns its `+OK` reply.
+    pub async fn sendmsg(
+        &self,
+        message: &SendMsg,
+        timeout: Option<Duration>,
+    ) -> Result<Reply, EslError> {
+        expect_ok(self.send_command(message.encode()?, timeout).await?)
+    }
+
+    /// Executes a dialplan application with its own `Event-UUID`, and optionally waits for
+    /// the matching `CHANNEL_EXECUTE_COMPLETE`.
+    pub async fn execute(
+        &self,
+        app: &str,
+        arg: Option<&str>,
+        options: &ExecuteOptions,
+    ) -> Result<Execution, EslError> {
+        let event_uuid = new_uuid();
+        let mut message = SendMsg::execute(app, arg)
+            .event_uuid(&event_uuid)
+            .event_lock(options.event_lock)
+            .async_execute(options.async_execute);
+        if let Some(uuid) = &options.uuid {
+            message = message.uuid(uuid);
+        }
+        if let Some(loops) = options.loops {
+            message = message.loops(loops);
+        }
+        let bytes = message.encode()?;
+        let timeout = options
+            .timeout
+            .unwrap_or(self.shared.config.command_timeout);
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut completion = None;
+        let max = self.shared.config.max_in_flight;
+        let receiver = self.shared.enqueue(bytes, |state| {
+            if !options.wait_for_completion {
+                return Ok(());
+            }
+            if state.executions.len() >= max {
+                return Err(EslError::Overloaded("too many executions awaited"));
+            }
+            let (slot, receiver) = oneshot::channel();
+            completion = Some(receiver);
+            state.executions.insert(
+                event_uuid.clone(),
+                ExecutionWaiter {
+                    channel: options.uuid.clone(),
+                    slot,
+                },
+            );
+            Ok(())
+        })?;
+        let _guard = completion.is_some().then_some(ExecutionGuard {
+            shared: &self.shared,
+            id: &event_uuid,
+        });
+        let reply = expect_ok(await_reply(receiver, timeout).await?)?;
+        let completion = match completion {
+            None => None,
+            Some(receiver) => match tokio::time::timeout_at(deadline, receiver).await {
+                Err(_) => {
+                    return Err(EslError::Timeout {
+                        what: "application completion",
+                        after: timeout,
+                    })
+                }
+                Ok(Err(_)) => return Err(EslError::ConnectionClosed("connection ended".into())),
+                Ok(Ok(outcome)) => Some(outcome?),
+            },
+        };
+        Ok(Execution {
+            event_uuid: event_uuid.clone(),
+            reply,
+            completion,
+        })
+    }
+
+    /// `event <format> <names...>` (put `CUSTOM sub1 sub2` last). Replayed after a reconnect.
+    pub async fn subscribe(&self, format: EventFormat, names: &[&str]) -> Result<Reply, EslError> {
+        self.subscription(command::event(format, names)?, Replay::Append)
+            .await
+    }
+
+    /// `nixevent <names...>`.
+    pub async fn unsubscribe(&self, names: &[&str]) -> Result<Reply, EslError> {
+        self.subscription(command::nixevent(names)?, Replay::Append)
+            .await
+    }
+
+    /// `noevents`.
+    pub async fn noevents(&self) -> Result<Reply, EslError> {
+        self.subscription(command::noevents(), Replay::ClearEvents)
+            .await
+    }
+
+    /// `myevents [<uuid>] <format>`: the events of one channel (outbound: its own).
+    pub async fn myevents(
+        &self,
+        uuid: Option<&str>,
+        format: EventFormat,
+    ) -> Result<Reply, EslError> {
+        self.subscription(command::myevents(uuid, format)?, Replay::Append)
+            .await
+    }
+
+    /// `filter <header> <value>`. Replayed after a reconnect.
+    pub async fn filter(&self, header: &str, value: &str) -> Result<Reply, EslError> {
+        self.subscription(command::filter(header, value)?, Replay::Append)
+            .await
+    }
+
+    /// `filter delete <header> [<value>]`.
+    pub async fn filter_delete(
+        &self,
+        header: &str,
+        value: Option<&str>,
+    ) -> Result<Reply, EslError> {
+        self.subscription(command::filter_delete(header, value)?, Replay::Append)
+            .await
+    }
+
+    /// `filter delete all`.
+    pub async fn filter_delete_all(&self) -> Result<Reply, EslError> {
+        self.subscription(command::filter_delete_all(), Replay::ClearFilters)
+            .await
+    }
+
+    /// `divert_events on|off`.
+    pub async fn divert_events(&self, on: bool) -> Result<Reply, EslError> {
+        self.subscription(command::divert_events(on), Replay::Append)
+            .await
+    }
+
+    /// `log <level>`.
+    pub async fn log(&self, level: &str) -> Result<Reply, EslError> {
+        self.subscription(command::log(level)?, Replay::Append)
+            .await
+    }
+
+    /// `nolog`.
+    pub async fn nolog(&self) -> Result<Reply, EslError> {
+        self.subscription(command::nolog(), Replay::ClearLog).await
+    }
+
+    /// `linger [seconds]` (outbound with `full`, or inbound after `myevents <uuid>`).
+    pub async fn linger(&self, seconds: Option<u32>) -> Result<Reply, EslError> {
+        self.checked(command::linger(seconds)).await
+    }
+
+    /// `nolinger`.
+    pub async fn nolinger(&self) -> Result<Reply, EslError> {
+        self.checked(command::nolinger()).await
+    }
+
+    /// `resume`.
+    pub async fn resume(&self) -> Result<Reply, EslError> {
+        self.checked(command::resume()).await
+    }
+
+    /// `getvar <name>`: the raw value, or `None` when unset or empty (the server answers
+    /// `-ERR command not found` then).
+    pub async fn getvar(&self, name: &str) -> Result<Option<String>, EslError> {
+        match self.send_command(command::getvar(name)?, None).await? {
+            Response::Reply(reply) if reply.text().starts_with("-ERR") => Ok(None),
+            Response::Reply(reply) => Ok(Some(reply.text().to_owned())),
+            Response::Api(api) => Ok(Some(api.text().into_owned())),
+        }
+    }
+
+    /// `sendevent <name>` with raw headers and an optional body.
+    pub async fn sendevent(
+        &self,
+        name: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<Reply, EslError> {
+        self.checked(command::sendevent(name, headers, body)?).await
+    }
+
+    /// Waits up to `timeout` (forever if `None`) for the next queued item; `Ok(None)` on
+    /// timeout, `Err(ConnectionClosed)` once the connection ended and the queue is drained.
+    pub async fn recv(&self, timeout: Option<Duration>) -> Result<Option<Incoming>, EslError> {
+        Ok(self.shared.queue.recv_batch(1, timeout).await?.pop())
+    }
+
+    /// Like [`recv`](Self::recv) but takes up to `max` items at once (empty on timeout).
+    pub async fn recv_batch(
+        &self,
+        max: usize,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<Incoming>, EslError> {
+        self.shared.queue.recv_batch(max, timeout).await
+    }
+
+    /// Takes one queued item without waiting.
+    pub fn try_recv(&self) -> Result<Option<Incoming>, EslError> {
+        self.shared.queue.try_recv()
+    }
+
+    /// Event queue counters.
+    pub fn queue_stats(&self) -> QueueStats {
+        self.shared.queue.stats()
+    }
+
+    /// Sends `exit` (waiting briefly for `+OK bye`), then closes the socket. Pending commands
+    /// fail with "connection closed"; no reconnect follows.
+    pub async fn close(&self) {
+        self.shared.closing.store(true, Ordering::SeqCst);
+        if self.is_connected() {
+            let _ = self
+                .send_command(command::exit(), Some(Duration::from_secs(2)))
+                .await;
+        }
+        self.shared.stop.send_replace(true);
+        self.shared.queue.close("closed by client");
+    }
+
+    /// Waits until the connection has ended for good (closed and not reconnecting).
+    pub async fn closed(&self) {
+        let mut finished = self.shared.finished.subscribe();
+        // The sender lives in `shared`, which we hold, so this cannot fail.
+        let _ = finished.wait_for(|finished| *finished).await;
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+}
+
+impl Shared {
+    /// Ends the connection now, without `exit` (server shutdown after its drain deadline).
+    pub(crate) fn force_close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        self.stop.send_replace(true);
+        self.queue.close("closed by server shutdown");
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        *self.finished.borrow()
+    }
+}

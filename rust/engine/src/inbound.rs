@@ -1,0 +1,213 @@
+//! Inbound mode: connect to FreeSWITCH's event socket (port 8021) and authenticate.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tracing::{info, info_span, Instrument};
+
+use crate::connection::{Connection, ConnectionConfig};
+use crate::error::{EslError, ProtocolError};
+use crate::proto::command;
+use crate::proto::{FrameParser, ServerMessage};
+
+/// A password that never appears in `Debug` output, logs or errors.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    /// Wraps a password.
+    pub fn new(password: impl Into<String>) -> Password {
+        Password(password.into())
+    }
+
+    fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// Reconnect with exponential backoff after an unexpected disconnect.
+#[derive(Debug, Clone)]
+pub struct ReconnectPolicy {
+    /// Delay before the first attempt.
+    pub initial_backoff: Duration,
+    /// Upper bound of the doubling delay.
+    pub max_backoff: Duration,
+    /// Give up after this many attempts; `None` retries forever (until `close`).
+    pub max_attempts: Option<u32>,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        ReconnectPolicy {
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(30),
+            max_attempts: None,
+        }
+    }
+}
+
+/// Settings of an inbound connection.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// `host:port`, e.g. `127.0.0.1:8021`.
+    pub address: String,
+    /// The event socket password.
+    pub password: Password,
+    /// `user@domain` for `userauth`; `None` uses `auth`.
+    pub user: Option<String>,
+    /// Deadline for the TCP connect.
+    pub connect_timeout: Duration,
+    /// Deadline for `auth/request` and for the reply to `auth`.
+    pub auth_timeout: Duration,
+    /// Reconnect after an unexpected disconnect; `None` ends the client instead.
+    pub reconnect: Option<ReconnectPolicy>,
+    /// Command, queue and liveness settings.
+    pub connection: ConnectionConfig,
+}
+
+impl ClientConfig {
+    /// Defaults: 5 s connect, 10 s auth, no reconnect.
+    pub fn new(address: impl Into<String>, password: Password) -> ClientConfig {
+        ClientConfig {
+            address: address.into(),
+            password,
+            user: None,
+            connect_timeout: Duration::from_secs(5),
+            auth_timeout: Duration::from_secs(10),
+            reconnect: None,
+            connection: ConnectionConfig::default(),
+        }
+    }
+}
+
+/// Reads frames until one complete server message is available.
+async fn read_message(
+    stream: &mut TcpStream,
+    parser: &mut FrameParser,
+) -> Result<Option<ServerMessage>, EslError> {
+    let mut buffer = [0u8; 4096];
+    loop {
+        if let Some(frame) = parser.next_frame()? {
+            return Ok(Some(ServerMessage::from_frame(frame)?));
+        }
+        let count = stream.read(&mut buffer).await?;
+        if count == 0 {
+            return Ok(None);
+        }
+        parser.feed(&buffer[..count]);
+    }
+}
+
+async fn with_deadline<T>(
+    what: &'static str,
+    after: Duration,
+    work: impl std::future::Future<Output = Result<T, EslError>>,
+) -> Result<T, EslError> {
+    tokio::time::timeout(after, work)
+        .await
+        .map_err(|_| EslError::Timeout { what, after })?
+}
+
+fn closed_before(what: &str, message: Option<ServerMessage>) -> EslError {
+    match message {
+        Some(ServerMessage::RudeRejection(body)) => {
+            EslError::Rejected(String::from_utf8_lossy(&body).trim_end().to_owned())
+        }
+        Some(ServerMessage::DisconnectNotice(notice)) => EslError::ConnectionClosed(format!(
+            "server disconnected before {what}: {}",
+            String::from_utf8_lossy(&notice.body).trim_end()
+        )),
+        None => EslError::ConnectionClosed(format!("server closed the connection before {what}")),
+        Some(_) => EslError::Protocol(ProtocolError::MalformedEvent {
+            format: "handshake",
+            reason: "unexpected frame during authentication",
+        }),
+    }
+}
+
+/// Connects and authenticates; returns the socket and the parser holding any bytes that
+/// arrived after the auth reply.
+pub(crate) async fn establish(config: &ClientConfig) -> Result<(TcpStream, FrameParser), EslError> {
+    let connect = async {
+        TcpStream::connect(&config.address).await.map_err(|error| {
+            if error.kind() == std::io::ErrorKind::ConnectionRefused {
+                EslError::Refused(config.address.clone())
+            } else {
+                EslError::Io(error)
+            }
+        })
+    };
+    let mut stream = with_deadline("connect", config.connect_timeout, connect).await?;
+    stream.set_nodelay(true)?;
+    let mut parser = FrameParser::new(config.connection.frame_limits);
+    let authenticate = async {
+        match read_message(&mut stream, &mut parser).await? {
+            Some(ServerMessage::AuthRequest) => {}
+            other => return Err(closed_before("auth/request", other)),
+        }
+        let auth = match &config.user {
+            Some(user) => command::userauth(user, config.password.expose())?,
+            None => command::auth(config.password.expose())?,
+        };
+        stream.write_all(&auth).await?;
+        match read_message(&mut stream, &mut parser).await? {
+            Some(ServerMessage::CommandReply(reply)) if reply.is_ok() => Ok(()),
+            Some(ServerMessage::CommandReply(reply)) => {
+                Err(EslError::Auth(reply.text().trim_end().to_owned()))
+            }
+            other => Err(closed_before("the auth reply", other)),
+        }
+    };
+    with_deadline("authentication", config.auth_timeout, authenticate).await?;
+    Ok((stream, parser))
+}
+
+/// An authenticated inbound connection. Derefs to [`Connection`] for the command API.
+#[derive(Debug, Clone)]
+pub struct Client {
+    connection: Connection,
+}
+
+impl Client {
+    /// Connects, authenticates and starts the reader. Errors: [`EslError::Refused`],
+    /// [`EslError::Timeout`], [`EslError::Auth`], [`EslError::Rejected`], ...
+    pub async fn connect(config: ClientConfig) -> Result<Client, EslError> {
+        let span = info_span!("esl_inbound", address = %config.address);
+        info!(parent: &span, "connecting");
+        let (stream, parser) = establish(&config).instrument(span.clone()).await?;
+        let reconnect = config
+            .reconnect
+            .clone()
+            .map(|policy| (config.clone(), policy));
+        let connection = Connection::start(
+            stream,
+            parser,
+            config.connection.clone(),
+            None,
+            reconnect,
+            None,
+            span,
+        );
+        Ok(Client { connection })
+    }
+
+    /// The command API.
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+}
+
+impl std::ops::Deref for Client {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        &self.connection
+    }
+}
