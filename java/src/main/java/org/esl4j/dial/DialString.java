@@ -210,8 +210,7 @@ public final class DialString {
          */
         public Builder variable(String name, String value) {
             Escaping.variableName(name);
-            Objects.requireNonNull(value, "value");
-            Escaping.requireBalanced(value, '{', '}');
+            Escaping.checkValue(value, '{', '}');
             variables.put(name, value);
             return this;
         }
@@ -226,8 +225,7 @@ public final class DialString {
          */
         public Builder enterpriseVariable(String name, String value) {
             Escaping.variableName(name);
-            Objects.requireNonNull(value, "value");
-            Escaping.requireBalanced(value, '<', '>');
+            Escaping.checkValue(value, '<', '>');
             enterpriseVariables.put(name, value);
             return this;
         }

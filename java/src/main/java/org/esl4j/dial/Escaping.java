@@ -1,5 +1,7 @@
 package org.esl4j.dial;
 
+import java.util.Objects;
+
 /**
  * The quoting layers a dial string passes through inside FreeSWITCH, each undone once.
  *
@@ -12,7 +14,8 @@ package org.esl4j.dial;
  *   <li>{@code switch_ivr_originate} splits on {@code |} (everything after the global block);
  *   <li>the legs of one group are split on {@code ,};
  *   <li>a variable block is split on its delimiter ({@code ,} for {@code {}} and {@code <>}, and
- *       here always {@code ^^;} for {@code []}, see {@link #LEG_BLOCK_DELIMITER}).
+ *       {@code ^^;} for a {@code []} block that needs escaping, see {@link #LEG_BLOCK_DELIMITER});
+ *   <li>each {@code name=value} pair is split at its first {@code =}.
  * </ol>
  *
  * Each method below escapes for exactly one layer, so the encoders compose from the innermost
@@ -30,18 +33,28 @@ final class Escaping {
     private Escaping() {}
 
     /**
-     * Escapes a value for the variable-block layer with the given delimiter.
+     * Escapes a value for a variable block with the given delimiter: first for the {@code =} split
+     * of one {@code name=value} pair (which cleans the value up once more), then for the block's
+     * own split.
      *
-     * @throws IllegalArgumentException for control characters other than CR, LF and TAB
+     * @throws IllegalArgumentException for an empty value (FreeSWITCH drops {@code name=}) and for
+     *     control characters other than CR, LF and TAB
      */
     static String blockValue(String value, char delimiter) {
+        return splitLayer(pairValue(value), delimiter);
+    }
+
+    /** Escapes a value for the clean-up of the {@code =} split of a pair. */
+    static String pairValue(String value) {
+        if (value.isEmpty()) {
+            throw new IllegalArgumentException("FreeSWITCH ignores an empty value in a dial string");
+        }
         StringBuilder out = new StringBuilder(value.length() + 8);
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             switch (c) {
                 case '\\':
                 case '\'':
-                case '"':
                     out.append('\\').append(c);
                     break;
                 case '\n':
@@ -53,20 +66,17 @@ final class Escaping {
                 case '\t':
                     out.append("\\t");
                     break;
+                case ' ':
+                    // The clean-up trims blanks at both ends; "\s" is its escape for a blank.
+                    out.append(i == 0 || i == value.length() - 1 ? "\\s" : " ");
+                    break;
                 default:
                     if (c < 0x20 || c == 0x7f) {
                         throw new IllegalArgumentException(
                                 "control character U+" + Integer.toHexString(c) + " in value: " + value);
                     }
-                    if (c == delimiter) {
-                        out.append('\\');
-                    }
                     out.append(c);
             }
-        }
-        // The block clean-up trims unquoted blanks at both ends; quotes keep them.
-        if (!value.isEmpty() && (value.charAt(0) == ' ' || value.charAt(value.length() - 1) == ' ')) {
-            return "'" + out + "'";
         }
         return out.toString();
     }
@@ -118,11 +128,15 @@ final class Escaping {
     }
 
     /**
-     * Rejects a value whose brackets of the enclosing block would end the block early or never:
-     * FreeSWITCH finds a block's end by counting {@code open}/{@code close} without regard to
-     * quotes or escapes, so only balanced pairs (as in {@code ${var}}) can appear in a value.
+     * Checks a variable value when it is added, so a bad value fails where it was written: not
+     * null, not empty (FreeSWITCH drops {@code name=}), no control characters but CR, LF and TAB,
+     * and balanced brackets of the enclosing block. FreeSWITCH finds a block's end by counting
+     * {@code open}/{@code close} without regard to quotes or escapes, so only balanced pairs (as in
+     * {@code ${var}}) can appear in a value.
      */
-    static void requireBalanced(String value, char open, char close) {
+    static String checkValue(String value, char open, char close) {
+        Objects.requireNonNull(value, "value");
+        pairValue(value);
         int depth = 0;
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
@@ -136,5 +150,6 @@ final class Escaping {
             throw new IllegalArgumentException(
                     "unbalanced '" + open + "' / '" + close + "' in a value of a " + open + close + " block: " + value);
         }
+        return value;
     }
 }

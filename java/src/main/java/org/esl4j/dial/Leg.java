@@ -62,8 +62,7 @@ public final class Leg {
      */
     public Leg variable(String name, String value) {
         Escaping.variableName(name);
-        Objects.requireNonNull(value, "value");
-        Escaping.requireBalanced(value, '[', ']');
+        Escaping.checkValue(value, '[', ']');
         Map<String, String> copy = new LinkedHashMap<>(variables);
         copy.put(name, value);
         return new Leg(endpoint, Collections.unmodifiableMap(copy));
@@ -162,12 +161,12 @@ public final class Leg {
 
     /** Whether a value passes every layer unchanged, so the ordinary {@code [a=1,b=2]} form works. */
     private static boolean isPlain(String value) {
-        if (value.isEmpty() || value.charAt(0) == ' ' || value.charAt(value.length() - 1) == ' ') {
-            return value.isEmpty();
+        if (value.charAt(0) == ' ' || value.charAt(value.length() - 1) == ' ') {
+            return false;
         }
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
-            if (c < 0x20 || c == ',' || c == '\'' || c == '\\' || c == '"' || c == '|' || c == ';') {
+            if (c < 0x20 || c == ',' || c == '\'' || c == '\\' || c == '|' || c == ';') {
                 return false;
             }
         }
