@@ -1,0 +1,162 @@
+package org.freeswitch.esl;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.esl4j.EslEvent;
+import org.junit.Test;
+
+public class ESLeventTest {
+    @Test
+    public void typeNamesFollowLibeslLookup() {
+        assertEquals("CHANNEL_ANSWER", new ESLevent("channel_answer", null).getType());
+        assertEquals("CHANNEL_ANSWER", new ESLevent("SWITCH_EVENT_CHANNEL_ANSWER").getType());
+        assertEquals("MESSAGE", new ESLevent("no_such_event", null).getType());
+        ESLevent custom = new ESLevent("MESSAGE", "conference::maintenance");
+        assertEquals("CUSTOM", custom.getType());
+        assertEquals("conference::maintenance", custom.getHeader("event-subclass", -1));
+    }
+
+    @Test
+    public void arraysSingleValuesAndBody() {
+        ESLevent event = new ESLevent("CUSTOM", "x::y");
+        assertTrue(event.addHeader("Multi", "ARRAY::a|:b|:c"));
+        assertTrue(event.addHeader("Single", "one"));
+        assertEquals("ARRAY::a|:b|:c", event.getHeader("multi", -1));
+        assertEquals("b", event.getHeader("MULTI", 1));
+        assertNull(event.getHeader("Multi", 3));
+        // Fixed libesl bug: element 0 of a single value is the value.
+        assertEquals("one", event.getHeader("Single", 0));
+        assertNull(event.getHeader("Single", 1));
+        assertTrue(event.addHeader("Multi[1]", "B"));
+        assertEquals("ARRAY::a|:B|:c", event.getHeader("Multi"));
+        assertFalse(event.addHeader("Multi[9]", "x"));
+        assertNull(event.getBody());
+        event.addBody("first");
+        event.addBody("second");
+        assertEquals("second", event.getBody());
+        assertEquals("second", event.getHeader("_body", -1));
+    }
+
+    @Test
+    public void pushUnshiftAndDelete() {
+        ESLevent event = new ESLevent("MESSAGE", null);
+        assertTrue(event.pushHeader("List", "b"));
+        assertTrue(event.pushHeader("List", "c"));
+        // Fixed libesl bug: unshift prepends.
+        assertTrue(event.unshiftHeader("List", "a"));
+        assertEquals("ARRAY::a|:b|:c", event.getHeader("List", -1));
+        assertTrue(event.delHeader("list"));
+        // Fixed libesl bug: deleting nothing reports false.
+        assertFalse(event.delHeader("list"));
+        event.addHeader("Gone", "x");
+        assertTrue(event.addHeader("Gone", ""));
+        assertNull(event.getHeader("Gone", -1));
+    }
+
+    @Test
+    public void headerIterationVisitsEveryNameInOrder() {
+        ESLevent event = new ESLevent("HEARTBEAT", null);
+        event.addHeader("A", "1");
+        event.addHeader("B", "2");
+        List<String> names = new ArrayList<>();
+        for (String name = event.firstHeader(); name != null; name = event.nextHeader()) {
+            names.add(name);
+        }
+        assertEquals(java.util.Arrays.asList("Event-Name", "A", "B"), names);
+        assertNull(event.nextHeader());
+    }
+
+    @Test
+    public void plainSerializationIsUrlEncodedAndCountsUtf8Bytes() {
+        ESLevent event = new ESLevent("CUSTOM", "a::b");
+        event.addHeader("Caller", "\u4f60 +1");
+        event.addBody("h\u00e9");
+        assertEquals("Event-Name: CUSTOM\nEvent-Subclass: a%3A%3Ab\nCaller: %E4%BD%A0%20%2B1\n"
+                + "Content-Length: 3\n\nh\u00e9", event.serialize("plain"));
+        assertEquals(event.serialize("plain"), event.getSerialized_string());
+        ESLevent noBody = new ESLevent("HEARTBEAT", null);
+        assertEquals("Event-Name: HEARTBEAT\n\n", noBody.serialize(null));
+    }
+
+    @Test
+    public void jsonRoundTripKeepsArraysBodyAndUnicode() {
+        ESLevent event = new ESLevent("CUSTOM", "a::b");
+        event.addHeader("Quote", "say \"hi\"\n\ud83d\ude00");
+        event.pushHeader("Multi", "x");
+        event.pushHeader("Multi", "y");
+        event.addBody("line1\nline2");
+        String json = event.serialize("json");
+        ESLevent parsed = new ESLevent("json", json);
+        assertEquals("CUSTOM", parsed.getType());
+        assertEquals("say \"hi\"\n\ud83d\ude00", parsed.getHeader("Quote", -1));
+        assertEquals("ARRAY::x|:y", parsed.getHeader("Multi", -1));
+        assertEquals("line1\nline2", parsed.getBody());
+    }
+
+    @Test(expected = IllegalArgumentException.class)
+    public void malformedJsonIsRejected() {
+        new ESLevent("json", "{\"a\": ");
+    }
+
+    @Test
+    public void xmlSerializationEscapesAndRepeatsMultiValues() {
+        ESLevent event = new ESLevent("MESSAGE", null);
+        event.pushHeader("M", "a<b");
+        event.pushHeader("M", "c");
+        event.addBody("x&y");
+        String xml = event.serialize("xml");
+        assertTrue(xml, xml.contains("<M>a%3Cb</M>"));
+        assertTrue(xml, xml.contains("<M>c</M>"));
+        assertTrue(xml, xml.contains("<body>x&amp;y</body>"));
+        assertTrue(xml, xml.startsWith("<event>") && xml.endsWith("</event>"));
+    }
+
+    @Test
+    public void copyConstructorLeavesTheSourceIntact() {
+        ESLevent source = new ESLevent("DTMF", null);
+        source.addHeader("DTMF-Digit", "5");
+        ESLevent copy = new ESLevent(source);
+        copy.addHeader("Extra", "1");
+        assertEquals("5", source.getHeader("DTMF-Digit", -1));
+        assertEquals("5", copy.getHeader("DTMF-Digit", -1));
+        assertNull(source.getHeader("Extra", -1));
+        ESLevent wrapped = new ESLevent(source.getEvent(), 1);
+        assertEquals("DTMF", wrapped.getType());
+    }
+
+    @Test
+    public void priorityGoesOnTop() {
+        ESLevent event = new ESLevent("MESSAGE", null);
+        assertTrue(event.setPriority(SWIGTYPE_p_esl_priority_t.HIGH));
+        assertEquals("priority", event.firstHeader());
+        assertEquals("HIGH", event.getHeader("priority", -1));
+        assertFalse(event.setPriority(null));
+    }
+
+    @Test
+    public void receivedEventsMergeSplitArraysAndEnvelopesAreSocketData() {
+        EslEvent received = EslEvent.builder().header("Event-Name", "CHANNEL_DATA").header("V", "a")
+                .header("V", "b").header("Unique-ID", "u1").body("payload").build();
+        ESLevent event = ESLevent.fromEvent(received);
+        assertEquals("CHANNEL_DATA", event.getType());
+        assertEquals("ARRAY::a|:b", event.getHeader("V", -1));
+        assertEquals("payload", event.getBody());
+        ESLevent reply = ESLevent.fromEvent(EslEvent.builder().header("Content-Type", "command/reply")
+                .header("Reply-Text", "+OK").build());
+        assertEquals("SOCKET_DATA", reply.getType());
+    }
+
+    @Test
+    public void urlCodecRoundTripsAndKeepsPlus() {
+        String text = "a+b %41 \u4f60\ud83d\ude00:;";
+        assertEquals(text, UrlCodec.decode(UrlCodec.encode(text)));
+        assertEquals("1+2", UrlCodec.decode("1+2"));
+        assertEquals("%", UrlCodec.decode("%"));
+    }
+}
