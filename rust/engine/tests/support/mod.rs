@@ -1,0 +1,295 @@
+//! Test support: the transcript loader and a scripted FreeSWITCH that replays the server side.
+#![allow(dead_code)] // Each test binary uses a different part of this module.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use esl4j_engine::proto::{Frame, FrameParser};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Direction of a recorded frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    /// Client to server (a command).
+    ToServer,
+    /// Server to client.
+    ToClient,
+}
+
+/// One recorded frame.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub conn: String,
+    pub dir: Dir,
+    pub bytes: Vec<u8>,
+}
+
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn transcript_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(fixtures_dir())
+        .expect("fixtures directory")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.ends_with(".txt"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Parses a transcript: `#> [conn] DIR t=+S len=N`, N raw bytes, `\n`; `## ` comments.
+pub fn load(name: &str) -> Vec<Record> {
+    let data = std::fs::read(fixtures_dir().join(name)).expect("transcript readable");
+    let mut records = Vec::new();
+    let mut pos = 0;
+    while pos < data.len() {
+        let end = data[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(data.len(), |at| pos + at);
+        let line = std::str::from_utf8(&data[pos..end]).expect("marker lines are UTF-8");
+        pos = end + 1;
+        let Some(marker) = line.strip_prefix("#> [") else {
+            assert!(
+                line.is_empty() || line.starts_with("## "),
+                "unexpected line in {name}: {line:?}"
+            );
+            continue;
+        };
+        let (conn, rest) = marker.split_once("] ").expect("conn");
+        let mut fields = rest.split(' ');
+        let dir = match fields.next() {
+            Some("C->S") => Dir::ToServer,
+            Some("S->C") => Dir::ToClient,
+            other => panic!("bad direction {other:?} in {name}"),
+        };
+        let len: usize = fields
+            .find_map(|field| field.strip_prefix("len="))
+            .expect("len field")
+            .parse()
+            .expect("numeric len");
+        records.push(Record {
+            conn: conn.to_owned(),
+            dir,
+            bytes: data[pos..pos + len].to_vec(),
+        });
+        pos += len;
+        assert_eq!(
+            data.get(pos),
+            Some(&b'\n'),
+            "frame of {name} not followed by newline"
+        );
+        pos += 1;
+    }
+    records
+}
+
+/// The records of one connection.
+pub fn connection(name: &str, conn: &str) -> Vec<Record> {
+    load(name).into_iter().filter(|r| r.conn == conn).collect()
+}
+
+/// Reads one client message (header block plus Content-Length body).
+pub async fn read_message(stream: &mut TcpStream, parser: &mut FrameParser) -> Option<Frame> {
+    let mut buffer = [0u8; 4096];
+    loop {
+        if let Some(frame) = parser.next_frame().expect("client sends valid frames") {
+            return Some(frame);
+        }
+        let count = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer))
+            .await
+            .expect("client message within 10 s")
+            .ok()?;
+        if count == 0 {
+            return None;
+        }
+        parser.feed(&buffer[..count]);
+    }
+}
+
+fn header_value(frame: &Frame, name: &str) -> Option<String> {
+    frame
+        .command_headers()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+}
+
+fn replace_all(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut i = 0;
+    while i < haystack.len() {
+        if haystack[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            i += from.len();
+        } else {
+            out.push(haystack[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// What the scripted server saw.
+#[derive(Debug, Default)]
+pub struct PlayLog {
+    /// First lines of the client messages, in order.
+    pub commands: Vec<String>,
+}
+
+/// Plays the server side of `records`: writes every S->C frame, and for every C->S frame
+/// reads one client message whose first line must equal the recorded one. Client-chosen
+/// `Job-UUID` / `Event-UUID` values replace the recorded ones in later server frames (the
+/// values have the same length, so Content-Length stays right). Ends when the records end
+/// (the socket is then closed if `close_at_end`, else drained until the client closes).
+pub async fn play_server_side(
+    mut stream: TcpStream,
+    records: &[Record],
+    close_at_end: bool,
+) -> Result<PlayLog, String> {
+    let mut parser = FrameParser::default();
+    let mut substitutions: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut unmatched_job: Option<String> = None;
+    let mut log = PlayLog::default();
+    for record in records {
+        match record.dir {
+            Dir::ToClient => {
+                let mut bytes = record.bytes.clone();
+                if let Some(client_job) = unmatched_job.take() {
+                    // The server generated this Job-UUID; the client chose its own.
+                    let recorded = Frame::parse_one(&bytes)
+                        .ok()
+                        .flatten()
+                        .and_then(|f| f.header("Job-UUID").map(|v| v.into_owned()));
+                    match recorded {
+                        Some(recorded) => {
+                            substitutions.push((recorded.into_bytes(), client_job.into_bytes()))
+                        }
+                        None => unmatched_job = Some(client_job),
+                    }
+                }
+                for (from, to) in &substitutions {
+                    bytes = replace_all(&bytes, from, to);
+                }
+                stream
+                    .write_all(&bytes)
+                    .await
+                    .map_err(|e| format!("write: {e}"))?;
+            }
+            Dir::ToServer => {
+                let expected = Frame::parse_one(&record.bytes)
+                    .map_err(|e| format!("recorded command: {e}"))?
+                    .ok_or("incomplete recorded command")?;
+                let got = read_message(&mut stream, &mut parser)
+                    .await
+                    .ok_or_else(|| {
+                        format!(
+                            "client closed; expected {:?}",
+                            String::from_utf8_lossy(expected.first_line())
+                        )
+                    })?;
+                let command = String::from_utf8_lossy(got.first_line()).into_owned();
+                if got.first_line() != expected.first_line() {
+                    return Err(format!(
+                        "expected {:?}, client sent {command:?}",
+                        String::from_utf8_lossy(expected.first_line())
+                    ));
+                }
+                log.commands.push(command);
+                for name in ["Job-UUID", "Event-UUID"] {
+                    match (header_value(&expected, name), header_value(&got, name)) {
+                        (Some(recorded), Some(chosen)) => {
+                            assert_eq!(recorded.len(), chosen.len(), "{name} length");
+                            substitutions.push((recorded.into_bytes(), chosen.into_bytes()));
+                        }
+                        (None, Some(chosen)) if name == "Job-UUID" => unmatched_job = Some(chosen),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    if !close_at_end {
+        while read_message(&mut stream, &mut parser).await.is_some() {}
+    }
+    Ok(log)
+}
+
+/// Splits a transcript's server frames by connection for quick lookups in assertions.
+pub fn server_frames(records: &[Record]) -> Vec<Frame> {
+    records
+        .iter()
+        .filter(|r| r.dir == Dir::ToClient)
+        .map(|r| {
+            Frame::parse_one(&r.bytes)
+                .expect("valid")
+                .expect("complete")
+        })
+        .collect()
+}
+
+/// Independent, naive decoding used to check the parser: `Name: value` lines split at the
+/// first `: `, values percent-decoded byte by byte.
+pub fn naive_headers(block: &[u8], url_decode: bool) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let text = block;
+    let mut out = Vec::new();
+    for line in text.split(|&b| b == b'\n') {
+        if line.is_empty() {
+            break;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let name = line[..colon].to_vec();
+        let mut value = &line[colon + 1..];
+        while value.first() == Some(&b' ') {
+            value = &value[1..];
+        }
+        let value = if url_decode {
+            naive_url_decode(value)
+        } else {
+            value.to_vec()
+        };
+        out.push((name, value));
+    }
+    out
+}
+
+pub fn naive_url_decode(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < value.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if value[i] == b'%' && i + 2 < value.len() {
+            if let (Some(h), Some(l)) = (hex(value[i + 1]), hex(value[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(value[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Counts of frames per content type, for sanity checks.
+pub fn content_types(frames: &[Frame]) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for frame in frames {
+        let key = frame
+            .header("Content-Type")
+            .map(|v| v.into_owned())
+            .unwrap_or_default();
+        *counts.entry(key).or_insert(0) += 1;
+    }
+    counts
+}
