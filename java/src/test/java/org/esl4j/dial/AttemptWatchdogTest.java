@@ -1,0 +1,67 @@
+package org.esl4j.dial;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.Test;
+
+public class AttemptWatchdogTest {
+    @Test
+    public void overrunAttemptIsAbortedAndReported() throws Exception {
+        AtomicInteger aborts = new AtomicInteger();
+        try (AttemptWatchdog watchdog = AttemptWatchdog.create()) {
+            CompletableFuture<OriginateResult> never = new CompletableFuture<>();
+            CompletableFuture<OriginateResult> guarded = watchdog.guard(never, Duration.ofMillis(20),
+                    () -> OriginateResult.watchdogExpired("u1"), aborts::incrementAndGet);
+            OriginateResult result = guarded.get(10, TimeUnit.SECONDS);
+            assertTrue(result.watchdogExpired());
+            assertEquals("u1", result.channelUuid());
+            assertEquals(1, aborts.get());
+            // A late outcome from FreeSWITCH no longer changes the answer.
+            never.complete(OriginateResult.fromApiResponse("+OK u1"));
+            assertTrue(guarded.get(10, TimeUnit.SECONDS).watchdogExpired());
+        }
+    }
+
+    @Test
+    public void attemptInTimeCancelsTheTimer() throws Exception {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
+        timer.setRemoveOnCancelPolicy(true);
+        try {
+            AtomicInteger aborts = new AtomicInteger();
+            AttemptWatchdog watchdog = AttemptWatchdog.using(timer);
+            CompletableFuture<String> attempt = new CompletableFuture<>();
+            CompletableFuture<String> guarded = watchdog.guard(attempt, Duration.ofHours(1), () -> "overrun", aborts::incrementAndGet);
+            assertEquals(1, timer.getQueue().size());
+            attempt.complete("answered");
+            assertEquals("answered", guarded.get(10, TimeUnit.SECONDS));
+            assertEquals(0, timer.getQueue().size());
+            assertEquals(0, aborts.get());
+            watchdog.close();
+            assertTrue("a borrowed timer stays up", !timer.isShutdown());
+        } finally {
+            timer.shutdownNow();
+        }
+    }
+
+    @Test
+    public void failedAttemptPropagates() throws Exception {
+        try (AttemptWatchdog watchdog = AttemptWatchdog.create()) {
+            CompletableFuture<String> attempt = new CompletableFuture<>();
+            CompletableFuture<String> guarded = watchdog.guard(attempt, Duration.ofHours(1), () -> "overrun", () -> { });
+            attempt.completeExceptionally(new IllegalStateException("connection closed"));
+            try {
+                guarded.get(10, TimeUnit.SECONDS);
+                throw new AssertionError("expected failure");
+            } catch (ExecutionException expected) {
+                assertEquals("connection closed", expected.getCause().getMessage());
+            }
+        }
+    }
+}
