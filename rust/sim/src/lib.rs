@@ -1,1 +1,398 @@
-//! esl4j simulator of the FreeSWITCH event socket.
+//! A faithful simulator of FreeSWITCH's event socket (`mod_event_socket`) with a call model,
+//! for tests, demos and benchmarks.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use esl4j_sim::{Behavior, ClockMode, SimConfig, Simulator};
+//! use std::time::Duration;
+//! let sim = Simulator::start(SimConfig { clock: ClockMode::Virtual, ..SimConfig::default() }).await?;
+//! sim.set_endpoint("user/1000", Behavior::NeverAnswer);
+//! // ... connect a client to 127.0.0.1:sim.port(), `bgapi originate {originate_timeout=30}user/1000 &park`
+//! sim.advance(Duration::from_secs(30)).await; // the originate fails with NO_ANSWER now
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod core;
+pub mod dial;
+pub mod event;
+mod model;
+mod server;
+mod util;
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch, Notify};
+
+use crate::core::{Core, CoreConfig, Out};
+pub use crate::event::{Event, Format};
+
+/// How a registered endpoint (e.g. `user/1000`) behaves when dialed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Behavior {
+    /// Rings, then answers after the delay (zero: answers at once).
+    AnswerAfter(Duration),
+    /// Rings (180) and never answers.
+    NeverAnswer,
+    /// Sends early media (183) and never answers.
+    EarlyMediaNeverAnswer,
+    /// Sends early media, then answers after the delay.
+    EarlyMediaThenAnswer(Duration),
+    /// Rejects with USER_BUSY.
+    Busy,
+    /// Rejects with the given cause, e.g. `CALL_REJECTED`.
+    Reject(String),
+}
+
+/// Which clock drives timers (ring times, timeouts, linger, heartbeats).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClockMode {
+    /// Wall-clock time.
+    #[default]
+    Real,
+    /// Time moves only through [`Simulator::advance`]; starts on a whole second.
+    Virtual,
+}
+
+/// Simulator settings.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// TCP port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Password for `auth`.
+    pub password: String,
+    /// Real or virtual time.
+    pub clock: ClockMode,
+    /// `FreeSWITCH-Hostname` / `hostname` output.
+    pub hostname: String,
+    /// HEARTBEAT interval (FreeSWITCH: 20 s); `None` disables it.
+    pub heartbeat: Option<Duration>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            port: 0,
+            password: "ClueCon".into(),
+            clock: ClockMode::Real,
+            hostname: "esl4j-sim".into(),
+            heartbeat: Some(Duration::from_secs(20)),
+        }
+    }
+}
+
+/// What [`Simulator::flood`] streams.
+#[derive(Debug, Clone, Default)]
+pub struct FloodSpec {
+    /// Stop after this many events per connection (`None`: no limit).
+    pub events: Option<u64>,
+    /// Stop after this long (`None`: no limit). At least one of the two must be set.
+    pub duration: Option<Duration>,
+    /// Events per second per connection (`None`: as fast as the connections drain).
+    pub rate: Option<u32>,
+}
+
+/// State shared by the handle and the socket tasks.
+pub(crate) struct Shared {
+    core: Mutex<Core>,
+    changed: Notify,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Core> {
+        self.core
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `f` on the core, finishes all follow-up work, then starts requested I/O.
+    pub(crate) fn with<R>(self: &Arc<Self>, f: impl FnOnce(&mut Core) -> R) -> R {
+        let (result, io) = {
+            let mut core = self.lock();
+            let result = f(&mut core);
+            core.pump();
+            (result, core.take_io())
+        };
+        for action in io {
+            server::perform(self, action);
+        }
+        self.changed.notify_one();
+        result
+    }
+}
+
+/// A running simulator. Dropping it without [`shutdown`](Simulator::shutdown) stops the
+/// listener too.
+pub struct Simulator {
+    shared: Arc<Shared>,
+    port: u16,
+    password: String,
+    virtual_clock: bool,
+    stop: watch::Sender<bool>,
+}
+
+/// The largest time the flush barrier of [`Simulator::advance`] waits for slow connections.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Simulator {
+    /// Binds 127.0.0.1:`port` and starts serving.
+    pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
+        let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let port = listener.local_addr()?.port();
+        let virtual_clock = config.clock == ClockMode::Virtual;
+        let now = util::system_epoch_ms();
+        let core = Core::new(CoreConfig {
+            password: config.password.clone(),
+            hostname: config.hostname.clone(),
+            virtual_clock,
+            heartbeat_ms: config.heartbeat.map(|d| d.as_millis().max(1) as u64),
+            epoch_base_ms: if virtual_clock {
+                now / 1000 * 1000
+            } else {
+                now
+            },
+        });
+        let shared = Arc::new(Shared {
+            core: Mutex::new(core),
+            changed: Notify::new(),
+            runtime: tokio::runtime::Handle::current(),
+        });
+        let (stop, stop_rx) = watch::channel(false);
+        tokio::spawn(server::accept_loop(
+            shared.clone(),
+            listener,
+            stop_rx.clone(),
+        ));
+        if !virtual_clock {
+            tokio::spawn(real_clock(shared.clone(), stop_rx));
+        }
+        Ok(Simulator {
+            shared,
+            port,
+            password: config.password,
+            virtual_clock,
+            stop,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The password clients must send.
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+
+    /// Scripts a dialable endpoint such as `user/1000`.
+    pub fn set_endpoint(&self, name: &str, behavior: Behavior) {
+        self.shared.with(|core| core.set_endpoint(name, behavior));
+    }
+
+    /// `name` rings and answers after `delay`.
+    pub fn answer_after(&self, name: &str, delay: Duration) {
+        self.set_endpoint(name, Behavior::AnswerAfter(delay));
+    }
+
+    /// `name` rings forever.
+    pub fn never_answer(&self, name: &str) {
+        self.set_endpoint(name, Behavior::NeverAnswer);
+    }
+
+    /// `name` sends early media and never answers.
+    pub fn early_media_never_answer(&self, name: &str) {
+        self.set_endpoint(name, Behavior::EarlyMediaNeverAnswer);
+    }
+
+    /// `name` is busy.
+    pub fn busy(&self, name: &str) {
+        self.set_endpoint(name, Behavior::Busy);
+    }
+
+    /// `name` rejects with `cause`.
+    pub fn reject(&self, name: &str, cause: &str) {
+        self.set_endpoint(name, Behavior::Reject(cause.to_string()));
+    }
+
+    /// Sets the dialplan of an extension (used by `loopback/EXT/default` and by
+    /// `originate <dial> EXT`): a list of `(application, argument)`.
+    pub fn set_route(&self, extension: &str, apps: &[(&str, &str)]) {
+        let apps = apps
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        self.shared.with(|core| core.set_route(extension, apps));
+    }
+
+    /// Routes an extension to an outbound server: `socket host:port [async] [full]`.
+    pub fn route_to_socket(&self, extension: &str, target: &str) {
+        self.set_route(extension, &[("socket", target)]);
+    }
+
+    /// Every command line received so far (the most recent 10 000).
+    pub fn commands(&self) -> Vec<String> {
+        self.shared.lock().command_log()
+    }
+
+    /// Number of live channels.
+    pub fn channel_count(&self) -> usize {
+        self.shared.lock().channel_count()
+    }
+
+    /// Fires an event to subscribed connections; standard headers are added in front.
+    pub async fn fire_event(&self, event: &Event) {
+        self.shared.with(|core| core.fire_custom(event));
+        self.flush().await;
+    }
+
+    /// Virtual clock: moves time forward, firing every timer that falls due in order, and
+    /// returns once the resulting frames are written to the sockets. No-op on the real clock.
+    pub async fn advance(&self, by: Duration) {
+        if !self.virtual_clock {
+            return;
+        }
+        self.shared.with(|core| {
+            let target = core.now_ms() + by.as_millis() as u64;
+            core.run_until(target);
+        });
+        self.flush().await;
+    }
+
+    /// Simulated milliseconds since start (virtual clock) or wall-clock milliseconds (real).
+    pub fn now_ms(&self) -> u64 {
+        self.shared.lock().now_ms()
+    }
+
+    /// Waits until every frame produced so far is written to its socket.
+    pub async fn flush(&self) {
+        let boxes = self.shared.lock().outboxes(false);
+        let mut waits = Vec::new();
+        for (outbox, _) in boxes {
+            let (tx, rx) = oneshot::channel();
+            if outbox.send(Out::Flush(tx)).is_ok() {
+                waits.push(rx);
+            }
+        }
+        for wait in waits {
+            let _ = tokio::time::timeout(FLUSH_TIMEOUT, wait).await;
+        }
+    }
+
+    /// Load mode: streams the recorded frames of `corpus` (concatenated `text/event-plain`
+    /// frames, e.g. `events-plain.bin`) round-robin to every subscribed connection while the
+    /// simulator keeps answering commands. Returns the number of events sent per connection.
+    pub async fn flood(&self, corpus: &[u8], spec: FloodSpec) -> std::io::Result<u64> {
+        let frames = split_frames(corpus)?;
+        if frames.is_empty() || (spec.events.is_none() && spec.duration.is_none()) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "empty corpus or unbounded flood",
+            ));
+        }
+        const HIGH_WATER: usize = 4096;
+        let started = Instant::now();
+        let per_event = spec
+            .rate
+            .filter(|r| *r > 0)
+            .map(|r| Duration::from_secs_f64(1.0 / f64::from(r)));
+        let mut sent = 0u64;
+        let mut outboxes = self.shared.lock().outboxes(true);
+        let mut since_refresh = 0u32;
+        loop {
+            if spec.events.is_some_and(|n| sent >= n)
+                || spec.duration.is_some_and(|d| started.elapsed() >= d)
+            {
+                break;
+            }
+            since_refresh += 1;
+            if since_refresh >= 256 {
+                since_refresh = 0;
+                outboxes = self.shared.lock().outboxes(true);
+            }
+            while outboxes
+                .iter()
+                .any(|(_, q)| q.load(Ordering::Relaxed) >= HIGH_WATER)
+            {
+                // let the writers drain; the connection keeps answering commands meanwhile
+                tokio::time::sleep(Duration::from_micros(200)).await;
+                if spec.duration.is_some_and(|d| started.elapsed() >= d) {
+                    break;
+                }
+            }
+            let frame = &frames[(sent as usize) % frames.len()];
+            outboxes.retain(|(outbox, queued)| {
+                queued.fetch_add(1, Ordering::Relaxed);
+                outbox.send(Out::Frame(frame.clone())).is_ok()
+            });
+            sent += 1;
+            if let Some(gap) = per_event {
+                let due = started + gap * (sent as u32);
+                tokio::time::sleep_until(due.into()).await;
+            }
+        }
+        self.flush().await;
+        Ok(sent)
+    }
+
+    /// Stops accepting, closes every connection and the clock task.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let boxes = self.shared.lock().outboxes(false);
+        for (outbox, _) in boxes {
+            let _ = outbox.send(Out::Close);
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Splits concatenated server frames (header block, blank line, Content-Length body).
+fn split_frames(corpus: &[u8]) -> std::io::Result<Vec<Arc<[u8]>>> {
+    let mut parser = esl4j_engine::proto::FrameParser::default();
+    parser.feed(corpus);
+    let mut frames = Vec::new();
+    let mut offset = 0usize;
+    let invalid = |e: esl4j_engine::ProtocolError| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())
+    };
+    while let Some(frame) = parser.next_frame().map_err(invalid)? {
+        // keep the exact original bytes: header block + blank line + body
+        let len = frame.header_block().len() + 1 + frame.body().len();
+        let end = (offset + len).min(corpus.len());
+        frames.push(Arc::from(&corpus[offset..end]));
+        offset = end;
+    }
+    Ok(frames)
+}
+
+async fn real_clock(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let start = Instant::now();
+    loop {
+        let next = shared.with(|core| {
+            core.run_until(start.elapsed().as_millis() as u64);
+            core.next_deadline()
+        });
+        let sleep_for = next.map(|due| {
+            Duration::from_millis(due.saturating_sub(start.elapsed().as_millis() as u64))
+        });
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = shared.changed.notified() => {}
+            _ = async {
+                match sleep_for {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
+    }
+}
