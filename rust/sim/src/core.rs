@@ -1516,17 +1516,18 @@ impl Core {
     fn cmd_api(&mut self, conn: ConnId, text: &str) {
         let (name, arg) = split_command(text);
         if name == "originate" {
-            if let Err(usage) = self.api_originate(
-                Owner::Api {
-                    conn,
-                    arg: arg.clone(),
-                },
-                &arg,
-            ) {
+            // blocks the listener: events raised meanwhile are held until the reply
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.busy = true;
+            }
+            let owner = Owner::Api {
+                conn,
+                arg: arg.clone(),
+            };
+            if let Err(usage) = self.api_originate(owner, &arg) {
                 self.api_event(&name, &arg);
                 self.api_response(conn, &usage);
-            } else if let Some(c) = self.conns.get_mut(&conn) {
-                c.busy = true;
+                self.unblock(conn);
             }
             return;
         }
