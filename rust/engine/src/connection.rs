@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, info, warn, Instrument};
@@ -290,18 +290,30 @@ impl Shared {
         state.writer = Some(writer);
     }
 
+    /// Splits a fresh socket, starts its writer task and installs the writer, so commands
+    /// can be queued as soon as this returns.
+    fn attach(&self, stream: TcpStream, replay: bool) -> Attached {
+        let (reader, writer) = stream.into_split();
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let writer_task = tokio::spawn(write_loop(writer, receiver));
+        self.install_writer(sender, replay);
+        Attached {
+            reader,
+            writer_task,
+        }
+    }
+
     /// Reads and dispatches frames until the socket ends; returns why it ended.
     async fn drive(
         &self,
-        stream: TcpStream,
+        attached: Attached,
         mut parser: FrameParser,
         stop: &mut watch::Receiver<bool>,
-        replay: bool,
     ) -> String {
-        let (mut reader, writer) = stream.into_split();
-        let (sender, receiver) = mpsc::unbounded_channel();
-        let mut writer_task = tokio::spawn(write_loop(writer, receiver));
-        self.install_writer(sender, replay);
+        let Attached {
+            mut reader,
+            mut writer_task,
+        } = attached;
         let mut buffer = vec![0u8; 64 * 1024];
         let idle_timeout = self.config.idle_timeout;
         // Frames that arrived together with the handshake.
@@ -354,6 +366,12 @@ impl Shared {
     }
 }
 
+/// A socket whose writer task runs.
+struct Attached {
+    reader: OwnedReadHalf,
+    writer_task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
 async fn write_loop(
     mut writer: OwnedWriteHalf,
     mut commands: mpsc::UnboundedReceiver<Vec<u8>>,
@@ -369,19 +387,18 @@ async fn write_loop(
 /// when it drops, and reconnects when a policy allows.
 async fn run(
     shared: Arc<Shared>,
-    stream: TcpStream,
+    attached: Attached,
     parser: FrameParser,
     reconnect: Option<(ClientConfig, ReconnectPolicy)>,
     guard: Option<Box<dyn Send>>,
 ) {
     let mut stop = shared.stop.subscribe();
-    let mut next = Some((stream, parser));
-    let mut replay = false;
+    let mut next = Some((attached, parser));
     let reason = loop {
-        let Some((stream, parser)) = next.take() else {
+        let Some((attached, parser)) = next.take() else {
             break "reconnect gave up".to_owned();
         };
-        let reason = shared.drive(stream, parser, &mut stop, replay).await;
+        let reason = shared.drive(attached, parser, &mut stop).await;
         shared.lock().fail_in_flight(&reason);
         let wanted_end = shared.closing.load(Ordering::SeqCst) || *stop.borrow();
         let Some((config, policy)) = reconnect.as_ref().filter(|_| !wanted_end) else {
@@ -392,8 +409,7 @@ async fn run(
             Some((stream, parser, attempts)) => {
                 info!(attempts, "reconnected; replaying subscriptions");
                 shared.queue.push(Incoming::Reconnected { attempts }).await;
-                next = Some((stream, parser));
-                replay = true;
+                next = Some((shared.attach(stream, true), parser));
             }
             None => break format!("{reason}; reconnect gave up"),
         }
@@ -596,7 +612,8 @@ impl Connection {
             stop: watch::Sender::new(false),
             finished: watch::Sender::new(false),
         });
-        tokio::spawn(run(shared.clone(), stream, parser, reconnect, guard).instrument(span));
+        let attached = shared.attach(stream, false);
+        tokio::spawn(run(shared.clone(), attached, parser, reconnect, guard).instrument(span));
         let owner = Arc::new(HandleOwner {
             shared: Arc::downgrade(&shared),
         });

@@ -293,3 +293,60 @@ pub fn content_types(frames: &[Frame]) -> HashMap<String, usize> {
     }
     counts
 }
+
+/// A fake server for one connection running `script`; returns its address and task.
+pub async fn serve_once<F, Fut, T>(script: F) -> (String, tokio::task::JoinHandle<T>)
+where
+    F: FnOnce(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = T> + Send,
+    T: Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    let task = tokio::spawn(async move {
+        let (stream, _) = tokio::time::timeout(Duration::from_secs(10), listener.accept())
+            .await
+            .expect("client connects within 10 s")
+            .expect("accept");
+        script(stream).await
+    });
+    (address, task)
+}
+
+/// `command/reply` frame bytes.
+pub fn reply_frame(text: &str) -> Vec<u8> {
+    format!("Content-Type: command/reply\nReply-Text: {text}\n\n").into_bytes()
+}
+
+/// `text/event-plain` frame bytes for the given headers.
+pub fn event_frame(pairs: &[(&str, &str)], body: Option<&[u8]>) -> Vec<u8> {
+    let event = esl4j_engine::proto::Event::from_pairs(
+        pairs.iter().copied(),
+        body,
+        esl4j_engine::proto::EventFormat::Plain,
+    );
+    let text = event.to_plain();
+    let mut frame = format!(
+        "Content-Length: {}\nContent-Type: text/event-plain\n\n",
+        text.len()
+    )
+    .into_bytes();
+    frame.extend_from_slice(&text);
+    frame
+}
+
+/// Sends `auth/request`, expects `auth <password>`, accepts it.
+pub async fn accept_auth(stream: &mut TcpStream, parser: &mut FrameParser, password: &str) {
+    stream
+        .write_all(b"Content-Type: auth/request\n\n")
+        .await
+        .expect("write");
+    let auth = read_message(stream, parser).await.expect("auth command");
+    assert_eq!(auth.first_line(), format!("auth {password}").as_bytes());
+    stream
+        .write_all(&reply_frame("+OK accepted"))
+        .await
+        .expect("write");
+}
