@@ -9,7 +9,7 @@
 use jni::objects::{GlobalRef, JClass, JObject, JStaticMethodID, JString, JValueOwned};
 use jni::signature::{Primitive, ReturnType};
 use jni::sys::jvalue;
-use jni::{JavaVM, JNIEnv};
+use jni::{JNIEnv, JavaVM};
 use once_cell::sync::OnceCell;
 
 use crate::error::BridgeError;
@@ -67,7 +67,8 @@ pub(crate) fn init(env: &mut JNIEnv<'_>) -> Result<(), BridgeError> {
 }
 
 fn refs() -> jni::errors::Result<&'static JavaRefs> {
-    REFS.get().ok_or(jni::errors::Error::JniCall(jni::errors::JniError::Unknown))
+    REFS.get()
+        .ok_or(jni::errors::Error::JniCall(jni::errors::JniError::Unknown))
 }
 
 /// `NativeCallbacks.newException(kind, message)`.
@@ -79,7 +80,9 @@ pub(crate) fn new_exception<'local>(
     let refs = refs()?;
     let args = [
         jvalue { l: kind.as_raw() },
-        jvalue { l: message.as_raw() },
+        jvalue {
+            l: message.as_raw(),
+        },
     ];
     // SAFETY: the method id was looked up on this class with signature
     // (String, String) -> Throwable, and `args` holds exactly two string references.
@@ -161,7 +164,9 @@ impl Completion {
                     l: self.target.as_obj().as_raw(),
                 },
                 jvalue { l: kind.as_raw() },
-                jvalue { l: message.as_raw() },
+                jvalue {
+                    l: message.as_raw(),
+                },
             ];
             // SAFETY: `fail` has signature (Object, String, String) -> void and `args` holds
             // three live references of those types.
@@ -204,7 +209,9 @@ pub(crate) fn log(level: i32, target: &str, message: &str) -> jni::errors::Resul
         let args = [
             jvalue { i: level },
             jvalue { l: target.as_raw() },
-            jvalue { l: message.as_raw() },
+            jvalue {
+                l: message.as_raw(),
+            },
         ];
         // SAFETY: `log` has signature (int, String, String) -> void, matching `args`.
         unsafe { call_void(env, &refs.log_class, refs.log, &args) }

@@ -1,12 +1,20 @@
 //! The compact byte layout in which frames cross to Java, many per JNI call.
 //!
 //! All integers are big-endian `u32` (Java's `DataInput` order); strings are UTF-8 bytes, so
-//! nothing goes through JNI's modified UTF-8. Keep in sync with `FrameDecoder.java`.
+//! nothing goes through JNI's modified UTF-8. Keep in sync with `FrameCodec.java`.
 //!
 //! ```text
 //! batch  := count:u32 frame*
 //! frame  := headers:u32 (nameLen:u32 name valueLen:u32 value)* bodyLen:u32 body
 //! ```
+
+use esl4j_engine::proto::{Event, Frame, Reply};
+use esl4j_engine::{Incoming, Response};
+
+use crate::error::BridgeError;
+
+const ARRAY_PREFIX: &[u8] = b"ARRAY::";
+const ARRAY_SEPARATOR: &[u8] = b"|:";
 
 /// Accumulates frames into one batch buffer.
 #[derive(Debug, Default)]
@@ -38,14 +46,116 @@ impl BatchWriter {
         self.count += 1;
     }
 
-    /// Number of frames so far.
-    pub(crate) fn len(&self) -> usize {
-        self.count as usize
+    /// Appends an event; an `ARRAY::a|:b` value becomes repeated headers `a`, `b` (the Java
+    /// `EslEvent` represents multi-value headers that way).
+    pub(crate) fn push_event(&mut self, event: &Event) {
+        let count_at = self.buf.len();
+        self.put_len(0);
+        let mut count = 0usize;
+        for (name, value) in event.headers() {
+            match value.strip_prefix(ARRAY_PREFIX) {
+                Some(items) => {
+                    for item in split_array(items) {
+                        self.put_bytes(name);
+                        self.put_bytes(item);
+                        count += 1;
+                    }
+                }
+                None => {
+                    self.put_bytes(name);
+                    self.put_bytes(value);
+                    count += 1;
+                }
+            }
+        }
+        self.patch_len(count_at, count);
+        self.put_bytes(event.body().unwrap_or_default());
+        self.count += 1;
     }
 
-    /// Bytes written so far.
-    pub(crate) fn byte_len(&self) -> usize {
-        self.buf.len()
+    /// Appends a frame as received (raw header values, e.g. a `command/reply`).
+    pub(crate) fn push_frame(&mut self, frame: &Frame, extra: &[(&[u8], &[u8])]) {
+        let headers: Vec<(&[u8], &[u8])> = frame.headers().chain(extra.iter().copied()).collect();
+        self.push(headers.into_iter(), frame.body());
+    }
+
+    /// Appends a command reply.
+    pub(crate) fn push_reply(&mut self, reply: &Reply, extra: &[(&[u8], &[u8])]) {
+        self.push_frame(reply.frame(), extra);
+    }
+
+    /// Appends a `command/reply` or an `api/response` (as `Content-Type: api/response` + body).
+    pub(crate) fn push_response(&mut self, response: &Response) {
+        match response {
+            Response::Reply(reply) => self.push_reply(reply, &[]),
+            Response::Api(api) => {
+                let length = api.body().len().to_string();
+                let headers: [(&[u8], &[u8]); 2] = [
+                    (b"Content-Type", b"api/response"),
+                    (b"Content-Length", length.as_bytes()),
+                ];
+                self.push(headers.into_iter(), api.body());
+            }
+        }
+    }
+
+    /// Appends a queued item: events as events, everything else as an envelope whose
+    /// `Content-Type` says what it is (`log/data`, `text/disconnect-notice`, the unknown
+    /// frame's own, or `esl4j/reconnected`).
+    pub(crate) fn push_incoming(&mut self, item: &Incoming) {
+        match item {
+            Incoming::Event(event) => self.push_event(event),
+            Incoming::Unknown(frame) => self.push_frame(frame, &[]),
+            Incoming::Log(line) => {
+                let mut headers: Vec<(&[u8], String)> =
+                    vec![(b"Content-Type", "log/data".to_owned())];
+                let optional = [
+                    (&b"Log-Level"[..], line.level.map(|v| v.to_string())),
+                    (b"Log-File", line.file.clone()),
+                    (b"Log-Func", line.function.clone()),
+                    (b"Log-Line", line.line.map(|v| v.to_string())),
+                    (b"User-Data", line.user_data.clone()),
+                ];
+                headers.extend(optional.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))));
+                self.push_owned(&headers, &line.body);
+            }
+            Incoming::Disconnect(notice) => {
+                let disposition = match notice.disposition {
+                    esl4j_engine::proto::Disposition::Linger => "linger",
+                    esl4j_engine::proto::Disposition::Disconnect => "disconnect",
+                };
+                let mut headers: Vec<(&[u8], String)> = vec![
+                    (b"Content-Type", "text/disconnect-notice".to_owned()),
+                    (b"Content-Disposition", disposition.to_owned()),
+                ];
+                let optional = [
+                    (
+                        &b"Controlled-Session-UUID"[..],
+                        notice.controlled_session_uuid.clone(),
+                    ),
+                    (b"Channel-Name", notice.channel_name.clone()),
+                    (b"Linger-Time", notice.linger_time.map(|v| v.to_string())),
+                ];
+                headers.extend(optional.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))));
+                self.push_owned(&headers, &notice.body);
+            }
+            Incoming::Reconnected { attempts } => {
+                let headers: Vec<(&[u8], String)> = vec![
+                    (b"Content-Type", "esl4j/reconnected".to_owned()),
+                    (b"Reconnect-Attempts", attempts.to_string()),
+                ];
+                self.push_owned(&headers, b"");
+            }
+        }
+    }
+
+    fn push_owned(&mut self, headers: &[(&[u8], String)], body: &[u8]) {
+        self.push(
+            headers
+                .iter()
+                .map(|(name, value)| (*name, value.as_bytes())),
+            body,
+        );
     }
 
     /// The finished batch.
@@ -60,9 +170,110 @@ impl BatchWriter {
         self.buf.extend_from_slice(&len.to_be_bytes());
     }
 
+    fn patch_len(&mut self, at: usize, len: usize) {
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
+        self.buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
+    }
+
     fn put_bytes(&mut self, bytes: &[u8]) {
         self.put_len(bytes.len());
         self.buf.extend_from_slice(bytes);
+    }
+}
+
+/// Splits the part after `ARRAY::` on `|:`.
+fn split_array(items: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(items);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match current
+            .windows(ARRAY_SEPARATOR.len())
+            .position(|window| window == ARRAY_SEPARATOR)
+        {
+            Some(at) => {
+                rest = Some(&current[at + ARRAY_SEPARATOR.len()..]);
+                Some(&current[..at])
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
+}
+
+/// One frame that Java encoded in the same layout (headers and body of a `sendevent` or
+/// `sendmsg`), decoded into UTF-8 strings.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct OwnedFrame {
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+impl OwnedFrame {
+    /// The first value of `name` (ASCII case-insensitive).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Decodes a batch that holds exactly one frame.
+pub(crate) fn decode_single(bytes: &[u8]) -> Result<OwnedFrame, BridgeError> {
+    let mut reader = Reader { bytes, pos: 0 };
+    if reader.len()? != 1 {
+        return Err(BridgeError::InvalidArgument("expected one frame".into()));
+    }
+    let count = reader.len()?;
+    let mut frame = OwnedFrame::default();
+    for _ in 0..count {
+        let name = reader.text()?;
+        let value = reader.text()?;
+        frame.headers.push((name, value));
+    }
+    frame.body = reader.bytes()?.to_vec();
+    if reader.pos != bytes.len() {
+        return Err(BridgeError::InvalidArgument(
+            "trailing bytes after frame".into(),
+        ));
+    }
+    Ok(frame)
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn len(&mut self) -> Result<usize, BridgeError> {
+        let end = self.pos + 4;
+        let raw = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or_else(|| BridgeError::InvalidArgument("truncated frame".into()))?;
+        self.pos = end;
+        let mut word = [0u8; 4];
+        word.copy_from_slice(raw);
+        Ok(u32::from_be_bytes(word) as usize)
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], BridgeError> {
+        let len = self.len()?;
+        let end = self.pos.saturating_add(len);
+        let slice = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or_else(|| BridgeError::InvalidArgument("truncated frame".into()))?;
+        self.pos = end;
+        Ok(slice)
+    }
+
+    fn text(&mut self) -> Result<String, BridgeError> {
+        String::from_utf8(self.bytes()?.to_vec())
+            .map_err(|_| BridgeError::InvalidArgument("header is not UTF-8".into()))
     }
 }
 
@@ -76,7 +287,6 @@ mod tests {
         let headers: [(&[u8], &[u8]); 1] = [(b"A", b"bc")];
         batch.push(headers.into_iter(), b"xy");
         batch.push(std::iter::empty(), b"");
-        assert_eq!(batch.len(), 2);
         let bytes = batch.finish();
         let expected: Vec<u8> = [
             &2u32.to_be_bytes()[..],
@@ -92,5 +302,36 @@ mod tests {
         ]
         .concat();
         assert_eq!(bytes, expected);
+    }
+
+    #[test]
+    fn array_values_become_repeated_headers() {
+        let event = Event::from_pairs(
+            [("Event-Name", "CUSTOM"), ("Multi", "ARRAY::a|:b|:c")],
+            Some(b"body"),
+            esl4j_engine::proto::EventFormat::Plain,
+        );
+        let mut batch = BatchWriter::with_capacity(64);
+        batch.push_event(&event);
+        let bytes = batch.finish();
+        // Decode with the same reader used for Java's frames: four headers, body kept.
+        let frame = decode_single(&bytes).expect("one frame");
+        let names: Vec<&str> = frame.headers.iter().map(|(n, _)| n.as_str()).collect();
+        let values: Vec<&str> = frame.headers.iter().map(|(_, v)| v.as_str()).collect();
+        assert_eq!(names, ["Event-Name", "Multi", "Multi", "Multi"]);
+        assert_eq!(values, ["CUSTOM", "a", "b", "c"]);
+        assert_eq!(frame.body, b"body");
+    }
+
+    #[test]
+    fn truncated_frames_are_rejected() {
+        let mut batch = BatchWriter::with_capacity(64);
+        let headers: [(&[u8], &[u8]); 1] = [(b"A", b"b")];
+        batch.push(headers.into_iter(), b"xyz");
+        let bytes = batch.finish();
+        for cut in 0..bytes.len() {
+            assert!(decode_single(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        assert!(decode_single(&bytes).is_ok());
     }
 }

@@ -136,7 +136,10 @@ mod tests {
         let string_payload = catch_unwind(|| panic!("formatted {value}")).expect_err("must panic");
         assert_eq!(panic_message(string_payload.as_ref()), "formatted 7");
         let other_payload = catch_unwind(|| std::panic::panic_any(42u8)).expect_err("must panic");
-        assert_eq!(panic_message(other_payload.as_ref()), "panic with a non-string payload");
+        assert_eq!(
+            panic_message(other_payload.as_ref()),
+            "panic with a non-string payload"
+        );
     }
 
     #[test]
@@ -148,7 +151,10 @@ mod tests {
             BridgeError::Panic("x".into()),
         ];
         let kinds: Vec<&str> = errors.iter().map(BridgeError::kind).collect();
-        assert_eq!(kinds, ["IO", "INVALID_COMMAND", "INVALID_STATE", "INTERNAL"]);
+        assert_eq!(
+            kinds,
+            ["IO", "INVALID_COMMAND", "INVALID_STATE", "INTERNAL"]
+        );
         let engine = BridgeError::from(EslError::Auth("-ERR invalid".into()));
         assert_eq!(engine.kind(), "AUTH");
         assert_eq!(engine.to_string(), "authentication failed: -ERR invalid");

@@ -7,6 +7,9 @@
 //! - `callbacks`: classes and method ids cached on a Java thread; completing Java futures.
 //! - `logging`: `tracing` -> `NativeLog` (slf4j or java.util.logging).
 //! - `codec`: the batch byte layout frames use to cross into Java.
+//! - `convert`: Java arguments (UTF-8 `byte[]`, millisecond timeouts) to Rust values.
+//! - `connection`: `Native.connection*`, inbound clients and outbound sessions.
+//! - `server`: `Native.server*`, the outbound listener.
 //!
 //! Every export is a static native method of `org.esl4j.internal.Native`.
 // `#[no_mangle]` exports and JNI calls are unsafe by nature; this crate is where they live.
@@ -15,10 +18,13 @@
 
 mod callbacks;
 mod codec;
+mod connection;
+mod convert;
 mod error;
 mod handle;
 mod logging;
 mod runtime;
+mod server;
 
 use jni::objects::{JClass, JString};
 use jni::sys::jint;

@@ -122,7 +122,13 @@ mod tests {
 
     #[test]
     fn levels_are_ordered_from_error_to_trace() {
-        let levels = [Level::ERROR, Level::WARN, Level::INFO, Level::DEBUG, Level::TRACE];
+        let levels = [
+            Level::ERROR,
+            Level::WARN,
+            Level::INFO,
+            Level::DEBUG,
+            Level::TRACE,
+        ];
         let numbers: Vec<u8> = levels.iter().map(level_number).collect();
         assert_eq!(numbers, [1, 2, 3, 4, 5]);
     }

@@ -20,7 +20,11 @@ pub(crate) fn get() -> std::io::Result<&'static Runtime> {
 }
 
 fn build(workers: usize) -> std::io::Result<Runtime> {
-    let workers = if workers == 0 { DEFAULT_WORKERS } else { workers };
+    let workers = if workers == 0 {
+        DEFAULT_WORKERS
+    } else {
+        workers
+    };
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .thread_name("esl4j-rt")

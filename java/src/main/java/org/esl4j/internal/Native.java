@@ -48,4 +48,39 @@ public final class Native {
      * @param level {@link NativeLog#OFF} .. {@link NativeLog#TRACE}
      */
     public static native void setLogLevel(int level);
+
+    // --- connections (rust/jni/src/connection.rs) ---
+
+    static native long connectionConnect(byte[] address, byte[] user, byte[] password, long connectTimeoutMs,
+            long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow);
+
+    static native void connectionCommand(long handle, int op, byte[] a, byte[] b, byte[] c, long number,
+            long timeoutMs, Object completion);
+
+    static native byte[] connectionPoll(long handle, int max, long timeoutMs);
+
+    static native byte[] connectionChannelData(long handle);
+
+    static native boolean connectionIsConnected(long handle);
+
+    static native long[] connectionStats(long handle);
+
+    static native void connectionClose(long handle);
+
+    static native void connectionDestroy(long handle);
+
+    // --- outbound server (rust/jni/src/server.rs) ---
+
+    static native long serverBind(byte[] address, int maxSessions, long handshakeTimeoutMs, long commandTimeoutMs,
+            int queueCapacity, boolean blockOnOverflow);
+
+    static native int serverPort(long handle);
+
+    static native long serverAccept(long handle, long timeoutMs);
+
+    static native long[] serverStats(long handle);
+
+    static native void serverShutdown(long handle, long drainMs);
+
+    static native void serverDestroy(long handle);
 }

@@ -21,7 +21,7 @@ public final class NativeCompletion<T> {
         /**
          * Decodes a payload.
          *
-         * @param payload the bytes the native side produced (see {@link FrameDecoder})
+         * @param payload the bytes the native side produced (see {@link FrameCodec})
          * @return the result
          */
         T decode(byte[] payload);

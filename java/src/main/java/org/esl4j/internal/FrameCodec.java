@@ -1,25 +1,30 @@
 package org.esl4j.internal;
 
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import org.esl4j.EslEvent;
 
 /**
- * Decodes the batch layout written by {@code rust/jni/src/codec.rs} (keep in sync):
+ * Decodes (and, for frames Java sends, encodes) the batch layout of {@code rust/jni/src/codec.rs}
+ * (keep in sync):
  * <pre>
  * batch := count:u32 frame*
  * frame := headers:u32 (nameLen:u32 name valueLen:u32 value)* bodyLen:u32 body
  * </pre>
  * Integers are big-endian, strings UTF-8 (invalid bytes become U+FFFD, never an error). Not API.
  */
-public final class FrameDecoder {
+public final class FrameCodec {
     private final byte[] data;
     private int pos;
 
-    private FrameDecoder(byte[] data) {
+    private FrameCodec(byte[] data) {
         this.data = data;
     }
 
@@ -31,7 +36,7 @@ public final class FrameDecoder {
      * @throws IllegalArgumentException if the batch is truncated or malformed
      */
     public static List<EslEvent> decodeBatch(byte[] batch) {
-        FrameDecoder decoder = new FrameDecoder(batch);
+        FrameCodec decoder = new FrameCodec(batch);
         int count = decoder.readLength();
         List<EslEvent> events = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
@@ -54,6 +59,34 @@ public final class FrameDecoder {
             throw new IllegalArgumentException("expected one frame, got " + events.size());
         }
         return events.get(0);
+    }
+
+    /**
+     * Encodes one event as a one-frame batch (for {@code sendevent} and {@code sendmsg}).
+     *
+     * @param event the headers, in order, and body to send
+     * @return the batch bytes
+     */
+    public static byte[] encodeSingle(EslEvent event) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(1);
+            List<Map.Entry<String, String>> headers = event.headers();
+            out.writeInt(headers.size());
+            for (Map.Entry<String, String> header : headers) {
+                writeBytes(out, header.getKey().getBytes(StandardCharsets.UTF_8));
+                writeBytes(out, header.getValue().getBytes(StandardCharsets.UTF_8));
+            }
+            writeBytes(out, event.bodyBytes());
+        } catch (IOException e) {
+            throw new IllegalStateException("writing to memory cannot fail", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void writeBytes(DataOutputStream out, byte[] data) throws IOException {
+        out.writeInt(data.length);
+        out.write(data);
     }
 
     private EslEvent readFrame() {

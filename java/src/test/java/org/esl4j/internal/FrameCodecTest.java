@@ -13,7 +13,7 @@ import java.util.List;
 import org.esl4j.EslEvent;
 import org.junit.Test;
 
-public class FrameDecoderTest {
+public class FrameCodecTest {
     /** Writes the layout of codec.rs independently of the decoder under test. */
     private static byte[] batch(String[][] headersPerFrame, String[] bodies) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -40,7 +40,7 @@ public class FrameDecoderTest {
             {"Event-Name", "CUSTOM", "Caller-Caller-ID-Name", "\u4f60\u597d \ud83d\ude00", "X", "a", "X", "b"},
             {"Content-Type", "api/response"}
         }, new String[] {"", "+OK\n\nsecond paragraph"});
-        List<EslEvent> events = FrameDecoder.decodeBatch(data);
+        List<EslEvent> events = FrameCodec.decodeBatch(data);
         assertEquals(2, events.size());
         EslEvent first = events.get(0);
         assertEquals("CUSTOM", first.eventName());
@@ -61,7 +61,7 @@ public class FrameDecoderTest {
         out.writeInt(2);
         out.write(new byte[] {(byte) 0xc3, (byte) 0x28});
         out.writeInt(0);
-        EslEvent event = FrameDecoder.decodeSingle(bytes.toByteArray());
+        EslEvent event = FrameCodec.decodeSingle(bytes.toByteArray());
         assertEquals("\ufffd(", event.header("H"));
     }
 
@@ -70,14 +70,14 @@ public class FrameDecoderTest {
         byte[] good = batch(new String[][] {{"A", "b"}}, new String[] {"body"});
         for (int cut = 0; cut < good.length; cut++) {
             try {
-                FrameDecoder.decodeBatch(java.util.Arrays.copyOf(good, cut));
+                FrameCodec.decodeBatch(java.util.Arrays.copyOf(good, cut));
                 fail("accepted a batch cut at " + cut);
             } catch (IllegalArgumentException expected) {
                 // every prefix is malformed
             }
         }
         try {
-            FrameDecoder.decodeBatch(java.util.Arrays.copyOf(good, good.length + 1));
+            FrameCodec.decodeBatch(java.util.Arrays.copyOf(good, good.length + 1));
             fail("accepted trailing bytes");
         } catch (IllegalArgumentException expected) {
             // trailing garbage is malformed

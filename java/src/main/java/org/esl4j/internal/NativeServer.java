@@ -1,0 +1,134 @@
+package org.esl4j.internal;
+
+import java.util.concurrent.Executor;
+
+/**
+ * The native listener for FreeSWITCH's outbound {@code socket} connections. Not API: the
+ * building block of {@code org.esl4j}'s outbound server and of the compat
+ * {@code ESLconnection} server.
+ *
+ * <p>Each accepted connection has already done the {@code connect} handshake; it is returned as
+ * a {@link NativeConnection} whose {@link NativeConnection#channelData()} holds the channel data.
+ * Sessions beyond {@code maxSessions} are closed at once, so FreeSWITCH fails over.
+ */
+public final class NativeServer extends NativeHandle {
+    private static final Lifecycle LIFECYCLE = new Lifecycle() {
+        @Override
+        public void shutdown(long handle) {
+            Native.serverShutdown(handle, 0);
+        }
+
+        @Override
+        public void destroy(long handle) {
+            Native.serverDestroy(handle);
+        }
+    };
+
+    /** Listener counters. */
+    public static final class Stats {
+        /** Sessions accepted (handshake done). */
+        public final long sessions;
+        /** Connections closed because {@code maxSessions} were active. */
+        public final long rejectedOverCap;
+        /** Connections whose {@code connect} handshake failed or timed out. */
+        public final long handshakeFailures;
+        /** Sessions alive now. */
+        public final long active;
+
+        Stats(long[] values) {
+            sessions = values[0];
+            rejectedOverCap = values[1];
+            handshakeFailures = values[2];
+            active = values[3];
+        }
+    }
+
+    private final Executor executor;
+
+    private NativeServer(long handle, Executor executor) {
+        super(handle, LIFECYCLE);
+        this.executor = executor;
+    }
+
+    /**
+     * Binds the listener.
+     *
+     * @param host address to bind, e.g. {@code 127.0.0.1} or {@code 0.0.0.0}
+     * @param port port, e.g. 8084; 0 picks a free one (see {@link #port()})
+     * @param maxSessions most sessions at once, 0 for the default (1024)
+     * @param handshakeTimeoutMs deadline for the {@code connect} reply, 0 for the default (5 s)
+     * @param settings per-session connection settings (command timeout, queue, executor)
+     * @return the listening server
+     * @throws org.esl4j.EslException if the address cannot be bound
+     */
+    public static NativeServer bind(String host, int port, int maxSessions, long handshakeTimeoutMs,
+            NativeConnection.Settings settings) {
+        Native.ensureLoaded();
+        String address = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]:" + port : host + ":" + port;
+        long handle = Native.serverBind(NativeConnection.utf8(address), maxSessions, handshakeTimeoutMs,
+                settings.commandTimeoutMs, settings.queueCapacity, settings.blockOnOverflow);
+        return new NativeServer(handle, settings.executor);
+    }
+
+    /**
+     * The bound port.
+     *
+     * @return the port
+     */
+    public int port() {
+        long handle = acquire();
+        try {
+            return Native.serverPort(handle);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Waits for the next session. Blocks the calling thread, which must not be an esl4j engine
+     * thread.
+     *
+     * @param timeoutMs how long to wait
+     * @return the session, or null when none arrived in time
+     * @throws org.esl4j.EslException once the server is shut down
+     */
+    public NativeConnection accept(long timeoutMs) {
+        long handle = acquire();
+        long session;
+        try {
+            session = Native.serverAccept(handle, timeoutMs);
+        } finally {
+            release();
+        }
+        return session == 0 ? null : NativeConnection.adopt(session, executor);
+    }
+
+    /**
+     * Listener counters.
+     *
+     * @return a snapshot
+     */
+    public Stats stats() {
+        long handle = acquire();
+        try {
+            return new Stats(Native.serverStats(handle));
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Stops accepting and waits up to {@code drainMs} for live sessions to end; then
+     * {@link #close()} frees the server.
+     *
+     * @param drainMs how long to wait for sessions
+     */
+    public void shutdown(long drainMs) {
+        long handle = acquire();
+        try {
+            Native.serverShutdown(handle, drainMs);
+        } finally {
+            release();
+        }
+    }
+}

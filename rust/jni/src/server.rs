@@ -1,0 +1,135 @@
+//! `Native.server*`: the listener for FreeSWITCH's outbound `socket` connections.
+//!
+//! A Java acceptor thread calls `serverAccept` (blocking it, never a runtime thread, for at
+//! most its timeout); each accepted session becomes a connection handle (see `connection.rs`)
+//! whose channel data came from the `connect` handshake.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use esl4j_engine::{EslError, Server, ServerConfig};
+use jni::objects::{JByteArray, JClass, JLongArray};
+use jni::sys::{jboolean, jint, jlong};
+use jni::JNIEnv;
+
+use crate::connection::{connection_config, session_handle};
+use crate::convert::{required_text, timeout};
+use crate::error::ffi_call;
+use crate::{handle, runtime};
+
+fn borrow(handle: jlong) -> Result<Arc<Server>, crate::error::BridgeError> {
+    // SAFETY: Java's NativeServer passes only handles made by `into_handle::<Server>` below,
+    // under a lease that keeps them from being destroyed during this call.
+    unsafe { handle::borrow::<Server>(handle) }
+}
+
+/// `static native long serverBind(byte[] address, int maxSessions, long handshakeTimeoutMs,
+/// long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow)`.
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_serverBind<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    address: JByteArray<'local>,
+    max_sessions: jint,
+    handshake_timeout_ms: jlong,
+    command_timeout_ms: jlong,
+    queue_capacity: jint,
+    block_on_overflow: jboolean,
+) -> jlong {
+    ffi_call(&mut env, |env| {
+        let mut config = ServerConfig::new(required_text(env, &address, "address")?);
+        if let Ok(max) = usize::try_from(max_sessions) {
+            if max > 0 {
+                config.max_sessions = max;
+            }
+        }
+        if let Some(timeout) = timeout(handshake_timeout_ms) {
+            config.handshake_timeout = timeout;
+        }
+        config.connection =
+            connection_config(command_timeout_ms, queue_capacity, block_on_overflow);
+        let server = runtime::block_on(Server::bind(config))??;
+        Ok(handle::into_handle(Arc::new(server)))
+    })
+}
+
+/// `static native int serverPort(long handle)`: the bound port (useful after binding port 0).
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_serverPort<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> jint {
+    ffi_call(&mut env, |_| {
+        Ok(jint::from(borrow(handle)?.local_addr().port()))
+    })
+}
+
+/// `static native long serverAccept(long handle, long timeoutMs)`: the next session's
+/// connection handle, or 0 when none arrived in time.
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_serverAccept<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    timeout_ms: jlong,
+) -> jlong {
+    ffi_call(&mut env, |_| {
+        let server = borrow(handle)?;
+        let wait = Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(0));
+        let accepted: Result<_, EslError> = runtime::block_on(server.accept_timeout(wait))?;
+        Ok(accepted?.map_or(0, session_handle))
+    })
+}
+
+/// `static native long[] serverStats(long handle)`: sessions, rejectedOverCap,
+/// handshakeFailures, active. Keep in sync with `NativeServer.Stats`.
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_serverStats<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> JLongArray<'local> {
+    ffi_call(&mut env, |env| {
+        let server = borrow(handle)?;
+        let stats = server.stats();
+        let values = [
+            stats.sessions as jlong,
+            stats.rejected_over_cap as jlong,
+            stats.handshake_failures as jlong,
+            server.active_sessions() as jlong,
+        ];
+        let array = env.new_long_array(values.len() as i32)?;
+        env.set_long_array_region(&array, 0, &values)?;
+        Ok(array)
+    })
+}
+
+/// `static native void serverShutdown(long handle, long drainMs)`: stops accepting and waits
+/// up to `drainMs` for sessions to end, blocking the calling Java thread.
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_serverShutdown<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    drain_ms: jlong,
+) {
+    ffi_call(&mut env, |_| {
+        let server = borrow(handle)?;
+        let drain = Duration::from_millis(u64::try_from(drain_ms).unwrap_or(0));
+        runtime::block_on(server.shutdown(drain))?;
+        Ok(())
+    })
+}
+
+/// `static native void serverDestroy(long handle)`.
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_serverDestroy<'local>(
+    _env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) {
+    // SAFETY: NativeHandle calls destroy exactly once, after the last lease, with a handle
+    // from `into_handle::<Server>`.
+    unsafe { handle::destroy::<Server>(handle) }
+}
