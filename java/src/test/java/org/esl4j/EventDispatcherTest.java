@@ -1,0 +1,206 @@
+package org.esl4j;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.After;
+import org.junit.Test;
+
+public class EventDispatcherTest {
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @After
+    public void closeAll() throws Exception {
+        for (AutoCloseable closeable : toClose) {
+            closeable.close();
+        }
+    }
+
+    private static EslEvent event(String name, String uuid, int sequence) {
+        EslEvent.Builder builder = EslEvent.builder().header("Event-Name", name);
+        if (uuid != null) {
+            builder.header("Unique-ID", uuid);
+        }
+        return builder.header("Seq", Integer.toString(sequence)).build();
+    }
+
+    private EventDispatcher dispatcher(EventRouter router, DeliveryOptions options) {
+        EventDispatcher dispatcher = new EventDispatcher(router, options, "test-events");
+        toClose.add(dispatcher);
+        return dispatcher;
+    }
+
+    @Test
+    public void eachChannelKeepsItsOrderUnderParallelDelivery() throws InterruptedException {
+        int channels = 40;
+        int perChannel = 300;
+        EventRouter router = new EventRouter();
+        Map<String, List<Integer>> seen = new ConcurrentHashMap<>();
+        Map<String, Thread> lastThread = new ConcurrentHashMap<>();
+        CountDownLatch all = new CountDownLatch(channels * perChannel);
+        router.onEverything(event -> {
+            seen.computeIfAbsent(event.uniqueId(), k -> Collections.synchronizedList(new ArrayList<Integer>()))
+                    .add(Integer.parseInt(event.header("Seq")));
+            lastThread.put(event.uniqueId(), Thread.currentThread());
+            all.countDown();
+        });
+        EventDispatcher dispatcher = dispatcher(router, DeliveryOptions.builder().threads(4).maxQueuedEvents(channels * perChannel).build());
+        for (int i = 0; i < perChannel; i++) {
+            for (int c = 0; c < channels; c++) {
+                dispatcher.dispatch(event("CHANNEL_STATE", "chan-" + c, i));
+            }
+        }
+        assertTrue("not all delivered: " + dispatcher.stats(), all.await(30, TimeUnit.SECONDS));
+        for (int c = 0; c < channels; c++) {
+            List<Integer> order = seen.get("chan-" + c);
+            assertEquals(perChannel, order.size());
+            for (int i = 0; i < perChannel; i++) {
+                assertEquals("channel " + c + " out of order", i, (int) order.get(i));
+            }
+        }
+        assertTrue("expected more than one delivery thread", new java.util.HashSet<>(lastThread.values()).size() > 1);
+        assertEquals(0, dispatcher.stats().dropped());
+        assertEquals((long) channels * perChannel, dispatcher.stats().delivered());
+    }
+
+    @Test
+    public void aBlockedChannelDoesNotStallOthers() throws InterruptedException {
+        EventRouter router = new EventRouter();
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch blockedEntered = new CountDownLatch(1);
+        CountDownLatch othersDone = new CountDownLatch(10);
+        router.onChannel("slow", event -> {
+            blockedEntered.countDown();
+            try {
+                release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        router.onEvent("CHANNEL_ANSWER", event -> othersDone.countDown());
+        EventDispatcher dispatcher = dispatcher(router, DeliveryOptions.builder().threads(2).build());
+        dispatcher.dispatch(event("CHANNEL_PARK", "slow", 0));
+        assertTrue(blockedEntered.await(10, TimeUnit.SECONDS));
+        for (int c = 0; c < 10; c++) {
+            dispatcher.dispatch(event("CHANNEL_ANSWER", "fast-" + c, 0));
+        }
+        assertTrue("other channels stalled: " + dispatcher.stats(), othersDone.await(10, TimeUnit.SECONDS));
+        release.countDown();
+    }
+
+    @Test
+    public void overflowDropsOrdinaryEventsButNeverHangups() {
+        List<Runnable> tasks = new ArrayList<>();
+        EventRouter router = new EventRouter();
+        List<String> delivered = new CopyOnWriteArrayList<>();
+        router.onEverything(event -> delivered.add(event.eventName()));
+        EventDispatcher dispatcher = dispatcher(router,
+                DeliveryOptions.builder().executor(tasks::add).maxQueuedEvents(4).criticalReserve(3).build());
+        for (int i = 0; i < 10; i++) {
+            dispatcher.dispatch(event("CHANNEL_STATE", "c", i));
+        }
+        dispatcher.dispatch(event("CHANNEL_HANGUP", "c", 10));
+        dispatcher.dispatch(event("CHANNEL_HANGUP_COMPLETE", "c", 11));
+        dispatcher.dispatch(event("BACKGROUND_JOB", null, 12));
+        dispatcher.dispatch(event("CHANNEL_DESTROY", "c", 13)); // reserve exhausted: dropped
+        DeliveryStats stats = dispatcher.stats();
+        assertEquals(7, stats.queueDepth());
+        assertEquals(7, stats.dropped());
+        assertEquals(3, stats.keptOverBound());
+        while (!tasks.isEmpty()) {
+            tasks.remove(0).run();
+        }
+        assertEquals(7, delivered.size());
+        assertTrue(delivered.contains("CHANNEL_HANGUP"));
+        assertTrue(delivered.contains("CHANNEL_HANGUP_COMPLETE"));
+        assertTrue(delivered.contains("BACKGROUND_JOB"));
+        assertFalse(delivered.contains("CHANNEL_DESTROY"));
+        assertEquals(0, dispatcher.stats().queueDepth());
+    }
+
+    @Test
+    public void blockPolicyWaitsForRoomThenGivesUp() throws InterruptedException {
+        EventRouter router = new EventRouter();
+        CountDownLatch release = new CountDownLatch(1);
+        router.onEverything(event -> {
+            try {
+                release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        EventDispatcher dispatcher = dispatcher(router, DeliveryOptions.builder()
+                .threads(1)
+                .maxQueuedEvents(1)
+                .overflowPolicy(OverflowPolicy.BLOCK)
+                .blockTimeout(java.time.Duration.ofMillis(50))
+                .build());
+        dispatcher.dispatch(event("CHANNEL_STATE", "c", 0));
+        dispatcher.dispatch(event("CHANNEL_STATE", "c", 1)); // waits 50 ms, then drops
+        assertEquals(1, dispatcher.stats().dropped());
+        release.countDown();
+    }
+
+    @Test
+    public void listenerFailuresAreCountedAndDeliveryGoesOn() throws InterruptedException {
+        EventRouter router = new EventRouter();
+        CountDownLatch second = new CountDownLatch(2);
+        router.onEverything(event -> {
+            throw new IllegalStateException("listener bug");
+        });
+        router.onEverything(event -> second.countDown());
+        EventDispatcher dispatcher = dispatcher(router, DeliveryOptions.builder().threads(1).build());
+        dispatcher.dispatch(event("A", "c", 0));
+        dispatcher.dispatch(event("B", "c", 1));
+        assertTrue(second.await(10, TimeUnit.SECONDS));
+        assertEquals(2, dispatcher.stats().listenerFailures());
+    }
+
+    @Test
+    public void routerMatchesByNameSubclassChannelAndJob() {
+        EventRouter router = new EventRouter();
+        AtomicInteger byName = new AtomicInteger();
+        AtomicInteger bySubclass = new AtomicInteger();
+        AtomicInteger byChannel = new AtomicInteger();
+        AtomicInteger byJob = new AtomicInteger();
+        router.onEvent("channel_answer", event -> byName.incrementAndGet());
+        router.onEvent("sofia::register", event -> bySubclass.incrementAndGet());
+        Subscription channel = router.onChannel("u1", event -> byChannel.incrementAndGet());
+        router.onJob("j1", event -> byJob.incrementAndGet());
+        router.route(EslEvent.builder().header("Event-Name", "CHANNEL_ANSWER").header("Unique-ID", "u1").build());
+        router.route(EslEvent.builder().header("Event-Name", "CUSTOM").header("Event-Subclass", "sofia::register").build());
+        router.route(EslEvent.builder().header("Event-Name", "BACKGROUND_JOB").header("Job-UUID", "j1").build());
+        channel.close();
+        channel.close();
+        router.route(EslEvent.builder().header("Event-Name", "CHANNEL_HANGUP").header("Unique-ID", "u1").build());
+        assertEquals(1, byName.get());
+        assertEquals(1, bySubclass.get());
+        assertEquals(1, byChannel.get());
+        assertEquals(1, byJob.get());
+    }
+
+    @Test
+    public void closedDispatcherDropsAndCounts() {
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            EventDispatcher dispatcher = new EventDispatcher(new EventRouter(), DeliveryOptions.builder().executor(pool).build(), "t");
+            dispatcher.close();
+            dispatcher.dispatch(event("A", "c", 0));
+            assertEquals(1, dispatcher.stats().dropped());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
