@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -48,12 +49,12 @@ public class EventDispatcherTest {
         int perChannel = 300;
         EventRouter router = new EventRouter();
         Map<String, List<Integer>> seen = new ConcurrentHashMap<>();
-        Map<String, Thread> lastThread = new ConcurrentHashMap<>();
+        Set<Thread> threads = ConcurrentHashMap.newKeySet();
         CountDownLatch all = new CountDownLatch(channels * perChannel);
         router.onEverything(event -> {
             seen.computeIfAbsent(event.uniqueId(), k -> Collections.synchronizedList(new ArrayList<Integer>()))
                     .add(Integer.parseInt(event.header("Seq")));
-            lastThread.put(event.uniqueId(), Thread.currentThread());
+            threads.add(Thread.currentThread());
             all.countDown();
         });
         EventDispatcher dispatcher = dispatcher(router, DeliveryOptions.builder().threads(4).maxQueuedEvents(channels * perChannel).build());
@@ -70,7 +71,7 @@ public class EventDispatcherTest {
                 assertEquals("channel " + c + " out of order", i, (int) order.get(i));
             }
         }
-        assertTrue("expected more than one delivery thread", new java.util.HashSet<>(lastThread.values()).size() > 1);
+        assertTrue("expected more than one delivery thread", threads.size() > 1);
         assertEquals(0, dispatcher.stats().dropped());
         assertEquals((long) channels * perChannel, dispatcher.stats().delivered());
     }
@@ -156,16 +157,23 @@ public class EventDispatcherTest {
     @Test
     public void listenerFailuresAreCountedAndDeliveryGoesOn() throws InterruptedException {
         EventRouter router = new EventRouter();
-        CountDownLatch second = new CountDownLatch(2);
-        router.onEverything(event -> {
+        CountDownLatch sentinel = new CountDownLatch(1);
+        AtomicInteger afterFailure = new AtomicInteger();
+        router.onEvent("A", event -> {
             throw new IllegalStateException("listener bug");
         });
-        router.onEverything(event -> second.countDown());
+        router.onEvent("A", event -> afterFailure.incrementAndGet());
+        router.onEvent("B", event -> {
+            throw new IllegalStateException("listener bug");
+        });
+        router.onEvent("C", event -> sentinel.countDown());
         EventDispatcher dispatcher = dispatcher(router, DeliveryOptions.builder().threads(1).build());
         dispatcher.dispatch(event("A", "c", 0));
         dispatcher.dispatch(event("B", "c", 1));
-        assertTrue(second.await(10, TimeUnit.SECONDS));
+        dispatcher.dispatch(event("C", "c", 2)); // same lane: A and B are fully counted before C runs
+        assertTrue(sentinel.await(10, TimeUnit.SECONDS));
         assertEquals(2, dispatcher.stats().listenerFailures());
+        assertEquals(1, afterFailure.get());
     }
 
     @Test
