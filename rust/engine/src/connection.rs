@@ -420,8 +420,9 @@ async fn run(
     state.closed = Some(reason.clone());
     drop(state);
     shared.queue.close(&reason);
-    shared.finished.send_replace(true);
+    // Release the session slot before anyone waiting on `closed()` looks at the listener.
     drop(guard);
+    shared.finished.send_replace(true);
 }
 
 async fn reconnect_with_backoff(

@@ -309,10 +309,12 @@ struct Handshake {
 }
 
 impl Handshake {
-    async fn run(self, stream: TcpStream, permit: OwnedSemaphorePermit, span: tracing::Span) {
+    async fn run(self, mut stream: TcpStream, permit: OwnedSemaphorePermit, span: tracing::Span) {
         let timeout = self.config.handshake_timeout;
-        let outcome = tokio::time::timeout(timeout, self.connect(stream)).await;
-        let (stream, parser, channel_data) = match outcome {
+        let outcome = tokio::time::timeout(timeout, self.connect(&mut stream)).await;
+        // On failure the counter is updated before `stream` drops, so a peer that sees the
+        // close also sees the count.
+        let (parser, channel_data) = match outcome {
             Ok(Ok(established)) => established,
             Ok(Err(error)) => {
                 self.counters
@@ -359,10 +361,7 @@ impl Handshake {
     }
 
     /// Sends `connect` and reads the channel data reply.
-    async fn connect(
-        &self,
-        mut stream: TcpStream,
-    ) -> Result<(TcpStream, FrameParser, Event), EslError> {
+    async fn connect(&self, stream: &mut TcpStream) -> Result<(FrameParser, Event), EslError> {
         stream.set_nodelay(true)?;
         stream.write_all(&command::connect()).await?;
         let mut parser = FrameParser::new(self.config.connection.frame_limits);
@@ -372,7 +371,7 @@ impl Handshake {
                 return match ServerMessage::from_frame(frame)? {
                     ServerMessage::CommandReply(reply) if reply.is_ok() => {
                         match reply.into_channel_data() {
-                            Some(data) => Ok((stream, parser, data)),
+                            Some(data) => Ok((parser, data)),
                             None => Err(EslError::CommandFailed(
                                 "connect reply without channel data".to_owned(),
                             )),

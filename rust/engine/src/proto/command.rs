@@ -165,12 +165,14 @@ pub fn divert_events(on: bool) -> Vec<u8> {
     })
 }
 
-/// `myevents [<uuid>] <format>`. The format word is always sent: on an inbound socket a
-/// mistyped uuid without it would silently subscribe to every channel.
+/// `myevents [<uuid>] [<format>]`. With a uuid the format word is always sent: on an inbound
+/// socket a mistyped uuid without it would silently subscribe to every channel. Without a uuid
+/// (outbound) `plain`, the default, is left out, as libesl does.
 pub fn myevents(uuid: Option<&str>, format: EventFormat) -> Result<Vec<u8>, CommandError> {
-    Ok(simple(&match uuid {
-        Some(uuid) => format!("myevents {} {}", word("uuid", uuid)?, format.as_str()),
-        None => format!("myevents {}", format.as_str()),
+    Ok(simple(&match (uuid, format) {
+        (Some(uuid), format) => format!("myevents {} {}", word("uuid", uuid)?, format.as_str()),
+        (None, EventFormat::Plain) => "myevents".to_owned(),
+        (None, format) => format!("myevents {}", format.as_str()),
     }))
 }
 

@@ -1,0 +1,385 @@
+//! Outbound listener: the test plays FreeSWITCH, connecting to our `Server` and replaying
+//! transcripts 04-07, plus the session cap, handshake deadline and graceful shutdown.
+
+mod support;
+
+use std::time::Duration;
+
+use esl4j_engine::proto::command::SendMsg;
+use esl4j_engine::proto::{Disposition, EventFormat, FrameParser};
+use esl4j_engine::{
+    ErrorKind, ExecuteOptions, Incoming, Server, ServerConfig, Session, SocketMode,
+};
+use support::{connection, play_server_side, read_message, reply_frame, Dir, PlayLog, Record};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn server(max_sessions: usize, handshake: Duration) -> Server {
+    let mut config = ServerConfig::new("127.0.0.1:0");
+    config.max_sessions = max_sessions;
+    config.handshake_timeout = handshake;
+    config.connection.command_timeout = WAIT;
+    Server::bind(config).await.expect("bound")
+}
+
+/// Connects as FreeSWITCH and replays the `out` side of `transcript`.
+async fn play_freeswitch(
+    server: &Server,
+    transcript: &str,
+) -> (
+    Vec<Record>,
+    tokio::task::JoinHandle<Result<PlayLog, String>>,
+) {
+    let records = connection(transcript, "out");
+    let stream = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    let script = records.clone();
+    let play = tokio::spawn(async move { play_server_side(stream, &script, true).await });
+    (records, play)
+}
+
+async fn accept(server: &Server) -> Session {
+    server
+        .accept_timeout(WAIT)
+        .await
+        .expect("listening")
+        .expect("a session within the deadline")
+}
+
+fn waited(options: ExecuteOptions) -> ExecuteOptions {
+    ExecuteOptions {
+        wait_for_completion: true,
+        timeout: Some(WAIT),
+        ..options
+    }
+}
+
+/// Drains the queue until `stop` matches; returns the event names and the stopping item.
+async fn events_until(
+    session: &Session,
+    stop: impl Fn(&Incoming) -> bool,
+) -> (Vec<String>, Incoming) {
+    let mut names = Vec::new();
+    loop {
+        let item = session
+            .recv(Some(WAIT))
+            .await
+            .expect("open")
+            .expect("an item within the deadline");
+        if stop(&item) {
+            return (names, item);
+        }
+        if let Incoming::Event(event) = &item {
+            names.push(event.name().unwrap_or_default().into_owned());
+        }
+    }
+}
+
+fn is_notice(item: &Incoming, disposition: Disposition) -> bool {
+    matches!(item, Incoming::Disconnect(notice) if notice.disposition == disposition)
+}
+
+/// myevents, linger, answer: the start shared by transcripts 04-07.
+async fn answer(session: &Session, linger: Option<u32>) {
+    let reply = session
+        .myevents(None, EventFormat::Plain)
+        .await
+        .expect("myevents");
+    assert_eq!(reply.text(), "+OK Events Enabled");
+    let reply = session.linger(linger).await.expect("linger");
+    assert!(
+        reply.text().starts_with("+OK will linger"),
+        "{}",
+        reply.text()
+    );
+    let answered = session
+        .execute("answer", None, &waited(ExecuteOptions::default()))
+        .await
+        .expect("answered");
+    let completion = answered.completion.expect("completion");
+    assert_eq!(completion.header("Application").as_deref(), Some("answer"));
+}
+
+async fn check_bridge_failure(session: &Session, arg: &str, cause: &str) {
+    let bridged = session
+        .execute("bridge", Some(arg), &waited(ExecuteOptions::default()))
+        .await
+        .expect("bridge completes");
+    let completion = bridged.completion.expect("completion");
+    assert_eq!(completion.header("Application").as_deref(), Some("bridge"));
+    assert_eq!(
+        completion.header("Application-UUID").as_deref(),
+        Some(bridged.event_uuid.as_str())
+    );
+    assert_eq!(
+        completion
+            .header("variable_originate_disposition")
+            .as_deref(),
+        Some(cause)
+    );
+}
+
+fn commands_sent(records: &[Record]) -> usize {
+    records.iter().filter(|r| r.dir == Dir::ToServer).count()
+}
+
+async fn leg_timeout_with_linger_forever(transcript: &str, mode: SocketMode) {
+    let server = server(4, WAIT).await;
+    let (records, play) = play_freeswitch(&server, transcript).await;
+    let session = accept(&server).await;
+    assert_eq!(session.socket_mode(), mode);
+    assert!(session.is_full_control());
+    assert_eq!(session.channel_data().len(), 103);
+    assert_eq!(
+        session.channel_data().name().as_deref(),
+        Some("CHANNEL_DATA")
+    );
+    let uuid = session.uuid().expect("Unique-ID");
+    answer(&session, None).await;
+    check_bridge_failure(
+        &session,
+        "{leg_timeout=3}loopback/noanswer/default",
+        "ALLOTTED_TIMEOUT",
+    )
+    .await;
+    let (names, notice) = events_until(&session, |i| is_notice(i, Disposition::Linger)).await;
+    let Incoming::Disconnect(notice) = notice else {
+        unreachable!("stopped on a notice");
+    };
+    assert_eq!(notice.linger_time, Some(-1));
+    assert_eq!(
+        notice.controlled_session_uuid.as_deref(),
+        Some(uuid.as_str())
+    );
+    assert!(names.contains(&"CHANNEL_HANGUP".to_owned()), "{names:?}");
+    // Async: the hang-up completes before the linger notice; sync: not while lingering.
+    let hangup_complete = names.contains(&"CHANNEL_HANGUP_COMPLETE".to_owned());
+    assert_eq!(hangup_complete, mode == SocketMode::Async, "{names:?}");
+    session.close().await;
+    let log = play.await.expect("no panic").expect("script followed");
+    assert_eq!(log.commands.len(), commands_sent(&records));
+    assert_eq!(log.commands.last().map(String::as_str), Some("exit"));
+}
+
+#[tokio::test]
+async fn async_session_replays_transcript_04() {
+    leg_timeout_with_linger_forever(
+        "04_outbound_async_bridge_leg_timeout.txt",
+        SocketMode::Async,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn sync_session_replays_transcript_07() {
+    leg_timeout_with_linger_forever(
+        "07_outbound_sync_bridge_leg_timeout.txt",
+        SocketMode::Static,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn call_timeout_and_timed_linger_replay_transcript_05() {
+    let server = server(4, WAIT).await;
+    let (records, play) =
+        play_freeswitch(&server, "05_outbound_async_bridge_call_timeout.txt").await;
+    let session = accept(&server).await;
+    answer(&session, Some(2)).await;
+    let set = session
+        .execute(
+            "set",
+            Some("call_timeout=3"),
+            &waited(ExecuteOptions::default()),
+        )
+        .await
+        .expect("set");
+    assert!(set.completion.is_some());
+    check_bridge_failure(&session, "loopback/noanswer/default", "NO_ANSWER").await;
+    let hangup = session
+        .sendmsg(&SendMsg::hangup(Some("NORMAL_CLEARING")), None)
+        .await
+        .expect("hangup queued");
+    assert!(hangup.is_ok());
+    // FreeSWITCH itself ends the linger and closes the socket.
+    let (names, _) = events_until(&session, |i| is_notice(i, Disposition::Linger)).await;
+    assert_eq!(
+        names.last().map(String::as_str),
+        Some("CHANNEL_HANGUP_COMPLETE")
+    );
+    let (_, last) = events_until(&session, |i| is_notice(i, Disposition::Disconnect)).await;
+    assert!(matches!(last, Incoming::Disconnect(_)));
+    let end = session
+        .recv(Some(WAIT))
+        .await
+        .expect_err("closed by FreeSWITCH");
+    assert_eq!(end.kind(), ErrorKind::ConnectionClosed);
+    let log = play.await.expect("no panic").expect("script followed");
+    assert_eq!(log.commands.len(), commands_sent(&records));
+}
+
+#[tokio::test]
+async fn continue_on_fail_replays_transcript_06() {
+    let server = server(4, WAIT).await;
+    let (records, play) =
+        play_freeswitch(&server, "06_outbound_async_bridge_continue_on_fail.txt").await;
+    let session = accept(&server).await;
+    let uuid = session.uuid().expect("Unique-ID");
+    answer(&session, None).await;
+    session
+        .execute(
+            "set",
+            Some("continue_on_fail=true"),
+            &waited(ExecuteOptions::default()),
+        )
+        .await
+        .expect("set");
+    check_bridge_failure(
+        &session,
+        "{leg_timeout=3}loopback/noanswer/default",
+        "ALLOTTED_TIMEOUT",
+    )
+    .await;
+    let dump = session
+        .api(&format!("uuid_dump {uuid}"))
+        .await
+        .expect("api on a full socket");
+    assert!(dump.text().contains("Channel-State"), "{}", dump.text());
+    session
+        .sendmsg(&SendMsg::hangup(Some("NORMAL_CLEARING")), None)
+        .await
+        .expect("hangup queued");
+    events_until(&session, |i| is_notice(i, Disposition::Linger)).await;
+    session.close().await;
+    let log = play.await.expect("no panic").expect("script followed");
+    assert_eq!(log.commands.len(), commands_sent(&records));
+}
+
+/// Reads the `connect` command and answers with the channel data of transcript 04.
+async fn handshake_as_freeswitch(stream: &mut TcpStream) {
+    let mut parser = FrameParser::default();
+    let connect = read_message(stream, &mut parser).await.expect("connect");
+    assert_eq!(connect.first_line(), b"connect");
+    let records = connection("04_outbound_async_bridge_leg_timeout.txt", "out");
+    let channel_data = records
+        .iter()
+        .find(|r| r.dir == Dir::ToClient)
+        .expect("connect reply");
+    stream.write_all(&channel_data.bytes).await.expect("write");
+}
+
+/// Waits until the peer closes the socket (EOF) without having sent anything.
+async fn expect_closed_without_data(stream: &mut TcpStream) {
+    let mut buffer = [0u8; 64];
+    let read = tokio::time::timeout(WAIT, stream.read(&mut buffer))
+        .await
+        .expect("closed within the deadline");
+    assert_eq!(read.map_err(|e| e.kind()).unwrap_or(0), 0, "expected EOF");
+}
+
+#[tokio::test]
+async fn session_cap_closes_extra_connections() {
+    let server = server(1, WAIT).await;
+    let mut first = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    handshake_as_freeswitch(&mut first).await;
+    let session = accept(&server).await;
+    assert_eq!(server.active_sessions(), 1);
+    let mut second = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    expect_closed_without_data(&mut second).await;
+    assert_eq!(server.stats().rejected_over_cap, 1);
+    // Ending the session frees its slot.
+    drop(first);
+    session.closed().await;
+    assert_eq!(server.active_sessions(), 0);
+    let mut third = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    handshake_as_freeswitch(&mut third).await;
+    let again = accept(&server).await;
+    assert_eq!(again.socket_mode(), SocketMode::Async);
+    assert_eq!(server.stats().sessions, 2);
+}
+
+#[tokio::test]
+async fn handshake_deadline_closes_silent_peers() {
+    let server = server(4, Duration::from_millis(200)).await;
+    let mut silent = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    let mut parser = FrameParser::default();
+    let connect = read_message(&mut silent, &mut parser)
+        .await
+        .expect("connect");
+    assert_eq!(
+        connect.first_line(),
+        b"connect",
+        "connect must be the first command"
+    );
+    expect_closed_without_data(&mut silent).await;
+    assert_eq!(server.stats().handshake_failures, 1);
+    assert_eq!(server.stats().sessions, 0);
+}
+
+#[tokio::test]
+async fn a_refused_connect_is_not_a_session() {
+    let server = server(4, WAIT).await;
+    let mut peer = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    let mut parser = FrameParser::default();
+    read_message(&mut peer, &mut parser).await.expect("connect");
+    peer.write_all(&reply_frame("-ERR command not found"))
+        .await
+        .expect("write");
+    expect_closed_without_data(&mut peer).await;
+    assert_eq!(server.stats().handshake_failures, 1);
+}
+
+#[tokio::test]
+async fn shutdown_stops_accepting_and_drains() {
+    let server = server(4, WAIT).await;
+    let mut peer = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    handshake_as_freeswitch(&mut peer).await;
+    let session = accept(&server).await;
+    let address = server.local_addr();
+    let drained = {
+        let shutdown = server.shutdown(WAIT);
+        let finish_call = async {
+            // The call ends on its own while the listener drains.
+            session.close().await;
+        };
+        let (closed_by_force, ()) = tokio::join!(shutdown, finish_call);
+        closed_by_force
+    };
+    assert_eq!(drained, 0);
+    assert!(
+        TcpStream::connect(address).await.is_err(),
+        "no longer listening"
+    );
+    let error = server.accept().await.expect_err("shut down");
+    assert_eq!(error.kind(), ErrorKind::ConnectionClosed);
+}
+
+#[tokio::test]
+async fn shutdown_closes_sessions_that_outlive_the_drain() {
+    let server = server(4, WAIT).await;
+    let mut peer = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    handshake_as_freeswitch(&mut peer).await;
+    let session = accept(&server).await;
+    assert_eq!(server.shutdown(Duration::from_millis(100)).await, 1);
+    session.closed().await;
+    let mut buffer = Vec::new();
+    let read = tokio::time::timeout(WAIT, peer.read_to_end(&mut buffer)).await;
+    assert!(read.expect("closed within the deadline").is_ok());
+}
