@@ -86,7 +86,7 @@ const MAX_COMMAND_LOG: usize = 10_000;
 pub(crate) struct CoreConfig {
     pub password: String,
     pub hostname: String,
-    pub virtual_clock: bool,
+    pub thread_latency_ms: u64,
     pub heartbeat_ms: Option<u64>,
     pub epoch_base_ms: u64,
 }
@@ -304,6 +304,8 @@ enum Action {
         uuid: String,
         cause: String,
     },
+    /// A loopback partner went away while its hangup cannot finish: media stops.
+    MediaGone(String),
     Timer(Timer),
 }
 
@@ -334,6 +336,7 @@ pub(crate) struct Core {
     routes: HashMap<String, Vec<(String, String)>>,
     globals: Vec<(String, String)>,
     command_log: VecDeque<String>,
+    commands_total: u64,
 }
 
 impl Core {
@@ -393,6 +396,7 @@ impl Core {
             routes,
             globals: vec![("hostname".into(), String::new())],
             command_log: VecDeque::new(),
+            commands_total: 0,
         };
         core.globals[0].1 = core.cfg.hostname.clone();
         if let Some(every) = core.cfg.heartbeat_ms {
@@ -426,6 +430,10 @@ impl Core {
 
     pub fn command_log(&self) -> Vec<String> {
         self.command_log.iter().cloned().collect()
+    }
+
+    pub fn commands_total(&self) -> u64 {
+        self.commands_total
     }
 
     pub fn channel_count(&self) -> usize {
@@ -503,13 +511,10 @@ impl Core {
         whole_second_deadline(self.epoch_ms(), seconds, inclusive) - self.cfg.epoch_base_ms
     }
 
-    /// Scheduling latency of a channel thread: none on the virtual clock.
+    /// Delay before a session thread acts on something another thread did (the park that
+    /// follows an outbound `connect`).
     fn thread_latency_ms(&self) -> u64 {
-        if self.cfg.virtual_clock {
-            0
-        } else {
-            20
-        }
+        self.cfg.thread_latency_ms
     }
 
     // ---------------------------------------------------------------- the work loop
@@ -521,6 +526,7 @@ impl Core {
                 Action::Hangup(uuid, cause) => self.hangup(&uuid, &cause, false),
                 Action::Leg { id, uuid, update } => self.leg_update(id, &uuid, update),
                 Action::Unbridge { uuid, cause } => self.unbridge(&uuid, &cause),
+                Action::MediaGone(uuid) => self.media_gone(&uuid),
                 Action::Timer(timer) => self.fire_timer(timer),
             }
         }
@@ -872,7 +878,7 @@ impl Core {
     }
 
     fn disconnect(&mut self, conn: ConnId, goodbye: bool) {
-        if self.conns.get(&conn).is_none_or(|c| c.closed) {
+        if !self.conns.get(&conn).is_some_and(|c| !c.closed) {
             return;
         }
         if goodbye {
@@ -937,6 +943,7 @@ impl Core {
             self.command_log.pop_front();
         }
         self.command_log.push_back(cmd.line.clone());
+        self.commands_total += 1;
         self.dispatch(conn, &cmd);
         self.pump();
         let c = self.conns.get_mut(&conn)?;
@@ -1145,7 +1152,7 @@ impl Core {
                 c.filters.clear();
             } else {
                 c.filters.retain(|(h, v)| {
-                    !(h.eq_ignore_ascii_case(&header) && value.as_ref().is_none_or(|x| x == v))
+                    !(h.eq_ignore_ascii_case(&header) && value.as_ref().map_or(true, |x| x == v))
                 });
             }
             let shown = value.unwrap_or_default();
@@ -1532,8 +1539,9 @@ impl Core {
             return;
         }
         let output = self.api_exec(&name, &arg);
-        self.api_event(&name, &arg);
+        // the listener writes the response before it drains the API event from its queue
         self.api_response(conn, &output);
+        self.api_event(&name, &arg);
     }
 
     fn cmd_bgapi(&mut self, conn: ConnId, text: &str, cmd: &Command) {
@@ -1728,7 +1736,7 @@ impl Core {
     fn show(&self, words: &[&str]) -> String {
         if words
             .first()
-            .is_none_or(|w| *w != "channels" && *w != "calls")
+            .map_or(true, |w| *w != "channels" && *w != "calls")
         {
             return "-USAGE: show channels [count|as json]\n".into();
         }
@@ -2878,7 +2886,9 @@ impl Core {
             } => self.unpark_if_parked(uuid),
             _ => {}
         }
+        let interrupted = self.chans.get(uuid).is_some_and(|c| c.ch.is_down());
         let response = match (&running.kind, response) {
+            (Blocking::Playback, None) if interrupted => Some("PLAYBACK ERROR"),
             (Blocking::Playback, None) => Some("FILE PLAYED"),
             (_, r) => r,
         };
@@ -2984,10 +2994,7 @@ impl Core {
             self.emit(uuid, "PRIVATE_COMMAND");
         }
         // unwind the running applications, innermost first
-        loop {
-            let Some(top) = self.chans.get(uuid).and_then(|c| c.stack.last()) else {
-                break;
-            };
+        while let Some(top) = self.chans.get(uuid).and_then(|c| c.stack.last()) {
             match &top.kind {
                 Blocking::Socket {
                     async_mode: false,
@@ -3039,7 +3046,14 @@ impl Core {
             }
         }
         if let Some(p) = partner {
-            self.actions.push_back(Action::Hangup(p, cause.to_string()));
+            // mod_loopback hangs the partner up from the CS_HANGUP state handler; a session
+            // still held by a sync socket never gets there, the partner only loses media
+            let blocked = self.chans.get(uuid).is_some_and(|c| !c.stack.is_empty());
+            if blocked {
+                self.actions.push_back(Action::MediaGone(p));
+            } else {
+                self.actions.push_back(Action::Hangup(p, cause.to_string()));
+            }
         }
         if let Some(id) = originate {
             self.actions.push_back(Action::Leg {
@@ -3049,6 +3063,23 @@ impl Core {
             });
         }
         self.wake(uuid);
+    }
+
+    fn media_gone(&mut self, uuid: &str) {
+        let media_app = self.chans.get(uuid).is_some_and(|c| {
+            !c.ch.is_down()
+                && matches!(
+                    c.stack.last(),
+                    Some(Running {
+                        kind: Blocking::Park | Blocking::Wait | Blocking::Playback,
+                        ..
+                    })
+                )
+        });
+        if media_app {
+            self.complete_top(uuid, None);
+            self.wake(uuid);
+        }
     }
 
     /// Listeners bound to a channel that went down: linger notice or disconnect.

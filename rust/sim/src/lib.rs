@@ -70,6 +70,9 @@ pub struct SimConfig {
     pub hostname: String,
     /// HEARTBEAT interval (FreeSWITCH: 20 s); `None` disables it.
     pub heartbeat: Option<Duration>,
+    /// Delay between an outbound `connect` and the park of an `async` socket session (its
+    /// CHANNEL_PARK). `None`: 20 ms on the real clock, none on the virtual clock.
+    pub thread_latency: Option<Duration>,
 }
 
 impl Default for SimConfig {
@@ -80,6 +83,7 @@ impl Default for SimConfig {
             clock: ClockMode::Real,
             hostname: "esl4j-sim".into(),
             heartbeat: Some(Duration::from_secs(20)),
+            thread_latency: None,
         }
     }
 }
@@ -99,6 +103,7 @@ pub struct FloodSpec {
 pub(crate) struct Shared {
     core: Mutex<Core>,
     changed: Notify,
+    commands_seen: watch::Sender<u64>,
     runtime: tokio::runtime::Handle,
 }
 
@@ -115,6 +120,7 @@ impl Shared {
             let mut core = self.lock();
             let result = f(&mut core);
             core.pump();
+            self.commands_seen.send_replace(core.commands_total());
             (result, core.take_io())
         };
         for action in io {
@@ -148,7 +154,11 @@ impl Simulator {
         let core = Core::new(CoreConfig {
             password: config.password.clone(),
             hostname: config.hostname.clone(),
-            virtual_clock,
+            thread_latency_ms: match (config.thread_latency, virtual_clock) {
+                (Some(latency), _) => latency.as_millis() as u64,
+                (None, true) => 0,
+                (None, false) => 20,
+            },
             heartbeat_ms: config.heartbeat.map(|d| d.as_millis().max(1) as u64),
             epoch_base_ms: if virtual_clock {
                 now / 1000 * 1000
@@ -159,6 +169,7 @@ impl Simulator {
         let shared = Arc::new(Shared {
             core: Mutex::new(core),
             changed: Notify::new(),
+            commands_seen: watch::channel(0).0,
             runtime: tokio::runtime::Handle::current(),
         });
         let (stop, stop_rx) = watch::channel(false);
@@ -237,6 +248,14 @@ impl Simulator {
     /// Every command line received so far (the most recent 10 000).
     pub fn commands(&self) -> Vec<String> {
         self.shared.lock().command_log()
+    }
+
+    /// Waits until at least `count` commands have been received in total; false on timeout.
+    pub async fn wait_for_commands(&self, count: u64, timeout: Duration) -> bool {
+        let mut seen = self.shared.commands_seen.subscribe();
+        tokio::time::timeout(timeout, seen.wait_for(|n| *n >= count))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 
     /// Number of live channels.

@@ -1,0 +1,243 @@
+//! Test support: transcript loading, a raw ESL test client, and frame summaries.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use esl4j_engine::proto::{Frame, FrameParser};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+
+/// Every wait in these tests is bounded by this.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// One recorded frame of a transcript.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub conn: String,
+    pub to_server: bool,
+    pub t: f64,
+    pub bytes: Vec<u8>,
+}
+
+/// The recorded transcripts (the engine's copy of `../shared/transcripts`).
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/fixtures")
+}
+
+/// Parses `#> [conn] DIR t=+S len=N`, N raw bytes, `\n`; skips `## ` comments.
+pub fn load(name: &str) -> Vec<Record> {
+    let data = std::fs::read(fixtures_dir().join(name)).expect("transcript readable");
+    let mut records = Vec::new();
+    let mut pos = 0;
+    while pos < data.len() {
+        let end = data[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(data.len(), |at| pos + at);
+        let line = String::from_utf8_lossy(&data[pos..end]).into_owned();
+        pos = end + 1;
+        let Some(marker) = line.strip_prefix("#> [") else {
+            continue;
+        };
+        let (conn, rest) = marker.split_once("] ").expect("marker");
+        let mut parts = rest.split(' ');
+        let to_server = parts.next() == Some("C->S");
+        let t: f64 = parts
+            .next()
+            .and_then(|p| p.strip_prefix("t=+"))
+            .and_then(|v| v.parse().ok())
+            .expect("t");
+        let len: usize = parts
+            .next()
+            .and_then(|p| p.strip_prefix("len="))
+            .and_then(|v| v.parse().ok())
+            .expect("len");
+        records.push(Record {
+            conn: conn.to_string(),
+            to_server,
+            t,
+            bytes: data[pos..pos + len].to_vec(),
+        });
+        pos += len + 1;
+    }
+    records
+}
+
+/// Parses all frames of a byte stream.
+pub fn frames_of(bytes: &[u8]) -> Vec<Frame> {
+    let mut parser = FrameParser::default();
+    parser.feed(bytes);
+    let mut out = Vec::new();
+    while let Some(frame) = parser.next_frame().expect("valid frames") {
+        out.push(frame);
+    }
+    out
+}
+
+/// A raw ESL connection that collects every frame it receives in a background task.
+pub struct RawConn {
+    writer: OwnedWriteHalf,
+    pub frames: Arc<Mutex<Vec<Frame>>>,
+    arrived: Arc<Notify>,
+    pub closed: Arc<Mutex<bool>>,
+}
+
+impl RawConn {
+    pub async fn connect(port: u16) -> RawConn {
+        let stream = tokio::time::timeout(WAIT, TcpStream::connect(("127.0.0.1", port)))
+            .await
+            .expect("connect in time")
+            .expect("connect");
+        RawConn::from_stream(stream)
+    }
+
+    pub fn from_stream(stream: TcpStream) -> RawConn {
+        let (mut reader, writer) = stream.into_split();
+        let frames = Arc::new(Mutex::new(Vec::new()));
+        let arrived = Arc::new(Notify::new());
+        let closed = Arc::new(Mutex::new(false));
+        let (f, a, c) = (frames.clone(), arrived.clone(), closed.clone());
+        tokio::spawn(async move {
+            let mut parser = FrameParser::default();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match reader.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        parser.feed(&buf[..n]);
+                        while let Ok(Some(frame)) = parser.next_frame() {
+                            f.lock().expect("lock").push(frame);
+                        }
+                        a.notify_waiters();
+                    }
+                }
+            }
+            *c.lock().expect("lock") = true;
+            a.notify_waiters();
+        });
+        RawConn {
+            writer,
+            frames,
+            arrived,
+            closed,
+        }
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).await.expect("send");
+    }
+
+    /// Waits until `pred` holds for the frames received so far; panics after [`WAIT`].
+    pub async fn wait_until(&self, what: &str, pred: impl Fn(&[Frame]) -> bool) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let notified = self.arrived.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if pred(&self.frames.lock().expect("lock")) {
+                return;
+            }
+            if *self.closed.lock().expect("lock") {
+                panic!("connection closed while waiting for {what}");
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!(
+                    "timed out waiting for {what}; got {:?}",
+                    summaries(&self.frames.lock().expect("lock"))
+                );
+            }
+        }
+    }
+
+    /// Waits for the peer to close.
+    pub async fn wait_closed(&self) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let notified = self.arrived.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if *self.closed.lock().expect("lock") {
+                return;
+            }
+            tokio::time::timeout_at(deadline, notified)
+                .await
+                .expect("peer closes in time");
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.frames.lock().expect("lock").len()
+    }
+
+    /// Sends a command and waits for its `command/reply` or `api/response`.
+    pub async fn command(&mut self, text: &str) -> Frame {
+        let replies_before = self.replies().len();
+        let mut bytes = text.as_bytes().to_vec();
+        bytes.extend_from_slice(b"\n\n");
+        self.send(&bytes).await;
+        self.wait_until(text, |frames| replies(frames).len() > replies_before)
+            .await;
+        self.replies()[replies_before].clone()
+    }
+
+    pub fn replies(&self) -> Vec<Frame> {
+        replies(&self.frames.lock().expect("lock"))
+    }
+
+    /// Inner events (plain) received so far.
+    pub fn events(&self) -> Vec<Frame> {
+        self.frames
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|f| f.content_type().as_deref() == Some("text/event-plain"))
+            .filter_map(|f| Frame::parse_one(f.body()).ok().flatten())
+            .collect()
+    }
+}
+
+pub fn replies(frames: &[Frame]) -> Vec<Frame> {
+    frames
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.content_type().as_deref(),
+                Some("command/reply") | Some("api/response")
+            )
+        })
+        .cloned()
+        .collect()
+}
+
+/// A one-line description of a frame for messages.
+pub fn summary(frame: &Frame) -> String {
+    match frame.content_type().as_deref() {
+        Some("text/event-plain") => {
+            let inner = Frame::parse_one(frame.body()).ok().flatten();
+            let name = inner
+                .as_ref()
+                .and_then(|e| e.header("Event-Name").map(|v| v.into_owned()))
+                .unwrap_or_default();
+            format!("event {name}")
+        }
+        Some("api/response") => format!(
+            "api/response {}",
+            String::from_utf8_lossy(frame.body()).trim_end()
+        ),
+        Some(ct) => format!("{ct} {}", frame.header("Reply-Text").unwrap_or_default()),
+        None => "?".into(),
+    }
+}
+
+pub fn summaries(frames: &[Frame]) -> Vec<String> {
+    frames.iter().map(summary).collect()
+}
+
+/// URL-decodes a plain event value.
+pub fn decode(value: &str) -> String {
+    String::from_utf8_lossy(&esl4j_engine::proto::url::decode(value.as_bytes())).into_owned()
+}
