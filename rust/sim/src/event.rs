@@ -293,7 +293,7 @@ mod tests {
         event.set_body("+OK a\n\nb");
         assert_eq!(
             event.to_plain(),
-            "Event-Name: BACKGROUND_JOB\nJob-Command: status\nEmpty: _undef_\nContent-Length: 9\n\n+OK a\n\nb"
+            "Event-Name: BACKGROUND_JOB\nJob-Command: status\nEmpty: _undef_\nContent-Length: 8\n\n+OK a\n\nb"
         );
     }
 
