@@ -87,6 +87,9 @@ enum Replay {
 
 const MAX_REPLAY_ENTRIES: usize = 4096;
 
+/// Bytes the reader makes room for before each socket read.
+const READ_CHUNK: usize = 64 * 1024;
+
 #[derive(Debug, Default)]
 struct State {
     /// Feeds the writer task; `None` while disconnected.
@@ -314,7 +317,6 @@ impl Shared {
             mut reader,
             mut writer_task,
         } = attached;
-        let mut buffer = vec![0u8; 64 * 1024];
         let idle_timeout = self.config.idle_timeout;
         // Frames that arrived together with the handshake.
         if let Some(reason) = self.dispatch_all(&mut parser).await {
@@ -336,7 +338,7 @@ impl Shared {
                         _ => "writer stopped".to_owned(),
                     };
                 }
-                read = reader.read(&mut buffer) => read,
+                read = reader.read_buf(parser.read_buffer(READ_CHUNK)) => read,
                 () = idle => {
                     return format!("no data for {idle_timeout:?}; peer presumed dead");
                 }
@@ -344,7 +346,7 @@ impl Shared {
             match read {
                 Ok(0) => return "closed by peer".to_owned(),
                 Err(error) => return format!("read failed: {error}"),
-                Ok(count) => parser.feed(&buffer[..count]),
+                Ok(_) => {}
             }
             if let Some(reason) = self.dispatch_all(&mut parser).await {
                 return reason;

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use super::frame::{split_header_line, HeaderSpan};
+use super::frame::HeaderSpan;
 use super::url;
 use crate::error::ProtocolError;
 
@@ -41,7 +41,7 @@ const ARRAY_SEPARATOR: &[u8] = b"|:";
 ///
 /// Values are kept as the decoded bytes; text accessors decode UTF-8 and replace invalid
 /// sequences, while the `*_bytes` accessors return the exact bytes.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Event {
     data: Vec<u8>,
     headers: Vec<HeaderSpan>,
@@ -58,6 +58,18 @@ impl std::fmt::Debug for Event {
             .finish()
     }
 }
+
+/// Equal when format, headers (in order) and body are equal, whatever the buffer layout.
+impl PartialEq for Event {
+    fn eq(&self, other: &Event) -> bool {
+        self.format == other.format
+            && self.headers.len() == other.headers.len()
+            && self.headers().eq(other.headers())
+            && self.body() == other.body()
+    }
+}
+
+impl Eq for Event {}
 
 /// Builds an [`Event`] header by header.
 #[derive(Debug)]
@@ -113,28 +125,61 @@ impl Event {
     /// and, when the inner headers carry a `Content-Length`, the raw event body. The inner
     /// length is redundant and not trusted: the body is everything after the blank line.
     pub fn from_plain(text: &[u8]) -> Event {
-        let mut builder = EventBuilder::with_capacity(text.len(), 64);
+        Event::from_plain_buffer(text.to_vec(), 0)
+    }
+
+    /// Like [`from_plain`](Self::from_plain) for the text at `data[start..]`, taking over the
+    /// buffer: values are URL-decoded in place (decoding never lengthens), names are not
+    /// moved at all, so an event costs no copy beyond the frame's own buffer.
+    pub(crate) fn from_plain_buffer(mut data: Vec<u8>, start: usize) -> Event {
+        let len = data.len();
+        let mut headers = Vec::with_capacity((len - start) / 20 + 8);
         let mut has_length = false;
-        let mut rest = text;
-        let mut body = None;
-        while !rest.is_empty() {
-            let (line, next) = match memchr::memchr(b'\n', rest) {
-                Some(end) => (&rest[..end], &rest[end + 1..]),
-                None => (rest, &rest[rest.len()..]),
-            };
-            rest = next;
-            if line.is_empty() || line == b"\r" {
-                body = Some(rest);
+        let mut body_start = None;
+        let mut line_start = start;
+        while line_start < len {
+            let line_end =
+                memchr::memchr(b'\n', &data[line_start..]).map_or(len, |at| line_start + at);
+            let next = (line_end + 1).min(len);
+            let mut content_end = line_end;
+            if content_end > line_start && data[content_end - 1] == b'\r' {
+                content_end -= 1;
+            }
+            if content_end == line_start {
+                body_start = Some(next);
                 break;
             }
-            if let Some(span) = split_header_line(line, 0) {
-                let name = span.name(line);
-                has_length |= name.eq_ignore_ascii_case(b"content-length");
-                builder.push_with(name, |out| url::decode_into(span.value(line), out));
+            if let Some(colon) = memchr::memchr(b':', &data[line_start..content_end]) {
+                let mut name_end = line_start + colon;
+                while name_end > line_start && data[name_end - 1] == b' ' {
+                    name_end -= 1;
+                }
+                let mut value_start = line_start + colon + 1;
+                while value_start < content_end && data[value_start] == b' ' {
+                    value_start += 1;
+                }
+                let value_end =
+                    value_start + url::decode_in_place(&mut data[value_start..content_end]);
+                has_length |= data[line_start..name_end].eq_ignore_ascii_case(b"content-length");
+                // Frames are capped far below 4 GiB, so offsets fit in u32.
+                headers.push(HeaderSpan {
+                    name_start: line_start as u32,
+                    name_end: name_end as u32,
+                    value_start: value_start as u32,
+                    value_end: value_end as u32,
+                });
             }
+            line_start = next;
         }
-        let body = body.filter(|_| has_length);
-        builder.finish(body, EventFormat::Plain)
+        let body = body_start
+            .filter(|_| has_length)
+            .map(|start| start as u32..len as u32);
+        Event {
+            data,
+            headers,
+            body,
+            format: EventFormat::Plain,
+        }
     }
 
     /// Decodes URL-encoded header lines that are not in a body: the outbound `connect` reply,

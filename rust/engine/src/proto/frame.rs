@@ -184,6 +184,11 @@ impl Frame {
         self.data
     }
 
+    /// The buffer (header block, then body) and the offset where the body starts.
+    pub(crate) fn into_parts(self) -> (Vec<u8>, usize) {
+        (self.data, self.body_start)
+    }
+
     pub(crate) fn spans(&self) -> &[HeaderSpan] {
         &self.headers
     }
@@ -238,12 +243,24 @@ impl FrameParser {
 
     /// Appends received bytes.
     pub fn feed(&mut self, bytes: &[u8]) {
+        self.compact();
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The buffer to append received bytes to (e.g. with `AsyncReadExt::read_buf`), which
+    /// saves copying through an intermediate buffer. Existing contents must not be changed.
+    pub(crate) fn read_buffer(&mut self, reserve: usize) -> &mut Vec<u8> {
+        self.compact();
+        self.buf.reserve(reserve);
+        &mut self.buf
+    }
+
+    fn compact(&mut self) {
         if self.start > 0 && self.start >= self.buf.len() / 2 {
             // Drop consumed bytes before growing, so the buffer stays about one frame large.
             self.buf.drain(..self.start);
             self.start = 0;
         }
-        self.buf.extend_from_slice(bytes);
     }
 
     /// Number of received bytes not yet returned as frames.

@@ -164,7 +164,10 @@ impl ServerMessage {
             return Ok(ServerMessage::Unknown(frame));
         };
         let message = match content_type {
-            b"text/event-plain" => ServerMessage::Event(Event::from_plain(frame.body())),
+            b"text/event-plain" => {
+                let (data, body_start) = frame.into_parts();
+                ServerMessage::Event(Event::from_plain_buffer(data, body_start))
+            }
             b"text/event-json" => ServerMessage::Event(Event::from_json(frame.body())?),
             b"text/event-xml" => ServerMessage::Event(Event::from_xml(frame.body())?),
             b"command/reply" => ServerMessage::CommandReply(reply(frame)),

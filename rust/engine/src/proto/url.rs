@@ -7,7 +7,7 @@
 /// (`SWITCH_URL_UNSAFE` in `switch_utils.h`).
 const UNSAFE: &[u8] = b"\r\n #%&+:;<=>?@[\\]^`{|}\"";
 
-fn hex_value(byte: u8) -> Option<u8> {
+pub(crate) fn hex_value(byte: u8) -> Option<u8> {
     match byte {
         b'0'..=b'9' => Some(byte - b'0'),
         b'a'..=b'f' => Some(byte - b'a' + 10),
@@ -38,6 +38,38 @@ pub fn decode_into(input: &[u8], out: &mut Vec<u8>) {
         }
     }
     out.extend_from_slice(rest);
+}
+
+/// Percent-decodes `buf` in place (decoding never lengthens) and returns the decoded length.
+pub(crate) fn decode_in_place(buf: &mut [u8]) -> usize {
+    let Some(first) = memchr::memchr(b'%', buf) else {
+        return buf.len();
+    };
+    let len = buf.len();
+    let mut read = first;
+    let mut write = first;
+    while read < len {
+        let byte = buf[read];
+        let escaped = if byte == b'%' && read + 2 < len {
+            hex_value(buf[read + 1])
+                .zip(hex_value(buf[read + 2]))
+                .map(|(high, low)| high << 4 | low)
+        } else {
+            None
+        };
+        match escaped {
+            Some(decoded) => {
+                buf[write] = decoded;
+                read += 3;
+            }
+            None => {
+                buf[write] = byte;
+                read += 1;
+            }
+        }
+        write += 1;
+    }
+    write
 }
 
 /// Returns the percent-decoded bytes of `input`.
@@ -73,6 +105,21 @@ mod tests {
     #[test]
     fn decodes_escapes_in_any_case_and_keeps_plus() {
         assert_eq!(decode(b"a%20b%2bc+d%E4%BD%A0"), "a b+c+d你".as_bytes());
+    }
+
+    #[test]
+    fn in_place_decoding_matches() {
+        for input in [
+            &b"a%20b%2bc+d%E4%BD%A0"[..],
+            b"100%",
+            b"%4",
+            b"%zz%41",
+            b"plain",
+        ] {
+            let mut buf = input.to_vec();
+            let len = decode_in_place(&mut buf);
+            assert_eq!(&buf[..len], &decode(input)[..]);
+        }
     }
 
     #[test]

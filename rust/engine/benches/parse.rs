@@ -1,0 +1,139 @@
+//! Parse throughput on a corpus of `text/event-plain` frames.
+//!
+//! `cargo bench -p esl4j-engine --bench parse [-- <corpus> [seconds]]`. The corpus defaults to
+//! `$ESL4J_BENCH_CORPUS`, then `/work/shared/bench/events-plain.bin`, then the event frames of
+//! the test transcripts. Prints MB/s and events/s for framing alone and for framing plus
+//! full event decoding (URL-decoding every header).
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use esl4j_engine::proto::{FrameParser, ServerMessage};
+
+const CHUNK: usize = 64 * 1024;
+
+fn corpus_from_fixtures() -> Vec<u8> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut corpus = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    names.sort();
+    for path in names {
+        let data = std::fs::read(&path).expect("fixture");
+        let mut pos = 0;
+        while let Some(offset) = data[pos..].windows(3).position(|w| w == b"#> ") {
+            let start = pos + offset;
+            let end = start
+                + data[start..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .expect("marker");
+            let marker = String::from_utf8_lossy(&data[start..end]);
+            let len: usize = marker
+                .rsplit("len=")
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("len");
+            let frame = &data[end + 1..end + 1 + len];
+            if marker.contains("S->C") && frame.starts_with(b"Content-Length") {
+                corpus.extend_from_slice(frame);
+            }
+            pos = end + 1 + len;
+        }
+    }
+    corpus
+}
+
+fn load_corpus(arg: Option<String>) -> (String, Vec<u8>) {
+    let candidates = arg
+        .into_iter()
+        .chain(std::env::var("ESL4J_BENCH_CORPUS").ok())
+        .chain(Some("/work/shared/bench/events-plain.bin".to_owned()));
+    for path in candidates {
+        if let Ok(data) = std::fs::read(&path) {
+            return (path, data);
+        }
+    }
+    ("test fixtures".to_owned(), corpus_from_fixtures())
+}
+
+/// Runs `pass` over the corpus until `duration` passes; returns (passes, elapsed).
+fn measure(duration: Duration, mut pass: impl FnMut() -> usize) -> (u64, usize, Duration) {
+    let start = Instant::now();
+    let mut passes = 0u64;
+    let mut items = 0usize;
+    while start.elapsed() < duration {
+        items += pass();
+        passes += 1;
+    }
+    (passes, items, start.elapsed())
+}
+
+fn frames_only(corpus: &[u8]) -> usize {
+    let mut parser = FrameParser::default();
+    let mut count = 0;
+    for chunk in corpus.chunks(CHUNK) {
+        parser.feed(chunk);
+        while let Some(frame) = parser.next_frame().expect("valid corpus") {
+            black_box(&frame);
+            count += 1;
+        }
+    }
+    count
+}
+
+fn decoded_events(corpus: &[u8]) -> usize {
+    let mut parser = FrameParser::default();
+    let mut count = 0;
+    for chunk in corpus.chunks(CHUNK) {
+        parser.feed(chunk);
+        while let Some(frame) = parser.next_frame().expect("valid corpus") {
+            match ServerMessage::from_frame(frame).expect("decodable") {
+                ServerMessage::Event(event) => {
+                    black_box(&event);
+                    count += 1;
+                }
+                other => panic!("corpus holds a non-event frame: {other:?}"),
+            }
+        }
+    }
+    count
+}
+
+fn report(label: &str, bytes: usize, (passes, items, elapsed): (u64, usize, Duration)) {
+    let seconds = elapsed.as_secs_f64();
+    let megabytes = (bytes as f64 * passes as f64) / 1e6;
+    println!(
+        "{label:<28} {:>9.1} MB/s {:>12.0} events/s ({passes} passes in {seconds:.2} s)",
+        megabytes / seconds,
+        items as f64 / seconds,
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; everything that is not a flag is ours.
+    let mut args = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
+    let (source, corpus) = load_corpus(args.next());
+    let seconds: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(3.0);
+    let duration = Duration::from_secs_f64(seconds);
+    let events = decoded_events(&corpus);
+    println!(
+        "corpus: {source}: {} bytes, {events} events ({} bytes/event)",
+        corpus.len(),
+        corpus.len() / events.max(1)
+    );
+    report(
+        "frames only",
+        corpus.len(),
+        measure(duration, || frames_only(&corpus)),
+    );
+    report(
+        "frames + decoded events",
+        corpus.len(),
+        measure(duration, || decoded_events(&corpus)),
+    );
+}
