@@ -591,6 +591,17 @@ public class ESLevent {
         return removed;
     }
 
+    /** Every header value in order, a multi-value header once per value (package use). */
+    synchronized List<Map.Entry<String, String>> entries() {
+        List<Map.Entry<String, String>> entries = new ArrayList<>(headers.size());
+        for (Header header : headers) {
+            for (String value : header.values) {
+                entries.add(new java.util.AbstractMap.SimpleImmutableEntry<>(header.name, value));
+            }
+        }
+        return entries;
+    }
+
     /** Appends a single-value header (package use: parsers). */
     void addValue(String name, String value) {
         Header header = new Header(name);

@@ -1,0 +1,590 @@
+package org.freeswitch.esl;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import org.esl4j.EslEvent;
+import org.esl4j.internal.NativeConnection;
+
+/**
+ * A connection to FreeSWITCH's event socket with the public API of the SWIG-generated
+ * {@code org.freeswitch.esl.ESLconnection} of libesl, backed by the esl4j engine. Nothing needs
+ * {@code System.loadLibrary}: the native library is loaded from the jar.
+ *
+ * <p>Return conventions are libesl's: methods return {@code null}, {@code 0}/{@code 1}, or a reply
+ * whose {@code Reply-Text} starts with {@code -ERR}; they never throw for a network or server
+ * failure, and every method is safe to call after {@link #disconnect()} or a failed connect (no
+ * crash: calls simply fail).
+ *
+ * <p>Fixed libesl bugs: no lock is held across blocking reads, so {@link #recvEvent()} in one
+ * thread never stalls {@link #api(String, String)} in another; replies and events travel on
+ * separate queues, so a reply can never be taken by {@link #recvEventTimed(int)} and events
+ * read while waiting for a reply are not delayed; {@link #recvEventTimed(int)} waits for its turn
+ * instead of returning null when another thread is receiving; arguments are never truncated
+ * (long {@code execute} arguments travel as a body); strings are real UTF-8;
+ * {@link #sendEvent(ESLevent)} returns the server's {@code +OK <Event-UUID>} reply;
+ * {@link #execute(String, String, String)} tags the message with an {@code Event-UUID}, echoed in
+ * the reply, so its {@code CHANNEL_EXECUTE_COMPLETE} can be matched; every wait is bounded.
+ *
+ * <p>Deliberate choice where the wiki and libesl disagree: {@code recvEventTimed(0)} returns at
+ * once (the wiki's "useful for polling"), instead of blocking forever as libesl does; use
+ * {@link #recvEvent()} to block.
+ *
+ * <p>Commands wait at most {@value #DEFAULT_COMMAND_TIMEOUT_MS} ms for their reply (long enough
+ * for a blocking {@code api originate}); change it with the system property
+ * {@value #COMMAND_TIMEOUT_PROPERTY}.
+ */
+public class ESLconnection {
+    /** System property: milliseconds a command waits for its reply. */
+    public static final String COMMAND_TIMEOUT_PROPERTY = "esl4j.compat.commandTimeoutMs";
+    /** Default reply deadline: 2 minutes (an {@code api originate} rings up to 60 s by default). */
+    public static final long DEFAULT_COMMAND_TIMEOUT_MS = 120_000L;
+    private static final Logger LOG = Logger.getLogger(ESLconnection.class.getName());
+    private static final long CONNECT_TIMEOUT_MS = 10_000L;
+    /** Longest single native wait inside {@link #recvEvent()}, so a closed connection is noticed. */
+    private static final long RECV_SLICE_MS = 1_000L;
+    private static final int POLL_BATCH = 512;
+    private static final AtomicInteger DESCRIPTORS = new AtomicInteger(1000);
+
+    private final NativeConnection connection;
+    private final EslEvent info;
+    private final int descriptor;
+    private final long commandTimeoutMs;
+    /** Events and send() replies fetched but not yet returned, in arrival order. */
+    private final LinkedBlockingDeque<ESLevent> received = new LinkedBlockingDeque<>();
+    /** Serializes fetching from the native queue (keeps arrival order); never held by commands. */
+    private final ReentrantLock fetchLock = new ReentrantLock();
+    private volatile boolean ended;
+    private volatile boolean asyncExecute;
+    private volatile boolean eventLock;
+
+    /**
+     * Connects to an inbound event socket and authenticates with {@code userauth}.
+     *
+     * @param host host name or address
+     * @param port port, usually 8021
+     * @param user {@code user@domain}
+     * @param password the password
+     */
+    public ESLconnection(String host, int port, String user, String password) {
+        this(open(host, port, user, password));
+    }
+
+    /**
+     * Connects to an inbound event socket and authenticates with {@code auth}.
+     *
+     * @param host host name or address
+     * @param port port, usually 8021
+     * @param password the password
+     */
+    public ESLconnection(String host, int port, String password) {
+        this(open(host, port, null, password));
+    }
+
+    /**
+     * Same as the {@code int} port version; a null or non-numeric port leaves the object
+     * unconnected.
+     *
+     * @param host host name or address
+     * @param port port as text
+     * @param user {@code user@domain}
+     * @param password the password
+     */
+    public ESLconnection(String host, String port, String user, String password) {
+        this(open(host, parsePort(port), user, password));
+    }
+
+    /**
+     * Same as the {@code int} port version; a null or non-numeric port leaves the object
+     * unconnected.
+     *
+     * @param host host name or address
+     * @param port port as text
+     * @param password the password
+     */
+    public ESLconnection(String host, String port, String password) {
+        this(open(host, parsePort(port), null, password));
+    }
+
+    /**
+     * Kept for signature compatibility only: Java cannot hand a socket descriptor to the engine,
+     * so the object is created unconnected ({@link #connected()} is 0). Receive outbound calls
+     * with {@link ESLserver} instead, which gives each call an {@code ESLconnection} whose
+     * {@link #getInfo()} is the channel data.
+     *
+     * @param socket ignored
+     */
+    public ESLconnection(int socket) {
+        this((NativeConnection) null);
+        LOG.warning("ESLconnection(int socket) is not supported by esl4j; use ESLserver for outbound calls");
+    }
+
+    /**
+     * Wraps an engine connection (outbound sessions from {@link ESLserver}).
+     *
+     * @param connection the connection, or null for an unconnected object
+     */
+    ESLconnection(NativeConnection connection) {
+        this.connection = connection;
+        this.info = connection == null ? null : connection.channelData();
+        this.descriptor = connection == null ? -1 : DESCRIPTORS.incrementAndGet();
+        this.commandTimeoutMs = Long.getLong(COMMAND_TIMEOUT_PROPERTY, DEFAULT_COMMAND_TIMEOUT_MS);
+        this.ended = connection == null;
+    }
+
+    private static int parsePort(String port) {
+        try {
+            return port == null ? -1 : Integer.parseInt(port.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static NativeConnection open(String host, int port, String user, String password) {
+        if (host == null || password == null || port <= 0 || port > 65535) {
+            return null;
+        }
+        try {
+            return NativeConnection.connect(host, port, user, password, new NativeConnection.Settings()
+                    .connectTimeoutMs(CONNECT_TIMEOUT_MS)
+                    .commandTimeoutMs(Long.getLong(COMMAND_TIMEOUT_PROPERTY, DEFAULT_COMMAND_TIMEOUT_MS)));
+        } catch (RuntimeException e) {
+            // libesl keeps the reason in handle.err and reports connected() == 0.
+            LOG.log(Level.FINE, "connect to " + host + ":" + port + " failed", e);
+            return null;
+        }
+    }
+
+    /**
+     * A number identifying this connection while it is connected. Not a real OS descriptor: the
+     * socket lives in the native engine.
+     *
+     * @return a positive id, or -1 when not connected
+     */
+    public int socketDescriptor() {
+        return connected() == 1 ? descriptor : -1;
+    }
+
+    /**
+     * Whether the connection is up, or still has received events to hand out.
+     *
+     * @return 1 when connected, else 0
+     */
+    public int connected() {
+        if (ended || connection == null || connection.isClosed()) {
+            return 0;
+        }
+        if (connection.isConnected() || !received.isEmpty()) {
+            return 1;
+        }
+        try {
+            return connection.stats().queued > 0 ? 1 : 0;
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * The channel data of an outbound call (the {@code connect} reply): {@code Unique-ID},
+     * {@code Caller-*}, {@code variable_*}, ... A copy; {@code getType()} is {@code CHANNEL_DATA}.
+     *
+     * @return the channel data, or null for an inbound connection
+     */
+    public ESLevent getInfo() {
+        return info == null ? null : ESLevent.fromEvent(info);
+    }
+
+    /**
+     * Sends a command without waiting; its reply is returned later by {@link #recvEvent()}, as in
+     * libesl.
+     *
+     * @param cmd the command; trailing line breaks are ignored
+     * @return 0 when sent, 1 when not connected or the command is invalid
+     */
+    public int send(String cmd) {
+        if (!usable() || cmd == null) {
+            return 1;
+        }
+        CompletableFuture<EslEvent> reply = connection.sendRecv(trimEnd(cmd), commandTimeoutMs);
+        if (reply.isCompletedExceptionally()) {
+            return 1;
+        }
+        reply.whenComplete(new BiConsumer<EslEvent, Throwable>() {
+            @Override
+            public void accept(EslEvent event, Throwable error) {
+                if (event != null) {
+                    received.add(ESLevent.fromEvent(event));
+                }
+            }
+        });
+        return 0;
+    }
+
+    /**
+     * Sends a command and waits for its reply.
+     *
+     * @param cmd the command, e.g. {@code "api status"} or {@code "myevents"}
+     * @return the reply ({@code command/reply} or {@code api/response}), or null on failure
+     */
+    public ESLevent sendRecv(String cmd) {
+        if (!usable() || cmd == null) {
+            return null;
+        }
+        return reply(connection.sendRecv(trimEnd(cmd), commandTimeoutMs));
+    }
+
+    /**
+     * Runs an API command and waits for its output.
+     *
+     * @param cmd the command, e.g. {@code "status"}
+     * @param arg its arguments, or null
+     * @return the {@code api/response} (output in {@link ESLevent#getBody()}), or null on failure
+     */
+    public ESLevent api(String cmd, String arg) {
+        if (!usable() || cmd == null) {
+            return null;
+        }
+        return reply(connection.api(join(cmd, arg), commandTimeoutMs));
+    }
+
+    /**
+     * Runs an API command and waits for its output; same as {@code api(cmd, null)}.
+     *
+     * @param cmd the command and its arguments
+     * @return the {@code api/response}, or null on failure
+     */
+    public ESLevent api(String cmd) {
+        return api(cmd, null);
+    }
+
+    /**
+     * Starts a background API command; its result arrives later as a {@code BACKGROUND_JOB}
+     * event (subscribe to it).
+     *
+     * @param cmd the command
+     * @param arg its arguments, or null
+     * @param job_uuid the {@code Job-UUID} to use, or null to let FreeSWITCH choose
+     * @return the {@code +OK Job-UUID: ...} reply (its {@code Job-UUID} header), or null on failure
+     */
+    public ESLevent bgapi(String cmd, String arg, String job_uuid) {
+        if (!usable() || cmd == null) {
+            return null;
+        }
+        return reply(connection.bgapi(join(cmd, arg), job_uuid, commandTimeoutMs));
+    }
+
+    /**
+     * Starts a background API command; same as {@code bgapi(cmd, arg, null)}.
+     *
+     * @param cmd the command
+     * @param arg its arguments, or null
+     * @return the reply, or null on failure
+     */
+    public ESLevent bgapi(String cmd, String arg) {
+        return bgapi(cmd, arg, null);
+    }
+
+    /**
+     * Fires an event inside FreeSWITCH ({@code sendevent}).
+     *
+     * @param send_me the event; its type is the event name
+     * @return the server's reply ({@code +OK <Event-UUID>}), or null on failure
+     */
+    public ESLevent sendEvent(ESLevent send_me) {
+        if (!usable() || send_me == null) {
+            return null;
+        }
+        return reply(connection.sendEvent(send_me.getType(), toEvent(send_me, "Event-Name"), commandTimeoutMs));
+    }
+
+    /**
+     * Sends a {@code sendmsg} built from an event's headers ({@code call-command},
+     * {@code execute-app-name}, {@code execute-app-arg}, ...).
+     *
+     * @param send_me the message
+     * @param uuid the target channel, or null for an outbound call's own channel
+     * @return 0 when a reply arrived (check events for the outcome), 1 on failure
+     */
+    public int sendMSG(ESLevent send_me, String uuid) {
+        if (!usable() || send_me == null) {
+            return 1;
+        }
+        return await(connection.sendMsg(uuid, toEvent(send_me, null), commandTimeoutMs)) == null ? 1 : 0;
+    }
+
+    /**
+     * Waits for the next event (or {@link #send(String)} reply, log line, or linger notice).
+     *
+     * @return the event; when the connection has ended, an event of type
+     *     {@code SERVER_DISCONNECTED} (never null, as in libesl)
+     */
+    public ESLevent recvEvent() {
+        while (true) {
+            ESLevent event = receive(RECV_SLICE_MS);
+            if (event != null) {
+                return event;
+            }
+            if (ended) {
+                return new ESLevent("SERVER_DISCONNECTED", null);
+            }
+        }
+    }
+
+    /**
+     * Waits up to {@code ms} milliseconds for the next event.
+     *
+     * @param ms how long to wait; 0 (or negative) checks without waiting (see the class comment)
+     * @return the event, or null on timeout or when the connection has ended ({@link #connected()}
+     *     tells which)
+     */
+    public ESLevent recvEventTimed(int ms) {
+        return receive(Math.max(0, ms));
+    }
+
+    private ESLevent receive(long waitMs) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
+        while (true) {
+            ESLevent ready = received.poll();
+            if (ready != null) {
+                return ready;
+            }
+            if (!usable()) {
+                return null;
+            }
+            long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            try {
+                // Waiting for another receiving thread is waiting for an event, not a failure.
+                if (!fetchLock.tryLock(Math.max(0, remaining), TimeUnit.MILLISECONDS)) {
+                    return received.poll();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+            try {
+                ready = received.poll();
+                if (ready != null) {
+                    return ready;
+                }
+                remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                fetch(Math.max(0, Math.min(remaining, RECV_SLICE_MS)));
+            } finally {
+                fetchLock.unlock();
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                return received.poll();
+            }
+        }
+    }
+
+    /** Moves everything the engine has queued into {@link #received}; caller holds fetchLock. */
+    private void fetch(long waitMs) {
+        List<EslEvent> batch;
+        try {
+            batch = connection.poll(POLL_BATCH, waitMs);
+        } catch (RuntimeException e) {
+            ended = true;
+            return;
+        }
+        if (batch == null) {
+            ended = true;
+            return;
+        }
+        for (EslEvent item : batch) {
+            received.add(ESLevent.fromEvent(item));
+        }
+    }
+
+    /**
+     * Adds an event filter ({@code filter <header> <value>}).
+     *
+     * @param header the header name
+     * @param value the value
+     * @return the reply, or null on failure
+     */
+    public ESLevent filter(String header, String value) {
+        if (!usable() || header == null || value == null) {
+            return null;
+        }
+        return reply(connection.sendRecv("filter " + header + " " + value, commandTimeoutMs));
+    }
+
+    /**
+     * Subscribes to events ({@code event <type> <value>}).
+     *
+     * @param etype {@code "json"} or {@code "xml"}; anything else means plain (case-sensitive, as
+     *     in libesl)
+     * @param value space-separated event names, e.g. {@code "CHANNEL_ANSWER CHANNEL_HANGUP"} or
+     *     {@code "ALL"}
+     * @return 0 when the server answered (even with {@code -ERR}, as in libesl), 1 on failure
+     */
+    public int events(String etype, String value) {
+        if (!usable() || value == null) {
+            return 1;
+        }
+        String format = "json".equals(etype) || "xml".equals(etype) ? etype : "plain";
+        return await(connection.sendRecv("event " + format + " " + value, commandTimeoutMs)) == null ? 1 : 0;
+    }
+
+    /**
+     * Executes a dialplan application ({@code sendmsg} with {@code call-command: execute}),
+     * honouring {@link #setAsyncExecute(String)} and {@link #setEventLock(String)}.
+     *
+     * @param app the application
+     * @param arg its argument, or null (any length; line breaks allowed)
+     * @param uuid target channel, or null for an outbound call's own channel
+     * @return the reply, with the {@code Event-UUID} that the completion event will carry as
+     *     {@code Application-UUID}; null on failure
+     */
+    public ESLevent execute(String app, String arg, String uuid) {
+        return execute(app, arg, uuid, asyncExecute);
+    }
+
+    /**
+     * Executes an application; same as {@code execute(app, null, null)}.
+     *
+     * @param app the application
+     * @return the reply, or null on failure
+     */
+    public ESLevent execute(String app) {
+        return execute(app, null, null);
+    }
+
+    /**
+     * Like {@link #execute(String, String, String)} with {@code async: true} for this call.
+     *
+     * @param app the application
+     * @param arg its argument, or null
+     * @param uuid target channel, or null for an outbound call's own channel
+     * @return the reply, or null on failure
+     */
+    public ESLevent executeAsync(String app, String arg, String uuid) {
+        return execute(app, arg, uuid, true);
+    }
+
+    private ESLevent execute(String app, String arg, String uuid, boolean async) {
+        if (!usable() || app == null) {
+            return null;
+        }
+        List<EslEvent> result = await(connection.execute(app, arg, uuid, eventLock, async, false, commandTimeoutMs));
+        return result == null || result.isEmpty() ? null : ESLevent.fromEvent(result.get(0));
+    }
+
+    /**
+     * Sends {@code async: true} with every later {@code execute}.
+     *
+     * @param val "true", "yes", "on", "enabled", "active", "allow" or a non-zero number for on;
+     *     other text for off; null leaves it unchanged
+     * @return the new setting, 1 or 0
+     */
+    public int setAsyncExecute(String val) {
+        if (val != null) {
+            asyncExecute = isTrue(val);
+        }
+        return asyncExecute ? 1 : 0;
+    }
+
+    /**
+     * Sends {@code event-lock: true} with every later {@code execute}.
+     *
+     * @param val as for {@link #setAsyncExecute(String)}
+     * @return the new setting, 1 or 0
+     */
+    public int setEventLock(String val) {
+        if (val != null) {
+            eventLock = isTrue(val);
+        }
+        return eventLock ? 1 : 0;
+    }
+
+    /**
+     * Closes the connection ({@code exit}, then the socket). Safe to call more than once and
+     * from any thread; blocked receivers return.
+     *
+     * @return 0 when closed (or already closed), 1 when there never was a connection
+     */
+    public int disconnect() {
+        if (connection == null) {
+            return 1;
+        }
+        ended = true;
+        connection.close();
+        return 0;
+    }
+
+    /** Same as {@link #disconnect()}; kept from the SWIG binding. */
+    public void delete() {
+        disconnect();
+    }
+
+    private boolean usable() {
+        return !ended && connection != null && !connection.isClosed();
+    }
+
+    private ESLevent reply(CompletableFuture<EslEvent> future) {
+        EslEvent event = await(future);
+        return event == null ? null : ESLevent.fromEvent(event);
+    }
+
+    private <T> T await(CompletableFuture<T> future) {
+        try {
+            // The engine enforces the command timeout; the margin only guards against a lost
+            // completion, so no caller can hang forever.
+            return future.get(commandTimeoutMs + 5_000L, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            LOG.log(Level.FINE, "command failed", e);
+            return null;
+        }
+    }
+
+    private static String join(String cmd, String arg) {
+        return arg == null || arg.isEmpty() ? cmd.trim() : cmd.trim() + " " + arg;
+    }
+
+    private static String trimEnd(String cmd) {
+        int end = cmd.length();
+        while (end > 0 && (cmd.charAt(end - 1) == '\n' || cmd.charAt(end - 1) == '\r')) {
+            end--;
+        }
+        return cmd.substring(0, end);
+    }
+
+    /** libesl's {@code esl_true}. */
+    static boolean isTrue(String value) {
+        String v = value.trim().toLowerCase(java.util.Locale.ROOT);
+        if (v.equals("true") || v.equals("yes") || v.equals("on") || v.equals("enabled") || v.equals("active")
+                || v.equals("allow")) {
+            return true;
+        }
+        try {
+            return Integer.parseInt(v) != 0;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /** The engine's view of a compat event; multi-value headers become repeated names. */
+    private static EslEvent toEvent(ESLevent event, String skipHeader) {
+        EslEvent.Builder builder = EslEvent.builder();
+        for (Map.Entry<String, String> header : event.entries()) {
+            if (skipHeader == null || !header.getKey().equalsIgnoreCase(skipHeader)) {
+                builder.header(header.getKey(), header.getValue());
+            }
+        }
+        builder.body(event.getBody());
+        return builder.build();
+    }
+}
