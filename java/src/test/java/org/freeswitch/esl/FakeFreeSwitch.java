@@ -173,6 +173,29 @@ final class FakeFreeSwitch implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until a received command starts with {@code prefix}.
+     *
+     * @return true when seen within the timeout
+     */
+    boolean awaitCommand(String prefix, long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+        synchronized (commands) {
+            while (true) {
+                for (String command : commands) {
+                    if (command.startsWith(prefix)) {
+                        return true;
+                    }
+                }
+                long left = (deadline - System.nanoTime()) / 1_000_000L;
+                if (left <= 0) {
+                    return false;
+                }
+                commands.wait(left);
+            }
+        }
+    }
+
     private void start(Runnable body) {
         Thread thread = new Thread(body, "fake-freeswitch");
         thread.setDaemon(true);
@@ -229,7 +252,10 @@ final class FakeFreeSwitch implements AutoCloseable {
 
     /** Sends the answer to one message; false once the socket was closed. */
     private boolean answer(Socket socket, Script script, String message) throws IOException {
-        commands.add(message);
+        synchronized (commands) {
+            commands.add(message);
+            commands.notifyAll();
+        }
         Deque<List<byte[]>> queue = script.answers.get(firstLine(message));
         List<byte[]> frames;
         if (queue == null || queue.isEmpty()) {
