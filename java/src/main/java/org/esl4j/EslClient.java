@@ -1,0 +1,624 @@
+package org.esl4j;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.esl4j.dial.AttemptWatchdog;
+import org.esl4j.dial.BridgeRequest;
+import org.esl4j.dial.BridgeResult;
+import org.esl4j.dial.OriginateRequest;
+import org.esl4j.dial.OriginateResult;
+import org.esl4j.internal.NativeConnection;
+
+/**
+ * An inbound Event Socket client: connects to FreeSWITCH (port 8021), runs API commands, receives
+ * events, originates and controls calls.
+ *
+ * <p>Commands return {@link CompletableFuture}s and have blocking overloads that take a timeout.
+ * Events go to listeners registered by event name, channel UUID or Job-UUID; they are delivered
+ * in order per channel and in parallel across channels (see {@link DeliveryOptions}).
+ *
+ * <p>The no-answer timeout of an inbound originate, 30 seconds:
+ *
+ * <pre>{@code
+ * try (EslClient client = EslClient.connect(ClientOptions.builder().password("ClueCon").build())) {
+ *     OriginateRequest request = OriginateRequest.to(Endpoint.gateway("gw1", "13800138000"))
+ *             .timeouts(Timeouts.noAnswer(Duration.ofSeconds(30)))
+ *             .build();
+ *     OriginateResult result = client.originate(request).get(60, TimeUnit.SECONDS);
+ *     if (!result.succeeded() && result.cause() == HangupCause.NO_ANSWER) {
+ *         // nobody answered within 30 s (early media is ignored unless you opt in)
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>The callback pattern with separate timeouts for the two legs:
+ *
+ * <pre>{@code
+ * OriginateRequest callback = OriginateRequest.to(Endpoint.user("1000"))
+ *         .timeouts(Timeouts.noAnswer(Duration.ofSeconds(30)))
+ *         .application(Application.bridge(BridgeRequest.to(Endpoint.user("2000"))
+ *                 .timeouts(Timeouts.noAnswer(Duration.ofSeconds(20))).build()))
+ *         .build();
+ * OriginateResult result = client.originate(callback).join();
+ * result.failedLeg(); // A (1000 did not answer) or B (2000 did not), with result.cause()
+ * }</pre>
+ *
+ * <p>Thread-safe. {@link #close()} fails everything still pending.
+ */
+public final class EslClient implements AutoCloseable {
+    private static final int POLL_BATCH = 1024;
+    private static final long POLL_WAIT_MS = 200;
+    /** Events the client itself needs: job results, and the outcome of executed applications. */
+    private static final List<String> BASE_EVENTS = Collections.singletonList("BACKGROUND_JOB");
+    private static final List<String> CALL_CONTROL_EVENTS =
+            Arrays.asList("CHANNEL_EXECUTE_COMPLETE", "CHANNEL_BRIDGE", "CHANNEL_HANGUP_COMPLETE");
+
+    private final ClientOptions options;
+    private final EventRouter router = new EventRouter();
+    private final EventDispatcher dispatcher;
+    private final AttemptWatchdog watchdog = AttemptWatchdog.create();
+    private final List<ConnectionListener> connectionListeners = new CopyOnWriteArrayList<>();
+    /** Subscribed event names, in order, replayed after a reconnect. */
+    private final Set<String> subscribed = Collections.synchronizedSet(new LinkedHashSet<String>());
+    /** Filters as {header, value}, replayed after a reconnect. */
+    private final List<String[]> filters = new CopyOnWriteArrayList<>();
+    /** Futures completed by events rather than by the engine; failed on close. */
+    private final Set<CompletableFuture<?>> pending = Collections.synchronizedSet(new LinkedHashSet<CompletableFuture<?>>());
+    private final CountDownLatch closedSignal = new CountDownLatch(1);
+    private final Thread reader;
+    private volatile NativeConnection connection;
+    private volatile boolean closed;
+
+    private EslClient(ClientOptions options, NativeConnection first) {
+        this.options = options;
+        this.connection = first;
+        this.dispatcher = new EventDispatcher(router, options.delivery(), "esl4j-events");
+        this.reader = new Thread(this::readLoop, "esl4j-reader-" + options.host() + ":" + options.port());
+        this.reader.setDaemon(true);
+    }
+
+    /**
+     * Connects and authenticates, blocking up to the connect timeout, then subscribes to {@code
+     * BACKGROUND_JOB} (needed by {@link #bgapi(String)}).
+     *
+     * @param options the settings
+     * @return the connected client
+     * @throws EslException on refusal, timeout, bad credentials ({@link EslAuthException})
+     */
+    public static EslClient connect(ClientOptions options) {
+        Objects.requireNonNull(options, "options");
+        EslClient client = new EslClient(options, open(options));
+        try {
+            client.reader.start();
+            Futures.await(client.subscribe(BASE_EVENTS.toArray(new String[0])), options.commandTimeout(), "subscribe");
+        } catch (RuntimeException failure) {
+            client.close();
+            throw failure;
+        }
+        return client;
+    }
+
+    private static NativeConnection open(ClientOptions options) {
+        NativeConnection.Settings settings = new NativeConnection.Settings()
+                .connectTimeoutMs(options.connectTimeout().toMillis())
+                .commandTimeoutMs(options.commandTimeout().toMillis());
+        return NativeConnection.connect(options.host(), options.port(), options.user(), options.password(), settings);
+    }
+
+    private NativeConnection live() {
+        NativeConnection current = connection;
+        if (closed) {
+            throw new EslConnectionClosedException("client is closed");
+        }
+        if (current == null) {
+            throw new EslConnectionClosedException("not connected (reconnecting)");
+        }
+        return current;
+    }
+
+    private static <T> CompletableFuture<T> guard(Command<T> command) {
+        try {
+            return command.run();
+        } catch (RuntimeException failure) {
+            return Futures.failed(failure);
+        }
+    }
+
+    /** A command that may throw before it returns its future. */
+    private interface Command<T> {
+        CompletableFuture<T> run();
+    }
+
+    // ---- API commands ------------------------------------------------------------------------
+
+    /**
+     * {@code api <command>}: runs on FreeSWITCH's connection thread, blocking event delivery on
+     * this connection meanwhile; prefer {@link #bgapi(String)} for anything slow (originate!).
+     *
+     * @param command the API command and arguments, e.g. {@code "status"}
+     * @return the output (which may itself start with {@code -ERR})
+     */
+    public CompletableFuture<String> api(String command) {
+        return guard(() -> live().api(command, 0).thenApply(EslClient::apiOutput));
+    }
+
+    /**
+     * Blocking {@link #api(String)}.
+     *
+     * @param command the API command and arguments
+     * @param timeout how long to wait
+     * @return the output
+     * @throws EslTimeoutException when no reply came in time
+     */
+    public String api(String command, Duration timeout) {
+        return Futures.await(api(command), timeout, "api " + command);
+    }
+
+    private static String apiOutput(EslEvent reply) {
+        String replyText = reply.header("Reply-Text");
+        if (replyText != null && replyText.startsWith("-ERR")) {
+            throw new EslException(EslException.Kind.COMMAND_FAILED, replyText);
+        }
+        return reply.body();
+    }
+
+    /**
+     * {@code bgapi <command>}: runs in its own FreeSWITCH thread; completes with the job's output
+     * from its {@code BACKGROUND_JOB} event.
+     *
+     * @param command the API command and arguments
+     * @return the job's output
+     */
+    public CompletableFuture<String> bgapi(String command) {
+        return backgroundJob(command, Duration.ZERO);
+    }
+
+    private CompletableFuture<String> backgroundJob(String command, Duration jobDeadline) {
+        return guard(() -> live().bgapiJob(command, jobDeadline.toMillis()).thenApply(replyAndJob -> {
+            if (replyAndJob.size() < 2) {
+                throw new EslException(EslException.Kind.PROTOCOL, "bgapi finished without BACKGROUND_JOB");
+            }
+            return replyAndJob.get(1).body();
+        }));
+    }
+
+    /**
+     * Blocking {@link #bgapi(String)}.
+     *
+     * @param command the API command and arguments
+     * @param timeout how long to wait for the job's result
+     * @return the job's output
+     * @throws EslTimeoutException when the job did not finish in time
+     */
+    public String bgapi(String command, Duration timeout) {
+        return Futures.await(backgroundJob(command, timeout), timeout, "bgapi " + command);
+    }
+
+    // ---- subscriptions and listeners ----------------------------------------------------------
+
+    /**
+     * Subscribes to events ({@code event <format> <names>}); the names are remembered and sent
+     * again after a reconnect. {@code CUSTOM} subclasses go after the word {@code CUSTOM}, e.g.
+     * {@code subscribe("CHANNEL_ANSWER", "CUSTOM", "sofia::register")}.
+     *
+     * @param eventNames event names, or {@code "ALL"}
+     * @return completes when FreeSWITCH accepted the subscription
+     */
+    public CompletableFuture<Void> subscribe(String... eventNames) {
+        List<String> names = new ArrayList<>();
+        for (String name : eventNames) {
+            names.add(requireWord(name, "event name"));
+        }
+        if (names.isEmpty()) {
+            return Futures.failed(new IllegalArgumentException("no event names"));
+        }
+        return guard(() -> live().subscribe(options.eventFormat().wireName(), String.join(" ", names))
+                .thenApply(reply -> {
+                    subscribed.addAll(names);
+                    return (Void) null;
+                }));
+    }
+
+    /**
+     * Subscribes to the events this client's call control needs, unless already subscribed
+     * (directly or through {@code ALL}).
+     */
+    private CompletableFuture<Void> ensureSubscribed(List<String> names) {
+        List<String> missing = new ArrayList<>();
+        synchronized (subscribed) {
+            if (subscribed.contains("ALL")) {
+                return CompletableFuture.completedFuture(null);
+            }
+            for (String name : names) {
+                if (!subscribed.contains(name)) {
+                    missing.add(name);
+                }
+            }
+        }
+        return missing.isEmpty() ? CompletableFuture.<Void>completedFuture(null) : subscribe(missing.toArray(new String[0]));
+    }
+
+    /**
+     * Unsubscribes ({@code nixevent <names>}).
+     *
+     * @param eventNames event names
+     * @return completes when FreeSWITCH accepted
+     */
+    public CompletableFuture<Void> unsubscribe(String... eventNames) {
+        List<String> names = new ArrayList<>();
+        for (String name : eventNames) {
+            names.add(requireWord(name, "event name"));
+        }
+        return guard(() -> live().unsubscribe(String.join(" ", names)).thenApply(reply -> {
+            subscribed.removeAll(names);
+            return (Void) null;
+        }));
+    }
+
+    /**
+     * Adds a server-side filter ({@code filter <header> <value>}): once any filter exists, only
+     * matching events are sent. Remembered and sent again after a reconnect.
+     *
+     * @param header the header name, e.g. {@code Unique-ID}
+     * @param value the value to match
+     * @return completes when FreeSWITCH accepted the filter
+     */
+    public CompletableFuture<Void> filter(String header, String value) {
+        requireWord(header, "header");
+        Objects.requireNonNull(value, "value");
+        return guard(() -> live().filter(header, value).thenApply(reply -> {
+            filters.add(new String[] {header, value});
+            return (Void) null;
+        }));
+    }
+
+    private static String requireWord(String word, String what) {
+        Objects.requireNonNull(word, what);
+        if (word.isEmpty()) {
+            throw new IllegalArgumentException(what + " is empty");
+        }
+        for (int i = 0; i < word.length(); i++) {
+            if (word.charAt(i) <= ' ') {
+                throw new IllegalArgumentException(what + " contains a blank or control character: " + word);
+            }
+        }
+        return word;
+    }
+
+    /**
+     * Listens to one event name (any case), or to a CUSTOM subclass such as {@code
+     * sofia::register}. Subscribe to the event too ({@link #subscribe(String...)}).
+     *
+     * @param eventName the event name or subclass
+     * @param listener the listener
+     * @return the registration; close it to stop
+     */
+    public Subscription onEvent(String eventName, EventListener listener) {
+        return router.onEvent(eventName, listener);
+    }
+
+    /**
+     * Listens to every event of one channel ({@code Unique-ID}).
+     *
+     * @param uuid the channel UUID
+     * @param listener the listener
+     * @return the registration; close it to stop
+     */
+    public Subscription onChannel(String uuid, EventListener listener) {
+        return router.onChannel(uuid, listener);
+    }
+
+    /**
+     * Listens to the {@code BACKGROUND_JOB} of one job.
+     *
+     * @param jobUuid the Job-UUID
+     * @param listener the listener
+     * @return the registration; close it to stop
+     */
+    public Subscription onJob(String jobUuid, EventListener listener) {
+        return router.onJob(jobUuid, listener);
+    }
+
+    /**
+     * Listens to every event received.
+     *
+     * @param listener the listener
+     * @return the registration; close it to stop
+     */
+    public Subscription onAnyEvent(EventListener listener) {
+        return router.onEverything(listener);
+    }
+
+    /**
+     * Listens to connection changes: lost, restored with a gap, closed.
+     *
+     * @param listener the listener
+     * @return the registration; close it to stop
+     */
+    public Subscription onConnectionEvent(ConnectionListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        connectionListeners.add(listener);
+        return () -> connectionListeners.remove(listener);
+    }
+
+    // ---- call control ---------------------------------------------------------------------------
+
+    /**
+     * Originates a call with {@code bgapi} and reports the typed outcome. For the callback pattern
+     * ({@link org.esl4j.dial.Application#bridge(BridgeRequest)}) the outcome also covers the second
+     * leg, read from the first leg's {@code CHANNEL_EXECUTE_COMPLETE} for {@code bridge}. A
+     * watchdog ends an attempt FreeSWITCH overruns ({@code uuid_kill} of its legs) and reports
+     * {@link OriginateResult#watchdogExpired()}.
+     *
+     * @param request the originate
+     * @return the outcome; fails only when the command itself could not be run
+     */
+    public CompletableFuture<OriginateResult> originate(OriginateRequest request) {
+        Objects.requireNonNull(request, "request");
+        boolean callback = request.application().bridgeRequest() != null;
+        Duration deadline = request.watchdogDeadline(options.watchdogMargin());
+        CompletableFuture<EslEvent> secondLeg = new CompletableFuture<>();
+        Subscription watch = null;
+        if (callback) {
+            pending.add(secondLeg);
+            watch = router.onChannel(request.uuid(), event -> {
+                if (("CHANNEL_EXECUTE_COMPLETE".equals(event.eventName()) && "bridge".equals(event.application()))
+                        || "CHANNEL_HANGUP_COMPLETE".equals(event.eventName())) {
+                    secondLeg.complete(event);
+                }
+            });
+        }
+        Subscription registration = watch;
+        AtomicReference<OriginateResult> firstLeg = new AtomicReference<>();
+        CompletableFuture<OriginateResult> attempt = ensureSubscribed(callback ? CALL_CONTROL_EVENTS : BASE_EVENTS)
+                .thenCompose(ready -> backgroundJob(request.command(), deadline.plus(options.commandTimeout())))
+                .thenApply(OriginateResult::fromApiResponse)
+                .thenCompose(first -> {
+                    firstLeg.set(first);
+                    return !callback || !first.succeeded()
+                            ? CompletableFuture.completedFuture(first)
+                            : secondLeg.thenApply(event -> first.withBridge(BridgeResult.fromExecuteComplete(event)));
+                });
+        List<String> legs = new ArrayList<>(request.legUuids());
+        if (callback) {
+            legs.addAll(request.application().bridgeRequest().legUuids());
+        }
+        CompletableFuture<OriginateResult> guarded = watchdog.guard(attempt, deadline, () -> {
+            OriginateResult first = firstLeg.get();
+            return first != null && first.succeeded()
+                    ? first.withBridge(BridgeResult.watchdogExpired())
+                    : OriginateResult.watchdogExpired(request.uuid());
+        }, () -> killLegs(legs));
+        guarded.whenComplete((result, failure) -> {
+            pending.remove(secondLeg);
+            if (registration != null) {
+                registration.close();
+            }
+        });
+        return guarded;
+    }
+
+    private void killLegs(List<String> uuids) {
+        NativeConnection current = connection;
+        if (current == null) {
+            return;
+        }
+        for (String uuid : uuids) {
+            current.api("uuid_kill " + uuid + " ALLOTTED_TIMEOUT", 0);
+        }
+    }
+
+    /**
+     * Runs a dialplan application on a channel ({@code sendmsg <uuid>} execute) and completes with
+     * its {@code CHANNEL_EXECUTE_COMPLETE}.
+     *
+     * @param uuid the channel
+     * @param app the application, e.g. {@code "playback"}
+     * @param arg its argument, or null
+     * @param timeout how long the application may run
+     * @return the CHANNEL_EXECUTE_COMPLETE event
+     */
+    public CompletableFuture<EslEvent> execute(String uuid, String app, String arg, Duration timeout) {
+        Objects.requireNonNull(uuid, "uuid");
+        return ensureSubscribed(CALL_CONTROL_EVENTS)
+                .thenCompose(ready -> guard(() -> ChannelControl.execute(live(), uuid, app, arg, timeout)));
+    }
+
+    /**
+     * Bridges a channel this client controls (e.g. parked after an originate) with the typed
+     * bridge request: sets its caller-channel variables, runs {@code bridge}, and reads the
+     * outcome. A no-answer leaves the channel up (see {@link BridgeRequest}).
+     *
+     * @param uuid the controlled channel
+     * @param request the bridge
+     * @param callLimit the longest the bridged call may last before the future fails
+     * @return the outcome
+     */
+    public CompletableFuture<BridgeResult> bridge(String uuid, BridgeRequest request, Duration callLimit) {
+        Objects.requireNonNull(uuid, "uuid");
+        Objects.requireNonNull(request, "request");
+        return ensureSubscribed(CALL_CONTROL_EVENTS).thenCompose(ready -> guard(() -> ChannelControl.bridge(
+                live(), router, watchdog, uuid, uuid, request, options.watchdogMargin(), callLimit)));
+    }
+
+    // ---- state ----------------------------------------------------------------------------------
+
+    /**
+     * Event delivery counters.
+     *
+     * @return a snapshot
+     */
+    public DeliveryStats deliveryStats() {
+        return dispatcher.stats();
+    }
+
+    /**
+     * Whether the connection is up.
+     *
+     * @return false while reconnecting and after close
+     */
+    public boolean isConnected() {
+        NativeConnection current = connection;
+        return !closed && current != null && current.isConnected();
+    }
+
+    /**
+     * The options the client was made with.
+     *
+     * @return the options
+     */
+    public ClientOptions options() {
+        return options;
+    }
+
+    /**
+     * Closes the connection, fails every pending command and wait with {@link
+     * EslConnectionClosedException}, and stops delivery. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        closedSignal.countDown();
+        NativeConnection current = connection;
+        if (current != null) {
+            current.close();
+        }
+        failPending("client closed");
+        watchdog.close();
+        dispatcher.close();
+        fireConnectionEvent(new ConnectionEvent(ConnectionEvent.Type.CLOSED, "closed by the application", Duration.ZERO, 0));
+    }
+
+    private void failPending(String reason) {
+        List<CompletableFuture<?>> waiting;
+        synchronized (pending) {
+            waiting = new ArrayList<>(pending);
+            pending.clear();
+        }
+        for (CompletableFuture<?> future : waiting) {
+            future.completeExceptionally(new EslConnectionClosedException(reason));
+        }
+    }
+
+    private void fireConnectionEvent(ConnectionEvent event) {
+        for (ConnectionListener listener : connectionListeners) {
+            try {
+                listener.onConnectionEvent(event);
+            } catch (RuntimeException ignored) {
+                // A listener's bug must not stop the reader.
+            }
+        }
+    }
+
+    // ---- reader -----------------------------------------------------------------------------------
+
+    private void readLoop() {
+        while (!closed) {
+            NativeConnection current = connection;
+            List<EslEvent> items;
+            try {
+                items = current.poll(POLL_BATCH, POLL_WAIT_MS);
+            } catch (RuntimeException ended) {
+                items = null;
+            }
+            if (items == null) {
+                if (closed || !reconnect(current)) {
+                    break;
+                }
+                continue;
+            }
+            for (EslEvent item : items) {
+                if (item.eventName() != null) {
+                    dispatcher.dispatch(item);
+                }
+            }
+        }
+    }
+
+    /** Replaces a lost connection per the policy; false when the client is closed instead. */
+    private boolean reconnect(NativeConnection lost) {
+        lost.close();
+        connection = null;
+        long lostAt = System.nanoTime();
+        fireConnectionEvent(new ConnectionEvent(ConnectionEvent.Type.DISCONNECTED, "connection lost", Duration.ZERO, 0));
+        ReconnectPolicy policy = options.reconnect();
+        int attempts = 0;
+        while (!closed && policy.allows(attempts)) {
+            if (waitForClose(policy.delayBefore(attempts))) {
+                return false;
+            }
+            attempts++;
+            try {
+                NativeConnection fresh = open(options);
+                replaySubscriptions(fresh);
+                connection = fresh;
+                if (closed) {
+                    fresh.close();
+                    return false;
+                }
+                Duration gap = Duration.ofNanos(System.nanoTime() - lostAt);
+                fireConnectionEvent(new ConnectionEvent(ConnectionEvent.Type.RECONNECTED,
+                        "reconnected after " + attempts + " attempt(s)", gap, attempts));
+                return true;
+            } catch (RuntimeException failedAttempt) {
+                // Try again after the next delay.
+            }
+        }
+        if (!closed) {
+            closed = true;
+            failPending("connection lost");
+            dispatcher.close();
+            watchdog.close();
+            fireConnectionEvent(new ConnectionEvent(ConnectionEvent.Type.CLOSED,
+                    policy.enabled() ? "reconnect gave up" : "connection lost", Duration.ZERO, 0));
+        }
+        return false;
+    }
+
+    private void replaySubscriptions(NativeConnection fresh) {
+        List<String> names;
+        synchronized (subscribed) {
+            names = new ArrayList<>(subscribed);
+        }
+        try {
+            if (!names.isEmpty()) {
+                Futures.await(fresh.subscribe(options.eventFormat().wireName(), String.join(" ", names)),
+                        options.commandTimeout(), "subscribe");
+            }
+            for (String[] filter : filters) {
+                Futures.await(fresh.filter(filter[0], filter[1]), options.commandTimeout(), "filter");
+            }
+        } catch (RuntimeException failure) {
+            fresh.close();
+            throw failure;
+        }
+    }
+
+    private boolean waitForClose(Duration delay) {
+        try {
+            return closedSignal.await(delay.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            return true;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "EslClient{" + options.host() + ":" + options.port() + (closed ? ", closed" : "") + "}";
+    }
+}

@@ -1,0 +1,40 @@
+package org.esl4j;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Blocking waits with a deadline that report failures as {@link EslException}s. */
+final class Futures {
+    private Futures() {}
+
+    static <T> T await(CompletableFuture<T> future, Duration timeout, String what) {
+        try {
+            return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException timedOut) {
+            throw new EslTimeoutException(what + ": no result within " + timeout);
+        } catch (ExecutionException failed) {
+            throw asEslException(failed.getCause(), what);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new EslException(EslException.Kind.INVALID_STATE, what + ": interrupted");
+        }
+    }
+
+    static EslException asEslException(Throwable failure, String what) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof EslException) {
+            return (EslException) cause;
+        }
+        return new EslException(EslException.Kind.INTERNAL, what + ": " + cause, cause);
+    }
+
+    static <T> CompletableFuture<T> failed(Throwable failure) {
+        CompletableFuture<T> future = new CompletableFuture<>();
+        future.completeExceptionally(failure);
+        return future;
+    }
+}
