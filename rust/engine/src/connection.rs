@@ -198,29 +198,33 @@ impl Shared {
     }
 
     /// Completes job and execution waiters; returns the event if it still goes to the queue.
+    /// Takes the state lock only for the few event names that can complete something.
     fn route_event(&self, event: Event) -> Option<Event> {
-        let name = event.header_bytes("Event-Name")?;
-        let mut state = self.lock();
+        let Some(name) = event.header_bytes("Event-Name") else {
+            return Some(event);
+        };
         match name {
             b"BACKGROUND_JOB" => {
-                let job = event.header("Job-UUID")?;
-                if let Some(slot) = state.jobs.remove(job.as_ref()) {
-                    drop(state);
+                let slot = event
+                    .header("Job-UUID")
+                    .and_then(|job| self.lock().jobs.remove(job.as_ref()));
+                if let Some(slot) = slot {
                     let _ = slot.send(Ok(event));
                     return None;
                 }
             }
             b"CHANNEL_EXECUTE_COMPLETE" => {
-                let id = event.header("Application-UUID")?;
-                if let Some(waiter) = state.executions.remove(id.as_ref()) {
-                    drop(state);
+                let waiter = event
+                    .header("Application-UUID")
+                    .and_then(|id| self.lock().executions.remove(id.as_ref()));
+                if let Some(waiter) = waiter {
                     let _ = waiter.slot.send(Ok(event));
                     return None;
                 }
             }
             b"CHANNEL_HANGUP_COMPLETE" => {
                 if let Some(channel) = event.header("Unique-ID") {
-                    self.fail_executions_of(&mut state, &channel);
+                    self.fail_executions_of(&mut self.lock(), &channel);
                 }
             }
             _ => {}
@@ -246,30 +250,27 @@ impl Shared {
         }
     }
 
-    async fn dispatch(&self, message: ServerMessage) {
+    /// Handles one message; returns what goes to the event queue.
+    fn dispatch(&self, message: ServerMessage) -> Option<Incoming> {
         match message {
             ServerMessage::CommandReply(reply) => self.complete_reply(Response::Reply(reply)),
             ServerMessage::ApiResponse(api) => self.complete_reply(Response::Api(api)),
-            ServerMessage::Event(event) => {
-                if let Some(event) = self.route_event(event) {
-                    self.queue.push(Incoming::Event(event)).await;
-                }
-            }
+            ServerMessage::Event(event) => return self.route_event(event).map(Incoming::Event),
             ServerMessage::DisconnectNotice(notice) => {
                 info!(disposition = ?notice.disposition, linger_time = ?notice.linger_time, "disconnect notice");
                 if notice.disposition == Disposition::Linger {
                     if let Some(channel) = &notice.controlled_session_uuid {
-                        let mut state = self.lock();
-                        self.fail_executions_of(&mut state, channel);
+                        self.fail_executions_of(&mut self.lock(), channel);
                     }
                 }
-                self.queue.push(Incoming::Disconnect(notice)).await;
+                return Some(Incoming::Disconnect(notice));
             }
-            ServerMessage::Log(line) => self.queue.push(Incoming::Log(line)).await,
-            ServerMessage::Unknown(frame) => self.queue.push(Incoming::Unknown(frame)).await,
+            ServerMessage::Log(line) => return Some(Incoming::Log(line)),
+            ServerMessage::Unknown(frame) => return Some(Incoming::Unknown(frame)),
             ServerMessage::AuthRequest => debug!("unexpected auth/request ignored"),
             ServerMessage::RudeRejection(_) => warn!("rude rejection on an established connection"),
         }
+        None
     }
 
     /// Installs a writer for a fresh socket. After a reconnect the recorded subscriptions are
@@ -354,17 +355,23 @@ impl Shared {
         }
     }
 
+    /// Dispatches every complete frame; queue-bound items go to the queue as one batch.
     async fn dispatch_all(&self, parser: &mut FrameParser) -> Option<String> {
-        loop {
+        let mut batch = Vec::new();
+        let outcome = loop {
             match parser.next_frame() {
                 Ok(Some(frame)) => match ServerMessage::from_frame(frame) {
-                    Ok(message) => self.dispatch(message).await,
+                    Ok(message) => batch.extend(self.dispatch(message)),
                     Err(error) => warn!(%error, "undecodable event skipped"),
                 },
-                Ok(None) => return None,
-                Err(error) => return Some(format!("protocol error: {error}")),
+                Ok(None) => break None,
+                Err(error) => break Some(format!("protocol error: {error}")),
             }
+        };
+        if !batch.is_empty() {
+            self.queue.push_all(batch).await;
         }
+        outcome
     }
 }
 
@@ -410,7 +417,10 @@ async fn run(
         match reconnect_with_backoff(config, policy, &mut stop).await {
             Some((stream, parser, attempts)) => {
                 info!(attempts, "reconnected; replaying subscriptions");
-                shared.queue.push(Incoming::Reconnected { attempts }).await;
+                shared
+                    .queue
+                    .push_all(vec![Incoming::Reconnected { attempts }])
+                    .await;
                 next = Some((shared.attach(stream, true), parser));
             }
             None => break format!("{reason}; reconnect gave up"),

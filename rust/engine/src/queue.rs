@@ -68,7 +68,7 @@ pub enum OverflowPolicy {
 /// Queue counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueStats {
-    /// Items offered by the reader.
+    /// Items the reader put into the queue (including those dropped later).
     pub received: u64,
     /// Items dropped by [`OverflowPolicy::DropOldest`].
     pub dropped: u64,
@@ -123,42 +123,46 @@ impl EventQueue {
 
     /// Offers an item, waiting for room when the policy requires it. Items offered after
     /// [`close`](Self::close) are discarded.
+    #[cfg(test)]
     pub(crate) async fn push(&self, item: Incoming) {
-        let mut counted = false;
-        let mut waited = false;
+        self.push_all(vec![item]).await;
+    }
+
+    /// Offers items in order under one lock and one wake-up, waiting for room when the
+    /// policy requires it. Items offered after [`close`](Self::close) are discarded.
+    pub(crate) async fn push_all(&self, items: Vec<Incoming>) {
+        let mut items = items.into_iter().peekable();
         loop {
             {
                 let mut inner = self.lock();
                 if inner.closed.is_some() {
                     return;
                 }
-                if !counted {
-                    inner.stats.received += 1;
-                    counted = true;
+                while items.peek().is_some() {
+                    if inner.items.len() >= self.capacity {
+                        let droppable = (self.policy == OverflowPolicy::DropOldest)
+                            .then(|| inner.items.iter().position(Incoming::is_droppable))
+                            .flatten();
+                        let Some(oldest) = droppable else {
+                            break;
+                        };
+                        inner.items.remove(oldest);
+                        inner.stats.dropped += 1;
+                    }
+                    if let Some(item) = items.next() {
+                        inner.items.push_back(item);
+                        inner.stats.received += 1;
+                    }
                 }
-                let full = inner.items.len() >= self.capacity;
-                let dropped = full
-                    && self.policy == OverflowPolicy::DropOldest
-                    && match inner.items.iter().position(Incoming::is_droppable) {
-                        Some(oldest) => {
-                            inner.items.remove(oldest);
-                            inner.stats.dropped += 1;
-                            true
-                        }
-                        None => false,
-                    };
-                if !full || dropped {
-                    inner.items.push_back(item);
-                    inner.stats.queued = inner.items.len();
-                    inner.stats.high_water = inner.stats.high_water.max(inner.items.len());
-                    drop(inner);
-                    self.not_empty.notify_one();
-                    return;
-                }
-                if !waited {
+                inner.stats.queued = inner.items.len();
+                inner.stats.high_water = inner.stats.high_water.max(inner.items.len());
+                if items.peek().is_some() {
                     inner.stats.reader_waits += 1;
-                    waited = true;
                 }
+            }
+            self.not_empty.notify_one();
+            if items.peek().is_none() {
+                return;
             }
             self.not_full.notified().await;
         }
