@@ -11,9 +11,13 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::sync::Notify;
+use tracing::warn;
 
 use crate::error::EslError;
 use crate::proto::{DisconnectNotice, Event, Frame, LogLine};
+
+/// Log a warning on the first drop and then once per this many.
+const DROP_WARNING_EVERY: u64 = 10_000;
 
 /// What the reader hands to consumers besides command replies.
 #[derive(Debug, Clone)]
@@ -148,6 +152,12 @@ impl EventQueue {
                         };
                         inner.items.remove(oldest);
                         inner.stats.dropped += 1;
+                        if inner.stats.dropped % DROP_WARNING_EVERY == 1 {
+                            warn!(
+                                dropped = inner.stats.dropped,
+                                "event queue full; dropping oldest events"
+                            );
+                        }
                     }
                     if let Some(item) = items.next() {
                         inner.items.push_back(item);
