@@ -1,0 +1,88 @@
+//! Runs `esl4j-sim` for the JVM benchmarks and drives its load mode from a line protocol, so a
+//! Java harness can start a flood exactly when its client has subscribed.
+//!
+//! `esl4j-bench-load --corpus events-plain.bin` prints `listening <port>`, then answers each line
+//! read on stdin with one line on stdout:
+//!
+//! | request | effect | reply |
+//! | --- | --- | --- |
+//! | `flood <events>` | streams `<events>` corpus frames to every subscribed connection | `flooded <sent>` |
+//! | `outbound <extension> <host:port>` | routes `<extension>` to `socket <host:port> async full`; `user/bench` answers at once | `routed` |
+//! | `channels` | counts live channels | `channels <n>` |
+//!
+//! Errors are answered `error <text>`; end of input stops the simulator.
+
+use std::time::Duration;
+
+use esl4j_sim::{Behavior, FloodSpec, SimConfig, Simulator};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+/// The endpoint outbound benchmarks dial; it answers at once.
+const BENCH_ENDPOINT: &str = "user/bench";
+
+fn usage() -> ! {
+    eprintln!("usage: esl4j-bench-load --corpus FILE");
+    std::process::exit(2)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let corpus_path = match (args.next().as_deref(), args.next()) {
+        (Some("--corpus"), Some(path)) => path,
+        _ => usage(),
+    };
+    let corpus = std::fs::read(&corpus_path).unwrap_or_else(|error| {
+        eprintln!("esl4j-bench-load: cannot read {corpus_path}: {error}");
+        std::process::exit(1)
+    });
+    let config = SimConfig {
+        // No heartbeats or thread latency: they would only add noise to the figures.
+        heartbeat: None,
+        thread_latency: Some(Duration::ZERO),
+        ..SimConfig::default()
+    };
+    let sim = Simulator::start(config).await.unwrap_or_else(|error| {
+        eprintln!("esl4j-bench-load: cannot listen: {error}");
+        std::process::exit(1)
+    });
+    sim.set_endpoint(BENCH_ENDPOINT, Behavior::AnswerAfter(Duration::ZERO));
+    let mut stdout = tokio::io::stdout();
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut reply = format!("listening {}\n", sim.port());
+    loop {
+        if stdout.write_all(reply.as_bytes()).await.is_err() || stdout.flush().await.is_err() {
+            break;
+        }
+        let Ok(Some(line)) = lines.next_line().await else {
+            break;
+        };
+        reply = format!("{}\n", handle(&sim, &corpus, &line).await);
+    }
+    sim.shutdown().await;
+}
+
+async fn handle(sim: &Simulator, corpus: &[u8], line: &str) -> String {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    match words.as_slice() {
+        ["flood", events] => match events.parse::<u64>() {
+            Ok(events) => {
+                let spec = FloodSpec {
+                    events: Some(events),
+                    ..FloodSpec::default()
+                };
+                match sim.flood(corpus, spec).await {
+                    Ok(sent) => format!("flooded {sent}"),
+                    Err(error) => format!("error {error}"),
+                }
+            }
+            Err(_) => format!("error bad event count {events:?}"),
+        },
+        ["outbound", extension, target] => {
+            sim.route_to_socket(extension, &format!("{target} async full"));
+            "routed".to_string()
+        }
+        ["channels"] => format!("channels {}", sim.channel_count()),
+        _ => format!("error unknown request {line:?}"),
+    }
+}
