@@ -86,15 +86,18 @@ fn simple(line: &str) -> Vec<u8> {
     Message::new(line).finish()
 }
 
-/// `auth <password>`.
+/// `auth <password>`. The server takes the rest of the line, so spaces are allowed.
 pub fn auth(password: &str) -> Result<Vec<u8>, CommandError> {
-    Ok(simple(&format!("auth {}", word("password", password)?)))
+    Ok(simple(&format!(
+        "auth {}",
+        non_empty_line("password", password)?
+    )))
 }
 
 /// `userauth <user@domain>:<password>`.
 pub fn userauth(user: &str, password: &str) -> Result<Vec<u8>, CommandError> {
     let user = word("user", user)?;
-    let password = word("password", password)?;
+    let password = non_empty_line("password", password)?;
     Ok(simple(&format!("userauth {user}:{password}")))
 }
 
@@ -476,7 +479,7 @@ mod tests {
 
     #[test]
     fn error_messages_never_contain_the_secret() {
-        let error = auth("sec ret").expect_err("whitespace refused");
+        let error = auth("sec\nret").expect_err("line break refused");
         assert!(!error.to_string().contains("sec"));
     }
 

@@ -133,43 +133,56 @@ impl Event {
     /// moved at all, so an event costs no copy beyond the frame's own buffer.
     pub(crate) fn from_plain_buffer(mut data: Vec<u8>, start: usize) -> Event {
         let len = data.len();
-        let mut headers = Vec::with_capacity((len - start) / 20 + 8);
-        let mut has_length = false;
+        let mut lines = PlainLines {
+            headers: Vec::with_capacity((len - start) / 24 + 8),
+            escaped: Vec::new(),
+            has_length: false,
+        };
         let mut body_start = None;
+        // One SIMD scan finds every line end, name separator and escape; the state below
+        // turns them into spans without looking at the other bytes.
         let mut line_start = start;
-        while line_start < len {
-            let line_end =
-                memchr::memchr(b'\n', &data[line_start..]).map_or(len, |at| line_start + at);
-            let next = (line_end + 1).min(len);
-            let mut content_end = line_end;
-            if content_end > line_start && data[content_end - 1] == b'\r' {
-                content_end -= 1;
-            }
-            if content_end == line_start {
-                body_start = Some(next);
-                break;
-            }
-            if let Some(colon) = memchr::memchr(b':', &data[line_start..content_end]) {
-                let mut name_end = line_start + colon;
-                while name_end > line_start && data[name_end - 1] == b' ' {
-                    name_end -= 1;
+        let mut colon = None;
+        let mut first_escape = None;
+        for at in memchr::memchr3_iter(b'\n', b':', b'%', &data[start..]) {
+            let at = start + at;
+            match data[at] {
+                b':' => {
+                    colon = colon.or(Some(at));
                 }
-                let mut value_start = line_start + colon + 1;
-                while value_start < content_end && data[value_start] == b' ' {
-                    value_start += 1;
+                b'%' => {
+                    if colon.is_some() && first_escape.is_none() {
+                        first_escape = Some(at);
+                    }
                 }
-                let value_end =
-                    value_start + url::decode_in_place(&mut data[value_start..content_end]);
-                has_length |= data[line_start..name_end].eq_ignore_ascii_case(b"content-length");
-                // Frames are capped far below 4 GiB, so offsets fit in u32.
-                headers.push(HeaderSpan {
-                    name_start: line_start as u32,
-                    name_end: name_end as u32,
-                    value_start: value_start as u32,
-                    value_end: value_end as u32,
-                });
+                _ => {
+                    let content_end = trim_cr(&data, line_start, at);
+                    if content_end == line_start {
+                        body_start = Some(at + 1);
+                        break;
+                    }
+                    lines.push(&data, line_start, content_end, colon, first_escape);
+                    line_start = at + 1;
+                    colon = None;
+                    first_escape = None;
+                }
             }
-            line_start = next;
+        }
+        if body_start.is_none() && line_start < len {
+            let content_end = trim_cr(&data, line_start, len);
+            lines.push(&data, line_start, content_end, colon, first_escape);
+        }
+        let PlainLines {
+            mut headers,
+            escaped,
+            has_length,
+        } = lines;
+        for (index, escape) in escaped {
+            let span = &mut headers[index];
+            let value = span.value_start as usize..span.value_end as usize;
+            let first = escape as usize - value.start;
+            let decoded = url::decode_in_place_from(&mut data[value.clone()], first);
+            span.value_end = (value.start + decoded) as u32;
         }
         let body = body_start
             .filter(|_| has_length)
@@ -343,6 +356,58 @@ impl Event {
     }
 }
 
+/// End of a line's content: `end` (the `\n` or the end of text) minus a trailing `\r`.
+fn trim_cr(data: &[u8], start: usize, end: usize) -> usize {
+    if end > start && data[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    }
+}
+
+/// Spans collected while scanning a plain event, before values are decoded.
+struct PlainLines {
+    headers: Vec<HeaderSpan>,
+    /// Headers whose value holds a `%`: (header index, offset of the first `%`).
+    escaped: Vec<(usize, u32)>,
+    has_length: bool,
+}
+
+impl PlainLines {
+    /// Records the line `start..end` split at `colon`; a line without `:` is no header.
+    fn push(
+        &mut self,
+        data: &[u8],
+        start: usize,
+        end: usize,
+        colon: Option<usize>,
+        first_escape: Option<usize>,
+    ) {
+        let Some(colon) = colon.filter(|&colon| colon < end) else {
+            return;
+        };
+        let mut name_end = colon;
+        while name_end > start && data[name_end - 1] == b' ' {
+            name_end -= 1;
+        }
+        let mut value_start = colon + 1;
+        while value_start < end && data[value_start] == b' ' {
+            value_start += 1;
+        }
+        self.has_length |= data[start..name_end].eq_ignore_ascii_case(b"content-length");
+        if let Some(escape) = first_escape {
+            self.escaped.push((self.headers.len(), escape as u32));
+        }
+        // Frames are capped far below 4 GiB, so offsets fit in u32.
+        self.headers.push(HeaderSpan {
+            name_start: start as u32,
+            name_end: name_end as u32,
+            value_start: value_start as u32,
+            value_end: end as u32,
+        });
+    }
+}
+
 /// Splits the part after `ARRAY::` on `|:`.
 fn split_array(items: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = Some(items);
@@ -378,6 +443,22 @@ mod tests {
         );
         assert_eq!(event.body(), Some(&b"+OK a\n\nb"[..]));
         assert_eq!(Event::from_plain(&event.to_plain()), event);
+    }
+
+    #[test]
+    fn plain_event_edge_lines() {
+        let text = b"Na%20me:  v:x%41\r\nno colon here\nEmpty:\nLast: 100%";
+        let event = Event::from_plain(text);
+        let pairs: Vec<(&[u8], &[u8])> = event.headers().collect();
+        assert_eq!(
+            pairs,
+            vec![
+                (&b"Na%20me"[..], &b"v:xA"[..]),
+                (&b"Empty"[..], &b""[..]),
+                (&b"Last"[..], &b"100%"[..]),
+            ]
+        );
+        assert_eq!(event.body(), None);
     }
 
     #[test]
