@@ -87,6 +87,9 @@ enum Replay {
 
 const MAX_REPLAY_ENTRIES: usize = 4096;
 
+/// How long `close()` waits for the reply to `exit` before closing anyway.
+const EXIT_REPLY_WAIT: Duration = Duration::from_secs(2);
+
 /// Bytes the reader makes room for before each socket read.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -920,7 +923,7 @@ impl Connection {
         self.shared.closing.store(true, Ordering::SeqCst);
         if self.is_connected() {
             let _ = self
-                .send_command(command::exit(), Some(Duration::from_secs(2)))
+                .send_command(command::exit(), Some(EXIT_REPLY_WAIT))
                 .await;
         }
         self.shared.stop.send_replace(true);

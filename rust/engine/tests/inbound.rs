@@ -575,3 +575,79 @@ async fn injection_is_refused_before_sending() {
         "nothing but exit may reach the server"
     );
 }
+
+#[tokio::test]
+async fn originate_session_replays_transcript_03_in_order() {
+    let records = connection("03_originate_inbound.txt", "in");
+    let recorded = recorded_messages(&records);
+    let expected_api: Vec<Vec<u8>> = recorded
+        .iter()
+        .filter_map(|m| match m {
+            ServerMessage::ApiResponse(api) => Some(api.body().to_vec()),
+            _ => None,
+        })
+        .collect();
+    let expected_sequence: Vec<String> = recorded
+        .iter()
+        .filter_map(|m| match m {
+            ServerMessage::Event(e) if e.name().as_deref() != Some("BACKGROUND_JOB") => {
+                Some(e.header("Event-Sequence").expect("sequence").into_owned())
+            }
+            _ => None,
+        })
+        .collect();
+    let commands: Vec<String> = records
+        .iter()
+        .filter(|r| r.dir == Dir::ToServer)
+        .map(|r| String::from_utf8_lossy(&r.bytes).trim_end().to_owned())
+        .collect();
+    let script = records.clone();
+    let (address, server) =
+        serve_once(move |stream| async move { play_server_side(stream, &script, false).await })
+            .await;
+    let client = Client::connect(config(&address, "ClueCon"))
+        .await
+        .expect("connected");
+    let mut outputs = Vec::new();
+    for command in &commands[1..] {
+        if let Some(api) = command.strip_prefix("api ") {
+            outputs.push(client.api(api).await.expect("api output").into_body());
+        } else if let Some(bgapi) = command.strip_prefix("bgapi ") {
+            let job = client.bgapi(bgapi).await.expect("job accepted");
+            let result = job.wait(WAIT).await.expect("job result");
+            assert!(result.body_text().unwrap_or_default().contains("NO_ANSWER"));
+        } else {
+            assert_eq!(command, "event plain ALL");
+            client
+                .subscribe(EventFormat::Plain, &["ALL"])
+                .await
+                .expect("subscribed");
+        }
+    }
+    assert_eq!(outputs, expected_api);
+    // Every other event reaches the queue exactly once, in wire order.
+    let mut sequence = Vec::new();
+    while sequence.len() < expected_sequence.len() {
+        let batch = client.recv_batch(1024, Some(WAIT)).await.expect("open");
+        assert!(
+            !batch.is_empty(),
+            "timed out after {} events",
+            sequence.len()
+        );
+        for item in batch {
+            let Incoming::Event(event) = item else {
+                panic!("unexpected {item:?}");
+            };
+            sequence.push(
+                event
+                    .header("Event-Sequence")
+                    .expect("sequence")
+                    .into_owned(),
+            );
+        }
+    }
+    assert_eq!(sequence, expected_sequence);
+    assert_eq!(client.queue_stats().dropped, 0);
+    client.close().await;
+    server.await.expect("no panic").expect("script followed");
+}
