@@ -1,0 +1,60 @@
+package org.esl4j.spring;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.function.ToDoubleFunction;
+import org.esl4j.DeliveryStats;
+import org.esl4j.EslClient;
+
+/**
+ * Micrometer meters of the inbound connections, tagged {@code server=<name>}: events received,
+ * delivered, dropped and failed in listeners, queue depth, the longest queue wait, and whether
+ * the connection is up.
+ */
+public final class EslMetrics implements MeterBinder {
+    private final EslServers servers;
+
+    /**
+     * Meters for these servers.
+     *
+     * @param servers the servers
+     */
+    public EslMetrics(EslServers servers) {
+        this.servers = servers;
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        for (EslServer server : servers.all()) {
+            EslClient client = server.client();
+            counter(registry, server, "esl4j.events.received", "Events read from FreeSWITCH (delivered, queued or dropped)",
+                    stats -> stats.delivered() + stats.queueDepth() + stats.dropped());
+            counter(registry, server, "esl4j.events.delivered", "Events handed to the listeners", DeliveryStats::delivered);
+            counter(registry, server, "esl4j.events.dropped", "Events dropped because the queue was full", DeliveryStats::dropped);
+            counter(registry, server, "esl4j.events.listener.failures", "Listener calls that threw", DeliveryStats::listenerFailures);
+            Gauge.builder("esl4j.events.queue.depth", client, c -> c.deliveryStats().queueDepth())
+                    .description("Events waiting for the listeners")
+                    .tag("server", server.name())
+                    .register(registry);
+            Gauge.builder("esl4j.events.lag.max", client, c -> c.deliveryStats().maxLagMicros() / 1_000_000.0)
+                    .description("Longest time an event waited in the queue since start")
+                    .baseUnit("seconds")
+                    .tag("server", server.name())
+                    .register(registry);
+            Gauge.builder("esl4j.connection.up", server, s -> s.state() == ConnectionState.CONNECTED ? 1 : 0)
+                    .description("1 while connected to FreeSWITCH, else 0")
+                    .tag("server", server.name())
+                    .register(registry);
+        }
+    }
+
+    private static void counter(MeterRegistry registry, EslServer server, String name, String description,
+            ToDoubleFunction<DeliveryStats> value) {
+        FunctionCounter.builder(name, server.client(), client -> value.applyAsDouble(client.deliveryStats()))
+                .description(description)
+                .tag("server", server.name())
+                .register(registry);
+    }
+}
