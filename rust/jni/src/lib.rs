@@ -10,6 +10,7 @@
 //! - `convert`: Java arguments (UTF-8 `byte[]`, millisecond timeouts) to Rust values.
 //! - `connection`: `Native.connection*`, inbound clients and outbound sessions.
 //! - `server`: `Native.server*`, the outbound listener.
+//! - `sim`: `Native.sim*`, the FreeSWITCH simulator for Java tests.
 //!
 //! Every export is a static native method of `org.esl4j.internal.Native`.
 // `#[no_mangle]` exports and JNI calls are unsafe by nature; this crate is where they live.
@@ -25,6 +26,7 @@ mod handle;
 mod logging;
 mod runtime;
 mod server;
+mod sim;
 
 use jni::objects::{JClass, JString};
 use jni::sys::jint;

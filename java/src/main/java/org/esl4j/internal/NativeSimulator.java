@@ -1,0 +1,221 @@
+package org.esl4j.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.esl4j.EslEvent;
+
+/**
+ * The FreeSWITCH simulator of {@code esl4j-sim}: an event socket on 127.0.0.1 with a call
+ * model (endpoints that answer, ring, send early media, are busy; a dialplan; outbound
+ * {@code socket} sessions; a virtual clock). Not API: the building block of
+ * {@code org.esl4j.testing}. Blocking methods block the calling thread only.
+ */
+public final class NativeSimulator extends NativeHandle {
+    /** Endpoint behaviours. Keep in sync with the constants in sim.rs. */
+    public enum Behavior {
+        /** Rings, then answers after the delay (0: at once). */
+        ANSWER_AFTER,
+        /** Rings (180) and never answers. */
+        NEVER_ANSWER,
+        /** Sends early media (183) and never answers. */
+        EARLY_MEDIA_NEVER_ANSWER,
+        /** Sends early media, then answers after the delay. */
+        EARLY_MEDIA_THEN_ANSWER,
+        /** Rejects with USER_BUSY. */
+        BUSY,
+        /** Rejects with the given cause. */
+        REJECT
+    }
+
+    private static final Lifecycle LIFECYCLE = new Lifecycle() {
+        @Override
+        public void shutdown(long handle) {
+            Native.simShutdown(handle);
+        }
+
+        @Override
+        public void destroy(long handle) {
+            Native.simDestroy(handle);
+        }
+    };
+
+    private NativeSimulator(long handle) {
+        super(handle, LIFECYCLE);
+    }
+
+    /**
+     * Starts a simulator.
+     *
+     * @param port TCP port on 127.0.0.1, 0 for a free one
+     * @param password the event socket password, or null for {@code ClueCon}
+     * @param virtualClock true: time moves only through {@link #advance(long)}
+     * @param heartbeatMs HEARTBEAT interval, 0 to disable
+     * @return the running simulator
+     */
+    public static NativeSimulator start(int port, String password, boolean virtualClock, long heartbeatMs) {
+        Native.ensureLoaded();
+        return new NativeSimulator(Native.simStart(port, NativeConnection.utf8(password), virtualClock, heartbeatMs));
+    }
+
+    /**
+     * The bound port.
+     *
+     * @return the port
+     */
+    public int port() {
+        long handle = acquire();
+        try {
+            return Native.simPort(handle);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Scripts a dialable endpoint such as {@code user/1000}.
+     *
+     * @param name the endpoint
+     * @param behavior how it reacts when dialed
+     * @param delayMs the delay of {@code ANSWER_AFTER} / {@code EARLY_MEDIA_THEN_ANSWER}
+     * @param cause the cause of {@code REJECT}, else ignored
+     */
+    public void setEndpoint(String name, Behavior behavior, long delayMs, String cause) {
+        long handle = acquire();
+        try {
+            Native.simSetEndpoint(handle, NativeConnection.utf8(name), behavior.ordinal(), delayMs,
+                    NativeConnection.utf8(cause));
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Sets the dialplan of an extension.
+     *
+     * @param extension the extension
+     * @param apps (application, argument) pairs in order
+     */
+    public void setRoute(String extension, List<Map.Entry<String, String>> apps) {
+        EslEvent.Builder frame = EslEvent.builder();
+        for (Map.Entry<String, String> app : apps) {
+            frame.header(app.getKey(), app.getValue());
+        }
+        long handle = acquire();
+        try {
+            Native.simSetRoute(handle, NativeConnection.utf8(extension), FrameCodec.encodeSingle(frame.build()));
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Routes an extension to an outbound server.
+     *
+     * @param extension the extension
+     * @param target the {@code socket} argument, e.g. {@code 127.0.0.1:8084 async full}
+     */
+    public void routeToSocket(String extension, String target) {
+        long handle = acquire();
+        try {
+            Native.simRouteToSocket(handle, NativeConnection.utf8(extension), NativeConnection.utf8(target));
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Every command line received so far (the most recent 10,000).
+     *
+     * @return the command lines
+     */
+    public List<String> commands() {
+        long handle = acquire();
+        byte[] batch;
+        try {
+            batch = Native.simCommands(handle);
+        } finally {
+            release();
+        }
+        return new ArrayList<>(FrameCodec.decodeSingle(batch).headerValues("Command"));
+    }
+
+    /**
+     * Waits until at least {@code count} commands have been received in total.
+     *
+     * @param count the total to wait for
+     * @param timeoutMs the longest wait
+     * @return false on timeout
+     */
+    public boolean waitForCommands(long count, long timeoutMs) {
+        long handle = acquire();
+        try {
+            return Native.simWaitForCommands(handle, count, timeoutMs);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Live channels.
+     *
+     * @return the count
+     */
+    public int channelCount() {
+        long handle = acquire();
+        try {
+            return Native.simChannelCount(handle);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Fires an event to subscribed connections; standard headers are added in front.
+     *
+     * @param event its {@code Event-Name}, other headers and body
+     */
+    public void fireEvent(EslEvent event) {
+        long handle = acquire();
+        try {
+            Native.simFireEvent(handle, FrameCodec.encodeSingle(event));
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Virtual clock: moves time forward, firing due timers, and returns once the resulting
+     * frames are written.
+     *
+     * @param millis how far
+     */
+    public void advance(long millis) {
+        long handle = acquire();
+        try {
+            Native.simAdvance(handle, millis);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Streams recorded {@code text/event-plain} frames round-robin to every subscribed
+     * connection.
+     *
+     * @param corpus concatenated frames (e.g. {@code events-plain.bin})
+     * @param events events per connection, 0 for no limit
+     * @param durationMs how long, 0 for no limit (one of the two must be set)
+     * @param rate events per second, 0 for as fast as possible
+     * @return events sent per connection
+     */
+    public long flood(byte[] corpus, long events, long durationMs, int rate) {
+        long handle = acquire();
+        try {
+            return Native.simFlood(handle, corpus, events, durationMs, rate);
+        } finally {
+            release();
+        }
+    }
+}
