@@ -120,10 +120,22 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    // The fake FreeSWITCH gets its own thread and runtime, as a real server is another
+    // process; the client's runtime has the usual 2 workers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("non-blocking");
+    let address = listener.local_addr().expect("address").to_string();
+    let server = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("server runtime")
+            .block_on(async move {
+                let listener = TcpListener::from_std(listener).expect("tokio listener");
+                fake_freeswitch(listener, frames, total).await;
+            });
+    });
     runtime.block_on(async move {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let address = listener.local_addr().expect("address").to_string();
-        let server = tokio::spawn(fake_freeswitch(listener, frames, total));
         let client = Client::connect(ClientConfig::new(address, Password::new("ClueCon")))
             .await
             .expect("connected");
@@ -180,6 +192,6 @@ fn main() {
             round_trips.last().copied().unwrap_or_default()
         );
         client.close().await;
-        server.abort();
     });
+    server.join().expect("fake server ran");
 }

@@ -361,18 +361,28 @@ impl Shared {
     /// Dispatches every complete frame; queue-bound items go to the queue as one batch.
     async fn dispatch_all(&self, parser: &mut FrameParser) -> Option<String> {
         let mut batch = Vec::new();
+        let mut frames = 0;
         let outcome = loop {
             match parser.next_frame() {
                 Ok(Some(frame)) => match ServerMessage::from_frame(frame) {
-                    Ok(message) => batch.extend(self.dispatch(message)),
+                    Ok(message) => {
+                        frames += 1;
+                        batch.extend(self.dispatch(message));
+                    }
                     Err(error) => warn!(%error, "undecodable event skipped"),
                 },
                 Ok(None) => break None,
                 Err(error) => break Some(format!("protocol error: {error}")),
             }
         };
+        let completed_waiters = frames > batch.len();
         if !batch.is_empty() {
             self.queue.push_all(batch).await;
+        }
+        if completed_waiters {
+            // A woken caller sits in this worker's LIFO slot, which other workers cannot
+            // steal; under a flood this task would keep it waiting, so let it run now.
+            tokio::task::yield_now().await;
         }
         outcome
     }
