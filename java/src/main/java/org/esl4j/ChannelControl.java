@@ -46,15 +46,26 @@ final class ChannelControl {
                     .thenApply(event -> (Void) null);
         }
         CompletableFuture<Boolean> answered = new CompletableFuture<>();
-        Subscription bridged = router.onChannel(ownUuid, event -> {
-            if ("CHANNEL_BRIDGE".equals(event.eventName())) {
+        CompletableFuture<EslEvent> lateOutcome = new CompletableFuture<>();
+        String argument = request.applicationArgument();
+        Subscription watch = router.onChannel(ownUuid, event -> {
+            String name = event.eventName();
+            if ("CHANNEL_BRIDGE".equals(name)) {
                 answered.complete(true);
+            } else if ("CHANNEL_HANGUP_COMPLETE".equals(name)
+                    || ("CHANNEL_EXECUTE_COMPLETE".equals(name) && "bridge".equals(event.application())
+                            && argument.equals(event.applicationData()))) {
+                lateOutcome.complete(event);
             }
         });
         CompletableFuture<BridgeResult> attempt = prepared
-                .thenCompose(done -> execute(connection, uuid, "bridge", request.applicationArgument(), callLimit))
-                .thenApply(BridgeResult::fromExecuteComplete);
-        attempt.whenComplete((result, failure) -> bridged.close());
+                .thenCompose(done -> execute(connection, uuid, "bridge", argument, callLimit))
+                .thenApply(BridgeResult::fromExecuteComplete)
+                .handle((result, failure) -> failure == null
+                        ? CompletableFuture.completedFuture(result)
+                        : outcomeFromHangup(failure, lateOutcome, watchdog, margin))
+                .thenCompose(outcome -> outcome);
+        attempt.whenComplete((result, failure) -> watch.close());
         List<String> legs = new ArrayList<>(request.legUuids());
         return watchdog.guard(ringPhaseOrAnswered(attempt, answered), request.watchdogDeadline(margin),
                 BridgeResult::watchdogExpired, () -> {
@@ -62,6 +73,23 @@ final class ChannelControl {
                         connection.api("uuid_kill " + leg + " ALLOTTED_TIMEOUT", 0);
                     }
                 }).thenCompose(first -> first == null ? attempt : CompletableFuture.completedFuture(first));
+    }
+
+    /**
+     * A failed bridge that hangs the channel up ends the engine's wait for its
+     * CHANNEL_EXECUTE_COMPLETE at the CHANNEL_HANGUP, although FreeSWITCH sends that event after
+     * the hang-up; the outcome is then read from whichever comes first within {@code margin}: the
+     * bridge's CHANNEL_EXECUTE_COMPLETE or the CHANNEL_HANGUP_COMPLETE, which carries the same
+     * variables.
+     */
+    private static CompletableFuture<BridgeResult> outcomeFromHangup(Throwable failure,
+            CompletableFuture<EslEvent> lateOutcome, AttemptWatchdog watchdog, Duration margin) {
+        return watchdog.guard(lateOutcome, margin, () -> null, () -> { }).thenApply(event -> {
+            if (event == null || event.variable("DIALSTATUS") == null) {
+                throw Futures.asEslException(failure, "bridge");
+            }
+            return BridgeResult.fromExecuteComplete(event);
+        });
     }
 
     /**

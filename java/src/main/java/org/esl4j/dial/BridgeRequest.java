@@ -75,15 +75,14 @@ public final class BridgeRequest {
     }
 
     /**
-     * Variables to {@code set} on the controlled (calling) channel before the bridge.
+     * Variables to {@code set} on the controlled (calling) channel before the bridge: {@code
+     * continue_on_fail}, always explicit, because an earlier bridge may have left it set.
      *
-     * @return an unmodifiable, ordered map; empty when nothing is needed
+     * @return an unmodifiable, ordered map
      */
     public Map<String, String> callerChannelVariables() {
         Map<String, String> variables = new LinkedHashMap<>();
-        if (keepChannelOnFailure) {
-            variables.put("continue_on_fail", "true");
-        }
+        variables.put("continue_on_fail", Boolean.toString(keepChannelOnFailure));
         return Collections.unmodifiableMap(variables);
     }
 

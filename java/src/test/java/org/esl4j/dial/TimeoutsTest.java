@@ -67,7 +67,7 @@ public class TimeoutsTest {
         assertEquals(bridge.legUuids().get(0), parsed.groups.get(0).get(0).variables.get("origination_uuid"));
 
         BridgeRequest plain = BridgeRequest.to(Endpoint.user("2000")).keepChannelOnFailure(false).build();
-        assertTrue(plain.callerChannelVariables().isEmpty());
+        assertEquals(Collections.singletonMap("continue_on_fail", "false"), plain.callerChannelVariables());
         assertFalse(plain.keepsChannelOnFailure());
     }
 

@@ -1,0 +1,237 @@
+package org.esl4j;
+
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.esl4j.dial.AttemptWatchdog;
+import org.esl4j.internal.NativeConnection;
+import org.esl4j.internal.NativeServer;
+
+/**
+ * The server FreeSWITCH's {@code socket} dialplan application connects to (outbound mode): one
+ * {@link EslSession} per call, each handled by a {@link SessionHandler} on its own thread —
+ * a virtual thread when the JVM has them (Java 21+), else a platform thread — so a handler that
+ * blocks never stalls other calls.
+ *
+ * <p>Dialplan: {@code <action application="socket" data="127.0.0.1:8084 async full"/>}.
+ *
+ * <pre>{@code
+ * try (EslOutboundServer server = EslOutboundServer.start(ServerOptions.builder().port(8084).build(), session -> {
+ *     session.answer(Duration.ofSeconds(5));
+ *     BridgeResult result = session.bridge(BridgeRequest.to(Endpoint.user("2000"))
+ *             .timeouts(Timeouts.noAnswer(Duration.ofSeconds(20))).build(), Duration.ofHours(2));
+ *     if (!result.isAnswered()) {
+ *         session.hangup(HangupCause.NO_ANSWER); // the channel was still up: our choice of cause
+ *     }
+ * })) {
+ *     ...
+ *     server.shutdown(Duration.ofSeconds(30)); // graceful: stop accepting, let calls finish
+ * }
+ * }</pre>
+ */
+public final class EslOutboundServer implements AutoCloseable {
+    private static final long ACCEPT_WAIT_MS = 200;
+
+    private final ServerOptions options;
+    private final SessionHandler handler;
+    private final NativeServer server;
+    private final EventRouter router = new EventRouter();
+    private final EventDispatcher dispatcher;
+    private final AttemptWatchdog watchdog = AttemptWatchdog.create();
+    private final ExecutorService handlers;
+    private final boolean ownsHandlers;
+    private final ExecutorService readers;
+    private final Thread acceptor;
+    private final AtomicLong handlerFailures = new AtomicLong();
+    private final Set<EslSession> live = ConcurrentHashMap.newKeySet();
+    private volatile boolean accepting = true;
+    private volatile boolean closed;
+
+    private EslOutboundServer(ServerOptions options, SessionHandler handler) {
+        this.options = options;
+        this.handler = handler;
+        NativeConnection.Settings settings = new NativeConnection.Settings()
+                .commandTimeoutMs(options.commandTimeout().toMillis());
+        this.server = NativeServer.bind(options.host(), options.port(), options.maxSessions(),
+                options.handshakeTimeout().toMillis(), settings);
+        this.dispatcher = new EventDispatcher(router, options.delivery(), "esl4j-session-events");
+        this.ownsHandlers = options.handlerExecutor() == null;
+        this.handlers = ownsHandlers ? defaultHandlerExecutor(options.maxSessions()) : options.handlerExecutor();
+        // Readers block in native code, which would pin a virtual thread's carrier: platform threads.
+        this.readers = boundedPool(options.maxSessions(), daemonThreads("esl4j-session-reader"));
+        this.acceptor = new Thread(this::acceptLoop, "esl4j-outbound-accept-" + port());
+        this.acceptor.setDaemon(true);
+    }
+
+    /**
+     * Binds and starts accepting calls.
+     *
+     * @param options the settings
+     * @param handler handles each call
+     * @return the running server
+     * @throws EslException when the address cannot be bound
+     */
+    public static EslOutboundServer start(ServerOptions options, SessionHandler handler) {
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(handler, "handler");
+        EslOutboundServer started = new EslOutboundServer(options, handler);
+        started.acceptor.start();
+        return started;
+    }
+
+    /** Virtual threads (Java 21+, found by reflection so the library runs on Java 8), else a pool. */
+    static ExecutorService defaultHandlerExecutor(int maxThreads) {
+        try {
+            Method virtual = Executors.class.getMethod("newVirtualThreadPerTaskExecutor");
+            return (ExecutorService) virtual.invoke(null);
+        } catch (ReflectiveOperationException | RuntimeException notAvailable) {
+            return boundedPool(maxThreads, daemonThreads("esl4j-session"));
+        }
+    }
+
+    private static ExecutorService boundedPool(int maxThreads, ThreadFactory threads) {
+        return new ThreadPoolExecutor(0, maxThreads, 60, TimeUnit.SECONDS, new SynchronousQueue<Runnable>(), threads);
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger counter = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + "-" + counter.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    private void acceptLoop() {
+        while (accepting) {
+            NativeConnection connection;
+            try {
+                connection = server.accept(ACCEPT_WAIT_MS);
+            } catch (RuntimeException shutDown) {
+                break;
+            }
+            if (connection != null) {
+                startSession(connection);
+            }
+        }
+    }
+
+    private void startSession(NativeConnection connection) {
+        EslSession session = new EslSession(this, connection);
+        live.add(session);
+        try {
+            readers.execute(session::readLoop);
+            handlers.execute(() -> runHandler(session));
+        } catch (RejectedExecutionException full) {
+            live.remove(session);
+            session.close();
+        }
+    }
+
+    private void runHandler(EslSession session) {
+        try {
+            session.prepare();
+            handler.handle(session);
+        } catch (Exception | LinkageError | AssertionError failure) {
+            handlerFailures.incrementAndGet();
+        } finally {
+            live.remove(session);
+            session.close();
+        }
+    }
+
+    ServerOptions options() {
+        return options;
+    }
+
+    EventRouter router() {
+        return router;
+    }
+
+    EventDispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    AttemptWatchdog watchdog() {
+        return watchdog;
+    }
+
+    /**
+     * The bound port (useful with port 0).
+     *
+     * @return the port
+     */
+    public int port() {
+        return server.port();
+    }
+
+    /**
+     * The server's counters.
+     *
+     * @return a snapshot
+     */
+    public OutboundStats stats() {
+        NativeServer.Stats stats = server.stats();
+        return new OutboundStats(stats.sessions, stats.rejectedOverCap, stats.handshakeFailures, stats.active,
+                handlerFailures.get());
+    }
+
+    /**
+     * Event delivery counters of all sessions.
+     *
+     * @return a snapshot
+     */
+    public DeliveryStats deliveryStats() {
+        return dispatcher.stats();
+    }
+
+    /**
+     * Graceful shutdown: stops accepting, waits up to {@code drain} for the running calls to end,
+     * then closes what is left.
+     *
+     * @param drain how long running calls may continue
+     */
+    public void shutdown(Duration drain) {
+        accepting = false;
+        if (!closed) {
+            server.shutdown(drain.toMillis());
+        }
+        close();
+    }
+
+    /** Stops at once: closes the listener and every session. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        accepting = false;
+        for (EslSession session : live) {
+            session.close();
+        }
+        server.close();
+        try {
+            acceptor.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (ownsHandlers) {
+            handlers.shutdownNow();
+        }
+        readers.shutdown();
+        watchdog.close();
+        dispatcher.close();
+    }
+}

@@ -1,0 +1,358 @@
+package org.esl4j;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.esl4j.dial.BridgeRequest;
+import org.esl4j.dial.BridgeResult;
+import org.esl4j.internal.NativeConnection;
+
+/**
+ * One call handed to an {@link EslOutboundServer} by FreeSWITCH's {@code socket} application.
+ *
+ * <p>The session has already done the {@code connect} handshake ({@link #channelData()}), asked
+ * for the channel's events ({@code myevents}) and, when the socket has {@code full} control,
+ * {@code linger}. Applications run with {@link #execute(String, String)} complete when their
+ * {@code CHANNEL_EXECUTE_COMPLETE} arrives, whether the dialplan said {@code async full} or only
+ * {@code full}. Methods return futures; the overloads with a {@link Duration} block up to it.
+ *
+ * <p>Answer, then bridge with a 20 s no-answer timeout; the channel stays up when nobody answers:
+ *
+ * <pre>{@code
+ * session.answer(Duration.ofSeconds(5));
+ * BridgeResult result = session.bridge(BridgeRequest.to(Endpoint.user("2000"))
+ *         .timeouts(Timeouts.noAnswer(Duration.ofSeconds(20))).build(), Duration.ofHours(2));
+ * if (result.cause() == HangupCause.NO_ANSWER) {
+ *     session.playback("ivr/ivr-no_user_response.wav", Duration.ofSeconds(30));
+ *     session.hangup(HangupCause.NO_ANSWER);
+ * }
+ * }</pre>
+ *
+ * <p>Commands that FreeSWITCH accepts only with {@code full} ({@code linger}, {@code api}, ...)
+ * fail with a message naming the missing keyword when the dialplan did not give it.
+ */
+public final class EslSession implements AutoCloseable {
+    private static final int POLL_BATCH = 256;
+    private static final long POLL_WAIT_MS = 200;
+    /** Bound on the non-blocking forms: a bridged call or a long playback may last this long. */
+    private static final Duration LONGEST_APPLICATION = Duration.ofHours(4);
+
+    private final EslOutboundServer server;
+    private final NativeConnection connection;
+    private final EslEvent channelData;
+    private final String uuid;
+    private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
+    private final CompletableFuture<EslEvent> hangup = new CompletableFuture<>();
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+
+    EslSession(EslOutboundServer server, NativeConnection connection) {
+        this.server = server;
+        this.connection = connection;
+        EslEvent data = connection.channelData();
+        this.channelData = data == null ? EslEvent.builder().build() : data;
+        this.uuid = channelData.uniqueId();
+        if (uuid != null) {
+            subscriptions.add(server.router().onChannel(uuid, event -> {
+                String name = event.eventName();
+                if ("CHANNEL_HANGUP".equals(name) || "CHANNEL_HANGUP_COMPLETE".equals(name)) {
+                    hangup.complete(event);
+                }
+            }));
+        }
+    }
+
+    /** Subscribes to the channel's events and asks for linger; run before the handler. */
+    void prepare() {
+        ServerOptions options = server.options();
+        Futures.await(connection.myEvents(options.eventFormat().wireName(), null), options.commandTimeout(), "myevents");
+        if (hasFullControl() && !options.linger().isZero()) {
+            long seconds = options.linger().getSeconds() + (options.linger().getNano() > 0 ? 1 : 0);
+            Futures.await(connection.linger((int) Math.min(Integer.MAX_VALUE, seconds)), options.commandTimeout(), "linger");
+        }
+    }
+
+    /** Moves the connection's events to the server's dispatcher until the connection ends. */
+    void readLoop() {
+        try {
+            while (true) {
+                List<EslEvent> items;
+                try {
+                    items = connection.poll(POLL_BATCH, POLL_WAIT_MS);
+                } catch (RuntimeException closed) {
+                    items = null;
+                }
+                if (items == null) {
+                    break;
+                }
+                for (EslEvent item : items) {
+                    if (item.eventName() != null) {
+                        server.dispatcher().dispatch(item);
+                    }
+                }
+            }
+        } finally {
+            ended.complete(null);
+            hangup.complete(null);
+        }
+    }
+
+    // ---- channel -----------------------------------------------------------------------------------
+
+    /**
+     * The channel as FreeSWITCH described it in the {@code connect} reply (every {@code
+     * variable_*} included).
+     *
+     * @return the channel data
+     */
+    public EslEvent channelData() {
+        return channelData;
+    }
+
+    /**
+     * The channel's UUID.
+     *
+     * @return the {@code Unique-ID}
+     */
+    public String uuid() {
+        return uuid;
+    }
+
+    /**
+     * A channel variable as it was when the call reached the socket.
+     *
+     * @param name the name without {@code variable_}
+     * @return the value, or null
+     */
+    public String variable(String name) {
+        return channelData.variable(name);
+    }
+
+    /**
+     * Whether the dialplan gave the socket {@code full} control (the connect reply says {@code
+     * Control: full}); without it FreeSWITCH refuses {@code linger}, {@code api}, {@code event}
+     * and others.
+     *
+     * @return true with {@code full}
+     */
+    public boolean hasFullControl() {
+        return "full".equalsIgnoreCase(channelData.header("Control"));
+    }
+
+    /**
+     * Whether the dialplan said {@code async}: {@code async} or {@code static}.
+     *
+     * @return the socket mode from the connect reply
+     */
+    public String socketMode() {
+        return channelData.header("Socket-Mode");
+    }
+
+    // ---- applications ----------------------------------------------------------------------------
+
+    /**
+     * Runs a dialplan application on the channel and completes with its CHANNEL_EXECUTE_COMPLETE.
+     *
+     * @param app the application, e.g. {@code "playback"}
+     * @param arg its argument, or null
+     * @return the CHANNEL_EXECUTE_COMPLETE event ({@code Application-Response} holds the result)
+     */
+    public CompletableFuture<EslEvent> execute(String app, String arg) {
+        return guard(() -> ChannelControl.execute(connection, null, app, arg, LONGEST_APPLICATION));
+    }
+
+    /**
+     * Blocking {@link #execute(String, String)}.
+     *
+     * @param app the application
+     * @param arg its argument, or null
+     * @param timeout how long to wait for completion
+     * @return the CHANNEL_EXECUTE_COMPLETE event
+     */
+    public EslEvent execute(String app, String arg, Duration timeout) {
+        return Futures.await(guard(() -> ChannelControl.execute(connection, null, app, arg, timeout)), timeout, app);
+    }
+
+    /**
+     * Answers the call.
+     *
+     * @return completes when {@code answer} finished
+     */
+    public CompletableFuture<EslEvent> answer() {
+        return execute("answer", null);
+    }
+
+    /**
+     * Blocking {@link #answer()}.
+     *
+     * @param timeout how long to wait
+     * @return the CHANNEL_EXECUTE_COMPLETE event
+     */
+    public EslEvent answer(Duration timeout) {
+        return execute("answer", null, timeout);
+    }
+
+    /**
+     * Plays a file or tone stream to the caller.
+     *
+     * @param file e.g. {@code "ivr/ivr-welcome.wav"}
+     * @return completes when playback ended ({@code Application-Response: FILE PLAYED} or an error)
+     */
+    public CompletableFuture<EslEvent> playback(String file) {
+        return execute("playback", Objects.requireNonNull(file, "file"));
+    }
+
+    /**
+     * Blocking {@link #playback(String)}.
+     *
+     * @param file the file
+     * @param timeout how long to wait
+     * @return the CHANNEL_EXECUTE_COMPLETE event
+     */
+    public EslEvent playback(String file, Duration timeout) {
+        return execute("playback", Objects.requireNonNull(file, "file"), timeout);
+    }
+
+    /**
+     * Bridges the call with the typed bridge request; with its defaults the channel stays up when
+     * the bridge fails (see {@link BridgeRequest}).
+     *
+     * @param request the bridge
+     * @return the outcome, when the bridge failed or, if answered, when the bridged call ended
+     */
+    public CompletableFuture<BridgeResult> bridge(BridgeRequest request) {
+        return bridgeWithin(request, LONGEST_APPLICATION);
+    }
+
+    /**
+     * Blocking {@link #bridge(BridgeRequest)}.
+     *
+     * @param request the bridge
+     * @param timeout the longest wait, including an answered call's duration
+     * @return the outcome
+     */
+    public BridgeResult bridge(BridgeRequest request, Duration timeout) {
+        return Futures.await(bridgeWithin(request, timeout), timeout, "bridge");
+    }
+
+    private CompletableFuture<BridgeResult> bridgeWithin(BridgeRequest request, Duration limit) {
+        Objects.requireNonNull(request, "request");
+        return guard(() -> ChannelControl.bridge(connection, server.router(), server.watchdog(), null, uuid, request,
+                server.options().watchdogMargin(), limit));
+    }
+
+    /**
+     * Hangs up the call with a cause.
+     *
+     * @param cause e.g. {@link HangupCause#NORMAL_CLEARING}
+     * @return completes when FreeSWITCH accepted the command
+     */
+    public CompletableFuture<Void> hangup(HangupCause cause) {
+        Objects.requireNonNull(cause, "cause");
+        EslEvent message = EslEvent.builder()
+                .header("call-command", "hangup")
+                .header("hangup-cause", cause.name())
+                .build();
+        return guard(() -> connection.sendMsg(null, message, 0).thenApply(EslSession::requireOk));
+    }
+
+    /**
+     * Keeps the socket open after hang-up, so the call's last events arrive ({@code linger}).
+     * Needs {@code full}.
+     *
+     * @param time how long, rounded up to whole seconds
+     * @return completes when FreeSWITCH accepted
+     */
+    public CompletableFuture<Void> linger(Duration time) {
+        long seconds = time.getSeconds() + (time.getNano() > 0 ? 1 : 0);
+        return requireFull("linger").thenCompose(ok -> connection.linger((int) Math.min(Integer.MAX_VALUE, seconds)))
+                .thenApply(reply -> (Void) null);
+    }
+
+    /**
+     * Runs an API command on this socket ({@code api}). Needs {@code full}.
+     *
+     * @param command the API command and arguments
+     * @return the output
+     */
+    public CompletableFuture<String> api(String command) {
+        return requireFull("api").thenCompose(ok -> connection.api(command, 0)).thenApply(EslEvent::body);
+    }
+
+    private CompletableFuture<Void> requireFull(String command) {
+        if (hasFullControl()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return Futures.failed(new EslException(EslException.Kind.COMMAND_FAILED, "FreeSWITCH refuses '" + command
+                + "' on an outbound socket without 'full': use <action application=\"socket\" data=\"host:port async full\"/>"));
+    }
+
+    private static Void requireOk(EslEvent reply) {
+        String text = reply.header("Reply-Text");
+        if (text != null && text.startsWith("-ERR")) {
+            throw new EslException(EslException.Kind.COMMAND_FAILED, text);
+        }
+        return null;
+    }
+
+    private static <T> CompletableFuture<T> guard(Command<T> command) {
+        try {
+            return command.run();
+        } catch (RuntimeException failure) {
+            return Futures.failed(failure);
+        }
+    }
+
+    /** A command that may throw before it returns its future. */
+    private interface Command<T> {
+        CompletableFuture<T> run();
+    }
+
+    // ---- events ----------------------------------------------------------------------------------------
+
+    /**
+     * Listens to this call's events, in order.
+     *
+     * @param listener the listener
+     * @return the registration; it ends with the session at the latest
+     */
+    public Subscription onEvent(EventListener listener) {
+        Subscription subscription = server.router().onChannel(uuid, listener);
+        subscriptions.add(subscription);
+        return subscription;
+    }
+
+    /**
+     * Completes at the channel's CHANNEL_HANGUP (or HANGUP_COMPLETE), or with null when the
+     * session ended first.
+     *
+     * @return the hang-up event or null
+     */
+    public CompletableFuture<EslEvent> hangupEvent() {
+        return hangup;
+    }
+
+    /**
+     * Completes when the socket has closed (after linger).
+     *
+     * @return the end of the session
+     */
+    public CompletableFuture<Void> ended() {
+        return ended;
+    }
+
+    /** Closes the socket and stops this session's listeners. Idempotent. */
+    @Override
+    public void close() {
+        for (Subscription subscription : subscriptions) {
+            subscription.close();
+        }
+        connection.close();
+    }
+
+    @Override
+    public String toString() {
+        return "EslSession{" + uuid + ", " + socketMode() + (hasFullControl() ? " full" : "") + "}";
+    }
+}

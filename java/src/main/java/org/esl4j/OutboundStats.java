@@ -1,0 +1,70 @@
+package org.esl4j;
+
+/** A snapshot of an {@link EslOutboundServer}'s counters. */
+public final class OutboundStats {
+    private final long sessions;
+    private final long rejectedOverCap;
+    private final long handshakeFailures;
+    private final long active;
+    private final long handlerFailures;
+
+    OutboundStats(long sessions, long rejectedOverCap, long handshakeFailures, long active, long handlerFailures) {
+        this.sessions = sessions;
+        this.rejectedOverCap = rejectedOverCap;
+        this.handshakeFailures = handshakeFailures;
+        this.active = active;
+        this.handlerFailures = handlerFailures;
+    }
+
+    /**
+     * Sessions accepted (handshake done).
+     *
+     * @return the count
+     */
+    public long sessions() {
+        return sessions;
+    }
+
+    /**
+     * Connections closed at once because the session cap was reached (FreeSWITCH then tries the
+     * next {@code socket} target or continues the dialplan).
+     *
+     * @return the count
+     */
+    public long rejectedOverCap() {
+        return rejectedOverCap;
+    }
+
+    /**
+     * Connections whose {@code connect} handshake failed or timed out.
+     *
+     * @return the count
+     */
+    public long handshakeFailures() {
+        return handshakeFailures;
+    }
+
+    /**
+     * Sessions alive now.
+     *
+     * @return the count
+     */
+    public long active() {
+        return active;
+    }
+
+    /**
+     * Handlers that threw.
+     *
+     * @return the count
+     */
+    public long handlerFailures() {
+        return handlerFailures;
+    }
+
+    @Override
+    public String toString() {
+        return "OutboundStats{sessions=" + sessions + ", rejectedOverCap=" + rejectedOverCap + ", handshakeFailures="
+                + handshakeFailures + ", active=" + active + ", handlerFailures=" + handlerFailures + "}";
+    }
+}

@@ -1,0 +1,236 @@
+package org.esl4j;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+import static org.junit.Assume.assumeTrue;
+
+import java.io.InputStream;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.esl4j.dial.BridgeRequest;
+import org.esl4j.dial.BridgeResult;
+import org.esl4j.dial.Endpoint;
+import org.esl4j.dial.Timeouts;
+import org.junit.After;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+/**
+ * The outbound server against scripted FreeSWITCH calls ({@link FakeOutboundCall}), which play
+ * the socket application's side as recorded in the transcripts.
+ */
+public class EslOutboundServerTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private EslOutboundServer server;
+
+    @BeforeClass
+    public static void needNative() {
+        assumeTrue("native library not available", SimProcess.nativeAvailable());
+    }
+
+    @After
+    public void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private void serve(ServerOptions.Builder options, SessionHandler handler) {
+        server = EslOutboundServer.start(options.port(0).linger(Duration.ofSeconds(1)).build(), handler);
+    }
+
+    private static <T> T next(BlockingQueue<T> queue) throws InterruptedException {
+        T item = queue.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
+        assertNotNull("nothing within " + WAIT, item);
+        return item;
+    }
+
+    @Test
+    public void sessionSeesItsChannelAndRunsApplications() throws Exception {
+        BlockingQueue<Object> results = new LinkedBlockingQueue<>();
+        serve(ServerOptions.builder(), session -> {
+            results.add(session.uuid());
+            results.add(session.variable("sip_from_user"));
+            results.add(session.hasFullControl());
+            results.add(session.socketMode());
+            results.add(session.answer(WAIT).application());
+            results.add(session.playback("ivr/ivr-welcome.wav", WAIT).applicationData());
+            session.hangup(HangupCause.USER_BUSY).get(WAIT.getSeconds(), TimeUnit.SECONDS);
+            results.add(session.hangupEvent().get(WAIT.getSeconds(), TimeUnit.SECONDS).hangupCause());
+        });
+        try (FakeOutboundCall call = new FakeOutboundCall(server.port(), true, "NO_ANSWER")) {
+            assertEquals(call.uuid(), next(results));
+            assertEquals("1000", next(results));
+            assertEquals(true, next(results));
+            assertEquals("async", next(results));
+            assertEquals("answer", next(results));
+            assertEquals("ivr/ivr-welcome.wav", next(results));
+            assertEquals(HangupCause.USER_BUSY, next(results));
+            assertEquals("connect", next(call.commands));
+            assertTrue(next(call.commands).startsWith("myevents"));
+            assertTrue(next(call.commands).startsWith("linger"));
+        }
+    }
+
+    @Test
+    public void noAnswerBridgeLeavesTheChannelToTheApplication() throws Exception {
+        BlockingQueue<BridgeResult> results = new LinkedBlockingQueue<>();
+        serve(ServerOptions.builder(), session -> {
+            session.answer(WAIT);
+            results.add(session.bridge(BridgeRequest.to(Endpoint.user("2000"))
+                    .timeouts(Timeouts.noAnswer(Duration.ofSeconds(20))).build(), WAIT));
+        });
+        try (FakeOutboundCall call = new FakeOutboundCall(server.port(), true, "NO_ANSWER")) {
+            BridgeResult result = next(results);
+            assertEquals(HangupCause.NO_ANSWER, result.cause());
+            assertEquals("NO_ANSWER", result.dialStatus());
+            assertTrue(result.callerChannelUp());
+            assertEquals("answer", next(call.executed));
+            assertEquals("set continue_on_fail=true", next(call.executed));
+            String bridge = next(call.executed);
+            assertTrue(bridge, bridge.startsWith("bridge {originate_timeout=20,ignore_early_media=true}[origination_uuid="));
+            assertTrue(bridge, bridge.endsWith("]user/2000"));
+        }
+    }
+
+    @Test
+    public void failedBridgeKeepsTheChannelOnlyWithContinueOnFail() throws Exception {
+        BlockingQueue<BridgeResult> results = new LinkedBlockingQueue<>();
+        serve(ServerOptions.builder(), session -> {
+            session.answer(WAIT);
+            results.add(session.bridge(BridgeRequest.to(Endpoint.user("2000")).build(), WAIT));
+            results.add(session.bridge(BridgeRequest.to(Endpoint.user("2000")).keepChannelOnFailure(false).build(), WAIT));
+        });
+        try (FakeOutboundCall call = new FakeOutboundCall(server.port(), true, "USER_BUSY")) {
+            BridgeResult kept = next(results);
+            assertEquals("answer", next(call.executed));
+            assertEquals("set continue_on_fail=true", next(call.executed));
+            assertEquals(HangupCause.USER_BUSY, kept.cause());
+            assertTrue("continue_on_fail=true keeps the channel: " + kept, kept.callerChannelUp());
+            BridgeResult dropped = next(results);
+            assertEquals(HangupCause.USER_BUSY, dropped.cause());
+            assertFalse("continue_on_fail=false lets USER_BUSY hang up: " + dropped, dropped.callerChannelUp());
+            call.executed.clear();
+        }
+    }
+
+    @Test
+    public void withoutFullLingerIsRefusedWithAClearMessage() throws Exception {
+        BlockingQueue<Object> results = new LinkedBlockingQueue<>();
+        serve(ServerOptions.builder(), session -> {
+            results.add(session.hasFullControl());
+            try {
+                session.linger(Duration.ofSeconds(5)).get(WAIT.getSeconds(), TimeUnit.SECONDS);
+                results.add("accepted");
+            } catch (ExecutionException refused) {
+                results.add(refused.getCause().getMessage());
+            }
+            results.add(session.answer(WAIT).application());
+        });
+        try (FakeOutboundCall call = new FakeOutboundCall(server.port(), false, "NO_ANSWER")) {
+            assertEquals(false, next(results));
+            String message = String.valueOf(next(results));
+            assertTrue(message, message.contains("'full'"));
+            assertEquals("answer", next(results));
+            assertEquals("connect", next(call.commands));
+            assertTrue(next(call.commands).startsWith("myevents"));
+            assertTrue("no linger is sent without full", next(call.commands).startsWith("sendmsg"));
+        }
+    }
+
+    @Test
+    public void aBlockingHandlerDoesNotStallOtherCalls() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch firstInside = new CountDownLatch(1);
+        CountDownLatch secondDone = new CountDownLatch(1);
+        serve(ServerOptions.builder(), session -> {
+            if (firstInside.getCount() == 1) {
+                firstInside.countDown();
+                release.await(30, TimeUnit.SECONDS);
+            } else {
+                session.answer(WAIT);
+                secondDone.countDown();
+            }
+        });
+        FakeOutboundCall first = new FakeOutboundCall(server.port(), true, "NO_ANSWER");
+        FakeOutboundCall second = null;
+        try {
+            assertTrue(firstInside.await(WAIT.getSeconds(), TimeUnit.SECONDS));
+            second = new FakeOutboundCall(server.port(), true, "NO_ANSWER");
+            assertTrue("second call stalled behind the first", secondDone.await(WAIT.getSeconds(), TimeUnit.SECONDS));
+            assertEquals("answer", next(second.executed));
+            assertTrue("the first call is still waiting", first.executed.isEmpty());
+        } finally {
+            release.countDown();
+            first.close();
+            if (second != null) {
+                second.close();
+            }
+        }
+    }
+
+    @Test
+    public void handlerFailureIsCountedAndTheSessionClosed() throws Exception {
+        serve(ServerOptions.builder(), session -> {
+            throw new IllegalStateException("handler bug");
+        });
+        try (FakeOutboundCall call = new FakeOutboundCall(server.port(), true, "NO_ANSWER")) {
+            assertEquals("connect", next(call.commands));
+            assertTrue(next(call.commands).startsWith("myevents"));
+            assertTrue(next(call.commands).startsWith("linger"));
+            assertEquals("the session says goodbye", "exit", next(call.commands));
+        }
+        assertEquals(1, server.stats().handlerFailures());
+    }
+
+    @Test
+    public void sessionCapClosesExtraCalls() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch inside = new CountDownLatch(1);
+        serve(ServerOptions.builder().maxSessions(1), session -> {
+            inside.countDown();
+            release.await(30, TimeUnit.SECONDS);
+        });
+        try (FakeOutboundCall first = new FakeOutboundCall(server.port(), true, "NO_ANSWER")) {
+            assertTrue(inside.await(WAIT.getSeconds(), TimeUnit.SECONDS));
+            assertEquals("connect", next(first.commands));
+            try (Socket extra = new Socket("127.0.0.1", server.port())) {
+                extra.setSoTimeout((int) WAIT.toMillis());
+                assertEquals("the over-cap connection is closed", -1, extra.getInputStream().read());
+            }
+            assertEquals(1, server.stats().rejectedOverCap());
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    public void silentPeerFailsTheHandshake() throws Exception {
+        serve(ServerOptions.builder().handshakeTimeout(Duration.ofMillis(300)), session -> fail("no session expected"));
+        try (Socket silent = new Socket("127.0.0.1", server.port())) {
+            silent.setSoTimeout((int) WAIT.toMillis());
+            InputStream in = silent.getInputStream();
+            byte[] connect = new byte[9];
+            int read = 0;
+            while (read < connect.length) {
+                int n = in.read(connect, read, connect.length - read);
+                if (n < 0) {
+                    break;
+                }
+                read += n;
+            }
+            assertEquals("connect\n\n", new String(connect, 0, read, "UTF-8"));
+            assertEquals("closed after the handshake deadline", -1, in.read());
+        }
+        assertEquals(1, server.stats().handshakeFailures());
+        assertEquals(0, server.stats().sessions());
+    }
+}
