@@ -90,6 +90,9 @@ const MAX_REPLAY_ENTRIES: usize = 4096;
 /// How long `close()` waits for the reply to `exit` before closing anyway.
 const EXIT_REPLY_WAIT: Duration = Duration::from_secs(2);
 
+/// Bytes made room for before each socket read during a handshake.
+const HANDSHAKE_READ_CHUNK: usize = 16 * 1024;
+
 /// Bytes the reader makes room for before each socket read.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -385,6 +388,26 @@ impl Shared {
             tokio::task::yield_now().await;
         }
         outcome
+    }
+}
+
+/// Reads until one complete server message is available, before the reader task exists
+/// (handshakes); `None` when the peer closed first.
+pub(crate) async fn read_message(
+    stream: &mut TcpStream,
+    parser: &mut FrameParser,
+) -> Result<Option<ServerMessage>, EslError> {
+    loop {
+        if let Some(frame) = parser.next_frame()? {
+            return Ok(Some(ServerMessage::from_frame(frame)?));
+        }
+        if stream
+            .read_buf(parser.read_buffer(HANDSHAKE_READ_CHUNK))
+            .await?
+            == 0
+        {
+            return Ok(None);
+        }
     }
 }
 

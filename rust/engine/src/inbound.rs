@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tracing::{info, info_span, Instrument};
 
-use crate::connection::{Connection, ConnectionConfig};
+use crate::connection::{read_message, Connection, ConnectionConfig};
 use crate::error::{EslError, ProtocolError};
 use crate::proto::command;
 use crate::proto::{FrameParser, ServerMessage};
@@ -84,24 +84,6 @@ impl ClientConfig {
             reconnect: None,
             connection: ConnectionConfig::default(),
         }
-    }
-}
-
-/// Reads frames until one complete server message is available.
-async fn read_message(
-    stream: &mut TcpStream,
-    parser: &mut FrameParser,
-) -> Result<Option<ServerMessage>, EslError> {
-    let mut buffer = [0u8; 4096];
-    loop {
-        if let Some(frame) = parser.next_frame()? {
-            return Ok(Some(ServerMessage::from_frame(frame)?));
-        }
-        let count = stream.read(&mut buffer).await?;
-        if count == 0 {
-            return Ok(None);
-        }
-        parser.feed(&buffer[..count]);
     }
 }
 

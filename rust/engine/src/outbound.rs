@@ -7,12 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tracing::{info, info_span, warn, Instrument};
 
-use crate::connection::{Connection, ConnectionConfig, Shared};
+use crate::connection::{read_message, Connection, ConnectionConfig, Shared};
 use crate::error::EslError;
 use crate::proto::command;
 use crate::proto::{Event, FrameParser, ServerMessage};
@@ -365,33 +365,24 @@ impl Handshake {
         stream.set_nodelay(true)?;
         stream.write_all(&command::connect()).await?;
         let mut parser = FrameParser::new(self.config.connection.frame_limits);
-        let mut buffer = vec![0u8; 16 * 1024];
-        loop {
-            if let Some(frame) = parser.next_frame()? {
-                return match ServerMessage::from_frame(frame)? {
-                    ServerMessage::CommandReply(reply) if reply.is_ok() => {
-                        match reply.into_channel_data() {
-                            Some(data) => Ok((parser, data)),
-                            None => Err(EslError::CommandFailed(
-                                "connect reply without channel data".to_owned(),
-                            )),
-                        }
-                    }
-                    ServerMessage::CommandReply(reply) => {
-                        Err(EslError::CommandFailed(reply.text().trim_end().to_owned()))
-                    }
-                    _ => Err(EslError::CommandFailed(
-                        "unexpected frame before the connect reply".to_owned(),
+        match read_message(stream, &mut parser).await? {
+            Some(ServerMessage::CommandReply(reply)) if reply.is_ok() => {
+                match reply.into_channel_data() {
+                    Some(data) => Ok((parser, data)),
+                    None => Err(EslError::CommandFailed(
+                        "connect reply without channel data".to_owned(),
                     )),
-                };
+                }
             }
-            let count = stream.read(&mut buffer).await?;
-            if count == 0 {
-                return Err(EslError::ConnectionClosed(
-                    "peer closed before the connect reply".to_owned(),
-                ));
+            Some(ServerMessage::CommandReply(reply)) => {
+                Err(EslError::CommandFailed(reply.text().trim_end().to_owned()))
             }
-            parser.feed(&buffer[..count]);
+            Some(_) => Err(EslError::CommandFailed(
+                "unexpected frame before the connect reply".to_owned(),
+            )),
+            None => Err(EslError::ConnectionClosed(
+                "peer closed before the connect reply".to_owned(),
+            )),
         }
     }
 }
