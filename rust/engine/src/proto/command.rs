@@ -454,6 +454,47 @@ mod tests {
     }
 
     #[test]
+    fn encodes_every_other_command() {
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (userauth("1000@default", "p w").expect("ok"), "userauth 1000@default:p w\n\n"),
+            (nixevent(&["HEARTBEAT"]).expect("ok"), "nixevent HEARTBEAT\n\n"),
+            (noevents(), "noevents\n\n"),
+            (divert_events(true), "divert_events on\n\n"),
+            (filter_delete("Unique-ID", None).expect("ok"), "filter delete Unique-ID\n\n"),
+            (filter_delete_all(), "filter delete all\n\n"),
+            (linger(None), "linger\n\n"),
+            (nolinger(), "nolinger\n\n"),
+            (resume(), "resume\n\n"),
+            (getvar("answer_state").expect("ok"), "getvar answer_state\n\n"),
+            (log("debug").expect("ok"), "log debug\n\n"),
+            (nolog(), "nolog\n\n"),
+            (exit(), "exit\n\n"),
+            (connect(), "connect\n\n"),
+            (raw("bgapi status\nJob-UUID: j1\n").expect("ok"), "bgapi status\nJob-UUID: j1\n\n"),
+            (
+                sendevent("CUSTOM", &[("Event-Subclass", "x::y")], Some(b"hi")).expect("ok"),
+                "sendevent CUSTOM\nEvent-Subclass: x::y\nContent-Length: 2\n\nhi",
+            ),
+            (
+                SendMsg::hangup(Some("USER_BUSY")).uuid("u1").encode().expect("ok"),
+                "sendmsg u1\ncall-command: hangup\nhangup-cause: USER_BUSY\n\n",
+            ),
+            (
+                SendMsg::nomedia("u2").encode().expect("ok"),
+                "sendmsg\ncall-command: nomedia\nnomedia-uuid: u2\n\n",
+            ),
+            (
+                SendMsg::execute("playback", Some("x.wav")).async_execute(true).loops(3).encode().expect("ok"),
+                "sendmsg\ncall-command: execute\nexecute-app-name: playback\nasync: true\nloops: 3\n\
+                 execute-app-arg: x.wav\n\n",
+            ),
+        ];
+        for (bytes, expected) in cases {
+            assert_eq!(text(bytes), expected);
+        }
+    }
+
+    #[test]
     fn refuses_injection() {
         assert_eq!(
             api("status\n\nexit"),
