@@ -651,3 +651,56 @@ async fn originate_session_replays_transcript_03_in_order() {
     client.close().await;
     server.await.expect("no panic").expect("script followed");
 }
+
+#[tokio::test]
+async fn a_full_queue_drops_the_oldest_droppable_events_only() {
+    let (address, server) = serve_once(|mut stream| async move {
+        let mut parser = FrameParser::default();
+        accept_auth(&mut stream, &mut parser, "ClueCon").await;
+        let mut flood = event_frame(&[("Event-Name", "CHANNEL_HANGUP")], None);
+        for sequence in 0..20 {
+            let sequence = sequence.to_string();
+            flood.extend(event_frame(
+                &[("Event-Name", "HEARTBEAT"), ("Event-Sequence", &sequence)],
+                None,
+            ));
+        }
+        stream.write_all(&flood).await.expect("write");
+        // The reply follows every event on the wire, so once the client has it, the reader
+        // has queued (or dropped) all of them.
+        read_message(&mut stream, &mut parser).await.expect("api");
+        let reply = "Content-Type: api/response\nContent-Length: 3\n\n+OK";
+        stream.write_all(reply.as_bytes()).await.expect("write");
+        read_message(&mut stream, &mut parser).await
+    })
+    .await;
+    let mut config = config(&address, "ClueCon");
+    config.connection.event_queue_capacity = 4;
+    let client = Client::connect(config).await.expect("connected");
+    client.api("marker").await.expect("reply after the flood");
+    let stats = client.queue_stats();
+    assert_eq!((stats.received, stats.dropped, stats.queued), (21, 17, 4));
+    let batch = client.recv_batch(10, Some(WAIT)).await.expect("open");
+    let kept: Vec<String> = batch
+        .iter()
+        .map(|item| match item {
+            Incoming::Event(e) => format!(
+                "{}{}",
+                e.name().unwrap_or_default(),
+                e.header("Event-Sequence").unwrap_or_default()
+            ),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            "CHANNEL_HANGUP",
+            "HEARTBEAT17",
+            "HEARTBEAT18",
+            "HEARTBEAT19"
+        ]
+    );
+    client.close().await;
+    server.await.expect("no panic");
+}
