@@ -950,17 +950,19 @@ impl Connection {
         self.shared.queue.stats()
     }
 
-    /// Sends `exit` (waiting briefly for `+OK bye`), then closes the socket. Pending commands
-    /// fail with "connection closed"; no reconnect follows.
+    /// Sends `exit` (waiting briefly for `+OK bye`), then closes the socket. Items already
+    /// queued can still be received; later ones are discarded, so a reader blocked on a full
+    /// queue cannot hold up the `exit` reply. Pending commands fail with "connection closed";
+    /// no reconnect follows.
     pub async fn close(&self) {
         self.shared.closing.store(true, Ordering::SeqCst);
+        self.shared.queue.close("closed by client");
         if self.is_connected() {
             let _ = self
                 .send_command(command::exit(), Some(EXIT_REPLY_WAIT))
                 .await;
         }
         self.shared.stop.send_replace(true);
-        self.shared.queue.close("closed by client");
     }
 
     /// Waits until the connection has ended for good (closed and not reconnecting).
