@@ -8,10 +8,9 @@ import static org.junit.Assert.fail;
 import static org.junit.Assume.assumeTrue;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -22,34 +21,37 @@ import org.esl4j.dial.Endpoint;
 import org.esl4j.dial.OriginateRequest;
 import org.esl4j.dial.OriginateResult;
 import org.esl4j.dial.Timeouts;
+import org.esl4j.internal.NativeSimulator;
+import org.esl4j.internal.NativeSimulator.Behavior;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
-/**
- * The inbound client against the simulator (real clock: the no-answer cases use 1-2 s timeouts and
- * check outcomes, never durations).
- */
+/** The inbound client against the simulator on its virtual clock: timeouts take no real time. */
 public class EslClientTest {
-    private static final Duration WAIT = Duration.ofSeconds(20);
-    private SimProcess sim;
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private NativeSimulator sim;
     private EslClient client;
 
     @BeforeClass
-    public static void needSimulatorAndNative() {
-        assumeTrue("esl4j-sim not built", SimProcess.binary() != null);
-        assumeTrue("native library not available", SimProcess.nativeAvailable());
+    public static void needNative() {
+        assumeTrue("native library not available", SimulatorSupport.nativeAvailable());
     }
 
     @Before
-    public void start() throws Exception {
-        sim = SimProcess.start(0);
+    public void start() {
+        sim = SimulatorSupport.start(0);
+        sim.setEndpoint("user/1000", Behavior.NEVER_ANSWER, 0, null);
+        sim.setEndpoint("user/1001", Behavior.EARLY_MEDIA_NEVER_ANSWER, 0, null);
+        sim.setEndpoint("user/1002", Behavior.BUSY, 0, null);
+        sim.setEndpoint("user/1003", Behavior.REJECT, 0, "CALL_REJECTED");
+        sim.setEndpoint("user/1004", Behavior.ANSWER_AFTER, 0, null);
         client = EslClient.connect(options(sim.port()).build());
     }
 
     @After
-    public void stop() throws Exception {
+    public void stop() {
         if (client != null) {
             client.close();
         }
@@ -58,44 +60,39 @@ public class EslClientTest {
         }
     }
 
-    /**
-     * Whether this simulator build fires ring timeouts on its real clock (null until probed). An
-     * older build did not; the timeout cases are skipped then, everything else still runs.
-     */
-    private static Boolean ringTimeoutsWork;
-
-    private void needRingTimeouts() {
-        if (ringTimeoutsWork == null) {
-            try {
-                String job = client.bgapi("originate {originate_timeout=1}loopback/noanswer/default &park()", Duration.ofSeconds(6));
-                ringTimeoutsWork = job.startsWith("-ERR");
-            } catch (EslTimeoutException timedOut) {
-                ringTimeoutsWork = false;
-            }
-        }
-        assumeTrue("esl4j-sim does not fire originate timeouts on its real clock", ringTimeoutsWork);
-    }
-
     private static ClientOptions.Builder options(int port) {
-        return ClientOptions.builder().port(port).watchdogMargin(Duration.ofSeconds(3));
+        return ClientOptions.builder().port(port).watchdogMargin(Duration.ofSeconds(5));
     }
 
-    private static OriginateResult originate(EslClient client, String extension, Timeouts timeouts) throws Exception {
-        OriginateRequest request = OriginateRequest.to(Endpoint.loopback(extension, "default")).timeouts(timeouts).build();
-        return client.originate(request).get(WAIT.getSeconds(), TimeUnit.SECONDS);
+    private static <T> T get(CompletableFuture<T> future) throws Exception {
+        return future.get(WAIT.getSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** Sends the originate, waits until the simulator has it, then lets {@code ringing} pass. */
+    private OriginateResult originateAndWait(OriginateRequest request, Duration before, Duration after) throws Exception {
+        int seen = sim.commands().size();
+        CompletableFuture<OriginateResult> result = client.originate(request);
+        SimulatorSupport.awaitCommand(sim, seen, "bgapi originate", WAIT);
+        if (!before.isZero()) {
+            sim.advance(before.toMillis());
+            assertFalse("finished before its timeout: " + (result.isDone() ? result.get() : ""), result.isDone());
+        }
+        sim.advance(after.toMillis());
+        return get(result);
     }
 
     @Test
     public void apiAndBgapi() {
-        String status = client.api("status", WAIT);
-        assertTrue(status, status.contains("UP") || status.contains("ready") || !status.isEmpty());
-        assertEquals("-ERR no_such_command Command not found!", client.bgapi("no_such_command", WAIT).trim());
+        assertFalse(client.api("status", WAIT).isEmpty());
+        assertTrue(client.bgapi("no_such_command", WAIT).startsWith("-ERR"));
     }
 
     @Test
-    public void inboundNoAnswerTimeoutFailsWithNoAnswer() throws Exception {
-        needRingTimeouts();
-        OriginateResult result = originate(client, "noanswer", Timeouts.noAnswer(Duration.ofSeconds(2)));
+    public void inboundNoAnswerTimeoutOf30SecondsFailsWithNoAnswer() throws Exception {
+        OriginateRequest request = OriginateRequest.to(Endpoint.user("1000"))
+                .timeouts(Timeouts.noAnswer(Duration.ofSeconds(30)))
+                .build();
+        OriginateResult result = originateAndWait(request, Duration.ofSeconds(28), Duration.ofSeconds(3));
         assertFalse(result.succeeded());
         assertEquals(HangupCause.NO_ANSWER, result.cause());
         assertEquals(CallLeg.A, result.failedLeg());
@@ -103,73 +100,96 @@ public class EslClientTest {
     }
 
     @Test
-    public void earlyMediaIsIgnoredUnlessAccepted() throws Exception {
-        needRingTimeouts();
-        OriginateResult ignored = originate(client, "earlymedia", Timeouts.noAnswer(Duration.ofSeconds(2)));
-        assertEquals(HangupCause.NO_ANSWER, ignored.cause());
-        OriginateResult accepted = originate(client, "earlymedia",
-                Timeouts.builder().noAnswer(Duration.ofSeconds(2)).acceptEarlyMedia().build());
-        assertTrue(accepted.succeeded());
-        client.api("uuid_kill " + accepted.channelUuid(), WAIT);
+    public void earlyMediaDoesNotCountAsAnswerUnlessAccepted() throws Exception {
+        OriginateRequest ignoring = OriginateRequest.to(Endpoint.user("1001"))
+                .timeouts(Timeouts.noAnswer(Duration.ofSeconds(30)))
+                .build();
+        assertEquals(HangupCause.NO_ANSWER, originateAndWait(ignoring, Duration.ofSeconds(28), Duration.ofSeconds(3)).cause());
+        OriginateRequest accepting = OriginateRequest.to(Endpoint.user("1001"))
+                .timeouts(Timeouts.builder().noAnswer(Duration.ofSeconds(30)).acceptEarlyMedia().build())
+                .build();
+        OriginateResult accepted = originateAndWait(accepting, Duration.ZERO, Duration.ZERO);
+        assertTrue("early media completes the originate when accepted: " + accepted, accepted.succeeded());
+        assertEquals(accepting.uuid(), accepted.channelUuid());
     }
 
     @Test
-    public void busyIsUserBusy() throws Exception {
-        OriginateResult result = originate(client, "busy", Timeouts.noAnswer(Duration.ofSeconds(5)));
-        assertEquals(HangupCause.USER_BUSY, result.cause());
+    public void perLegTimeoutIsAllottedTimeoutNotNoAnswer() throws Exception {
+        OriginateRequest request = OriginateRequest.to(Endpoint.user("1000"))
+                .timeouts(Timeouts.builder().perLeg(Duration.ofSeconds(10)).build())
+                .build();
+        OriginateResult result = originateAndWait(request, Duration.ofSeconds(9), Duration.ofSeconds(3));
+        assertEquals(HangupCause.ALLOTTED_TIMEOUT, result.cause());
+    }
+
+    @Test
+    public void busyAndRejectedCauses() throws Exception {
+        OriginateRequest busy = OriginateRequest.to(Endpoint.user("1002")).build();
+        assertEquals(HangupCause.USER_BUSY, originateAndWait(busy, Duration.ZERO, Duration.ZERO).cause());
+        OriginateRequest rejected = OriginateRequest.to(Endpoint.user("1003")).build();
+        assertEquals(HangupCause.CALL_REJECTED, originateAndWait(rejected, Duration.ZERO, Duration.ZERO).cause());
     }
 
     @Test
     public void answeredCallHasTheChosenUuidAndItsEventsReachTheChannelListener() throws Exception {
-        client.subscribe("CHANNEL_ANSWER").get(WAIT.getSeconds(), TimeUnit.SECONDS);
-        OriginateRequest request = OriginateRequest.to(Endpoint.loopback("answer", "default"))
-                .timeouts(Timeouts.noAnswer(Duration.ofSeconds(5)))
-                .build();
+        get(client.subscribe("CHANNEL_ANSWER"));
+        OriginateRequest request = OriginateRequest.to(Endpoint.user("1004")).build();
         BlockingQueue<EslEvent> events = new LinkedBlockingQueue<>();
         client.onChannel(request.uuid(), events::add);
-        OriginateResult result = client.originate(request).get(WAIT.getSeconds(), TimeUnit.SECONDS);
+        OriginateResult result = originateAndWait(request, Duration.ZERO, Duration.ZERO);
         assertTrue(result.toString(), result.succeeded());
         assertEquals(request.uuid(), result.channelUuid());
         EslEvent answer = events.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
         assertNotNull("no CHANNEL_ANSWER for " + request.uuid(), answer);
         assertEquals("CHANNEL_ANSWER", answer.eventName());
-        client.api("uuid_kill " + request.uuid(), WAIT);
+        assertEquals(request.uuid(), answer.uniqueId());
     }
 
     @Test
-    public void callbackReportsTheSecondLegSeparately() throws Exception {
-        needRingTimeouts();
-        BridgeRequest second = BridgeRequest.to(Endpoint.loopback("noanswer", "default"))
-                .timeouts(Timeouts.noAnswer(Duration.ofSeconds(2)))
+    public void callbackReportsTheSecondLegFromTheFirstLegsEvents() throws Exception {
+        get(client.subscribe("CHANNEL_EXECUTE"));
+        OriginateRequest request = OriginateRequest.to(Endpoint.user("1004"))
+                .timeouts(Timeouts.noAnswer(Duration.ofSeconds(30)))
+                .application(Application.bridge(BridgeRequest.to(Endpoint.user("1000"))
+                        .timeouts(Timeouts.noAnswer(Duration.ofSeconds(20))).build()))
                 .build();
-        OriginateRequest request = OriginateRequest.to(Endpoint.loopback("answer", "default"))
-                .timeouts(Timeouts.noAnswer(Duration.ofSeconds(5)))
-                .application(Application.bridge(second))
-                .build();
-        OriginateResult result = client.originate(request).get(WAIT.getSeconds(), TimeUnit.SECONDS);
-        assertFalse(result.toString(), result.succeeded());
+        CountDownLatch bridging = new CountDownLatch(1);
+        client.onChannel(request.uuid(), event -> {
+            if ("CHANNEL_EXECUTE".equals(event.eventName()) && "bridge".equals(event.application())) {
+                bridging.countDown();
+            }
+        });
+        CompletableFuture<OriginateResult> pending = client.originate(request);
+        assertTrue("the second leg never started ringing", bridging.await(WAIT.getSeconds(), TimeUnit.SECONDS));
+        sim.advance(18_000);
+        assertFalse(pending.isDone());
+        sim.advance(3_000);
+        OriginateResult result = get(pending);
+        assertFalse(result.succeeded());
         assertEquals(result.toString(), CallLeg.B, result.failedLeg());
         assertEquals(HangupCause.NO_ANSWER, result.cause());
-        assertNotNull(result.bridge());
         assertEquals(request.uuid(), result.channelUuid());
+        assertNotNull(result.bridge());
     }
 
     @Test
     public void callbackFirstLegFailureIsLegA() throws Exception {
-        OriginateRequest request = OriginateRequest.to(Endpoint.loopback("busy", "default"))
-                .application(Application.bridge(BridgeRequest.to(Endpoint.loopback("answer", "default")).build()))
+        OriginateRequest request = OriginateRequest.to(Endpoint.user("1002"))
+                .application(Application.bridge(BridgeRequest.to(Endpoint.user("1004")).build()))
                 .build();
-        OriginateResult result = client.originate(request).get(WAIT.getSeconds(), TimeUnit.SECONDS);
+        OriginateResult result = originateAndWait(request, Duration.ZERO, Duration.ZERO);
         assertEquals(CallLeg.A, result.failedLeg());
         assertEquals(HangupCause.USER_BUSY, result.cause());
     }
 
     @Test
     public void closeFailsWhatIsPending() throws Exception {
-        CompletableFuture<String> longJob = client.bgapi("originate {originate_timeout=60}loopback/noanswer/default &park()");
+        int seen = sim.commands().size();
+        CompletableFuture<String> longJob = client.bgapi("originate {originate_timeout=60}user/1000 &park()");
+        SimulatorSupport.awaitCommand(sim, seen, "bgapi originate", WAIT);
         client.close();
         try {
-            longJob.get(WAIT.getSeconds(), TimeUnit.SECONDS);
+            get(longJob);
             fail("expected the pending job to fail");
         } catch (ExecutionException expected) {
             assertTrue(String.valueOf(expected.getCause()), expected.getCause() instanceof EslException);
@@ -188,27 +208,23 @@ public class EslClientTest {
         int port = sim.port();
         BlockingQueue<ConnectionEvent> changes = new LinkedBlockingQueue<>();
         client = EslClient.connect(options(port)
-                .reconnect(ReconnectPolicy.backoff(Duration.ofMillis(100), Duration.ofMillis(500), 0))
+                .reconnect(ReconnectPolicy.backoff(Duration.ofMillis(50), Duration.ofMillis(200), 0))
                 .build());
         client.onConnectionEvent(changes::add);
-        client.subscribe("CHANNEL_ANSWER").get(WAIT.getSeconds(), TimeUnit.SECONDS);
+        get(client.subscribe("CHANNEL_ANSWER"));
+        get(client.filter("Event-Name", "CHANNEL_ANSWER"));
         sim.close();
-        assertEquals(ConnectionEvent.Type.DISCONNECTED, changes.poll(WAIT.getSeconds(), TimeUnit.SECONDS).type());
-        sim = SimProcess.start(port);
+        ConnectionEvent lost = changes.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
+        assertNotNull("no disconnect notice", lost);
+        assertEquals(ConnectionEvent.Type.DISCONNECTED, lost.type());
+        sim = SimulatorSupport.start(port);
         ConnectionEvent back = changes.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
         assertNotNull("no reconnect", back);
         assertEquals(ConnectionEvent.Type.RECONNECTED, back.type());
         assertTrue(back.gap().toNanos() > 0);
         assertTrue(back.attempts() >= 1);
-        List<EslEvent> answers = new CopyOnWriteArrayList<>();
-        BlockingQueue<EslEvent> seen = new LinkedBlockingQueue<>();
-        client.onEvent("CHANNEL_ANSWER", event -> {
-            answers.add(event);
-            seen.add(event);
-        });
-        OriginateResult result = originate(client, "answer", Timeouts.noAnswer(Duration.ofSeconds(5)));
-        assertTrue(result.succeeded());
-        assertNotNull("subscription not replayed", seen.poll(WAIT.getSeconds(), TimeUnit.SECONDS));
-        client.api("uuid_kill " + result.channelUuid(), WAIT);
+        assertTrue(sim.commands().toString(), sim.commands().contains("event plain BACKGROUND_JOB CHANNEL_ANSWER"));
+        assertTrue(sim.commands().toString(), sim.commands().contains("filter Event-Name CHANNEL_ANSWER"));
+        assertTrue(client.isConnected());
     }
 }

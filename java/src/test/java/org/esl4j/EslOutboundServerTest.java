@@ -15,10 +15,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.esl4j.dial.Application;
 import org.esl4j.dial.BridgeRequest;
 import org.esl4j.dial.BridgeResult;
 import org.esl4j.dial.Endpoint;
+import org.esl4j.dial.OriginateRequest;
 import org.esl4j.dial.Timeouts;
+import org.esl4j.internal.NativeSimulator;
 import org.junit.After;
 import org.junit.BeforeClass;
 import org.junit.Test;
@@ -33,7 +36,7 @@ public class EslOutboundServerTest {
 
     @BeforeClass
     public static void needNative() {
-        assumeTrue("native library not available", SimProcess.nativeAvailable());
+        assumeTrue("native library not available", SimulatorSupport.nativeAvailable());
     }
 
     @After
@@ -119,6 +122,55 @@ public class EslOutboundServerTest {
             assertEquals(HangupCause.USER_BUSY, dropped.cause());
             assertFalse("continue_on_fail=false lets USER_BUSY hang up: " + dropped, dropped.callerChannelUp());
             call.executed.clear();
+        }
+    }
+
+    @Test
+    public void answerThenBridgeWithTwentySecondNoAnswerKeepsTheCallOnTheSimulator() throws Exception {
+        BlockingQueue<Object> results = new LinkedBlockingQueue<>();
+        serve(ServerOptions.builder(), session -> {
+            session.answer(WAIT);
+            BridgeResult result = session.bridge(BridgeRequest.to(Endpoint.user("2000"))
+                    .timeouts(Timeouts.noAnswer(Duration.ofSeconds(20))).build(), WAIT);
+            results.add(result);
+            session.hangup(HangupCause.NO_USER_RESPONSE).get(WAIT.getSeconds(), TimeUnit.SECONDS);
+            results.add(session.hangupEvent().get(WAIT.getSeconds(), TimeUnit.SECONDS).hangupCause());
+        });
+        NativeSimulator sim = SimulatorSupport.start(0);
+        try (EslClient client = EslClient.connect(ClientOptions.builder().port(sim.port()).build())) {
+            sim.setEndpoint("user/1000", NativeSimulator.Behavior.ANSWER_AFTER, 0, null);
+            sim.setEndpoint("user/2000", NativeSimulator.Behavior.NEVER_ANSWER, 0, null);
+            sim.routeToSocket("agent", "127.0.0.1:" + server.port() + " async full");
+            OriginateRequest call = OriginateRequest.to(Endpoint.user("1000"))
+                    .application(Application.extension("agent", "XML", "default"))
+                    .build();
+            assertTrue(client.originate(call).get(WAIT.getSeconds(), TimeUnit.SECONDS).succeeded());
+            SimulatorSupport.awaitCommand(sim, 0, "sendmsg", WAIT);
+            awaitBridgeCommand(sim);
+            sim.advance(18_000);
+            assertTrue("bridge ended before its 20 s: " + results, results.isEmpty());
+            sim.advance(3_000);
+            BridgeResult result = (BridgeResult) next(results);
+            assertEquals(HangupCause.NO_ANSWER, result.cause());
+            assertEquals("NOANSWER", result.dialStatus());
+            assertTrue("the controlled channel must stay up: " + result, result.callerChannelUp());
+            assertEquals("the application chose the cause", HangupCause.NO_USER_RESPONSE, next(results));
+        } finally {
+            sim.close();
+        }
+    }
+
+    /** Waits until the session's third sendmsg (answer, set continue_on_fail, bridge) arrived. */
+    private static void awaitBridgeCommand(NativeSimulator sim) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            java.util.List<String> commands = sim.commands();
+            if (commands.stream().filter(command -> command.startsWith("sendmsg")).count() >= 3) {
+                return;
+            }
+            long leftMs = (deadline - System.nanoTime()) / 1_000_000;
+            assertTrue("no bridge in " + commands, leftMs > 0);
+            sim.waitForCommands(commands.size() + 1, leftMs);
         }
     }
 
