@@ -8,7 +8,7 @@
 //! can never be handed to the next caller. Events are routed by content, never by position.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -67,6 +67,21 @@ pub enum Response {
     Api(ApiResponse),
 }
 
+/// What is known about the events missed during a reconnect (see [`Connection::last_gap`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    /// Why the connection was lost.
+    pub reason: String,
+    /// Connection attempts it took to get back.
+    pub attempts: u32,
+    /// `Event-Sequence` of the last event received before the loss. Sequences are per
+    /// FreeSWITCH process, so the first event after the gap tells how many were missed
+    /// (as far as the subscription would have delivered them).
+    pub last_sequence: Option<u64>,
+    /// `Event-Date-Timestamp` (microseconds) of the last event received before the loss.
+    pub last_timestamp: Option<u64>,
+}
+
 type ReplySlot = oneshot::Sender<Result<Response, EslError>>;
 type EventSlot = oneshot::Sender<Result<Event, EslError>>;
 
@@ -107,6 +122,8 @@ struct State {
     replay: Vec<Vec<u8>>,
     /// Why the connection ended for good.
     closed: Option<String>,
+    /// The most recent reconnect.
+    last_gap: Option<Gap>,
 }
 
 impl State {
@@ -160,6 +177,9 @@ pub(crate) struct Shared {
     stop: watch::Sender<bool>,
     /// Set once the connection has ended for good.
     finished: watch::Sender<bool>,
+    /// `Event-Sequence` and `Event-Date-Timestamp` of the last event queued (0 = none yet).
+    last_sequence: AtomicU64,
+    last_timestamp: AtomicU64,
 }
 
 impl Shared {
@@ -361,6 +381,28 @@ impl Shared {
         }
     }
 
+    /// Remembers where the event stream was, once per batch, for the gap report.
+    fn remember_last_event(&self, batch: &[Incoming]) {
+        let last = batch.iter().rev().find_map(|item| match item {
+            Incoming::Event(event) => Some(event),
+            _ => None,
+        });
+        let Some(event) = last else {
+            return;
+        };
+        let number = |name: &str| {
+            event
+                .header(name)
+                .and_then(|value| value.parse::<u64>().ok())
+        };
+        if let Some(sequence) = number("Event-Sequence") {
+            self.last_sequence.store(sequence, Ordering::Relaxed);
+        }
+        if let Some(timestamp) = number("Event-Date-Timestamp") {
+            self.last_timestamp.store(timestamp, Ordering::Relaxed);
+        }
+    }
+
     /// Dispatches every complete frame; queue-bound items go to the queue as one batch.
     async fn dispatch_all(&self, parser: &mut FrameParser) -> Option<String> {
         let mut batch = Vec::new();
@@ -379,6 +421,7 @@ impl Shared {
             }
         };
         let completed_waiters = frames > batch.len();
+        self.remember_last_event(&batch);
         if !batch.is_empty() {
             self.queue.push_all(batch).await;
         }
@@ -453,6 +496,13 @@ async fn run(
         match reconnect_with_backoff(config, policy, &mut stop).await {
             Some((stream, parser, attempts)) => {
                 info!(attempts, "reconnected; replaying subscriptions");
+                let known = |value: u64| (value != 0).then_some(value);
+                shared.lock().last_gap = Some(Gap {
+                    reason: reason.clone(),
+                    attempts,
+                    last_sequence: known(shared.last_sequence.load(Ordering::Relaxed)),
+                    last_timestamp: known(shared.last_timestamp.load(Ordering::Relaxed)),
+                });
                 shared
                     .queue
                     .push_all(vec![Incoming::Reconnected { attempts }])
@@ -660,6 +710,8 @@ impl Connection {
             closing: AtomicBool::new(false),
             stop: watch::Sender::new(false),
             finished: watch::Sender::new(false),
+            last_sequence: AtomicU64::new(0),
+            last_timestamp: AtomicU64::new(0),
         });
         let attached = shared.attach(stream, false);
         tokio::spawn(run(shared.clone(), attached, parser, reconnect, guard).instrument(span));
@@ -943,6 +995,12 @@ impl Connection {
     /// Takes one queued item without waiting.
     pub fn try_recv(&self) -> Result<Option<Incoming>, EslError> {
         self.shared.queue.try_recv()
+    }
+
+    /// The most recent reconnect, reported when [`Incoming::Reconnected`] is queued: why the
+    /// connection dropped and where the event stream stood.
+    pub fn last_gap(&self) -> Option<Gap> {
+        self.shared.lock().last_gap.clone()
     }
 
     /// Event queue counters.

@@ -23,7 +23,7 @@ mod outbound;
 pub mod proto;
 mod queue;
 
-pub use connection::{Connection, ConnectionConfig, ExecuteOptions, Execution, Job, Response};
+pub use connection::{Connection, ConnectionConfig, ExecuteOptions, Execution, Gap, Job, Response};
 pub use error::{CommandError, ErrorKind, EslError, ProtocolError};
 pub use inbound::{Client, ClientConfig, Password, ReconnectPolicy};
 pub use outbound::{Server, ServerConfig, ServerStats, Session, SocketMode};

@@ -436,7 +436,10 @@ async fn reconnect_replays_subscriptions_and_reports_the_gap() {
             stream.write_all(&reply_frame("+OK")).await.expect("write");
         }
         stream
-            .write_all(&event_frame(&[("Event-Name", "HEARTBEAT")], None))
+            .write_all(&event_frame(
+                &[("Event-Name", "HEARTBEAT"), ("Event-Sequence", "9")],
+                None,
+            ))
             .await
             .expect("write");
         read_message(&mut stream, &mut parser).await;
