@@ -20,7 +20,9 @@ import org.junit.Test;
 public class ResultParsingTest {
     @Before
     public void needTranscripts() {
-        assumeTrue("transcripts not found at " + Transcripts.directory(), Transcripts.available());
+        assumeTrue("recorded transcripts not found", Transcripts.available("03_originate_inbound.txt",
+                "04_outbound_async_bridge_leg_timeout.txt", "05_outbound_async_bridge_call_timeout.txt",
+                "06_outbound_async_bridge_continue_on_fail.txt", "07_outbound_sync_bridge_leg_timeout.txt"));
     }
 
     private static EslEvent bridgeExecuteComplete(String file) throws IOException {

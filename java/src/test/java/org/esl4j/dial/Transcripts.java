@@ -13,8 +13,8 @@ import java.util.regex.Pattern;
 import org.esl4j.EslEvent;
 
 /**
- * Reads the frames recorded from a real FreeSWITCH in {@code /work/shared/transcripts} (or the
- * directory named by the {@code esl4j.transcripts} system property) and turns plain events into
+ * Reads the frames recorded from a real FreeSWITCH (in the directory named by the {@code
+ * esl4j.transcripts} system property, else {@code /work/shared/transcripts}) and turns plain events into
  * {@link EslEvent}s, so parser tests use real headers.
  */
 final class Transcripts {
@@ -55,16 +55,29 @@ final class Transcripts {
         }
     }
 
-    static Path directory() {
-        return Paths.get(System.getProperty("esl4j.transcripts", "/work/shared/transcripts"));
+    /** The shared copy of the recordings, used when the configured directory lacks a file. */
+    private static final Path SHARED = Paths.get("/work/shared/transcripts");
+
+    /** Where a recording is: the {@code esl4j.transcripts} directory, else the shared copy. */
+    static Path locate(String file) {
+        String configured = System.getProperty("esl4j.transcripts");
+        if (configured != null && Files.isRegularFile(Paths.get(configured, file))) {
+            return Paths.get(configured, file);
+        }
+        return SHARED.resolve(file);
     }
 
-    static boolean available() {
-        return Files.isDirectory(directory());
+    static boolean available(String... files) {
+        for (String file : files) {
+            if (!Files.isRegularFile(locate(file))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static List<Frame> frames(String file) throws IOException {
-        byte[] all = Files.readAllBytes(directory().resolve(file));
+        byte[] all = Files.readAllBytes(locate(file));
         List<Frame> frames = new ArrayList<>();
         int position = 0;
         while (position < all.length) {
