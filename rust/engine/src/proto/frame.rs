@@ -234,7 +234,7 @@ impl FrameParser {
     /// Creates a parser with the given caps.
     pub fn new(limits: FrameLimits) -> FrameParser {
         FrameParser {
-            buf: Vec::with_capacity(64 * 1024),
+            buf: Vec::new(),
             start: 0,
             state: State::Head { scanned: 0 },
             limits,
