@@ -198,6 +198,9 @@ impl Frame {
     }
 }
 
+/// Buffer capacity kept between frames; more is released once the buffer is empty.
+const RETAINED_CAPACITY: usize = 1024 * 1024;
+
 /// Where the parser is inside the current frame.
 #[derive(Debug, Clone)]
 enum State {
@@ -260,6 +263,10 @@ impl FrameParser {
             // Drop consumed bytes before growing, so the buffer stays about one frame large.
             self.buf.drain(..self.start);
             self.start = 0;
+        }
+        if self.buf.is_empty() && self.buf.capacity() > RETAINED_CAPACITY {
+            // Give back the memory of an exceptionally large frame.
+            self.buf.shrink_to(RETAINED_CAPACITY);
         }
     }
 
