@@ -68,11 +68,14 @@ final class ChannelControl {
         attempt.whenComplete((result, failure) -> watch.close());
         List<String> legs = new ArrayList<>(request.legUuids());
         return watchdog.guard(ringPhaseOrAnswered(attempt, answered), request.watchdogDeadline(margin),
-                BridgeResult::watchdogExpired, () -> {
-                    for (String leg : legs) {
-                        connection.api("uuid_kill " + leg + " ALLOTTED_TIMEOUT", 0);
-                    }
-                }).thenCompose(first -> first == null ? attempt : CompletableFuture.completedFuture(first));
+                BridgeResult::watchdogExpired, () -> killLegs(connection, legs)).thenCompose(first -> first == null ? attempt : CompletableFuture.completedFuture(first));
+    }
+
+    /** Ends the legs of an attempt the watchdog gave up on; replies are not awaited. */
+    static void killLegs(NativeConnection connection, List<String> uuids) {
+        for (String uuid : uuids) {
+            connection.api("uuid_kill " + uuid + " ALLOTTED_TIMEOUT", 0);
+        }
     }
 
     /**

@@ -218,7 +218,7 @@ public final class ClientOptions {
          * @return this builder
          */
         public Builder connectTimeout(Duration value) {
-            connectTimeout = positive(value, "connectTimeout");
+            connectTimeout = Futures.requirePositive(value, "connectTimeout");
             return this;
         }
 
@@ -229,7 +229,7 @@ public final class ClientOptions {
          * @return this builder
          */
         public Builder commandTimeout(Duration value) {
-            commandTimeout = positive(value, "commandTimeout");
+            commandTimeout = Futures.requirePositive(value, "commandTimeout");
             return this;
         }
 
@@ -280,12 +280,6 @@ public final class ClientOptions {
             return this;
         }
 
-        private static Duration positive(Duration value, String what) {
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(what + " must be positive: " + value);
-            }
-            return value;
-        }
 
         /**
          * Makes the options.

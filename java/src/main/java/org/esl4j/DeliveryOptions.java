@@ -193,10 +193,7 @@ public final class DeliveryOptions {
          * @return this builder
          */
         public Builder blockTimeout(Duration value) {
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException("blockTimeout must be positive: " + value);
-            }
-            blockTimeout = value;
+            blockTimeout = Futures.requirePositive(value, "blockTimeout");
             return this;
         }
 

@@ -127,18 +127,6 @@ public final class EslClient implements AutoCloseable {
         return current;
     }
 
-    private static <T> CompletableFuture<T> guard(Command<T> command) {
-        try {
-            return command.run();
-        } catch (RuntimeException failure) {
-            return Futures.failed(failure);
-        }
-    }
-
-    /** A command that may throw before it returns its future. */
-    private interface Command<T> {
-        CompletableFuture<T> run();
-    }
 
     // ---- API commands ------------------------------------------------------------------------
 
@@ -150,7 +138,7 @@ public final class EslClient implements AutoCloseable {
      * @return the output (which may itself start with {@code -ERR})
      */
     public CompletableFuture<String> api(String command) {
-        return guard(() -> live().api(command, 0).thenApply(EslClient::apiOutput));
+        return Futures.attempt(() -> live().api(command, 0).thenApply(EslClient::apiOutput));
     }
 
     /**
@@ -185,7 +173,7 @@ public final class EslClient implements AutoCloseable {
     }
 
     private CompletableFuture<String> backgroundJob(String command, Duration jobDeadline) {
-        return guard(() -> live().bgapiJob(command, jobDeadline.toMillis()).thenApply(replyAndJob -> {
+        return Futures.attempt(() -> live().bgapiJob(command, jobDeadline.toMillis()).thenApply(replyAndJob -> {
             if (replyAndJob.size() < 2) {
                 throw new EslException(EslException.Kind.PROTOCOL, "bgapi finished without BACKGROUND_JOB");
             }
@@ -223,7 +211,7 @@ public final class EslClient implements AutoCloseable {
         if (names.isEmpty()) {
             return Futures.failed(new IllegalArgumentException("no event names"));
         }
-        return guard(() -> live().subscribe(options.eventFormat().wireName(), String.join(" ", names))
+        return Futures.attempt(() -> live().subscribe(options.eventFormat().wireName(), String.join(" ", names))
                 .thenApply(reply -> {
                     subscribed.addAll(names);
                     return (Void) null;
@@ -260,7 +248,7 @@ public final class EslClient implements AutoCloseable {
         for (String name : eventNames) {
             names.add(requireWord(name, "event name"));
         }
-        return guard(() -> live().unsubscribe(String.join(" ", names)).thenApply(reply -> {
+        return Futures.attempt(() -> live().unsubscribe(String.join(" ", names)).thenApply(reply -> {
             subscribed.removeAll(names);
             return (Void) null;
         }));
@@ -277,7 +265,7 @@ public final class EslClient implements AutoCloseable {
     public CompletableFuture<Void> filter(String header, String value) {
         requireWord(header, "header");
         Objects.requireNonNull(value, "value");
-        return guard(() -> live().filter(header, value).thenApply(reply -> {
+        return Futures.attempt(() -> live().filter(header, value).thenApply(reply -> {
             filters.add(new String[] {header, value});
             return (Void) null;
         }));
@@ -411,11 +399,8 @@ public final class EslClient implements AutoCloseable {
 
     private void killLegs(List<String> uuids) {
         NativeConnection current = connection;
-        if (current == null) {
-            return;
-        }
-        for (String uuid : uuids) {
-            current.api("uuid_kill " + uuid + " ALLOTTED_TIMEOUT", 0);
+        if (current != null) {
+            ChannelControl.killLegs(current, uuids);
         }
     }
 
@@ -432,7 +417,7 @@ public final class EslClient implements AutoCloseable {
     public CompletableFuture<EslEvent> execute(String uuid, String app, String arg, Duration timeout) {
         Objects.requireNonNull(uuid, "uuid");
         return ensureSubscribed(CALL_CONTROL_EVENTS)
-                .thenCompose(ready -> guard(() -> ChannelControl.execute(live(), uuid, app, arg, timeout)));
+                .thenCompose(ready -> Futures.attempt(() -> ChannelControl.execute(live(), uuid, app, arg, timeout)));
     }
 
     /**
@@ -448,7 +433,7 @@ public final class EslClient implements AutoCloseable {
     public CompletableFuture<BridgeResult> bridge(String uuid, BridgeRequest request, Duration callLimit) {
         Objects.requireNonNull(uuid, "uuid");
         Objects.requireNonNull(request, "request");
-        return ensureSubscribed(CALL_CONTROL_EVENTS).thenCompose(ready -> guard(() -> ChannelControl.bridge(
+        return ensureSubscribed(CALL_CONTROL_EVENTS).thenCompose(ready -> Futures.attempt(() -> ChannelControl.bridge(
                 live(), router, watchdog, uuid, uuid, request, options.watchdogMargin(), callLimit)));
     }
 

@@ -68,8 +68,7 @@ public final class EslSession implements AutoCloseable {
         ServerOptions options = server.options();
         Futures.await(connection.myEvents(options.eventFormat().wireName(), null), options.commandTimeout(), "myevents");
         if (hasFullControl() && !options.linger().isZero()) {
-            long seconds = options.linger().getSeconds() + (options.linger().getNano() > 0 ? 1 : 0);
-            Futures.await(connection.linger((int) Math.min(Integer.MAX_VALUE, seconds)), options.commandTimeout(), "linger");
+            Futures.await(connection.linger(lingerSeconds(options.linger())), options.commandTimeout(), "linger");
         }
     }
 
@@ -159,7 +158,7 @@ public final class EslSession implements AutoCloseable {
      * @return the CHANNEL_EXECUTE_COMPLETE event ({@code Application-Response} holds the result)
      */
     public CompletableFuture<EslEvent> execute(String app, String arg) {
-        return guard(() -> ChannelControl.execute(connection, null, app, arg, LONGEST_APPLICATION));
+        return Futures.attempt(() -> ChannelControl.execute(connection, null, app, arg, LONGEST_APPLICATION));
     }
 
     /**
@@ -171,7 +170,7 @@ public final class EslSession implements AutoCloseable {
      * @return the CHANNEL_EXECUTE_COMPLETE event
      */
     public EslEvent execute(String app, String arg, Duration timeout) {
-        return Futures.await(guard(() -> ChannelControl.execute(connection, null, app, arg, timeout)), timeout, app);
+        return Futures.await(Futures.attempt(() -> ChannelControl.execute(connection, null, app, arg, timeout)), timeout, app);
     }
 
     /**
@@ -238,7 +237,7 @@ public final class EslSession implements AutoCloseable {
 
     private CompletableFuture<BridgeResult> bridgeWithin(BridgeRequest request, Duration limit) {
         Objects.requireNonNull(request, "request");
-        return guard(() -> ChannelControl.bridge(connection, server.router(), server.watchdog(), null, uuid, request,
+        return Futures.attempt(() -> ChannelControl.bridge(connection, server.router(), server.watchdog(), null, uuid, request,
                 server.options().watchdogMargin(), limit));
     }
 
@@ -254,7 +253,7 @@ public final class EslSession implements AutoCloseable {
                 .header("call-command", "hangup")
                 .header("hangup-cause", cause.name())
                 .build();
-        return guard(() -> connection.sendMsg(null, message, 0).thenApply(EslSession::requireOk));
+        return Futures.attempt(() -> connection.sendMsg(null, message, 0).thenApply(EslSession::requireOk));
     }
 
     /**
@@ -265,8 +264,7 @@ public final class EslSession implements AutoCloseable {
      * @return completes when FreeSWITCH accepted
      */
     public CompletableFuture<Void> linger(Duration time) {
-        long seconds = time.getSeconds() + (time.getNano() > 0 ? 1 : 0);
-        return requireFull("linger").thenCompose(ok -> connection.linger((int) Math.min(Integer.MAX_VALUE, seconds)))
+        return requireFull("linger").thenCompose(ok -> connection.linger(lingerSeconds(time)))
                 .thenApply(reply -> (Void) null);
     }
 
@@ -278,6 +276,10 @@ public final class EslSession implements AutoCloseable {
      */
     public CompletableFuture<String> api(String command) {
         return requireFull("api").thenCompose(ok -> connection.api(command, 0)).thenApply(EslEvent::body);
+    }
+
+    private static int lingerSeconds(Duration time) {
+        return (int) Math.min(Integer.MAX_VALUE, Futures.wholeSecondsUp(time));
     }
 
     private CompletableFuture<Void> requireFull(String command) {
@@ -296,18 +298,6 @@ public final class EslSession implements AutoCloseable {
         return null;
     }
 
-    private static <T> CompletableFuture<T> guard(Command<T> command) {
-        try {
-            return command.run();
-        } catch (RuntimeException failure) {
-            return Futures.failed(failure);
-        }
-    }
-
-    /** A command that may throw before it returns its future. */
-    private interface Command<T> {
-        CompletableFuture<T> run();
-    }
 
     // ---- events ----------------------------------------------------------------------------------------
 

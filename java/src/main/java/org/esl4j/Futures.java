@@ -6,6 +6,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /** Blocking waits with a deadline that report failures as {@link EslException}s. */
 final class Futures {
@@ -30,6 +31,28 @@ final class Futures {
             return (EslException) cause;
         }
         return new EslException(EslException.Kind.INTERNAL, what + ": " + cause, cause);
+    }
+
+    /** Runs a command that may throw before returning its future; a throw becomes a failed future. */
+    static <T> CompletableFuture<T> attempt(Supplier<CompletableFuture<T>> command) {
+        try {
+            return command.get();
+        } catch (RuntimeException failure) {
+            return failed(failure);
+        }
+    }
+
+    /** Checks that a duration is above zero. */
+    static Duration requirePositive(Duration value, String what) {
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(what + " must be positive: " + value);
+        }
+        return value;
+    }
+
+    /** Whole seconds, rounded up (FreeSWITCH takes whole seconds). */
+    static long wholeSecondsUp(Duration value) {
+        return value.getSeconds() + (value.getNano() > 0 ? 1 : 0);
     }
 
     static <T> CompletableFuture<T> failed(Throwable failure) {

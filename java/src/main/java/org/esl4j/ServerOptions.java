@@ -202,7 +202,7 @@ public final class ServerOptions {
          * @return this builder
          */
         public Builder handshakeTimeout(Duration value) {
-            handshakeTimeout = positive(value, "handshakeTimeout");
+            handshakeTimeout = Futures.requirePositive(value, "handshakeTimeout");
             return this;
         }
 
@@ -213,7 +213,7 @@ public final class ServerOptions {
          * @return this builder
          */
         public Builder commandTimeout(Duration value) {
-            commandTimeout = positive(value, "commandTimeout");
+            commandTimeout = Futures.requirePositive(value, "commandTimeout");
             return this;
         }
 
@@ -279,12 +279,6 @@ public final class ServerOptions {
             return this;
         }
 
-        private static Duration positive(Duration value, String what) {
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(what + " must be positive: " + value);
-            }
-            return value;
-        }
 
         /**
          * Makes the options.
