@@ -478,6 +478,31 @@ mod tests {
     }
 
     #[test]
+    fn header_blocks_beyond_64_kib_arrive_in_pieces() {
+        let mut bytes = Vec::new();
+        for index in 0..20_000 {
+            bytes.extend_from_slice(format!("variable_v{index}: value {index}\n").as_bytes());
+        }
+        bytes.extend_from_slice(b"Content-Length: 3\n\nend");
+        assert!(bytes.len() > 400 * 1024);
+        let mut parser = FrameParser::default();
+        let mut frames = Vec::new();
+        for chunk in bytes.chunks(4096) {
+            parser.feed(chunk);
+            while let Some(frame) = parser.next_frame().expect("valid") {
+                frames.push(frame);
+            }
+        }
+        assert_eq!(frames.len(), 1);
+        assert_eq!(frames[0].headers().count(), 20_001);
+        assert_eq!(
+            frames[0].header("variable_v19999").as_deref(),
+            Some("value 19999")
+        );
+        assert_eq!(frames[0].body(), b"end");
+    }
+
+    #[test]
     fn content_length_duplicates() {
         assert_eq!(
             frames(b"Content-Length: 1\ncontent-length: 1\n\nx")[0].body(),
