@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -262,6 +263,45 @@ public class EslOutboundServerTest {
         } finally {
             release.countDown();
         }
+    }
+
+    @Test
+    public void gracefulShutdownLetsTheRunningCallFinishAndRefusesNewOnes() throws Exception {
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        BlockingQueue<String> finished = new LinkedBlockingQueue<>();
+        serve(ServerOptions.builder(), session -> {
+            inside.countDown();
+            release.await(30, TimeUnit.SECONDS);
+            finished.add(session.answer(WAIT).application());
+        });
+        int port = server.port();
+        try (FakeOutboundCall call = new FakeOutboundCall(port, true, "NO_ANSWER")) {
+            assertTrue(inside.await(WAIT.getSeconds(), TimeUnit.SECONDS));
+            CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> server.shutdown(WAIT));
+            release.countDown();
+            assertEquals("the running call could finish its work", "answer", next(finished));
+            stopped.get(WAIT.getSeconds() * 2, TimeUnit.SECONDS);
+            assertTrue("the session was closed with exit", receivedCommand(call, "exit"));
+        }
+        boolean refusedOrClosed;
+        try (Socket late = new Socket("127.0.0.1", port)) {
+            late.setSoTimeout((int) WAIT.toMillis());
+            refusedOrClosed = late.getInputStream().read() == -1;
+        } catch (java.net.ConnectException refused) {
+            refusedOrClosed = true;
+        }
+        assertTrue("a call after shutdown must not get a session", refusedOrClosed);
+    }
+
+    private static boolean receivedCommand(FakeOutboundCall call, String wanted) throws InterruptedException {
+        for (String command = call.commands.poll(WAIT.getSeconds(), TimeUnit.SECONDS); command != null;
+                command = call.commands.poll(WAIT.getSeconds(), TimeUnit.SECONDS)) {
+            if (command.equals(wanted)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Test
