@@ -797,6 +797,18 @@ impl Connection {
         Ok(job)
     }
 
+    /// Runs `command` as `bgapi` and waits up to `timeout` for its output, so a long command
+    /// (`originate`) never blocks the socket the way `api` does. Needs a subscription to
+    /// `BACKGROUND_JOB` (or `ALL`).
+    pub async fn api_in_background(
+        &self,
+        command: &str,
+        timeout: Duration,
+    ) -> Result<ApiResponse, EslError> {
+        let result = self.bgapi(command).await?.wait(timeout).await?;
+        Ok(ApiResponse::new(result.body().unwrap_or_default().to_vec()))
+    }
+
     /// `sendmsg`: sends the message and returns its `+OK` reply.
     pub async fn sendmsg(
         &self,
