@@ -14,6 +14,28 @@
 //! - [`Server`] / [`Session`] (`outbound.rs`): the listener for the `socket` application.
 //!
 //! The crate never installs a tracing subscriber, and passwords never reach logs or errors.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use esl4j_engine::proto::EventFormat;
+//! use esl4j_engine::{Client, ClientConfig, Incoming, Password};
+//!
+//! # async fn example() -> Result<(), esl4j_engine::EslError> {
+//! let client = Client::connect(ClientConfig::new("127.0.0.1:8021", Password::new("ClueCon"))).await?;
+//! println!("{}", client.api("status").await?.text());
+//! client.subscribe(EventFormat::Plain, &["CHANNEL_ANSWER", "BACKGROUND_JOB"]).await?;
+//! let job = client.bgapi("originate user/1000 &park").await?;
+//! let result = job.wait(Duration::from_secs(60)).await?;
+//! println!("{}", result.body_text().unwrap_or_default());
+//! for item in client.recv_batch(1000, Some(Duration::from_secs(1))).await? {
+//!     if let Incoming::Event(event) = item {
+//!         println!("{:?} {:?}", event.name(), event.header("Unique-ID"));
+//!     }
+//! }
+//! client.close().await;
+//! # Ok(())
+//! # }
+//! ```
 
 mod connection;
 pub mod error;
