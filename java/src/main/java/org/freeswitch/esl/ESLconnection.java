@@ -65,6 +65,7 @@ public class ESLconnection {
     /** Serializes fetching from the native queue (keeps arrival order); never held by commands. */
     private final ReentrantLock fetchLock = new ReentrantLock();
     private volatile boolean ended;
+    private volatile String lastError;
     private volatile boolean asyncExecute;
     private volatile boolean eventLock;
 
@@ -77,7 +78,7 @@ public class ESLconnection {
      * @param password the password
      */
     public ESLconnection(String host, int port, String user, String password) {
-        this(open(host, port, user, password));
+        this(open(host, port, user, password), null);
     }
 
     /**
@@ -88,7 +89,7 @@ public class ESLconnection {
      * @param password the password
      */
     public ESLconnection(String host, int port, String password) {
-        this(open(host, port, null, password));
+        this(open(host, port, null, password), null);
     }
 
     /**
@@ -101,7 +102,7 @@ public class ESLconnection {
      * @param password the password
      */
     public ESLconnection(String host, String port, String user, String password) {
-        this(open(host, parsePort(port), user, password));
+        this(open(host, parsePort(port), user, password), null);
     }
 
     /**
@@ -113,7 +114,7 @@ public class ESLconnection {
      * @param password the password
      */
     public ESLconnection(String host, String port, String password) {
-        this(open(host, parsePort(port), null, password));
+        this(open(host, parsePort(port), null, password), null);
     }
 
     /**
@@ -125,8 +126,8 @@ public class ESLconnection {
      * @param socket ignored
      */
     public ESLconnection(int socket) {
-        this((NativeConnection) null);
-        LOG.warning("ESLconnection(int socket) is not supported by esl4j; use ESLserver for outbound calls");
+        this(new Opened(null, "ESLconnection(int socket) is not supported by esl4j; use ESLserver"), null);
+        LOG.warning(lastError);
     }
 
     /**
@@ -135,6 +136,12 @@ public class ESLconnection {
      * @param connection the connection, or null for an unconnected object
      */
     ESLconnection(NativeConnection connection) {
+        this(new Opened(connection, null), null);
+    }
+
+    private ESLconnection(Opened opened, Void unused) {
+        NativeConnection connection = opened.connection;
+        this.lastError = opened.error;
         this.connection = connection;
         this.info = connection == null ? null : connection.channelData();
         this.descriptor = connection == null ? -1 : DESCRIPTORS.incrementAndGet();
@@ -150,19 +157,41 @@ public class ESLconnection {
         }
     }
 
-    private static NativeConnection open(String host, int port, String user, String password) {
+    /** A connect outcome: the connection, or why there is none. */
+    private static final class Opened {
+        final NativeConnection connection;
+        final String error;
+
+        Opened(NativeConnection connection, String error) {
+            this.connection = connection;
+            this.error = error;
+        }
+    }
+
+    private static Opened open(String host, int port, String user, String password) {
         if (host == null || password == null || port <= 0 || port > 65535) {
-            return null;
+            return new Opened(null, "invalid host, port or password");
         }
         try {
-            return NativeConnection.connect(host, port, user, password, new NativeConnection.Settings()
+            return new Opened(NativeConnection.connect(host, port, user, password, new NativeConnection.Settings()
                     .connectTimeoutMs(CONNECT_TIMEOUT_MS)
-                    .commandTimeoutMs(Long.getLong(COMMAND_TIMEOUT_PROPERTY, DEFAULT_COMMAND_TIMEOUT_MS)));
+                    .commandTimeoutMs(Long.getLong(COMMAND_TIMEOUT_PROPERTY, DEFAULT_COMMAND_TIMEOUT_MS))), null);
         } catch (RuntimeException e) {
-            // libesl keeps the reason in handle.err and reports connected() == 0.
-            LOG.log(Level.FINE, "connect to " + host + ":" + port + " failed", e);
-            return null;
+            // libesl keeps the reason in handle.err and reports connected() == 0; we also log it.
+            String error = "connect to " + host + ":" + port + " failed: " + e.getMessage();
+            LOG.log(Level.WARNING, error);
+            return new Opened(null, error);
         }
+    }
+
+    /**
+     * Why the last failed call failed (libesl's {@code handle.err}, which the SWIG binding did not
+     * expose): a connect error, a command timeout, a closed connection, an invalid command.
+     *
+     * @return the reason, or null when nothing has failed yet
+     */
+    public String getLastError() {
+        return lastError;
     }
 
     /**
@@ -544,7 +573,12 @@ public class ESLconnection {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
-        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+        } catch (ExecutionException e) {
+            lastError = String.valueOf(e.getCause() == null ? e : e.getCause().getMessage());
+            LOG.log(Level.FINE, "command failed", e);
+            return null;
+        } catch (TimeoutException | RuntimeException e) {
+            lastError = String.valueOf(e.getMessage());
             LOG.log(Level.FINE, "command failed", e);
             return null;
         }

@@ -68,6 +68,7 @@ public class ESLconnectionTest {
     public void wrongPasswordLeavesAnUnconnectedObjectThatNeverCrashes() {
         ESLconnection bad = new ESLconnection("127.0.0.1", String.valueOf(fake.port()), "wrong-password");
         assertEquals(0, bad.connected());
+        assertTrue(bad.getLastError(), bad.getLastError().contains("authentication failed"));
         assertEquals(-1, bad.socketDescriptor());
         assertNull(bad.api("status", null));
         assertNull(bad.recvEventTimed(10));
@@ -210,7 +211,9 @@ public class ESLconnectionTest {
 
     @Test
     public void lineBreakInjectionIsRefused() {
+        assertNull(con.getLastError());
         assertNull(con.api("status\n\nexit", null));
+        assertTrue(con.getLastError(), con.getLastError().contains("CR or LF"));
         assertEquals(1, con.connected());
         for (String command : fake.commands()) {
             assertFalse(command, command.startsWith("exit"));
