@@ -8,6 +8,9 @@ import static org.junit.Assert.fail;
 import static org.junit.Assume.assumeTrue;
 
 import java.time.Duration;
+import java.util.AbstractMap;
+import java.util.Collections;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -120,6 +123,17 @@ public class EslClientTest {
                 .build();
         OriginateResult result = originateAndWait(request, Duration.ofSeconds(9), Duration.ofSeconds(3));
         assertEquals(HangupCause.ALLOTTED_TIMEOUT, result.cause());
+    }
+
+    @Test
+    public void destinationThatNeverRingsHitsTheProgressTimeout() throws Exception {
+        sim.setRoute("silent", Collections.<Map.Entry<String, String>>singletonList(
+                new AbstractMap.SimpleImmutableEntry<>("sleep", "120000")));
+        OriginateRequest request = OriginateRequest.to(Endpoint.loopback("silent", "default"))
+                .timeouts(Timeouts.builder().noAnswer(Duration.ofSeconds(30)).progress(Duration.ofSeconds(5)).build())
+                .build();
+        OriginateResult result = originateAndWait(request, Duration.ofSeconds(3), Duration.ofSeconds(3));
+        assertEquals(HangupCause.PROGRESS_TIMEOUT, result.cause());
     }
 
     @Test
