@@ -250,21 +250,9 @@ public final class EslSimulator implements AutoCloseable {
      * @return the caller channel's UUID
      */
     public String call(String extension) {
-        return call(extension, "1000");
-    }
-
-    /**
-     * Like {@link #call(String)} with a caller id number.
-     *
-     * @param extension the extension dialed
-     * @param callerIdNumber the number the called side sees
-     * @return the caller channel's UUID
-     */
-    public String call(String extension, String callerIdNumber) {
         String uuid = UUID.randomUUID().toString();
-        String command = "originate {origination_uuid=" + uuid + ",origination_caller_id_number="
-                + requireToken(callerIdNumber, "caller id number").replace(",", "\\,") + "}loopback/"
-                + requireToken(extension, "extension") + "/default &park()";
+        String command = "originate {origination_uuid=" + uuid + "}loopback/" + requireToken(extension, "extension")
+                + "/default &park()";
         ownCommand("bgapi " + command);
         EslEvent reply = await(control.bgapi(command, null, 0), "bgapi originate");
         String replyText = reply.header("Reply-Text");

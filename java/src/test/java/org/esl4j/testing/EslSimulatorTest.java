@@ -1,0 +1,232 @@
+package org.esl4j.testing;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.esl4j.EslClient;
+import org.esl4j.EslEvent;
+import org.esl4j.EslOutboundServer;
+import org.esl4j.HangupCause;
+import org.esl4j.ServerOptions;
+import org.esl4j.dial.CallLeg;
+import org.esl4j.dial.Endpoint;
+import org.esl4j.dial.OriginateRequest;
+import org.esl4j.dial.OriginateResult;
+import org.esl4j.dial.Timeouts;
+import org.junit.Rule;
+import org.junit.Test;
+
+/** The test kit against its own simulator, through the JUnit 4 rule, on a virtual clock. */
+public class EslSimulatorTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    @Rule
+    public final EslSimulatorRule rule = new EslSimulatorRule(EslSimulator.builder().virtualClock().heartbeat(Duration.ZERO));
+
+    private EslClient connect() {
+        return EslClient.connect(rule.simulator().clientOptions().build());
+    }
+
+    private static OriginateResult originate(EslClient client, EslSimulator sim, String endpoint, Duration advance)
+            throws Exception {
+        OriginateRequest request = OriginateRequest.to(Endpoint.of(endpoint))
+                .timeouts(Timeouts.noAnswer(Duration.ofSeconds(20))).build();
+        CompletableFuture<OriginateResult> result = client.originate(request);
+        // wait for this very originate (its leg UUID), or the clock could move before it arrives
+        sim.awaitCommand(line -> line.contains(request.uuid()), WAIT);
+        sim.advance(advance);
+        return result.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Test
+    public void commandsAreYoursOnlyInOrder() {
+        EslSimulator sim = rule.simulator();
+        try (EslClient client = connect()) {
+            assertTrue(client.api("status", WAIT).startsWith("UP "));
+            assertEquals("+OK", sim.api("global_setvar kit_test=1").trim());
+            assertEquals(Arrays.asList("auth ClueCon", "event plain BACKGROUND_JOB", "api status"), sim.commands());
+        }
+    }
+
+    @Test
+    public void awaitCommandFailsWithWhatWasReceived() {
+        EslSimulator sim = rule.simulator();
+        try (EslClient client = connect()) {
+            client.api("status", WAIT);
+            sim.awaitCommand("api status", WAIT);
+            try {
+                sim.awaitCommand("api hupall", Duration.ofMillis(50));
+                fail("no such command was sent");
+            } catch (AssertionError expected) {
+                assertTrue(expected.getMessage(), expected.getMessage().contains("api status"));
+            }
+        }
+    }
+
+    @Test
+    public void aNeverAnsweringUserFailsWithNoAnswerOnlyWhenTheTimeoutIsReached() throws Exception {
+        EslSimulator sim = rule.simulator();
+        sim.endpoint("user/2000", EndpointBehavior.neverAnswer());
+        try (EslClient client = connect()) {
+            OriginateRequest request = OriginateRequest.to(Endpoint.user("2000"))
+                    .timeouts(Timeouts.noAnswer(Duration.ofSeconds(20))).build();
+            CompletableFuture<OriginateResult> result = client.originate(request);
+            sim.awaitCommand("bgapi originate", WAIT);
+            sim.advance(Duration.ofSeconds(19));
+            assertEquals("still ringing after 19 s", 1, sim.channelCount());
+            sim.advance(Duration.ofSeconds(1));
+            OriginateResult outcome = result.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            assertFalse(outcome.succeeded());
+            assertEquals(HangupCause.NO_ANSWER, outcome.cause());
+            assertEquals(CallLeg.A, outcome.failedLeg());
+            assertEquals(0, sim.channelCount());
+        }
+    }
+
+    @Test
+    public void scriptedEndpointsGiveTheirOutcomes() throws Exception {
+        EslSimulator sim = rule.simulator();
+        sim.registerUser("1000")
+                .endpoint("user/1001", EndpointBehavior.answerAfter(Duration.ofSeconds(5)))
+                .endpoint("user/1002", EndpointBehavior.busy())
+                .endpoint("user/1003", EndpointBehavior.reject(HangupCause.CALL_REJECTED))
+                .endpoint("user/1004", EndpointBehavior.earlyMediaNeverAnswer());
+        try (EslClient client = connect()) {
+            assertTrue(originate(client, sim, "user/1000", Duration.ZERO).succeeded());
+            assertTrue(originate(client, sim, "user/1001", Duration.ofSeconds(5)).succeeded());
+            assertEquals(HangupCause.USER_BUSY, originate(client, sim, "user/1002", Duration.ZERO).cause());
+            assertEquals(HangupCause.CALL_REJECTED, originate(client, sim, "user/1003", Duration.ZERO).cause());
+            // early media does not count as an answer by default
+            assertEquals(HangupCause.NO_ANSWER, originate(client, sim, "user/1004", Duration.ofSeconds(20)).cause());
+            assertEquals(HangupCause.USER_NOT_REGISTERED, originate(client, sim, "user/9999", Duration.ZERO).cause());
+        }
+    }
+
+    @Test
+    public void firedEventsReachSubscribers() throws Exception {
+        EslSimulator sim = rule.simulator();
+        try (EslClient client = connect()) {
+            CompletableFuture<EslEvent> received = new CompletableFuture<>();
+            client.onEvent("kit::ping", received::complete);
+            client.subscribe("CUSTOM", "kit::ping").get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            sim.fireEvent(EslEvent.builder().header("Event-Name", "CUSTOM").header("Event-Subclass", "kit::ping")
+                    .header("X-Answer", "42").body("payload").build());
+            EslEvent event = received.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            assertEquals("42", event.header("X-Answer"));
+            assertEquals("payload", event.body());
+            assertNotNull("standard headers are added", event.header("Core-UUID"));
+            assertEquals("42", sim.awaitEvent(e -> "kit::ping".equals(e.eventSubclass()), WAIT).header("X-Answer"));
+        }
+    }
+
+    @Test
+    public void callsReachAnOutboundServerThroughTheDialplan() throws Exception {
+        EslSimulator sim = rule.simulator();
+        CompletableFuture<String> destination = new CompletableFuture<>();
+        try (EslOutboundServer server = EslOutboundServer.start(ServerOptions.builder().port(0).build(), session -> {
+            destination.complete(session.channelData().header("Caller-Destination-Number"));
+            session.answer(WAIT);
+            session.hangup(HangupCause.NORMAL_CLEARING).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        })) {
+            sim.routeToOutbound("sales", server.port(), true);
+            String caller = sim.call("sales");
+            assertEquals("sales", destination.get(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+            sim.awaitExecute("answer", WAIT);
+            EslEvent hangup = sim.awaitEvent(e -> "CHANNEL_HANGUP_COMPLETE".equals(e.eventName())
+                    && caller.equals(e.uniqueId()), WAIT);
+            assertEquals("NORMAL_CLEARING", hangup.header("Hangup-Cause"));
+        }
+    }
+
+    @Test
+    public void routesRunTheirApplicationsInOrder() {
+        EslSimulator sim = rule.simulator();
+        sim.route("welcome", "answer", "playback ivr/ivr-welcome.wav", "hangup NORMAL_CLEARING");
+        sim.call("welcome");
+        assertEquals("ivr/ivr-welcome.wav", sim.awaitExecute("playback", WAIT).applicationData());
+        sim.advance(Duration.ofSeconds(1));
+        sim.awaitExecute("hangup", WAIT);
+    }
+
+    @Test
+    public void floodReachesSubscribedConnectionsOnly() throws Exception {
+        try (EslSimulator sim = EslSimulator.builder().recordEvents(false).heartbeat(Duration.ZERO).start();
+                EslClient client = EslClient.connect(sim.clientOptions().build())) {
+            CountDownLatch all = new CountDownLatch(500);
+            client.onEvent("CUSTOM", event -> all.countDown());
+            client.subscribe("ALL").get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            assertEquals(500, sim.flood(corpus(), 500, Duration.ZERO, 0));
+            assertTrue("all 500 events delivered", all.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+            try {
+                sim.events();
+                fail("recording is off");
+            } catch (IllegalStateException expected) {
+                assertTrue(expected.getMessage().contains("recording is off"));
+            }
+        }
+    }
+
+    @Test
+    public void inputThatCouldInjectIsRefused() {
+        EslSimulator sim = rule.simulator();
+        for (Runnable injection : Arrays.<Runnable>asList(
+                () -> sim.registerUser("1000\napi hupall"),
+                () -> sim.api("status\r\napi hupall"),
+                () -> sim.route("ivr", "answer\nhangup"),
+                () -> sim.call("ivr now"))) {
+            try {
+                injection.run();
+                fail("accepted an injection");
+            } catch (IllegalArgumentException expected) {
+                assertFalse(expected.getMessage().isEmpty());
+            }
+        }
+        assertTrue(sim.commands().isEmpty());
+    }
+
+    @Test
+    public void advanceNeedsAVirtualClock() {
+        try (EslSimulator sim = EslSimulator.builder().heartbeat(Duration.ZERO).start()) {
+            assertFalse(sim.hasVirtualClock());
+            sim.advance(Duration.ofSeconds(1));
+            fail("advanced a real clock");
+        } catch (IllegalStateException expected) {
+            assertTrue(expected.getMessage().contains("virtualClock"));
+        }
+    }
+
+    @Test
+    public void closeIsIdempotentAndEndsConnections() {
+        EslSimulator sim = EslSimulator.builder().heartbeat(Duration.ZERO).start();
+        EslClient client = EslClient.connect(sim.clientOptions().build());
+        sim.close();
+        sim.close();
+        try {
+            sim.commands();
+            fail("used after close");
+        } catch (RuntimeException expected) {
+            assertTrue(expected.getMessage(), expected.getMessage().contains("closed"));
+        } finally {
+            client.close();
+        }
+    }
+
+    /** Two plain CUSTOM event frames, as FreeSWITCH writes them. */
+    private static byte[] corpus() {
+        StringBuilder frames = new StringBuilder();
+        for (String subclass : new String[] {"kit::one", "kit::two"}) {
+            String body = "Event-Name: CUSTOM\nEvent-Subclass: " + subclass.replace(":", "%3A") + "\n\n";
+            frames.append("Content-Length: ").append(body.length()).append("\nContent-Type: text/event-plain\n\n").append(body);
+        }
+        return frames.toString().getBytes(StandardCharsets.UTF_8);
+    }
+}
