@@ -1,0 +1,159 @@
+package org.freeswitch.esl;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import org.esl4j.EslAuthException;
+import org.esl4j.EslConnectionClosedException;
+import org.esl4j.EslEvent;
+import org.esl4j.EslException;
+import org.esl4j.internal.NativeConnection;
+import org.junit.Test;
+
+/** The JNI bridge seen from Java: errors, completion threads, logging, close semantics. */
+public class NativeBridgeTest {
+    private static FakeFreeSwitch fake() throws Exception {
+        return FakeFreeSwitch.inbound(Collections.singletonList(FakeFreeSwitch.load("01_auth_api.txt").get("in")));
+    }
+
+    @Test
+    public void futuresCompleteOnTheConfiguredExecutorNotOnRuntimeThreads() throws Exception {
+        final List<String> completingThreads = new CopyOnWriteArrayList<>();
+        Executor recording = task -> {
+            completingThreads.add(Thread.currentThread().getName());
+            new Thread(task, "user-executor").start();
+        };
+        try (FakeFreeSwitch fake = fake();
+                NativeConnection connection = NativeConnection.connect("127.0.0.1", fake.port(), null, "ClueCon",
+                        new NativeConnection.Settings().executor(recording))) {
+            EslEvent reply = connection.api("hostname", 0).thenApply(event -> {
+                assertEquals("user-executor", Thread.currentThread().getName());
+                return event;
+            }).get(10, TimeUnit.SECONDS);
+            assertEquals("vm", reply.body());
+            assertEquals(1, completingThreads.size());
+            // The hand-over happens on an engine thread (attached to the JVM), not the caller's.
+            assertFalse(completingThreads.get(0).equals(Thread.currentThread().getName()));
+        }
+    }
+
+    @Test
+    public void engineErrorsBecomeTypedExceptions() throws Exception {
+        try (FakeFreeSwitch fake = FakeFreeSwitch.inbound(Collections.singletonList(
+                FakeFreeSwitch.load("01_auth_api.txt").get("badpw")))) {
+            NativeConnection.connect("127.0.0.1", fake.port(), null, "wrong", new NativeConnection.Settings());
+            fail("a wrong password was accepted");
+        } catch (EslAuthException expected) {
+            assertEquals(EslException.Kind.AUTH, expected.kind());
+        }
+        try {
+            NativeConnection.connect("127.0.0.1", 1, null, "ClueCon", new NativeConnection.Settings());
+            fail("connected to a closed port");
+        } catch (EslException expected) {
+            assertEquals(EslException.Kind.REFUSED, expected.kind());
+        }
+    }
+
+    @Test
+    public void invalidCommandsFailTheFutureAndCallsAfterCloseThrow() throws Exception {
+        try (FakeFreeSwitch fake = fake()) {
+            NativeConnection connection = NativeConnection.connect("127.0.0.1", fake.port(), null, "ClueCon",
+                    new NativeConnection.Settings());
+            try {
+                connection.api("status\nexit", 0).get(10, TimeUnit.SECONDS);
+                fail("a line break was sent");
+            } catch (ExecutionException expected) {
+                assertEquals(EslException.Kind.INVALID_COMMAND, ((EslException) expected.getCause()).kind());
+            }
+            assertTrue(connection.isConnected());
+            connection.close();
+            connection.close();
+            assertFalse(connection.isConnected());
+            try {
+                connection.poll(1, 0);
+                fail("poll after close");
+            } catch (EslConnectionClosedException expected) {
+                assertTrue(expected.getMessage().contains("closed"));
+            }
+            try {
+                connection.api("status", 0).get(10, TimeUnit.SECONDS);
+                fail("api after close");
+            } catch (ExecutionException expected) {
+                assertTrue(expected.getCause() instanceof EslConnectionClosedException);
+            }
+        }
+    }
+
+    @Test
+    public void pollReturnsNullOnceTheServerClosedAndEverythingWasTaken() throws Exception {
+        try (FakeFreeSwitch fake = fake();
+                NativeConnection connection = NativeConnection.connect("127.0.0.1", fake.port(), null, "ClueCon",
+                        new NativeConnection.Settings())) {
+            // "exit" makes the recorded server answer, send its disconnect notice and close.
+            connection.sendRecv("exit", 0).get(10, TimeUnit.SECONDS);
+            List<EslEvent> items;
+            EslEvent notice = null;
+            int polls = 0;
+            while ((items = connection.poll(16, 1000)) != null && polls++ < 20) {
+                for (EslEvent item : items) {
+                    notice = "text/disconnect-notice".equals(item.header("Content-Type")) ? item : notice;
+                }
+            }
+            assertNull("the queue never ended", items);
+            assertNotNull("no disconnect notice", notice);
+            assertEquals("disconnect", notice.header("Content-Disposition"));
+        }
+    }
+
+    @Test
+    public void rustLogRecordsReachJavaUtilLogging() throws Exception {
+        final List<LogRecord> records = new CopyOnWriteArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                records.add(record);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger root = Logger.getLogger("org.esl4j.native");
+        root.addHandler(handler);
+        try (FakeFreeSwitch fake = fake();
+                NativeConnection connection = NativeConnection.connect("127.0.0.1", fake.port(), null, "ClueCon",
+                        new NativeConnection.Settings())) {
+            assertTrue(connection.isConnected());
+        } finally {
+            root.removeHandler(handler);
+        }
+        boolean found = false;
+        for (LogRecord record : records) {
+            found |= record.getLoggerName().startsWith("org.esl4j.native.esl4j_engine") && record.getLevel() == Level.INFO
+                    && record.getMessage().contains("connecting");
+        }
+        assertTrue("no engine record forwarded: " + records.size(), found);
+        for (LogRecord record : records) {
+            assertFalse("a password reached the logs", record.getMessage().contains("ClueCon"));
+        }
+    }
+}
