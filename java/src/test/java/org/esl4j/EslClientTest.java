@@ -137,6 +137,22 @@ public class EslClientTest {
     }
 
     @Test
+    public void watchdogEndsAnAttemptFreeSwitchOverruns() throws Exception {
+        // The virtual clock stands still, so FreeSWITCH never ends the attempt: like an overrun.
+        client.close();
+        client = EslClient.connect(options(sim.port()).watchdogMargin(Duration.ZERO).build());
+        OriginateRequest request = OriginateRequest.to(Endpoint.user("1000"))
+                .timeouts(Timeouts.noAnswer(Duration.ofSeconds(1)))
+                .build();
+        int seen = sim.commands().size();
+        OriginateResult result = get(client.originate(request));
+        assertTrue(result.toString(), result.watchdogExpired());
+        assertEquals(HangupCause.ALLOTTED_TIMEOUT, result.cause());
+        assertEquals(request.uuid(), result.channelUuid());
+        SimulatorSupport.awaitCommand(sim, seen, "api uuid_kill " + request.uuid(), WAIT);
+    }
+
+    @Test
     public void busyAndRejectedCauses() throws Exception {
         OriginateRequest busy = OriginateRequest.to(Endpoint.user("1002")).build();
         assertEquals(HangupCause.USER_BUSY, originateAndWait(busy, Duration.ZERO, Duration.ZERO).cause());
