@@ -198,9 +198,19 @@ impl Server {
         }
     }
 
-    /// Sessions alive now.
+    /// Sessions handed out and not yet ended.
     pub fn active_sessions(&self) -> usize {
-        self.max_sessions - self.permits.available_permits()
+        self.live_sessions().len()
+    }
+
+    fn live_sessions(&self) -> Vec<Arc<Shared>> {
+        self.live
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|shared| !shared.is_finished())
+            .collect()
     }
 
     /// Counters.
@@ -212,26 +222,17 @@ impl Server {
         }
     }
 
-    /// Stops accepting, then waits up to `drain` for live sessions to end; sessions still
-    /// alive after that are closed. Returns how many had to be closed.
+    /// Stops accepting, then waits up to `drain` for live sessions (and handshakes) to end;
+    /// sessions still alive after that are closed. Returns how many had to be closed.
     pub async fn shutdown(&self, drain: Duration) -> usize {
         self.stop_accepting.send_replace(true);
         let all = u32::try_from(self.max_sessions).unwrap_or(u32::MAX);
-        if let Ok(Ok(permits)) =
-            tokio::time::timeout(drain, self.permits.clone().acquire_many_owned(all)).await
+        // Every slot free again means every session has ended.
+        if let Ok(Ok(_all_free)) = tokio::time::timeout(drain, self.permits.acquire_many(all)).await
         {
-            // Keep the permits: no session can start after shutdown.
-            permits.forget();
             return 0;
         }
-        let live: Vec<Arc<Shared>> = self
-            .live
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .iter()
-            .filter_map(Weak::upgrade)
-            .filter(|shared| !shared.is_finished())
-            .collect();
+        let live = self.live_sessions();
         for shared in &live {
             shared.force_close();
         }
