@@ -361,6 +361,12 @@ async fn shutdown_stops_accepting_and_drains() {
         closed_by_force
     };
     assert_eq!(drained, 0);
+    assert_eq!(server.active_sessions(), 0);
+    assert_eq!(
+        server.shutdown(WAIT).await,
+        0,
+        "a second shutdown has nothing to do"
+    );
     assert!(
         TcpStream::connect(address).await.is_err(),
         "no longer listening"
