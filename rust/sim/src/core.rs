@@ -282,13 +282,35 @@ struct Originate {
 
 #[derive(Debug, Clone)]
 enum Timer {
-    AppDone { uuid: String, token: u64 },
-    Remote { uuid: String, signal: Signal },
-    OriginateTimeout { id: u64, group: usize },
-    ProgressTimeout { id: u64, group: usize },
-    LegTimeout { uuid: String },
-    Linger { conn: ConnId },
-    AsyncPark { uuid: String },
+    AppDone {
+        uuid: String,
+        token: u64,
+    },
+    Remote {
+        uuid: String,
+        signal: Signal,
+    },
+    OriginateTimeout {
+        id: u64,
+        group: usize,
+    },
+    ProgressTimeout {
+        id: u64,
+        group: usize,
+    },
+    LegTimeout {
+        uuid: String,
+    },
+    /// `bridge_answer_timeout`: the bridged peer is still unanswered.
+    BridgeAnswerTimeout {
+        uuid: String,
+    },
+    Linger {
+        conn: ConnId,
+    },
+    AsyncPark {
+        uuid: String,
+    },
     Heartbeat,
 }
 
@@ -562,6 +584,15 @@ impl Core {
                     .get(&uuid)
                     .is_some_and(|c| c.originate.is_some() && !c.ch.is_down());
                 if pending {
+                    self.hangup(&uuid, "ALLOTTED_TIMEOUT", false);
+                }
+            }
+            Timer::BridgeAnswerTimeout { uuid } => {
+                let unanswered = self
+                    .chans
+                    .get(&uuid)
+                    .is_some_and(|c| !c.ch.is_down() && !c.ch.is_answered());
+                if unanswered {
                     self.hangup(&uuid, "ALLOTTED_TIMEOUT", false);
                 }
             }
@@ -2455,14 +2486,10 @@ impl Core {
                 let due = self.whole_seconds_from_now(t, true);
                 self.add_timer_at(
                     due,
-                    Timer::LegTimeout {
+                    Timer::BridgeAnswerTimeout {
                         uuid: peer.to_string(),
                     },
                 );
-                if let Some(chan) = self.chans.get_mut(peer) {
-                    // re-arm the per-leg path so an unanswered peer is cut with ALLOTTED_TIMEOUT
-                    chan.originate = Some(0);
-                }
             }
         }
     }

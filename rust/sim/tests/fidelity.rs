@@ -282,7 +282,7 @@ async fn replay(records: &[Record]) -> BTreeMap<String, Vec<Frame>> {
         }
     }
     let mut replies_seen: HashMap<String, usize> = HashMap::new();
-    for record in records {
+    for (index, record) in records.iter().enumerate() {
         if record.t > now {
             sim.advance(Duration::from_micros(((record.t - now) * 1e6) as u64))
                 .await;
@@ -305,8 +305,23 @@ async fn replay(records: &[Record]) -> BTreeMap<String, Vec<Frame>> {
         if !record.to_server {
             continue;
         }
+        // the replies the real server had sent on this connection by now must be here too
+        let expected = records[..index]
+            .iter()
+            .filter(|r| r.conn == record.conn && !r.to_server)
+            .filter(|r| {
+                Frame::parse_one(&r.bytes).ok().flatten().is_some_and(|f| {
+                    matches!(
+                        f.content_type().as_deref(),
+                        Some("command/reply") | Some("api/response")
+                    )
+                })
+            })
+            .count();
+        conns[&record.conn]
+            .wait_until("earlier replies", |f| support::replies(f).len() >= expected)
+            .await;
         // learn the uuids the replies so far carry so this command can name the same channels
-        sim.flush().await;
         for (conn_name, conn) in &conns {
             let simulated: Vec<Frame> = conn.replies();
             let seen = replies_seen.entry(conn_name.clone()).or_insert(0);
@@ -341,10 +356,38 @@ async fn replay(records: &[Record]) -> BTreeMap<String, Vec<Frame>> {
     }
     sim.advance(Duration::from_secs(2)).await;
     sim.flush().await;
-    // the last command of every inbound case has been answered; outbound ones were closed
+    // make sure each connection has read everything the simulator wrote: a connection the
+    // real server closed is read to its end; on an open one a round trip marks the end
     let mut result = BTreeMap::new();
-    for (name, conn) in conns {
-        let frames = conn.frames.lock().expect("lock").clone();
+    for (name, mut conn) in conns {
+        let recorded_close = records
+            .iter()
+            .rev()
+            .find(|r| r.conn == name && !r.to_server)
+            .is_some_and(|r| {
+                Frame::parse_one(&r.bytes).ok().flatten().is_some_and(|f| {
+                    f.content_type().as_deref() == Some("text/disconnect-notice")
+                        && f.header("Content-Disposition").as_deref() != Some("linger")
+                })
+            });
+        let frames = if recorded_close {
+            conn.wait_closed().await;
+            conn.frames.lock().expect("lock").clone()
+        } else {
+            let expected = recorded_replies.get(&name).map_or(0, Vec::len);
+            conn.wait_until("all replies", |f| support::replies(f).len() >= expected)
+                .await;
+            conn.sync().await;
+            let mut frames = conn.frames.lock().expect("lock").clone();
+            let barrier = frames.iter().rposition(|f| {
+                matches!(
+                    f.content_type().as_deref(),
+                    Some("api/response") | Some("command/reply")
+                )
+            });
+            frames.truncate(barrier.expect("barrier reply"));
+            frames
+        };
         result.insert(name, frames);
     }
     sim.shutdown().await;

@@ -138,7 +138,9 @@ impl RawConn {
             let notified = self.arrived.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if pred(&self.frames.lock().expect("lock")) {
+            // the predicate may look at this connection again: do not hold the lock for it
+            let snapshot = self.frames.lock().expect("lock").clone();
+            if pred(&snapshot) {
                 return;
             }
             if *self.closed.lock().expect("lock") {
@@ -182,6 +184,12 @@ impl RawConn {
         self.wait_until(text, |frames| replies(frames).len() > replies_before)
             .await;
         self.replies()[replies_before].clone()
+    }
+
+    /// Round trip: once the reply to a harmless command is here, every frame the simulator
+    /// wrote before it has been received too.
+    pub async fn sync(&mut self) {
+        self.command("api global_getvar esl4j_sync_barrier").await;
     }
 
     pub fn replies(&self) -> Vec<Frame> {

@@ -1,0 +1,578 @@
+//! Every timeout variable and failure outcome of originate and bridge, on the virtual clock:
+//! nothing sleeps, time moves only through `advance`, and each deadline is checked on both
+//! sides (not yet fired one millisecond before, fired at it).
+
+mod support;
+
+use std::time::Duration;
+
+use esl4j_engine::proto::{Event as EngineEvent, Frame};
+use esl4j_sim::{ClockMode, SimConfig, Simulator};
+use support::{RawConn, WAIT};
+use tokio::net::TcpListener;
+
+const MS: Duration = Duration::from_millis(1);
+
+async fn virtual_sim() -> Simulator {
+    Simulator::start(SimConfig {
+        clock: ClockMode::Virtual,
+        heartbeat: None,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("starts")
+}
+
+async fn inbound(sim: &Simulator) -> RawConn {
+    let mut conn = RawConn::connect(sim.port()).await;
+    conn.wait_until("auth/request", |f| !f.is_empty()).await;
+    let reply = conn.command(&format!("auth {}", sim.password())).await;
+    assert_eq!(reply.header("Reply-Text").as_deref(), Some("+OK accepted"));
+    conn.command("event plain ALL").await;
+    conn
+}
+
+/// Starts `bgapi originate ...` and returns the Job-UUID.
+async fn bgapi(conn: &mut RawConn, args: &str) -> String {
+    let reply = conn.command(&format!("bgapi {args}")).await;
+    reply.header("Job-UUID").expect("Job-UUID").into_owned()
+}
+
+/// The BACKGROUND_JOB body of a job, if it has arrived.
+fn job_result(conn: &RawConn, job: &str) -> Option<String> {
+    conn.events()
+        .iter()
+        .map(|f| EngineEvent::from_plain(&plain_body(f)))
+        .find(|e| {
+            e.name().as_deref() == Some("BACKGROUND_JOB")
+                && e.header("Job-UUID").as_deref() == Some(job)
+        })
+        .map(|e| String::from_utf8_lossy(e.body().unwrap_or_default()).into_owned())
+}
+
+fn plain_body(inner: &Frame) -> Vec<u8> {
+    // RawConn::events() returns the inner event parsed as a frame; rebuild its text
+    let mut text = inner.header_block().to_vec();
+    text.push(b'\n');
+    text.extend_from_slice(inner.body());
+    text
+}
+
+/// Events (decoded) received so far.
+fn events(conn: &RawConn) -> Vec<EngineEvent> {
+    conn.frames
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|f| f.content_type().as_deref() == Some("text/event-plain"))
+        .map(|f| EngineEvent::from_plain(f.body()))
+        .collect()
+}
+
+/// Advances to `at` ms after the originate was sent, asserting the job has not finished just
+/// before it and has finished at it; returns the result.
+async fn expect_job_at(
+    sim: &Simulator,
+    conn: &mut RawConn,
+    job: &str,
+    start_ms: u64,
+    at_ms: u64,
+) -> String {
+    let before = start_ms + at_ms - 1;
+    sim.advance(Duration::from_millis(before - sim.now_ms()))
+        .await;
+    conn.sync().await;
+    assert_eq!(job_result(conn, job), None, "finished before {at_ms} ms");
+    sim.advance(MS).await;
+    conn.wait_until("BACKGROUND_JOB", |_| job_result(conn, job).is_some())
+        .await;
+    job_result(conn, job).expect("result")
+}
+
+#[tokio::test]
+async fn originate_timeout_counts_whole_seconds_inclusive() {
+    let sim = virtual_sim().await;
+    sim.never_answer("user/1000");
+    let mut conn = inbound(&sim).await;
+    // started on a whole second: fires exactly 3 s later
+    let job = bgapi(&mut conn, "originate {originate_timeout=3}user/1000 &park").await;
+    assert_eq!(
+        expect_job_at(&sim, &mut conn, &job, 0, 3000).await,
+        "-ERR NO_ANSWER\n"
+    );
+    // started 700 ms into a second: `elapsed >= 3` in whole seconds fires after 2.3 s
+    sim.advance(Duration::from_millis(700)).await;
+    let start = sim.now_ms();
+    assert_eq!(start % 1000, 700);
+    let job = bgapi(&mut conn, "originate {originate_timeout=3}user/1000 &park").await;
+    assert_eq!(
+        expect_job_at(&sim, &mut conn, &job, start, 2300).await,
+        "-ERR NO_ANSWER\n"
+    );
+}
+
+#[tokio::test]
+async fn leg_timeout_is_exclusive_and_reports_allotted_timeout() {
+    let sim = virtual_sim().await;
+    sim.never_answer("user/1000");
+    let mut conn = inbound(&sim).await;
+    let job = bgapi(&mut conn, "originate {leg_timeout=3}user/1000 &park").await;
+    assert_eq!(
+        expect_job_at(&sim, &mut conn, &job, 0, 4000).await,
+        "-ERR ALLOTTED_TIMEOUT\n"
+    );
+    let hangup = events(&conn)
+        .into_iter()
+        .find(|e| e.name().as_deref() == Some("CHANNEL_HANGUP"))
+        .expect("hangup");
+    assert_eq!(
+        hangup.header("Hangup-Cause").as_deref(),
+        Some("ALLOTTED_TIMEOUT")
+    );
+}
+
+#[tokio::test]
+async fn positional_timeout_and_default_sixty_seconds() {
+    let sim = virtual_sim().await;
+    sim.never_answer("user/1000");
+    let mut conn = inbound(&sim).await;
+    let job = bgapi(
+        &mut conn,
+        "originate user/1000 &park XML default undef undef 5",
+    )
+    .await;
+    assert_eq!(
+        expect_job_at(&sim, &mut conn, &job, 0, 5000).await,
+        "-ERR NO_ANSWER\n"
+    );
+    let start = sim.now_ms();
+    let job = bgapi(&mut conn, "originate user/1000 &park").await;
+    assert_eq!(
+        expect_job_at(&sim, &mut conn, &job, start, 60_000).await,
+        "-ERR NO_ANSWER\n"
+    );
+}
+
+#[tokio::test]
+async fn progress_timeout_needs_ringing_or_early_media() {
+    let sim = virtual_sim().await;
+    sim.answer_after("user/1000", Duration::from_secs(30));
+    // a destination that neither rings nor sends early media
+    sim.set_route("quiet", &[("sleep", "100000")]);
+    let mut conn = inbound(&sim).await;
+    // a ringing leg satisfies progress_timeout; the overall timeout still applies
+    let job = bgapi(
+        &mut conn,
+        "originate {progress_timeout=2,originate_timeout=4}user/1000 &park",
+    )
+    .await;
+    assert_eq!(
+        expect_job_at(&sim, &mut conn, &job, 0, 4000).await,
+        "-ERR NO_ANSWER\n"
+    );
+    let start = sim.now_ms();
+    let job = bgapi(
+        &mut conn,
+        "originate {progress_timeout=2}loopback/quiet/default &park",
+    )
+    .await;
+    assert_eq!(
+        expect_job_at(&sim, &mut conn, &job, start, 2000).await,
+        "-ERR PROGRESS_TIMEOUT\n"
+    );
+}
+
+#[tokio::test]
+async fn early_media_counts_as_success_unless_ignored() {
+    let sim = virtual_sim().await;
+    sim.early_media_never_answer("user/1000");
+    let mut conn = inbound(&sim).await;
+    let job = bgapi(&mut conn, "originate {originate_timeout=3}user/1000 &park").await;
+    sim.advance(MS).await;
+    conn.wait_until("job", |_| job_result(&conn, &job).is_some())
+        .await;
+    assert!(
+        job_result(&conn, &job).expect("result").starts_with("+OK "),
+        "early media is success"
+    );
+    let start = sim.now_ms();
+    let job = bgapi(
+        &mut conn,
+        "originate {ignore_early_media=true,originate_timeout=3}user/1000 &park",
+    )
+    .await;
+    let at = 3000 - start % 1000;
+    assert_eq!(
+        expect_job_at(&sim, &mut conn, &job, start, at).await,
+        "-ERR NO_ANSWER\n"
+    );
+}
+
+#[tokio::test]
+async fn immediate_failures_report_their_cause() {
+    let sim = virtual_sim().await;
+    sim.busy("user/busy");
+    sim.reject("user/rejects", "CALL_REJECTED");
+    let mut conn = inbound(&sim).await;
+    for (dial, expected) in [
+        ("user/busy", "-ERR USER_BUSY\n"),
+        ("user/rejects", "-ERR CALL_REJECTED\n"),
+        ("user/unknown", "-ERR USER_NOT_REGISTERED\n"),
+        ("loopback/busy/default", "-ERR USER_BUSY\n"),
+        (
+            "error/NORMAL_TEMPORARY_FAILURE",
+            "-ERR NORMAL_TEMPORARY_FAILURE\n",
+        ),
+    ] {
+        let reply = conn.command(&format!("api originate {dial} &park")).await;
+        assert_eq!(String::from_utf8_lossy(reply.body()), expected, "{dial}");
+    }
+    let reply = conn.command("api originate").await;
+    assert!(String::from_utf8_lossy(reply.body()).starts_with("-USAGE: "));
+}
+
+#[tokio::test]
+async fn answer_after_delay_and_simultaneous_legs() {
+    let sim = virtual_sim().await;
+    sim.answer_after("user/1000", Duration::from_secs(2));
+    sim.never_answer("user/1001");
+    let mut conn = inbound(&sim).await;
+    let job = bgapi(&mut conn, "originate {origination_uuid=aaaaaaaa-0000-4000-8000-000000000001}user/1001,user/1000 &park").await;
+    let result = expect_job_at(&sim, &mut conn, &job, 0, 2000).await;
+    assert!(
+        result.starts_with("+OK ") && !result.contains("aaaaaaaa"),
+        "user/1000 wins: {result}"
+    );
+    let loser = events(&conn)
+        .into_iter()
+        .find(|e| {
+            e.name().as_deref() == Some("CHANNEL_HANGUP")
+                && e.header("Channel-Name").as_deref() == Some("user/1001")
+        })
+        .expect("losing leg hung up");
+    assert_eq!(loser.header("Hangup-Cause").as_deref(), Some("LOSE_RACE"));
+}
+
+#[tokio::test]
+async fn failover_groups_and_continue_on_timeout() {
+    let sim = virtual_sim().await;
+    sim.never_answer("user/1");
+    sim.answer_after("user/2", Duration::ZERO);
+    let mut conn = inbound(&sim).await;
+    // a global timeout stops the `|` chain
+    let job = bgapi(
+        &mut conn,
+        "originate {originate_timeout=2}user/1|user/2 &park",
+    )
+    .await;
+    assert_eq!(
+        expect_job_at(&sim, &mut conn, &job, 0, 2000).await,
+        "-ERR NO_ANSWER\n"
+    );
+    // ... unless originate_continue_on_timeout=true
+    let start = sim.now_ms();
+    let job = bgapi(
+        &mut conn,
+        "originate {originate_timeout=2,originate_continue_on_timeout=true}user/1|user/2 &park",
+    )
+    .await;
+    assert!(expect_job_at(&sim, &mut conn, &job, start, 2000)
+        .await
+        .starts_with("+OK "));
+    // a per-leg timeout moves on to the next group
+    let start = sim.now_ms();
+    let job = bgapi(&mut conn, "originate [leg_timeout=2]user/1|user/2 &park").await;
+    assert!(expect_job_at(&sim, &mut conn, &job, start, 3000)
+        .await
+        .starts_with("+OK "));
+}
+
+/// An outbound async session: the simulator dials `loopback/ob/default`, whose dialplan
+/// hands the call to our listener.
+struct Outbound {
+    sim: Simulator,
+    inbound: RawConn,
+    out: RawConn,
+    uuid: String,
+}
+
+async fn outbound_session() -> Outbound {
+    let sim = virtual_sim().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    sim.route_to_socket(
+        "ob",
+        &format!(
+            "127.0.0.1:{} async full",
+            listener.local_addr().expect("addr").port()
+        ),
+    );
+    let mut inbound = inbound(&sim).await;
+    bgapi(&mut inbound, "originate loopback/ob/default &park").await;
+    let (stream, _) = tokio::time::timeout(WAIT, listener.accept())
+        .await
+        .expect("sim connects")
+        .expect("accept");
+    let mut out = RawConn::from_stream(stream);
+    let reply = out.command("connect").await;
+    let uuid = reply.header("Unique-ID").expect("Unique-ID").into_owned();
+    assert_eq!(
+        out.command("myevents")
+            .await
+            .header("Reply-Text")
+            .as_deref(),
+        Some("+OK Events Enabled")
+    );
+    assert_eq!(
+        out.command("linger").await.header("Reply-Text").as_deref(),
+        Some("+OK will linger")
+    );
+    let mut session = Outbound {
+        sim,
+        inbound,
+        out,
+        uuid,
+    };
+    session.execute("answer", "", "answer-1").await;
+    session
+}
+
+impl Outbound {
+    async fn execute(&mut self, app: &str, arg: &str, id: &str) {
+        let mut msg =
+            format!("sendmsg\ncall-command: execute\nexecute-app-name: {app}\nEvent-UUID: {id}");
+        if !arg.is_empty() {
+            msg.push_str(&format!("\nexecute-app-arg: {arg}"));
+        }
+        let reply = self.out.command(&msg).await;
+        assert_eq!(reply.header("Reply-Text").as_deref(), Some("+OK"));
+        self.sim.flush().await;
+    }
+
+    fn completion(&self, id: &str) -> Option<EngineEvent> {
+        events(&self.out).into_iter().find(|e| {
+            e.name().as_deref() == Some("CHANNEL_EXECUTE_COMPLETE")
+                && e.header("Application-UUID").as_deref() == Some(id)
+        })
+    }
+
+    /// Advances to `at_ms` (from now), checking the app has not completed just before.
+    async fn completes_at(&mut self, id: &str, at_ms: u64) -> EngineEvent {
+        self.sim.advance(Duration::from_millis(at_ms - 1)).await;
+        self.out.sync().await;
+        assert!(
+            self.completion(id).is_none(),
+            "{id} completed before {at_ms} ms"
+        );
+        self.sim.advance(MS).await;
+        self.out
+            .wait_until(id, |_| self.completion(id).is_some())
+            .await;
+        self.completion(id).expect("completion")
+    }
+
+    /// Whether the controlled channel hung up, after a round trip on the socket.
+    async fn hung_up(&mut self) -> bool {
+        self.out.sync().await;
+        events(&self.out)
+            .iter()
+            .any(|e| e.name().as_deref() == Some("CHANNEL_HANGUP"))
+    }
+}
+
+fn header(event: &EngineEvent, name: &str) -> String {
+    event
+        .header(name)
+        .map(|v| v.into_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn bridge_call_timeout_from_the_caller_keeps_the_channel() {
+    let mut s = outbound_session().await;
+    s.sim.never_answer("user/2000");
+    s.execute("set", "call_timeout=3", "set-1").await;
+    s.execute("bridge", "user/2000", "bridge-1").await;
+    let done = s.completes_at("bridge-1", 3000).await;
+    assert_eq!(header(&done, "variable_originate_disposition"), "NO_ANSWER");
+    assert_eq!(header(&done, "variable_DIALSTATUS"), "NOANSWER");
+    assert_eq!(
+        header(&done, "variable_originate_failed_cause"),
+        "NO_ANSWER"
+    );
+    assert_eq!(header(&done, "Application-Response"), "_none_");
+    assert!(header(&done, "variable_originate_causes").ends_with(";NO_ANSWER"));
+    assert!(!s.hung_up().await, "NO_ANSWER keeps the caller up");
+}
+
+#[tokio::test]
+async fn bridge_leg_timeout_hangs_up_the_caller_unless_continue_on_fail() {
+    let mut s = outbound_session().await;
+    s.sim.never_answer("user/2000");
+    s.execute("bridge", "{leg_timeout=3}user/2000", "bridge-1")
+        .await;
+    let done = s.completes_at("bridge-1", 4000).await;
+    assert_eq!(header(&done, "variable_DIALSTATUS"), "ALLOTTED_TIMEOUT");
+    assert_eq!(header(&done, "Hangup-Cause"), "ALLOTTED_TIMEOUT");
+    assert!(s.hung_up().await, "ALLOTTED_TIMEOUT hangs the caller up");
+    s.out
+        .wait_until("linger notice", |f| {
+            f.iter()
+                .any(|f| f.header("Content-Disposition").as_deref() == Some("linger"))
+        })
+        .await;
+
+    let mut s = outbound_session().await;
+    s.sim.never_answer("user/2000");
+    s.execute("set", "continue_on_fail=true", "set-1").await;
+    s.execute("bridge", "{leg_timeout=3}user/2000", "bridge-1")
+        .await;
+    let done = s.completes_at("bridge-1", 4000).await;
+    assert_eq!(
+        header(&done, "variable_originate_disposition"),
+        "ALLOTTED_TIMEOUT"
+    );
+    assert!(!s.hung_up().await, "continue_on_fail keeps the caller up");
+}
+
+#[tokio::test]
+async fn set_originate_timeout_on_the_caller_is_ignored_but_export_works() {
+    let mut s = outbound_session().await;
+    s.sim.never_answer("user/2000");
+    s.execute("set", "originate_timeout=2", "set-1").await;
+    s.execute("set", "call_timeout=5", "set-2").await;
+    s.execute("bridge", "user/2000", "bridge-1").await;
+    s.completes_at("bridge-1", 5000).await;
+
+    s.execute("export", "originate_timeout=2", "export-1").await;
+    s.execute("bridge", "user/2000", "bridge-2").await;
+    let done = s.completes_at("bridge-2", 2000).await;
+    assert_eq!(header(&done, "variable_DIALSTATUS"), "NOANSWER");
+}
+
+#[tokio::test]
+async fn busy_and_reject_causes_decide_whether_the_caller_survives() {
+    let mut s = outbound_session().await;
+    s.sim.reject("user/2000", "CALL_REJECTED");
+    s.execute("set", "continue_on_fail=USER_BUSY,CALL_REJECTED", "set-1")
+        .await;
+    s.execute("bridge", "user/2000", "bridge-1").await;
+    s.sim.advance(MS).await;
+    s.out
+        .wait_until("bridge done", |_| s.completion("bridge-1").is_some())
+        .await;
+    assert_eq!(
+        header(
+            &s.completion("bridge-1").expect("done"),
+            "variable_DIALSTATUS"
+        ),
+        "CALL_REJECTED"
+    );
+    assert!(!s.hung_up().await, "a listed cause continues");
+
+    s.sim.busy("user/2001");
+    s.execute("set", "continue_on_fail=false", "set-2").await;
+    s.execute("bridge", "user/2001", "bridge-2").await;
+    s.sim.advance(MS).await;
+    s.out
+        .wait_until("bridge done", |_| s.completion("bridge-2").is_some())
+        .await;
+    assert_eq!(
+        header(
+            &s.completion("bridge-2").expect("done"),
+            "variable_DIALSTATUS"
+        ),
+        "BUSY"
+    );
+    assert!(s.hung_up().await, "USER_BUSY hangs the caller up");
+}
+
+#[tokio::test]
+async fn answered_bridge_then_hangup_after_bridge() {
+    let mut s = outbound_session().await;
+    s.sim.answer_after("user/2000", Duration::from_secs(1));
+    s.execute("bridge", "user/2000", "bridge-1").await;
+    s.sim.advance(Duration::from_secs(1)).await;
+    s.out
+        .wait_until("CHANNEL_BRIDGE", |_| {
+            events(&s.out)
+                .iter()
+                .any(|e| e.name().as_deref() == Some("CHANNEL_BRIDGE"))
+        })
+        .await;
+    let bridge = events(&s.out)
+        .into_iter()
+        .find(|e| e.name().as_deref() == Some("CHANNEL_BRIDGE"))
+        .expect("bridge");
+    let peer = header(&bridge, "Bridge-B-Unique-ID");
+    assert_eq!(header(&bridge, "Bridge-A-Unique-ID"), s.uuid);
+    s.out.sync().await;
+    assert!(
+        s.completion("bridge-1").is_none(),
+        "bridge runs while the call is up"
+    );
+    // the far end hangs up: without hangup_after_bridge the caller continues
+    let reply = s.inbound.command(&format!("api uuid_kill {peer}")).await;
+    assert_eq!(String::from_utf8_lossy(reply.body()), "+OK\n");
+    s.sim.flush().await;
+    s.out
+        .wait_until("bridge done", |_| s.completion("bridge-1").is_some())
+        .await;
+    let done = s.completion("bridge-1").expect("done");
+    assert_eq!(
+        header(&done, "variable_last_bridge_hangup_cause"),
+        "NORMAL_CLEARING"
+    );
+    assert!(events(&s.out)
+        .iter()
+        .any(|e| e.name().as_deref() == Some("CHANNEL_UNBRIDGE")));
+    assert!(!s.hung_up().await);
+    // with hangup_after_bridge=true the caller goes too
+    s.execute("set", "hangup_after_bridge=true", "set-1").await;
+    s.execute("bridge", "user/2000", "bridge-2").await;
+    s.sim.advance(Duration::from_secs(1)).await;
+    s.out
+        .wait_until("second bridge", |_| {
+            events(&s.out)
+                .iter()
+                .filter(|e| e.name().as_deref() == Some("CHANNEL_BRIDGE"))
+                .count()
+                == 2
+        })
+        .await;
+    let peer = events(&s.out)
+        .into_iter()
+        .filter(|e| e.name().as_deref() == Some("CHANNEL_BRIDGE"))
+        .nth(1)
+        .map(|e| header(&e, "Bridge-B-Unique-ID"))
+        .expect("peer");
+    s.inbound.command(&format!("api uuid_kill {peer}")).await;
+    s.sim.flush().await;
+    s.out
+        .wait_until("caller hangup", |_| {
+            events(&s.out)
+                .iter()
+                .any(|e| e.name().as_deref() == Some("CHANNEL_HANGUP"))
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn bridge_answer_timeout_cuts_an_early_media_bridge() {
+    let mut s = outbound_session().await;
+    s.sim.early_media_never_answer("user/2000");
+    s.execute("set", "bridge_answer_timeout=5", "set-1").await;
+    s.execute("set", "continue_on_fail=true", "set-2").await;
+    s.execute("bridge", "user/2000", "bridge-1").await;
+    s.out
+        .wait_until("early bridge", |_| {
+            events(&s.out)
+                .iter()
+                .any(|e| e.name().as_deref() == Some("CHANNEL_BRIDGE"))
+        })
+        .await;
+    let done = s.completes_at("bridge-1", 5000).await;
+    assert_eq!(
+        header(&done, "variable_last_bridge_hangup_cause"),
+        "ALLOTTED_TIMEOUT"
+    );
+}
