@@ -5,7 +5,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -356,27 +358,33 @@ public final class EslClient implements AutoCloseable {
         Objects.requireNonNull(request, "request");
         boolean callback = request.application().bridgeRequest() != null;
         Duration deadline = request.watchdogDeadline(options.watchdogMargin());
-        CompletableFuture<EslEvent> secondLeg = new CompletableFuture<>();
-        Subscription watch = null;
+        // For a callback, the outcome of the second leg is on the answered first leg's channel;
+        // which first leg answers is known only from the job's reply, so every one is watched.
+        Map<String, CompletableFuture<EslEvent>> secondLegs = new LinkedHashMap<>();
+        List<Subscription> watches = new ArrayList<>();
         if (callback) {
-            pending.add(secondLeg);
-            watch = router.onChannel(request.uuid(), event -> {
-                if (("CHANNEL_EXECUTE_COMPLETE".equals(event.eventName()) && "bridge".equals(event.application()))
-                        || "CHANNEL_HANGUP_COMPLETE".equals(event.eventName())) {
-                    secondLeg.complete(event);
-                }
-            });
+            for (String legUuid : request.legUuids()) {
+                CompletableFuture<EslEvent> outcome = new CompletableFuture<>();
+                secondLegs.put(legUuid, outcome);
+                pending.add(outcome);
+                watches.add(router.onChannel(legUuid, event -> {
+                    if (("CHANNEL_EXECUTE_COMPLETE".equals(event.eventName()) && "bridge".equals(event.application()))
+                            || "CHANNEL_HANGUP_COMPLETE".equals(event.eventName())) {
+                        outcome.complete(event);
+                    }
+                }));
+            }
         }
-        Subscription registration = watch;
         AtomicReference<OriginateResult> firstLeg = new AtomicReference<>();
         CompletableFuture<OriginateResult> attempt = ensureSubscribed(callback ? CALL_CONTROL_EVENTS : BASE_EVENTS)
                 .thenCompose(ready -> backgroundJob(request.command(), deadline.plus(options.commandTimeout())))
                 .thenApply(OriginateResult::fromApiResponse)
                 .thenCompose(first -> {
                     firstLeg.set(first);
-                    return !callback || !first.succeeded()
+                    CompletableFuture<EslEvent> second = secondLegs.get(first.channelUuid());
+                    return !callback || !first.succeeded() || second == null
                             ? CompletableFuture.completedFuture(first)
-                            : secondLeg.thenApply(event -> first.withBridge(BridgeResult.fromExecuteComplete(event)));
+                            : second.thenApply(event -> first.withBridge(BridgeResult.fromExecuteComplete(event)));
                 });
         List<String> legs = new ArrayList<>(request.legUuids());
         if (callback) {
@@ -389,9 +397,9 @@ public final class EslClient implements AutoCloseable {
                     : OriginateResult.watchdogExpired(request.uuid());
         }, () -> killLegs(legs));
         guarded.whenComplete((result, failure) -> {
-            pending.remove(secondLeg);
-            if (registration != null) {
-                registration.close();
+            pending.removeAll(secondLegs.values());
+            for (Subscription watch : watches) {
+                watch.close();
             }
         });
         return guarded;
