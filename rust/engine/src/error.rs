@@ -27,6 +27,12 @@ pub enum ProtocolError {
     /// Two `Content-Length` headers with different values: the frame length is ambiguous.
     #[error("conflicting Content-Length headers")]
     ConflictingContentLength,
+    /// A frame arrived that the protocol does not allow at this point.
+    #[error("unexpected frame: expected {expected}")]
+    UnexpectedFrame {
+        /// What was expected instead.
+        expected: &'static str,
+    },
     /// An event body (JSON or XML) could not be decoded.
     #[error("malformed {format} event: {reason}")]
     MalformedEvent {

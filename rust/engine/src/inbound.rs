@@ -97,6 +97,7 @@ async fn with_deadline<T>(
         .map_err(|_| EslError::Timeout { what, after })?
 }
 
+/// The error for a handshake that got `message` instead of what it waited for (`what`).
 fn closed_before(what: &str, message: Option<ServerMessage>) -> EslError {
     match message {
         Some(ServerMessage::RudeRejection(body)) => {
@@ -107,9 +108,8 @@ fn closed_before(what: &str, message: Option<ServerMessage>) -> EslError {
             String::from_utf8_lossy(&notice.body).trim_end()
         )),
         None => EslError::ConnectionClosed(format!("server closed the connection before {what}")),
-        Some(_) => EslError::Protocol(ProtocolError::MalformedEvent {
-            format: "handshake",
-            reason: "unexpected frame during authentication",
+        Some(_) => EslError::Protocol(ProtocolError::UnexpectedFrame {
+            expected: "auth/request or the auth reply",
         }),
     }
 }

@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tracing::{info, info_span, warn, Instrument};
 
 use crate::connection::{read_message, Connection, ConnectionConfig, Shared};
-use crate::error::EslError;
+use crate::error::{EslError, ProtocolError};
 use crate::proto::command;
 use crate::proto::{Event, FrameParser, ServerMessage};
 
@@ -378,9 +378,9 @@ impl Handshake {
             Some(ServerMessage::CommandReply(reply)) => {
                 Err(EslError::CommandFailed(reply.text().trim_end().to_owned()))
             }
-            Some(_) => Err(EslError::CommandFailed(
-                "unexpected frame before the connect reply".to_owned(),
-            )),
+            Some(_) => Err(EslError::Protocol(ProtocolError::UnexpectedFrame {
+                expected: "the connect reply",
+            })),
             None => Err(EslError::ConnectionClosed(
                 "peer closed before the connect reply".to_owned(),
             )),
