@@ -181,6 +181,20 @@ impl BatchWriter {
     }
 }
 
+/// About how many bytes `push_incoming` writes for `item`, so a batch buffer is allocated once.
+pub(crate) fn size_hint(item: &Incoming) -> usize {
+    match item {
+        Incoming::Event(event) => {
+            let (data, spans, _) = event.raw_parts();
+            data.len() + spans.len() * 8 + 8
+        }
+        Incoming::Unknown(frame) => frame.header_block().len() + frame.body().len() + 256,
+        Incoming::Log(line) => line.body.len() + 256,
+        Incoming::Disconnect(notice) => notice.body.len() + 256,
+        Incoming::Reconnected { .. } => 64,
+    }
+}
+
 /// Splits the part after `ARRAY::` on `|:`.
 fn split_array(items: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = Some(items);

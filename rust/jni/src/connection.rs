@@ -19,7 +19,7 @@ use jni::sys::{jboolean, jint, jlong, JNI_FALSE, JNI_TRUE};
 use jni::JNIEnv;
 
 use crate::callbacks::Completion;
-use crate::codec::{decode_single, BatchWriter};
+use crate::codec::{decode_single, size_hint, BatchWriter};
 use crate::convert::{bytes, required_text, text, timeout};
 use crate::error::{ffi_call, BridgeError};
 use crate::{handle, runtime};
@@ -422,7 +422,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionPoll<'local>(
             Err(EslError::ConnectionClosed(_)) => return Ok(JByteArray::default()),
             Err(error) => return Err(error.into()),
         };
-        let mut batch = BatchWriter::with_capacity(items.len() * 1024);
+        let mut batch = BatchWriter::with_capacity(items.iter().map(size_hint).sum());
         for item in &items {
             batch.push_incoming(item);
         }

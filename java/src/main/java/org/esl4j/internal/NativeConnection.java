@@ -456,18 +456,31 @@ public final class NativeConnection extends NativeHandle {
      *     queued has been taken
      */
     public List<EslEvent> poll(int max, long timeoutMs) {
-        long handle = acquire();
-        byte[] batch;
-        try {
-            batch = Native.connectionPoll(handle, max, timeoutMs);
-        } finally {
-            release();
-        }
+        byte[] batch = pollRaw(max, timeoutMs);
         if (batch == null) {
             return null;
         }
         List<EslEvent> items = FrameCodec.decodeBatch(batch);
         return items.isEmpty() ? Collections.<EslEvent>emptyList() : items;
+    }
+
+    /**
+     * Like {@link #poll(int, long)} but returns the undecoded batch, so one thread can keep
+     * draining the engine while another decodes ({@link FrameCodec#decodeBatch(byte[])}): the
+     * two halves of the work then run on two cores.
+     *
+     * @param max the most items to return
+     * @param timeoutMs how long to wait when nothing is queued; 0 returns at once
+     * @return the batch (holding 0 items on timeout), or null once the connection has ended and
+     *     everything queued has been taken
+     */
+    public byte[] pollRaw(int max, long timeoutMs) {
+        long handle = acquire();
+        try {
+            return Native.connectionPoll(handle, max, timeoutMs);
+        } finally {
+            release();
+        }
     }
 
     /**

@@ -23,7 +23,8 @@ import org.esl4j.EslEvent;
  * round trip while flooded. Not a unit test: run with {@code gradle benchEvents}.
  *
  * <p>Arguments: corpus file (default {@code /work/shared/bench/events-plain.bin}), events per run
- * (200,000), runs (5).
+ * (200,000), runs (5), mode: {@code poll} (one thread polls and decodes) or {@code pipelined}
+ * (one thread drains the engine with {@link NativeConnection#pollRaw}, another decodes).
  */
 public final class EventThroughputBenchmark {
     private EventThroughputBenchmark() {
@@ -33,17 +34,20 @@ public final class EventThroughputBenchmark {
         byte[] corpus = Files.readAllBytes(Paths.get(args.length > 0 ? args[0] : "/work/shared/bench/events-plain.bin"));
         int events = args.length > 1 ? Integer.parseInt(args[1]) : 200_000;
         int runs = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+        boolean pipelined = args.length > 3 && args[3].equals("pipelined");
         int perCorpus = countFrames(corpus);
         List<Double> rates = new ArrayList<>();
         for (int run = 0; run < runs; run++) {
-            rates.add(runOnce(corpus, perCorpus, events));
+            rates.add(runOnce(corpus, perCorpus, events, pipelined));
         }
         Collections.sort(rates);
-        System.out.printf("median %.0f events/s over %d runs of %d events (min %.0f, max %.0f)%n",
-                rates.get(rates.size() / 2), runs, events, rates.get(0), rates.get(rates.size() - 1));
+        System.out.printf("%s: median %.0f events/s over %d runs of %d events (min %.0f, max %.0f)%n",
+                pipelined ? "pipelined" : "poll", rates.get(rates.size() / 2), runs, events, rates.get(0),
+                rates.get(rates.size() - 1));
     }
 
-    private static double runOnce(final byte[] corpus, int perCorpus, int events) throws Exception {
+    private static double runOnce(final byte[] corpus, int perCorpus, int events, boolean pipelined)
+            throws Exception {
         final int rounds = (events + perCorpus - 1) / perCorpus;
         final int total = rounds * perCorpus;
         try (final ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -76,18 +80,12 @@ public final class EventThroughputBenchmark {
                 caller.setDaemon(true);
                 long start = System.nanoTime();
                 caller.start();
-                while (received.get() < total) {
-                    List<EslEvent> batch = connection.poll(4096, 5_000);
-                    if (batch == null || batch.isEmpty()) {
-                        throw new IllegalStateException("flood stopped after " + received + " events");
+                if (pipelined) {
+                    drainPipelined(connection, received, total);
+                } else {
+                    while (received.get() < total) {
+                        received.addAndGet(countEvents(connection.poll(4096, 5_000), received.get()));
                     }
-                    int count = 0;
-                    for (EslEvent event : batch) {
-                        if (event.eventName() != null) {
-                            count++;
-                        }
-                    }
-                    received.addAndGet(count);
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 double rate = received.get() / seconds;
@@ -100,6 +98,51 @@ public final class EventThroughputBenchmark {
                 return rate;
             }
         }
+    }
+
+    /** This thread drains raw batches; a second thread decodes them (bounded hand-over queue). */
+    private static void drainPipelined(NativeConnection connection, final java.util.concurrent.atomic.AtomicInteger received,
+            int total) throws Exception {
+        final java.util.concurrent.BlockingQueue<byte[]> handOver = new java.util.concurrent.ArrayBlockingQueue<>(64);
+        final java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Thread decoder = new Thread(() -> {
+            try {
+                while (received.get() < total) {
+                    byte[] raw = handOver.poll(5, TimeUnit.SECONDS);
+                    received.addAndGet(countEvents(raw == null ? null : FrameCodec.decodeBatch(raw), received.get()));
+                }
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        }, "bench-decoder");
+        decoder.start();
+        while (received.get() < total && failure.get() == null) {
+            byte[] raw = connection.pollRaw(4096, 200);
+            if (raw == null) {
+                throw new IllegalStateException("connection ended");
+            }
+            if (raw.length > 4 && !handOver.offer(raw, 5, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("decoder stalled");
+            }
+        }
+        decoder.join(10_000);
+        if (failure.get() != null) {
+            throw new IllegalStateException(failure.get());
+        }
+    }
+
+    private static int countEvents(List<EslEvent> batch, int receivedSoFar) {
+        if (batch == null || batch.isEmpty()) {
+            throw new IllegalStateException("flood stopped after " + receivedSoFar + " events");
+        }
+        int count = 0;
+        for (EslEvent event : batch) {
+            if (event.eventName() != null) {
+                count++;
+            }
+        }
+        return count;
     }
 
     /** Plays FreeSWITCH: auth, then the corpus {@code rounds} times, answering commands in between. */
