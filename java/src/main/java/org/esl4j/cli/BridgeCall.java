@@ -24,12 +24,10 @@ final class BridgeCall {
     static final class Outcome {
         final BridgeResult bridge;
         final boolean playedMessage;
-        final Duration ringTime;
 
-        Outcome(BridgeResult bridge, boolean playedMessage, Duration ringTime) {
+        Outcome(BridgeResult bridge, boolean playedMessage) {
             this.bridge = bridge;
             this.playedMessage = playedMessage;
-            this.ringTime = ringTime;
         }
 
         @Override
@@ -37,8 +35,8 @@ final class BridgeCall {
             if (bridge.isAnswered()) {
                 return "bridged, ANSWERED; the call has ended";
             }
-            return "not answered: " + bridge.cause() + " (DIALSTATUS " + bridge.dialStatus() + ") after "
-                    + ringTime.toMillis() / 1000.0 + " s; channel still up: " + bridge.callerChannelUp()
+            return "not answered: " + bridge.cause() + " (DIALSTATUS " + bridge.dialStatus() + "); channel still up: "
+                    + bridge.callerChannelUp()
                     + (playedMessage ? "; played the message and hung up NO_ANSWER" : "");
         }
     }
@@ -60,15 +58,13 @@ final class BridgeCall {
 
     Outcome handle(EslSession session) throws Exception {
         session.answer(STEP_LIMIT);
-        long started = System.nanoTime();
         BridgeResult result = session.bridge(request(), CALL_LIMIT);
-        Duration ringTime = Duration.ofNanos(System.nanoTime() - started);
         boolean played = false;
         if (!result.isAnswered() && result.callerChannelUp()) {
             session.playback(message, STEP_LIMIT);
             played = true;
             session.hangup(HangupCause.NO_ANSWER).get(STEP_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
         }
-        return new Outcome(result, played, ringTime);
+        return new Outcome(result, played);
     }
 }

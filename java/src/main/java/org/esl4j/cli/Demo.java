@@ -6,6 +6,10 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.esl4j.EslClient;
 import org.esl4j.EslEvent;
 import org.esl4j.EslOutboundServer;
@@ -22,34 +26,51 @@ import org.esl4j.testing.EndpointBehavior;
 import org.esl4j.testing.EslSimulator;
 
 /**
- * {@code esl4j demo}: the library end to end on the embedded simulator, in real time with short
- * timeouts (2 s instead of FreeSWITCH's usual 20-60 s), printed as a timeline.
+ * {@code esl4j demo}: the library end to end on the embedded simulator, printed as a timeline.
+ *
+ * <p>The timeouts are the production ones (20 s for the agent), so the simulator runs on its
+ * virtual clock, which a ticker moves forward at {@value #SPEED} times real time: every ring time
+ * and timeout happens in the order and at the simulated second FreeSWITCH would produce, and the
+ * timeline shows simulated seconds.
  */
 final class Demo {
-    /** The no-answer timeout of the demo's bridges; FreeSWITCH counts whole seconds. */
-    static final Duration NO_ANSWER = Duration.ofSeconds(2);
-    private static final Duration FIRST_LEG_RING = Duration.ofMillis(500);
-    private static final Duration STEP_LIMIT = Duration.ofSeconds(20);
+    /** How much faster than real time the simulated clock runs. */
+    static final int SPEED = 10;
+    /** The no-answer timeout of the demo's bridges. */
+    static final Duration NO_ANSWER = Duration.ofSeconds(20);
+    private static final Duration FIRST_LEG_RING = Duration.ofSeconds(3);
+    /** Longest real wait for one step of the story. */
+    private static final Duration STEP_LIMIT = Duration.ofSeconds(30);
+    /** Simulated time per tick; a tick every TICK / SPEED of real time. */
+    private static final Duration TICK = Duration.ofMillis(100);
     private static final Set<String> SHOWN = new HashSet<>(Arrays.asList("CHANNEL_CREATE", "CHANNEL_PROGRESS",
             "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER", "CHANNEL_EXECUTE", "CHANNEL_BRIDGE", "CHANNEL_HANGUP",
             "BACKGROUND_JOB"));
 
     private final PrintStream out;
-    private final long started = System.nanoTime();
+    /** Simulated milliseconds since the simulator started. */
+    private final AtomicLong simulatedMillis = new AtomicLong();
 
     Demo(PrintStream out) {
         this.out = out;
     }
 
     int run() {
-        out.println("esl4j demo: the Event Socket against an embedded FreeSWITCH simulator,");
-        out.println("in real time with " + NO_ANSWER.getSeconds() + " s no-answer timeouts.");
+        out.println("esl4j demo: the Event Socket against an embedded FreeSWITCH simulator.");
+        out.println("Production timeouts (" + NO_ANSWER.getSeconds() + " s no-answer); the simulator's virtual clock runs at "
+                + SPEED + "x real time and the timeline shows simulated seconds.");
         out.println("  -> command sent   <- event or reply received   == typed outcome");
-        try (EslSimulator sim = EslSimulator.builder().heartbeat(Duration.ZERO).start()) {
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "esl4j-demo-clock");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try (EslSimulator sim = EslSimulator.builder().virtualClock().heartbeat(Duration.ZERO).start()) {
+            ticker.scheduleAtFixedRate(() -> tick(sim), 0, TICK.toMillis() * 1000 / SPEED, TimeUnit.MICROSECONDS);
             sim.endpoint("user/1000", EndpointBehavior.answerAfter(FIRST_LEG_RING));
             sim.endpoint("user/2000", EndpointBehavior.neverAnswer());
             say("simulator on " + sim.host() + ":" + sim.port() + " (password " + sim.password() + "); user/1000 answers after "
-                    + FIRST_LEG_RING.toMillis() + " ms, user/2000 never answers");
+                    + FIRST_LEG_RING.getSeconds() + " s, user/2000 never answers");
             // The timeline listens until the simulator closes.
             sim.onEvent(this::showEvent);
             try (EslClient client = EslClient.connect(sim.clientOptions().build())) {
@@ -62,6 +83,18 @@ final class Demo {
                 out.println("  outbound bridge, no answer: NO_ANSWER, controlled channel still up .. " + verdict(outbound));
                 return callback && outbound ? Esl4jCli.OK : Esl4jCli.FAILED;
             }
+        } finally {
+            ticker.shutdownNow();
+        }
+    }
+
+    /** Moves the simulated clock one tick; stops quietly once the simulator is closed. */
+    private void tick(EslSimulator sim) {
+        try {
+            sim.advance(TICK);
+            simulatedMillis.addAndGet(TICK.toMillis());
+        } catch (RuntimeException closed) {
+            // The simulator closed at the end of the demo; the ticker is being shut down.
         }
     }
 
@@ -143,9 +176,9 @@ final class Demo {
     }
 
     private void say(String text) {
-        double seconds = (System.nanoTime() - started) / 1e9;
+        double seconds = simulatedMillis.get() / 1000.0;
         synchronized (out) {
-            out.println(String.format("[+%6.3fs] %s", seconds, text));
+            out.println(String.format("[t=%5.1fs] %s", seconds, text));
         }
     }
 

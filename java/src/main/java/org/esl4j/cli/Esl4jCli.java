@@ -15,6 +15,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.esl4j.ClientOptions;
 import org.esl4j.EslClient;
 import org.esl4j.EslEvent;
@@ -88,6 +90,8 @@ public final class Esl4jCli {
             "  6 other error (connection lost, protocol error)",
             "");
 
+    /** Held so the level set in {@link #main} is not lost with a collected logger. */
+    private static final Logger NATIVE_LOG = Logger.getLogger("org.esl4j.native");
     private static final Set<String> FLAGS = new HashSet<>(Arrays.asList("help", "early-media"));
 
     private final PrintStream out;
@@ -104,6 +108,8 @@ public final class Esl4jCli {
      * @param args the arguments
      */
     public static void main(String[] args) {
+        // The terminal shows results and one-line errors; native INFO records stay out of it.
+        NATIVE_LOG.setLevel(Level.WARNING);
         System.exit(run(args, System.out, System.err));
     }
 
