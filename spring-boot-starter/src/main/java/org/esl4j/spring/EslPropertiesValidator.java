@@ -109,8 +109,11 @@ final class EslPropertiesValidator {
         }
         List<String> events = new ArrayList<>();
         for (String subscription : subscriptions == null ? Collections.<String>emptyList() : subscriptions) {
-            String[] words = subscription == null ? new String[0] : subscription.trim().split("\\s+");
-            for (String word : words) {
+            if (subscription == null || subscription.isBlank() || hasControl(subscription)) {
+                problem(prefix + ".subscriptions", "each entry must be event names on one line", subscription);
+                continue;
+            }
+            for (String word : subscription.trim().split(" +")) {
                 if (checkWord(prefix + ".subscriptions", word, "event name")) {
                     events.add(word);
                 }
