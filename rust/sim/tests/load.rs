@@ -1,0 +1,83 @@
+//! Load mode: recorded frames stream to every subscribed connection, in order and complete,
+//! while the simulator keeps answering commands on the same connection.
+
+mod support;
+
+use esl4j_sim::{FloodSpec, SimConfig, Simulator};
+use support::{load, RawConn};
+
+/// A corpus of the recorded plain event frames of a transcript, concatenated.
+fn corpus() -> (Vec<u8>, usize) {
+    let mut bytes = Vec::new();
+    let mut count = 0;
+    for record in load("03_originate_inbound.txt")
+        .into_iter()
+        .filter(|r| !r.to_server)
+    {
+        if record.bytes.starts_with(b"Content-Length:")
+            && record.bytes.windows(16).any(|w| w == b"text/event-plain")
+        {
+            bytes.extend_from_slice(&record.bytes);
+            count += 1;
+        }
+    }
+    (bytes, count)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flood_delivers_every_frame_in_order_while_answering_commands() {
+    let (corpus, frames_in_corpus) = corpus();
+    assert!(frames_in_corpus > 100);
+    let sim = Simulator::start(SimConfig {
+        heartbeat: None,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("starts");
+    let mut subscribed = RawConn::connect(sim.port()).await;
+    subscribed
+        .wait_until("auth/request", |f| !f.is_empty())
+        .await;
+    subscribed.command("auth ClueCon").await;
+    subscribed.command("event plain ALL").await;
+    let mut idle = RawConn::connect(sim.port()).await;
+    idle.wait_until("auth/request", |f| !f.is_empty()).await;
+    idle.command("auth ClueCon").await;
+
+    let total = 3 * frames_in_corpus as u64 + 7;
+    let sending = sim.flood(
+        &corpus,
+        FloodSpec {
+            events: Some(total),
+            ..FloodSpec::default()
+        },
+    );
+    let (sent, reply) = tokio::join!(sending, subscribed.command("api version"));
+    assert_eq!(sent.expect("flood"), total);
+    assert!(String::from_utf8_lossy(reply.body()).starts_with("FreeSWITCH Version"));
+    subscribed.sync().await;
+    let frames = subscribed.frames.lock().expect("lock").clone();
+    let events: Vec<_> = frames
+        .iter()
+        .filter(|f| f.content_type().as_deref() == Some("text/event-plain"))
+        .collect();
+    // the flood plus the API events of the commands
+    assert!(events.len() as u64 >= total, "{} of {total}", events.len());
+    // the n-th flooded frame is corpus frame n % len, byte for byte
+    let originals = support::frames_of(&corpus);
+    let mut expected = originals.iter().cycle();
+    let mut matched = 0u64;
+    for frame in events {
+        if matched < total && Some(&frame) == expected.clone().next().as_ref() {
+            expected.next();
+            matched += 1;
+        }
+    }
+    assert_eq!(
+        matched, total,
+        "every flooded frame arrived in corpus order"
+    );
+    // a connection without a subscription gets nothing
+    idle.sync().await;
+    assert!(idle.events().is_empty());
+}
