@@ -68,8 +68,8 @@ public final class AttemptWatchdog implements AutoCloseable {
      * @param attempt completes with the attempt's outcome
      * @param deadline how long to wait, from now
      * @param overrunOutcome the outcome to report when the deadline passes first
-     * @param abort run once when the deadline passes first (e.g. kill the channel); its failures
-     *     do not prevent the overrun outcome
+     * @param abort run once, after the overrun outcome is set, when the deadline passes first
+     *     (e.g. kill the channel)
      * @param <T> the outcome type
      * @return completes with the attempt's outcome, or with {@code overrunOutcome} at the deadline
      */
@@ -80,13 +80,10 @@ public final class AttemptWatchdog implements AutoCloseable {
         Objects.requireNonNull(abort, "abort");
         CompletableFuture<T> guarded = new CompletableFuture<>();
         ScheduledFuture<?> timer = scheduler.schedule(() -> {
-            if (guarded.isDone()) {
-                return;
-            }
-            try {
+            // Decide first, then clean up: the abort's own effects (a hang-up reported by the
+            // server) must not race the overrun outcome.
+            if (guarded.complete(overrunOutcome.get())) {
                 abort.run();
-            } finally {
-                guarded.complete(overrunOutcome.get());
             }
         }, Math.max(0, deadline.toNanos()), TimeUnit.NANOSECONDS);
         attempt.whenComplete((outcome, failure) -> {
