@@ -1,0 +1,451 @@
+//! mod_event_socket command semantics of the simulator: authentication, subscriptions,
+//! filters, formats, session binding, outbound restrictions and sync execution.
+
+mod support;
+
+use std::time::Duration;
+
+use esl4j_engine::proto::{Event as EngineEvent, Frame};
+use esl4j_sim::{ClockMode, Event, SimConfig, Simulator};
+use support::{RawConn, WAIT};
+use tokio::net::TcpListener;
+
+async fn sim() -> Simulator {
+    Simulator::start(SimConfig {
+        clock: ClockMode::Virtual,
+        heartbeat: None,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("starts")
+}
+
+async fn authed(sim: &Simulator) -> RawConn {
+    let mut conn = RawConn::connect(sim.port()).await;
+    conn.wait_until("auth/request", |f| !f.is_empty()).await;
+    conn.command("auth ClueCon").await;
+    conn
+}
+
+fn reply_text(frame: &Frame) -> String {
+    frame
+        .header("Reply-Text")
+        .map(|v| v.into_owned())
+        .unwrap_or_default()
+}
+
+fn body(frame: &Frame) -> String {
+    String::from_utf8_lossy(frame.body()).into_owned()
+}
+
+fn plain_events(conn: &RawConn) -> Vec<EngineEvent> {
+    conn.frames
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|f| f.content_type().as_deref() == Some("text/event-plain"))
+        .map(|f| EngineEvent::from_plain(f.body()))
+        .collect()
+}
+
+fn names(conn: &RawConn) -> Vec<String> {
+    plain_events(conn)
+        .iter()
+        .filter_map(|e| e.name().map(|n| n.into_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn authentication_rules() {
+    let sim = sim().await;
+    let mut early = RawConn::connect(sim.port()).await;
+    early.wait_until("auth/request", |f| !f.is_empty()).await;
+    assert_eq!(
+        reply_text(&early.command("api status").await),
+        "-ERR command not found"
+    );
+    assert_eq!(
+        reply_text(&early.command("auth ClueCon").await),
+        "+OK accepted",
+        "still open after a refused command"
+    );
+
+    let mut wrong = RawConn::connect(sim.port()).await;
+    wrong.wait_until("auth/request", |f| !f.is_empty()).await;
+    assert_eq!(
+        reply_text(&wrong.command("auth nope").await),
+        "-ERR invalid"
+    );
+    wrong.wait_closed().await;
+    let frames = wrong.frames.lock().expect("lock").clone();
+    let notice = frames.last().expect("notice");
+    assert_eq!(
+        notice.content_type().as_deref(),
+        Some("text/disconnect-notice")
+    );
+    assert_eq!(
+        body(notice),
+        "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
+    );
+
+    assert_eq!(reply_text(&early.command("exit").await), "+OK bye");
+    early.wait_closed().await;
+}
+
+#[tokio::test]
+async fn subscriptions_formats_and_custom_subclasses() {
+    let sim = sim().await;
+    let mut conn = authed(&sim).await;
+    assert_eq!(
+        reply_text(&conn.command("event json").await),
+        "-ERR no keywords supplied"
+    );
+    assert_eq!(
+        reply_text(&conn.command("noevents").await),
+        "-ERR not listening for events"
+    );
+    assert_eq!(
+        reply_text(&conn.command("event plain CUSTOM test::wanted").await),
+        "+OK event listener enabled plain"
+    );
+    for subclass in ["test::other", "test::wanted"] {
+        let mut event = Event::named("CUSTOM");
+        event.add("Event-Subclass", subclass);
+        sim.fire_event(&event).await;
+    }
+    conn.sync().await;
+    let got: Vec<String> = plain_events(&conn)
+        .iter()
+        .filter_map(|e| e.header("Event-Subclass").map(|v| v.into_owned()))
+        .collect();
+    assert_eq!(got, vec!["test::wanted"]);
+    assert_eq!(
+        reply_text(&conn.command("nixevent CUSTOM test::wanted").await),
+        "+OK events nixed"
+    );
+    assert_eq!(
+        reply_text(&conn.command("event xml HEARTBEAT").await),
+        "+OK event listener enabled xml"
+    );
+    let mut event = Event::named("HEARTBEAT");
+    event.add("Note", "a b&c");
+    sim.fire_event(&event).await;
+    conn.sync().await;
+    let frames = conn.frames.lock().expect("lock").clone();
+    let xml = frames
+        .iter()
+        .find(|f| f.content_type().as_deref() == Some("text/event-xml"))
+        .expect("xml event");
+    let decoded = EngineEvent::from_xml(xml.body()).expect("valid xml");
+    assert_eq!(decoded.header("Note").as_deref(), Some("a b&c"));
+    assert_eq!(
+        reply_text(&conn.command("noevents").await),
+        "+OK no longer listening for events"
+    );
+}
+
+#[tokio::test]
+async fn filters_are_ored_and_a_negative_match_vetoes() {
+    let sim = sim().await;
+    let mut conn = authed(&sim).await;
+    conn.command("event plain CUSTOM test::f").await;
+    assert_eq!(
+        reply_text(&conn.command("filter Tag a").await),
+        "+OK filter added. [Tag]=[a]"
+    );
+    assert_eq!(
+        reply_text(&conn.command("filter Tag b").await),
+        "+OK filter added. [Tag]=[b]"
+    );
+    assert_eq!(
+        reply_text(&conn.command("filter Color -red").await),
+        "+OK filter added. [Color]=[-red]"
+    );
+    assert_eq!(
+        reply_text(&conn.command("filter Tag").await),
+        "-ERR invalid syntax"
+    );
+    for (tag, color) in [("a", "blue"), ("b", "red"), ("c", "blue"), ("b", "green")] {
+        let mut event = Event::named("CUSTOM");
+        event
+            .add("Event-Subclass", "test::f")
+            .add("Tag", tag)
+            .add("Color", color);
+        sim.fire_event(&event).await;
+    }
+    conn.sync().await;
+    let got: Vec<String> = plain_events(&conn)
+        .iter()
+        .filter_map(|e| e.header("Tag").map(|v| format!("{v}")))
+        .collect();
+    assert_eq!(
+        got,
+        vec!["a", "b"],
+        "a: positive; b/red: vetoed; c: no match; b/green: positive"
+    );
+    conn.command("filter delete all").await;
+    conn.command("filter Color -red").await;
+    let mut event = Event::named("CUSTOM");
+    event
+        .add("Event-Subclass", "test::f")
+        .add("Tag", "z")
+        .add("Color", "blue");
+    sim.fire_event(&event).await;
+    conn.sync().await;
+    assert!(
+        !plain_events(&conn)
+            .iter()
+            .any(|e| e.header("Tag").as_deref() == Some("z")),
+        "negative-only filters block everything"
+    );
+}
+
+#[tokio::test]
+async fn bgapi_job_uuid_and_background_job() {
+    let sim = sim().await;
+    let mut conn = authed(&sim).await;
+    conn.command("event plain BACKGROUND_JOB").await;
+    let reply = conn
+        .command("bgapi version\nJob-UUID: 0123456789012345678901234567890123456789")
+        .await;
+    assert_eq!(
+        reply_text(&reply),
+        "+OK Job-UUID: 012345678901234567890123456789012345"
+    );
+    conn.wait_until("job", |f| {
+        f.iter()
+            .any(|f| f.content_type().as_deref() == Some("text/event-plain"))
+    })
+    .await;
+    let job = plain_events(&conn).into_iter().next().expect("job");
+    assert_eq!(
+        job.header("Job-UUID").as_deref(),
+        Some("012345678901234567890123456789012345")
+    );
+    assert!(
+        String::from_utf8_lossy(job.body().unwrap_or_default()).starts_with("FreeSWITCH Version")
+    );
+    assert_eq!(
+        body(&conn.command("api nonsense").await),
+        "-ERR nonsense Command not found!\n"
+    );
+    assert_eq!(
+        body(&conn.command("api global_getvar nope").await),
+        "-ERR no reply\n"
+    );
+}
+
+#[tokio::test]
+async fn inbound_myevents_binds_to_one_channel_and_closes_with_it() {
+    let sim = sim().await;
+    sim.answer_after("user/1", Duration::ZERO);
+    sim.answer_after("user/2", Duration::ZERO);
+    let mut control = authed(&sim).await;
+    let first = body(&control.command("api originate user/1 &park").await);
+    let uuid = first
+        .strip_prefix("+OK ")
+        .expect("answered")
+        .trim()
+        .to_string();
+    let mut watcher = authed(&sim).await;
+    assert_eq!(
+        reply_text(&watcher.command(&format!("myevents {uuid}")).await),
+        "+OK Events Enabled"
+    );
+    assert_eq!(
+        reply_text(&watcher.command("linger").await),
+        "+OK will linger"
+    );
+    assert_eq!(
+        reply_text(&watcher.command("nolinger").await),
+        "+OK will not linger"
+    );
+    control.command("api originate user/2 &park").await;
+    control
+        .command(&format!("api uuid_setvar {uuid} color blue"))
+        .await;
+    control.command(&format!("api uuid_kill {uuid}")).await;
+    sim.flush().await;
+    watcher.wait_closed().await;
+    let events = plain_events(&watcher);
+    assert!(!events.is_empty());
+    assert!(
+        events
+            .iter()
+            .all(|e| e.header("Unique-ID").as_deref() == Some(uuid.as_str())),
+        "only its own channel"
+    );
+    assert!(names(&watcher).contains(&"CHANNEL_HANGUP".to_string()));
+    let frames = watcher.frames.lock().expect("lock").clone();
+    let notice = frames.last().expect("notice");
+    assert_eq!(
+        notice.header("Content-Disposition").as_deref(),
+        Some("disconnect")
+    );
+    assert_eq!(
+        notice.header("Controlled-Session-UUID").as_deref(),
+        Some(uuid.as_str())
+    );
+    // an inbound connection without a session
+    assert_eq!(
+        reply_text(&control.command("linger").await),
+        "-ERR not controlling a session"
+    );
+}
+
+async fn outbound(sim: &Simulator, flags: &str) -> (RawConn, RawConn) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    sim.route_to_socket(
+        "ob",
+        &format!(
+            "127.0.0.1:{} {flags}",
+            listener.local_addr().expect("addr").port()
+        ),
+    );
+    let mut control = authed(sim).await;
+    control
+        .command("bgapi originate loopback/ob/default &park")
+        .await;
+    let (stream, _) = tokio::time::timeout(WAIT, listener.accept())
+        .await
+        .expect("connects")
+        .expect("accept");
+    let mut out = RawConn::from_stream(stream);
+    let connect = out.command("connect").await;
+    assert_eq!(
+        connect.header("Content-Length"),
+        None,
+        "the connect reply has no body"
+    );
+    assert_eq!(
+        connect.header("Event-Name").as_deref(),
+        Some("CHANNEL_DATA")
+    );
+    assert_eq!(connect.header("Reply-Text").as_deref(), Some("%2BOK%0A"));
+    (control, out)
+}
+
+#[tokio::test]
+async fn outbound_without_full_refuses_global_commands() {
+    let sim = sim().await;
+    let (_control, mut out) = outbound(&sim, "async").await;
+    for command in [
+        "api status",
+        "linger",
+        "event plain ALL",
+        "bgapi status",
+        "log debug",
+    ] {
+        assert_eq!(
+            reply_text(&out.command(command).await),
+            "-ERR command not found",
+            "{command}"
+        );
+    }
+    assert_eq!(
+        reply_text(&out.command("myevents").await),
+        "+OK Events Enabled"
+    );
+    assert_eq!(
+        reply_text(&out.command("myevents").await),
+        "-ERR aready enabled."
+    );
+    assert_eq!(reply_text(&out.command("getvar loopback_leg").await), "B");
+    assert_eq!(
+        reply_text(&out.command("getvar not_set").await),
+        "-ERR command not found"
+    );
+}
+
+#[tokio::test]
+async fn sync_outbound_sendmsg_replies_when_the_app_ends() {
+    let sim = sim().await;
+    let (_control, mut out) = outbound(&sim, "full").await;
+    assert_eq!(
+        out.frames.lock().expect("lock")[0]
+            .header("Socket-Mode")
+            .as_deref(),
+        Some("static")
+    );
+    out.command("myevents").await;
+    let before = out.replies().len();
+    let received = sim.commands().len() as u64;
+    out.send(b"sendmsg\ncall-command: execute\nexecute-app-name: sleep\nexecute-app-arg: 1500\n\n")
+        .await;
+    assert!(sim.wait_for_commands(received + 1, WAIT).await);
+    sim.advance(Duration::from_millis(1499)).await;
+    assert_eq!(out.replies().len(), before, "no reply while the app runs");
+    assert!(plain_events(&out).is_empty(), "and no events either");
+    sim.advance(Duration::from_millis(1)).await;
+    out.wait_until("sendmsg reply", |f| support::replies(f).len() > before)
+        .await;
+    out.wait_until("held events", |f| {
+        f.iter()
+            .filter(|f| f.content_type().as_deref() == Some("text/event-plain"))
+            .count()
+            >= 2
+    })
+    .await;
+    assert_eq!(
+        names(&out),
+        vec!["CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE"]
+    );
+}
+
+#[tokio::test]
+async fn unknown_application_hangs_up_without_completion() {
+    let sim = sim().await;
+    let (_control, mut out) = outbound(&sim, "async full").await;
+    out.command("myevents").await;
+    out.command("linger").await;
+    out.command("sendmsg\ncall-command: execute\nexecute-app-name: no_such_app\nEvent-UUID: x-1")
+        .await;
+    sim.flush().await;
+    out.wait_until("linger notice", |f| {
+        f.iter()
+            .any(|f| f.header("Content-Disposition").as_deref() == Some("linger"))
+    })
+    .await;
+    let events = plain_events(&out);
+    let hangup = events
+        .iter()
+        .find(|e| e.name().as_deref() == Some("CHANNEL_HANGUP"))
+        .expect("hangup");
+    assert_eq!(
+        hangup.header("Hangup-Cause").as_deref(),
+        Some("DESTINATION_OUT_OF_ORDER")
+    );
+    assert!(!events
+        .iter()
+        .any(|e| e.header("Application-UUID").as_deref() == Some("x-1")));
+}
+
+#[tokio::test]
+async fn show_channels_and_hupall() {
+    let sim = sim().await;
+    sim.answer_after("user/1", Duration::ZERO);
+    let mut conn = authed(&sim).await;
+    assert_eq!(
+        body(&conn.command("api show channels as json").await),
+        "{\"row_count\":0}"
+    );
+    conn.command("api originate user/1 &park").await;
+    assert_eq!(
+        body(&conn.command("api show channels count").await),
+        "\n1 total.\n"
+    );
+    let json = body(&conn.command("api show channels as json").await);
+    assert!(
+        json.starts_with("{\"row_count\":1,\"rows\":[{\"uuid\":"),
+        "{json}"
+    );
+    assert_eq!(
+        body(&conn.command("api hupall").await),
+        "+OK hangup all channels with cause MANAGER_REQUEST\n"
+    );
+    assert_eq!(
+        body(&conn.command("api show channels count").await),
+        "\n0 total.\n"
+    );
+    assert_eq!(sim.channel_count(), 0);
+}
