@@ -59,7 +59,8 @@ public final class Esl4jCli {
             "  demo                      a tour on the embedded FreeSWITCH simulator (no FreeSWITCH needed)",
             "  api <command...>          run an API command, print its output      e.g. esl4j api status",
             "  bgapi <command...>        run it in the background, print the job's output",
-            "  events [NAME...]          print events live (default ALL) until --count / --seconds / Ctrl-C",
+            "  events [NAME...]          print events live (default ALL) until --count / --seconds / Ctrl-C;",
+            "                            CUSTOM takes its subclasses: events CUSTOM sofia::register",
             "      --format plain|json   output format (default plain)",
             "      --filter Header=Value only events with this header value (repeatable)",
             "      --count N             stop after N events",
@@ -355,26 +356,38 @@ public final class Esl4jCli {
         String message = args.option("message", "ivr/ivr-not_available.wav");
         int calls = args.intOption("calls", 0, 1, Integer.MAX_VALUE);
         args.rejectUnknown();
-        CountDownLatch handled = new CountDownLatch(calls > 0 ? calls : 1);
+        // Without --calls the server runs until the process is stopped (Ctrl-C).
+        CountDownLatch handled = new CountDownLatch(calls > 0 ? calls : Integer.MAX_VALUE);
         AtomicInteger seen = new AtomicInteger();
         BridgeCall bridgeCall = new BridgeCall(target, timeout, message);
         ServerOptions options = ServerOptions.builder().host(host).port(port).build();
-        try (EslOutboundServer server = EslOutboundServer.start(options, session -> {
-            int number = seen.incrementAndGet();
-            try {
-                BridgeCall.Outcome outcome = bridgeCall.handle(session);
-                synchronized (out) {
-                    out.println("call " + number + " " + session.uuid() + ": " + outcome);
+        EslOutboundServer server;
+        try {
+            server = EslOutboundServer.start(options, session -> {
+                int number = seen.incrementAndGet();
+                try {
+                    BridgeCall.Outcome outcome = bridgeCall.handle(session);
+                    synchronized (out) {
+                        out.println("call " + number + " " + session.uuid() + ": " + outcome);
+                    }
+                } catch (Exception failure) {
+                    err.println("esl4j: call " + number + " " + session.uuid() + " failed: " + failure);
+                } finally {
+                    handled.countDown();
                 }
-            } finally {
-                handled.countDown();
-            }
-        })) {
+            });
+        } catch (EslException cannotListen) {
+            err.println("esl4j: cannot listen on " + listen + ": " + cannotListen.getMessage());
+            return UNREACHABLE;
+        }
+        try {
             out.println("listening on " + host + ":" + server.port() + "; dialplan: <action application=\"socket\" data=\""
                     + host + ":" + server.port() + " async full\"/>");
             out.flush();
             awaitEnd(handled, null);
             server.shutdown(Duration.ofSeconds(5));
+        } finally {
+            server.close();
         }
         return OK;
     }
