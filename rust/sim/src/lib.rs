@@ -116,17 +116,23 @@ impl Shared {
 
     /// Runs `f` on the core, finishes all follow-up work, then starts requested I/O.
     pub(crate) fn with<R>(self: &Arc<Self>, f: impl FnOnce(&mut Core) -> R) -> R {
-        let (result, io) = {
+        let (result, io, earlier_timer) = {
             let mut core = self.lock();
+            let before = core.next_deadline();
             let result = f(&mut core);
             core.pump();
             self.commands_seen.send_replace(core.commands_total());
-            (result, core.take_io())
+            let after = core.next_deadline();
+            // wake the clock task only when it must sleep less than it planned
+            let earlier = after.is_some_and(|a| before.map_or(true, |b| a < b));
+            (result, core.take_io(), earlier)
         };
         for action in io {
             server::perform(self, action);
         }
-        self.changed.notify_one();
+        if earlier_timer {
+            self.changed.notify_one();
+        }
         result
     }
 }
