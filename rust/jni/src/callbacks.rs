@@ -117,9 +117,10 @@ pub(crate) fn with_attached_env(
 /// A Java `NativeCompletion` that Rust completes exactly once, from any thread.
 ///
 /// Java's `NativeCallbacks.complete/fail` hand the result to the connection's executor, so user
-/// code chained on the future never runs on a runtime thread.
+/// code chained on the future never runs on a runtime thread. Dropped without an outcome (a
+/// panicking or cancelled task), it fails the future, so no Java caller waits forever.
 pub(crate) struct Completion {
-    target: GlobalRef,
+    target: Option<GlobalRef>,
 }
 
 impl Completion {
@@ -129,18 +130,21 @@ impl Completion {
             return Err(BridgeError::InvalidArgument("completion is null".into()));
         }
         Ok(Completion {
-            target: env.new_global_ref(target)?,
+            target: Some(env.new_global_ref(target)?),
         })
     }
 
-    /// Completes the Java future with `payload` (an encoded frame, see `codec.rs`).
-    pub(crate) fn succeed(self, payload: &[u8]) {
+    /// Completes the Java future with `payload` (an encoded batch, see `codec.rs`).
+    pub(crate) fn succeed(mut self, payload: &[u8]) {
+        let Some(target) = self.target.take() else {
+            return;
+        };
         let outcome = with_attached_env(|env| {
             let refs = refs()?;
             let bytes = env.byte_array_from_slice(payload)?;
             let args = [
                 jvalue {
-                    l: self.target.as_obj().as_raw(),
+                    l: target.as_obj().as_raw(),
                 },
                 jvalue { l: bytes.as_raw() },
             ];
@@ -154,27 +158,45 @@ impl Completion {
     }
 
     /// Fails the Java future with the exception for `kind` and `message`.
-    pub(crate) fn fail(self, kind: &str, message: &str) {
-        let outcome = with_attached_env(|env| {
-            let refs = refs()?;
-            let kind = env.new_string(kind)?;
-            let message = env.new_string(message)?;
-            let args = [
-                jvalue {
-                    l: self.target.as_obj().as_raw(),
-                },
-                jvalue { l: kind.as_raw() },
-                jvalue {
-                    l: message.as_raw(),
-                },
-            ];
-            // SAFETY: `fail` has signature (Object, String, String) -> void and `args` holds
-            // three live references of those types.
-            unsafe { call_void(env, &refs.callbacks_class, refs.fail, &args) }
-        });
-        if let Err(error) = outcome {
-            tracing::error!(target: "esl4j::jni", "could not fail a Java future: {error}");
+    pub(crate) fn fail(mut self, kind: &str, message: &str) {
+        if let Some(target) = self.target.take() {
+            fail_target(&target, kind, message);
         }
+    }
+}
+
+impl Drop for Completion {
+    fn drop(&mut self) {
+        if let Some(target) = self.target.take() {
+            fail_target(
+                &target,
+                "INTERNAL",
+                "the native task ended without a result",
+            );
+        }
+    }
+}
+
+fn fail_target(target: &GlobalRef, kind: &str, message: &str) {
+    let outcome = with_attached_env(|env| {
+        let refs = refs()?;
+        let kind = env.new_string(kind)?;
+        let message = env.new_string(message)?;
+        let args = [
+            jvalue {
+                l: target.as_obj().as_raw(),
+            },
+            jvalue { l: kind.as_raw() },
+            jvalue {
+                l: message.as_raw(),
+            },
+        ];
+        // SAFETY: `fail` has signature (Object, String, String) -> void and `args` holds
+        // three live references of those types.
+        unsafe { call_void(env, &refs.callbacks_class, refs.fail, &args) }
+    });
+    if let Err(error) = outcome {
+        tracing::error!(target: "esl4j::jni", "could not fail a Java future: {error}");
     }
 }
 
