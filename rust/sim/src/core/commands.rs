@@ -1,0 +1,589 @@
+//! The socket commands of mod_event_socket (`parse_command`).
+
+use super::*;
+
+impl Core {
+    // ---------------------------------------------------------------- commands
+
+    /// Handles one client message. Returns a receiver when the reply is deferred (a blocking
+    /// `api` or a sync outbound `sendmsg`): the connection reads nothing more until it fires.
+    pub fn command(&mut self, conn: ConnId, cmd: Command) -> Option<oneshot::Receiver<()>> {
+        if self.command_log.len() >= MAX_COMMAND_LOG {
+            self.command_log.pop_front();
+        }
+        self.command_log.push_back(cmd.line.clone());
+        self.commands_total += 1;
+        self.dispatch(conn, &cmd);
+        self.pump();
+        let c = self.conns.get_mut(&conn)?;
+        if c.busy && !c.closed {
+            let (tx, rx) = oneshot::channel();
+            c.waiter = Some(tx);
+            Some(rx)
+        } else {
+            None
+        }
+    }
+
+    pub(super) fn dispatch(&mut self, conn: ConnId, cmd: &Command) {
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        let line = cmd.line.trim().to_string();
+        let lower = line.to_ascii_lowercase();
+        let (authed, outbound, full, connected) = (c.authed, c.outbound, c.full, c.connected);
+        if lower.starts_with("exit") || lower.starts_with("...") {
+            self.reply(conn, "+OK bye");
+            self.disconnect(conn, true);
+            return;
+        }
+        if !authed {
+            if let Some(password) = line
+                .strip_prefix("auth ")
+                .or_else(|| line.strip_prefix("AUTH "))
+            {
+                if password.trim() == self.cfg.password {
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        c.authed = true;
+                    }
+                    self.reply(conn, "+OK accepted");
+                } else {
+                    self.reply(conn, "-ERR invalid");
+                    self.disconnect(conn, true);
+                }
+            } else {
+                self.reply(conn, "-ERR command not found");
+            }
+            return;
+        }
+        if outbound && !connected {
+            if lower.starts_with("connect") {
+                self.connect_reply(conn);
+            }
+            // mod_event_socket drops the reply to any other first command
+            return;
+        }
+        let arg_of = |prefix: &str| line.get(prefix.len()..).unwrap_or("").trim().to_string();
+        let starts = |prefix: &str| lower.starts_with(prefix);
+        let session_cmd = starts("connect")
+            || starts("getvar ")
+            || starts("myevents")
+            || starts("resume")
+            || starts("filter ")
+            || starts("divert_events")
+            || starts("sendmsg");
+        if outbound && !full && !session_cmd {
+            self.reply(conn, "-ERR command not found");
+            return;
+        }
+        if starts("filter ") {
+            self.cmd_filter(conn, &arg_of("filter "));
+        } else if starts("resume") {
+            self.cmd_resume(conn);
+        } else if starts("connect") {
+            if outbound {
+                self.connect_reply(conn);
+            } else {
+                self.reply(conn, "-ERR command not found");
+            }
+        } else if starts("getvar ") {
+            self.cmd_getvar(conn, &arg_of("getvar "));
+        } else if starts("myevents") {
+            self.cmd_myevents(conn, &arg_of("myevents"));
+        } else if starts("divert_events") {
+            self.cmd_divert(conn, &arg_of("divert_events"));
+        } else if starts("sendmsg") {
+            self.cmd_sendmsg(conn, &arg_of("sendmsg"), cmd);
+        } else if starts("sendevent") {
+            self.cmd_sendevent(conn, &arg_of("sendevent"), cmd);
+        } else if starts("api ") {
+            self.cmd_api(conn, &arg_of("api "));
+        } else if starts("bgapi ") {
+            self.cmd_bgapi(conn, &arg_of("bgapi "), cmd);
+        } else if starts("log") {
+            self.cmd_log(conn, &arg_of("log"));
+        } else if starts("linger") {
+            self.cmd_linger(conn, &arg_of("linger"));
+        } else if starts("nolinger") {
+            self.cmd_nolinger(conn);
+        } else if starts("nolog") {
+            let was = self
+                .conns
+                .get_mut(&conn)
+                .is_some_and(|c| std::mem::take(&mut c.logging));
+            self.reply(
+                conn,
+                if was {
+                    "+OK no longer logging"
+                } else {
+                    "-ERR not loging"
+                },
+            );
+        } else if starts("event") {
+            self.cmd_event(conn, &line);
+        } else if starts("nixevent") {
+            self.cmd_nixevent(conn, &arg_of("nixevent"));
+        } else if starts("noevents") {
+            self.cmd_noevents(conn);
+        } else {
+            self.reply(conn, "-ERR command not found");
+        }
+    }
+
+    pub(super) fn conn_session(&self, conn: ConnId) -> Option<String> {
+        self.conns.get(&conn).and_then(|c| c.session.clone())
+    }
+
+    pub(super) fn connect_reply(&mut self, conn: ConnId) {
+        let Some(uuid) = self.conn_session(conn) else {
+            return;
+        };
+        let (async_mode, full) = match self.conns.get_mut(&conn) {
+            Some(c) => {
+                c.connected = true;
+                (c.async_mode, c.full)
+            }
+            None => return,
+        };
+        let Some(mut event) = self.channel_data(&uuid, "parse_command", 2029) else {
+            return;
+        };
+        event
+            .add("Content-Type", "command/reply")
+            .add("Reply-Text", "+OK\n")
+            .add("Socket-Mode", if async_mode { "async" } else { "static" })
+            .add("Control", if full { "full" } else { "single-channel" });
+        self.send_raw(conn, event.to_plain().into_bytes());
+        if async_mode {
+            let latency = self.thread_latency_ms();
+            self.schedule(latency, Timer::AsyncPark { uuid });
+        }
+    }
+
+    pub(super) fn schedule(&mut self, delay_ms: u64, timer: Timer) {
+        if delay_ms == 0 {
+            self.actions.push_back(Action::Timer(timer));
+        } else {
+            self.add_timer(delay_ms, timer);
+        }
+    }
+
+    /// A CHANNEL_DATA event: the `Channel-*` profile copy, then the usual channel data.
+    pub(super) fn channel_data(&mut self, uuid: &str, function: &str, line: u32) -> Option<Event> {
+        let mut event = self.base_event("CHANNEL_DATA", "mod_event_socket.c", function, line);
+        let chan = self.chans.get(uuid)?;
+        chan.ch.add_profile(&mut event, "Channel");
+        let other = chan
+            .ch
+            .other_leg
+            .as_ref()
+            .and_then(|o| self.chans.get(o))
+            .map(|c| &c.ch);
+        chan.ch.add_headers(&mut event, other, true);
+        Some(event)
+    }
+
+    pub(super) fn start_async_park(&mut self, uuid: &str) {
+        let waiting = self.chans.get(uuid).is_some_and(|c| {
+            !c.ch.is_down()
+                && matches!(
+                    c.stack.last(),
+                    Some(Running {
+                        kind: Blocking::Socket {
+                            async_mode: true,
+                            ..
+                        },
+                        ..
+                    })
+                )
+        });
+        if waiting {
+            if let Some(chan) = self.chans.get_mut(uuid) {
+                chan.park_started = true;
+            }
+            self.emit(uuid, "CHANNEL_PARK");
+            self.wake(uuid);
+        }
+    }
+
+    pub(super) fn cmd_filter(&mut self, conn: ConnId, arg: &str) {
+        let mut words = arg.splitn(2, ' ');
+        let first = words.next().unwrap_or("");
+        let rest = words.next().unwrap_or("").trim();
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if first.eq_ignore_ascii_case("delete") {
+            let mut parts = rest.splitn(2, ' ');
+            let header = parts.next().unwrap_or("").to_string();
+            let value = parts.next().map(|v| v.trim().to_string());
+            if header.eq_ignore_ascii_case("all") {
+                c.filters.clear();
+            } else {
+                c.filters.retain(|(h, v)| {
+                    !(h.eq_ignore_ascii_case(&header) && value.as_ref().map_or(true, |x| x == v))
+                });
+            }
+            let shown = value.unwrap_or_default();
+            self.reply(conn, &format!("+OK filter deleted. [{header}][{shown}]"));
+            return;
+        }
+        let body = if first.eq_ignore_ascii_case("add") {
+            rest.to_string()
+        } else {
+            arg.to_string()
+        };
+        let mut parts = body.splitn(2, ' ');
+        let header = parts.next().unwrap_or("").to_string();
+        match parts.next().map(str::trim).filter(|v| !v.is_empty()) {
+            Some(value) => {
+                c.filters.push((header.clone(), value.to_string()));
+                self.reply(conn, &format!("+OK filter added. [{header}]=[{value}]"));
+            }
+            None => self.reply(conn, "-ERR invalid syntax"),
+        }
+    }
+
+    pub(super) fn cmd_resume(&mut self, conn: ConnId) {
+        match self.conn_session(conn) {
+            Some(uuid) => {
+                if let Some(chan) = self.chans.get_mut(&uuid) {
+                    chan.ch.set_var("socket_resume", "true");
+                }
+                self.reply(conn, "+OK");
+            }
+            None => self.reply(conn, "-ERR command not found"),
+        }
+    }
+
+    pub(super) fn cmd_getvar(&mut self, conn: ConnId, name: &str) {
+        let value = self
+            .conn_session(conn)
+            .and_then(|uuid| self.chans.get(&uuid))
+            .and_then(|c| {
+                c.ch.var(name)
+                    .map(|v| v.chars().take(511).collect::<String>())
+            })
+            .filter(|v| !v.is_empty());
+        match value {
+            Some(value) => self.reply(conn, &value),
+            None => self.reply(conn, "-ERR command not found"),
+        }
+    }
+
+    pub(super) fn cmd_myevents(&mut self, conn: ConnId, arg: &str) {
+        let format = if arg.contains("xml") {
+            Format::Xml
+        } else if arg.contains("json") {
+            Format::Json
+        } else {
+            Format::Plain
+        };
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        if c.myevents {
+            self.reply(conn, "-ERR aready enabled.");
+            return;
+        }
+        if !c.outbound {
+            let mut words = arg.split_whitespace();
+            let uuid = words.next().unwrap_or("").to_string();
+            let has_format = words.next().is_some();
+            if self.chans.contains_key(&uuid) {
+                if let Some(chan) = self.chans.get_mut(&uuid) {
+                    chan.locks += 1;
+                }
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.session = Some(uuid);
+                }
+            } else if has_format {
+                self.reply(conn, "-ERR invalid uuid");
+                return;
+            }
+        }
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.myevents = true;
+        c.format = format;
+        c.events.extend(MYEVENTS.iter().map(|s| s.to_string()));
+        self.reply(conn, "+OK Events Enabled");
+    }
+
+    pub(super) fn cmd_divert(&mut self, conn: ConnId, arg: &str) {
+        if self.conn_session(conn).is_none() {
+            self.reply(conn, "-ERR not controlling a session.");
+        } else if arg.is_empty() {
+            self.reply(conn, "-ERR missing value.");
+        } else if arg.eq_ignore_ascii_case("on") {
+            self.reply(conn, "+OK events diverted");
+        } else {
+            self.reply(conn, "+OK events not diverted");
+        }
+    }
+
+    pub(super) fn cmd_linger(&mut self, conn: ConnId, arg: &str) {
+        if self.conn_session(conn).is_none() {
+            self.reply(conn, "-ERR not controlling a session");
+            return;
+        }
+        let seconds = arg.trim().parse::<i64>().ok().filter(|s| *s > 0);
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.linger = Some(seconds.unwrap_or(-1));
+        }
+        match seconds {
+            Some(s) => self.reply(conn, &format!("+OK will linger {s} seconds")),
+            None => self.reply(conn, "+OK will linger"),
+        }
+    }
+
+    pub(super) fn cmd_nolinger(&mut self, conn: ConnId) {
+        if self.conn_session(conn).is_none() {
+            self.reply(conn, "-ERR not controlling a session");
+            return;
+        }
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.linger = None;
+        }
+        self.reply(conn, "+OK will not linger");
+    }
+
+    pub(super) fn cmd_log(&mut self, conn: ConnId, arg: &str) {
+        const LEVELS: [&str; 8] = [
+            "console", "alert", "crit", "err", "warning", "notice", "info", "debug",
+        ];
+        let arg = arg.trim();
+        let level = if arg.is_empty() {
+            Some(7)
+        } else {
+            arg.parse::<usize>()
+                .ok()
+                .filter(|n| *n < 8)
+                .or_else(|| LEVELS.iter().position(|l| l.eq_ignore_ascii_case(arg)))
+        };
+        match level {
+            Some(n) => {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.logging = true;
+                }
+                self.reply(
+                    conn,
+                    &format!("+OK log level {} [{n}]", LEVELS[n].to_ascii_uppercase()),
+                );
+            }
+            None => self.reply(conn, "-ERR invalid log level"),
+        }
+    }
+
+    pub(super) fn cmd_event(&mut self, conn: ConnId, line: &str) {
+        let mut words = line.split_whitespace().skip(1).peekable();
+        let format = match words.peek().map(|w| w.to_ascii_lowercase()) {
+            Some(w) if w == "plain" || w == "json" || w == "xml" => {
+                words.next();
+                match w.as_str() {
+                    "json" => Format::Json,
+                    "xml" => Format::Xml,
+                    _ => Format::Plain,
+                }
+            }
+            _ => Format::Plain,
+        };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.format = format;
+        let mut any = false;
+        let mut custom = false;
+        for word in words {
+            any = true;
+            if custom {
+                c.custom.insert(word.to_string());
+            } else if word.eq_ignore_ascii_case("CUSTOM") {
+                custom = true;
+            } else if word.eq_ignore_ascii_case("ALL") {
+                c.all_events = true;
+            } else {
+                let name = word.to_ascii_uppercase();
+                c.events.insert(
+                    name.strip_prefix("SWITCH_EVENT_")
+                        .map(str::to_string)
+                        .unwrap_or(name),
+                );
+            }
+        }
+        if any {
+            let name = match format {
+                Format::Plain => "plain",
+                Format::Json => "json",
+                Format::Xml => "xml",
+            };
+            self.reply(conn, &format!("+OK event listener enabled {name}"));
+        } else {
+            self.reply(conn, "-ERR no keywords supplied");
+        }
+    }
+
+    pub(super) fn cmd_nixevent(&mut self, conn: ConnId, arg: &str) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        let mut any = false;
+        let mut custom = false;
+        for word in arg.split_whitespace() {
+            any = true;
+            if custom {
+                c.custom.remove(word);
+            } else if word.eq_ignore_ascii_case("CUSTOM") {
+                custom = true;
+            } else if word.eq_ignore_ascii_case("ALL") {
+                c.all_events = false;
+                c.events.clear();
+                c.custom.clear();
+            } else {
+                c.events.remove(&word.to_ascii_uppercase());
+            }
+        }
+        self.reply(
+            conn,
+            if any {
+                "+OK events nixed"
+            } else {
+                "-ERR no keywords supplied"
+            },
+        );
+    }
+
+    pub(super) fn cmd_noevents(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.subscribed() {
+            c.all_events = false;
+            c.events.clear();
+            c.custom.clear();
+            c.myevents = false;
+            self.reply(conn, "+OK no longer listening for events");
+        } else {
+            self.reply(conn, "-ERR not listening for events");
+        }
+    }
+
+    pub(super) fn cmd_sendevent(&mut self, conn: ConnId, name: &str, cmd: &Command) {
+        let name = name
+            .split_whitespace()
+            .next()
+            .unwrap_or("CUSTOM")
+            .to_ascii_uppercase();
+        let uuid = new_uuid();
+        let mut event = self.base_event(&name, "mod_event_socket.c", "parse_command", 2247);
+        for (header, value) in &cmd.headers {
+            if !header.eq_ignore_ascii_case("content-length")
+                && !header.eq_ignore_ascii_case("Event-Name")
+            {
+                event.add(header, value.clone());
+            }
+        }
+        if event.get("Event-UUID").is_none() {
+            event.add("Event-UUID", uuid.clone());
+        }
+        let event_uuid = event.get("Event-UUID").unwrap_or_default().to_string();
+        if let Some(body) = &cmd.body {
+            event.set_body(body.clone());
+        }
+        self.reply(conn, &format!("+OK {event_uuid}"));
+        self.deliver(&event);
+    }
+
+    pub(super) fn cmd_sendmsg(&mut self, conn: ConnId, arg: &str, cmd: &Command) {
+        let uuid = Some(arg.trim().to_string())
+            .filter(|u| !u.is_empty())
+            .or_else(|| cmd.header("session-id").map(str::to_string))
+            .or_else(|| self.conn_session(conn));
+        let Some(uuid) = uuid.filter(|u| {
+            self.chans
+                .get(u)
+                .is_some_and(|c| !c.ch.is_down() || !c.stack.is_empty())
+        }) else {
+            let shown = uuid_or_empty(arg, cmd);
+            self.reply(conn, &format!("-ERR invalid session id [{shown}]"));
+            return;
+        };
+        let command = cmd
+            .header("call-command")
+            .unwrap_or("execute")
+            .to_ascii_lowercase();
+        match command.as_str() {
+            "execute" => {
+                let name = cmd
+                    .header("execute-app-name")
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                let arg = match (cmd.header("execute-app-arg"), &cmd.body) {
+                    (Some(a), _) => a.to_string(),
+                    (None, Some(body)) => body.clone(),
+                    (None, None) => String::new(),
+                };
+                let loops = cmd
+                    .header("loops")
+                    .and_then(|l| l.trim().parse::<i64>().ok())
+                    .unwrap_or(1)
+                    .clamp(1, 100);
+                let async_header = cmd.header("async").is_some_and(is_true);
+                let (is_own, async_mode) = match self.conns.get(&conn) {
+                    Some(c) => (
+                        c.outbound && c.session.as_deref() == Some(uuid.as_str()),
+                        c.async_mode,
+                    ),
+                    None => return,
+                };
+                let inline = is_own && !async_mode && !async_header;
+                let park_started = self.chans.get(&uuid).is_some_and(|c| c.park_started);
+                let app_uuid = cmd.header("Event-UUID").map(str::to_string);
+                let app_uuid_name = cmd.header("Event-UUID-Name").map(str::to_string);
+                for _ in 0..loops {
+                    let origin = if inline {
+                        AppOrigin::Inline(conn)
+                    } else {
+                        AppOrigin::Queued {
+                            private_command: park_started,
+                        }
+                    };
+                    let call = AppCall {
+                        name: name.clone(),
+                        arg: arg.clone(),
+                        app_uuid: app_uuid.clone(),
+                        app_uuid_name: app_uuid_name.clone(),
+                        origin,
+                    };
+                    if inline {
+                        // runs on the listener thread; the reply comes when the app ends
+                        if let Some(c) = self.conns.get_mut(&conn) {
+                            c.busy = true;
+                        }
+                        self.start_app(&uuid, call);
+                        self.pump();
+                    } else if let Some(chan) = self.chans.get_mut(&uuid) {
+                        chan.private.push_back(Job::Exec(call));
+                    }
+                }
+                if !inline {
+                    self.reply(conn, "+OK");
+                    self.wake(&uuid);
+                }
+            }
+            "hangup" => {
+                let cause = cmd
+                    .header("hangup-cause")
+                    .unwrap_or("NORMAL_CLEARING")
+                    .trim()
+                    .to_string();
+                self.reply(conn, "+OK");
+                let private_command = self.chans.get(&uuid).is_some_and(|c| c.park_started);
+                self.hangup(&uuid, &cause, private_command);
+            }
+            _ => self.reply(conn, "+OK"),
+        }
+    }
+}

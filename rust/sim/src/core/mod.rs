@@ -1,0 +1,1086 @@
+//! The simulated switch: channels, applications, originate/bridge, listeners and timers.
+//! Everything runs under one lock in deterministic order; I/O happens outside it.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::dial::{is_true, DialString};
+use crate::event::{Event, Format};
+use crate::model::{cause_number, dial_status, is_extended, Channel, ChannelState, Signal};
+use crate::util::{event_dates, new_uuid, whole_second_deadline};
+use crate::Behavior;
+
+mod api;
+mod apps;
+mod commands;
+mod originate;
+
+pub(crate) type ConnId = u64;
+
+/// What a connection's writer task receives.
+pub(crate) enum Out {
+    Frame(Arc<[u8]>),
+    Flush(oneshot::Sender<()>),
+    Close,
+}
+
+/// I/O the core asks for; performed outside the lock.
+pub(crate) enum IoAction {
+    ConnectOutbound {
+        uuid: String,
+        host: String,
+        port: u16,
+        async_mode: bool,
+        full: bool,
+    },
+}
+
+/// A client → server message: the command line, headers, optional body.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Command {
+    pub line: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+impl Command {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+const GOODBYE: &str = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n";
+const VERSION: &str = "FreeSWITCH Version 1.11.3-dev+git~20260821T141014Z~cc93a683ca~64bit (git cc93a68 2026-08-21 14:10:14Z 64bit)";
+/// Events a `myevents` listener gets (mod_event_socket.c:2104-2126).
+const MYEVENTS: [&str; 23] = [
+    "CHANNEL_ANSWER",
+    "CHANNEL_APPLICATION",
+    "CHANNEL_BRIDGE",
+    "CHANNEL_CREATE",
+    "CHANNEL_DATA",
+    "CHANNEL_DESTROY",
+    "CHANNEL_EXECUTE",
+    "CHANNEL_EXECUTE_COMPLETE",
+    "CHANNEL_HANGUP",
+    "CHANNEL_HANGUP_COMPLETE",
+    "CHANNEL_ORIGINATE",
+    "CHANNEL_UUID",
+    "CHANNEL_OUTGOING",
+    "CHANNEL_PARK",
+    "CHANNEL_PROGRESS",
+    "CHANNEL_PROGRESS_MEDIA",
+    "CHANNEL_STATE",
+    "CHANNEL_UNBRIDGE",
+    "CHANNEL_UNPARK",
+    "DETECTED_SPEECH",
+    "DTMF",
+    "NOTALK",
+    "TALK",
+];
+/// The most events queued for one listener before it is killed, as in mod_event_socket.
+const MAX_QUEUED_EVENTS: usize = 100_000;
+/// Commands kept in the log.
+const MAX_COMMAND_LOG: usize = 10_000;
+
+/// Configuration the core needs.
+pub(crate) struct CoreConfig {
+    pub password: String,
+    pub hostname: String,
+    pub thread_latency_ms: u64,
+    pub heartbeat_ms: Option<u64>,
+    pub epoch_base_ms: u64,
+}
+
+struct Conn {
+    outbox: mpsc::UnboundedSender<Out>,
+    queued: Arc<std::sync::atomic::AtomicUsize>,
+    authed: bool,
+    full: bool,
+    outbound: bool,
+    async_mode: bool,
+    connected: bool,
+    session: Option<String>,
+    format: Format,
+    all_events: bool,
+    events: HashSet<String>,
+    custom: HashSet<String>,
+    myevents: bool,
+    filters: Vec<(String, String)>,
+    busy: bool,
+    held: Vec<Arc<[u8]>>,
+    waiter: Option<oneshot::Sender<()>>,
+    linger: Option<i64>,
+    down_notified: bool,
+    closed: bool,
+    logging: bool,
+}
+
+impl Conn {
+    fn subscribed(&self) -> bool {
+        self.all_events || !self.events.is_empty() || !self.custom.is_empty()
+    }
+
+    fn accepts(&self, event: &Event) -> bool {
+        if !self.authed || self.closed {
+            return false;
+        }
+        let name = event.name();
+        let wanted = if name == "CUSTOM" {
+            self.all_events
+                || event
+                    .get("Event-Subclass")
+                    .is_some_and(|s| self.custom.contains(s))
+        } else {
+            self.all_events || self.events.contains(name)
+        };
+        if !wanted {
+            return false;
+        }
+        if !self.filters.is_empty() && !filters_pass(&self.filters, event) {
+            return false;
+        }
+        if self.myevents {
+            if let Some(session) = &self.session {
+                let own = event.get("Unique-ID") == Some(session.as_str())
+                    || event.get("Job-Owner-UUID") == Some(session.as_str());
+                return own;
+            }
+        }
+        true
+    }
+}
+
+/// mod_event_socket's filter rule: positive matches are OR'ed, a negative match vetoes,
+/// so a set of only negative filters blocks everything.
+fn filters_pass(filters: &[(String, String)], event: &Event) -> bool {
+    let mut send = false;
+    for (header, wanted) in filters {
+        let Some(actual) = event.get(header) else {
+            continue;
+        };
+        if let Some(pattern) = wanted.strip_prefix('/') {
+            // A regex filter; the simulator supports literal patterns (`/text/`).
+            if actual.contains(pattern.trim_end_matches('/')) {
+                send = true;
+            }
+            continue;
+        }
+        let (negative, value) = match wanted.as_bytes().first() {
+            Some(b'-') => (true, &wanted[1..]),
+            Some(b'+') => (false, &wanted[1..]),
+            _ => (false, wanted.as_str()),
+        };
+        if actual.eq_ignore_ascii_case(value) {
+            if negative {
+                return false;
+            }
+            send = true;
+        }
+    }
+    send
+}
+
+#[derive(Debug, Clone)]
+enum AppOrigin {
+    Dialplan,
+    Queued { private_command: bool },
+    Inline(ConnId),
+}
+
+#[derive(Debug, Clone)]
+struct AppCall {
+    name: String,
+    arg: String,
+    app_uuid: Option<String>,
+    app_uuid_name: Option<String>,
+    origin: AppOrigin,
+}
+
+impl AppCall {
+    fn dialplan(name: &str, arg: &str) -> Self {
+        AppCall {
+            name: name.into(),
+            arg: arg.into(),
+            app_uuid: None,
+            app_uuid_name: None,
+            origin: AppOrigin::Dialplan,
+        }
+    }
+}
+
+enum Job {
+    Exec(AppCall),
+}
+
+#[derive(Debug)]
+enum Blocking {
+    Park,
+    Wait,
+    Playback,
+    Bridge,
+    Bridged,
+    Socket {
+        conn: Option<ConnId>,
+        async_mode: bool,
+    },
+}
+
+struct Running {
+    call: AppCall,
+    kind: Blocking,
+    token: u64,
+}
+
+struct Chan {
+    ch: Channel,
+    dialplan: VecDeque<AppCall>,
+    private: VecDeque<Job>,
+    stack: Vec<Running>,
+    /// Loopback partner leg.
+    partner: Option<String>,
+    /// Originate this channel is a pending leg of.
+    originate: Option<u64>,
+    /// A leg with no dialplan of its own: waits instead of hanging up.
+    idle: bool,
+    bridged_with: Option<String>,
+    park_started: bool,
+    phase2_done: bool,
+    locks: usize,
+}
+
+enum Owner {
+    Api {
+        conn: ConnId,
+        arg: String,
+    },
+    Bgapi {
+        conn: ConnId,
+        job: String,
+        arg: String,
+    },
+    Bridge {
+        caller: String,
+    },
+}
+
+struct Originate {
+    owner: Owner,
+    dial: DialString,
+    group: usize,
+    legs: Vec<String>,
+    causes: Vec<(String, String)>,
+    early_ok: bool,
+    continue_on_timeout: bool,
+    timeout_s: u64,
+    progress_timeout_s: Option<u64>,
+    got_progress: bool,
+    after: Vec<AppCall>,
+    done: bool,
+    extra_globals: Vec<(String, String)>,
+    caller: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+enum Timer {
+    AppDone {
+        uuid: String,
+        token: u64,
+    },
+    Remote {
+        uuid: String,
+        signal: Signal,
+    },
+    OriginateTimeout {
+        id: u64,
+        group: usize,
+    },
+    ProgressTimeout {
+        id: u64,
+        group: usize,
+    },
+    LegTimeout {
+        uuid: String,
+    },
+    /// `bridge_answer_timeout`: the bridged peer is still unanswered.
+    BridgeAnswerTimeout {
+        uuid: String,
+    },
+    Linger {
+        conn: ConnId,
+    },
+    AsyncPark {
+        uuid: String,
+    },
+    Heartbeat,
+}
+
+enum Action {
+    Run(String),
+    Hangup(String, String),
+    Leg {
+        id: u64,
+        uuid: String,
+        update: LegUpdate,
+    },
+    Unbridge {
+        uuid: String,
+        cause: String,
+    },
+    /// A loopback partner went away while its hangup cannot finish: media stops.
+    MediaGone(String),
+    Timer(Timer),
+}
+
+#[derive(Debug, Clone)]
+enum LegUpdate {
+    Progress,
+    Early,
+    Answer,
+    Failed(String),
+}
+
+/// The simulated FreeSWITCH.
+pub(crate) struct Core {
+    cfg: CoreConfig,
+    core_uuid: String,
+    now_ms: u64,
+    seq: u64,
+    next_id: u64,
+    session_count: u64,
+    conns: BTreeMap<ConnId, Conn>,
+    chans: HashMap<String, Chan>,
+    chan_order: Vec<String>,
+    originates: HashMap<u64, Originate>,
+    timers: BTreeMap<(u64, u64), Timer>,
+    actions: VecDeque<Action>,
+    io: Vec<IoAction>,
+    endpoints: HashMap<String, Behavior>,
+    routes: HashMap<String, Vec<(String, String)>>,
+    globals: Vec<(String, String)>,
+    command_log: VecDeque<String>,
+    commands_total: u64,
+}
+
+impl Core {
+    pub fn new(cfg: CoreConfig) -> Self {
+        let mut routes = HashMap::new();
+        let apps = |list: &[(&str, &str)]| {
+            list.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect::<Vec<_>>()
+        };
+        routes.insert("answer".into(), apps(&[("answer", ""), ("park", "")]));
+        routes.insert(
+            "noanswer".into(),
+            apps(&[("ring_ready", ""), ("sleep", "120000")]),
+        );
+        routes.insert(
+            "earlymedia".into(),
+            apps(&[
+                ("pre_answer", ""),
+                ("playback", "tone_stream://%(1000,0,440)"),
+            ]),
+        );
+        routes.insert("busy".into(), apps(&[("hangup", "USER_BUSY")]));
+        routes.insert(
+            "late_answer".into(),
+            apps(&[
+                ("ring_ready", ""),
+                ("sleep", "2000"),
+                ("answer", ""),
+                ("park", ""),
+            ]),
+        );
+        routes.insert("echo".into(), apps(&[("answer", ""), ("echo", "")]));
+        routes.insert(
+            "outbound".into(),
+            apps(&[("socket", "127.0.0.1:8084 async full")]),
+        );
+        routes.insert(
+            "outbound_sync".into(),
+            apps(&[("socket", "127.0.0.1:8084 full")]),
+        );
+        let mut core = Core {
+            core_uuid: new_uuid(),
+            cfg,
+            now_ms: 0,
+            seq: 0,
+            next_id: 1,
+            session_count: 0,
+            conns: BTreeMap::new(),
+            chans: HashMap::new(),
+            chan_order: Vec::new(),
+            originates: HashMap::new(),
+            timers: BTreeMap::new(),
+            actions: VecDeque::new(),
+            io: Vec::new(),
+            endpoints: HashMap::new(),
+            routes,
+            globals: vec![("hostname".into(), String::new())],
+            command_log: VecDeque::new(),
+            commands_total: 0,
+        };
+        core.globals[0].1 = core.cfg.hostname.clone();
+        if let Some(every) = core.cfg.heartbeat_ms {
+            core.add_timer(every, Timer::Heartbeat);
+        }
+        core
+    }
+
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn epoch_ms(&self) -> u64 {
+        self.cfg.epoch_base_ms + self.now_ms
+    }
+
+    fn now_us(&self) -> u64 {
+        self.epoch_ms() * 1000
+    }
+
+    // ---------------------------------------------------------------- public surface
+
+    pub fn set_endpoint(&mut self, name: &str, behavior: Behavior) {
+        self.endpoints.insert(name.to_string(), behavior);
+    }
+
+    pub fn set_route(&mut self, extension: &str, apps: Vec<(String, String)>) {
+        self.routes.insert(extension.to_string(), apps);
+    }
+
+    pub fn command_log(&self) -> Vec<String> {
+        self.command_log.iter().cloned().collect()
+    }
+
+    pub fn commands_total(&self) -> u64 {
+        self.commands_total
+    }
+
+    pub fn channel_count(&self) -> usize {
+        self.chans.len()
+    }
+
+    pub fn take_io(&mut self) -> Vec<IoAction> {
+        std::mem::take(&mut self.io)
+    }
+
+    /// Outboxes of every open connection, for a flush barrier or a flood.
+    pub fn outboxes(
+        &self,
+        subscribed_only: bool,
+    ) -> Vec<(
+        mpsc::UnboundedSender<Out>,
+        Arc<std::sync::atomic::AtomicUsize>,
+    )> {
+        self.conns
+            .values()
+            .filter(|c| !c.closed && (!subscribed_only || (c.authed && c.subscribed())))
+            .map(|c| (c.outbox.clone(), c.queued.clone()))
+            .collect()
+    }
+
+    /// Fires a caller-supplied event, adding the standard headers in front of its own.
+    pub fn fire_custom(&mut self, event: &Event) {
+        let mut full = self.base_event(event.name(), "esl4j_sim.rs", "fire_event", 1);
+        for (name, value) in event.headers().iter().filter(|(n, _)| n != "Event-Name") {
+            full.add(name, value.clone());
+        }
+        if let Some(body) = event.body() {
+            full.set_body(body);
+        }
+        self.deliver(&full);
+    }
+
+    // ---------------------------------------------------------------- clock
+
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    /// Real clock: moves to `now_ms` and fires what is due.
+    pub fn run_until(&mut self, now_ms: u64) {
+        while let Some((&(due, key), _)) = self.timers.iter().next() {
+            if due > now_ms {
+                break;
+            }
+            if let Some(timer) = self.timers.remove(&(due, key)) {
+                self.now_ms = self.now_ms.max(due);
+                self.actions.push_back(Action::Timer(timer));
+                self.pump();
+            }
+        }
+        self.now_ms = self.now_ms.max(now_ms);
+        self.pump();
+    }
+
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.timers.keys().next().map(|(due, _)| *due)
+    }
+
+    fn add_timer(&mut self, delay_ms: u64, timer: Timer) {
+        self.add_timer_at(self.now_ms + delay_ms, timer);
+    }
+
+    fn add_timer_at(&mut self, due_ms: u64, timer: Timer) {
+        let key = self.id();
+        self.timers.insert((due_ms, key), timer);
+    }
+
+    /// Sim time (ms) of a whole-second deadline counted from now.
+    fn whole_seconds_from_now(&self, seconds: u64, inclusive: bool) -> u64 {
+        whole_second_deadline(self.epoch_ms(), seconds, inclusive) - self.cfg.epoch_base_ms
+    }
+
+    /// Delay before a session thread acts on something another thread did (the park that
+    /// follows an outbound `connect`).
+    fn thread_latency_ms(&self) -> u64 {
+        self.cfg.thread_latency_ms
+    }
+
+    // ---------------------------------------------------------------- the work loop
+
+    pub fn pump(&mut self) {
+        while let Some(action) = self.actions.pop_front() {
+            match action {
+                Action::Run(uuid) => self.run_channel(&uuid),
+                Action::Hangup(uuid, cause) => self.hangup(&uuid, &cause, false),
+                Action::Leg { id, uuid, update } => self.leg_update(id, &uuid, update),
+                Action::Unbridge { uuid, cause } => self.unbridge(&uuid, &cause),
+                Action::MediaGone(uuid) => self.media_gone(&uuid),
+                Action::Timer(timer) => self.fire_timer(timer),
+            }
+        }
+    }
+
+    fn wake(&mut self, uuid: &str) {
+        self.actions.push_back(Action::Run(uuid.to_string()));
+    }
+
+    fn fire_timer(&mut self, timer: Timer) {
+        match timer {
+            Timer::AppDone { uuid, token } => {
+                let current = self
+                    .chans
+                    .get(&uuid)
+                    .and_then(|c| c.stack.last())
+                    .map(|r| r.token);
+                if current == Some(token) {
+                    self.complete_top(&uuid, None);
+                    self.wake(&uuid);
+                }
+            }
+            Timer::Remote { uuid, signal } => self.remote_signal(&uuid, signal),
+            Timer::OriginateTimeout { id, group } => {
+                self.originate_timeout(id, group, "NO_ANSWER", false)
+            }
+            Timer::ProgressTimeout { id, group } => {
+                self.originate_timeout(id, group, "PROGRESS_TIMEOUT", true)
+            }
+            Timer::LegTimeout { uuid } => {
+                let pending = self
+                    .chans
+                    .get(&uuid)
+                    .is_some_and(|c| c.originate.is_some() && !c.ch.is_down());
+                if pending {
+                    self.hangup(&uuid, "ALLOTTED_TIMEOUT", false);
+                }
+            }
+            Timer::BridgeAnswerTimeout { uuid } => {
+                let unanswered = self
+                    .chans
+                    .get(&uuid)
+                    .is_some_and(|c| !c.ch.is_down() && !c.ch.is_answered());
+                if unanswered {
+                    self.hangup(&uuid, "ALLOTTED_TIMEOUT", false);
+                }
+            }
+            Timer::Linger { conn } => self.disconnect(conn, true),
+            Timer::AsyncPark { uuid } => self.start_async_park(&uuid),
+            Timer::Heartbeat => {
+                self.heartbeat();
+                if let Some(every) = self.cfg.heartbeat_ms {
+                    self.add_timer(every, Timer::Heartbeat);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- events
+
+    fn base_event(&mut self, name: &str, file: &str, function: &str, line: u32) -> Event {
+        self.seq += 1;
+        let (local, gmt) = event_dates(self.epoch_ms());
+        let mut event = Event::named(name);
+        event
+            .add("Core-UUID", self.core_uuid.clone())
+            .add("FreeSWITCH-Hostname", self.cfg.hostname.clone())
+            .add("FreeSWITCH-Switchname", self.cfg.hostname.clone())
+            .add("FreeSWITCH-IPv4", "127.0.0.1")
+            .add("FreeSWITCH-IPv6", "::1")
+            .add("Event-Date-Local", local)
+            .add("Event-Date-GMT", gmt)
+            .add("Event-Date-Timestamp", self.now_us().to_string())
+            .add("Event-Calling-File", file)
+            .add("Event-Calling-Function", function)
+            .add("Event-Calling-Line-Number", line.to_string())
+            .add("Event-Sequence", self.seq.to_string());
+        event
+    }
+
+    fn channel_event(&mut self, uuid: &str, name: &str) -> Option<Event> {
+        let (file, function, line) = match name {
+            "CHANNEL_STATE" => (
+                "switch_channel.c",
+                "switch_channel_perform_set_running_state",
+                2409,
+            ),
+            "CHANNEL_CALLSTATE" => (
+                "switch_channel.c",
+                "switch_channel_perform_set_callstate",
+                344,
+            ),
+            "CHANNEL_EXECUTE" | "CHANNEL_EXECUTE_COMPLETE" => {
+                ("switch_core_session.c", "switch_core_session_exec", 2972)
+            }
+            "CHANNEL_ANSWER" => (
+                "switch_channel.c",
+                "switch_channel_perform_mark_answered",
+                3993,
+            ),
+            "CHANNEL_HANGUP" => ("switch_channel.c", "switch_channel_perform_hangup", 3470),
+            _ => (
+                "switch_core_state_machine.c",
+                "switch_core_session_run",
+                632,
+            ),
+        };
+        let mut event = self.base_event(name, file, function, line);
+        let chan = self.chans.get(uuid)?;
+        let other = chan
+            .ch
+            .other_leg
+            .as_ref()
+            .and_then(|o| self.chans.get(o))
+            .map(|c| &c.ch);
+        chan.ch.add_headers(&mut event, other, is_extended(name));
+        Some(event)
+    }
+
+    fn emit(&mut self, uuid: &str, name: &str) {
+        if let Some(event) = self.channel_event(uuid, name) {
+            self.deliver(&event);
+        }
+    }
+
+    fn emit_with(&mut self, uuid: &str, name: &str, extra: &[(&str, String)]) {
+        if let Some(mut event) = self.channel_event(uuid, name) {
+            for (header, value) in extra {
+                event.add(header, value.clone());
+            }
+            self.deliver(&event);
+        }
+    }
+
+    fn set_state(&mut self, uuid: &str, state: ChannelState) {
+        if let Some(chan) = self.chans.get_mut(uuid) {
+            chan.ch.state = state;
+            self.emit(uuid, "CHANNEL_STATE");
+        }
+    }
+
+    fn set_call_state(&mut self, uuid: &str, call_state: &'static str) {
+        if let Some(chan) = self.chans.get_mut(uuid) {
+            if chan.ch.call_state != call_state {
+                chan.ch.call_state = call_state;
+                self.emit(uuid, "CHANNEL_CALLSTATE");
+            }
+        }
+    }
+
+    fn deliver(&mut self, event: &Event) {
+        let mut frames: [Option<Arc<[u8]>>; 3] = [None, None, None];
+        let mut killed = Vec::new();
+        for (&id, conn) in self.conns.iter_mut() {
+            if !conn.accepts(event) {
+                continue;
+            }
+            let slot = conn.format as usize;
+            let frame = frames[slot]
+                .get_or_insert_with(|| Arc::from(conn.format.frame(event)))
+                .clone();
+            if conn.busy {
+                if conn.held.len() >= MAX_QUEUED_EVENTS {
+                    killed.push(id);
+                } else {
+                    conn.held.push(frame);
+                }
+            } else if conn.queued.load(std::sync::atomic::Ordering::Relaxed) >= MAX_QUEUED_EVENTS {
+                killed.push(id);
+            } else {
+                conn.queued
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let _ = conn.outbox.send(Out::Frame(frame));
+            }
+        }
+        for id in killed {
+            self.send_notice(id, "killed listener because of lost events\n", "disconnect");
+            self.close_conn(id);
+        }
+    }
+
+    fn send_raw(&mut self, conn: ConnId, bytes: Vec<u8>) {
+        if let Some(c) = self.conns.get(&conn).filter(|c| !c.closed) {
+            c.queued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let _ = c.outbox.send(Out::Frame(Arc::from(bytes)));
+        }
+    }
+
+    fn reply(&mut self, conn: ConnId, text: &str) {
+        let text = text.replace(['\r', '\n'], " ");
+        self.send_raw(
+            conn,
+            format!("Content-Type: command/reply\nReply-Text: {text}\n\n").into_bytes(),
+        );
+    }
+
+    fn api_response(&mut self, conn: ConnId, body: &str) {
+        self.send_raw(
+            conn,
+            format!(
+                "Content-Type: api/response\nContent-Length: {}\n\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+        );
+    }
+
+    /// Ends a blocking command: the reply was just sent, now the events held meanwhile.
+    fn unblock(&mut self, conn: ConnId) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.busy = false;
+            let held = std::mem::take(&mut c.held);
+            c.queued
+                .fetch_add(held.len(), std::sync::atomic::Ordering::Relaxed);
+            for frame in held {
+                let _ = c.outbox.send(Out::Frame(frame));
+            }
+            if let Some(waiter) = c.waiter.take() {
+                let _ = waiter.send(());
+            }
+        }
+    }
+
+    fn send_notice(&mut self, conn: ConnId, text: &str, disposition: &str) {
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        let frame = match &c.session {
+            Some(session) => format!(
+                "Content-Type: text/disconnect-notice\nControlled-Session-UUID: {session}\nContent-Disposition: {disposition}\nContent-Length: {}\n\n{text}",
+                text.len()
+            ),
+            None => format!("Content-Type: text/disconnect-notice\nContent-Length: {}\n\n{text}", text.len()),
+        };
+        self.send_raw(conn, frame.into_bytes());
+    }
+
+    fn heartbeat(&mut self) {
+        let up = self.now_ms;
+        let mut event = self.base_event("HEARTBEAT", "switch_core.c", "send_heartbeat", 95);
+        event
+            .add("Event-Info", "System Ready")
+            .add("Up-Time", uptime_text(up))
+            .add(
+                "FreeSWITCH-Version",
+                "1.11.3-dev+git~20260821T141014Z~cc93a683ca~64bit",
+            )
+            .add("Uptime-msec", up.to_string())
+            .add("Session-Count", self.chans.len().to_string())
+            .add("Max-Sessions", "1000")
+            .add("Session-Per-Sec", "200")
+            .add("Session-Since-Startup", self.session_count.to_string())
+            .add("Idle-CPU", "99.000000");
+        self.deliver(&event);
+    }
+
+    // ---------------------------------------------------------------- connections
+
+    /// Registers an inbound connection and greets it with `auth/request`.
+    pub fn add_conn(
+        &mut self,
+        outbox: mpsc::UnboundedSender<Out>,
+        queued: Arc<std::sync::atomic::AtomicUsize>,
+    ) -> ConnId {
+        let id = self.register_conn(outbox, queued);
+        self.send_raw(id, b"Content-Type: auth/request\n\n".to_vec());
+        id
+    }
+
+    fn register_conn(
+        &mut self,
+        outbox: mpsc::UnboundedSender<Out>,
+        queued: Arc<std::sync::atomic::AtomicUsize>,
+    ) -> ConnId {
+        let id = self.id();
+        self.conns.insert(
+            id,
+            Conn {
+                outbox,
+                queued,
+                authed: false,
+                full: true,
+                outbound: false,
+                async_mode: false,
+                connected: false,
+                session: None,
+                format: Format::Plain,
+                all_events: false,
+                events: HashSet::new(),
+                custom: HashSet::new(),
+                myevents: false,
+                filters: Vec::new(),
+                busy: false,
+                held: Vec::new(),
+                waiter: None,
+                linger: None,
+                down_notified: false,
+                closed: false,
+                logging: false,
+            },
+        );
+        id
+    }
+
+    /// Registers the connection the `socket` application opened to an outbound server.
+    pub fn add_outbound_conn(
+        &mut self,
+        uuid: &str,
+        outbox: mpsc::UnboundedSender<Out>,
+        queued: Arc<std::sync::atomic::AtomicUsize>,
+        async_mode: bool,
+        full: bool,
+    ) -> Option<ConnId> {
+        let up = self.chans.get(uuid).is_some_and(|c| !c.ch.is_down());
+        if !up {
+            return None;
+        }
+        // outbound listeners are pre-authed and send no greeting
+        let id = self.register_conn(outbox, queued);
+        if let Some(c) = self.conns.get_mut(&id) {
+            c.authed = true;
+            c.full = full;
+            c.outbound = true;
+            c.async_mode = async_mode;
+            c.session = Some(uuid.to_string());
+        }
+        if let Some(chan) = self.chans.get_mut(uuid) {
+            chan.locks += 1;
+            if let Some(Running {
+                kind: Blocking::Socket { conn, .. },
+                ..
+            }) = chan.stack.last_mut()
+            {
+                *conn = Some(id);
+            }
+        }
+        Some(id)
+    }
+
+    pub fn socket_failed(&mut self, uuid: &str) {
+        let is_socket = self
+            .chans
+            .get(uuid)
+            .and_then(|c| c.stack.last())
+            .is_some_and(|r| matches!(r.kind, Blocking::Socket { conn: None, .. }));
+        if is_socket {
+            self.complete_top(uuid, Some("_none_"));
+            self.wake(uuid);
+        }
+    }
+
+    /// The peer closed the TCP connection.
+    pub fn conn_gone(&mut self, conn: ConnId) {
+        if self.conns.get(&conn).is_some_and(|c| !c.closed) {
+            self.close_conn(conn);
+        }
+        self.conns.remove(&conn);
+    }
+
+    fn disconnect(&mut self, conn: ConnId, goodbye: bool) {
+        if !self.conns.get(&conn).is_some_and(|c| !c.closed) {
+            return;
+        }
+        if goodbye {
+            self.send_notice(conn, GOODBYE, "disconnect");
+        }
+        self.close_conn(conn);
+    }
+
+    fn close_conn(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.closed {
+            return;
+        }
+        c.closed = true;
+        c.busy = false;
+        c.held.clear();
+        let _ = c.outbox.send(Out::Close);
+        if let Some(waiter) = c.waiter.take() {
+            let _ = waiter.send(());
+        }
+        let outbound = c.outbound;
+        let Some(session) = c.session.clone() else {
+            return;
+        };
+        let Some(chan) = self.chans.get_mut(&session) else {
+            return;
+        };
+        chan.locks = chan.locks.saturating_sub(1);
+        let socket_top = matches!(chan.stack.last(), Some(Running { kind: Blocking::Socket { conn: Some(id), .. }, .. }) if *id == conn);
+        if outbound && socket_top {
+            if chan.ch.is_down() {
+                self.complete_top(&session, None);
+            } else if chan.ch.var("socket_resume").is_some_and(is_true) {
+                self.unpark_if_parked(&session);
+                self.complete_top(&session, None);
+            } else {
+                self.actions
+                    .push_back(Action::Hangup(session.clone(), "NORMAL_CLEARING".into()));
+            }
+        }
+        self.wake(&session);
+    }
+
+    fn unpark_if_parked(&mut self, uuid: &str) {
+        let parked = self
+            .chans
+            .get_mut(uuid)
+            .is_some_and(|c| std::mem::take(&mut c.park_started));
+        if parked {
+            self.emit(uuid, "CHANNEL_UNPARK");
+        }
+    }
+}
+
+fn take_private(chan: &mut Chan) -> Option<AppCall> {
+    chan.private.pop_front().map(|job| match job {
+        Job::Exec(call) => call,
+    })
+}
+
+fn uuid_or_empty(arg: &str, cmd: &Command) -> String {
+    let shown = if arg.trim().is_empty() {
+        cmd.header("session-id").unwrap_or("")
+    } else {
+        arg.trim()
+    };
+    shown.replace(['\r', '\n'], "")
+}
+
+/// `api <cmd> <args>`: the command word and the raw rest.
+fn split_command(text: &str) -> (String, String) {
+    let text = text.trim();
+    match text.split_once(' ') {
+        Some((name, arg)) => (name.to_string(), arg.trim().to_string()),
+        None => (text.to_string(), String::new()),
+    }
+}
+
+/// The originate API's argument split: on spaces, with single quotes grouping and stripped.
+fn split_api_args(arg: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in arg.chars() {
+        match c {
+            '\'' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !current.is_empty() {
+                    out.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Simulated duration of a playback: `silence_stream://N` plays N ms, tone streams play
+/// forever, anything else one second.
+fn playback_ms(arg: &str) -> Option<u64> {
+    if let Some(rest) = arg.strip_prefix("silence_stream://") {
+        return rest
+            .split(',')
+            .next()
+            .and_then(|n| n.parse::<i64>().ok())
+            .filter(|n| *n >= 0)
+            .map(|n| n as u64);
+    }
+    if arg.starts_with("tone_stream://") {
+        return None;
+    }
+    Some(1000)
+}
+
+fn uptime_text(ms: u64) -> String {
+    let s = ms / 1000;
+    format!(
+        "0 years, {} days, {} hours, {} minutes, {} seconds, {} milliseconds, 0 microseconds",
+        s / 86_400,
+        (s / 3600) % 24,
+        (s / 60) % 60,
+        s % 60,
+        ms % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_are_ored_and_negative_only_blocks() {
+        let mut event = Event::named("CHANNEL_ANSWER");
+        event.add("Unique-ID", "u1");
+        let f = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert!(filters_pass(
+            &f(&[("Unique-ID", "u1"), ("Unique-ID", "u2")]),
+            &event
+        ));
+        assert!(!filters_pass(&f(&[("Unique-ID", "u2")]), &event));
+        assert!(!filters_pass(&f(&[("Unique-ID", "-u2")]), &event));
+        assert!(!filters_pass(
+            &f(&[("Event-Name", "CHANNEL_ANSWER"), ("Unique-ID", "-u1")]),
+            &event
+        ));
+        assert!(filters_pass(
+            &f(&[("Event-Name", "channel_answer")]),
+            &event
+        ));
+    }
+
+    #[test]
+    fn api_args_strip_quotes() {
+        assert_eq!(
+            split_api_args("{x='a b'}user/1 &park()"),
+            vec!["{x=a b}user/1", "&park()"]
+        );
+    }
+}

@@ -1,0 +1,777 @@
+//! Originate (API and bridge): dial strings, legs, timeouts, and the bridge outcome.
+
+use super::*;
+
+impl Core {
+    // ---------------------------------------------------------------- originate
+
+    /// `originate <dial> <exten|&app(args)> [dialplan] [context] [cid_name] [cid_num] [timeout]`.
+    pub(super) fn api_originate(&mut self, owner: Owner, arg: &str) -> Result<(), String> {
+        const USAGE: &str = "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n";
+        let args = split_api_args(arg);
+        if args.len() < 2 {
+            return Err(USAGE.into());
+        }
+        let after = match args[1].strip_prefix('&') {
+            Some(app) => {
+                let (name, app_arg) = match app.split_once('(') {
+                    Some((name, rest)) => (
+                        name.to_string(),
+                        rest.split(')').next().unwrap_or("").to_string(),
+                    ),
+                    None => (app.to_string(), String::new()),
+                };
+                vec![AppCall::dialplan(&name, &app_arg)]
+            }
+            None => self
+                .routes
+                .get(&args[1])
+                .map(|apps| apps.iter().map(|(a, b)| AppCall::dialplan(a, b)).collect())
+                .unwrap_or_default(),
+        };
+        let timeout = args
+            .get(6)
+            .filter(|t| *t != "undef")
+            .and_then(|t| t.parse::<u64>().ok())
+            .unwrap_or(60);
+        let mut extra = Vec::new();
+        for (index, var) in [
+            (4usize, "origination_caller_id_name"),
+            (5, "origination_caller_id_number"),
+        ] {
+            if let Some(value) = args.get(index).filter(|v| *v != "undef") {
+                extra.push((var.to_string(), value.clone()));
+            }
+        }
+        self.start_originate(owner, &args[0], after, timeout, None, extra);
+        Ok(())
+    }
+
+    pub(super) fn start_originate(
+        &mut self,
+        owner: Owner,
+        dial_string: &str,
+        after: Vec<AppCall>,
+        base_timeout_s: u64,
+        caller: Option<String>,
+        extra_globals: Vec<(String, String)>,
+    ) {
+        let id = self.id();
+        let Some(dial) = DialString::parse(dial_string) else {
+            let orig = Originate {
+                owner,
+                dial: DialString::default(),
+                group: 0,
+                legs: vec![],
+                causes: vec![],
+                early_ok: true,
+                continue_on_timeout: false,
+                timeout_s: 0,
+                progress_timeout_s: None,
+                got_progress: false,
+                after,
+                done: false,
+                extra_globals,
+                caller,
+            };
+            self.originates.insert(id, orig);
+            self.originate_failed(id, "INVALID_NUMBER_FORMAT");
+            return;
+        };
+        let caller_chan = caller
+            .as_ref()
+            .and_then(|c| self.chans.get(c))
+            .map(|c| c.ch.clone());
+        // var_event: the caller's exported variables, then `<>`/`{}` (the dial string wins)
+        let mut globals: Vec<(String, String)> = extra_globals;
+        if let Some(c) = &caller_chan {
+            for name in &c.exported {
+                if let Some(value) = c.var(name) {
+                    globals.push((name.clone(), value.to_string()));
+                }
+            }
+        }
+        let (timeout_s, early_ok, continue_on_timeout, progress_timeout_s) = {
+            let lookup = |name: &str| -> Option<String> {
+                dial.global_var(name).map(str::to_string).or_else(|| {
+                    globals
+                        .iter()
+                        .rev()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| v.clone())
+                })
+            };
+            // only a few caller variables are copied in (switch_ivr_originate.c:2370-2425)
+            let copied = |name: &str| {
+                lookup(name).or_else(|| {
+                    caller_chan
+                        .as_ref()
+                        .and_then(|c| c.var(name).map(str::to_string))
+                })
+            };
+            let mut timeout_s = base_timeout_s;
+            let call_timeout = caller_chan
+                .as_ref()
+                .and_then(|c| c.var("call_timeout"))
+                .and_then(|v| v.parse::<u64>().ok());
+            if let Some(call_timeout) = call_timeout {
+                timeout_s = call_timeout;
+            }
+            if timeout_s == 0 {
+                timeout_s = 60;
+            }
+            if let Some(t) = lookup("originate_timeout")
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|t| *t > 0)
+            {
+                timeout_s = t;
+            }
+            let early_ok = !copied("ignore_early_media")
+                .is_some_and(|v| is_true(&v) || v == "ring_ready" || v == "consume");
+            (
+                timeout_s,
+                early_ok,
+                copied("originate_continue_on_timeout").is_some_and(|v| is_true(&v)),
+                copied("progress_timeout")
+                    .and_then(|v| v.parse().ok())
+                    .filter(|t| *t > 0),
+            )
+        };
+        let orig = Originate {
+            owner,
+            dial,
+            group: 0,
+            legs: vec![],
+            causes: vec![],
+            early_ok,
+            continue_on_timeout,
+            timeout_s,
+            progress_timeout_s,
+            got_progress: false,
+            after,
+            done: false,
+            extra_globals: globals,
+            caller,
+        };
+        self.originates.insert(id, orig);
+        self.start_group(id);
+    }
+
+    pub(super) fn start_group(&mut self, id: u64) {
+        let Some(orig) = self.originates.get(&id) else {
+            return;
+        };
+        let group = orig.group;
+        let Some(legs) = orig.dial.groups.get(group).cloned() else {
+            return;
+        };
+        let dial = orig.dial.clone();
+        let timeout_s = orig.timeout_s;
+        let progress = orig.progress_timeout_s;
+        let globals = orig.extra_globals.clone();
+        let caller = orig.caller.clone();
+        let mut created = Vec::new();
+        let mut failures = Vec::new();
+        for leg in &legs {
+            let mut vars: Vec<(String, String)> = globals.clone();
+            let clobber = dial.global_var("local_var_clobber").is_some_and(is_true);
+            if clobber {
+                vars.extend(dial.globals.iter().cloned());
+                vars.extend(leg.locals.iter().cloned());
+            } else {
+                vars.extend(leg.locals.iter().cloned());
+                vars.extend(dial.globals.iter().cloned());
+            }
+            match self.create_leg(&leg.target, &vars, caller.as_deref()) {
+                Ok(uuid) => {
+                    if let Some(chan) = self.chans.get_mut(&uuid) {
+                        chan.originate = Some(id);
+                    }
+                    if let Some(leg_timeout) = dial
+                        .leg_var(leg, "leg_timeout")
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .filter(|t| *t > 0)
+                    {
+                        let due = self.whole_seconds_from_now(leg_timeout, false);
+                        self.add_timer_at(due, Timer::LegTimeout { uuid: uuid.clone() });
+                    }
+                    created.push(uuid);
+                }
+                Err(cause) => failures.push((String::new(), cause)),
+            }
+        }
+        let due = self.whole_seconds_from_now(timeout_s, true);
+        self.add_timer_at(due, Timer::OriginateTimeout { id, group });
+        if let Some(p) = progress {
+            let due = self.whole_seconds_from_now(p, true);
+            self.add_timer_at(due, Timer::ProgressTimeout { id, group });
+        }
+        let Some(orig) = self.originates.get_mut(&id) else {
+            return;
+        };
+        orig.legs = created.clone();
+        orig.got_progress = false;
+        let last_failure = failures.last().map(|(_, c)| c.clone());
+        orig.causes.extend(failures);
+        if created.is_empty() {
+            self.group_failed(
+                id,
+                &last_failure.unwrap_or_else(|| "CHAN_NOT_IMPLEMENTED".into()),
+                false,
+            );
+        }
+    }
+
+    /// Creates the channel(s) of one dialed leg; returns the uuid the originator sees.
+    pub(super) fn create_leg(
+        &mut self,
+        target: &str,
+        vars: &[(String, String)],
+        caller: Option<&str>,
+    ) -> Result<String, String> {
+        let var = |name: &str| {
+            vars.iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        let uuid = var("origination_uuid")
+            .filter(|u| !self.chans.contains_key(u))
+            .unwrap_or_else(new_uuid);
+        let now = self.now_us();
+        let (kind, rest) = target.split_once('/').unwrap_or((target, ""));
+        let behavior = self.endpoints.get(target).cloned();
+        let loopback_route = if kind == "loopback" {
+            let exten = rest.split('/').next().unwrap_or("").to_string();
+            Some(exten)
+        } else {
+            None
+        };
+        if loopback_route.is_none() && behavior.is_none() {
+            return Err(match kind {
+                "user" => "USER_NOT_REGISTERED".into(),
+                "error" => rest.to_ascii_uppercase(),
+                _ => "CHAN_NOT_IMPLEMENTED".into(),
+            });
+        }
+        let name = match &loopback_route {
+            Some(exten) => format!("loopback/{exten}-a"),
+            None => target.to_string(),
+        };
+        let mut ch = Channel::new(uuid.clone(), name, true, now);
+        ch.destination = loopback_route.clone().unwrap_or_else(|| rest.to_string());
+        ch.callee_id_number = ch.destination.clone();
+        ch.source = if loopback_route.is_some() {
+            "mod_loopback".into()
+        } else {
+            "mod_sofia".into()
+        };
+        if let Some(number) = var("origination_caller_id_number") {
+            ch.caller_id_number = number;
+        }
+        if let Some(caller_name) = var("origination_caller_id_name") {
+            ch.caller_id_name = caller_name;
+        }
+        ch.set_var("direction", "outbound");
+        ch.set_var("uuid", uuid.clone());
+        ch.set_var("session_id", (self.session_count + 1).to_string());
+        ch.set_var("channel_name", ch.name.clone());
+        for (name, value) in vars {
+            ch.set_var(name, value.clone());
+        }
+        if let Some(c) = caller.and_then(|c| self.chans.get(c)) {
+            ch.call_uuid = c.ch.call_uuid.clone();
+            ch.other_leg = Some(c.ch.uuid.clone());
+        }
+        ch.set_var("call_uuid", ch.call_uuid.clone());
+        self.insert_chan(ch, true);
+        match loopback_route {
+            Some(exten) => {
+                let b_uuid = new_uuid();
+                let mut b = Channel::new(b_uuid.clone(), format!("loopback/{exten}-b"), false, now);
+                b.destination = exten.clone();
+                b.callee_id_number = "default".into();
+                for (name, value) in [
+                    ("direction", "inbound".to_string()),
+                    ("uuid", b_uuid.clone()),
+                    ("session_id", (self.session_count + 2).to_string()),
+                    ("channel_name", b.name.clone()),
+                    ("read_codec", "L16".into()),
+                    ("read_rate", "8000".into()),
+                    ("write_codec", "L16".into()),
+                    ("write_rate", "8000".into()),
+                    ("other_loopback_leg_uuid", uuid.clone()),
+                    ("loopback_leg", "B".into()),
+                    ("call_uuid", b_uuid.clone()),
+                ] {
+                    b.set_var(name, value);
+                }
+                self.insert_chan(b, false);
+                let apps = self.routes.get(&exten).cloned();
+                if let Some(chan) = self.chans.get_mut(&b_uuid) {
+                    chan.partner = Some(uuid.clone());
+                    match &apps {
+                        Some(apps) => {
+                            chan.dialplan =
+                                apps.iter().map(|(a, b)| AppCall::dialplan(a, b)).collect()
+                        }
+                        None => {
+                            chan.dialplan = VecDeque::from([AppCall::dialplan(
+                                "hangup",
+                                "NO_ROUTE_DESTINATION",
+                            )])
+                        }
+                    }
+                }
+                if let Some(chan) = self.chans.get_mut(&uuid) {
+                    chan.partner = Some(b_uuid.clone());
+                    chan.ch.set_var("other_loopback_leg_uuid", b_uuid.clone());
+                    chan.ch.set_var("loopback_leg", "A");
+                }
+                // the order a real loopback originate produces (transcript 03)
+                self.codec_events(
+                    &uuid,
+                    &format!("loopback/{}-a", target.trim_start_matches("loopback/")),
+                );
+                self.emit(&uuid, "CHANNEL_OUTGOING");
+                self.set_state(&uuid, ChannelState::Init);
+                let b_name = self
+                    .chans
+                    .get(&b_uuid)
+                    .map(|c| c.ch.name.clone())
+                    .unwrap_or_default();
+                self.codec_events(&b_uuid, &b_name);
+                self.emit(&uuid, "CHANNEL_CREATE");
+                self.emit(&uuid, "CHANNEL_ORIGINATE");
+                self.set_state(&uuid, ChannelState::Routing);
+                self.set_state(&uuid, ChannelState::ConsumeMedia);
+                self.set_state(&b_uuid, ChannelState::Init);
+                self.emit(&b_uuid, "CHANNEL_CREATE");
+                if let Some(chan) = self.chans.get_mut(&b_uuid) {
+                    chan.ch.state = ChannelState::Routing;
+                }
+                self.set_call_state(&b_uuid, "RINGING");
+                self.set_state(&b_uuid, ChannelState::Routing);
+                self.set_state(&b_uuid, ChannelState::Execute);
+                self.wake(&b_uuid);
+            }
+            None => {
+                self.emit(&uuid, "CHANNEL_OUTGOING");
+                self.set_state(&uuid, ChannelState::Init);
+                self.emit(&uuid, "CHANNEL_CREATE");
+                self.emit(&uuid, "CHANNEL_ORIGINATE");
+                self.set_state(&uuid, ChannelState::Routing);
+                self.set_state(&uuid, ChannelState::ConsumeMedia);
+                let steps: Vec<(u64, Signal)> = match behavior.unwrap_or(Behavior::NeverAnswer) {
+                    Behavior::AnswerAfter(d) if d.is_zero() => vec![(0, Signal::Answer)],
+                    Behavior::AnswerAfter(d) => {
+                        vec![(0, Signal::Ring), (d.as_millis() as u64, Signal::Answer)]
+                    }
+                    Behavior::NeverAnswer => vec![(0, Signal::Ring)],
+                    Behavior::EarlyMediaNeverAnswer => vec![(0, Signal::EarlyMedia)],
+                    Behavior::EarlyMediaThenAnswer(d) => vec![
+                        (0, Signal::EarlyMedia),
+                        (d.as_millis() as u64, Signal::Answer),
+                    ],
+                    Behavior::Busy => vec![(0, Signal::Hangup("USER_BUSY".into()))],
+                    Behavior::Reject(cause) => vec![(0, Signal::Hangup(cause))],
+                };
+                for (delay, signal) in steps {
+                    self.schedule(
+                        delay,
+                        Timer::Remote {
+                            uuid: uuid.clone(),
+                            signal,
+                        },
+                    );
+                }
+            }
+        }
+        Ok(uuid)
+    }
+
+    pub(super) fn codec_events(&mut self, uuid: &str, initial_name: &str) {
+        for _ in 0..2 {
+            let mut event = self.base_event(
+                "CODEC",
+                "switch_core_codec.c",
+                "switch_core_session_set_read_codec",
+                300,
+            );
+            let Some(chan) = self.chans.get(uuid) else {
+                return;
+            };
+            let mut early = chan.ch.clone();
+            early.name = initial_name.to_string();
+            early.vars.clear();
+            let (state, number) = ("CS_NONE", 0);
+            event
+                .add("Channel-State", state)
+                .add("Channel-Call-State", "DOWN")
+                .add("Channel-State-Number", number.to_string())
+                .add("Channel-Name", early.name.clone())
+                .add("Unique-ID", early.uuid.clone())
+                .add(
+                    "Call-Direction",
+                    if early.outbound {
+                        "outbound"
+                    } else {
+                        "inbound"
+                    },
+                )
+                .add("Answer-State", "ringing")
+                .add("Channel-Read-Codec-Name", "L16")
+                .add("Channel-Read-Codec-Rate", "8000");
+            self.deliver(&event);
+        }
+    }
+
+    pub(super) fn insert_chan(&mut self, ch: Channel, idle: bool) {
+        self.session_count += 1;
+        self.chan_order.push(ch.uuid.clone());
+        self.chans.insert(
+            ch.uuid.clone(),
+            Chan {
+                ch,
+                dialplan: VecDeque::new(),
+                private: VecDeque::new(),
+                stack: Vec::new(),
+                partner: None,
+                originate: None,
+                idle,
+                bridged_with: None,
+                park_started: false,
+                phase2_done: false,
+                locks: 0,
+            },
+        );
+    }
+
+    /// The remote side of an outgoing leg did something.
+    pub(super) fn remote_signal(&mut self, uuid: &str, signal: Signal) {
+        let Some(chan) = self.chans.get_mut(uuid) else {
+            return;
+        };
+        if chan.ch.is_down() {
+            return;
+        }
+        let now = self.cfg.epoch_base_ms * 1000 + self.now_ms * 1000;
+        let originate = chan.originate;
+        let update = match signal {
+            Signal::Ring => {
+                if chan.ch.progress_us == 0 {
+                    chan.ch.progress_us = now;
+                }
+                self.emit(uuid, "CHANNEL_PROGRESS");
+                self.set_call_state(uuid, "RINGING");
+                Some(LegUpdate::Progress)
+            }
+            Signal::EarlyMedia => {
+                chan.ch.progress_media_us = now;
+                if !chan.ch.is_answered() {
+                    chan.ch.answer_state = "early";
+                }
+                self.emit(uuid, "CHANNEL_PROGRESS_MEDIA");
+                self.set_call_state(uuid, "EARLY");
+                Some(LegUpdate::Early)
+            }
+            Signal::Answer => {
+                if chan.ch.is_answered() {
+                    return;
+                }
+                chan.ch.answered_us = now;
+                chan.ch.answer_state = "answered";
+                self.emit(uuid, "CHANNEL_ANSWER");
+                self.set_call_state(uuid, "ACTIVE");
+                Some(LegUpdate::Answer)
+            }
+            Signal::Hangup(cause) => {
+                self.hangup(uuid, &cause, false);
+                None
+            }
+        };
+        if let (Some(id), Some(update)) = (originate, update) {
+            self.actions.push_back(Action::Leg {
+                id,
+                uuid: uuid.to_string(),
+                update,
+            });
+        }
+    }
+
+    pub(super) fn leg_update(&mut self, id: u64, uuid: &str, update: LegUpdate) {
+        let Some(orig) = self.originates.get_mut(&id) else {
+            return;
+        };
+        if orig.done || !orig.legs.iter().any(|l| l == uuid) {
+            return;
+        }
+        match update {
+            LegUpdate::Progress => orig.got_progress = true,
+            LegUpdate::Early => {
+                orig.got_progress = true;
+                if orig.early_ok {
+                    self.originate_succeeded(id, uuid, true);
+                }
+            }
+            LegUpdate::Answer => self.originate_succeeded(id, uuid, false),
+            LegUpdate::Failed(cause) => {
+                orig.legs.retain(|l| l != uuid);
+                orig.causes.push((uuid.to_string(), cause.clone()));
+                if orig.legs.is_empty() {
+                    self.group_failed(id, &cause, false);
+                }
+            }
+        }
+    }
+
+    pub(super) fn originate_timeout(
+        &mut self,
+        id: u64,
+        group: usize,
+        cause: &str,
+        progress_only: bool,
+    ) {
+        let Some(orig) = self.originates.get_mut(&id) else {
+            return;
+        };
+        if orig.done || orig.group != group || (progress_only && orig.got_progress) {
+            return;
+        }
+        let legs = std::mem::take(&mut orig.legs);
+        for leg in &legs {
+            orig.causes.push((leg.clone(), cause.to_string()));
+        }
+        for leg in &legs {
+            if let Some(chan) = self.chans.get_mut(leg) {
+                chan.originate = None;
+            }
+            self.hangup(leg, cause, false);
+        }
+        self.group_failed(id, cause, true);
+    }
+
+    pub(super) fn group_failed(&mut self, id: u64, cause: &str, global_timeout: bool) {
+        let Some(orig) = self.originates.get_mut(&id) else {
+            return;
+        };
+        let more = orig.group + 1 < orig.dial.groups.len();
+        if more && (!global_timeout || orig.continue_on_timeout) {
+            orig.group += 1;
+            self.start_group(id);
+        } else {
+            self.originate_failed(id, cause);
+        }
+    }
+
+    pub(super) fn originate_failed(&mut self, id: u64, cause: &str) {
+        let Some(orig) = self.originates.remove(&id) else {
+            return;
+        };
+        let result = format!("-ERR {cause}\n");
+        match orig.owner {
+            Owner::Api { conn, arg } => {
+                self.api_event("originate", &arg);
+                self.api_response(conn, &result);
+                self.unblock(conn);
+            }
+            Owner::Bgapi { conn, job, arg } => {
+                self.api_event("originate", &arg);
+                self.background_job(conn, &job, "originate", &arg, &result);
+            }
+            Owner::Bridge { caller } => self.bridge_failed(&caller, cause, &orig.causes),
+        }
+    }
+
+    pub(super) fn originate_succeeded(&mut self, id: u64, winner: &str, early: bool) {
+        let Some(orig) = self.originates.remove(&id) else {
+            return;
+        };
+        for leg in orig.legs.iter().filter(|l| *l != winner) {
+            if let Some(chan) = self.chans.get_mut(leg) {
+                chan.originate = None;
+            }
+            self.actions
+                .push_back(Action::Hangup(leg.clone(), "LOSE_RACE".into()));
+        }
+        if let Some(chan) = self.chans.get_mut(winner) {
+            chan.originate = None;
+        }
+        let result = format!("+OK {winner}\n");
+        match orig.owner {
+            Owner::Api { conn, arg } => {
+                self.start_after_apps(winner, orig.after);
+                self.api_event("originate", &arg);
+                self.api_response(conn, &result);
+                self.unblock(conn);
+            }
+            Owner::Bgapi { conn, job, arg } => {
+                self.start_after_apps(winner, orig.after);
+                self.api_event("originate", &arg);
+                self.background_job(conn, &job, "originate", &arg, &result);
+            }
+            Owner::Bridge { caller } => self.bridge_established(&caller, winner, early),
+        }
+    }
+
+    pub(super) fn start_after_apps(&mut self, winner: &str, after: Vec<AppCall>) {
+        self.emit(winner, "CALL_UPDATE");
+        if let Some(chan) = self.chans.get_mut(winner) {
+            chan.idle = false;
+            chan.ch.other_leg = None;
+            chan.dialplan = after.into();
+        }
+        self.wake(winner);
+    }
+
+    // ---------------------------------------------------------------- bridge
+
+    pub(super) fn bridge_established(&mut self, caller: &str, peer: &str, early: bool) {
+        if !self.chan_up(caller) {
+            self.actions
+                .push_back(Action::Hangup(peer.to_string(), "ORIGINATOR_CANCEL".into()));
+            return;
+        }
+        if !early {
+            self.answer(caller);
+        }
+        let status = if early { "EARLY" } else { "SUCCESS" };
+        if let Some(chan) = self.chans.get_mut(caller) {
+            chan.ch.set_var("originate_disposition", "SUCCESS");
+            chan.ch.set_var("DIALSTATUS", status);
+            chan.ch.set_var("last_bridge_to", peer);
+            chan.ch.set_var("bridge_to", peer);
+            if let Some(Running { kind, .. }) = chan.stack.last_mut() {
+                *kind = Blocking::Bridged;
+            }
+        }
+        self.set_call_state(caller, if early { "EARLY" } else { "ACTIVE" });
+        self.link_bridge(caller, peer);
+        if early {
+            let timeout = self
+                .chans
+                .get(caller)
+                .and_then(|c| c.ch.var("bridge_answer_timeout"))
+                .and_then(|v| v.parse::<u64>().ok());
+            if let Some(t) = timeout.filter(|t| *t > 0) {
+                let due = self.whole_seconds_from_now(t, true);
+                self.add_timer_at(
+                    due,
+                    Timer::BridgeAnswerTimeout {
+                        uuid: peer.to_string(),
+                    },
+                );
+            }
+        }
+    }
+
+    pub(super) fn link_bridge(&mut self, a: &str, b: &str) {
+        let now = self.now_us();
+        for (x, y) in [(a, b), (b, a)] {
+            if let Some(chan) = self.chans.get_mut(x) {
+                chan.bridged_with = Some(y.to_string());
+                chan.ch.other_leg = Some(y.to_string());
+                chan.ch.bridged_us = now;
+                chan.ch.set_var("bridge_uuid", y);
+            }
+        }
+        self.emit_with(
+            a,
+            "CHANNEL_BRIDGE",
+            &[
+                ("Bridge-A-Unique-ID", a.to_string()),
+                ("Bridge-B-Unique-ID", b.to_string()),
+            ],
+        );
+    }
+
+    pub(super) fn bridge_failed(&mut self, caller: &str, cause: &str, causes: &[(String, String)]) {
+        let Some(chan) = self.chans.get_mut(caller) else {
+            return;
+        };
+        let listed: Vec<String> = causes
+            .iter()
+            .filter(|(u, _)| !u.is_empty())
+            .map(|(u, c)| format!("{u};{c}"))
+            .collect();
+        chan.ch.set_var("originate_disposition", cause);
+        chan.ch.set_var("DIALSTATUS", dial_status(cause));
+        if !listed.is_empty() {
+            let value = if listed.len() == 1 {
+                listed[0].clone()
+            } else {
+                format!("ARRAY::{}", listed.join("|:"))
+            };
+            chan.ch.set_var("originate_causes", value);
+        }
+        chan.ch.set_var("originate_failed_cause", cause);
+        chan.ch.set_var("last_bridge_hangup_cause", cause);
+        let keep = match chan.ch.var("continue_on_fail") {
+            Some(v) if is_true(v) => true,
+            Some(list) => list.split(',').map(str::trim).any(|c| {
+                c.eq_ignore_ascii_case(cause)
+                    || cause_number(cause).is_some_and(|n| c == n.to_string())
+            }),
+            None => false,
+        } || matches!(
+            cause,
+            "NO_ANSWER" | "NO_USER_RESPONSE" | "ORIGINATOR_CANCEL"
+        );
+        let back_to = if chan.ch.is_answered() {
+            "ACTIVE"
+        } else if chan.ch.answer_state == "early" {
+            "EARLY"
+        } else {
+            "RINGING"
+        };
+        self.set_call_state(caller, back_to);
+        if keep {
+            self.complete_top(caller, None);
+            self.wake(caller);
+        } else {
+            self.hangup(caller, cause, false);
+        }
+    }
+
+    pub(super) fn unbridge(&mut self, uuid: &str, cause: &str) {
+        let Some(chan) = self.chans.get_mut(uuid) else {
+            return;
+        };
+        let other = chan.ch.other_leg.clone().unwrap_or_default();
+        chan.ch.set_var("bridge_hangup_cause", cause);
+        chan.ch.set_var("last_bridge_hangup_cause", cause);
+        self.emit_with(
+            uuid,
+            "CHANNEL_UNBRIDGE",
+            &[
+                ("Bridge-A-Unique-ID", uuid.to_string()),
+                ("Bridge-B-Unique-ID", other),
+            ],
+        );
+        let Some(chan) = self.chans.get_mut(uuid) else {
+            return;
+        };
+        chan.ch.other_leg = None;
+        chan.bridged_with = None;
+        let bridge_app = matches!(
+            chan.stack.last(),
+            Some(Running {
+                kind: Blocking::Bridged,
+                ..
+            })
+        );
+        let hangup_after = chan
+            .ch
+            .var("hangup_after_bridge")
+            .is_some_and(|v| is_true(v) || v == "explicit");
+        if chan.ch.is_down() {
+            return;
+        }
+        if hangup_after || !bridge_app {
+            self.hangup(uuid, "NORMAL_CLEARING", false);
+        } else {
+            self.complete_top(uuid, None);
+            self.wake(uuid);
+        }
+    }
+}
