@@ -33,22 +33,25 @@ public class NativeBridgeTest {
 
     @Test
     public void futuresCompleteOnTheConfiguredExecutorNotOnRuntimeThreads() throws Exception {
-        final List<String> completingThreads = new CopyOnWriteArrayList<>();
+        final List<String> handOverThreads = new CopyOnWriteArrayList<>();
+        final List<String> completionThreads = new CopyOnWriteArrayList<>();
         Executor recording = task -> {
-            completingThreads.add(Thread.currentThread().getName());
-            new Thread(task, "user-executor").start();
+            handOverThreads.add(Thread.currentThread().getName());
+            new Thread(() -> {
+                completionThreads.add(Thread.currentThread().getName());
+                task.run();
+            }, "user-executor").start();
         };
         try (FakeFreeSwitch fake = fake();
                 NativeConnection connection = NativeConnection.connect("127.0.0.1", fake.port(), null, "ClueCon",
                         new NativeConnection.Settings().executor(recording))) {
-            EslEvent reply = connection.api("hostname", 0).thenApply(event -> {
-                assertEquals("user-executor", Thread.currentThread().getName());
-                return event;
-            }).get(10, TimeUnit.SECONDS);
+            EslEvent reply = connection.api("hostname", 0).get(10, TimeUnit.SECONDS);
             assertEquals("vm", reply.body());
-            assertEquals(1, completingThreads.size());
-            // The hand-over happens on an engine thread (attached to the JVM), not the caller's.
-            assertFalse(completingThreads.get(0).equals(Thread.currentThread().getName()));
+            // The future was completed by a task on the user's executor...
+            assertEquals(Collections.singletonList("user-executor"), completionThreads);
+            // ...handed over by an engine thread (attached to the JVM), not by the caller.
+            assertEquals(1, handOverThreads.size());
+            assertFalse(handOverThreads.get(0).equals(Thread.currentThread().getName()));
         }
     }
 
