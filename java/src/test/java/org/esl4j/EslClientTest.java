@@ -176,6 +176,22 @@ public class EslClientTest {
     }
 
     @Test
+    public void jsonEventsArriveDecodedLikePlainOnes() throws Exception {
+        client.close();
+        client = EslClient.connect(options(sim.port()).eventFormat(EventFormat.JSON).build());
+        get(client.subscribe("CHANNEL_ANSWER"));
+        OriginateRequest request = OriginateRequest.to(Endpoint.user("1004")).callerId("Zoë", "4000").build();
+        BlockingQueue<EslEvent> events = new LinkedBlockingQueue<>();
+        client.onEvent("CHANNEL_ANSWER", events::add);
+        assertTrue(originateAndWait(request, Duration.ZERO, Duration.ZERO).succeeded());
+        EslEvent answer = events.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
+        assertNotNull(answer);
+        assertEquals(request.uuid(), answer.uniqueId());
+        assertEquals("Zoë", answer.variable("origination_caller_id_name"));
+        assertTrue(sim.commands().contains("event json BACKGROUND_JOB"));
+    }
+
+    @Test
     public void callbackReportsTheSecondLegFromTheFirstLegsEvents() throws Exception {
         get(client.subscribe("CHANNEL_EXECUTE"));
         OriginateRequest request = OriginateRequest.to(Endpoint.user("1004"))
