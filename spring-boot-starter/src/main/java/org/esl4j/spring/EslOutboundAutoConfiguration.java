@@ -1,0 +1,45 @@
+package org.esl4j.spring;
+
+import org.esl4j.ServerOptions;
+import org.esl4j.SessionHandler;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * The outbound server, when the application has one {@link SessionHandler} bean to hand calls to
+ * and {@code esl4j.outbound.enabled} is not false.
+ */
+@AutoConfiguration(after = EslAutoConfiguration.class)
+@EnableConfigurationProperties(EslProperties.class)
+@ConditionalOnSingleCandidate(SessionHandler.class)
+@ConditionalOnProperty(prefix = "esl4j.outbound", name = "enabled", havingValue = "true", matchIfMissing = true)
+public class EslOutboundAutoConfiguration {
+    /** Made by Spring. */
+    public EslOutboundAutoConfiguration() {}
+
+    /**
+     * Checks the settings; the server starts with the context.
+     *
+     * @param properties the settings
+     * @param handler the application's handler
+     * @return the lifecycle running the server
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    public EslOutboundLifecycle eslOutboundServer(EslProperties properties, SessionHandler handler) {
+        EslProperties.Outbound outbound = properties.getOutbound();
+        EslPropertiesValidator.checkOutbound(outbound);
+        ServerOptions options = ServerOptions.builder()
+                .host(outbound.getBindAddress())
+                .port(outbound.getPort())
+                .maxSessions(outbound.getMaxSessions())
+                .handshakeTimeout(outbound.getHandshakeTimeout())
+                .commandTimeout(outbound.getCommandTimeout())
+                .build();
+        return new EslOutboundLifecycle(options, handler, outbound.getDrainTimeout());
+    }
+}

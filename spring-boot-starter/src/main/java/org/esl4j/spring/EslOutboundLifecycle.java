@@ -1,0 +1,111 @@
+package org.esl4j.spring;
+
+import java.time.Duration;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.esl4j.EslException;
+import org.esl4j.EslOutboundServer;
+import org.esl4j.OutboundStats;
+import org.esl4j.ServerOptions;
+import org.esl4j.SessionHandler;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * Runs the outbound server with the application context: listens once the context is ready, and
+ * on shutdown stops accepting calls and lets the running ones finish for up to {@code
+ * esl4j.outbound.drain-timeout} (within Spring's {@code spring.lifecycle.timeout-per-shutdown-phase})
+ * before closing them.
+ */
+public final class EslOutboundLifecycle implements SmartLifecycle {
+    /** Like a web server: started after ordinary beans, stopped before them. */
+    static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 1024;
+    private static final Log LOG = LogFactory.getLog(EslOutboundLifecycle.class);
+
+    private final ServerOptions options;
+    private final SessionHandler handler;
+    private final Duration drain;
+    private volatile EslOutboundServer server;
+
+    EslOutboundLifecycle(ServerOptions options, SessionHandler handler, Duration drain) {
+        this.options = options;
+        this.handler = handler;
+        this.drain = drain;
+    }
+
+    @Override
+    public synchronized void start() {
+        if (server != null) {
+            return;
+        }
+        try {
+            server = EslOutboundServer.start(options, handler);
+        } catch (EslException failure) {
+            throw new EslStartupException("Cannot run the esl4j outbound server on " + options.host() + ":" + options.port()
+                    + ": " + failure.getMessage(),
+                    "Free the port, or set esl4j.outbound.bind-address / esl4j.outbound.port (and the socket application's"
+                            + " address in the dialplan) to one that can be bound.", failure);
+        }
+        LOG.info("esl4j outbound server listening on " + options.host() + ":" + server.port());
+    }
+
+    @Override
+    public void stop() {
+        EslOutboundServer running;
+        synchronized (this) {
+            running = server;
+            server = null;
+        }
+        if (running != null) {
+            running.shutdown(drain);
+            LOG.info("esl4j outbound server stopped: " + running.stats());
+        }
+    }
+
+    @Override
+    public void stop(Runnable callback) {
+        // Draining may take a while: off the caller's thread, so other beans of the phase stop meanwhile.
+        Thread stopper = new Thread(() -> {
+            try {
+                stop();
+            } finally {
+                callback.run();
+            }
+        }, "esl4j-outbound-drain");
+        stopper.setDaemon(true);
+        stopper.start();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return server != null;
+    }
+
+    @Override
+    public int getPhase() {
+        return PHASE;
+    }
+
+    /**
+     * The port the server listens on (useful with {@code esl4j.outbound.port=0}).
+     *
+     * @return the port
+     * @throws IllegalStateException when the server is not running
+     */
+    public int port() {
+        EslOutboundServer running = server;
+        if (running == null) {
+            throw new IllegalStateException("the esl4j outbound server is not running");
+        }
+        return running.port();
+    }
+
+    /**
+     * The server's counters; all zero while it is not running.
+     *
+     * @return the counters, or null while not running
+     */
+    OutboundStats statsOrNull() {
+        EslOutboundServer running = server;
+        return running == null ? null : running.stats();
+    }
+}
