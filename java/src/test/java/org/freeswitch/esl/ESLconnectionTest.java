@@ -36,6 +36,8 @@ public class ESLconnectionTest {
         main.answers.put("auth ClueCon", auth);
         main.answer("api utf8", "Content-Type: api/response\nContent-Length: "
                 + EMOJI.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + "\n\n" + EMOJI);
+        main.answer("sendevent CUSTOM",
+                "Content-Type: command/reply\nReply-Text: +OK 1b2c3d4e-0000-4000-8000-00000000abcd\n\n");
         List<FakeFreeSwitch.Script> scripts = new ArrayList<>();
         scripts.add(main);
         scripts.add(api.get("badpw"));
@@ -187,7 +189,9 @@ public class ESLconnectionTest {
         assertEquals(EMOJI, con.api("utf8", null).getBody());
         ESLevent event = new ESLevent("CUSTOM", "esl4j::test");
         event.addHeader("Caller-Name", EMOJI);
-        con.sendEvent(event);
+        // Fixed libesl bug: the result is the server's reply, not the last received event.
+        ESLevent reply = con.sendEvent(event);
+        assertEquals("+OK 1b2c3d4e-0000-4000-8000-00000000abcd", reply.getHeader("Reply-Text", -1));
         boolean seen = false;
         for (String command : fake.commands()) {
             seen |= command.startsWith("sendevent CUSTOM") && command.contains("Caller-Name: " + EMOJI);
