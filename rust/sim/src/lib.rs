@@ -105,6 +105,8 @@ pub(crate) struct Shared {
     changed: Notify,
     commands_seen: watch::Sender<u64>,
     runtime: tokio::runtime::Handle,
+    /// Real clock: when the simulator started (its time 0). `None` on the virtual clock.
+    real_start: Option<Instant>,
 }
 
 impl Shared {
@@ -118,6 +120,10 @@ impl Shared {
     pub(crate) fn with<R>(self: &Arc<Self>, f: impl FnOnce(&mut Core) -> R) -> R {
         let (result, io, earlier_timer) = {
             let mut core = self.lock();
+            if let Some(start) = self.real_start {
+                // catch up with the wall clock first, so new deadlines count from the true now
+                core.run_until(start.elapsed().as_millis() as u64);
+            }
             let before = core.next_deadline();
             let result = f(&mut core);
             core.pump();
@@ -176,6 +182,7 @@ impl Simulator {
             core: Mutex::new(core),
             changed: Notify::new(),
             commands_seen: watch::channel(0).0,
+            real_start: (!virtual_clock).then(Instant::now),
             runtime: tokio::runtime::Handle::current(),
         });
         let (stop, stop_rx) = watch::channel(false);
@@ -184,8 +191,8 @@ impl Simulator {
             listener,
             stop_rx.clone(),
         ));
-        if !virtual_clock {
-            tokio::spawn(real_clock(shared.clone(), stop_rx));
+        if let Some(start) = shared.real_start {
+            tokio::spawn(real_clock(shared.clone(), start, stop_rx));
         }
         Ok(Simulator {
             shared,
@@ -290,7 +297,7 @@ impl Simulator {
 
     /// Simulated milliseconds since start (virtual clock) or wall-clock milliseconds (real).
     pub fn now_ms(&self) -> u64 {
-        self.shared.lock().now_ms()
+        self.shared.with(|core| core.now_ms())
     }
 
     /// Waits until every frame produced so far is written to its socket.
@@ -399,13 +406,10 @@ fn split_frames(corpus: &[u8]) -> std::io::Result<Vec<Arc<[u8]>>> {
     Ok(frames)
 }
 
-async fn real_clock(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    let start = Instant::now();
+async fn real_clock(shared: Arc<Shared>, start: Instant, mut stop: watch::Receiver<bool>) {
     loop {
-        let next = shared.with(|core| {
-            core.run_until(start.elapsed().as_millis() as u64);
-            core.next_deadline()
-        });
+        // `with` fires everything due up to now
+        let next = shared.with(|core| core.next_deadline());
         let sleep_for = next.map(|due| {
             Duration::from_millis(due.saturating_sub(start.elapsed().as_millis() as u64))
         });

@@ -90,6 +90,13 @@ async fn authentication_rules() {
 
     assert_eq!(reply_text(&early.command("exit").await), "+OK bye");
     early.wait_closed().await;
+
+    let mut user = RawConn::connect(sim.port()).await;
+    user.wait_until("auth/request", |f| !f.is_empty()).await;
+    let accepted = user.command("userauth 1000@default:ClueCon").await;
+    assert_eq!(reply_text(&accepted), "+OK accepted");
+    assert_eq!(accepted.header("Allowed-Events").as_deref(), Some("ALL"));
+    assert!(body(&user.command("api version").await).starts_with("FreeSWITCH Version"));
 }
 
 #[tokio::test]

@@ -38,21 +38,40 @@ impl Core {
             return;
         }
         if !authed {
-            if let Some(password) = line
-                .strip_prefix("auth ")
-                .or_else(|| line.strip_prefix("AUTH "))
-            {
-                if password.trim() == self.cfg.password {
+            // `auth <password>`, or `userauth <user@domain>:<password>` (any user, same password)
+            let password = if lower.starts_with("auth ") {
+                Some(arg_after(&line, "auth ").to_string())
+            } else if lower.starts_with("userauth ") {
+                let credentials = arg_after(&line, "userauth ");
+                Some(
+                    credentials
+                        .split_once(':')
+                        .map(|(_, p)| p)
+                        .unwrap_or("")
+                        .to_string(),
+                )
+            } else {
+                None
+            };
+            match password {
+                Some(password) if password.trim() == self.cfg.password => {
                     if let Some(c) = self.conns.get_mut(&conn) {
                         c.authed = true;
                     }
-                    self.reply(conn, "+OK accepted");
-                } else {
+                    if lower.starts_with("userauth ") {
+                        self.send_raw(
+                            conn,
+                            b"Content-Type: command/reply\nReply-Text: +OK accepted\nAllowed-Events: ALL\nAllowed-API: ALL\nAllowed-LOG: true\n\n".to_vec(),
+                        );
+                    } else {
+                        self.reply(conn, "+OK accepted");
+                    }
+                }
+                Some(_) => {
                     self.reply(conn, "-ERR invalid");
                     self.disconnect(conn, true);
                 }
-            } else {
-                self.reply(conn, "-ERR command not found");
+                None => self.reply(conn, "-ERR command not found"),
             }
             return;
         }
@@ -63,7 +82,7 @@ impl Core {
             // mod_event_socket drops the reply to any other first command
             return;
         }
-        let arg_of = |prefix: &str| line.get(prefix.len()..).unwrap_or("").trim().to_string();
+        let arg_of = |prefix: &str| arg_after(&line, prefix).to_string();
         let starts = |prefix: &str| lower.starts_with(prefix);
         let session_cmd = starts("connect")
             || starts("getvar ")
@@ -586,4 +605,9 @@ impl Core {
             _ => self.reply(conn, "+OK"),
         }
     }
+}
+
+/// The rest of a command line after its keyword.
+fn arg_after<'a>(line: &'a str, keyword: &str) -> &'a str {
+    line.get(keyword.len()..).unwrap_or("").trim()
 }
