@@ -231,6 +231,8 @@ public final class Esl4jCli {
         CountDownLatch done = new CountDownLatch(1);
         AtomicInteger printed = new AtomicInteger();
         try (EslClient client = EslClient.connect(options)) {
+            // A lost connection ends the wait too; it is reported below.
+            client.onConnectionEvent(change -> done.countDown());
             client.onAnyEvent(event -> {
                 if (!matches(event, wanted) || done.getCount() == 0) {
                     return;

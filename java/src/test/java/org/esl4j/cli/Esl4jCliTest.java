@@ -236,6 +236,25 @@ public class Esl4jCliTest {
         assertTrue(sim.commands().contains("filter Event-Subclass kit::two"));
     }
 
+    @Test
+    public void eventsStopsAfterItsSeconds() throws Exception {
+        Run quiet = run("events", "CHANNEL_ANSWER", "--seconds", "0.2", "--port", port());
+        assertEquals(quiet.toString(), Esl4jCli.OK, quiet.exit);
+        assertEquals("", quiet.out);
+        assertTrue(quiet.toString(), quiet.err.startsWith("esl4j: listening for CHANNEL_ANSWER on 127.0.0.1:"));
+    }
+
+    @Test
+    public void eventsReportsALostConnection() throws Exception {
+        EslSimulator sim = rule.simulator();
+        Started events = new Started("events", "--port", port());
+        sim.awaitCommand("event plain ALL", WAIT);
+        sim.close();
+        Run lost = events.finish();
+        assertEquals(lost.toString(), Esl4jCli.ERROR, lost.exit);
+        assertTrue(lost.toString(), lost.err.contains("esl4j: connection lost"));
+    }
+
     // ---- originate --------------------------------------------------------------------------------
 
     @Test

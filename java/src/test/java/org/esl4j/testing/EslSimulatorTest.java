@@ -176,6 +176,18 @@ public class EslSimulatorTest {
     }
 
     @Test
+    public void hangupEndsACall() {
+        EslSimulator sim = rule.simulator();
+        sim.route("hold", "answer", "park");
+        String caller = sim.call("hold");
+        sim.awaitExecute("park", WAIT);
+        assertEquals("+OK", sim.hangup(caller, HangupCause.NORMAL_CLEARING).trim());
+        EslEvent hangup = sim.awaitEvent(e -> "CHANNEL_HANGUP_COMPLETE".equals(e.eventName()) && caller.equals(e.uniqueId()), WAIT);
+        assertEquals("NORMAL_CLEARING", hangup.header("Hangup-Cause"));
+        assertTrue(sim.hangup(caller, HangupCause.NORMAL_CLEARING).startsWith("-ERR"));
+    }
+
+    @Test
     public void inputThatCouldInjectIsRefused() {
         EslSimulator sim = rule.simulator();
         for (Runnable injection : Arrays.<Runnable>asList(
