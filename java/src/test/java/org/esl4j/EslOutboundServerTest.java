@@ -146,8 +146,7 @@ public class EslOutboundServerTest {
                     .application(Application.extension("agent", "XML", "default"))
                     .build();
             assertTrue(client.originate(call).get(WAIT.getSeconds(), TimeUnit.SECONDS).succeeded());
-            SimulatorSupport.awaitCommand(sim, 0, "sendmsg", WAIT);
-            awaitBridgeCommand(sim);
+            awaitSendmsgs(sim, 3);
             sim.advance(18_000);
             assertTrue("bridge ended before its 20 s: " + results, results.isEmpty());
             sim.advance(3_000);
@@ -161,16 +160,47 @@ public class EslOutboundServerTest {
         }
     }
 
-    /** Waits until the session's third sendmsg (answer, set continue_on_fail, bridge) arrived. */
-    private static void awaitBridgeCommand(NativeSimulator sim) {
+    @Test
+    public void staticModeWithoutAsyncRunsApplicationsToo() throws Exception {
+        BlockingQueue<Object> results = new LinkedBlockingQueue<>();
+        serve(ServerOptions.builder(), session -> {
+            results.add(session.socketMode());
+            results.add(session.answer(WAIT).application());
+            results.add(session.playback("silence_stream://500", WAIT).applicationData());
+            results.add(session.bridge(BridgeRequest.to(Endpoint.user("2002")).build(), WAIT));
+        });
+        NativeSimulator sim = SimulatorSupport.start(0);
+        try (EslClient client = EslClient.connect(ClientOptions.builder().port(sim.port()).build())) {
+            sim.setEndpoint("user/1000", NativeSimulator.Behavior.ANSWER_AFTER, 0, null);
+            sim.setEndpoint("user/2002", NativeSimulator.Behavior.BUSY, 0, null);
+            sim.routeToSocket("agent", "127.0.0.1:" + server.port() + " full");
+            OriginateRequest call = OriginateRequest.to(Endpoint.user("1000"))
+                    .application(Application.extension("agent", "XML", "default"))
+                    .build();
+            assertTrue(client.originate(call).get(WAIT.getSeconds(), TimeUnit.SECONDS).succeeded());
+            assertEquals("static", next(results));
+            assertEquals("answer", next(results));
+            awaitSendmsgs(sim, 2);
+            sim.advance(1_000);
+            assertEquals("silence_stream://500", next(results));
+            BridgeResult busy = (BridgeResult) next(results);
+            assertEquals(HangupCause.USER_BUSY, busy.cause());
+            assertTrue(busy.callerChannelUp());
+        } finally {
+            sim.close();
+        }
+    }
+
+    /** Waits until the simulator received {@code count} sendmsg commands. */
+    private static void awaitSendmsgs(NativeSimulator sim, int count) {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (true) {
             java.util.List<String> commands = sim.commands();
-            if (commands.stream().filter(command -> command.startsWith("sendmsg")).count() >= 3) {
+            if (commands.stream().filter(command -> command.startsWith("sendmsg")).count() >= count) {
                 return;
             }
             long leftMs = (deadline - System.nanoTime()) / 1_000_000;
-            assertTrue("no bridge in " + commands, leftMs > 0);
+            assertTrue("fewer than " + count + " sendmsg in " + commands, leftMs > 0);
             sim.waitForCommands(commands.size() + 1, leftMs);
         }
     }
