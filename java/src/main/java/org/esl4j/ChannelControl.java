@@ -68,7 +68,8 @@ final class ChannelControl {
         attempt.whenComplete((result, failure) -> watch.close());
         List<String> legs = new ArrayList<>(request.legUuids());
         return watchdog.guard(ringPhaseOrAnswered(attempt, answered), request.watchdogDeadline(margin),
-                BridgeResult::watchdogExpired, () -> killLegs(connection, legs)).thenCompose(first -> first == null ? attempt : CompletableFuture.completedFuture(first));
+                        BridgeResult::watchdogExpired, () -> killLegs(connection, legs))
+                .thenCompose(first -> first == null ? attempt : CompletableFuture.completedFuture(first));
     }
 
     /** Ends the legs of an attempt the watchdog gave up on; replies are not awaited. */

@@ -280,7 +280,6 @@ public final class ClientOptions {
             return this;
         }
 
-
         /**
          * Makes the options.
          *

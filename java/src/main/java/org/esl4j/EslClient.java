@@ -129,7 +129,6 @@ public final class EslClient implements AutoCloseable {
         return current;
     }
 
-
     // ---- API commands ------------------------------------------------------------------------
 
     /**

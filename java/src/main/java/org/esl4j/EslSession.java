@@ -298,7 +298,6 @@ public final class EslSession implements AutoCloseable {
         return null;
     }
 
-
     // ---- events ----------------------------------------------------------------------------------------
 
     /**

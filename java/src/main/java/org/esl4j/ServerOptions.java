@@ -279,7 +279,6 @@ public final class ServerOptions {
             return this;
         }
 
-
         /**
          * Makes the options.
          *
