@@ -56,7 +56,9 @@ import org.esl4j.internal.NativeConnection;
  * result.failedLeg(); // A (1000 did not answer) or B (2000 did not), with result.cause()
  * }</pre>
  *
- * <p>Thread-safe. {@link #close()} fails everything still pending.
+ * <p>Thread-safe. {@link #close()} fails everything still pending. Futures complete on the common
+ * fork-join pool: do not block inside their callbacks (use the blocking overloads from your own
+ * threads instead).
  */
 public final class EslClient implements AutoCloseable {
     private static final int POLL_BATCH = 1024;
