@@ -29,6 +29,9 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  *     }
  * }
  * }</pre>
+ *
+ * <p>{@link #simulator()} serves one test at a time per extension instance; tests that run in
+ * parallel should take the simulator as a parameter instead.
  */
 public final class EslSimulatorExtension implements BeforeEachCallback, AfterEachCallback, ParameterResolver {
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(EslSimulatorExtension.class);

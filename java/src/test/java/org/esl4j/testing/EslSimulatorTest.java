@@ -148,6 +148,21 @@ public class EslSimulatorTest {
     }
 
     @Test
+    public void syncAndAsyncRoutesNameTheirMode() throws Exception {
+        EslSimulator sim = rule.simulator();
+        CompletableFuture<String> mode = new CompletableFuture<>();
+        try (EslOutboundServer server = EslOutboundServer.start(ServerOptions.builder().port(0).build(), session -> {
+            mode.complete(session.socketMode());
+            session.hangup(HangupCause.NORMAL_CLEARING).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        })) {
+            sim.routeToOutbound("sync", server.port(), false);
+            sim.call("sync");
+            assertEquals("127.0.0.1:" + server.port() + " full", sim.awaitExecute("socket", WAIT).applicationData());
+            assertEquals("FreeSWITCH names sync mode static", "static", mode.get(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        }
+    }
+
+    @Test
     public void routesRunTheirApplicationsInOrder() {
         EslSimulator sim = rule.simulator();
         sim.route("welcome", "answer", "playback ivr/ivr-welcome.wav", "hangup NORMAL_CLEARING");
