@@ -5,6 +5,7 @@ import static org.junit.Assert.assertTrue;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -14,15 +15,15 @@ import org.junit.Test;
 public class AttemptWatchdogTest {
     @Test
     public void overrunAttemptIsAbortedAndReported() throws Exception {
-        AtomicInteger aborts = new AtomicInteger();
+        CountDownLatch aborted = new CountDownLatch(1);
         try (AttemptWatchdog watchdog = AttemptWatchdog.create()) {
             CompletableFuture<OriginateResult> never = new CompletableFuture<>();
             CompletableFuture<OriginateResult> guarded = watchdog.guard(never, Duration.ofMillis(20),
-                    () -> OriginateResult.watchdogExpired("u1"), aborts::incrementAndGet);
+                    () -> OriginateResult.watchdogExpired("u1"), aborted::countDown);
             OriginateResult result = guarded.get(10, TimeUnit.SECONDS);
             assertTrue(result.watchdogExpired());
             assertEquals("u1", result.channelUuid());
-            assertEquals(1, aborts.get());
+            assertTrue("the abort runs after the outcome is set", aborted.await(10, TimeUnit.SECONDS));
             // A late outcome from FreeSWITCH no longer changes the answer.
             never.complete(OriginateResult.fromApiResponse("+OK u1"));
             assertTrue(guarded.get(10, TimeUnit.SECONDS).watchdogExpired());
