@@ -69,6 +69,7 @@ pub struct Channel {
     pub exported: Vec<String>,
     pub caller_id_name: String,
     pub caller_id_number: String,
+    pub orig_caller_id_number: String,
     pub callee_id_name: String,
     pub callee_id_number: String,
     pub destination: String,
@@ -98,10 +99,11 @@ impl Channel {
             hit_dialplan: !outbound,
             vars: Vec::new(),
             exported: Vec::new(),
-            caller_id_name: "Outbound Call".into(),
+            caller_id_name: String::new(),
             caller_id_number: "0000000000".into(),
+            orig_caller_id_number: "0000000000".into(),
             callee_id_name: "Outbound Call".into(),
-            callee_id_number: String::new(),
+            callee_id_number: "default".into(),
             destination: String::new(),
             source: "mod_loopback".into(),
             created_us: now_us,
@@ -153,49 +155,61 @@ impl Channel {
         }
     }
 
-    /// The caller-profile headers with a prefix (`Caller`, `Channel`, `Other-Leg`).
+    /// The caller-profile headers with a prefix (`Caller`, `Channel`, `Other-Leg`); empty
+    /// caller / callee ids are left out, as `switch_caller_profile_event_set_data` does.
     pub fn add_profile(&self, event: &mut Event, prefix: &str) {
         let direction = self.direction();
-        let mut add = |name: &str, value: String| {
+        let mut add = |name: &str, value: &str| {
             event.add(&format!("{prefix}-{name}"), value);
         };
-        add("Direction", direction.into());
-        add("Logical-Direction", direction.into());
-        add("Dialplan", "xml".into());
-        add("Caller-ID-Number", self.caller_id_number.clone());
-        add("Orig-Caller-ID-Number", self.caller_id_number.clone());
-        add("Callee-ID-Name", self.callee_id_name.clone());
-        add("Callee-ID-Number", self.callee_id_number.clone());
-        add("ANI", self.caller_id_number.clone());
-        add("Destination-Number", self.destination.clone());
-        add("Unique-ID", self.uuid.clone());
-        add("Source", self.source.clone());
-        add("Context", "default".into());
-        add("Channel-Name", self.name.clone());
-        add("Profile-Index", "1".into());
-        add("Profile-Created-Time", self.created_us.to_string());
-        add("Channel-Created-Time", self.created_us.to_string());
-        add("Channel-Answered-Time", self.answered_us.to_string());
-        add("Channel-Progress-Time", self.progress_us.to_string());
-        add(
-            "Channel-Progress-Media-Time",
-            self.progress_media_us.to_string(),
-        );
-        add("Channel-Hangup-Time", self.hangup_us.to_string());
-        add("Channel-Transfer-Time", "0".into());
-        add("Channel-Resurrect-Time", "0".into());
-        add("Channel-Bridged-Time", self.bridged_us.to_string());
-        add("Channel-Last-Hold", "0".into());
-        add("Channel-Hold-Accum", "0".into());
-        add("Screen-Bit", "true".into());
-        add("Privacy-Hide-Name", "false".into());
-        add("Privacy-Hide-Number", "false".into());
+        add("Direction", direction);
+        add("Logical-Direction", direction);
+        add("Dialplan", "xml");
+        for (name, value) in [
+            ("Caller-ID-Name", &self.caller_id_name),
+            ("Caller-ID-Number", &self.caller_id_number),
+            ("Orig-Caller-ID-Number", &self.orig_caller_id_number),
+            ("Callee-ID-Name", &self.callee_id_name),
+            ("Callee-ID-Number", &self.callee_id_number),
+        ] {
+            if !value.is_empty() {
+                add(name, value);
+            }
+        }
+        add("ANI", &self.orig_caller_id_number);
+        add("Destination-Number", &self.destination);
+        add("Unique-ID", &self.uuid);
+        add("Source", &self.source);
+        add("Context", "default");
+        add("Channel-Name", &self.name);
+        if prefix != "Other-Leg" {
+            add("Profile-Index", "1");
+        }
+        let times = [
+            ("Profile-Created-Time", self.created_us),
+            ("Channel-Created-Time", self.created_us),
+            ("Channel-Answered-Time", self.answered_us),
+            ("Channel-Progress-Time", self.progress_us),
+            ("Channel-Progress-Media-Time", self.progress_media_us),
+            ("Channel-Hangup-Time", self.hangup_us),
+            ("Channel-Transfer-Time", 0),
+            ("Channel-Resurrect-Time", 0),
+            ("Channel-Bridged-Time", self.bridged_us),
+            ("Channel-Last-Hold", 0),
+            ("Channel-Hold-Accum", 0),
+        ];
+        for (name, value) in times {
+            add(name, &value.to_string());
+        }
+        add("Screen-Bit", "true");
+        add("Privacy-Hide-Name", "false");
+        add("Privacy-Hide-Number", "false");
     }
 
-    /// `switch_channel_event_set_data`: state headers, codec, caller profile, the other leg,
-    /// and on extended events every channel variable.
-    pub fn add_headers(&self, event: &mut Event, other: Option<&Channel>, extended: bool) {
-        let (state, number) = self.state.name_and_number();
+    /// `Channel-State` ... `Answer-State` (and `Hangup-Cause`); `state` overrides the state
+    /// name and number (CODEC events report `CS_NONE` before the state machine starts).
+    pub fn add_state_headers(&self, event: &mut Event, state: Option<(&str, u32)>) {
+        let (state, number) = state.unwrap_or_else(|| self.state.name_and_number());
         event
             .add("Channel-State", state)
             .add("Channel-Call-State", self.call_state)
@@ -213,6 +227,12 @@ impl Channel {
         if let Some(cause) = &self.hangup_cause {
             event.add("Hangup-Cause", cause.clone());
         }
+    }
+
+    /// `switch_channel_event_set_data`: state headers, codec, caller profile, the other leg,
+    /// and on extended events every channel variable.
+    pub fn add_headers(&self, event: &mut Event, other: Option<&Channel>, extended: bool) {
+        self.add_state_headers(event, None);
         for (kind, value) in [("Read", "L16"), ("Write", "L16")] {
             event
                 .add(&format!("Channel-{kind}-Codec-Name"), value)
@@ -236,6 +256,21 @@ impl Channel {
                 event.add(&format!("variable_{name}"), value.clone());
             }
         }
+    }
+}
+
+/// `Channel-Call-State-Number` of a call state (`switch_channel_callstate_t`).
+pub fn call_state_number(call_state: &str) -> u32 {
+    match call_state {
+        "DOWN" => 0,
+        "DIALING" => 1,
+        "RINGING" => 2,
+        "EARLY" => 3,
+        "ACTIVE" => 4,
+        "HELD" => 5,
+        "RING_WAIT" => 6,
+        "HANGUP" => 7,
+        _ => 8,
     }
 }
 

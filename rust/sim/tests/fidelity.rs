@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use esl4j_engine::proto::{Event as EngineEvent, Frame};
@@ -93,6 +93,8 @@ struct EventView {
     causes: BTreeMap<String, Vec<String>>,
     /// all labels in arrival order
     global: Vec<String>,
+    /// event name → names of its non-variable headers
+    header_names: BTreeMap<String, BTreeSet<String>>,
 }
 
 fn event_view(frames: &[Frame]) -> EventView {
@@ -102,6 +104,7 @@ fn event_view(frames: &[Frame]) -> EventView {
         per_channel: BTreeMap::new(),
         causes: BTreeMap::new(),
         global: Vec::new(),
+        header_names: BTreeMap::new(),
     };
     let events: Vec<EngineEvent> = frames
         .iter()
@@ -155,6 +158,13 @@ fn event_view(frames: &[Frame]) -> EventView {
             "API" => format!("API:{}", e.header("API-Command").unwrap_or_default()),
             _ => name.clone(),
         };
+        let names = view.header_names.entry(name.clone()).or_default();
+        for (header, _) in e.headers() {
+            let header = String::from_utf8_lossy(header);
+            if !header.starts_with("variable_") {
+                names.insert(header.into_owned());
+            }
+        }
         view.per_channel
             .entry(label.clone())
             .or_default()
@@ -470,6 +480,14 @@ async fn check(name: &str) -> (Vec<String>, bool) {
             "- [{conn}] cause headers: {cause_ok}/{} channels match",
             re.causes.len()
         ));
+        for (event, real_names) in &re.header_names {
+            let sim_names = se.header_names.get(event).cloned().unwrap_or_default();
+            let missing: Vec<&String> = real_names.difference(&sim_names).collect();
+            let extra: Vec<&String> = sim_names.difference(real_names).collect();
+            if !missing.is_empty() || !extra.is_empty() {
+                report.push(format!("    [{conn}] {event} headers (informational): missing {missing:?}, extra {extra:?}"));
+            }
+        }
         let common = lcs(&re.global, &se.global);
         report.push(format!(
             "- [{conn}] global interleaving across channels (informational): {common}/{} events in the same relative order",

@@ -136,7 +136,7 @@ impl Core {
                         .unwrap_or("NORMAL_CLEARING")
                         .to_string();
                     let uuid = uuid.to_string();
-                    self.hangup(&uuid, &cause, false);
+                    self.hangup(&uuid, &cause, None);
                     "+OK\n".into()
                 }
                 None => "-ERR No such channel!\n".into(),
@@ -196,7 +196,7 @@ impl Core {
                     .cloned()
                     .collect();
                 for uuid in all {
-                    self.hangup(&uuid, &cause, false);
+                    self.hangup(&uuid, &cause, None);
                 }
                 format!("+OK hangup all channels with cause {cause}\n")
             }

@@ -35,7 +35,7 @@ impl Core {
                     Some(app) => Some(app),
                     None if chan.idle || chan.bridged_with.is_some() => return,
                     None => {
-                        self.hangup(uuid, "NORMAL_CLEARING", false);
+                        self.hangup(uuid, "NORMAL_CLEARING", None);
                         continue;
                     }
                 },
@@ -82,7 +82,7 @@ impl Core {
         ];
         if !KNOWN.contains(&name.as_str()) {
             // an unknown application hangs the call up and never completes
-            self.hangup(uuid, "DESTINATION_OUT_OF_ORDER", false);
+            self.hangup(uuid, "DESTINATION_OUT_OF_ORDER", None);
             return;
         }
         let Some(chan) = self.chans.get_mut(uuid) else {
@@ -135,7 +135,7 @@ impl Core {
                     .filter(|c| !c.is_empty())
                     .unwrap_or("NORMAL_CLEARING")
                     .to_string();
-                self.hangup(uuid, &cause, false);
+                self.hangup(uuid, &cause, None);
                 None
             }
             "set" | "export" => {
@@ -178,7 +178,10 @@ impl Core {
                 self.emit_with(
                     uuid,
                     "PLAYBACK_START",
-                    &[("Playback-File-Path", arg.clone())],
+                    &[
+                        ("Playback-File-Type", playback_type(&arg)),
+                        ("Playback-File-Path", arg.clone()),
+                    ],
                 );
                 if let Some(ms) = playback_ms(&arg) {
                     self.add_timer(
@@ -289,8 +292,8 @@ impl Core {
                 self.unblock(conn);
             }
             AppOrigin::Queued {
-                private_command: true,
-            } => self.emit(uuid, "PRIVATE_COMMAND"),
+                private_command: Some(ref message),
+            } => self.emit_private_command(uuid, message),
             _ => {}
         }
     }
@@ -305,7 +308,11 @@ impl Core {
             Blocking::Playback => self.emit_with(
                 uuid,
                 "PLAYBACK_STOP",
-                &[("Playback-File-Path", running.call.arg.clone())],
+                &[
+                    ("Playback-File-Type", playback_type(&running.call.arg)),
+                    ("Playback-File-Path", running.call.arg.clone()),
+                    ("Playback-Status", "done".to_string()),
+                ],
             ),
             Blocking::Socket {
                 async_mode: true, ..
@@ -397,7 +404,25 @@ impl Core {
 
     // ---------------------------------------------------------------- hangup
 
-    pub(super) fn hangup(&mut self, uuid: &str, cause: &str, private_command: bool) {
+    /// Re-fires a parsed `sendmsg` message as PRIVATE_COMMAND: its headers first, then the
+    /// event's own (switch_ivr_parse_next_event).
+    pub(super) fn emit_private_command(&mut self, uuid: &str, message: &[(String, String)]) {
+        let Some(event) = self.channel_event(uuid, "PRIVATE_COMMAND") else {
+            return;
+        };
+        let mut full = Event::default();
+        for (name, value) in message.iter().chain(event.headers()) {
+            full.add(name, value.clone());
+        }
+        self.deliver(&full);
+    }
+
+    pub(super) fn hangup(
+        &mut self,
+        uuid: &str,
+        cause: &str,
+        private_command: Option<&[(String, String)]>,
+    ) {
         let now = self.now_us();
         let Some(chan) = self.chans.get_mut(uuid) else {
             return;
@@ -416,8 +441,8 @@ impl Core {
         let originate = chan.originate.take();
         let bridged = chan.bridged_with.take();
         self.emit(uuid, "CHANNEL_HANGUP");
-        if private_command {
-            self.emit(uuid, "PRIVATE_COMMAND");
+        if let Some(message) = private_command {
+            self.emit_private_command(uuid, message);
         }
         // unwind the running applications, innermost first
         while let Some(top) = self.chans.get(uuid).and_then(|c| c.stack.last()) {
@@ -547,4 +572,11 @@ impl Core {
             }
         }
     }
+}
+
+/// `Playback-File-Type`: the stream scheme (`tone_stream`, `silence_stream`), else `file`.
+fn playback_type(path: &str) -> String {
+    path.split_once("://")
+        .map_or("file", |(scheme, _)| scheme)
+        .to_string()
 }

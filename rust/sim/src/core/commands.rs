@@ -559,6 +559,7 @@ impl Core {
                 };
                 let inline = is_own && !async_mode && !async_header;
                 let park_started = self.chans.get(&uuid).is_some_and(|c| c.park_started);
+                let message = message_headers(cmd);
                 let app_uuid = cmd.header("Event-UUID").map(str::to_string);
                 let app_uuid_name = cmd.header("Event-UUID-Name").map(str::to_string);
                 for _ in 0..loops {
@@ -566,7 +567,7 @@ impl Core {
                         AppOrigin::Inline(conn)
                     } else {
                         AppOrigin::Queued {
-                            private_command: park_started,
+                            private_command: park_started.then(|| message.clone()),
                         }
                     };
                     let call = AppCall {
@@ -599,8 +600,9 @@ impl Core {
                     .trim()
                     .to_string();
                 self.reply(conn, "+OK");
-                let private_command = self.chans.get(&uuid).is_some_and(|c| c.park_started);
-                self.hangup(&uuid, &cause, private_command);
+                let parked = self.chans.get(&uuid).is_some_and(|c| c.park_started);
+                let message = message_headers(cmd);
+                self.hangup(&uuid, &cause, parked.then_some(message.as_slice()));
             }
             _ => self.reply(conn, "+OK"),
         }
@@ -610,4 +612,17 @@ impl Core {
 /// The rest of a command line after its keyword.
 fn arg_after<'a>(line: &'a str, keyword: &str) -> &'a str {
     line.get(keyword.len()..).unwrap_or("").trim()
+}
+
+/// A queued message as the PRIVATE_COMMAND event repeats it: `Command` holds the whole raw
+/// message, then its headers.
+fn message_headers(cmd: &Command) -> Vec<(String, String)> {
+    let mut raw = format!("{}\n", cmd.line);
+    for (name, value) in &cmd.headers {
+        raw.push_str(&format!("{name}: {value}\n"));
+    }
+    raw.push('\n');
+    let mut headers = vec![("Command".to_string(), raw)];
+    headers.extend(cmd.headers.iter().cloned());
+    headers
 }

@@ -8,7 +8,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::dial::{is_true, DialString};
 use crate::event::{Event, Format};
-use crate::model::{cause_number, dial_status, is_extended, Channel, ChannelState, Signal};
+use crate::model::{
+    call_state_number, cause_number, dial_status, is_extended, Channel, ChannelState, Signal,
+};
 use crate::util::{event_dates, new_uuid, whole_second_deadline};
 use crate::Behavior;
 
@@ -188,7 +190,10 @@ fn filters_pass(filters: &[(String, String)], event: &Event) -> bool {
 #[derive(Debug, Clone)]
 enum AppOrigin {
     Dialplan,
-    Queued { private_command: bool },
+    /// Queued by `sendmsg`; with the message's headers when a PRIVATE_COMMAND follows it.
+    Queued {
+        private_command: Option<Vec<(String, String)>>,
+    },
     Inline(ConnId),
 }
 
@@ -383,7 +388,7 @@ impl Core {
             "earlymedia".into(),
             apps(&[
                 ("pre_answer", ""),
-                ("playback", "tone_stream://%(1000,0,440)"),
+                ("playback", "tone_stream://%(1000,0,440);loops=-1"),
             ]),
         );
         routes.insert("busy".into(), apps(&[("hangup", "USER_BUSY")]));
@@ -550,7 +555,7 @@ impl Core {
         while let Some(action) = self.actions.pop_front() {
             match action {
                 Action::Run(uuid) => self.run_channel(&uuid),
-                Action::Hangup(uuid, cause) => self.hangup(&uuid, &cause, false),
+                Action::Hangup(uuid, cause) => self.hangup(&uuid, &cause, None),
                 Action::Leg { id, uuid, update } => self.leg_update(id, &uuid, update),
                 Action::Unbridge { uuid, cause } => self.unbridge(&uuid, &cause),
                 Action::MediaGone(uuid) => self.media_gone(&uuid),
@@ -589,7 +594,7 @@ impl Core {
                     .get(&uuid)
                     .is_some_and(|c| c.originate.is_some() && !c.ch.is_down());
                 if pending {
-                    self.hangup(&uuid, "ALLOTTED_TIMEOUT", false);
+                    self.hangup(&uuid, "ALLOTTED_TIMEOUT", None);
                 }
             }
             Timer::BridgeAnswerTimeout { uuid } => {
@@ -598,7 +603,7 @@ impl Core {
                     .get(&uuid)
                     .is_some_and(|c| !c.ch.is_down() && !c.ch.is_answered());
                 if unanswered {
-                    self.hangup(&uuid, "ALLOTTED_TIMEOUT", false);
+                    self.hangup(&uuid, "ALLOTTED_TIMEOUT", None);
                 }
             }
             Timer::Linger { conn } => self.disconnect(conn, true),
@@ -635,6 +640,17 @@ impl Core {
     }
 
     fn channel_event(&mut self, uuid: &str, name: &str) -> Option<Event> {
+        self.channel_event_with(uuid, name, &[])
+    }
+
+    /// A channel event whose own headers (`leading`) come between the standard headers and
+    /// the channel data, as CHANNEL_CALLSTATE and CALL_UPDATE have them.
+    fn channel_event_with(
+        &mut self,
+        uuid: &str,
+        name: &str,
+        leading: &[(&str, String)],
+    ) -> Option<Event> {
         let (file, function, line) = match name {
             "CHANNEL_STATE" => (
                 "switch_channel.c",
@@ -662,6 +678,9 @@ impl Core {
             ),
         };
         let mut event = self.base_event(name, file, function, line);
+        for (header, value) in leading {
+            event.add(header, value.clone());
+        }
         let chan = self.chans.get(uuid)?;
         let other = chan
             .ch
@@ -697,9 +716,19 @@ impl Core {
 
     fn set_call_state(&mut self, uuid: &str, call_state: &'static str) {
         if let Some(chan) = self.chans.get_mut(uuid) {
-            if chan.ch.call_state != call_state {
+            let original = chan.ch.call_state;
+            if original != call_state {
                 chan.ch.call_state = call_state;
-                self.emit(uuid, "CHANNEL_CALLSTATE");
+                let leading = [
+                    ("Original-Channel-Call-State", original.to_string()),
+                    (
+                        "Channel-Call-State-Number",
+                        call_state_number(call_state).to_string(),
+                    ),
+                ];
+                if let Some(event) = self.channel_event_with(uuid, "CHANNEL_CALLSTATE", &leading) {
+                    self.deliver(&event);
+                }
             }
         }
     }

@@ -260,13 +260,16 @@ impl Core {
         };
         let mut ch = Channel::new(uuid.clone(), name, true, now);
         ch.destination = loopback_route.clone().unwrap_or_else(|| rest.to_string());
-        ch.callee_id_number = ch.destination.clone();
+        if loopback_route.is_none() {
+            ch.callee_id_number = ch.destination.clone();
+        }
         ch.source = if loopback_route.is_some() {
             "mod_loopback".into()
         } else {
             "mod_sofia".into()
         };
         if let Some(number) = var("origination_caller_id_number") {
+            ch.orig_caller_id_number = number.clone();
             ch.caller_id_number = number;
         }
         if let Some(caller_name) = var("origination_caller_id_name") {
@@ -390,38 +393,45 @@ impl Core {
         Ok(uuid)
     }
 
+    /// The two CODEC events (read codec, then write codec) a new loopback channel fires
+    /// before its state machine runs, under its initial name.
     pub(super) fn codec_events(&mut self, uuid: &str, initial_name: &str) {
-        for _ in 0..2 {
-            let mut event = self.base_event(
-                "CODEC",
-                "switch_core_codec.c",
-                "switch_core_session_set_read_codec",
-                300,
-            );
+        const READ: [&str; 3] = [
+            "channel-read-codec-name",
+            "channel-read-codec-rate",
+            "channel-read-codec-bit-rate",
+        ];
+        const READ_SET: [&str; 3] = [
+            "Channel-Read-Codec-Name",
+            "Channel-Read-Codec-Rate",
+            "Channel-Read-Codec-Bit-Rate",
+        ];
+        const WRITE: [&str; 3] = [
+            "Channel-Write-Codec-Name",
+            "Channel-Write-Codec-Rate",
+            "Channel-Write-codec-bit-rate",
+        ];
+        let codec = ["L16", "8000", "128000"];
+        for (function, line, groups) in [
+            ("switch_core_session_set_read_codec", 300, vec![READ]),
+            (
+                "switch_core_session_set_write_codec",
+                520,
+                vec![READ_SET, WRITE],
+            ),
+        ] {
+            let mut event = self.base_event("CODEC", "switch_core_codec.c", function, line);
             let Some(chan) = self.chans.get(uuid) else {
                 return;
             };
             let mut early = chan.ch.clone();
             early.name = initial_name.to_string();
-            early.vars.clear();
-            let (state, number) = ("CS_NONE", 0);
-            event
-                .add("Channel-State", state)
-                .add("Channel-Call-State", "DOWN")
-                .add("Channel-State-Number", number.to_string())
-                .add("Channel-Name", early.name.clone())
-                .add("Unique-ID", early.uuid.clone())
-                .add(
-                    "Call-Direction",
-                    if early.outbound {
-                        "outbound"
-                    } else {
-                        "inbound"
-                    },
-                )
-                .add("Answer-State", "ringing")
-                .add("Channel-Read-Codec-Name", "L16")
-                .add("Channel-Read-Codec-Rate", "8000");
+            early.add_state_headers(&mut event, Some(("CS_NONE", 0)));
+            for names in groups {
+                for (name, value) in names.iter().zip(codec) {
+                    event.add(name, value);
+                }
+            }
             self.deliver(&event);
         }
     }
@@ -486,7 +496,7 @@ impl Core {
                 Some(LegUpdate::Answer)
             }
             Signal::Hangup(cause) => {
-                self.hangup(uuid, &cause, false);
+                self.hangup(uuid, &cause, None);
                 None
             }
         };
@@ -546,7 +556,7 @@ impl Core {
             if let Some(chan) = self.chans.get_mut(leg) {
                 chan.originate = None;
             }
-            self.hangup(leg, cause, false);
+            self.hangup(leg, cause, None);
         }
         self.group_failed(id, cause, true);
     }
@@ -615,7 +625,19 @@ impl Core {
     }
 
     pub(super) fn start_after_apps(&mut self, winner: &str, after: Vec<AppCall>) {
-        self.emit(winner, "CALL_UPDATE");
+        if let Some(chan) = self.chans.get_mut(winner) {
+            if chan.partner.is_some() {
+                // the loopback A-leg takes on the far end's identity (mod_loopback)
+                chan.ch.caller_id_name = chan.ch.callee_id_name.clone();
+                chan.ch.caller_id_number = chan.ch.callee_id_number.clone();
+                chan.ch.callee_id_name = String::new();
+                chan.ch.callee_id_number = chan.ch.orig_caller_id_number.clone();
+            }
+        }
+        let leading = [("Direction", "RECV".to_string())];
+        if let Some(event) = self.channel_event_with(winner, "CALL_UPDATE", &leading) {
+            self.deliver(&event);
+        }
         if let Some(chan) = self.chans.get_mut(winner) {
             chan.idle = false;
             chan.ch.other_leg = None;
@@ -729,7 +751,7 @@ impl Core {
             self.complete_top(caller, None);
             self.wake(caller);
         } else {
-            self.hangup(caller, cause, false);
+            self.hangup(caller, cause, None);
         }
     }
 
@@ -768,7 +790,7 @@ impl Core {
             return;
         }
         if hangup_after || !bridge_app {
-            self.hangup(uuid, "NORMAL_CLEARING", false);
+            self.hangup(uuid, "NORMAL_CLEARING", None);
         } else {
             self.complete_top(uuid, None);
             self.wake(uuid);
