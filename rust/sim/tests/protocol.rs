@@ -456,3 +456,85 @@ async fn show_channels_and_hupall() {
     );
     assert_eq!(sim.channel_count(), 0);
 }
+
+#[tokio::test]
+async fn malformed_input_closes_only_that_connection() {
+    let sim = sim().await;
+    let mut bad_length = authed(&sim).await;
+    bad_length
+        .send(b"sendevent CUSTOM\nContent-Length: nonsense\n\n")
+        .await;
+    bad_length.wait_closed().await;
+    let mut huge = authed(&sim).await;
+    let header = format!("api status\nX-Pad: {}\n", "x".repeat(2 * 1024 * 1024));
+    huge.send(header.as_bytes()).await;
+    huge.wait_closed().await;
+    let mut fine = authed(&sim).await;
+    assert!(body(&fine.command("api version").await).starts_with("FreeSWITCH Version"));
+}
+
+#[tokio::test]
+async fn uuid_bridge_links_two_parked_calls_and_hangs_up_both() {
+    let sim = sim().await;
+    sim.answer_after("user/1", Duration::ZERO);
+    sim.answer_after("user/2", Duration::ZERO);
+    let mut conn = authed(&sim).await;
+    conn.command("event plain CHANNEL_BRIDGE CHANNEL_HANGUP")
+        .await;
+    let a = body(&conn.command("api originate user/1 &park").await);
+    let b = body(&conn.command("api originate user/2 &park").await);
+    let (a, b) = (
+        a.trim().trim_start_matches("+OK "),
+        b.trim().trim_start_matches("+OK "),
+    );
+    assert_eq!(
+        body(&conn.command(&format!("api uuid_bridge {a} {b}")).await),
+        format!("+OK {b}\n")
+    );
+    assert_eq!(
+        body(&conn.command(&format!("api uuid_bridge {a} nope")).await),
+        "-ERR Invalid uuid\n"
+    );
+    conn.command(&format!("api uuid_kill {a}")).await;
+    conn.sync().await;
+    let events = plain_events(&conn);
+    let bridge = events
+        .iter()
+        .find(|e| e.name().as_deref() == Some("CHANNEL_BRIDGE"))
+        .expect("bridge");
+    assert_eq!(bridge.header("Bridge-B-Unique-ID").as_deref(), Some(b));
+    let hung: Vec<String> = events
+        .iter()
+        .filter(|e| e.name().as_deref() == Some("CHANNEL_HANGUP"))
+        .filter_map(|e| e.header("Unique-ID").map(|u| u.into_owned()))
+        .collect();
+    assert_eq!(
+        hung,
+        vec![a.to_string(), b.to_string()],
+        "the other leg follows"
+    );
+}
+
+#[tokio::test]
+async fn heartbeat_every_twenty_virtual_seconds() {
+    let sim = Simulator::start(SimConfig {
+        clock: ClockMode::Virtual,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("starts");
+    let mut conn = authed(&sim).await;
+    conn.command("event plain HEARTBEAT RE_SCHEDULE").await;
+    sim.advance(Duration::from_millis(19_999)).await;
+    conn.sync().await;
+    assert!(plain_events(&conn).is_empty());
+    sim.advance(Duration::from_millis(1)).await;
+    conn.sync().await;
+    assert_eq!(names(&conn), vec!["HEARTBEAT", "RE_SCHEDULE"]);
+    let heartbeat = plain_events(&conn).into_iter().next().expect("heartbeat");
+    assert_eq!(
+        heartbeat.header("Event-Info").as_deref(),
+        Some("System Ready")
+    );
+    assert_eq!(heartbeat.header("Uptime-msec").as_deref(), Some("20000"));
+}

@@ -837,6 +837,20 @@ impl Core {
             .add("Session-Since-Startup", self.session_count.to_string())
             .add("Idle-CPU", "99.000000");
         self.deliver(&event);
+        // the scheduler re-arms the heartbeat task and says so
+        let next_run = self.epoch_ms() / 1000 + self.cfg.heartbeat_ms.unwrap_or(20_000) / 1000;
+        let mut reschedule = self.base_event(
+            "RE_SCHEDULE",
+            "switch_scheduler.c",
+            "switch_scheduler_execute",
+            73,
+        );
+        reschedule
+            .add("Task-ID", "1")
+            .add("Task-Desc", "heartbeat")
+            .add("Task-Group", "core")
+            .add("Task-Runtime", next_run.to_string());
+        self.deliver(&reschedule);
     }
 
     // ---------------------------------------------------------------- connections
