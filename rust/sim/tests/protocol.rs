@@ -538,3 +538,80 @@ async fn heartbeat_every_twenty_virtual_seconds() {
     );
     assert_eq!(heartbeat.header("Uptime-msec").as_deref(), Some("20000"));
 }
+
+#[tokio::test]
+async fn log_lines_follow_the_log_level() {
+    let sim = sim().await;
+    sim.answer_after("user/1", Duration::ZERO);
+    let mut quiet = authed(&sim).await;
+    let mut chatty = authed(&sim).await;
+    assert_eq!(
+        reply_text(&quiet.command("log err").await),
+        "+OK log level ERR [3]"
+    );
+    assert_eq!(
+        reply_text(&chatty.command("log").await),
+        "+OK log level DEBUG [7]"
+    );
+    let answer = body(&chatty.command("api originate user/1 &park").await);
+    let uuid = answer.trim().trim_start_matches("+OK ").to_string();
+    chatty
+        .command(&format!("api uuid_kill {uuid} USER_BUSY"))
+        .await;
+    chatty.sync().await;
+    quiet.sync().await;
+    let logs = |conn: &RawConn| -> Vec<Frame> {
+        conn.frames
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|f| f.content_type().as_deref() == Some("log/data"))
+            .cloned()
+            .collect()
+    };
+    assert!(logs(&quiet).is_empty(), "NOTICE lines are above ERR");
+    let lines = logs(&chatty);
+    assert_eq!(lines.len(), 2, "new channel and hangup");
+    assert_eq!(lines[0].header("Log-Level").as_deref(), Some("5"));
+    assert_eq!(lines[0].header("User-Data").as_deref(), Some(uuid.as_str()));
+    assert!(body(&lines[0]).contains(&format!(
+        "[NOTICE] switch_channel.c:1104 New Channel user/1 [{uuid}]"
+    )));
+    assert!(body(&lines[1]).contains("[USER_BUSY]"));
+    assert_eq!(
+        reply_text(&chatty.command("nolog").await),
+        "+OK no longer logging"
+    );
+    assert_eq!(
+        reply_text(&chatty.command("nolog").await),
+        "-ERR not loging"
+    );
+}
+
+#[tokio::test]
+async fn unauthenticated_clients_get_25_seconds_per_read() {
+    let sim = sim().await;
+    let mut slow = RawConn::connect(sim.port()).await;
+    slow.wait_until("auth/request", |f| !f.is_empty()).await;
+    sim.advance(Duration::from_secs(20)).await;
+    // a refused command restarts the read timeout
+    assert_eq!(
+        reply_text(&slow.command("api status").await),
+        "-ERR command not found"
+    );
+    sim.advance(Duration::from_millis(24_999)).await;
+    assert_eq!(
+        reply_text(&slow.command("event plain ALL").await),
+        "-ERR command not found"
+    );
+    sim.advance(Duration::from_secs(25)).await;
+    slow.wait_closed().await;
+    let frames = slow.frames.lock().expect("lock").clone();
+    assert_eq!(
+        frames
+            .last()
+            .and_then(|f| f.content_type().map(|c| c.into_owned()))
+            .as_deref(),
+        Some("text/disconnect-notice")
+    );
+}

@@ -430,6 +430,11 @@ impl Core {
         if chan.ch.is_down() {
             return;
         }
+        let text = format!(
+            "Hangup {} [{}] [{cause}]",
+            chan.ch.name,
+            chan.ch.state.name_and_number().0
+        );
         chan.ch.hangup_cause = Some(cause.to_string());
         chan.ch.answer_state = "hangup";
         chan.ch.hangup_us = now;
@@ -440,6 +445,12 @@ impl Core {
         let partner = chan.partner.clone();
         let originate = chan.originate.take();
         let bridged = chan.bridged_with.take();
+        self.log_line(
+            5,
+            ("switch_channel.c", "switch_channel_perform_hangup", 3470),
+            uuid,
+            &text,
+        );
         self.emit(uuid, "CHANNEL_HANGUP");
         if let Some(message) = private_command {
             self.emit_private_command(uuid, message);

@@ -38,6 +38,17 @@ impl Core {
             return;
         }
         if !authed {
+            let read = self.conns.get_mut(&conn).map_or(0, |c| {
+                c.commands_read += 1;
+                c.commands_read
+            });
+            self.add_timer(
+                AUTH_TIMEOUT_MS,
+                Timer::AuthTimeout {
+                    conn,
+                    commands: read,
+                },
+            );
             // `auth <password>`, or `userauth <user@domain>:<password>` (any user, same password)
             let password = if lower.starts_with("auth ") {
                 Some(arg_after(&line, "auth ").to_string())
@@ -129,7 +140,7 @@ impl Core {
             let was = self
                 .conns
                 .get_mut(&conn)
-                .is_some_and(|c| std::mem::take(&mut c.logging));
+                .is_some_and(|c| c.log_level.take().is_some());
             self.reply(
                 conn,
                 if was {
@@ -384,7 +395,7 @@ impl Core {
         match level {
             Some(n) => {
                 if let Some(c) = self.conns.get_mut(&conn) {
-                    c.logging = true;
+                    c.log_level = Some(n as u8);
                 }
                 self.reply(
                     conn,

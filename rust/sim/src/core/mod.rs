@@ -86,6 +86,8 @@ const MYEVENTS: [&str; 23] = [
 ];
 /// The most events queued for one listener before it is killed, as in mod_event_socket.
 const MAX_QUEUED_EVENTS: usize = 100_000;
+/// How long a client may stay silent before it has authenticated.
+const AUTH_TIMEOUT_MS: u64 = 25_000;
 /// Commands kept in the log.
 const MAX_COMMAND_LOG: usize = 10_000;
 
@@ -119,7 +121,10 @@ struct Conn {
     linger: Option<i64>,
     down_notified: bool,
     closed: bool,
-    logging: bool,
+    /// `log <level>`: log lines up to this level are sent.
+    log_level: Option<u8>,
+    /// Commands read on this connection (restarts the authentication timeout).
+    commands_read: u64,
 }
 
 impl Conn {
@@ -322,6 +327,11 @@ enum Timer {
         uuid: String,
     },
     Heartbeat,
+    /// mod_event_socket reads with a 25 s timeout until the client authenticates.
+    AuthTimeout {
+        conn: ConnId,
+        commands: u64,
+    },
 }
 
 enum Action {
@@ -608,6 +618,15 @@ impl Core {
             }
             Timer::Linger { conn } => self.disconnect(conn, true),
             Timer::AsyncPark { uuid } => self.start_async_park(&uuid),
+            Timer::AuthTimeout { conn, commands } => {
+                let idle = self
+                    .conns
+                    .get(&conn)
+                    .is_some_and(|c| !c.authed && c.commands_read == commands);
+                if idle {
+                    self.disconnect(conn, true);
+                }
+            }
             Timer::Heartbeat => {
                 self.heartbeat();
                 if let Some(every) = self.cfg.heartbeat_ms {
@@ -820,6 +839,39 @@ impl Core {
         self.send_raw(conn, frame.into_bytes());
     }
 
+    /// A `log/data` frame for every connection logging at `level` or more verbosely.
+    fn log_line(&mut self, level: u8, site: (&str, &str, u32), uuid: &str, text: &str) {
+        const NAMES: [&str; 8] = [
+            "CONSOLE", "ALERT", "CRIT", "ERR", "WARNING", "NOTICE", "INFO", "DEBUG",
+        ];
+        let (file, function, line) = site;
+        let (local, _) = event_dates(self.epoch_ms());
+        let micros = (self.now_us()) % 1_000_000;
+        let name = NAMES.get(usize::from(level)).copied().unwrap_or("DEBUG");
+        let body = format!("{local}.{micros:06} [{name}] {file}:{line} {text}\n");
+        let frame: Arc<[u8]> = Arc::from(
+            format!(
+                "Content-Type: log/data\nContent-Length: {}\nLog-Level: {level}\nText-Channel: 3\nLog-File: {file}\nLog-Func: {function}\nLog-Line: {line}\nUser-Data: {uuid}\n\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+        );
+        for conn in self.conns.values_mut() {
+            if !conn.authed || conn.closed || conn.log_level.map_or(true, |max| level > max) {
+                continue;
+            }
+            if conn.busy {
+                if conn.held.len() < MAX_QUEUED_EVENTS {
+                    conn.held.push(frame.clone());
+                }
+            } else {
+                conn.queued
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let _ = conn.outbox.send(Out::Frame(frame.clone()));
+            }
+        }
+    }
+
     fn heartbeat(&mut self) {
         let up = self.now_ms;
         let mut event = self.base_event("HEARTBEAT", "switch_core.c", "send_heartbeat", 95);
@@ -863,6 +915,13 @@ impl Core {
     ) -> ConnId {
         let id = self.register_conn(outbox, queued);
         self.send_raw(id, b"Content-Type: auth/request\n\n".to_vec());
+        self.add_timer(
+            AUTH_TIMEOUT_MS,
+            Timer::AuthTimeout {
+                conn: id,
+                commands: 0,
+            },
+        );
         id
     }
 
@@ -895,7 +954,8 @@ impl Core {
                 linger: None,
                 down_notified: false,
                 closed: false,
-                logging: false,
+                log_level: None,
+                commands_read: 0,
             },
         );
         id

@@ -438,6 +438,13 @@ impl Core {
 
     pub(super) fn insert_chan(&mut self, ch: Channel, idle: bool) {
         self.session_count += 1;
+        let text = format!("New Channel {} [{}]", ch.name, ch.uuid);
+        self.log_line(
+            5,
+            ("switch_channel.c", "switch_channel_set_name", 1104),
+            &ch.uuid,
+            &text,
+        );
         self.chan_order.push(ch.uuid.clone());
         self.chans.insert(
             ch.uuid.clone(),
