@@ -81,3 +81,47 @@ async fn flood_delivers_every_frame_in_order_while_answering_commands() {
     idle.sync().await;
     assert!(idle.events().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flood_by_duration_and_rate_counts_what_it_sent() {
+    let (corpus, _) = corpus();
+    let sim = Simulator::start(SimConfig {
+        heartbeat: None,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("starts");
+    let mut conn = RawConn::connect(sim.port()).await;
+    conn.wait_until("auth/request", |f| !f.is_empty()).await;
+    conn.command("auth ClueCon").await;
+    conn.command("event plain ALL").await;
+    let paced = sim
+        .flood(
+            &corpus,
+            FloodSpec {
+                events: Some(20),
+                rate: Some(2_000),
+                ..FloodSpec::default()
+            },
+        )
+        .await
+        .expect("flood");
+    assert_eq!(paced, 20);
+    let timed = sim
+        .flood(
+            &corpus,
+            FloodSpec {
+                duration: Some(std::time::Duration::from_millis(20)),
+                ..FloodSpec::default()
+            },
+        )
+        .await
+        .expect("flood");
+    assert!(timed > 0);
+    conn.sync().await;
+    let events = conn.events().len() as u64;
+    // the flooded events plus the API event of the sync command
+    assert_eq!(events, paced + timed + 1);
+    let unbounded = sim.flood(&corpus, FloodSpec::default()).await;
+    assert!(unbounded.is_err(), "a flood needs a count or a duration");
+}

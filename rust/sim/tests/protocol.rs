@@ -615,3 +615,32 @@ async fn unauthenticated_clients_get_25_seconds_per_read() {
         Some("text/disconnect-notice")
     );
 }
+
+#[tokio::test]
+async fn origination_uuid_names_the_new_channel() {
+    let sim = sim().await;
+    sim.answer_after("user/1", Duration::ZERO);
+    let mut conn = authed(&sim).await;
+    let wanted = "5d7d2c1e-0b7a-4f55-9d5e-1f0a4c7e8b11";
+    conn.command(&format!("filter Unique-ID {wanted}")).await;
+    conn.command("event plain ALL").await;
+    let reply = body(
+        &conn
+            .command(&format!(
+                "api originate {{origination_uuid={wanted}}}user/1 &park"
+            ))
+            .await,
+    );
+    assert_eq!(reply, format!("+OK {wanted}\n"));
+    conn.sync().await;
+    let events = plain_events(&conn);
+    assert!(
+        events
+            .iter()
+            .any(|e| e.name().as_deref() == Some("CHANNEL_ANSWER")),
+        "filtered before dialing, nothing missed"
+    );
+    assert!(events
+        .iter()
+        .all(|e| e.header("Unique-ID").as_deref() == Some(wanted)));
+}
