@@ -112,6 +112,18 @@ public class EslSimulatorTest {
     }
 
     @Test
+    public void realClockRingsAndAnswersByItself() throws Exception {
+        try (EslSimulator sim = EslSimulator.builder().heartbeat(Duration.ZERO).start();
+                EslClient client = EslClient.connect(sim.clientOptions().build())) {
+            sim.endpoint("user/1000", EndpointBehavior.answerAfter(Duration.ofMillis(300)));
+            OriginateResult result = client.originate(OriginateRequest.to(Endpoint.user("1000"))
+                    .timeouts(Timeouts.noAnswer(Duration.ofSeconds(20))).build()).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            assertTrue(result.toString(), result.succeeded());
+            sim.awaitEvent("CHANNEL_ANSWER", WAIT);
+        }
+    }
+
+    @Test
     public void firedEventsReachSubscribers() throws Exception {
         EslSimulator sim = rule.simulator();
         try (EslClient client = connect()) {
