@@ -33,7 +33,7 @@ pub struct ConnectionConfig {
     /// Default deadline for a command's reply.
     pub command_timeout: Duration,
     /// Capacity of the event queue. A decoded event of a typical call-control stream takes
-    /// about 3 KiB, so the default of 16,384 bounds the queue near 50 MiB.
+    /// about 4 KiB, so the default of 16,384 bounds the queue near 64 MiB.
     pub event_queue_capacity: usize,
     /// What the reader does when the event queue is full.
     pub overflow_policy: OverflowPolicy,
