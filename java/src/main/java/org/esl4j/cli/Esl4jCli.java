@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.esl4j.ClientOptions;
+import org.esl4j.DeliveryOptions;
 import org.esl4j.EslClient;
 import org.esl4j.EslEvent;
 import org.esl4j.EslException;
@@ -182,7 +183,7 @@ public final class Esl4jCli {
         if (rest.isEmpty()) {
             throw new Args.UsageException(command + " needs an API command, e.g. esl4j " + command + " status");
         }
-        ClientOptions options = clientOptions(args, EventFormat.PLAIN);
+        ClientOptions options = clientOptions(args, EventFormat.PLAIN).build();
         Duration wait = args.seconds("wait", Duration.ofSeconds(30));
         args.rejectUnknown();
         String line = String.join(" ", rest);
@@ -223,7 +224,10 @@ public final class Esl4jCli {
             }
             filters.add(new String[] {filter.substring(0, equals), filter.substring(equals + 1)});
         }
-        ClientOptions options = clientOptions(args, "json".equals(format) ? EventFormat.JSON : EventFormat.PLAIN);
+        // Printed on the reader thread, in the order FreeSWITCH sent them.
+        ClientOptions options = clientOptions(args, "json".equals(format) ? EventFormat.JSON : EventFormat.PLAIN)
+                .delivery(DeliveryOptions.builder().executor(Runnable::run).build())
+                .build();
         Duration wait = args.seconds("wait", Duration.ofSeconds(30));
         args.rejectUnknown();
         List<String> wanted = names.isEmpty() ? Arrays.asList("ALL") : names;
@@ -298,7 +302,7 @@ public final class Esl4jCli {
             request.application(Application.bridge(BridgeRequest.to(endpoint(bridge))
                     .timeouts(timeouts(bridgeTimeout, args.flag("early-media"))).build()));
         }
-        ClientOptions options = clientOptions(args, EventFormat.PLAIN);
+        ClientOptions options = clientOptions(args, EventFormat.PLAIN).build();
         Duration wait = args.seconds("wait", Duration.ofSeconds(30));
         args.rejectUnknown();
         OriginateRequest built = request.build();
@@ -396,7 +400,7 @@ public final class Esl4jCli {
 
     // ---- shared -----------------------------------------------------------------------------------
 
-    private static ClientOptions clientOptions(Args args, EventFormat format) {
+    private static ClientOptions.Builder clientOptions(Args args, EventFormat format) {
         ClientOptions.Builder builder = ClientOptions.builder()
                 .host(args.option("host", "127.0.0.1"))
                 .port(args.intOption("port", 8021, 1, 65_535))
@@ -406,7 +410,7 @@ public final class Esl4jCli {
         if (wait != null) {
             builder.connectTimeout(wait).commandTimeout(wait);
         }
-        return builder.build();
+        return builder;
     }
 
     static <T> T await(CompletableFuture<T> future, Duration limit, String what) {
