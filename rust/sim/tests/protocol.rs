@@ -644,3 +644,51 @@ async fn origination_uuid_names_the_new_channel() {
         .iter()
         .all(|e| e.header("Unique-ID").as_deref() == Some(wanted)));
 }
+
+#[tokio::test]
+async fn an_outbound_server_that_never_connects_is_dropped_after_25_seconds() {
+    for (flags, stays_up) in [("async full", true), ("full", false)] {
+        let sim = sim().await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        sim.route_to_socket(
+            "ob",
+            &format!(
+                "127.0.0.1:{} {flags}",
+                listener.local_addr().expect("addr").port()
+            ),
+        );
+        let mut control = authed(&sim).await;
+        control
+            .command("event plain CHANNEL_PARK CHANNEL_HANGUP")
+            .await;
+        control
+            .command("bgapi originate loopback/ob/default &park")
+            .await;
+        let (stream, _) = tokio::time::timeout(WAIT, listener.accept())
+            .await
+            .expect("connects")
+            .expect("accept");
+        let silent = RawConn::from_stream(stream);
+        sim.advance(Duration::from_millis(24_999)).await;
+        control.sync().await;
+        assert!(
+            !*silent.closed.lock().expect("lock"),
+            "{flags}: still waiting for connect"
+        );
+        sim.advance(Duration::from_millis(1)).await;
+        silent.wait_closed().await;
+        control.sync().await;
+        let b_leg_hung_up = plain_events(&control).iter().any(|e| {
+            e.name().as_deref() == Some("CHANNEL_HANGUP")
+                && e.header("Channel-Name").as_deref() == Some("loopback/ob-b")
+        });
+        assert_eq!(!b_leg_hung_up, stays_up, "{flags}");
+        if stays_up {
+            let parked = plain_events(&control).iter().any(|e| {
+                e.name().as_deref() == Some("CHANNEL_PARK")
+                    && e.header("Channel-Name").as_deref() == Some("loopback/ob-b")
+            });
+            assert!(parked, "an async session is left parked");
+        }
+    }
+}

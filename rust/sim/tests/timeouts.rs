@@ -576,3 +576,60 @@ async fn bridge_answer_timeout_cuts_an_early_media_bridge() {
         "ALLOTTED_TIMEOUT"
     );
 }
+
+#[tokio::test]
+async fn leg_progress_timeout_cuts_a_silent_leg() {
+    let sim = virtual_sim().await;
+    sim.set_route("quiet", &[("sleep", "100000")]);
+    sim.never_answer("user/1000");
+    let mut conn = inbound(&sim).await;
+    let job = bgapi(
+        &mut conn,
+        "originate [leg_progress_timeout=2]loopback/quiet/default &park",
+    )
+    .await;
+    assert_eq!(
+        expect_job_at(&sim, &mut conn, &job, 0, 3000).await,
+        "-ERR PROGRESS_TIMEOUT\n"
+    );
+    // a ringing leg is not affected; the overall timeout ends it
+    let start = sim.now_ms();
+    let job = bgapi(
+        &mut conn,
+        "originate {originate_timeout=5}[leg_progress_timeout=2]user/1000 &park",
+    )
+    .await;
+    assert_eq!(
+        expect_job_at(&sim, &mut conn, &job, start, 5000).await,
+        "-ERR NO_ANSWER\n"
+    );
+}
+
+#[tokio::test]
+async fn fail_on_single_reject_ends_a_ring_all() {
+    let sim = virtual_sim().await;
+    sim.busy("user/busy");
+    sim.never_answer("user/ring");
+    let mut conn = inbound(&sim).await;
+    let job = bgapi(
+        &mut conn,
+        "originate {fail_on_single_reject=USER_BUSY}user/ring,user/busy &park",
+    )
+    .await;
+    sim.advance(MS).await;
+    conn.wait_until("job", |_| job_result(&conn, &job).is_some())
+        .await;
+    assert_eq!(job_result(&conn, &job).as_deref(), Some("-ERR USER_BUSY\n"));
+    // without it the ringing leg keeps the originate going until the timeout
+    let start = sim.now_ms();
+    let job = bgapi(
+        &mut conn,
+        "originate {originate_timeout=3}user/ring,user/busy &park",
+    )
+    .await;
+    let at = 3000 - start % 1000;
+    assert_eq!(
+        expect_job_at(&sim, &mut conn, &job, start, at).await,
+        "-ERR NO_ANSWER\n"
+    );
+}

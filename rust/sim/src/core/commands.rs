@@ -43,7 +43,7 @@ impl Core {
                 c.commands_read
             });
             self.add_timer(
-                AUTH_TIMEOUT_MS,
+                HANDSHAKE_TIMEOUT_MS,
                 Timer::AuthTimeout {
                     conn,
                     commands: read,

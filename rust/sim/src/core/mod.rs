@@ -86,8 +86,8 @@ const MYEVENTS: [&str; 23] = [
 ];
 /// The most events queued for one listener before it is killed, as in mod_event_socket.
 const MAX_QUEUED_EVENTS: usize = 100_000;
-/// How long a client may stay silent before it has authenticated.
-const AUTH_TIMEOUT_MS: u64 = 25_000;
+/// How long mod_event_socket waits for `auth` (inbound, per read) or `connect` (outbound).
+const HANDSHAKE_TIMEOUT_MS: u64 = 25_000;
 /// Commands kept in the log.
 const MAX_COMMAND_LOG: usize = 10_000;
 
@@ -286,6 +286,8 @@ struct Originate {
     causes: Vec<(String, String)>,
     early_ok: bool,
     continue_on_timeout: bool,
+    /// `fail_on_single_reject`: `true` or a list of causes that end a `,` ring-all at once.
+    fail_on_single_reject: Option<String>,
     timeout_s: u64,
     progress_timeout_s: Option<u64>,
     got_progress: bool,
@@ -316,6 +318,10 @@ enum Timer {
     LegTimeout {
         uuid: String,
     },
+    /// `leg_progress_timeout`: no 180/183/answer on that leg yet.
+    LegProgressTimeout {
+        uuid: String,
+    },
     /// `bridge_answer_timeout`: the bridged peer is still unanswered.
     BridgeAnswerTimeout {
         uuid: String,
@@ -327,6 +333,10 @@ enum Timer {
         uuid: String,
     },
     Heartbeat,
+    /// An outbound server must send `connect` within 25 s.
+    ConnectTimeout {
+        conn: ConnId,
+    },
     /// mod_event_socket reads with a 25 s timeout until the client authenticates.
     AuthTimeout {
         conn: ConnId,
@@ -607,6 +617,18 @@ impl Core {
                     self.hangup(&uuid, "ALLOTTED_TIMEOUT", None);
                 }
             }
+            Timer::LegProgressTimeout { uuid } => {
+                let silent = self.chans.get(&uuid).is_some_and(|c| {
+                    c.originate.is_some()
+                        && !c.ch.is_down()
+                        && c.ch.progress_us == 0
+                        && c.ch.progress_media_us == 0
+                        && !c.ch.is_answered()
+                });
+                if silent {
+                    self.hangup(&uuid, "PROGRESS_TIMEOUT", None);
+                }
+            }
             Timer::BridgeAnswerTimeout { uuid } => {
                 let unanswered = self
                     .chans
@@ -618,6 +640,7 @@ impl Core {
             }
             Timer::Linger { conn } => self.disconnect(conn, true),
             Timer::AsyncPark { uuid } => self.start_async_park(&uuid),
+            Timer::ConnectTimeout { conn } => self.connect_timed_out(conn),
             Timer::AuthTimeout { conn, commands } => {
                 let idle = self
                     .conns
@@ -916,7 +939,7 @@ impl Core {
         let id = self.register_conn(outbox, queued);
         self.send_raw(id, b"Content-Type: auth/request\n\n".to_vec());
         self.add_timer(
-            AUTH_TIMEOUT_MS,
+            HANDSHAKE_TIMEOUT_MS,
             Timer::AuthTimeout {
                 conn: id,
                 commands: 0,
@@ -983,6 +1006,7 @@ impl Core {
             c.async_mode = async_mode;
             c.session = Some(uuid.to_string());
         }
+        self.add_timer(HANDSHAKE_TIMEOUT_MS, Timer::ConnectTimeout { conn: id });
         if let Some(chan) = self.chans.get_mut(uuid) {
             chan.locks += 1;
             if let Some(Running {
@@ -1061,6 +1085,32 @@ impl Core {
             }
         }
         self.wake(&session);
+    }
+
+    /// No `connect` within 25 s: the listener gives up ("Socket Error!"). An async session is
+    /// left parked with nobody controlling it; a sync one returns to its dialplan.
+    fn connect_timed_out(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        if c.connected || c.closed {
+            return;
+        }
+        let (async_mode, session) = (c.async_mode, c.session.clone());
+        if let Some(uuid) = session {
+            if async_mode {
+                if let Some(chan) = self.chans.get_mut(&uuid) {
+                    if let Some(top) = chan.stack.last_mut() {
+                        top.kind = Blocking::Park;
+                    }
+                    chan.park_started = true;
+                }
+                self.emit(&uuid, "CHANNEL_PARK");
+            } else {
+                self.complete_top(&uuid, None);
+            }
+        }
+        self.close_conn(conn);
     }
 
     fn unpark_if_parked(&mut self, uuid: &str) {

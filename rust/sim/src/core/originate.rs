@@ -66,6 +66,7 @@ impl Core {
                 causes: vec![],
                 early_ok: true,
                 continue_on_timeout: false,
+                fail_on_single_reject: None,
                 timeout_s: 0,
                 progress_timeout_s: None,
                 got_progress: false,
@@ -91,7 +92,7 @@ impl Core {
                 }
             }
         }
-        let (timeout_s, early_ok, continue_on_timeout, progress_timeout_s) = {
+        let (timeout_s, early_ok, continue_on_timeout, progress_timeout_s, fail_on_single_reject) = {
             let lookup = |name: &str| -> Option<String> {
                 dial.global_var(name).map(str::to_string).or_else(|| {
                     globals
@@ -135,6 +136,7 @@ impl Core {
                 copied("progress_timeout")
                     .and_then(|v| v.parse().ok())
                     .filter(|t| *t > 0),
+                copied("fail_on_single_reject"),
             )
         };
         let orig = Originate {
@@ -145,6 +147,7 @@ impl Core {
             causes: vec![],
             early_ok,
             continue_on_timeout,
+            fail_on_single_reject,
             timeout_s,
             progress_timeout_s,
             got_progress: false,
@@ -194,6 +197,14 @@ impl Core {
                     {
                         let due = self.whole_seconds_from_now(leg_timeout, false);
                         self.add_timer_at(due, Timer::LegTimeout { uuid: uuid.clone() });
+                    }
+                    if let Some(progress_timeout) = dial
+                        .leg_var(leg, "leg_progress_timeout")
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .filter(|t| *t > 0)
+                    {
+                        let due = self.whole_seconds_from_now(progress_timeout, false);
+                        self.add_timer_at(due, Timer::LegProgressTimeout { uuid: uuid.clone() });
                     }
                     created.push(uuid);
                 }
@@ -535,7 +546,25 @@ impl Core {
             LegUpdate::Failed(cause) => {
                 orig.legs.retain(|l| l != uuid);
                 orig.causes.push((uuid.to_string(), cause.clone()));
-                if orig.legs.is_empty() {
+                let rejected = !matches!(
+                    cause.as_str(),
+                    "ALLOTTED_TIMEOUT" | "PROGRESS_TIMEOUT" | "ORIGINATOR_CANCEL" | "LOSE_RACE"
+                );
+                let single_reject_ends = rejected
+                    && orig.fail_on_single_reject.as_deref().is_some_and(|v| {
+                        is_true(v) || v.split(',').any(|c| c.trim().eq_ignore_ascii_case(&cause))
+                    });
+                if single_reject_ends {
+                    // one reject ends the whole ring-all (fail_on_single_reject)
+                    let others = std::mem::take(&mut orig.legs);
+                    for leg in others {
+                        if let Some(chan) = self.chans.get_mut(&leg) {
+                            chan.originate = None;
+                        }
+                        self.hangup(&leg, "ORIGINATOR_CANCEL", None);
+                    }
+                    self.originate_failed(id, &cause);
+                } else if orig.legs.is_empty() {
                     self.group_failed(id, &cause, false);
                 }
             }
