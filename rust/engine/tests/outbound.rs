@@ -354,8 +354,9 @@ async fn shutdown_stops_accepting_and_drains() {
     let drained = {
         let shutdown = server.shutdown(WAIT);
         let finish_call = async {
-            // The call ends on its own while the listener drains.
-            session.close().await;
+            // The call ends on its own while the listener drains: FreeSWITCH hangs up.
+            drop(peer);
+            session.closed().await;
         };
         let (closed_by_force, ()) = tokio::join!(shutdown, finish_call);
         closed_by_force

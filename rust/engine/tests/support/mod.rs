@@ -218,7 +218,13 @@ pub async fn play_server_side(
         }
     }
     if !close_at_end {
-        while read_message(&mut stream, &mut parser).await.is_some() {}
+        // Like FreeSWITCH after the script: answer `exit` and hang up.
+        while let Some(message) = read_message(&mut stream, &mut parser).await {
+            if message.first_line() == b"exit" {
+                let _ = stream.write_all(&reply_frame("+OK bye")).await;
+                break;
+            }
+        }
     }
     Ok(log)
 }
