@@ -42,14 +42,14 @@ impl Core {
                 Some(Running {
                     kind: Blocking::Park,
                     ..
-                }) => take_private(chan),
+                }) => chan.private.pop_front(),
                 Some(Running {
                     kind:
                         Blocking::Socket {
                             async_mode: true, ..
                         },
                     ..
-                }) if chan.park_started => take_private(chan),
+                }) if chan.park_started => chan.private.pop_front(),
                 Some(_) => return,
             };
             match next {

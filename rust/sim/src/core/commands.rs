@@ -596,7 +596,7 @@ impl Core {
                         self.start_app(&uuid, call);
                         self.pump();
                     } else if let Some(chan) = self.chans.get_mut(&uuid) {
-                        chan.private.push_back(Job::Exec(call));
+                        chan.private.push_back(call);
                     }
                 }
                 if !inline {

@@ -100,6 +100,7 @@ pub(crate) struct CoreConfig {
     pub epoch_base_ms: u64,
 }
 
+/// One event socket connection: inbound, or opened by the `socket` application.
 struct Conn {
     outbox: mpsc::UnboundedSender<Out>,
     queued: Arc<std::sync::atomic::AtomicUsize>,
@@ -192,6 +193,7 @@ fn filters_pass(filters: &[(String, String)], event: &Event) -> bool {
     send
 }
 
+/// Who started an application, which decides what happens when it ends.
 #[derive(Debug, Clone)]
 enum AppOrigin {
     Dialplan,
@@ -202,6 +204,7 @@ enum AppOrigin {
     Inline(ConnId),
 }
 
+/// An application to run on a channel.
 #[derive(Debug, Clone)]
 struct AppCall {
     name: String,
@@ -223,10 +226,7 @@ impl AppCall {
     }
 }
 
-enum Job {
-    Exec(AppCall),
-}
-
+/// What a running application waits for.
 #[derive(Debug)]
 enum Blocking {
     Park,
@@ -240,16 +240,19 @@ enum Blocking {
     },
 }
 
+/// An application in progress; applications nest (e.g. a `sendmsg` app inside `park`).
 struct Running {
     call: AppCall,
     kind: Blocking,
     token: u64,
 }
 
+/// A channel and its execution state (the work of its session thread).
 struct Chan {
     ch: Channel,
     dialplan: VecDeque<AppCall>,
-    private: VecDeque<Job>,
+    /// Messages queued by `sendmsg`, run while the channel is parked.
+    private: VecDeque<AppCall>,
     stack: Vec<Running>,
     /// Loopback partner leg.
     partner: Option<String>,
@@ -263,6 +266,7 @@ struct Chan {
     locks: usize,
 }
 
+/// Who waits for an originate's outcome.
 enum Owner {
     Api {
         conn: ConnId,
@@ -278,6 +282,7 @@ enum Owner {
     },
 }
 
+/// An originate in progress (API, bgapi or bridge).
 struct Originate {
     owner: Owner,
     dial: DialString,
@@ -297,6 +302,7 @@ struct Originate {
     caller: Option<String>,
 }
 
+/// Something due at a point of (real or virtual) time.
 #[derive(Debug, Clone)]
 enum Timer {
     AppDone {
@@ -344,6 +350,7 @@ enum Timer {
     },
 }
 
+/// Follow-up work, run in order by `pump` (the simulated threads' next steps).
 enum Action {
     Run(String),
     Hangup(String, String),
@@ -361,6 +368,7 @@ enum Action {
     Timer(Timer),
 }
 
+/// What a pending originate leg did.
 #[derive(Debug, Clone)]
 enum LegUpdate {
     Progress,
@@ -1122,12 +1130,6 @@ impl Core {
             self.emit(uuid, "CHANNEL_UNPARK");
         }
     }
-}
-
-fn take_private(chan: &mut Chan) -> Option<AppCall> {
-    chan.private.pop_front().map(|job| match job {
-        Job::Exec(call) => call,
-    })
 }
 
 fn uuid_or_empty(arg: &str, cmd: &Command) -> String {
