@@ -30,6 +30,41 @@ public class AttemptWatchdogTest {
         }
     }
 
+    /**
+     * The abort's effect can come back before the abort returns: {@code uuid_kill} makes FreeSWITCH
+     * end the originate with {@code -ERR ALLOTTED_TIMEOUT}. Here the abort completes the attempt
+     * itself, on the timer thread, which is what a fast reply on a loaded machine amounts to; the
+     * outcome must still be the watchdog's.
+     */
+    @Test
+    public void abortThatEndsTheAttemptDoesNotReplaceTheOverrunOutcome() throws Exception {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
+        try {
+            // The timer thread waits at the gate until guard() has wired everything up, so the
+            // deadline (zero) fires only then, whatever the machine's load.
+            CountDownLatch gate = new CountDownLatch(1);
+            timer.execute(() -> awaitQuietly(gate));
+            CompletableFuture<OriginateResult> attempt = new CompletableFuture<>();
+            CompletableFuture<OriginateResult> guarded = AttemptWatchdog.using(timer).guard(attempt, Duration.ZERO,
+                    () -> OriginateResult.watchdogExpired("u1"),
+                    () -> attempt.complete(OriginateResult.fromApiResponse("-ERR ALLOTTED_TIMEOUT")));
+            gate.countDown();
+            OriginateResult result = guarded.get(10, TimeUnit.SECONDS);
+            assertTrue(result.toString(), result.watchdogExpired());
+            assertTrue("the abort ran", attempt.isDone());
+        } finally {
+            timer.shutdownNow();
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch gate) {
+        try {
+            assertTrue(gate.await(10, TimeUnit.SECONDS));
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Test
     public void attemptInTimeCancelsTheTimer() throws Exception {
         ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
