@@ -271,6 +271,14 @@ impl Simulator {
             .is_ok_and(|r| r.is_ok())
     }
 
+    /// The caller on channel `uuid` presses `digits` (one DTMF event per digit); false when
+    /// there is no such live channel.
+    pub async fn send_dtmf(&self, uuid: &str, digits: &str) -> bool {
+        let sent = self.shared.with(|core| core.dtmf(uuid, digits));
+        self.flush().await;
+        sent
+    }
+
     /// Number of live channels.
     pub fn channel_count(&self) -> usize {
         self.shared.lock().channel_count()

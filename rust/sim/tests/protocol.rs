@@ -692,3 +692,21 @@ async fn an_outbound_server_that_never_connects_is_dropped_after_25_seconds() {
         }
     }
 }
+
+#[tokio::test]
+async fn dtmf_events_for_a_live_channel() {
+    let sim = sim().await;
+    sim.answer_after("user/1", Duration::ZERO);
+    let mut conn = authed(&sim).await;
+    conn.command("event plain DTMF").await;
+    let answer = body(&conn.command("api originate user/1 &park").await);
+    let uuid = answer.trim().trim_start_matches("+OK ").to_string();
+    assert!(sim.send_dtmf(&uuid, "1#").await);
+    assert!(!sim.send_dtmf("no-such-channel", "1").await);
+    conn.sync().await;
+    let digits: Vec<String> = plain_events(&conn)
+        .iter()
+        .filter_map(|e| e.header("DTMF-Digit").map(|d| d.into_owned()))
+        .collect();
+    assert_eq!(digits, vec!["1", "#"]);
+}

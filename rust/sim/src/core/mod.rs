@@ -531,6 +531,25 @@ impl Core {
         self.deliver(&full);
     }
 
+    /// The caller on `uuid` presses `digits`: one DTMF event each. False without that channel.
+    pub fn dtmf(&mut self, uuid: &str, digits: &str) -> bool {
+        if !self.chan_up(uuid) {
+            return false;
+        }
+        for digit in digits
+            .chars()
+            .filter(|c| c.is_ascii_digit() || "*#ABCDabcd".contains(*c))
+        {
+            let extra = [
+                ("DTMF-Digit", digit.to_string()),
+                ("DTMF-Duration", "2000".to_string()),
+                ("DTMF-Source", "RTP".to_string()),
+            ];
+            self.emit_with(uuid, "DTMF", &extra);
+        }
+        true
+    }
+
     // ---------------------------------------------------------------- clock
 
     pub fn now_ms(&self) -> u64 {
@@ -1204,6 +1223,65 @@ fn uptime_text(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn test_core() -> Core {
+        Core::new(CoreConfig {
+            password: "pw".into(),
+            hostname: "test".into(),
+            thread_latency_ms: 0,
+            heartbeat_ms: None,
+            epoch_base_ms: 1_000_000,
+        })
+    }
+
+    #[test]
+    fn a_listener_that_stops_reading_is_killed_not_buffered_forever() {
+        let mut core = test_core();
+        let (outbox, mut frames) = mpsc::unbounded_channel();
+        let queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let conn = core.add_conn(outbox, queued);
+        core.command(
+            conn,
+            Command {
+                line: "auth pw".into(),
+                ..Command::default()
+            },
+        );
+        core.command(
+            conn,
+            Command {
+                line: "event plain ALL".into(),
+                ..Command::default()
+            },
+        );
+        // nobody drains `frames`: the writer never decrements the queue counter
+        let mut event = Event::named("CUSTOM");
+        event.add("Event-Subclass", "load::test");
+        for _ in 0..MAX_QUEUED_EVENTS + 10 {
+            core.fire_custom(&event);
+        }
+        let mut count = 0;
+        let mut closed = false;
+        let mut last_frame = Vec::new();
+        while let Ok(out) = frames.try_recv() {
+            match out {
+                Out::Frame(bytes) => {
+                    count += 1;
+                    last_frame = bytes.to_vec();
+                }
+                Out::Close => closed = true,
+                Out::Flush(_) => {}
+            }
+        }
+        assert!(closed, "the listener is closed");
+        assert!(count <= MAX_QUEUED_EVENTS + 4, "bounded: {count} frames");
+        assert!(
+            String::from_utf8_lossy(&last_frame).contains("killed listener because of lost events")
+        );
+        // later events are not queued for it any more
+        core.fire_custom(&event);
+        assert!(frames.try_recv().is_err());
+    }
 
     #[test]
     fn filters_are_ored_and_negative_only_blocks() {
