@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -50,6 +51,8 @@ final class EslListenerRegistrar implements BeanPostProcessor, SmartInitializing
         }
     }
 
+    /** Classes known to have no listener method, so that each is scanned once. */
+    private final Set<Class<?>> withoutListeners = ConcurrentHashMap.newKeySet();
     private final List<Target> pending = new ArrayList<>();
     private final List<Subscription> registrations = new ArrayList<>();
     /** Events the listeners need, by server name; subscribed to with the configured ones. */
@@ -65,9 +68,13 @@ final class EslListenerRegistrar implements BeanPostProcessor, SmartInitializing
     @Override
     public Object postProcessAfterInitialization(Object bean, String beanName) throws BeansException {
         Class<?> type = AopUtils.getTargetClass(bean);
+        if (withoutListeners.contains(type)) {
+            return bean;
+        }
         Map<Method, EslListener> methods = MethodIntrospector.selectMethods(type,
                 (MethodIntrospector.MetadataLookup<EslListener>) method -> AnnotatedElementUtils.findMergedAnnotation(method, EslListener.class));
         if (methods.isEmpty()) {
+            withoutListeners.add(type);
             return bean;
         }
         List<Target> found = new ArrayList<>();

@@ -56,8 +56,10 @@ public final class EslOutboundLifecycle implements SmartLifecycle {
             server = null;
         }
         if (running != null) {
+            // Read before the shutdown: a closed server has no counters.
+            OutboundStats before = running.stats();
             running.shutdown(drain);
-            LOG.info("esl4j outbound server stopped: " + running.stats());
+            LOG.info("esl4j outbound server stopped; before the drain: " + before);
         }
     }
 
@@ -100,12 +102,20 @@ public final class EslOutboundLifecycle implements SmartLifecycle {
     }
 
     /**
-     * The server's counters; all zero while it is not running.
+     * The server's counters.
      *
      * @return the counters, or null while not running
      */
     OutboundStats statsOrNull() {
         EslOutboundServer running = server;
-        return running == null ? null : running.stats();
+        if (running == null) {
+            return null;
+        }
+        try {
+            return running.stats();
+        } catch (EslException closing) {
+            // Stopped between the read of the field and the call.
+            return null;
+        }
     }
 }

@@ -1,8 +1,11 @@
 package org.esl4j.spring;
 
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.esl4j.ConnectionEvent;
+import org.esl4j.DeliveryStats;
 import org.esl4j.EslClient;
 
 /**
@@ -12,9 +15,10 @@ import org.esl4j.EslClient;
 public final class EslServer {
     private final ServerConfig config;
     private final EslClient client;
-    private volatile ConnectionState state = ConnectionState.CONNECTED;
-    private volatile String lastChange = "connected";
-    private volatile Instant since = Instant.now();
+    /** Replaced as a whole, so that readers see a state with its own reason and time. */
+    private volatile Status status = new Status(ConnectionState.CONNECTED, "connected", Instant.now());
+
+    private record Status(ConnectionState state, String reason, Instant since) {}
 
     EslServer(ServerConfig config, EslClient client) {
         this.config = config;
@@ -28,9 +32,7 @@ public final class EslServer {
             case RECONNECTED -> ConnectionState.CONNECTED;
             case CLOSED -> ConnectionState.DOWN;
         };
-        lastChange = event.reason();
-        since = Instant.now();
-        state = next;
+        status = new Status(next, event.reason(), Instant.now());
     }
 
     /**
@@ -57,7 +59,7 @@ public final class EslServer {
      * @return the state
      */
     public ConnectionState state() {
-        return state;
+        return status.state();
     }
 
     /**
@@ -66,7 +68,7 @@ public final class EslServer {
      * @return the reason
      */
     public String lastChange() {
-        return lastChange;
+        return status.reason();
     }
 
     /**
@@ -75,7 +77,25 @@ public final class EslServer {
      * @return the time
      */
     public Instant since() {
-        return since;
+        return status.since();
+    }
+
+    /**
+     * What the health endpoint shows about this server.
+     *
+     * @return state, address, time and reason of the last change, queue depth, events dropped
+     */
+    public Map<String, Object> healthDetails() {
+        Status now = status;
+        DeliveryStats delivery = client.deliveryStats();
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("state", now.state());
+        details.put("address", address());
+        details.put("since", now.since().toString());
+        details.put("lastChange", now.reason());
+        details.put("queueDepth", delivery.queueDepth());
+        details.put("eventsDropped", delivery.dropped());
+        return details;
     }
 
     /**
@@ -97,6 +117,6 @@ public final class EslServer {
 
     @Override
     public String toString() {
-        return "EslServer{" + name() + ", " + address() + ", " + state + "}";
+        return "EslServer{" + name() + ", " + address() + ", " + state() + "}";
     }
 }
