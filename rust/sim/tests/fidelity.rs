@@ -489,6 +489,12 @@ async fn check(name: &str) -> (Vec<String>, bool) {
             }
         }
         let common = lcs(&re.global, &se.global);
+        if let Ok(dir) = std::env::var("ESL4J_FIDELITY_DUMP") {
+            let file =
+                |kind: &str| format!("{dir}/{}-{conn}-{kind}.txt", name.trim_end_matches(".txt"));
+            let _ = std::fs::write(file("real"), re.global.join("\n"));
+            let _ = std::fs::write(file("sim"), se.global.join("\n"));
+        }
         report.push(format!(
             "- [{conn}] global interleaving across channels (informational): {common}/{} events in the same relative order",
             re.global.len()

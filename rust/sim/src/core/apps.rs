@@ -13,20 +13,39 @@ impl Core {
             if chan.ch.is_down() {
                 if chan.stack.is_empty() && !chan.phase2_done {
                     chan.phase2_done = true;
+                    let partner = chan.partner.clone();
+                    let cause = chan.ch.hangup_cause.clone().unwrap_or_default();
                     self.set_state(uuid, ChannelState::Hangup);
                     self.set_call_state(uuid, "HANGUP");
+                    // mod_loopback's CS_HANGUP handler hangs the other leg up
+                    if let Some(partner) = &partner {
+                        self.hangup(partner, &cause, None);
+                    }
                     self.set_state(uuid, ChannelState::Reporting);
                     self.emit(uuid, "CHANNEL_HANGUP_COMPLETE");
+                    if let Some(partner) = partner {
+                        self.wake(&partner);
+                    }
                 }
                 self.channel_down_notify(uuid);
                 let Some(chan) = self.chans.get(uuid) else {
                     return;
                 };
-                if chan.phase2_done && chan.locks == 0 {
+                // a loopback leg is destroyed only once its partner finished hanging up too
+                let partner_busy = chan
+                    .partner
+                    .as_ref()
+                    .and_then(|p| self.chans.get(p))
+                    .is_some_and(|p| !p.phase2_done);
+                if chan.phase2_done && chan.locks == 0 && !partner_busy {
+                    let partner = chan.partner.clone();
                     self.emit(uuid, "CHANNEL_DESTROY");
                     self.set_state(uuid, ChannelState::Destroy);
                     self.chans.remove(uuid);
                     self.chan_order.retain(|u| u != uuid);
+                    if let Some(partner) = partner {
+                        self.wake(&partner);
+                    }
                 }
                 return;
             }
@@ -508,15 +527,16 @@ impl Core {
             }
         }
         if let Some(p) = partner {
-            // mod_loopback hangs the partner up from the CS_HANGUP state handler; a session
-            // still held by a sync socket never gets there, the partner only loses media
+            // mod_loopback hangs the partner up from the CS_HANGUP state handler (run_channel);
+            // a session still held by a sync socket never gets there, the partner only loses
+            // media
             let blocked = self.chans.get(uuid).is_some_and(|c| !c.stack.is_empty());
             if blocked {
                 self.actions.push_back(Action::MediaGone(p));
-            } else {
-                self.actions.push_back(Action::Hangup(p, cause.to_string()));
             }
         }
+        // the leg's own thread finishes its hangup before the originating thread notices
+        self.wake(uuid);
         if let Some(id) = originate {
             self.actions.push_back(Action::Leg {
                 id,
@@ -524,7 +544,6 @@ impl Core {
                 update: LegUpdate::Failed(cause.to_string()),
             });
         }
-        self.wake(uuid);
     }
 
     pub(super) fn media_gone(&mut self, uuid: &str) {
