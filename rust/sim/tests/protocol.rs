@@ -336,6 +336,9 @@ async fn outbound(sim: &Simulator, flags: &str) -> (RawConn, RawConn) {
 async fn outbound_without_full_refuses_global_commands() {
     let sim = sim().await;
     let (_control, mut out) = outbound(&sim, "async").await;
+    let connect = out.frames.lock().expect("lock")[0].clone();
+    assert_eq!(connect.header("Control").as_deref(), Some("single-channel"));
+    assert_eq!(connect.header("Socket-Mode").as_deref(), Some("async"));
     for command in [
         "api status",
         "linger",
