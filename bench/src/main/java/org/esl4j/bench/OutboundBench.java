@@ -1,0 +1,171 @@
+package org.esl4j.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.management.ObjectName;
+import org.esl4j.EslOutboundServer;
+import org.esl4j.HangupCause;
+import org.esl4j.ServerOptions;
+
+/**
+ * Outbound mode: the simulator originates {@code SESSIONS} calls whose dialplan is {@code socket
+ * <our server> async full}; each session answers, waits until all sessions are up at once
+ * (memory is measured then), and hangs up.
+ *
+ * <p>Handshake: from sending the {@code bgapi originate} to the handler starting with the
+ * session's channel data. Memory per session: heap used after a full collection; the JVM's own
+ * native memory (thread stacks, by Native Memory Tracking); and the rest of the resident set
+ * (the Rust engine's sockets, buffers and tasks), with the heap pre-touched so its pages do not
+ * count. Needs {@code -XX:NativeMemoryTracking=summary -XX:+AlwaysPreTouch} (set by the orchestrator).
+ *
+ * <p>Argument: number of sessions.
+ */
+public final class OutboundBench {
+    private static final Duration STEP_TIMEOUT = Duration.ofSeconds(120);
+    private static final String EXTENSION = "bench";
+
+    private OutboundBench() {
+    }
+
+    public static void main(String[] args) {
+        // exit explicitly: a peer's non-daemon threads (Netty) would keep the JVM alive
+        System.exit(Forked.run(() -> run(args)));
+    }
+
+    private static void run(String[] args) throws Exception {
+        int sessions = Integer.parseInt(args[0]);
+        Map<String, Long> originatedAt = new ConcurrentHashMap<>();
+        List<Double> handshakes = java.util.Collections.synchronizedList(new ArrayList<Double>());
+        CountDownLatch answered = new CountDownLatch(sessions);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch hungUp = new CountDownLatch(sessions);
+        AtomicLong failures = new AtomicLong();
+        ServerOptions options = ServerOptions.builder().port(0).maxSessions(sessions + 16).linger(Duration.ZERO).build();
+        try (LoadDriver driver = LoadDriver.start();
+                EslOutboundServer server = EslOutboundServer.start(options, session -> {
+                    Long sent = originatedAt.get(session.uuid());
+                    if (sent != null) {
+                        handshakes.add((System.nanoTime() - sent) / 1e6);
+                    }
+                    try {
+                        session.answer(STEP_TIMEOUT);
+                        answered.countDown();
+                        if (!release.await(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
+                            throw new IllegalStateException("never released");
+                        }
+                        session.hangup(HangupCause.NORMAL_CLEARING).get(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS);
+                    } catch (Exception | Error e) {
+                        failures.incrementAndGet();
+                        throw e;
+                    } finally {
+                        hungUp.countDown();
+                    }
+                })) {
+            driver.request("outbound " + EXTENSION + " 127.0.0.1:" + server.port(), STEP_TIMEOUT.toMillis());
+            long heapBefore = Measure.heapAfterGc();
+            long rssBefore = Measure.residentBytes();
+            long jvmNativeBefore = jvmNonHeapCommitted();
+            int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
+            long start = System.nanoTime();
+            try (Originator originator = new Originator(driver.port())) {
+                for (int i = 0; i < sessions; i++) {
+                    String uuid = UUID.randomUUID().toString();
+                    originatedAt.put(uuid, System.nanoTime());
+                    originator.send("bgapi originate {origination_uuid=" + uuid + "}user/bench " + EXTENSION);
+                }
+                if (!answered.await(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
+                    throw new IllegalStateException((sessions - answered.getCount()) + " of " + sessions
+                            + " sessions answered; failures " + failures + ", " + server.stats());
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                int threads = ManagementFactory.getThreadMXBean().getThreadCount() - threadsBefore;
+                long heap = Measure.heapAfterGc() - heapBefore;
+                long rss = Measure.residentBytes() - rssBefore;
+                long jvmNative = jvmNonHeapCommitted() - jvmNativeBefore;
+                long teardownStart = System.nanoTime();
+                release.countDown();
+                if (!hungUp.await(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
+                    throw new IllegalStateException(hungUp.getCount() + " sessions did not hang up");
+                }
+                double teardown = (System.nanoTime() - teardownStart) / 1e9;
+                double[] trips = Measure.toArray(handshakes);
+                Measure.report("scenario", "outbound", "server", "esl4j", "sessions", sessions, "rate", sessions / seconds,
+                        "teardownRate", sessions / teardown, "rssPerSession", (double) rss / sessions,
+                        "heapPerSession", (double) heap / sessions, "jvmNativePerSession", (double) jvmNative / sessions,
+                        "nativePerSession", (double) (rss - jvmNative) / sessions, "threads", threads,
+                        "p50", Measure.quantile(trips, 0.5), "p99", Measure.quantile(trips, 0.99),
+                        "max", Measure.quantile(trips, 1), "failures", failures.get());
+            }
+        }
+    }
+
+    /**
+     * The JVM's own committed native memory outside the Java heap (thread stacks, metaspace, GC,
+     * code), from Native Memory Tracking; 0 when tracking is off.
+     */
+    private static long jvmNonHeapCommitted() throws Exception {
+        String summary = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+                new ObjectName("com.sun.management:type=DiagnosticCommand"), "vmNativeMemory",
+                new Object[] {new String[] {"summary"}}, new String[] {String[].class.getName()});
+        return committedKb(summary, "Total:") * 1024 - committedKb(summary, "Java Heap (") * 1024;
+    }
+
+    private static long committedKb(String summary, String label) {
+        int at = summary.indexOf(label);
+        if (at < 0) {
+            return 0;
+        }
+        int value = summary.indexOf("committed=", at) + "committed=".length();
+        int end = summary.indexOf("KB", value);
+        return Long.parseLong(summary.substring(value, end).trim());
+    }
+
+    /** An inbound socket to the simulator that sends {@code bgapi originate}s; replies are drained. */
+    private static final class Originator implements AutoCloseable {
+        private final Socket socket;
+        private final OutputStream out;
+        private final Thread drain;
+
+        Originator(int port) throws IOException {
+            socket = new Socket("127.0.0.1", port);
+            out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            out.write("auth ClueCon\n\n".getBytes(StandardCharsets.US_ASCII));
+            drain = new Thread(() -> {
+                byte[] buffer = new byte[64 * 1024];
+                try {
+                    while (in.read(buffer) > 0) {
+                        // replies (+OK Job-UUID) are not needed
+                    }
+                } catch (IOException closed) {
+                    // close() ends it
+                }
+            }, "originator-drain");
+            drain.setDaemon(true);
+            drain.start();
+        }
+
+        void send(String command) throws IOException {
+            out.write((command + "\n\n").getBytes(StandardCharsets.US_ASCII));
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+            Threads.join(drain);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package org.esl4j.bench;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Formats the RESULT records of the forked benchmarks as Markdown tables. */
+final class Report {
+    private Report() {
+    }
+
+    static String markdown(List<Map<String, String>> results) {
+        StringBuilder out = new StringBuilder();
+        double bestPeerRate = 0;
+        double bestPeerP99 = Double.MAX_VALUE;
+        for (Map<String, String> r : results) {
+            if (isPeer(r) && r.get("scenario").equals("flood")) {
+                bestPeerRate = Math.max(bestPeerRate, number(r, "rate"));
+            }
+            if (isPeer(r) && r.get("scenario").equals("api")) {
+                bestPeerP99 = Math.min(bestPeerP99, number(r, "p99"));
+            }
+        }
+        out.append("### Events/s to a consumer reading Event-Name and Unique-ID\n\n")
+                .append("| client | events/s (median) | min – max | × best peer | lost | allocated B/event | RSS after | heap after GC |\n")
+                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (Map<String, String> r : scenario(results, "flood")) {
+            out.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.0f – %,.0f | %s | %s | %,.0f | %s | %s |%n", r.get("client"),
+                    number(r, "rate"), number(r, "min"), number(r, "max"), ratio(number(r, "rate"), bestPeerRate),
+                    lost(r), number(r, "alloc"), mib(r, "rss"), mib(r, "heap")));
+        }
+        out.append("\n### `api` round trip under flood (one call per 1,000 events)\n\n")
+                .append("| client | p50 ms | p99 ms | max ms | calls | events/s with calls | rate drop vs no calls | lost | p99 ÷ best peer p99 |\n")
+                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (Map<String, String> r : scenario(results, "api")) {
+            double plain = 0;
+            for (Map<String, String> f : scenario(results, "flood")) {
+                if (f.get("client").equals(r.get("client"))) {
+                    plain = number(f, "rate");
+                }
+            }
+            out.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %.2f | %,.0f | %,.0f | %s | %s | %s |%n", r.get("client"),
+                    number(r, "p50"), number(r, "p99"), number(r, "max"), number(r, "calls"), number(r, "rate"),
+                    plain > 0 ? String.format(Locale.ROOT, "%.1f %%", 100 * (1 - number(r, "rate") / plain)) : "—", lost(r),
+                    bestPeerP99 < Double.MAX_VALUE ? String.format(Locale.ROOT, "%.3f", number(r, "p99") / bestPeerP99) : "—"));
+        }
+        out.append("\n### Memory under a long flood\n\n")
+                .append("| client | events | lost | events/s | RSS after 1 M | RSS at end | heap after GC, 1 M | heap after GC, end |\n")
+                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (Map<String, String> r : scenario(results, "soak")) {
+            out.append(String.format(Locale.ROOT, "| %s | %,.0f | %s | %,.0f | %s | %s | %s | %s |%n", r.get("client"), number(r, "events"),
+                    lost(r), number(r, "rate"), mib(r, "rss1m"), mib(r, "rssEnd"), mib(r, "heap1m"), mib(r, "heapEnd")));
+        }
+        out.append("\n### Outbound: concurrent sessions in one JVM (connect, answer, hang up)\n\n")
+                .append("| server | sessions | sessions/s | native KiB/session | heap KiB/session | threads at peak | handshake p50 ms | handshake p99 ms |\n")
+                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (Map<String, String> r : scenario(results, "outbound")) {
+            out.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.0f | %.1f | %.1f | %,.0f | %.2f | %.2f |%n", r.get("server"),
+                    number(r, "sessions"), number(r, "rate"), number(r, "nativePerSession") / 1024, number(r, "heapPerSession") / 1024,
+                    number(r, "threads"), number(r, "p50"), number(r, "p99")));
+        }
+        for (Map<String, String> r : scenario(results, "failed")) {
+            out.append(String.format(Locale.ROOT, "%nFAILED: %s (exit status %s)%n", r.get("what"), r.get("status")));
+        }
+        return out.toString();
+    }
+
+    private static List<Map<String, String>> scenario(List<Map<String, String>> results, String name) {
+        List<Map<String, String>> selected = new java.util.ArrayList<>();
+        for (Map<String, String> r : results) {
+            if (name.equals(r.get("scenario"))) {
+                selected.add(r);
+            }
+        }
+        return selected;
+    }
+
+    private static boolean isPeer(Map<String, String> r) {
+        String client = r.get("client");
+        return client != null && FloodClient.Kind.byId(client).isPeer();
+    }
+
+    private static double number(Map<String, String> r, String key) {
+        String value = r.get(key);
+        return value == null ? Double.NaN : Double.parseDouble(value);
+    }
+
+    private static String ratio(double value, double base) {
+        return base > 0 ? String.format(Locale.ROOT, "%.2f×", value / base) : "—";
+    }
+
+    /** Events the client never delivered, over all measured runs (out of runs × events). */
+    private static String lost(Map<String, String> r) {
+        double lost = number(r, "lost");
+        double sent = number(r, "events") * (r.containsKey("runs") ? number(r, "runs") : 1);
+        return lost == 0 ? "0" : String.format(Locale.ROOT, "%,.0f (%.1f %%)", lost, 100 * lost / sent);
+    }
+
+    private static String mib(Map<String, String> r, String key) {
+        double bytes = number(r, key);
+        return bytes >= 0 ? String.format(Locale.ROOT, "%.0f MiB", bytes / (1024 * 1024)) : "—";
+    }
+}
