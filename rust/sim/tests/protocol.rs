@@ -713,3 +713,46 @@ async fn dtmf_events_for_a_live_channel() {
         .collect();
     assert_eq!(digits, vec!["1", "#"]);
 }
+
+#[tokio::test]
+async fn uuid_break_stops_a_playback_and_uuid_exists() {
+    let sim = sim().await;
+    sim.answer_after("user/1", Duration::ZERO);
+    let mut conn = authed(&sim).await;
+    conn.command("event plain PLAYBACK_START PLAYBACK_STOP CHANNEL_EXECUTE_COMPLETE CHANNEL_PARK")
+        .await;
+    let answer = body(
+        &conn
+            .command("api originate user/1 &playback(tone_stream://%(1000,0,440);loops=-1)")
+            .await,
+    );
+    let uuid = answer.trim().trim_start_matches("+OK ").to_string();
+    assert_eq!(
+        body(&conn.command(&format!("api uuid_exists {uuid}")).await),
+        "true"
+    );
+    assert_eq!(
+        body(&conn.command(&format!("api uuid_break {uuid}")).await),
+        "+OK\n"
+    );
+    conn.sync().await;
+    assert_eq!(
+        names(&conn),
+        vec![
+            "PLAYBACK_START",
+            "PLAYBACK_STOP",
+            "CHANNEL_EXECUTE_COMPLETE"
+        ]
+    );
+    let complete = plain_events(&conn).pop().expect("complete");
+    assert_eq!(
+        complete.header("Application-Response").as_deref(),
+        Some("FILE PLAYED")
+    );
+    // the originate's only app is done: the call ends (dialplan exhausted)
+    sim.flush().await;
+    assert_eq!(
+        body(&conn.command(&format!("api uuid_exists {uuid}")).await),
+        "false"
+    );
+}

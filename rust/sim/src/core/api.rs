@@ -149,6 +149,18 @@ impl Core {
                 }
                 None => "-ERR No such channel!\n".into(),
             },
+            "uuid_exists" => match words.first() {
+                Some(uuid) => self.chans.contains_key(*uuid).to_string(),
+                None => "-USAGE: <uuid>\n".into(),
+            },
+            "uuid_break" => match words.first().filter(|u| self.chan_up(u)) {
+                Some(uuid) => {
+                    let uuid = uuid.to_string();
+                    self.break_media(&uuid);
+                    "+OK\n".into()
+                }
+                None => "-ERR No such channel!\n".into(),
+            },
             "uuid_getvar" => match (words.first().and_then(|u| self.chans.get(*u)), words.get(1)) {
                 (Some(chan), Some(var)) => chan.ch.var(var).unwrap_or("_undef_").to_string(),
                 (None, _) => "-ERR No such channel!\n".into(),

@@ -546,6 +546,21 @@ impl Core {
         }
     }
 
+    /// `uuid_break`: stops the playback or sleep in progress; the channel carries on.
+    pub(super) fn break_media(&mut self, uuid: &str) {
+        let interruptible = matches!(
+            self.chans.get(uuid).and_then(|c| c.stack.last()),
+            Some(Running {
+                kind: Blocking::Wait | Blocking::Playback,
+                ..
+            })
+        );
+        if interruptible {
+            self.complete_top(uuid, None);
+            self.wake(uuid);
+        }
+    }
+
     pub(super) fn media_gone(&mut self, uuid: &str) {
         let media_app = self.chans.get(uuid).is_some_and(|c| {
             !c.ch.is_down()
