@@ -503,6 +503,29 @@ mod tests {
     }
 
     #[test]
+    fn multi_mebibyte_bodies_arrive_in_pieces() {
+        let body: Vec<u8> = (0..5 * 1024 * 1024).map(|i| b"ab\n\n"[i % 4]).collect();
+        let mut bytes = format!(
+            "Content-Type: api/response\nContent-Length: {}\n\n",
+            body.len()
+        )
+        .into_bytes();
+        bytes.extend_from_slice(&body);
+        bytes.extend_from_slice(b"Content-Type: command/reply\nReply-Text: +OK\n\n");
+        let mut parser = FrameParser::default();
+        let mut frames = Vec::new();
+        for chunk in bytes.chunks(65_536) {
+            parser.feed(chunk);
+            while let Some(frame) = parser.next_frame().expect("valid") {
+                frames.push(frame);
+            }
+        }
+        assert_eq!(frames.len(), 2);
+        assert_eq!(frames[0].body(), &body[..]);
+        assert_eq!(frames[1].header("Reply-Text").as_deref(), Some("+OK"));
+    }
+
+    #[test]
     fn content_length_duplicates() {
         assert_eq!(
             frames(b"Content-Length: 1\ncontent-length: 1\n\nx")[0].body(),
