@@ -193,3 +193,17 @@ impl std::ops::Deref for Client {
         &self.connection
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_never_shows_in_debug_output() {
+        let mut config = ClientConfig::new("127.0.0.1:8021", Password::new("s3cret-pw"));
+        config.user = Some("1000@default".to_owned());
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("s3cret-pw"), "{printed}");
+        assert!(printed.contains("Password(***)"));
+    }
+}
