@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.esl4j.EslEvent;
 import org.esl4j.EslSession;
@@ -82,6 +83,45 @@ public class EslOutboundAutoConfigurationTest {
             assertTrue(kept[0].isRunning());
         });
         assertFalse(kept[0].isRunning());
+    }
+
+    @Test
+    public void shutdownLetsTheRunningCallFinish() {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Boolean> finished = new CompletableFuture<>();
+        SessionHandler handler = session -> {
+            started.countDown();
+            if (!release.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
+                finished.completeExceptionally(new AssertionError("never released"));
+                return;
+            }
+            try {
+                // Only works on a session that the shutdown left open.
+                session.hangup(HangupCause.NORMAL_CLEARING).get(WAIT_SECONDS, TimeUnit.SECONDS);
+                finished.complete(true);
+            } catch (Exception closed) {
+                finished.completeExceptionally(closed);
+            }
+        };
+        runner.withBean(SessionHandler.class, () -> handler).withPropertyValues("esl4j.outbound.drain-timeout=20s").run(context -> {
+            EslOutboundLifecycle server = context.getBean(EslOutboundLifecycle.class);
+            sim.routeToOutbound("support", server.port(), true);
+            sim.call("support");
+            assertTrue("call handed over", started.await(WAIT_SECONDS, TimeUnit.SECONDS));
+            Thread closer = new Thread(context::close, "context-close");
+            closer.start();
+            // The server leaves the running state as its drain begins.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            while (server.isRunning() && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertFalse("shutdown began", server.isRunning());
+            release.countDown();
+            assertTrue(finished.get(WAIT_SECONDS, TimeUnit.SECONDS));
+            closer.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+            assertFalse("context closed after the drain", closer.isAlive());
+        });
     }
 
     @Test
