@@ -2,6 +2,7 @@ package org.esl4j.bench;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.esl4j.EslConnectionClosedException;
 import org.esl4j.EslEvent;
 import org.esl4j.internal.NativeConnection;
 
@@ -23,11 +24,15 @@ final class Esl4jEngineClient implements FloodClient {
                 new NativeConnection.Settings().blockOnOverflow(true));
         connection.subscribe("plain", "ALL").get(API_TIMEOUT_MS, TimeUnit.MILLISECONDS);
         reader = new Thread(() -> {
-            for (List<EslEvent> batch = connection.poll(POLL_BATCH, POLL_WAIT_MS); batch != null;
-                    batch = connection.poll(POLL_BATCH, POLL_WAIT_MS)) {
-                for (EslEvent event : batch) {
-                    counter.accept(event.eventName(), event.uniqueId());
+            try {
+                for (List<EslEvent> batch = connection.poll(POLL_BATCH, POLL_WAIT_MS); batch != null;
+                        batch = connection.poll(POLL_BATCH, POLL_WAIT_MS)) {
+                    for (EslEvent event : batch) {
+                        counter.accept(event.eventName(), event.uniqueId());
+                    }
                 }
+            } catch (EslConnectionClosedException closed) {
+                // close() ends the loop
             }
         }, "engine-poll-loop");
         reader.setDaemon(true);
