@@ -22,8 +22,8 @@ impl Default for FrameLimits {
     }
 }
 
-/// Byte offsets of one `Name: value` line inside a buffer: name is `start..value_start`
-/// (trimmed), value is `value_start..value_end`.
+/// Byte offsets of one header inside a buffer: the name is `name_start..name_end`, the value
+/// `value_start..value_end` (the two need not be adjacent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeaderSpan {
     /// Offset of the first byte of the name.
