@@ -1,8 +1,10 @@
 //! [`Event`]: decoded event headers and body in one flat buffer.
 //!
-//! Layout: `data` holds each header's name bytes followed by its (decoded) value bytes, in wire
-//! order, then the body. `headers` holds one [`HeaderSpan`] per header. Handing an event across
-//! JNI is therefore one byte array plus an array of offsets.
+//! Layout: one byte buffer holds every name, every decoded value and the body; `headers` holds
+//! one [`HeaderSpan`] per header, in wire order. A plain event reuses its frame's buffer and
+//! decodes values in place, so the buffer also holds bytes no span covers (the envelope, the
+//! leftover tail of a shortened value). Handing an event across JNI is one byte array plus an
+//! array of offsets.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -324,7 +326,7 @@ impl Event {
     }
 
     /// The flat layout: the byte buffer, one span per header, and the body range inside the
-    /// buffer. Cheap to copy across JNI in one piece.
+    /// buffer. Cheap to copy across JNI in one piece; bytes outside the spans carry nothing.
     pub fn raw_parts(&self) -> (&[u8], &[HeaderSpan], Option<Range<usize>>) {
         let body = self
             .body
