@@ -1,8 +1,6 @@
 package org.esl4j.internal;
 
 import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,16 +14,18 @@ import org.esl4j.EslEvent;
  * (keep in sync):
  * <pre>
  * batch := count:u32 frame*
- * frame := headers:u32 (nameLen:u32 name valueLen:u32 value)* bodyLen:u32 body
+ * frame := headers:u32 dataLen:u32 data[dataLen] span{headers} bodyStart:u32 bodyLen:u32
+ * span  := nameStart:u32 nameLen:u32 valueStart:u32 valueLen:u32    (offsets into data)
  * </pre>
- * Integers are big-endian, strings UTF-8 (invalid bytes become U+FFFD, never an error). Not API.
+ * Integers are big-endian, text UTF-8 (invalid bytes become U+FFFD, never an error); every span
+ * is checked against its frame's data block. Not API.
  */
 public final class FrameCodec {
-    private final byte[] data;
+    private final byte[] batch;
     private int pos;
 
-    private FrameCodec(byte[] data) {
-        this.data = data;
+    private FrameCodec(byte[] batch) {
+        this.batch = batch;
     }
 
     /**
@@ -37,12 +37,14 @@ public final class FrameCodec {
      */
     public static List<EslEvent> decodeBatch(byte[] batch) {
         FrameCodec decoder = new FrameCodec(batch);
-        int count = decoder.readLength();
+        int count = decoder.readCount(16);
         List<EslEvent> events = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             events.add(decoder.readFrame());
         }
-        decoder.expectEnd();
+        if (decoder.pos != batch.length) {
+            throw new IllegalArgumentException((batch.length - decoder.pos) + " trailing bytes in batch");
+        }
         return events;
     }
 
@@ -62,71 +64,98 @@ public final class FrameCodec {
     }
 
     /**
-     * Encodes one event as a one-frame batch (for {@code sendevent} and {@code sendmsg}).
+     * Encodes one event as a one-frame batch (for {@code sendevent}, {@code sendmsg} and the
+     * simulator).
      *
      * @param event the headers, in order, and body to send
      * @return the batch bytes
      */
     public static byte[] encodeSingle(EslEvent event) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeInt(1);
-            List<Map.Entry<String, String>> headers = event.headers();
-            out.writeInt(headers.size());
-            for (Map.Entry<String, String> header : headers) {
-                writeBytes(out, header.getKey().getBytes(StandardCharsets.UTF_8));
-                writeBytes(out, header.getValue().getBytes(StandardCharsets.UTF_8));
-            }
-            writeBytes(out, event.bodyBytes());
-        } catch (IOException e) {
-            throw new IllegalStateException("writing to memory cannot fail", e);
+        List<Map.Entry<String, String>> headers = event.headers();
+        ByteArrayOutputStream data = new ByteArrayOutputStream(256);
+        int[] spans = new int[headers.size() * 4];
+        int i = 0;
+        for (Map.Entry<String, String> header : headers) {
+            i = append(data, header.getKey().getBytes(StandardCharsets.UTF_8), spans, i);
+            i = append(data, header.getValue().getBytes(StandardCharsets.UTF_8), spans, i);
         }
-        return bytes.toByteArray();
+        int[] body = new int[2];
+        append(data, event.bodyBytes(), body, 0);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(data.size() + spans.length * 4 + 24);
+        writeInt(out, 1);
+        writeInt(out, headers.size());
+        writeInt(out, data.size());
+        out.write(data.toByteArray(), 0, data.size());
+        for (int value : spans) {
+            writeInt(out, value);
+        }
+        writeInt(out, body[0]);
+        writeInt(out, body[1]);
+        return out.toByteArray();
     }
 
-    private static void writeBytes(DataOutputStream out, byte[] data) throws IOException {
-        out.writeInt(data.length);
-        out.write(data);
+    private static int append(ByteArrayOutputStream data, byte[] bytes, int[] spans, int at) {
+        spans[at] = data.size();
+        spans[at + 1] = bytes.length;
+        data.write(bytes, 0, bytes.length);
+        return at + 2;
+    }
+
+    private static void writeInt(ByteArrayOutputStream out, int value) {
+        out.write(value >>> 24);
+        out.write(value >>> 16);
+        out.write(value >>> 8);
+        out.write(value);
     }
 
     private EslEvent readFrame() {
-        int headers = readLength();
+        int headers = readCount(16);
+        int dataLength = readCount(1);
+        int base = pos;
+        pos += dataLength;
         EslEvent.Builder builder = EslEvent.builder(headers);
         for (int i = 0; i < headers; i++) {
-            String name = readString();
-            builder.header(name, readString());
+            String name = text(base, dataLength);
+            builder.header(name, text(base, dataLength));
         }
-        int bodyLength = readLength();
+        int bodyStart = readInt();
+        int bodyLength = readInt();
+        checkSpan(bodyStart, bodyLength, dataLength);
         if (bodyLength > 0) {
-            builder.body(Arrays.copyOfRange(data, pos, pos + bodyLength));
-            pos += bodyLength;
+            builder.body(Arrays.copyOfRange(batch, base + bodyStart, base + bodyStart + bodyLength));
         }
         return builder.build();
     }
 
-    private String readString() {
-        int length = readLength();
-        String text = new String(data, pos, length, StandardCharsets.UTF_8);
-        pos += length;
-        return text;
+    private String text(int base, int dataLength) {
+        int start = readInt();
+        int length = readInt();
+        checkSpan(start, length, dataLength);
+        return new String(batch, base + start, length, StandardCharsets.UTF_8);
     }
 
-    private int readLength() {
-        if (data.length - pos < 4) {
-            throw new IllegalArgumentException("truncated batch at byte " + pos);
+    private static void checkSpan(int start, int length, int dataLength) {
+        if (start < 0 || length < 0 || start > dataLength - length) {
+            throw new IllegalArgumentException("span " + start + "+" + length + " outside a frame of " + dataLength);
         }
-        int value = ((data[pos] & 0xff) << 24) | ((data[pos + 1] & 0xff) << 16) | ((data[pos + 2] & 0xff) << 8)
-                | (data[pos + 3] & 0xff);
-        pos += 4;
-        if (value < 0 || value > data.length - pos) {
-            throw new IllegalArgumentException("length " + value + " overruns the batch at byte " + pos);
+    }
+
+    /** A count of items of at least {@code minBytes} each, checked against what is left. */
+    private int readCount(int minBytes) {
+        int value = readInt();
+        if (value < 0 || value > (batch.length - pos) / minBytes) {
+            throw new IllegalArgumentException("count " + value + " overruns the batch at byte " + pos);
         }
         return value;
     }
 
-    private void expectEnd() {
-        if (pos != data.length) {
-            throw new IllegalArgumentException((data.length - pos) + " trailing bytes in batch");
+    private int readInt() {
+        if (batch.length - pos < 4) {
+            throw new IllegalArgumentException("truncated batch at byte " + pos);
         }
+        int value = ((batch[pos] & 0xff) << 24) | ((batch[pos + 1] & 0xff) << 16) | ((batch[pos + 2] & 0xff) << 8)
+                | (batch[pos + 3] & 0xff);
+        pos += 4;
+        return value;
     }
 }

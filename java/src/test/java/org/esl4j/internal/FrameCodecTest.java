@@ -2,6 +2,7 @@ package org.esl4j.internal;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import java.io.ByteArrayOutputStream;
@@ -20,18 +21,33 @@ public class FrameCodecTest {
         DataOutputStream out = new DataOutputStream(bytes);
         out.writeInt(headersPerFrame.length);
         for (int f = 0; f < headersPerFrame.length; f++) {
-            String[] headers = headersPerFrame[f];
-            out.writeInt(headers.length / 2);
-            for (String text : headers) {
-                byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
-                out.writeInt(utf8.length);
-                out.write(utf8);
+            List<byte[]> parts = new java.util.ArrayList<>();
+            for (String text : headersPerFrame[f]) {
+                parts.add(text.getBytes(StandardCharsets.UTF_8));
             }
-            byte[] body = bodies[f].getBytes(StandardCharsets.UTF_8);
-            out.writeInt(body.length);
-            out.write(body);
+            parts.add(bodies[f].getBytes(StandardCharsets.UTF_8));
+            frame(out, parts);
         }
         return bytes.toByteArray();
+    }
+
+    /** One frame: parts are name, value, name, value, ..., body; the data block stores them in order. */
+    private static void frame(DataOutputStream out, List<byte[]> parts) throws IOException {
+        int total = 0;
+        for (byte[] part : parts) {
+            total += part.length;
+        }
+        out.writeInt((parts.size() - 1) / 2);
+        out.writeInt(total);
+        for (byte[] part : parts) {
+            out.write(part);
+        }
+        int at = 0;
+        for (byte[] part : parts) {
+            out.writeInt(at);
+            out.writeInt(part.length);
+            at += part.length;
+        }
     }
 
     @Test
@@ -55,14 +71,40 @@ public class FrameCodecTest {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         out.writeInt(1);
-        out.writeInt(1);
-        out.writeInt(1);
-        out.write('H');
-        out.writeInt(2);
-        out.write(new byte[] {(byte) 0xc3, (byte) 0x28});
-        out.writeInt(0);
+        frame(out, java.util.Arrays.asList(new byte[] {'H'}, new byte[] {(byte) 0xc3, (byte) 0x28}, new byte[0]));
         EslEvent event = FrameCodec.decodeSingle(bytes.toByteArray());
         assertEquals("\ufffd(", event.header("H"));
+    }
+
+    @Test
+    public void encodedFramesDecodeToTheSameEvent() {
+        EslEvent event = EslEvent.builder().header("Event-Name", "CUSTOM").header("Multi", "a").header("Multi", "b")
+                .header("Text", "\u4f60\u597d").body("line1\n\nline2").build();
+        EslEvent back = FrameCodec.decodeSingle(FrameCodec.encodeSingle(event));
+        assertEquals(event.headers(), back.headers());
+        assertEquals(event.body(), back.body());
+    }
+
+    @Test
+    public void spansOutsideTheFrameAreRejected() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeInt(1);
+        out.writeInt(1);
+        out.writeInt(2);
+        out.write(new byte[] {'A', 'b'});
+        out.writeInt(0);
+        out.writeInt(1);
+        out.writeInt(1);
+        out.writeInt(5); // value runs past the 2-byte data block
+        out.writeInt(0);
+        out.writeInt(0);
+        try {
+            FrameCodec.decodeBatch(bytes.toByteArray());
+            fail("a span outside the data block was accepted");
+        } catch (IllegalArgumentException expected) {
+            assertTrue(expected.getMessage(), expected.getMessage().contains("outside"));
+        }
     }
 
     @Test
