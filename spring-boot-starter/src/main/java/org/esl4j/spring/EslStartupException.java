@@ -8,7 +8,9 @@ package org.esl4j.spring;
 public class EslStartupException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** What is wrong. */
     private final String description;
+    /** What to do about it. */
     private final String action;
 
     /**
