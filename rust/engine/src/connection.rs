@@ -741,6 +741,10 @@ impl Connection {
         bytes: Vec<u8>,
         timeout: Option<Duration>,
     ) -> Result<Response, EslError> {
+        if bytes.starts_with(b"exit\n") || bytes.starts_with(b"...\n") {
+            // The caller ends the session: the close that follows must not be reconnected.
+            self.shared.closing.store(true, Ordering::SeqCst);
+        }
         let receiver = self.shared.enqueue(bytes, |_| Ok(()))?;
         await_reply(
             receiver,

@@ -704,3 +704,34 @@ async fn a_full_queue_drops_the_oldest_droppable_events_only() {
     client.close().await;
     server.await.expect("no panic");
 }
+
+#[tokio::test]
+async fn a_raw_exit_ends_the_client_without_reconnecting() {
+    let (address, server) = serve_once(|mut stream| async move {
+        let mut parser = FrameParser::default();
+        accept_auth(&mut stream, &mut parser, "ClueCon").await;
+        let exit = read_message(&mut stream, &mut parser).await.expect("exit");
+        stream
+            .write_all(&reply_frame("+OK bye"))
+            .await
+            .expect("write");
+        exit
+    })
+    .await;
+    let mut config = config(&address, "ClueCon");
+    config.reconnect = Some(ReconnectPolicy {
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(10),
+        max_attempts: None,
+    });
+    let client = Client::connect(config).await.expect("connected");
+    let reply = client.send_recv("exit").await.expect("reply");
+    assert!(matches!(reply, Response::Reply(r) if r.text() == "+OK bye"));
+    let exit = server.await.expect("no panic");
+    assert_eq!(exit.first_line(), b"exit");
+    // The listener is gone: a reconnect attempt would retry forever and never end.
+    tokio::time::timeout(WAIT, client.closed())
+        .await
+        .expect("ended without reconnecting");
+    assert!(client.last_gap().is_none());
+}
