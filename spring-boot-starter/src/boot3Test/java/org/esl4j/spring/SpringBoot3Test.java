@@ -40,7 +40,9 @@ public class SpringBoot3Test {
 
     @After
     public void stop() {
-        sim.close();
+        if (sim != null) {
+            sim.close();
+        }
     }
 
     @Test

@@ -7,7 +7,6 @@ import static org.junit.Assert.assertTrue;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -25,6 +24,7 @@ import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.health.contributor.CompositeHealthContributor;
 import org.springframework.boot.health.contributor.Health;
@@ -32,6 +32,7 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Configuration;
 
 /** The auto-configuration in application contexts against the simulator. */
 public class EslAutoConfigurationTest {
@@ -219,23 +220,26 @@ public class EslAutoConfigurationTest {
 
     @Test
     public void metricsMoveWhenEventsFlow() {
-        runner.withPropertyValues("esl4j.inbound.subscriptions=CHANNEL_CREATE,CHANNEL_HANGUP_COMPLETE").run(context -> {
-            MeterRegistry registry = new SimpleMeterRegistry();
-            context.getBean(MeterBinder.class).bindTo(registry);
-            EslClient client = context.getBean(EslClient.class);
-            CountDownLatch hangups = new CountDownLatch(2);
-            client.onEvent("CHANNEL_HANGUP_COMPLETE", event -> hangups.countDown());
-            double receivedBefore = registry.get("esl4j.events.received").tag("server", "default").functionCounter().count();
-            double deliveredBefore = registry.get("esl4j.events.delivered").tag("server", "default").functionCounter().count();
-            assertTrue(client.bgapi("originate loopback/echo &park", WAIT).startsWith("+OK"));
-            client.api("hupall", WAIT);
-            assertTrue(hangups.await(WAIT_SECONDS, TimeUnit.SECONDS));
-            assertTrue(registry.get("esl4j.events.received").functionCounter().count() >= receivedBefore + 4);
-            assertTrue(registry.get("esl4j.events.delivered").functionCounter().count() > deliveredBefore);
-            assertEquals(1.0, registry.get("esl4j.connection.up").gauge().value(), 0.0);
-            assertTrue(registry.get("esl4j.events.queue.depth").gauge().value() >= 0);
-            assertTrue(registry.get("esl4j.events.lag.max").gauge().value() >= 0);
-        });
+        // Every auto-configuration on the class path: Spring Boot's metrics bind the starter's meters.
+        new ApplicationContextRunner().withUserConfiguration(AutoConfiguredApplication.class)
+                .withPropertyValues("esl4j.inbound.port=" + sim.port(),
+                        "esl4j.inbound.subscriptions=CHANNEL_CREATE,CHANNEL_HANGUP_COMPLETE").run(context -> {
+                    assertEquals(null, context.getStartupFailure());
+                    MeterRegistry registry = context.getBean(MeterRegistry.class);
+                    EslClient client = context.getBean(EslClient.class);
+                    CountDownLatch hangups = new CountDownLatch(2);
+                    client.onEvent("CHANNEL_HANGUP_COMPLETE", event -> hangups.countDown());
+                    double receivedBefore = registry.get("esl4j.events.received").tag("server", "default").functionCounter().count();
+                    double deliveredBefore = registry.get("esl4j.events.delivered").tag("server", "default").functionCounter().count();
+                    assertTrue(client.bgapi("originate loopback/echo &park", WAIT).startsWith("+OK"));
+                    client.api("hupall", WAIT);
+                    assertTrue(hangups.await(WAIT_SECONDS, TimeUnit.SECONDS));
+                    assertTrue(registry.get("esl4j.events.received").functionCounter().count() >= receivedBefore + 4);
+                    assertTrue(registry.get("esl4j.events.delivered").functionCounter().count() > deliveredBefore);
+                    assertEquals(1.0, registry.get("esl4j.connection.up").gauge().value(), 0.0);
+                    assertTrue(registry.get("esl4j.events.queue.depth").gauge().value() >= 0);
+                    assertTrue(registry.get("esl4j.events.lag.max").gauge().value() >= 0);
+                });
     }
 
     @Test
@@ -267,6 +271,11 @@ public class EslAutoConfigurationTest {
         }
         return failure;
     }
+
+    /** An application: every auto-configuration on the class path, read from the imports files. */
+    @Configuration(proxyBeanMethods = false)
+    @EnableAutoConfiguration
+    static class AutoConfiguredApplication {}
 
     /** Records the channel events it gets, per channel, in arrival order. */
     static class ChannelRecorder {
