@@ -2,6 +2,8 @@ package org.esl4j;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
 
 /**
  * Settings of an {@link EslClient}.
@@ -27,6 +29,7 @@ public final class ClientOptions {
     private final ReconnectPolicy reconnect;
     private final DeliveryOptions delivery;
     private final Duration watchdogMargin;
+    private final Executor completionExecutor;
 
     private ClientOptions(Builder builder) {
         this.host = builder.host;
@@ -39,11 +42,13 @@ public final class ClientOptions {
         this.reconnect = builder.reconnect;
         this.delivery = builder.delivery;
         this.watchdogMargin = builder.watchdogMargin;
+        this.completionExecutor = builder.completionExecutor;
     }
 
     /**
      * Starts from the defaults: {@code 127.0.0.1:8021}, password {@code ClueCon}, 5 s connect,
-     * 30 s command deadline, plain events, no reconnect, default delivery, 5 s watchdog margin.
+     * 30 s command deadline, plain events, no reconnect, default delivery, 5 s watchdog margin,
+     * futures completed on the common fork-join pool.
      *
      * @return a builder
      */
@@ -141,6 +146,15 @@ public final class ClientOptions {
         return watchdogMargin;
     }
 
+    /**
+     * Where the futures of the client are completed (see {@link Builder#completionExecutor}).
+     *
+     * @return the executor
+     */
+    public Executor completionExecutor() {
+        return completionExecutor;
+    }
+
     @Override
     public String toString() {
         return "ClientOptions{" + host + ":" + port + (user == null ? "" : ", user=" + user) + ", format=" + eventFormat + "}";
@@ -158,6 +172,7 @@ public final class ClientOptions {
         private ReconnectPolicy reconnect = ReconnectPolicy.none();
         private DeliveryOptions delivery = DeliveryOptions.defaults();
         private Duration watchdogMargin = Duration.ofSeconds(5);
+        private Executor completionExecutor = ForkJoinPool.commonPool();
 
         private Builder() {}
 
@@ -277,6 +292,21 @@ public final class ClientOptions {
                 throw new IllegalArgumentException("watchdogMargin must not be negative");
             }
             watchdogMargin = value;
+            return this;
+        }
+
+        /**
+         * Completes the futures this client returns on this executor (default: the common
+         * fork-join pool), so that stages chained to them without {@code ...Async} run there,
+         * never on the library's reader, timer or event-delivery threads. The library does not
+         * shut it down. It must run tasks on its own threads (not {@code Runnable::run}) and keep
+         * one free for the library: {@code connect} and a reconnect wait for it.
+         *
+         * @param value the executor
+         * @return this builder
+         */
+        public Builder completionExecutor(Executor value) {
+            completionExecutor = Objects.requireNonNull(value, "completionExecutor");
             return this;
         }
 

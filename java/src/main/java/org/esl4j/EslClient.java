@@ -56,13 +56,14 @@ import org.esl4j.internal.NativeConnection;
  * result.failedLeg(); // A (1000 did not answer) or B (2000 did not), with result.cause()
  * }</pre>
  *
- * <p>Thread-safe. {@link #close()} fails everything still pending. Futures complete on the common
- * fork-join pool: do not block inside their callbacks (use the blocking overloads from your own
- * threads instead).
+ * <p>Thread-safe. {@link #close()} fails everything still pending. Futures complete on {@link
+ * ClientOptions.Builder#completionExecutor(java.util.concurrent.Executor) the completion executor}
+ * (by default the common fork-join pool), never on the library's reader, timer or delivery
+ * threads; do not block inside their callbacks on the common pool (use the blocking overloads
+ * from your own threads, or give the client an executor of your own).
  */
 public final class EslClient implements AutoCloseable {
     private static final int POLL_BATCH = 1024;
-    private static final long POLL_WAIT_MS = 200;
     /** Events the client itself needs: job results, and the outcome of executed applications. */
     private static final List<String> BASE_EVENTS = Collections.singletonList("BACKGROUND_JOB");
     private static final List<String> CALL_CONTROL_EVENTS =
@@ -116,7 +117,8 @@ public final class EslClient implements AutoCloseable {
     private static NativeConnection open(ClientOptions options) {
         NativeConnection.Settings settings = new NativeConnection.Settings()
                 .connectTimeoutMs(options.connectTimeout().toMillis())
-                .commandTimeoutMs(options.commandTimeout().toMillis());
+                .commandTimeoutMs(options.commandTimeout().toMillis())
+                .executor(options.completionExecutor());
         return NativeConnection.connect(options.host(), options.port(), options.user(), options.password(), settings);
     }
 
@@ -403,7 +405,8 @@ public final class EslClient implements AutoCloseable {
                 watch.close();
             }
         });
-        return guarded;
+        // Completed by a delivery lane (the callback's second leg) or the watchdog's timer.
+        return Futures.completeOn(guarded, options.completionExecutor());
     }
 
     private void killLegs(List<String> uuids) {
@@ -442,8 +445,9 @@ public final class EslClient implements AutoCloseable {
     public CompletableFuture<BridgeResult> bridge(String uuid, BridgeRequest request, Duration callLimit) {
         Objects.requireNonNull(uuid, "uuid");
         Objects.requireNonNull(request, "request");
-        return ensureSubscribed(CALL_CONTROL_EVENTS).thenCompose(ready -> Futures.attempt(() -> ChannelControl.bridge(
-                live(), router, watchdog, uuid, uuid, request, options.watchdogMargin(), callLimit)));
+        return Futures.completeOn(ensureSubscribed(CALL_CONTROL_EVENTS).thenCompose(ready -> Futures.attempt(
+                () -> ChannelControl.bridge(live(), router, watchdog, uuid, uuid, request, options.watchdogMargin(),
+                        callLimit))), options.completionExecutor());
     }
 
     // ---- state ----------------------------------------------------------------------------------
@@ -521,25 +525,13 @@ public final class EslClient implements AutoCloseable {
     // ---- reader -----------------------------------------------------------------------------------
 
     private void readLoop() {
-        while (!closed) {
-            NativeConnection current = connection;
-            List<EslEvent> items;
-            try {
-                items = current.poll(POLL_BATCH, POLL_WAIT_MS);
-            } catch (RuntimeException ended) {
-                items = null;
+        NativeConnection current = connection;
+        while (true) {
+            dispatcher.dispatchUntilEnded(current, POLL_BATCH, () -> closed);
+            if (closed || !reconnect(current)) {
+                return;
             }
-            if (items == null) {
-                if (closed || !reconnect(current)) {
-                    break;
-                }
-                continue;
-            }
-            for (EslEvent item : items) {
-                if (item.eventName() != null) {
-                    dispatcher.dispatch(item);
-                }
-            }
+            current = connection;
         }
     }
 

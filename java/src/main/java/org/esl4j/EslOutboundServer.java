@@ -62,7 +62,8 @@ public final class EslOutboundServer implements AutoCloseable {
         this.options = options;
         this.handler = handler;
         NativeConnection.Settings settings = new NativeConnection.Settings()
-                .commandTimeoutMs(options.commandTimeout().toMillis());
+                .commandTimeoutMs(options.commandTimeout().toMillis())
+                .executor(options.completionExecutor());
         this.server = NativeServer.bind(options.host(), options.port(), options.maxSessions(),
                 options.handshakeTimeout().toMillis(), settings);
         this.dispatcher = new EventDispatcher(router, options.delivery(), "esl4j-session-events");

@@ -16,7 +16,8 @@ import org.esl4j.internal.NativeConnection;
  * for the channel's events ({@code myevents}) and, when the socket has {@code full} control,
  * {@code linger}. Applications run with {@link #execute(String, String)} complete when their
  * {@code CHANNEL_EXECUTE_COMPLETE} arrives, whether the dialplan said {@code async full} or only
- * {@code full}. Methods return futures; the overloads with a {@link Duration} block up to it.
+ * {@code full}. Methods return futures, completed on {@link ServerOptions#completionExecutor()};
+ * the overloads with a {@link Duration} block up to it.
  *
  * <p>Answer, then bridge with a 20 s no-answer timeout; the channel stays up when nobody answers:
  *
@@ -35,7 +36,6 @@ import org.esl4j.internal.NativeConnection;
  */
 public final class EslSession implements AutoCloseable {
     private static final int POLL_BATCH = 256;
-    private static final long POLL_WAIT_MS = 200;
     /** Bound on the non-blocking forms: a bridged call or a long playback may last this long. */
     private static final Duration LONGEST_APPLICATION = Duration.ofHours(4);
 
@@ -46,6 +46,9 @@ public final class EslSession implements AutoCloseable {
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     private final CompletableFuture<EslEvent> hangup = new CompletableFuture<>();
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    /** {@code hangup} and {@code ended} as handed out: completed on the completion executor. */
+    private final CompletableFuture<EslEvent> hangupOnExecutor;
+    private final CompletableFuture<Void> endedOnExecutor;
 
     EslSession(EslOutboundServer server, NativeConnection connection) {
         this.server = server;
@@ -53,6 +56,8 @@ public final class EslSession implements AutoCloseable {
         EslEvent data = connection.channelData();
         this.channelData = data == null ? EslEvent.builder().build() : data;
         this.uuid = channelData.uniqueId();
+        this.hangupOnExecutor = Futures.completeOn(hangup, server.options().completionExecutor());
+        this.endedOnExecutor = Futures.completeOn(ended, server.options().completionExecutor());
         if (uuid != null) {
             subscriptions.add(server.router().onChannel(uuid, event -> {
                 String name = event.eventName();
@@ -75,22 +80,7 @@ public final class EslSession implements AutoCloseable {
     /** Moves the connection's events to the server's dispatcher until the connection ends. */
     void readLoop() {
         try {
-            while (true) {
-                List<EslEvent> items;
-                try {
-                    items = connection.poll(POLL_BATCH, POLL_WAIT_MS);
-                } catch (RuntimeException closed) {
-                    items = null;
-                }
-                if (items == null) {
-                    break;
-                }
-                for (EslEvent item : items) {
-                    if (item.eventName() != null) {
-                        server.dispatcher().dispatch(item);
-                    }
-                }
-            }
+            server.dispatcher().dispatchUntilEnded(connection, POLL_BATCH, () -> false);
         } finally {
             ended.complete(null);
             hangup.complete(null);
@@ -237,8 +227,8 @@ public final class EslSession implements AutoCloseable {
 
     private CompletableFuture<BridgeResult> bridgeWithin(BridgeRequest request, Duration limit) {
         Objects.requireNonNull(request, "request");
-        return Futures.attempt(() -> ChannelControl.bridge(connection, server.router(), server.watchdog(), null, uuid, request,
-                server.options().watchdogMargin(), limit));
+        return Futures.completeOn(Futures.attempt(() -> ChannelControl.bridge(connection, server.router(), server.watchdog(),
+                null, uuid, request, server.options().watchdogMargin(), limit)), server.options().completionExecutor());
     }
 
     /**
@@ -319,7 +309,7 @@ public final class EslSession implements AutoCloseable {
      * @return the hang-up event or null
      */
     public CompletableFuture<EslEvent> hangupEvent() {
-        return hangup;
+        return hangupOnExecutor;
     }
 
     /**
@@ -328,7 +318,7 @@ public final class EslSession implements AutoCloseable {
      * @return the end of the session
      */
     public CompletableFuture<Void> ended() {
-        return ended;
+        return endedOnExecutor;
     }
 
     /** Closes the socket and stops this session's listeners. Idempotent. */

@@ -1,6 +1,7 @@
 package org.esl4j;
 
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
@@ -10,6 +11,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import org.esl4j.internal.NativeConnection;
 
 /**
  * Delivers events to an {@link EventRouter}: one lane per channel ({@code Unique-ID}) so that a
@@ -20,6 +23,8 @@ final class EventDispatcher implements AutoCloseable {
     /** Events one lane delivers before it yields its thread to other lanes. */
     private static final int BATCH = 64;
     private static final String GLOBAL_LANE = "";
+    /** How long one poll of a connection waits, so that a reader notices {@code stop} soon. */
+    private static final long POLL_WAIT_MS = 200;
 
     private final EventRouter router;
     private final DeliveryOptions options;
@@ -118,6 +123,30 @@ final class EventDispatcher implements AutoCloseable {
         return job != null ? job : GLOBAL_LANE;
     }
 
+    /**
+     * The read loop of a connection (the client's, and every outbound session's): polls batches
+     * of up to {@code batch} items and dispatches the events among them (envelopes such as
+     * disconnect notices are not events), until the connection ends or {@code stop} is true.
+     */
+    void dispatchUntilEnded(NativeConnection connection, int batch, BooleanSupplier stop) {
+        while (!stop.getAsBoolean()) {
+            List<EslEvent> items;
+            try {
+                items = connection.poll(batch, POLL_WAIT_MS);
+            } catch (RuntimeException ended) {
+                return;
+            }
+            if (items == null) {
+                return;
+            }
+            for (EslEvent item : items) {
+                if (item.eventName() != null) {
+                    dispatch(item);
+                }
+            }
+        }
+    }
+
     /** Queues one event for delivery, applying the overflow policy. Never throws. */
     void dispatch(EslEvent event) {
         if (closed || !admit(event)) {
@@ -210,13 +239,15 @@ final class EventDispatcher implements AutoCloseable {
     private void deliver(Queued queued) {
         long lag = System.nanoTime() - queued.arrivedNanos;
         maxLagNanos.accumulateAndGet(lag, Math::max);
+        // Counted before the listeners run, so that a listener that has seen an event also sees
+        // it counted in the stats.
+        delivered.incrementAndGet();
         try {
             int failures = router.route(queued.event);
             if (failures > 0) {
                 listenerFailures.addAndGet(failures);
             }
         } finally {
-            delivered.incrementAndGet();
             depth.decrementAndGet();
             if (options.overflowPolicy() == OverflowPolicy.BLOCK) {
                 synchronized (room) {

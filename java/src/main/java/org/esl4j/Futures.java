@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -53,6 +55,31 @@ final class Futures {
     /** Whole seconds, rounded up (FreeSWITCH takes whole seconds). */
     static long wholeSecondsUp(Duration value) {
         return value.getSeconds() + (value.getNano() > 0 ? 1 : 0);
+    }
+
+    /**
+     * A future that completes like {@code source}, on {@code executor}: for futures completed by
+     * the library's own threads (event delivery, the watchdog's timer, a reader), whose
+     * dependent stages must not run there. If the executor refuses, it completes on the thread
+     * that completed {@code source} rather than never.
+     */
+    static <T> CompletableFuture<T> completeOn(CompletableFuture<T> source, Executor executor) {
+        CompletableFuture<T> relayed = new CompletableFuture<>();
+        source.whenComplete((value, failure) -> {
+            Runnable completion = () -> {
+                if (failure != null) {
+                    relayed.completeExceptionally(failure);
+                } else {
+                    relayed.complete(value);
+                }
+            };
+            try {
+                executor.execute(completion);
+            } catch (RejectedExecutionException shutDown) {
+                completion.run();
+            }
+        });
+        return relayed;
     }
 
     static <T> CompletableFuture<T> failed(Throwable failure) {

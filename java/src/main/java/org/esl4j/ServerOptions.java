@@ -2,7 +2,9 @@ package org.esl4j;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ForkJoinPool;
 
 /**
  * Settings of an {@link EslOutboundServer}.
@@ -26,6 +28,7 @@ public final class ServerOptions {
     private final ExecutorService handlerExecutor;
     private final DeliveryOptions delivery;
     private final Duration watchdogMargin;
+    private final Executor completionExecutor;
 
     private ServerOptions(Builder builder) {
         this.host = builder.host;
@@ -38,12 +41,13 @@ public final class ServerOptions {
         this.handlerExecutor = builder.handlerExecutor;
         this.delivery = builder.delivery;
         this.watchdogMargin = builder.watchdogMargin;
+        this.completionExecutor = builder.completionExecutor;
     }
 
     /**
      * Starts from the defaults: {@code 127.0.0.1:8084}, 1024 sessions, 5 s handshake, 30 s
      * commands, linger 10 s (only with {@code full}), plain events, handlers on virtual threads
-     * when available.
+     * when available, futures completed on the common fork-join pool.
      *
      * @return a builder
      */
@@ -141,6 +145,15 @@ public final class ServerOptions {
         return watchdogMargin;
     }
 
+    /**
+     * Where the futures of the sessions are completed (see {@link Builder#completionExecutor}).
+     *
+     * @return the executor
+     */
+    public Executor completionExecutor() {
+        return completionExecutor;
+    }
+
     /** Collects {@link ServerOptions}. Not thread-safe. */
     public static final class Builder {
         private String host = "127.0.0.1";
@@ -153,6 +166,7 @@ public final class ServerOptions {
         private ExecutorService handlerExecutor;
         private DeliveryOptions delivery = DeliveryOptions.defaults();
         private Duration watchdogMargin = Duration.ofSeconds(5);
+        private Executor completionExecutor = ForkJoinPool.commonPool();
 
         private Builder() {}
 
@@ -276,6 +290,22 @@ public final class ServerOptions {
                 throw new IllegalArgumentException("watchdogMargin must not be negative");
             }
             watchdogMargin = value;
+            return this;
+        }
+
+        /**
+         * Completes the futures the sessions return on this executor (default: the common
+         * fork-join pool), so that stages chained to them without {@code ...Async} run there,
+         * never on the library's reader, timer or event-delivery threads. The server does not
+         * shut it down. It must run tasks on its own threads (not {@code Runnable::run}) and keep
+         * one free for the library: a session's setup ({@code myevents}, {@code linger}) waits
+         * for it.
+         *
+         * @param value the executor
+         * @return this builder
+         */
+        public Builder completionExecutor(Executor value) {
+            completionExecutor = Objects.requireNonNull(value, "completionExecutor");
             return this;
         }
 

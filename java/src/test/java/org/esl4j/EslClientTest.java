@@ -15,6 +15,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.esl4j.dial.Application;
@@ -191,20 +193,31 @@ public class EslClientTest {
         assertTrue(sim.commands().contains("event json BACKGROUND_JOB"));
     }
 
-    @Test
-    public void callbackReportsTheSecondLegFromTheFirstLegsEvents() throws Exception {
-        get(client.subscribe("CHANNEL_EXECUTE"));
-        OriginateRequest request = OriginateRequest.to(Endpoint.user("1004"))
+    /** A callback: 1004 answers, then bridges to 1000, which rings up to its 20 s timeout. */
+    private static OriginateRequest callbackWithRingingSecondLeg() {
+        return OriginateRequest.to(Endpoint.user("1004"))
                 .timeouts(Timeouts.noAnswer(Duration.ofSeconds(30)))
                 .application(Application.bridge(BridgeRequest.to(Endpoint.user("1000"))
                         .timeouts(Timeouts.noAnswer(Duration.ofSeconds(20))).build()))
                 .build();
+    }
+
+    /** Opens when the first leg of the callback starts its bridge (needs CHANNEL_EXECUTE). */
+    private CountDownLatch bridgeStarted(OriginateRequest callback) {
         CountDownLatch bridging = new CountDownLatch(1);
-        client.onChannel(request.uuid(), event -> {
+        client.onChannel(callback.uuid(), event -> {
             if ("CHANNEL_EXECUTE".equals(event.eventName()) && "bridge".equals(event.application())) {
                 bridging.countDown();
             }
         });
+        return bridging;
+    }
+
+    @Test
+    public void callbackReportsTheSecondLegFromTheFirstLegsEvents() throws Exception {
+        get(client.subscribe("CHANNEL_EXECUTE"));
+        OriginateRequest request = callbackWithRingingSecondLeg();
+        CountDownLatch bridging = bridgeStarted(request);
         CompletableFuture<OriginateResult> pending = client.originate(request);
         assertTrue("the second leg never started ringing", bridging.await(WAIT.getSeconds(), TimeUnit.SECONDS));
         sim.advance(18_000);
@@ -216,6 +229,39 @@ public class EslClientTest {
         assertEquals(HangupCause.NO_ANSWER, result.cause());
         assertEquals(request.uuid(), result.channelUuid());
         assertNotNull(result.bridge());
+    }
+
+    @Test
+    public void futuresCompleteOnTheCompletionExecutor() throws Exception {
+        client.close();
+        ExecutorService completions = Executors.newSingleThreadExecutor(task -> new Thread(task, "app-completions"));
+        // While the only completion thread waits at the gate nothing can complete, so a stage
+        // chained meanwhile runs where the reply completes it. Opened in finally, whatever fails.
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        try {
+            client = EslClient.connect(options(sim.port()).completionExecutor(completions).build());
+            get(client.subscribe("CHANNEL_EXECUTE"));
+            completions.execute(gate::join);
+            CompletableFuture<String> apiThread = client.api("status").thenApply(output -> currentThreadName());
+            gate.complete(null);
+            assertEquals("a command's reply", "app-completions", get(apiThread));
+            // The callback's outcome comes from a delivery lane; it cannot come before the
+            // simulator's clock passes the second leg's timeout.
+            OriginateRequest request = callbackWithRingingSecondLeg();
+            CountDownLatch bridging = bridgeStarted(request);
+            CompletableFuture<String> originateThread = client.originate(request).thenApply(result -> currentThreadName());
+            assertTrue("the second leg never started ringing", bridging.await(WAIT.getSeconds(), TimeUnit.SECONDS));
+            sim.advance(21_000);
+            assertEquals("an outcome read from events", "app-completions", get(originateThread));
+        } finally {
+            gate.complete(null);
+            client.close();
+            completions.shutdownNow();
+        }
+    }
+
+    private static String currentThreadName() {
+        return Thread.currentThread().getName();
     }
 
     @Test

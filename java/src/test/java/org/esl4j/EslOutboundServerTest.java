@@ -14,6 +14,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.esl4j.dial.Application;
@@ -81,6 +83,29 @@ public class EslOutboundServerTest {
             assertEquals("connect", next(call.commands));
             assertTrue(next(call.commands).startsWith("myevents"));
             assertTrue(next(call.commands).startsWith("linger"));
+        }
+    }
+
+    @Test
+    public void sessionFuturesCompleteOnTheCompletionExecutor() throws Exception {
+        ExecutorService completions = Executors.newSingleThreadExecutor(task -> new Thread(task, "app-completions"));
+        BlockingQueue<String> threads = new LinkedBlockingQueue<>();
+        try {
+            serve(ServerOptions.builder().completionExecutor(completions), session -> {
+                // Chained before the hang-up is asked for, so it runs where the hang-up event
+                // completes the future (a delivery lane, unless relayed).
+                CompletableFuture<EslEvent> hangup = session.hangupEvent();
+                hangup.thenRun(() -> threads.add(Thread.currentThread().getName()));
+                session.hangup(HangupCause.NORMAL_CLEARING).get(WAIT.getSeconds(), TimeUnit.SECONDS);
+                hangup.get(WAIT.getSeconds(), TimeUnit.SECONDS);
+            });
+            try (FakeOutboundCall call = new FakeOutboundCall(server.port(), true, "NO_ANSWER")) {
+                assertEquals("app-completions", next(threads));
+                assertEquals("connect", next(call.commands));
+            }
+        } finally {
+            server.close();
+            completions.shutdownNow();
         }
     }
 

@@ -39,29 +39,22 @@ public class AttemptWatchdogTest {
     @Test
     public void abortThatEndsTheAttemptDoesNotReplaceTheOverrunOutcome() throws Exception {
         ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
+        // The timer thread waits at the gate until guard() has wired everything up, so the
+        // deadline (zero) fires only then, whatever the machine's load.
+        CompletableFuture<Void> gate = new CompletableFuture<>();
         try {
-            // The timer thread waits at the gate until guard() has wired everything up, so the
-            // deadline (zero) fires only then, whatever the machine's load.
-            CountDownLatch gate = new CountDownLatch(1);
-            timer.execute(() -> awaitQuietly(gate));
+            timer.execute(gate::join);
             CompletableFuture<OriginateResult> attempt = new CompletableFuture<>();
             CompletableFuture<OriginateResult> guarded = AttemptWatchdog.using(timer).guard(attempt, Duration.ZERO,
                     () -> OriginateResult.watchdogExpired("u1"),
                     () -> attempt.complete(OriginateResult.fromApiResponse("-ERR ALLOTTED_TIMEOUT")));
-            gate.countDown();
+            gate.complete(null);
             OriginateResult result = guarded.get(10, TimeUnit.SECONDS);
             assertTrue(result.toString(), result.watchdogExpired());
             assertTrue("the abort ran", attempt.isDone());
         } finally {
+            gate.complete(null);
             timer.shutdownNow();
-        }
-    }
-
-    private static void awaitQuietly(CountDownLatch gate) {
-        try {
-            assertTrue(gate.await(10, TimeUnit.SECONDS));
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 
