@@ -105,6 +105,16 @@ final class EslListenerRegistrar implements BeanPostProcessor, SmartInitializing
                     + Arrays.toString(annotation.value()) + " and subclass '" + annotation.subclass() + "'.",
                     "A subclass selects CUSTOM events: leave the event names out.", null);
         }
+        List<String> names = new ArrayList<>(Arrays.asList(annotation.value()));
+        if (!annotation.subclass().isEmpty()) {
+            names.add(annotation.subclass());
+        }
+        for (String name : names) {
+            if (name.isEmpty() || !name.chars().allMatch(c -> c > ' ' && c != 0x7f)) {
+                throw new EslStartupException("@EslListener on " + method.toGenericString() + " names the event '" + name + "'.",
+                        "Event names and subclasses are single words, e.g. CHANNEL_ANSWER or sofia::register.", null);
+            }
+        }
         ReflectionUtils.makeAccessible(method);
         return target;
     }

@@ -181,6 +181,15 @@ public class EslAutoConfigurationTest {
     }
 
     @Test
+    public void listenerWithABadEventNameFailsTheStartUp() {
+        runner.withBean(BadEventNameListener.class, BadEventNameListener::new).run(context -> {
+            Throwable cause = startupCause(context.getStartupFailure());
+            assertTrue(String.valueOf(cause), cause instanceof EslStartupException);
+            assertTrue(cause.getMessage(), cause.getMessage().contains("'CHANNEL_ANSWER\nexit'"));
+        });
+    }
+
+    @Test
     public void listenerNamingAnUnknownServerFailsTheStartUp() {
         runner.withBean(WrongServerListener.class, WrongServerListener::new).run(context -> {
             Throwable cause = startupCause(context.getStartupFailure());
@@ -321,6 +330,14 @@ public class EslAutoConfigurationTest {
         @EslListener("CHANNEL_ANSWER")
         void onEvent(String notAnEvent) {
             throw new AssertionError(notAnEvent);
+        }
+    }
+
+    /** A listener whose event name would break the subscription line. */
+    static class BadEventNameListener {
+        @EslListener("CHANNEL_ANSWER\nexit")
+        void onAnswer(EslEvent event) {
+            throw new AssertionError(event);
         }
     }
 
