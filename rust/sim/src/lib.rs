@@ -258,9 +258,21 @@ impl Simulator {
         self.set_route(extension, &[("socket", target)]);
     }
 
-    /// Every command line received so far (the most recent 10 000).
+    /// The first line of every command received so far (the most recent 10 000).
     pub fn commands(&self) -> Vec<String> {
-        self.shared.lock().command_log()
+        self.shared.lock().command_lines()
+    }
+
+    /// Every command received so far as whole messages (the most recent 10 000, at most
+    /// 64 MiB): the command line, its header lines (`sendmsg`'s `call-command` …) and, after a
+    /// blank line, the body, as sent (`\r` kept, the final line ending dropped).
+    pub fn command_texts(&self) -> Vec<String> {
+        self.shared.lock().command_texts()
+    }
+
+    /// How many commands were received in total, including those the log no longer holds.
+    pub fn commands_total(&self) -> u64 {
+        self.shared.lock().commands_total()
     }
 
     /// Waits until at least `count` commands have been received in total; false on timeout.

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use esl4j_engine::proto::{FrameLimits, FrameParser};
+use esl4j_engine::proto::{Frame, FrameLimits, FrameParser};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
@@ -116,10 +116,12 @@ async fn serve(
             let body = Some(frame.body())
                 .filter(|b| !b.is_empty())
                 .map(|b| String::from_utf8_lossy(b).into_owned());
+            let text = message_text(&frame);
             let command = Command {
                 line,
                 headers,
                 body,
+                text,
             };
             if let Some(done) = shared.with(|core| core.command(id, command)) {
                 // A blocking command: like FreeSWITCH's listener thread, read nothing until it ends.
@@ -172,4 +174,18 @@ async fn write_loop(
             let _ = done.send(());
         }
     }
+}
+
+/// A client message as text: its header block without the final line ending and, when there is
+/// a body, a blank line and the body.
+fn message_text(frame: &Frame) -> String {
+    let head = frame.header_block();
+    let head = head.strip_suffix(b"\n").unwrap_or(head);
+    let head = head.strip_suffix(b"\r").unwrap_or(head);
+    let mut text = String::from_utf8_lossy(head).into_owned();
+    if !frame.body().is_empty() {
+        text.push_str("\n\n");
+        text.push_str(&String::from_utf8_lossy(frame.body()));
+    }
+    text
 }

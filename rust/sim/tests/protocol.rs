@@ -756,3 +756,27 @@ async fn uuid_break_stops_a_playback_and_uuid_exists() {
         "false"
     );
 }
+
+#[tokio::test]
+async fn the_command_log_keeps_whole_messages_and_counts_them_all() {
+    let sim = sim().await;
+    let mut conn = authed(&sim).await;
+    let before = sim.commands_total();
+    conn.send(b"sendmsg 00000000-0000-0000-0000-000000000000\ncall-command: execute\nexecute-app-name: playback\ncontent-type: text/plain\ncontent-length: 14\n\nsilence_stream")
+        .await;
+    conn.sync().await;
+    assert_eq!(sim.commands_total(), before + 2, "the sendmsg and the sync");
+    let texts = sim.command_texts();
+    let sendmsg = &texts[texts.len() - 2];
+    assert_eq!(
+        sendmsg,
+        "sendmsg 00000000-0000-0000-0000-000000000000\ncall-command: execute\nexecute-app-name: playback\ncontent-type: text/plain\ncontent-length: 14\n\nsilence_stream"
+    );
+    let lines = sim.commands();
+    assert_eq!(
+        lines[lines.len() - 2],
+        "sendmsg 00000000-0000-0000-0000-000000000000",
+        "commands() keeps the first lines"
+    );
+    assert_eq!(texts.last(), lines.last(), "a one-line command is its line");
+}

@@ -8,11 +8,7 @@ impl Core {
     /// Handles one client message. Returns a receiver when the reply is deferred (a blocking
     /// `api` or a sync outbound `sendmsg`): the connection reads nothing more until it fires.
     pub fn command(&mut self, conn: ConnId, cmd: Command) -> Option<oneshot::Receiver<()>> {
-        if self.command_log.len() >= MAX_COMMAND_LOG {
-            self.command_log.pop_front();
-        }
-        self.command_log.push_back(cmd.line.clone());
-        self.commands_total += 1;
+        self.log_command(&cmd);
         self.dispatch(conn, &cmd);
         self.pump();
         let c = self.conns.get_mut(&conn)?;

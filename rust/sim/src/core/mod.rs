@@ -45,6 +45,9 @@ pub(crate) struct Command {
     pub line: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
+    /// The whole message as received: the header block (first line included) and, after a
+    /// blank line, the body.
+    pub text: String,
 }
 
 impl Command {
@@ -90,6 +93,8 @@ const MAX_QUEUED_EVENTS: usize = 100_000;
 const HANDSHAKE_TIMEOUT_MS: u64 = 25_000;
 /// Commands kept in the log.
 const MAX_COMMAND_LOG: usize = 10_000;
+/// Bytes of message text kept in the log (bodies can be 16 MiB each).
+const MAX_COMMAND_LOG_BYTES: usize = 64 * 1024 * 1024;
 
 /// Configuration the core needs.
 pub(crate) struct CoreConfig {
@@ -395,7 +400,9 @@ pub(crate) struct Core {
     endpoints: HashMap<String, Behavior>,
     routes: HashMap<String, Vec<(String, String)>>,
     globals: Vec<(String, String)>,
-    command_log: VecDeque<String>,
+    /// `(command line, whole message)` of the most recent commands.
+    command_log: VecDeque<(String, String)>,
+    command_log_bytes: usize,
     commands_total: u64,
 }
 
@@ -456,6 +463,7 @@ impl Core {
             routes,
             globals: vec![("hostname".into(), String::new())],
             command_log: VecDeque::new(),
+            command_log_bytes: 0,
             commands_total: 0,
         };
         core.globals[0].1 = core.cfg.hostname.clone();
@@ -488,8 +496,32 @@ impl Core {
         self.routes.insert(extension.to_string(), apps);
     }
 
-    pub fn command_log(&self) -> Vec<String> {
-        self.command_log.iter().cloned().collect()
+    pub fn command_lines(&self) -> Vec<String> {
+        self.command_log
+            .iter()
+            .map(|(line, _)| line.clone())
+            .collect()
+    }
+
+    pub fn command_texts(&self) -> Vec<String> {
+        self.command_log
+            .iter()
+            .map(|(_, text)| text.clone())
+            .collect()
+    }
+
+    fn log_command(&mut self, cmd: &Command) {
+        self.command_log_bytes += cmd.line.len() + cmd.text.len();
+        self.command_log
+            .push_back((cmd.line.clone(), cmd.text.clone()));
+        while self.command_log.len() > MAX_COMMAND_LOG
+            || (self.command_log_bytes > MAX_COMMAND_LOG_BYTES && self.command_log.len() > 1)
+        {
+            if let Some((line, text)) = self.command_log.pop_front() {
+                self.command_log_bytes -= line.len() + text.len();
+            }
+        }
+        self.commands_total += 1;
     }
 
     pub fn commands_total(&self) -> u64 {
@@ -1169,28 +1201,6 @@ fn split_command(text: &str) -> (String, String) {
     }
 }
 
-/// The originate API's argument split: on spaces, with single quotes grouping and stripped.
-fn split_api_args(arg: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    for c in arg.chars() {
-        match c {
-            '\'' => quoted = !quoted,
-            ' ' if !quoted => {
-                if !current.is_empty() {
-                    out.push(std::mem::take(&mut current));
-                }
-            }
-            c => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
 /// Simulated duration of a playback: `silence_stream://N` plays N ms, tone streams play
 /// forever, anything else one second.
 fn playback_ms(arg: &str) -> Option<u64> {
@@ -1307,13 +1317,5 @@ mod tests {
             &f(&[("Event-Name", "channel_answer")]),
             &event
         ));
-    }
-
-    #[test]
-    fn api_args_strip_quotes() {
-        assert_eq!(
-            split_api_args("{x='a b'}user/1 &park()"),
-            vec!["{x=a b}user/1", "&park()"]
-        );
     }
 }

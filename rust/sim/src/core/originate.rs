@@ -8,7 +8,7 @@ impl Core {
     /// `originate <dial> <exten|&app(args)> [dialplan] [context] [cid_name] [cid_num] [timeout]`.
     pub(super) fn api_originate(&mut self, owner: Owner, arg: &str) -> Result<(), String> {
         const USAGE: &str = "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n";
-        let args = split_api_args(arg);
+        let args = crate::dial::originate_api_args(arg);
         if args.len() < 2 {
             return Err(USAGE.into());
         }
