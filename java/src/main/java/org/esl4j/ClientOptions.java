@@ -2,8 +2,6 @@ package org.esl4j;
 
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * Settings of an {@link EslClient}.
@@ -18,31 +16,22 @@ import java.util.concurrent.ForkJoinPool;
  *         .build();
  * }</pre>
  */
-public final class ClientOptions {
+public final class ClientOptions extends ConnectionOptions {
     private final String host;
     private final int port;
     private final String user;
     private final String password;
     private final Duration connectTimeout;
-    private final Duration commandTimeout;
-    private final EventFormat eventFormat;
     private final ReconnectPolicy reconnect;
-    private final DeliveryOptions delivery;
-    private final Duration watchdogMargin;
-    private final Executor completionExecutor;
 
     private ClientOptions(Builder builder) {
+        super(builder);
         this.host = builder.host;
         this.port = builder.port;
         this.user = builder.user;
         this.password = builder.password;
         this.connectTimeout = builder.connectTimeout;
-        this.commandTimeout = builder.commandTimeout;
-        this.eventFormat = builder.eventFormat;
         this.reconnect = builder.reconnect;
-        this.delivery = builder.delivery;
-        this.watchdogMargin = builder.watchdogMargin;
-        this.completionExecutor = builder.completionExecutor;
     }
 
     /**
@@ -102,24 +91,6 @@ public final class ClientOptions {
     }
 
     /**
-     * Default deadline for a command's reply.
-     *
-     * @return the deadline
-     */
-    public Duration commandTimeout() {
-        return commandTimeout;
-    }
-
-    /**
-     * The event format.
-     *
-     * @return the format
-     */
-    public EventFormat eventFormat() {
-        return eventFormat;
-    }
-
-    /**
      * The reconnect policy.
      *
      * @return the policy
@@ -128,53 +99,26 @@ public final class ClientOptions {
         return reconnect;
     }
 
-    /**
-     * Event delivery settings.
-     *
-     * @return the settings
-     */
-    public DeliveryOptions delivery() {
-        return delivery;
-    }
-
-    /**
-     * Time the watchdog allows beyond an originate's timeouts.
-     *
-     * @return the margin
-     */
-    public Duration watchdogMargin() {
-        return watchdogMargin;
-    }
-
-    /**
-     * Where the futures of the client are completed (see {@link Builder#completionExecutor}).
-     *
-     * @return the executor
-     */
-    public Executor completionExecutor() {
-        return completionExecutor;
-    }
-
     @Override
     public String toString() {
-        return "ClientOptions{" + host + ":" + port + (user == null ? "" : ", user=" + user) + ", format=" + eventFormat + "}";
+        return "ClientOptions{" + host + ":" + port + (user == null ? "" : ", user=" + user) + ", format=" + eventFormat() + "}";
     }
 
     /** Collects {@link ClientOptions}. Not thread-safe. */
-    public static final class Builder {
+    public static final class Builder extends ConnectionOptions.Builder<Builder> {
         private String host = "127.0.0.1";
         private int port = 8021;
         private String user;
         private String password = "ClueCon";
         private Duration connectTimeout = Duration.ofSeconds(5);
-        private Duration commandTimeout = Duration.ofSeconds(30);
-        private EventFormat eventFormat = EventFormat.PLAIN;
         private ReconnectPolicy reconnect = ReconnectPolicy.none();
-        private DeliveryOptions delivery = DeliveryOptions.defaults();
-        private Duration watchdogMargin = Duration.ofSeconds(5);
-        private Executor completionExecutor = ForkJoinPool.commonPool();
 
         private Builder() {}
+
+        @Override
+        Builder self() {
+            return this;
+        }
 
         /**
          * The FreeSWITCH host.
@@ -238,28 +182,6 @@ public final class ClientOptions {
         }
 
         /**
-         * Default deadline for a command's reply.
-         *
-         * @param value a positive duration
-         * @return this builder
-         */
-        public Builder commandTimeout(Duration value) {
-            commandTimeout = Futures.requirePositive(value, "commandTimeout");
-            return this;
-        }
-
-        /**
-         * The event format.
-         *
-         * @param value the format
-         * @return this builder
-         */
-        public Builder eventFormat(EventFormat value) {
-            eventFormat = Objects.requireNonNull(value, "eventFormat");
-            return this;
-        }
-
-        /**
          * The reconnect policy.
          *
          * @param value the policy
@@ -267,46 +189,6 @@ public final class ClientOptions {
          */
         public Builder reconnect(ReconnectPolicy value) {
             reconnect = Objects.requireNonNull(value, "reconnect");
-            return this;
-        }
-
-        /**
-         * Event delivery settings.
-         *
-         * @param value the settings
-         * @return this builder
-         */
-        public Builder delivery(DeliveryOptions value) {
-            delivery = Objects.requireNonNull(value, "delivery");
-            return this;
-        }
-
-        /**
-         * Time the watchdog allows beyond an originate's timeouts.
-         *
-         * @param value zero or more
-         * @return this builder
-         */
-        public Builder watchdogMargin(Duration value) {
-            if (value.isNegative()) {
-                throw new IllegalArgumentException("watchdogMargin must not be negative");
-            }
-            watchdogMargin = value;
-            return this;
-        }
-
-        /**
-         * Completes the futures this client returns on this executor (default: the common
-         * fork-join pool), so that stages chained to them without {@code ...Async} run there,
-         * never on the library's reader, timer or event-delivery threads. The library does not
-         * shut it down. It must run tasks on its own threads (not {@code Runnable::run}) and keep
-         * one free for the library: {@code connect} and a reconnect wait for it.
-         *
-         * @param value the executor
-         * @return this builder
-         */
-        public Builder completionExecutor(Executor value) {
-            completionExecutor = Objects.requireNonNull(value, "completionExecutor");
             return this;
         }
 

@@ -93,11 +93,15 @@ public class EslOutboundServerTest {
         try {
             serve(ServerOptions.builder().completionExecutor(completions), session -> {
                 // Chained before the hang-up is asked for, so it runs where the hang-up event
-                // completes the future (a delivery lane, unless relayed).
-                CompletableFuture<EslEvent> hangup = session.hangupEvent();
-                hangup.thenRun(() -> threads.add(Thread.currentThread().getName()));
+                // completes the future (a delivery lane, unless relayed). Waited for through the
+                // stage itself: a thread blocked in get() on the future may run its stages too.
+                CountDownLatch ran = new CountDownLatch(1);
+                session.hangupEvent().thenRun(() -> {
+                    threads.add(Thread.currentThread().getName());
+                    ran.countDown();
+                });
                 session.hangup(HangupCause.NORMAL_CLEARING).get(WAIT.getSeconds(), TimeUnit.SECONDS);
-                hangup.get(WAIT.getSeconds(), TimeUnit.SECONDS);
+                assertTrue(ran.await(WAIT.getSeconds(), TimeUnit.SECONDS));
             });
             try (FakeOutboundCall call = new FakeOutboundCall(server.port(), true, "NO_ANSWER")) {
                 assertEquals("app-completions", next(threads));
