@@ -780,3 +780,45 @@ async fn the_command_log_keeps_whole_messages_and_counts_them_all() {
     );
     assert_eq!(texts.last(), lines.last(), "a one-line command is its line");
 }
+
+#[tokio::test]
+async fn the_loopback_b_leg_takes_the_caller_id_and_variables_of_the_originate() {
+    let sim = sim().await;
+    let mut conn = authed(&sim).await;
+    conn.command("event plain CHANNEL_CREATE").await;
+    let reply = conn
+        .command("api originate {origination_caller_id_number=1234,origination_caller_id_name='Jane Doe',team=sales}loopback/answer/default &park")
+        .await;
+    let a_leg = body(&reply)
+        .strip_prefix("+OK ")
+        .map(|u| u.trim().to_string())
+        .expect("+OK uuid");
+    let b_leg = body(
+        &conn
+            .command(&format!("api uuid_getvar {a_leg} other_loopback_leg_uuid"))
+            .await,
+    );
+    assert_eq!(
+        body(&conn.command(&format!("api uuid_getvar {b_leg} team")).await),
+        "sales",
+        "the dial string's variables are replayed onto the B leg"
+    );
+    conn.sync().await;
+    let created = plain_events(&conn);
+    let b_create = created
+        .iter()
+        .find(|e| e.header("Unique-ID").as_deref() == Some(b_leg.as_str()))
+        .expect("CHANNEL_CREATE of the B leg");
+    assert_eq!(
+        b_create.header("Channel-Name").as_deref(),
+        Some("loopback/answer-b")
+    );
+    for (header, value) in [
+        ("Caller-Caller-ID-Number", "1234"),
+        ("Caller-Caller-ID-Name", "Jane Doe"),
+        ("Caller-Orig-Caller-ID-Number", "1234"),
+        ("Caller-ANI", "1234"),
+    ] {
+        assert_eq!(b_create.header(header).as_deref(), Some(value), "{header}");
+    }
+}

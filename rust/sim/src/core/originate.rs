@@ -298,6 +298,12 @@ impl Core {
             ch.other_leg = Some(c.ch.uuid.clone());
         }
         ch.set_var("call_uuid", ch.call_uuid.clone());
+        // mod_loopback clones the A leg's caller profile for the B leg
+        let caller_id = (
+            ch.caller_id_name.clone(),
+            ch.caller_id_number.clone(),
+            ch.orig_caller_id_number.clone(),
+        );
         self.insert_chan(ch, true);
         match loopback_route {
             Some(exten) => {
@@ -319,6 +325,15 @@ impl Core {
                     ("call_uuid", b_uuid.clone()),
                 ] {
                     b.set_var(name, value);
+                }
+                (
+                    b.caller_id_name,
+                    b.caller_id_number,
+                    b.orig_caller_id_number,
+                ) = caller_id;
+                // and replays the originate's variables (`__loopback_vars__`) onto it
+                for (name, value) in vars {
+                    b.set_var(name, value.clone());
                 }
                 self.insert_chan(b, false);
                 let apps = self.routes.get(&exten).cloned();
