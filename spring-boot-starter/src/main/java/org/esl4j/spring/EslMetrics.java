@@ -3,15 +3,18 @@ package org.esl4j.spring;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 import org.esl4j.DeliveryStats;
 import org.esl4j.EslClient;
+import org.esl4j.EslEvent;
 
 /**
  * Micrometer meters of the inbound connections, tagged {@code server=<name>}: events received,
- * delivered, dropped and failed in listeners, queue depth, the longest queue wait, and whether
- * the connection is up.
+ * delivered, dropped and failed in listeners, queue depth, the longest queue wait, the lag from
+ * FreeSWITCH to delivery, and whether the connection is up.
  */
 public final class EslMetrics implements MeterBinder {
     private final EslServers servers;
@@ -47,6 +50,26 @@ public final class EslMetrics implements MeterBinder {
                     .description("1 while connected to FreeSWITCH, else 0")
                     .tag("server", server.name())
                     .register(registry);
+            Timer lag = Timer.builder("esl4j.events.lag")
+                    .description("From an event's creation in FreeSWITCH (Event-Date-Timestamp) to its delivery;"
+                            + " includes any clock difference between the hosts")
+                    .tag("server", server.name())
+                    .register(registry);
+            client.onAnyEvent(event -> recordLag(lag, event));
+        }
+    }
+
+    private static void recordLag(Timer lag, EslEvent event) {
+        String created = event.header("Event-Date-Timestamp");
+        if (created == null) {
+            return;
+        }
+        try {
+            long nowMicros = TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis());
+            // A clock behind FreeSWITCH's would give a negative lag: counted as none.
+            lag.record(Math.max(0, nowMicros - Long.parseLong(created.trim())), TimeUnit.MICROSECONDS);
+        } catch (NumberFormatException malformed) {
+            // Not a timestamp: nothing to measure.
         }
     }
 

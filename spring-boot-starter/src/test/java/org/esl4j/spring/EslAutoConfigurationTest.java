@@ -248,6 +248,7 @@ public class EslAutoConfigurationTest {
                     assertEquals(1.0, registry.get("esl4j.connection.up").gauge().value(), 0.0);
                     assertTrue(registry.get("esl4j.events.queue.depth").gauge().value() >= 0);
                     assertTrue(registry.get("esl4j.events.lag.max").gauge().value() >= 0);
+                    assertTrue(registry.get("esl4j.events.lag").timer().count() >= 4);
                 });
     }
 
