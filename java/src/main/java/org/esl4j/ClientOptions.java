@@ -17,8 +17,6 @@ import java.util.Objects;
  * }</pre>
  */
 public final class ClientOptions extends ConnectionOptions {
-    private final String host;
-    private final int port;
     private final String user;
     private final String password;
     private final Duration connectTimeout;
@@ -26,8 +24,6 @@ public final class ClientOptions extends ConnectionOptions {
 
     private ClientOptions(Builder builder) {
         super(builder);
-        this.host = builder.host;
-        this.port = builder.port;
         this.user = builder.user;
         this.password = builder.password;
         this.connectTimeout = builder.connectTimeout;
@@ -43,24 +39,6 @@ public final class ClientOptions extends ConnectionOptions {
      */
     public static Builder builder() {
         return new Builder();
-    }
-
-    /**
-     * The host.
-     *
-     * @return the host name or address
-     */
-    public String host() {
-        return host;
-    }
-
-    /**
-     * The port.
-     *
-     * @return the port
-     */
-    public int port() {
-        return port;
     }
 
     /**
@@ -101,47 +79,22 @@ public final class ClientOptions extends ConnectionOptions {
 
     @Override
     public String toString() {
-        return "ClientOptions{" + host + ":" + port + (user == null ? "" : ", user=" + user) + ", format=" + eventFormat() + "}";
+        return "ClientOptions{" + host() + ":" + port() + (user == null ? "" : ", user=" + user) + ", format=" + eventFormat() + "}";
     }
 
     /** Collects {@link ClientOptions}. Not thread-safe. */
     public static final class Builder extends ConnectionOptions.Builder<Builder> {
-        private String host = "127.0.0.1";
-        private int port = 8021;
         private String user;
         private String password = "ClueCon";
         private Duration connectTimeout = Duration.ofSeconds(5);
         private ReconnectPolicy reconnect = ReconnectPolicy.none();
 
-        private Builder() {}
+        private Builder() {
+            super(8021, 1);
+        }
 
         @Override
         Builder self() {
-            return this;
-        }
-
-        /**
-         * The FreeSWITCH host.
-         *
-         * @param value host name or address
-         * @return this builder
-         */
-        public Builder host(String value) {
-            host = Objects.requireNonNull(value, "host");
-            return this;
-        }
-
-        /**
-         * The event socket port.
-         *
-         * @param value 1..65535
-         * @return this builder
-         */
-        public Builder port(int value) {
-            if (value < 1 || value > 65535) {
-                throw new IllegalArgumentException("port out of range: " + value);
-            }
-            port = value;
             return this;
         }
 

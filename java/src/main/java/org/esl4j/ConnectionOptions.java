@@ -7,10 +7,12 @@ import java.util.concurrent.ForkJoinPool;
 
 /**
  * The settings the inbound client ({@link ClientOptions}) and the outbound server's sessions
- * ({@link ServerOptions}) share: command deadline, event format, event delivery, watchdog margin
- * and where futures complete. One definition, so that the two cannot drift apart.
+ * ({@link ServerOptions}) share: address, command deadline, event format, event delivery,
+ * watchdog margin and where futures complete. One definition, so that the two cannot drift apart.
  */
 abstract class ConnectionOptions {
+    private final String host;
+    private final int port;
     private final Duration commandTimeout;
     private final EventFormat eventFormat;
     private final DeliveryOptions delivery;
@@ -18,11 +20,32 @@ abstract class ConnectionOptions {
     private final Executor completionExecutor;
 
     ConnectionOptions(Builder<?> builder) {
+        this.host = builder.host;
+        this.port = builder.port;
         this.commandTimeout = builder.commandTimeout;
         this.eventFormat = builder.eventFormat;
         this.delivery = builder.delivery;
         this.watchdogMargin = builder.watchdogMargin;
         this.completionExecutor = builder.completionExecutor;
+    }
+
+    /**
+     * The host: FreeSWITCH's for the client, the bind address for the server.
+     *
+     * @return the host name or address
+     */
+    public String host() {
+        return host;
+    }
+
+    /**
+     * The port: FreeSWITCH's event socket for the client, the listening port for the server (0:
+     * any free one, see {@link EslOutboundServer#port()}).
+     *
+     * @return the port
+     */
+    public int port() {
+        return port;
     }
 
     /**
@@ -76,16 +99,50 @@ abstract class ConnectionOptions {
      * @param <B> the concrete builder
      */
     abstract static class Builder<B extends Builder<B>> {
+        private final int lowestPort;
+        private String host = "127.0.0.1";
+        private int port;
         private Duration commandTimeout = Duration.ofSeconds(30);
         private EventFormat eventFormat = EventFormat.PLAIN;
         private DeliveryOptions delivery = DeliveryOptions.defaults();
         private Duration watchdogMargin = Duration.ofSeconds(5);
         private Executor completionExecutor = ForkJoinPool.commonPool();
 
-        Builder() {}
+        Builder(int defaultPort, int lowestPort) {
+            this.port = defaultPort;
+            this.lowestPort = lowestPort;
+        }
 
         /** This builder as its concrete type. */
         abstract B self();
+
+        /**
+         * The host: FreeSWITCH's for the client, the address to bind for the server (default
+         * {@code 127.0.0.1}; {@code 0.0.0.0} for every interface).
+         *
+         * @param value host name or address
+         * @return this builder
+         */
+        public B host(String value) {
+            host = Objects.requireNonNull(value, "host");
+            return self();
+        }
+
+        /**
+         * The port: FreeSWITCH's event socket for the client, 1..65535, default 8021; the port to
+         * listen on for the server, 0..65535 where 0 picks a free one (see {@link
+         * EslOutboundServer#port()}), default 8084.
+         *
+         * @param value the port
+         * @return this builder
+         */
+        public B port(int value) {
+            if (value < lowestPort || value > 65535) {
+                throw new IllegalArgumentException("port out of range: " + value);
+            }
+            port = value;
+            return self();
+        }
 
         /**
          * Default deadline for a command's reply (default 30 s).

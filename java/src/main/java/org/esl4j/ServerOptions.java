@@ -16,8 +16,6 @@ import java.util.concurrent.ExecutorService;
  * }</pre>
  */
 public final class ServerOptions extends ConnectionOptions {
-    private final String host;
-    private final int port;
     private final int maxSessions;
     private final Duration handshakeTimeout;
     private final Duration linger;
@@ -25,8 +23,6 @@ public final class ServerOptions extends ConnectionOptions {
 
     private ServerOptions(Builder builder) {
         super(builder);
-        this.host = builder.host;
-        this.port = builder.port;
         this.maxSessions = builder.maxSessions;
         this.handshakeTimeout = builder.handshakeTimeout;
         this.linger = builder.linger;
@@ -42,24 +38,6 @@ public final class ServerOptions extends ConnectionOptions {
      */
     public static Builder builder() {
         return new Builder();
-    }
-
-    /**
-     * The bind address.
-     *
-     * @return the address
-     */
-    public String host() {
-        return host;
-    }
-
-    /**
-     * The port (0: any free port).
-     *
-     * @return the port
-     */
-    public int port() {
-        return port;
     }
 
     /**
@@ -100,42 +78,17 @@ public final class ServerOptions extends ConnectionOptions {
 
     /** Collects {@link ServerOptions}. Not thread-safe. */
     public static final class Builder extends ConnectionOptions.Builder<Builder> {
-        private String host = "127.0.0.1";
-        private int port = 8084;
         private int maxSessions = 1024;
         private Duration handshakeTimeout = Duration.ofSeconds(5);
         private Duration linger = Duration.ofSeconds(10);
         private ExecutorService handlerExecutor;
 
-        private Builder() {}
+        private Builder() {
+            super(8084, 0);
+        }
 
         @Override
         Builder self() {
-            return this;
-        }
-
-        /**
-         * The bind address (default {@code 127.0.0.1}; {@code 0.0.0.0} for every interface).
-         *
-         * @param value the address
-         * @return this builder
-         */
-        public Builder host(String value) {
-            host = Objects.requireNonNull(value, "host");
-            return this;
-        }
-
-        /**
-         * The port; 0 picks a free one (see {@link EslOutboundServer#port()}).
-         *
-         * @param value 0..65535
-         * @return this builder
-         */
-        public Builder port(int value) {
-            if (value < 0 || value > 65535) {
-                throw new IllegalArgumentException("port out of range: " + value);
-            }
-            port = value;
             return this;
         }
 
