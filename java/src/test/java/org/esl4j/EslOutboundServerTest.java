@@ -53,6 +53,19 @@ public class EslOutboundServerTest {
         server = EslOutboundServer.start(options.port(0).linger(Duration.ofSeconds(1)).build(), handler);
     }
 
+    /**
+     * Has the simulator call user/1000, who answers at once and runs the extension {@code agent},
+     * routed to this server by {@code socket} with the given mode ({@code "async full"}, ...).
+     */
+    private void callThroughSocket(NativeSimulator sim, EslClient client, String mode) throws Exception {
+        sim.setEndpoint("user/1000", NativeSimulator.Behavior.ANSWER_AFTER, 0, null);
+        sim.routeToSocket("agent", "127.0.0.1:" + server.port() + " " + mode);
+        OriginateRequest call = OriginateRequest.to(Endpoint.user("1000"))
+                .application(Application.extension("agent", "XML", "default"))
+                .build();
+        assertTrue(client.originate(call).get(WAIT.getSeconds(), TimeUnit.SECONDS).succeeded());
+    }
+
     private static <T> T next(BlockingQueue<T> queue) throws InterruptedException {
         T item = queue.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
         assertNotNull("nothing within " + WAIT, item);
@@ -168,13 +181,8 @@ public class EslOutboundServerTest {
         });
         NativeSimulator sim = SimulatorSupport.start(0);
         try (EslClient client = EslClient.connect(ClientOptions.builder().port(sim.port()).build())) {
-            sim.setEndpoint("user/1000", NativeSimulator.Behavior.ANSWER_AFTER, 0, null);
             sim.setEndpoint("user/2000", NativeSimulator.Behavior.NEVER_ANSWER, 0, null);
-            sim.routeToSocket("agent", "127.0.0.1:" + server.port() + " async full");
-            OriginateRequest call = OriginateRequest.to(Endpoint.user("1000"))
-                    .application(Application.extension("agent", "XML", "default"))
-                    .build();
-            assertTrue(client.originate(call).get(WAIT.getSeconds(), TimeUnit.SECONDS).succeeded());
+            callThroughSocket(sim, client, "async full");
             awaitSendmsgs(sim, 3);
             sim.advance(18_000);
             assertTrue("bridge ended before its 20 s: " + results, results.isEmpty());
@@ -200,13 +208,8 @@ public class EslOutboundServerTest {
         });
         NativeSimulator sim = SimulatorSupport.start(0);
         try (EslClient client = EslClient.connect(ClientOptions.builder().port(sim.port()).build())) {
-            sim.setEndpoint("user/1000", NativeSimulator.Behavior.ANSWER_AFTER, 0, null);
             sim.setEndpoint("user/2002", NativeSimulator.Behavior.BUSY, 0, null);
-            sim.routeToSocket("agent", "127.0.0.1:" + server.port() + " full");
-            OriginateRequest call = OriginateRequest.to(Endpoint.user("1000"))
-                    .application(Application.extension("agent", "XML", "default"))
-                    .build();
-            assertTrue(client.originate(call).get(WAIT.getSeconds(), TimeUnit.SECONDS).succeeded());
+            callThroughSocket(sim, client, "full");
             assertEquals("static", next(results));
             assertEquals("answer", next(results));
             awaitSendmsgs(sim, 2);
