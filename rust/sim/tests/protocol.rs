@@ -822,3 +822,87 @@ async fn the_loopback_b_leg_takes_the_caller_id_and_variables_of_the_originate()
         assert_eq!(b_create.header(header).as_deref(), Some(value), "{header}");
     }
 }
+
+/// `EXECUTE app` / `COMPLETE app` for the sleep and playback executions seen so far.
+fn executions(conn: &RawConn) -> Vec<String> {
+    plain_events(conn)
+        .iter()
+        .filter_map(|e| {
+            let app = e.header("Application")?.into_owned();
+            let kind = match e.name()?.as_ref() {
+                "CHANNEL_EXECUTE" => "EXECUTE",
+                "CHANNEL_EXECUTE_COMPLETE" => "COMPLETE",
+                _ => return None,
+            };
+            matches!(app.as_str(), "sleep" | "playback").then(|| format!("{kind} {app}"))
+        })
+        .collect()
+}
+
+async fn queue(out: &mut RawConn, app: &str, arg: &str, extra: &str) {
+    let reply = out
+        .command(&format!(
+            "sendmsg\ncall-command: execute\nexecute-app-name: {app}\nexecute-app-arg: {arg}{extra}"
+        ))
+        .await;
+    assert_eq!(reply_text(&reply), "+OK");
+}
+
+#[tokio::test]
+async fn queued_messages_run_inside_sleep_and_playback() {
+    let sim = sim().await;
+    let (_control, mut out) = outbound(&sim, "async full").await;
+    out.command("myevents").await;
+    queue(&mut out, "sleep", "1000", "").await;
+    queue(&mut out, "playback", "silence_stream://3000", "").await;
+    out.sync().await;
+    assert_eq!(
+        executions(&out),
+        vec!["EXECUTE sleep", "EXECUTE playback"],
+        "the sleep's loop reads the queue"
+    );
+    sim.advance(Duration::from_millis(1000)).await;
+    out.sync().await;
+    assert_eq!(
+        executions(&out).len(),
+        2,
+        "the sleep waits for what it runs"
+    );
+    sim.advance(Duration::from_millis(2000)).await;
+    out.sync().await;
+    assert_eq!(
+        executions(&out),
+        vec![
+            "EXECUTE sleep",
+            "EXECUTE playback",
+            "COMPLETE playback",
+            "COMPLETE sleep"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn event_lock_holds_the_queue_back_until_the_locked_app_ends() {
+    let sim = sim().await;
+    let (_control, mut out) = outbound(&sim, "async full").await;
+    out.command("myevents").await;
+    queue(&mut out, "sleep", "1000", "\nevent-lock: true").await;
+    queue(&mut out, "playback", "silence_stream://1000", "").await;
+    out.sync().await;
+    assert_eq!(executions(&out), vec!["EXECUTE sleep"]);
+    sim.advance(Duration::from_millis(999)).await;
+    out.sync().await;
+    assert_eq!(executions(&out), vec!["EXECUTE sleep"]);
+    sim.advance(Duration::from_millis(1)).await;
+    out.sync().await;
+    assert_eq!(
+        executions(&out),
+        vec!["EXECUTE sleep", "COMPLETE sleep", "EXECUTE playback"]
+    );
+    sim.advance(Duration::from_millis(1000)).await;
+    out.sync().await;
+    assert_eq!(
+        executions(&out).last().map(String::as_str),
+        Some("COMPLETE playback")
+    );
+}

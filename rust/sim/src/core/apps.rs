@@ -49,7 +49,13 @@ impl Core {
                 }
                 return;
             }
+            // `event-lock`: the queue is not read while a locked application runs
+            let locked = chan.stack.iter().any(|r| r.call.event_lock);
             let next = match chan.stack.last() {
+                Some(Running { expired: true, .. }) => {
+                    self.complete_top(uuid, None);
+                    continue;
+                }
                 None => match chan.dialplan.pop_front() {
                     Some(app) => Some(app),
                     None if chan.idle || chan.bridged_with.is_some() => return,
@@ -58,8 +64,11 @@ impl Core {
                         continue;
                     }
                 },
+                Some(_) if locked => return,
+                // park, and the loops of sleep, playback and echo, read queued messages
+                // (switch_ivr_parse_all_events)
                 Some(Running {
-                    kind: Blocking::Park,
+                    kind: Blocking::Park | Blocking::Wait | Blocking::Playback,
                     ..
                 }) => chan.private.pop_front(),
                 Some(Running {
@@ -262,7 +271,12 @@ impl Core {
             }
             Some(kind) => {
                 if let Some(chan) = self.chans.get_mut(uuid) {
-                    chan.stack.push(Running { call, kind, token });
+                    chan.stack.push(Running {
+                        call,
+                        kind,
+                        token,
+                        expired: false,
+                    });
                 }
                 if name == "bridge" {
                     self.start_bridge(uuid, &arg);

@@ -569,6 +569,7 @@ impl Core {
                 let message = message_headers(cmd);
                 let app_uuid = cmd.header("Event-UUID").map(str::to_string);
                 let app_uuid_name = cmd.header("Event-UUID-Name").map(str::to_string);
+                let event_lock = cmd.header("event-lock").is_some_and(is_true);
                 for _ in 0..loops {
                     let origin = if inline {
                         AppOrigin::Inline(conn)
@@ -583,6 +584,7 @@ impl Core {
                         app_uuid: app_uuid.clone(),
                         app_uuid_name: app_uuid_name.clone(),
                         origin,
+                        event_lock,
                     };
                     if inline {
                         // runs on the listener thread; the reply comes when the app ends

@@ -217,6 +217,8 @@ struct AppCall {
     app_uuid: Option<String>,
     app_uuid_name: Option<String>,
     origin: AppOrigin,
+    /// `event-lock: true`: no queued message runs until this application ended.
+    event_lock: bool,
 }
 
 impl AppCall {
@@ -227,6 +229,7 @@ impl AppCall {
             app_uuid: None,
             app_uuid_name: None,
             origin: AppOrigin::Dialplan,
+            event_lock: false,
         }
     }
 }
@@ -250,13 +253,17 @@ struct Running {
     call: AppCall,
     kind: Blocking,
     token: u64,
+    /// Its time is up while an application it runs nested (a queued message) still runs: it
+    /// ends when that one has.
+    expired: bool,
 }
 
 /// A channel and its execution state (the work of its session thread).
 struct Chan {
     ch: Channel,
     dialplan: VecDeque<AppCall>,
-    /// Messages queued by `sendmsg`, run while the channel is parked.
+    /// Messages queued by `sendmsg`, run while the channel is parked or in an application that
+    /// reads them (sleep, playback, echo).
     private: VecDeque<AppCall>,
     stack: Vec<Running>,
     /// Loopback partner leg.
@@ -650,14 +657,17 @@ impl Core {
     fn fire_timer(&mut self, timer: Timer) {
         match timer {
             Timer::AppDone { uuid, token } => {
-                let current = self
-                    .chans
-                    .get(&uuid)
-                    .and_then(|c| c.stack.last())
-                    .map(|r| r.token);
-                if current == Some(token) {
-                    self.complete_top(&uuid, None);
-                    self.wake(&uuid);
+                let Some(chan) = self.chans.get_mut(&uuid) else {
+                    return;
+                };
+                match chan.stack.iter().position(|r| r.token == token) {
+                    Some(i) if i + 1 == chan.stack.len() => {
+                        self.complete_top(&uuid, None);
+                        self.wake(&uuid);
+                    }
+                    // a queued message runs nested: the loop notices its time is up after it
+                    Some(i) => chan.stack[i].expired = true,
+                    None => {}
                 }
             }
             Timer::Remote { uuid, signal } => self.remote_signal(&uuid, signal),
