@@ -81,7 +81,8 @@ public final class Bench {
     }
 
     private void soak(String client, long events) throws Exception {
-        fork(SoakBench.class, Collections.<String>emptyList(), Arrays.asList(client, Long.toString(events)));
+        // Pre-touched heap: the resident set then grows only if native memory does.
+        fork(SoakBench.class, Collections.singletonList("-XX:+AlwaysPreTouch"), Arrays.asList(client, Long.toString(events)));
     }
 
     private void outbound(int sessions) throws Exception {

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.management.ObjectName;
@@ -25,8 +26,8 @@ import org.esl4j.ServerOptions;
  * <our server> async full}; each session answers, waits until all sessions are up at once
  * (memory is measured then), and hangs up.
  *
- * <p>Handshake: from sending the {@code bgapi originate} to the handler starting with the
- * session's channel data. Memory per session: heap used after a full collection; the JVM's own
+ * <p>At most {@link #IN_FLIGHT} calls are being set up at once. Handshake: from sending the
+ * {@code bgapi originate} to the handler starting with the session's channel data. Memory per session: heap used after a full collection; the JVM's own
  * native memory (thread stacks, by Native Memory Tracking); and the rest of the resident set
  * (the Rust engine's sockets, buffers and tasks), with the heap pre-touched so its pages do not
  * count. Needs {@code -XX:NativeMemoryTracking=summary -XX:+AlwaysPreTouch} (set by the orchestrator).
@@ -36,6 +37,11 @@ import org.esl4j.ServerOptions;
 public final class OutboundBench {
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(120);
     private static final String EXTENSION = "bench";
+    /**
+     * Calls being set up at once: a switch sets up calls at its own pace, so all sessions are
+     * not requested in one burst (which would measure the backlog, not the handshake).
+     */
+    private static final int IN_FLIGHT = 200;
 
     private OutboundBench() {
     }
@@ -52,6 +58,7 @@ public final class OutboundBench {
         CountDownLatch answered = new CountDownLatch(sessions);
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch hungUp = new CountDownLatch(sessions);
+        Semaphore settingUp = new Semaphore(IN_FLIGHT);
         AtomicLong failures = new AtomicLong();
         ServerOptions options = ServerOptions.builder().port(0).maxSessions(sessions + 16).linger(Duration.ZERO).build();
         try (LoadDriver driver = LoadDriver.start();
@@ -62,6 +69,7 @@ public final class OutboundBench {
                     }
                     try {
                         session.answer(STEP_TIMEOUT);
+                        settingUp.release();
                         answered.countDown();
                         if (!release.await(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
                             throw new IllegalStateException("never released");
@@ -82,6 +90,9 @@ public final class OutboundBench {
             long start = System.nanoTime();
             try (Originator originator = new Originator(driver.port())) {
                 for (int i = 0; i < sessions; i++) {
+                    if (!settingUp.tryAcquire(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("call set-up stalled after " + i + " calls; " + server.stats());
+                    }
                     String uuid = UUID.randomUUID().toString();
                     originatedAt.put(uuid, System.nanoTime());
                     originator.send("bgapi originate {origination_uuid=" + uuid + "}user/bench " + EXTENSION);
