@@ -633,3 +633,60 @@ async fn fail_on_single_reject_ends_a_ring_all() {
         "-ERR NO_ANSWER\n"
     );
 }
+
+fn creates_of(conn: &RawConn, name: &str) -> usize {
+    events(conn)
+        .iter()
+        .filter(|e| {
+            e.name().as_deref() == Some("CHANNEL_CREATE")
+                && e.header("Channel-Name").as_deref() == Some(name)
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn originate_retries_redial_after_the_retry_sleep() {
+    let sim = virtual_sim().await;
+    sim.busy("user/2000");
+    let mut conn = inbound(&sim).await;
+    let job = bgapi(
+        &mut conn,
+        "originate {originate_retries=3,originate_retry_sleep_ms=500}user/2000 &park",
+    )
+    .await;
+    // tries at 0, 500 and 1000 ms; the last failure ends the job
+    assert_eq!(
+        expect_job_at(&sim, &mut conn, &job, 0, 1000).await,
+        "-ERR USER_BUSY\n"
+    );
+    assert_eq!(creates_of(&conn, "user/2000"), 3);
+
+    // out of range (1..=100): one attempt only
+    let job = bgapi(
+        &mut conn,
+        "originate {originate_retries=101}user/2000 &park",
+    )
+    .await;
+    conn.wait_until("BACKGROUND_JOB", |_| job_result(&conn, &job).is_some())
+        .await;
+    assert_eq!(creates_of(&conn, "user/2000"), 4);
+}
+
+#[tokio::test]
+async fn the_overall_timeout_ends_the_retries_too() {
+    let sim = virtual_sim().await;
+    sim.never_answer("user/1000");
+    let mut conn = inbound(&sim).await;
+    let job = bgapi(
+        &mut conn,
+        "originate {originate_retries=3,originate_timeout=2}user/1000 &park",
+    )
+    .await;
+    assert_eq!(
+        expect_job_at(&sim, &mut conn, &job, 0, 2000).await,
+        "-ERR NO_ANSWER\n"
+    );
+    sim.advance(Duration::from_secs(5)).await;
+    conn.sync().await;
+    assert_eq!(creates_of(&conn, "user/1000"), 1, "no second attempt");
+}

@@ -299,6 +299,14 @@ struct Originate {
     owner: Owner,
     dial: DialString,
     group: usize,
+    /// Counts group starts, so the timers of an earlier attempt at a group do not fire on a
+    /// later one.
+    round: u64,
+    /// `originate_retries` minus the attempts already begun after the first.
+    retries_left: u32,
+    /// `originate_retry_sleep_ms`: the pause before each group of a retry attempt.
+    retry_sleep_ms: u64,
+    retrying: bool,
     legs: Vec<String>,
     causes: Vec<(String, String)>,
     early_ok: bool,
@@ -327,11 +335,15 @@ enum Timer {
     },
     OriginateTimeout {
         id: u64,
-        group: usize,
+        round: u64,
     },
     ProgressTimeout {
         id: u64,
-        group: usize,
+        round: u64,
+    },
+    /// A group of an `originate_retries` attempt starts after `originate_retry_sleep_ms`.
+    RetryGroup {
+        id: u64,
     },
     LegTimeout {
         uuid: String,
@@ -671,12 +683,13 @@ impl Core {
                 }
             }
             Timer::Remote { uuid, signal } => self.remote_signal(&uuid, signal),
-            Timer::OriginateTimeout { id, group } => {
-                self.originate_timeout(id, group, "NO_ANSWER", false)
+            Timer::OriginateTimeout { id, round } => {
+                self.originate_timeout(id, round, "NO_ANSWER", false)
             }
-            Timer::ProgressTimeout { id, group } => {
-                self.originate_timeout(id, group, "PROGRESS_TIMEOUT", true)
+            Timer::ProgressTimeout { id, round } => {
+                self.originate_timeout(id, round, "PROGRESS_TIMEOUT", true)
             }
+            Timer::RetryGroup { id } => self.start_group(id),
             Timer::LegTimeout { uuid } => {
                 let pending = self
                     .chans

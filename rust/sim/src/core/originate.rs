@@ -62,6 +62,10 @@ impl Core {
                 owner,
                 dial: DialString::default(),
                 group: 0,
+                round: 0,
+                retries_left: 0,
+                retry_sleep_ms: 0,
+                retrying: false,
                 legs: vec![],
                 causes: vec![],
                 early_ok: true,
@@ -92,7 +96,15 @@ impl Core {
                 }
             }
         }
-        let (timeout_s, early_ok, continue_on_timeout, progress_timeout_s, fail_on_single_reject) = {
+        let (
+            timeout_s,
+            early_ok,
+            continue_on_timeout,
+            progress_timeout_s,
+            fail_on_single_reject,
+            retries_left,
+            retry_sleep_ms,
+        ) = {
             let lookup = |name: &str| -> Option<String> {
                 dial.global_var(name).map(str::to_string).or_else(|| {
                     globals
@@ -137,12 +149,25 @@ impl Core {
                     .and_then(|v| v.parse().ok())
                     .filter(|t| *t > 0),
                 copied("fail_on_single_reject"),
+                // 1 to 100 attempts, 500 ms to 60 s apart (else the defaults: 1, 1000 ms)
+                lookup("originate_retries")
+                    .and_then(|v| v.trim().parse::<u32>().ok())
+                    .filter(|n| (1..=100).contains(n))
+                    .map_or(0, |n| n - 1),
+                lookup("originate_retry_sleep_ms")
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .filter(|ms| (500..=60_000).contains(ms))
+                    .unwrap_or(1000),
             )
         };
         let orig = Originate {
             owner,
             dial,
             group: 0,
+            round: 0,
+            retries_left,
+            retry_sleep_ms,
+            retrying: false,
             legs: vec![],
             causes: vec![],
             early_ok,
@@ -164,8 +189,7 @@ impl Core {
         let Some(orig) = self.originates.get(&id) else {
             return;
         };
-        let group = orig.group;
-        let Some(legs) = orig.dial.groups.get(group).cloned() else {
+        let Some(legs) = orig.dial.groups.get(orig.group).cloned() else {
             return;
         };
         let dial = orig.dial.clone();
@@ -173,6 +197,7 @@ impl Core {
         let progress = orig.progress_timeout_s;
         let globals = orig.extra_globals.clone();
         let caller = orig.caller.clone();
+        let round = orig.round + 1;
         let mut created = Vec::new();
         let mut failures = Vec::new();
         for leg in &legs {
@@ -212,14 +237,15 @@ impl Core {
             }
         }
         let due = self.whole_seconds_from_now(timeout_s, true);
-        self.add_timer_at(due, Timer::OriginateTimeout { id, group });
+        self.add_timer_at(due, Timer::OriginateTimeout { id, round });
         if let Some(p) = progress {
             let due = self.whole_seconds_from_now(p, true);
-            self.add_timer_at(due, Timer::ProgressTimeout { id, group });
+            self.add_timer_at(due, Timer::ProgressTimeout { id, round });
         }
         let Some(orig) = self.originates.get_mut(&id) else {
             return;
         };
+        orig.round = round;
         orig.legs = created.clone();
         orig.got_progress = false;
         let last_failure = failures.last().map(|(_, c)| c.clone());
@@ -589,14 +615,14 @@ impl Core {
     pub(super) fn originate_timeout(
         &mut self,
         id: u64,
-        group: usize,
+        round: u64,
         cause: &str,
         progress_only: bool,
     ) {
         let Some(orig) = self.originates.get_mut(&id) else {
             return;
         };
-        if orig.done || orig.group != group || (progress_only && orig.got_progress) {
+        if orig.done || orig.round != round || (progress_only && orig.got_progress) {
             return;
         }
         let legs = std::mem::take(&mut orig.legs);
@@ -616,12 +642,30 @@ impl Core {
         let Some(orig) = self.originates.get_mut(&id) else {
             return;
         };
-        let more = orig.group + 1 < orig.dial.groups.len();
-        if more && (!global_timeout || orig.continue_on_timeout) {
-            orig.group += 1;
-            self.start_group(id);
+        // the overall timeout ends everything, retries too, unless originate_continue_on_timeout
+        let next = if global_timeout && !orig.continue_on_timeout {
+            None
+        } else if orig.group + 1 < orig.dial.groups.len() {
+            Some(orig.group + 1)
+        } else if orig.retries_left > 0 {
+            orig.retries_left -= 1;
+            orig.retrying = true;
+            Some(0)
         } else {
-            self.originate_failed(id, cause);
+            None
+        };
+        match next {
+            Some(group) => {
+                orig.group = group;
+                if orig.retrying {
+                    // switch_ivr_originate sleeps before every group of a retry attempt
+                    let pause = orig.retry_sleep_ms;
+                    self.add_timer(pause, Timer::RetryGroup { id });
+                } else {
+                    self.start_group(id);
+                }
+            }
+            None => self.originate_failed(id, cause),
         }
     }
 
