@@ -17,6 +17,7 @@ mod core;
 pub mod dial;
 pub mod event;
 mod model;
+mod regex;
 mod server;
 mod util;
 

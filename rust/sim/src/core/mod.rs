@@ -176,9 +176,9 @@ fn filters_pass(filters: &[(String, String)], event: &Event) -> bool {
         let Some(actual) = event.get(header) else {
             continue;
         };
-        if let Some(pattern) = wanted.strip_prefix('/') {
-            // A regex filter; the simulator supports literal patterns (`/text/`).
-            if actual.contains(pattern.trim_end_matches('/')) {
+        if wanted.starts_with('/') {
+            // `/regex/flags`: switch_regex_perform; a pattern that does not compile never matches
+            if crate::regex::Regex::from_filter(wanted).is_some_and(|re| re.is_match(actual)) {
                 send = true;
             }
             continue;
@@ -1332,6 +1332,16 @@ mod tests {
         ));
         assert!(!filters_pass(&f(&[("Unique-ID", "u2")]), &event));
         assert!(!filters_pass(&f(&[("Unique-ID", "-u2")]), &event));
+        assert!(filters_pass(
+            &f(&[("Event-Name", "/^CHANNEL_(ANSWER|HANGUP)$/")]),
+            &event
+        ));
+        assert!(!filters_pass(
+            &f(&[("Event-Name", "/^CHANNEL_ANS$/")]),
+            &event
+        ));
+        assert!(filters_pass(&f(&[("Event-Name", "/answer/i")]), &event));
+        assert!(!filters_pass(&f(&[("Event-Name", "/(broken/")]), &event));
         assert!(!filters_pass(
             &f(&[("Event-Name", "CHANNEL_ANSWER"), ("Unique-ID", "-u1")]),
             &event
