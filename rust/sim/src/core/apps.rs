@@ -65,7 +65,7 @@ impl Core {
                     }
                 },
                 Some(_) if locked => return,
-                // park, and the loops of sleep, playback and echo, read queued messages
+                // park, and the loops of sleep, playback, echo and conference, read queued messages
                 // (switch_ivr_parse_all_events)
                 Some(Running {
                     kind: Blocking::Park | Blocking::Wait | Blocking::Playback,

@@ -263,7 +263,7 @@ struct Chan {
     ch: Channel,
     dialplan: VecDeque<AppCall>,
     /// Messages queued by `sendmsg`, run while the channel is parked or in an application that
-    /// reads them (sleep, playback, echo).
+    /// reads them (sleep, playback, echo, conference).
     private: VecDeque<AppCall>,
     stack: Vec<Running>,
     /// Loopback partner leg.
@@ -1265,6 +1265,40 @@ mod tests {
             heartbeat_ms: None,
             epoch_base_ms: 1_000_000,
         })
+    }
+
+    #[test]
+    fn the_command_log_is_bounded_by_count_and_bytes() {
+        let mut core = test_core();
+        let small = Command {
+            line: "api status".into(),
+            text: "api status".into(),
+            ..Command::default()
+        };
+        for _ in 0..MAX_COMMAND_LOG + 10 {
+            core.log_command(&small);
+        }
+        assert_eq!(core.command_lines().len(), MAX_COMMAND_LOG);
+        assert_eq!(core.commands_total(), MAX_COMMAND_LOG as u64 + 10);
+
+        let big = Command {
+            line: "sendmsg".into(),
+            text: format!("sendmsg\n\n{}", "x".repeat(1 << 20)),
+            ..Command::default()
+        };
+        for _ in 0..(MAX_COMMAND_LOG_BYTES >> 20) + 5 {
+            core.log_command(&big);
+        }
+        let kept: usize = core.command_texts().iter().map(String::len).sum();
+        assert!(kept <= MAX_COMMAND_LOG_BYTES, "{kept} bytes kept");
+        assert!(
+            kept > MAX_COMMAND_LOG_BYTES - (2 << 20),
+            "only the oldest were dropped"
+        );
+        assert!(core
+            .command_texts()
+            .last()
+            .is_some_and(|t| t.len() == big.text.len()));
     }
 
     #[test]
