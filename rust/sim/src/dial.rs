@@ -457,6 +457,20 @@ mod tests {
     #[test]
     fn a_lone_quote_stays() {
         assert_eq!(through_api(r"{x=a\'b}user/1 &park"), "{x=a'b} []user/1");
+        // an apostrophe through the API: the blank and comma layers each take a `\\`, the `=`
+        // layer turns the `\'` left into `'`
+        assert_eq!(
+            through_api(r"{q=it\\\\\'s}user/1 &park"),
+            "{q=it's} []user/1"
+        );
+    }
+
+    #[test]
+    fn double_quotes_are_not_quotes() {
+        assert_eq!(
+            through_bridge(r#"{q=it\\\'s,r="x y"}user/1"#),
+            r#"{q=it's;r="x y"} []user/1"#
+        );
     }
 
     #[test]
