@@ -46,25 +46,17 @@ final class ChannelControl {
                     .thenApply(event -> (Void) null);
         }
         CompletableFuture<Boolean> answered = new CompletableFuture<>();
-        CompletableFuture<EslEvent> lateOutcome = new CompletableFuture<>();
-        String argument = request.applicationArgument();
         Subscription watch = router.onChannel(ownUuid, event -> {
-            String name = event.eventName();
-            if ("CHANNEL_BRIDGE".equals(name)) {
+            if ("CHANNEL_BRIDGE".equals(event.eventName())) {
                 answered.complete(true);
-            } else if ("CHANNEL_HANGUP_COMPLETE".equals(name)
-                    || ("CHANNEL_EXECUTE_COMPLETE".equals(name) && "bridge".equals(event.application())
-                            && argument.equals(event.applicationData()))) {
-                lateOutcome.complete(event);
             }
         });
+        // A failed bridge that hangs the channel up still completes: FreeSWITCH sends the
+        // bridge's CHANNEL_EXECUTE_COMPLETE after CHANNEL_HANGUP but before CHANNEL_HANGUP_COMPLETE,
+        // where the engine gives up on the wait (transcript 04).
         CompletableFuture<BridgeResult> attempt = prepared
-                .thenCompose(done -> execute(connection, uuid, "bridge", argument, callLimit))
-                .thenApply(BridgeResult::fromExecuteComplete)
-                .handle((result, failure) -> failure == null
-                        ? CompletableFuture.completedFuture(result)
-                        : outcomeFromHangup(failure, lateOutcome, watchdog, margin))
-                .thenCompose(outcome -> outcome);
+                .thenCompose(done -> execute(connection, uuid, "bridge", request.applicationArgument(), callLimit))
+                .thenApply(BridgeResult::fromExecuteComplete);
         attempt.whenComplete((result, failure) -> watch.close());
         List<String> legs = new ArrayList<>(request.legUuids());
         return watchdog.guard(ringPhaseOrAnswered(attempt, answered), request.watchdogDeadline(margin),
@@ -77,23 +69,6 @@ final class ChannelControl {
         for (String uuid : uuids) {
             connection.api("uuid_kill " + uuid + " ALLOTTED_TIMEOUT", 0);
         }
-    }
-
-    /**
-     * A failed bridge that hangs the channel up ends the engine's wait for its
-     * CHANNEL_EXECUTE_COMPLETE at the CHANNEL_HANGUP, although FreeSWITCH sends that event after
-     * the hang-up; the outcome is then read from whichever comes first within {@code margin}: the
-     * bridge's CHANNEL_EXECUTE_COMPLETE or the CHANNEL_HANGUP_COMPLETE, which carries the same
-     * variables.
-     */
-    private static CompletableFuture<BridgeResult> outcomeFromHangup(Throwable failure,
-            CompletableFuture<EslEvent> lateOutcome, AttemptWatchdog watchdog, Duration margin) {
-        return watchdog.guard(lateOutcome, margin, () -> null, () -> { }).thenApply(event -> {
-            if (event == null || event.variable("DIALSTATUS") == null) {
-                throw Futures.asEslException(failure, "bridge");
-            }
-            return BridgeResult.fromExecuteComplete(event);
-        });
     }
 
     /**

@@ -116,6 +116,7 @@ final class FakeOutboundCall implements AutoCloseable {
         String arg = headers.containsKey("execute-app-arg") ? headers.get("execute-app-arg") : headers.get("body");
         String appUuid = headers.getOrDefault("Event-UUID", UUID.randomUUID().toString());
         executed.add(app + (arg == null ? "" : " " + arg));
+        boolean bridgeHangsUp = false;
         reply("+OK");
         Map<String, String> execute = channelHeaders("CHANNEL_EXECUTE");
         execute.put("Application", app);
@@ -139,7 +140,10 @@ final class FakeOutboundCall implements AutoCloseable {
             variables.put("originate_disposition", bridgeFailure);
             variables.put("originate_failed_cause", bridgeFailure);
             if (!keep) {
-                hangUp(bridgeFailure);
+                // Transcript 04, [out]: CHANNEL_HANGUP, then the bridge's CHANNEL_EXECUTE_COMPLETE
+                // (with the channel's hang-up state), then CHANNEL_HANGUP_COMPLETE.
+                startHangUp(bridgeFailure);
+                bridgeHangsUp = true;
             }
             complete = channelHeaders("CHANNEL_EXECUTE_COMPLETE");
             complete.put("Application", app);
@@ -148,13 +152,20 @@ final class FakeOutboundCall implements AutoCloseable {
             complete.put("Application-Response", "_none_");
         }
         event(complete);
+        if (bridgeHangsUp) {
+            event(channelHeaders("CHANNEL_HANGUP_COMPLETE"));
+        }
     }
 
     private void hangUp(String cause) throws IOException {
+        startHangUp(cause);
+        event(channelHeaders("CHANNEL_HANGUP_COMPLETE"));
+    }
+
+    private void startHangUp(String cause) throws IOException {
         up = false;
         variables.put("hangup_cause", cause);
         event(channelHeaders("CHANNEL_HANGUP"));
-        event(channelHeaders("CHANNEL_HANGUP_COMPLETE"));
     }
 
     private Map<String, String> channelHeaders(String eventName) {
