@@ -115,8 +115,17 @@ final class EslListenerRegistrar implements BeanPostProcessor, SmartInitializing
                         "Event names and subclasses are single words, e.g. CHANNEL_ANSWER or sofia::register.", null);
             }
         }
-        ReflectionUtils.makeAccessible(method);
-        return target;
+        Method invocable;
+        try {
+            // On a proxied bean, the proxy's method (so that transactions, security... still apply).
+            invocable = AopUtils.selectInvocableMethod(method, target.bean().getClass());
+        } catch (IllegalStateException notOnProxy) {
+            throw new EslStartupException("@EslListener method " + method.toGenericString() + " is not reachable through the"
+                    + " proxy of bean '" + target.beanName() + "'.", "Declare it on an interface the bean implements, or use"
+                    + " class-based proxies.", notOnProxy);
+        }
+        ReflectionUtils.makeAccessible(invocable);
+        return new Target(target.bean(), target.beanName(), invocable, annotation);
     }
 
     @Override

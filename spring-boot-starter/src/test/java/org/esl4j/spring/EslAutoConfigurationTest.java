@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.aopalliance.intercept.MethodInterceptor;
 import org.esl4j.ConnectionEvent;
 import org.esl4j.EslClient;
 import org.esl4j.EslEvent;
@@ -23,6 +25,7 @@ import org.esl4j.testing.EslSimulator;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
+import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.diagnostics.FailureAnalysis;
@@ -172,6 +175,26 @@ public class EslAutoConfigurationTest {
     }
 
     @Test
+    public void listenerOnAnInterfaceProxiedBeanIsCalledThroughTheProxy() {
+        HangupRecorder target = new HangupRecorder();
+        AtomicInteger intercepted = new AtomicInteger();
+        // A JDK proxy: the annotated method of the class cannot be invoked on it directly.
+        ProxyFactory proxy = new ProxyFactory(target);
+        proxy.addAdvice((MethodInterceptor) invocation -> {
+            intercepted.incrementAndGet();
+            return invocation.proceed();
+        });
+        runner.withBean(HangupHandler.class, () -> (HangupHandler) proxy.getProxy()).run(context -> {
+            assertEquals(null, context.getStartupFailure());
+            EslClient client = context.getBean(EslClient.class);
+            assertTrue(client.bgapi("originate loopback/echo &park", WAIT).startsWith("+OK"));
+            client.api("hupall", WAIT);
+            assertTrue("hang-ups reached the target", target.hangups.await(WAIT_SECONDS, TimeUnit.SECONDS));
+            assertTrue("calls went through the proxy", intercepted.get() >= 2);
+        });
+    }
+
+    @Test
     public void listenerWithAWrongSignatureFailsTheStartUp() {
         runner.withBean(BadListener.class, BadListener::new).run(context -> {
             Throwable cause = startupCause(context.getStartupFailure());
@@ -315,6 +338,27 @@ public class EslAutoConfigurationTest {
                 }
                 return true;
             }
+        }
+    }
+
+    /** What the proxy of {@link HangupRecorder} implements. */
+    public interface HangupHandler {
+        /**
+         * One hang-up.
+         *
+         * @param event the event
+         */
+        void onHangup(EslEvent event);
+    }
+
+    /** Counts the two hang-ups of one loopback call; proxied by a test. */
+    public static class HangupRecorder implements HangupHandler {
+        final CountDownLatch hangups = new CountDownLatch(2);
+
+        @Override
+        @EslListener("CHANNEL_HANGUP_COMPLETE")
+        public void onHangup(EslEvent event) {
+            hangups.countDown();
         }
     }
 
