@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
+import org.esl4j.internal.FrameCodec;
+
 /**
  * One FreeSWITCH event: its headers in the order the server sent them, and an optional body.
  *
@@ -16,7 +18,7 @@ import java.util.Objects;
  * arrive URL-encoded on the wire; the engine decodes them before building this object). A header
  * that FreeSWITCH sends as {@code ARRAY::a|:b} appears as one header name with several values, in
  * order: {@link #header(String)} returns the first, {@link #headerValues(String)} all of them.
- * Header names are matched case-insensitively, as FreeSWITCH does.
+ * Header names are matched ignoring ASCII case, as FreeSWITCH's {@code strcasecmp} does.
  *
  * <p>The typed accessors cover the headers call-control code reads; each returns null when the
  * event lacks the header. For example, the outcome of a bridge with a no-answer timeout is read
@@ -29,24 +31,124 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * <p>Build one with {@link #builder()}; building costs two array hand-overs and no per-header
- * allocation beyond the strings themselves, because the event flood can exceed 250,000 events per
- * second.
+ * <p>Build one with {@link #builder()}; building costs one array hand-over and no per-header
+ * allocation beyond the strings themselves. An event received from the engine keeps its frame's
+ * bytes and makes a header's strings only when that header is read, because the event flood can
+ * exceed 250,000 events per second and a consumer typically reads a few of ~90 headers.
  */
 public final class EslEvent {
     private static final String VARIABLE_PREFIX = "variable_";
     private static final byte[] NO_BODY = new byte[0];
+    private static final int SPAN_BYTES = 16;
 
-    private final String[] names;
-    private final String[] values;
+    static {
+        FrameCodec.installWireEvents(EslEvent::fromWire);
+    }
+
+    /**
+     * Names and values interleaved (name 0, value 0, name 1, ...). A built event fills it at once;
+     * an event from the wire fills an entry the first time it is read, from {@link #bytes}: most
+     * consumers read two or three headers of the ninety an event carries.
+     */
+    private final String[] texts;
     private final int size;
-    private final byte[] body;
+    /**
+     * A built event: its body. An event from the wire: its frame's data block, then its span
+     * table at {@link #spansAt} (big-endian nameStart, nameLength, valueStart, valueLength per
+     * header, offsets into the data block, checked by {@link FrameCodec}).
+     */
+    private final byte[] bytes;
+    private final int spansAt;
+    private final int bodyStart;
+    private final int bodyLength;
 
-    private EslEvent(String[] names, String[] values, int size, byte[] body) {
-        this.names = names;
-        this.values = values;
+    private EslEvent(String[] texts, int size, byte[] bytes, int spansAt, int bodyStart, int bodyLength) {
+        this.texts = texts;
         this.size = size;
-        this.body = body;
+        this.bytes = bytes;
+        this.spansAt = spansAt;
+        this.bodyStart = bodyStart;
+        this.bodyLength = bodyLength;
+    }
+
+    private static EslEvent fromWire(byte[] frame, int headers, int spansAt, int bodyStart, int bodyLength) {
+        return new EslEvent(new String[headers * 2], headers, frame, spansAt, bodyStart, bodyLength);
+    }
+
+    private boolean isFromWire() {
+        return spansAt >= 0;
+    }
+
+    /** Entry {@code index} of the span table: 0 name start, 1 name length, 2 value start, 3 value length. */
+    private int span(int header, int index) {
+        int at = spansAt + header * SPAN_BYTES + index * 4;
+        return ((bytes[at] & 0xff) << 24) | ((bytes[at + 1] & 0xff) << 16) | ((bytes[at + 2] & 0xff) << 8)
+                | (bytes[at + 3] & 0xff);
+    }
+
+    /** Text {@code slot} of {@link #texts} (2i: name i, 2i+1: value i), decoded on first use. */
+    private String text(int slot) {
+        String text = texts[slot];
+        if (text == null) {
+            // Racing readers decode equal strings; String is immutable, so either may win.
+            int index = (slot & 1) * 2;
+            text = new String(bytes, span(slot >> 1, index), span(slot >> 1, index + 1), StandardCharsets.UTF_8);
+            texts[slot] = text;
+        }
+        return text;
+    }
+
+    private String name(int header) {
+        return text(header * 2);
+    }
+
+    private String value(int header) {
+        return text(header * 2 + 1);
+    }
+
+    /**
+     * Whether header {@code header}'s name is {@code name}, ignoring ASCII case like FreeSWITCH's
+     * {@code strcasecmp}. An event from the wire compares {@code key}, the name's UTF-8 bytes,
+     * with its own bytes, so no string is made.
+     */
+    private boolean nameIs(int header, String name, byte[] key) {
+        if (!isFromWire()) {
+            String own = texts[header * 2];
+            if (own.length() != name.length()) {
+                return false;
+            }
+            for (int i = 0; i < own.length(); i++) {
+                if (!sameIgnoringAsciiCase(own.charAt(i), name.charAt(i))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        int length = span(header, 1);
+        if (length != key.length) {
+            return false;
+        }
+        int start = span(header, 0);
+        for (int i = 0; i < length; i++) {
+            if (!sameIgnoringAsciiCase(bytes[start + i], key[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Equal, or the same ASCII letter in either case (non-ASCII UTF-8 bytes never fold). */
+    private static boolean sameIgnoringAsciiCase(int a, int b) {
+        if (a == b) {
+            return true;
+        }
+        int lower = a | 0x20;
+        return lower == (b | 0x20) && lower >= 'a' && lower <= 'z';
+    }
+
+    /** The UTF-8 bytes {@link #nameIs} compares for an event from the wire. */
+    private byte[] key(String name) {
+        return isFromWire() ? name.getBytes(StandardCharsets.UTF_8) : null;
     }
 
     /**
@@ -75,9 +177,13 @@ public final class EslEvent {
      * @return the value, or null when the event has no such header
      */
     public String header(String name) {
+        if (name == null) {
+            return null;
+        }
+        byte[] key = key(name);
         for (int i = 0; i < size; i++) {
-            if (names[i].equalsIgnoreCase(name)) {
-                return values[i];
+            if (nameIs(i, name, key)) {
+                return value(i);
             }
         }
         return null;
@@ -91,13 +197,17 @@ public final class EslEvent {
      * @return the values, empty when the event has no such header; never null
      */
     public List<String> headerValues(String name) {
+        if (name == null) {
+            return Collections.emptyList();
+        }
+        byte[] key = key(name);
         List<String> found = null;
         for (int i = 0; i < size; i++) {
-            if (names[i].equalsIgnoreCase(name)) {
+            if (nameIs(i, name, key)) {
                 if (found == null) {
                     found = new ArrayList<>(2);
                 }
-                found.add(values[i]);
+                found.add(value(i));
             }
         }
         return found == null ? Collections.<String>emptyList() : Collections.unmodifiableList(found);
@@ -121,7 +231,7 @@ public final class EslEvent {
     public List<Map.Entry<String, String>> headers() {
         List<Map.Entry<String, String>> entries = new ArrayList<>(size);
         for (int i = 0; i < size; i++) {
-            entries.add(new AbstractMap.SimpleImmutableEntry<>(names[i], values[i]));
+            entries.add(new AbstractMap.SimpleImmutableEntry<>(name(i), value(i)));
         }
         return Collections.unmodifiableList(entries);
     }
@@ -141,7 +251,7 @@ public final class EslEvent {
      * @return true when the body is not empty
      */
     public boolean hasBody() {
-        return body.length > 0;
+        return bodyLength > 0;
     }
 
     /**
@@ -150,7 +260,7 @@ public final class EslEvent {
      * @return the body text, empty when there is none
      */
     public String body() {
-        return new String(body, StandardCharsets.UTF_8);
+        return new String(bytes, bodyStart, bodyLength, StandardCharsets.UTF_8);
     }
 
     /**
@@ -159,7 +269,7 @@ public final class EslEvent {
      * @return a copy of the body bytes, empty when there is none
      */
     public byte[] bodyBytes() {
-        return body.clone();
+        return Arrays.copyOfRange(bytes, bodyStart, bodyStart + bodyLength);
     }
 
     /**
@@ -303,11 +413,23 @@ public final class EslEvent {
             return false;
         }
         EslEvent that = (EslEvent) other;
-        if (size != that.size || !Arrays.equals(body, that.body)) {
+        if (size != that.size || !sameBody(that)) {
             return false;
         }
         for (int i = 0; i < size; i++) {
-            if (!names[i].equals(that.names[i]) || !values[i].equals(that.values[i])) {
+            if (!name(i).equals(that.name(i)) || !value(i).equals(that.value(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean sameBody(EslEvent that) {
+        if (bodyLength != that.bodyLength) {
+            return false;
+        }
+        for (int i = 0; i < bodyLength; i++) {
+            if (bytes[bodyStart + i] != that.bytes[that.bodyStart + i]) {
                 return false;
             }
         }
@@ -316,16 +438,19 @@ public final class EslEvent {
 
     @Override
     public int hashCode() {
-        int hash = Arrays.hashCode(body);
+        int hash = 1;
+        for (int i = 0; i < bodyLength; i++) {
+            hash = 31 * hash + bytes[bodyStart + i];
+        }
         for (int i = 0; i < size; i++) {
-            hash = 31 * hash + Objects.hash(names[i], values[i]);
+            hash = 31 * hash + Objects.hash(name(i), value(i));
         }
         return hash;
     }
 
     @Override
     public String toString() {
-        return "EslEvent{" + eventName() + ", " + size + " headers, " + body.length + " body bytes}";
+        return "EslEvent{" + eventName() + ", " + size + " headers, " + bodyLength + " body bytes}";
     }
 
     /**
@@ -334,8 +459,7 @@ public final class EslEvent {
      */
     public static final class Builder {
         private final int initialCapacity;
-        private String[] names;
-        private String[] values;
+        private String[] texts;
         private int size;
         private byte[] body = NO_BODY;
 
@@ -345,8 +469,7 @@ public final class EslEvent {
         }
 
         private void reset() {
-            names = new String[initialCapacity];
-            values = new String[initialCapacity];
+            texts = new String[initialCapacity * 2];
             size = 0;
             body = NO_BODY;
         }
@@ -361,13 +484,11 @@ public final class EslEvent {
         public Builder header(String name, String value) {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(value, "value");
-            if (size == names.length) {
-                int grown = names.length * 2;
-                names = Arrays.copyOf(names, grown);
-                values = Arrays.copyOf(values, grown);
+            if (size * 2 == texts.length) {
+                texts = Arrays.copyOf(texts, texts.length * 2);
             }
-            names[size] = name;
-            values[size] = value;
+            texts[size * 2] = name;
+            texts[size * 2 + 1] = value;
             size++;
             return this;
         }
@@ -400,8 +521,8 @@ public final class EslEvent {
          * @return the immutable event
          */
         public EslEvent build() {
-            // The arrays are handed over, not copied; reset() gives the builder fresh ones.
-            EslEvent event = new EslEvent(names, values, size, body);
+            // The array is handed over, not copied; reset() gives the builder a fresh one.
+            EslEvent event = new EslEvent(texts, size, body, -1, 0, body.length);
             reset();
             return event;
         }

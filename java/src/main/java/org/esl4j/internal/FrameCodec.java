@@ -21,8 +21,45 @@ import org.esl4j.EslEvent;
  * is checked against its frame's data block. Not API.
  */
 public final class FrameCodec {
+    /** Makes an {@link EslEvent} that keeps a frame's bytes; installed by {@code EslEvent}. */
+    public interface WireEvents {
+        /**
+         * An event over {@code frame}: its data block from offset 0, its span table at
+         * {@code spansAt}, both already checked.
+         *
+         * @param frame the data block followed by the span table; owned by the event
+         * @param headers the number of spans
+         * @param spansAt where the span table starts
+         * @param bodyStart where the body starts in the data block
+         * @param bodyLength the body length
+         * @return the event
+         */
+        EslEvent create(byte[] frame, int headers, int spansAt, int bodyStart, int bodyLength);
+    }
+
+    private static WireEvents wireEvents;
+
+    static {
+        // EslEvent's initializer installs the factory; make sure it ran.
+        EslEvent.builder(1);
+    }
+
     private final byte[] batch;
     private int pos;
+
+    /**
+     * Called once by {@code EslEvent}'s initializer, which is the only class that can make events
+     * over frame bytes.
+     *
+     * @param factory the factory
+     * @throws IllegalStateException when one is already installed
+     */
+    public static synchronized void installWireEvents(WireEvents factory) {
+        if (wireEvents != null) {
+            throw new IllegalStateException("already installed");
+        }
+        wireEvents = factory;
+    }
 
     private FrameCodec(byte[] batch) {
         this.batch = batch;
@@ -108,30 +145,25 @@ public final class FrameCodec {
         out.write(value);
     }
 
+    /**
+     * Checks every span, then hands the event one copy of the frame's data block and span table
+     * (not the whole batch, which a single kept event would otherwise hold in memory).
+     */
     private EslEvent readFrame() {
         int headers = readCount(16);
         int dataLength = readCount(1);
         int base = pos;
         pos += dataLength;
-        EslEvent.Builder builder = EslEvent.builder(headers);
         for (int i = 0; i < headers; i++) {
-            String name = text(base, dataLength);
-            builder.header(name, text(base, dataLength));
+            checkSpan(readInt(), readInt(), dataLength);
+            checkSpan(readInt(), readInt(), dataLength);
         }
+        int spansEnd = pos;
         int bodyStart = readInt();
         int bodyLength = readInt();
         checkSpan(bodyStart, bodyLength, dataLength);
-        if (bodyLength > 0) {
-            builder.body(Arrays.copyOfRange(batch, base + bodyStart, base + bodyStart + bodyLength));
-        }
-        return builder.build();
-    }
-
-    private String text(int base, int dataLength) {
-        int start = readInt();
-        int length = readInt();
-        checkSpan(start, length, dataLength);
-        return new String(batch, base + start, length, StandardCharsets.UTF_8);
+        byte[] frame = Arrays.copyOfRange(batch, base, spansEnd);
+        return wireEvents.create(frame, headers, dataLength, bodyStart, bodyLength);
     }
 
     private static void checkSpan(int start, int length, int dataLength) {

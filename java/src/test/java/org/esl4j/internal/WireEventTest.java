@@ -1,0 +1,173 @@
+package org.esl4j.internal;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.esl4j.EslEvent;
+import org.junit.Assume;
+import org.junit.Test;
+
+/**
+ * Events decoded from the engine's batches keep their frame bytes and make strings on demand;
+ * they must behave exactly like events built from eagerly decoded strings.
+ */
+public class WireEventTest {
+    private static final Path CORPUS = Paths.get("/work/shared/bench/events-plain.bin");
+    private static final String PLAIN = "Content-Type: text/event-plain";
+
+    @Test
+    public void everyCorpusEventEqualsItsEagerTwin() throws Exception {
+        Assume.assumeTrue("benchmark corpus present", Files.isReadable(CORPUS));
+        byte[] corpus = Files.readAllBytes(CORPUS);
+        int expected = count(new String(corpus, StandardCharsets.ISO_8859_1), PLAIN);
+        List<byte[]> batches = batchesFromEngine(corpus, expected);
+        int checked = 0;
+        for (byte[] batch : batches) {
+            List<EslEvent> lazy = FrameCodec.decodeBatch(batch);
+            List<EslEvent> eager = eagerDecode(batch);
+            assertEquals(eager.size(), lazy.size());
+            for (int i = 0; i < lazy.size(); i++) {
+                assertSameEvent(eager.get(i), lazy.get(i));
+                checked++;
+            }
+        }
+        assertEquals(expected, checked);
+    }
+
+    @Test
+    public void namesMatchIgnoringAsciiCaseOnly() {
+        EslEvent built = EslEvent.builder().header("Caf\u00e9-Name", "x").header("Event-Name", "CUSTOM").build();
+        EslEvent wire = FrameCodec.decodeSingle(FrameCodec.encodeSingle(built));
+        for (EslEvent event : new EslEvent[] {built, wire}) {
+            assertEquals("x", event.header("CAF\u00e9-name"));
+            assertNull("non-ASCII letters are compared exactly, like strcasecmp", event.header("Caf\u00c9-Name"));
+            assertEquals("CUSTOM", event.header("EVENT-NAME"));
+            assertNull(event.header("Event-Nam"));
+            assertNull(event.header(null));
+        }
+    }
+
+    private static void assertSameEvent(EslEvent eager, EslEvent lazy) {
+        // Lookups first, while the lazy event has made no strings yet.
+        Set<String> names = new LinkedHashSet<>();
+        for (Map.Entry<String, String> header : eager.headers()) {
+            names.add(header.getKey());
+        }
+        for (String name : names) {
+            assertEquals(name, eager.header(name), lazy.header(name));
+            assertEquals(name, eager.header(name.toUpperCase(Locale.ROOT)), lazy.header(name.toLowerCase(Locale.ROOT)));
+            assertEquals(name, eager.headerValues(name), lazy.headerValues(name.toUpperCase(Locale.ROOT)));
+        }
+        assertNull(lazy.header("No-Such-Header"));
+        assertEquals(eager.eventName(), lazy.eventName());
+        assertEquals(eager.uniqueId(), lazy.uniqueId());
+        assertEquals(eager.headerCount(), lazy.headerCount());
+        assertEquals(eager.hasBody(), lazy.hasBody());
+        assertEquals(eager.body(), lazy.body());
+        assertArrayEquals(eager.bodyBytes(), lazy.bodyBytes());
+        assertEquals(eager.headers(), lazy.headers());
+        assertEquals(eager.hashCode(), lazy.hashCode());
+        assertTrue(eager.equals(lazy));
+        assertTrue(lazy.equals(eager));
+        assertEquals(eager.toString(), lazy.toString());
+    }
+
+    /** The layout of codec.rs decoded straight into strings, independently of FrameCodec. */
+    private static List<EslEvent> eagerDecode(byte[] batch) {
+        ByteBuffer in = ByteBuffer.wrap(batch);
+        int count = in.getInt();
+        List<EslEvent> events = new ArrayList<>(count);
+        for (int f = 0; f < count; f++) {
+            int headers = in.getInt();
+            int dataLength = in.getInt();
+            int base = in.position();
+            in.position(base + dataLength);
+            EslEvent.Builder builder = EslEvent.builder();
+            for (int h = 0; h < headers; h++) {
+                String name = new String(batch, base + in.getInt(), in.getInt(), StandardCharsets.UTF_8);
+                builder.header(name, new String(batch, base + in.getInt(), in.getInt(), StandardCharsets.UTF_8));
+            }
+            int bodyStart = in.getInt();
+            byte[] body = new byte[in.getInt()];
+            System.arraycopy(batch, base + bodyStart, body, 0, body.length);
+            events.add(builder.body(body).build());
+        }
+        assertEquals(batch.length, in.position());
+        return events;
+    }
+
+    /** Plays FreeSWITCH (auth, then the corpus) and collects the engine's raw batches. */
+    private static List<byte[]> batchesFromEngine(final byte[] corpus, int expected) throws Exception {
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread server = new Thread(() -> serve(listener, corpus), "wire-event-server");
+            server.setDaemon(true);
+            server.start();
+            List<byte[]> batches = new ArrayList<>();
+            try (NativeConnection connection = NativeConnection.connect("127.0.0.1", listener.getLocalPort(), null,
+                    "ClueCon", new NativeConnection.Settings().blockOnOverflow(true).connectTimeoutMs(10_000))) {
+                int received = 0;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (received < expected && System.nanoTime() < deadline) {
+                    byte[] batch = connection.pollRaw(64, 1_000);
+                    assertTrue("connection ended after " + received + " events", batch != null);
+                    received += ByteBuffer.wrap(batch).getInt();
+                    batches.add(batch);
+                }
+                assertEquals(expected, received);
+            }
+            server.join(10_000);
+            return batches;
+        }
+    }
+
+    private static void serve(ServerSocket listener, byte[] corpus) {
+        try (Socket socket = listener.accept()) {
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            out.write("Content-Type: auth/request\n\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            int previous = -1;
+            for (int b = in.read(); b >= 0 && !(b == '\n' && previous == '\n'); b = in.read()) {
+                previous = b;
+            }
+            out.write("Content-Type: command/reply\nReply-Text: +OK accepted\n\n".getBytes(StandardCharsets.US_ASCII));
+            out.write(corpus);
+            out.flush();
+            // Hold the socket open until the client leaves (its exit or close ends this read).
+            while (in.read() >= 0) {
+                // discard the client's exit
+            }
+        } catch (IOException e) {
+            // the client closed
+        }
+    }
+
+    private static int count(String text, String needle) {
+        int count = 0;
+        for (int from = text.indexOf(needle); from >= 0; from = text.indexOf(needle, from + 1)) {
+            count++;
+        }
+        return count;
+    }
+}
