@@ -14,7 +14,7 @@ use esl4j_engine::proto::{FrameParser, ServerMessage};
 const CHUNK: usize = 64 * 1024;
 
 fn corpus_from_fixtures() -> Vec<u8> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/transcripts");
     let mut corpus = Vec::new();
     let mut names: Vec<_> = std::fs::read_dir(&dir)
         .expect("fixtures")

@@ -27,7 +27,7 @@ pub struct Record {
 }
 
 pub fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/transcripts")
 }
 
 pub fn transcript_names() -> Vec<String> {

@@ -25,7 +25,7 @@ pub struct Record {
 
 /// The recorded transcripts (the engine's copy of `../shared/transcripts`).
 pub fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/fixtures")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/transcripts")
 }
 
 /// Parses `#> [conn] DIR t=+S len=N`, N raw bytes, `\n`; skips `## ` comments.

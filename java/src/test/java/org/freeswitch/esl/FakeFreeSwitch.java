@@ -21,7 +21,7 @@ import java.util.Map;
 
 /**
  * A scripted FreeSWITCH for tests: replays the server side of a recorded transcript
- * ({@code tests/compat/transcripts}, format in {@code /work/shared/transcripts/README.md}).
+ * ({@code tests/transcripts}, format in {@code /work/shared/transcripts/README.md}).
  *
  * <p>For each command the client sends, it answers with the frames that followed the same command
  * line in the recording (repeated commands take the recorded answers in turn; the last one is
@@ -64,7 +64,7 @@ final class FakeFreeSwitch implements AutoCloseable {
 
     /** Parses a transcript into one script per recorded connection. */
     static Map<String, Script> load(String fileName) throws IOException {
-        File file = new File(System.getProperty("esl4j.transcripts", "tests/compat/transcripts"), fileName);
+        File file = new File(System.getProperty("esl4j.transcripts", "tests/transcripts"), fileName);
         byte[] data = Files.readAllBytes(file.toPath());
         Map<String, Script> scripts = new LinkedHashMap<>();
         Map<String, List<byte[]>> current = new LinkedHashMap<>();
