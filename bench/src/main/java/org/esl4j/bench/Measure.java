@@ -17,8 +17,11 @@ final class Measure {
     private Measure() {
     }
 
-    /** The {@code q} quantile (0..1) of the values by nearest rank. */
+    /** The {@code q} quantile (0..1) of the values by nearest rank; NaN when there are none. */
     static double quantile(double[] values, double q) {
+        if (values.length == 0) {
+            return Double.NaN;
+        }
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         int rank = (int) Math.ceil(q * sorted.length) - 1;

@@ -35,7 +35,9 @@ import org.esl4j.ServerOptions;
  * <p>Argument: number of sessions.
  */
 public final class OutboundBench {
-    private static final Duration STEP_TIMEOUT = Duration.ofSeconds(120);
+    private static final Duration STEP_TIMEOUT = Duration.ofSeconds(60);
+    /** Generous: the simulator answers {@code connect} slowly with thousands of calls up. */
+    private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(30);
     private static final String EXTENSION = "bench";
     /**
      * Calls being set up at once: a switch sets up calls at its own pace, so all sessions are
@@ -60,7 +62,8 @@ public final class OutboundBench {
         CountDownLatch hungUp = new CountDownLatch(sessions);
         Semaphore settingUp = new Semaphore(IN_FLIGHT);
         AtomicLong failures = new AtomicLong();
-        ServerOptions options = ServerOptions.builder().port(0).maxSessions(sessions + 16).linger(Duration.ZERO).build();
+        ServerOptions options = ServerOptions.builder().port(0).maxSessions(sessions + 16)
+                .handshakeTimeout(HANDSHAKE_TIMEOUT).linger(Duration.ZERO).build();
         try (LoadDriver driver = LoadDriver.start();
                 EslOutboundServer server = EslOutboundServer.start(options, session -> {
                     Long sent = originatedAt.get(session.uuid());
@@ -91,16 +94,18 @@ public final class OutboundBench {
             try (Originator originator = new Originator(driver.port())) {
                 for (int i = 0; i < sessions; i++) {
                     if (!settingUp.tryAcquire(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
-                        throw new IllegalStateException("call set-up stalled after " + i + " calls; " + server.stats());
+                        System.out.println("call set-up stalled after " + i + " calls; " + server.stats());
+                        break;
                     }
                     String uuid = UUID.randomUUID().toString();
                     originatedAt.put(uuid, System.nanoTime());
                     originator.send("bgapi originate {origination_uuid=" + uuid + "}user/bench " + EXTENSION);
                 }
                 if (!answered.await(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
-                    throw new IllegalStateException((sessions - answered.getCount()) + " of " + sessions
-                            + " sessions answered; failures " + failures + ", " + server.stats());
+                    System.out.println((sessions - answered.getCount()) + " of " + sessions + " sessions answered; "
+                            + server.stats());
                 }
+                long up = sessions - answered.getCount();
                 double seconds = (System.nanoTime() - start) / 1e9;
                 int threads = ManagementFactory.getThreadMXBean().getThreadCount() - threadsBefore;
                 long heap = Measure.heapAfterGc() - heapBefore;
@@ -109,16 +114,17 @@ public final class OutboundBench {
                 long teardownStart = System.nanoTime();
                 release.countDown();
                 if (!hungUp.await(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
-                    throw new IllegalStateException(hungUp.getCount() + " sessions did not hang up");
+                    System.out.println(hungUp.getCount() + " sessions did not hang up");
                 }
                 double teardown = (System.nanoTime() - teardownStart) / 1e9;
                 double[] trips = Measure.toArray(handshakes);
-                Measure.report("scenario", "outbound", "server", "esl4j", "sessions", sessions, "rate", sessions / seconds,
-                        "teardownRate", sessions / teardown, "rssPerSession", (double) rss / sessions,
-                        "heapPerSession", (double) heap / sessions, "jvmNativePerSession", (double) jvmNative / sessions,
-                        "nativePerSession", (double) (rss - jvmNative) / sessions, "threads", threads,
+                Measure.report("scenario", "outbound", "server", "esl4j", "sessions", sessions, "up", up, "rate", up / seconds,
+                        "teardownRate", up / teardown, "rssPerSession", (double) rss / up,
+                        "heapPerSession", (double) heap / up, "jvmNativePerSession", (double) jvmNative / up,
+                        "nativePerSession", (double) (rss - jvmNative) / up, "threads", threads,
                         "p50", Measure.quantile(trips, 0.5), "p99", Measure.quantile(trips, 0.99),
-                        "max", Measure.quantile(trips, 1), "failures", failures.get());
+                        "max", Measure.quantile(trips, 1), "failures", failures.get(),
+                        "handshakeFailures", server.stats().handshakeFailures());
             }
         }
     }
