@@ -997,7 +997,12 @@ impl Connection {
     /// Waits up to `timeout` (forever if `None`) for the next queued item; `Ok(None)` on
     /// timeout, `Err(ConnectionClosed)` once the connection ended and the queue is drained.
     pub async fn recv(&self, timeout: Option<Duration>) -> Result<Option<Incoming>, EslError> {
-        Ok(self.shared.queue.recv_batch(1, timeout).await?.pop())
+        Ok(self
+            .shared
+            .queue
+            .recv_batch(1, usize::MAX, timeout)
+            .await?
+            .pop())
     }
 
     /// Like [`recv`](Self::recv) but takes up to `max` items at once (empty on timeout).
@@ -1006,7 +1011,19 @@ impl Connection {
         max: usize,
         timeout: Option<Duration>,
     ) -> Result<Vec<Incoming>, EslError> {
-        self.shared.queue.recv_batch(max, timeout).await
+        self.shared.queue.recv_batch(max, usize::MAX, timeout).await
+    }
+
+    /// Like [`recv_batch`](Self::recv_batch) but stops before the items hold more than
+    /// `max_bytes` ([`Incoming::approximate_size`]; at least one item is taken), so a consumer
+    /// that copies the batch works on a cache-sized block.
+    pub async fn recv_batch_bytes(
+        &self,
+        max: usize,
+        max_bytes: usize,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<Incoming>, EslError> {
+        self.shared.queue.recv_batch(max, max_bytes, timeout).await
     }
 
     /// Takes one queued item without waiting.

@@ -47,6 +47,17 @@ const NEVER_DROPPED: [&[u8]; 4] = [
 ];
 
 impl Incoming {
+    /// About how many bytes the item holds (its frame's data); batches can be bounded by it.
+    pub fn approximate_size(&self) -> usize {
+        match self {
+            Incoming::Event(event) => event.raw_parts().0.len(),
+            Incoming::Log(line) => line.body.len(),
+            Incoming::Disconnect(notice) => notice.body.len(),
+            Incoming::Unknown(frame) => frame.header_block().len() + frame.body().len(),
+            Incoming::Reconnected { .. } => 0,
+        }
+    }
+
     /// Whether the drop-oldest policy may discard this item.
     pub fn is_droppable(&self) -> bool {
         match self {
@@ -178,11 +189,14 @@ impl EventQueue {
         }
     }
 
-    /// Takes up to `max` items, waiting up to `timeout` (forever if `None`) for the first.
-    /// Returns an empty vector on timeout, and the close reason once closed and drained.
+    /// Takes up to `max` items, and no more once they hold `max_bytes` (by
+    /// [`Incoming::approximate_size`]; the first item is always taken), waiting up to
+    /// `timeout` (forever if `None`) for the first. Returns an empty vector on timeout, and the
+    /// close reason once closed and drained.
     pub(crate) async fn recv_batch(
         &self,
         max: usize,
+        max_bytes: usize,
         timeout: Option<Duration>,
     ) -> Result<Vec<Incoming>, EslError> {
         let deadline = timeout.map(|timeout| tokio::time::Instant::now() + timeout);
@@ -194,7 +208,17 @@ impl EventQueue {
             {
                 let mut inner = self.lock();
                 if !inner.items.is_empty() {
-                    let take = max.max(1).min(inner.items.len());
+                    let mut bytes = 0usize;
+                    let take = inner
+                        .items
+                        .iter()
+                        .take(max.max(1))
+                        .take_while(|item| {
+                            let fits = bytes == 0 || bytes + item.approximate_size() <= max_bytes;
+                            bytes = bytes.saturating_add(item.approximate_size().max(1));
+                            fits
+                        })
+                        .count();
                     let batch: Vec<Incoming> = inner.items.drain(..take).collect();
                     inner.stats.queued = inner.items.len();
                     let more = !inner.items.is_empty();
@@ -284,7 +308,7 @@ mod tests {
         queue.push(event("CHANNEL_HANGUP")).await;
         queue.push(event("HEARTBEAT")).await;
         queue.push(event("CHANNEL_STATE")).await;
-        let batch = queue.recv_batch(10, None).await.expect("open");
+        let batch = queue.recv_batch(10, usize::MAX, None).await.expect("open");
         assert_eq!(names(&batch), vec!["CHANNEL_HANGUP", "CHANNEL_STATE"]);
         let stats = queue.stats();
         assert_eq!((stats.received, stats.dropped, stats.queued), (3, 1, 0));
@@ -298,13 +322,13 @@ mod tests {
             let queue = queue.clone();
             tokio::spawn(async move { queue.push(event("B")).await })
         };
-        let first = queue.recv_batch(1, None).await.expect("open");
+        let first = queue.recv_batch(1, usize::MAX, None).await.expect("open");
         assert_eq!(names(&first), vec!["A"]);
         tokio::time::timeout(Duration::from_secs(5), producer)
             .await
             .expect("producer unblocked")
             .expect("no panic");
-        let second = queue.recv_batch(1, None).await.expect("open");
+        let second = queue.recv_batch(1, usize::MAX, None).await.expect("open");
         assert_eq!(names(&second), vec!["B"]);
         assert_eq!(queue.stats().dropped, 0);
     }
@@ -318,19 +342,38 @@ mod tests {
             queue.try_recv().expect("item").map(|i| names(&[i])),
             Some(vec!["A".to_owned()])
         );
-        let error = queue.recv_batch(1, None).await.expect_err("closed");
+        let error = queue
+            .recv_batch(1, usize::MAX, None)
+            .await
+            .expect_err("closed");
         assert!(error.to_string().contains("bye"));
         assert!(queue
-            .recv_batch(1, Some(Duration::from_millis(1)))
+            .recv_batch(1, usize::MAX, Some(Duration::from_millis(1)))
             .await
             .is_err());
+    }
+
+    #[tokio::test]
+    async fn batches_stop_at_the_byte_limit_but_take_at_least_one() {
+        let queue = EventQueue::new(8, OverflowPolicy::Block);
+        for name in ["A", "B", "C"] {
+            queue.push(event(name)).await;
+        }
+        let one = match &event("A") {
+            Incoming::Event(e) => e.raw_parts().0.len(),
+            _ => unreachable!("an event"),
+        };
+        let first = queue.recv_batch(10, 2 * one, None).await.expect("open");
+        assert_eq!(names(&first), vec!["A", "B"]);
+        let second = queue.recv_batch(10, 1, None).await.expect("open");
+        assert_eq!(names(&second), vec!["C"]);
     }
 
     #[tokio::test]
     async fn recv_times_out_empty() {
         let queue = EventQueue::new(4, OverflowPolicy::Block);
         let batch = queue
-            .recv_batch(1, Some(Duration::from_millis(10)))
+            .recv_batch(1, usize::MAX, Some(Duration::from_millis(10)))
             .await
             .expect("open");
         assert!(batch.is_empty());

@@ -402,9 +402,14 @@ fn sendmsg_from_frame(uuid: Option<&str>, frame: &crate::codec::OwnedFrame) -> S
     message
 }
 
-/// `static native byte[] connectionPoll(long handle, int max, long timeoutMs)`: every queued
-/// item up to `max`, waiting up to `timeoutMs` for the first; an empty batch on timeout; null
-/// once the connection has ended and its queue is drained.
+/// Frame bytes one poll takes at most (at least one item): the batch is written, copied into
+/// Java and decoded there while it still sits in the CPU cache; a 4096-event batch (~14 MB)
+/// cost 2.1 + 1.35 us per event in native poll + Java decode, 256 KiB batches 1.35 + 1.0 us.
+const POLL_BATCH_BYTES: usize = 192 * 1024;
+
+/// `static native byte[] connectionPoll(long handle, int max, long timeoutMs)`: queued items
+/// up to `max` and [`POLL_BATCH_BYTES`], waiting up to `timeoutMs` for the first; an empty
+/// batch on timeout; null once the connection has ended and its queue is drained.
 #[no_mangle]
 pub extern "system" fn Java_org_esl4j_internal_Native_connectionPoll<'local>(
     mut env: JNIEnv<'local>,
@@ -417,7 +422,10 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionPoll<'local>(
         let native = borrow(handle)?;
         let max = usize::try_from(max).unwrap_or(1).max(1);
         let wait = std::time::Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(0));
-        let items = match runtime::block_on(native.connection().recv_batch(max, Some(wait)))? {
+        let receive = native
+            .connection()
+            .recv_batch_bytes(max, POLL_BATCH_BYTES, Some(wait));
+        let items = match runtime::block_on(receive)? {
             Ok(items) => items,
             Err(EslError::ConnectionClosed(_)) => return Ok(JByteArray::default()),
             Err(error) => return Err(error.into()),

@@ -1,6 +1,7 @@
 package org.esl4j.internal;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,6 +46,8 @@ public final class FrameCodec {
     }
 
     private final byte[] batch;
+    /** Big-endian view of {@link #batch}; its absolute {@code getInt} is one load, not four. */
+    private final ByteBuffer view;
     private int pos;
 
     /**
@@ -63,6 +66,7 @@ public final class FrameCodec {
 
     private FrameCodec(byte[] batch) {
         this.batch = batch;
+        this.view = ByteBuffer.wrap(batch);
     }
 
     /**
@@ -185,8 +189,7 @@ public final class FrameCodec {
         if (batch.length - pos < 4) {
             throw new IllegalArgumentException("truncated batch at byte " + pos);
         }
-        int value = ((batch[pos] & 0xff) << 24) | ((batch[pos + 1] & 0xff) << 16) | ((batch[pos + 2] & 0xff) << 8)
-                | (batch[pos + 3] & 0xff);
+        int value = view.getInt(pos);
         pos += 4;
         return value;
     }

@@ -22,8 +22,8 @@ import org.esl4j.EslEvent;
  * {@link #sendRecv}, {@link #api}, {@link #bgapi}, {@link #sendEvent} and {@link #sendMsg}
  * (check {@code Reply-Text}), and exceptionally ({@code COMMAND_FAILED}) for the others.
  *
- * <p>Events are pulled with {@link #poll(int, long)}, which returns everything queued in one
- * batch. Items that are not events are envelopes with a {@code Content-Type} header:
+ * <p>Events are pulled with {@link #poll(int, long)}, which returns what is queued in
+ * cache-sized batches. Items that are not events are envelopes with a {@code Content-Type} header:
  * {@code text/disconnect-notice} (with {@code Content-Disposition: linger|disconnect}),
  * {@code log/data}, {@code esl4j/reconnected}, or the content type of an unknown frame. Plain,
  * JSON and XML events all arrive decoded, with multi-value headers as repeated names.
@@ -447,7 +447,9 @@ public final class NativeConnection extends NativeHandle {
     }
 
     /**
-     * Takes every queued event (up to {@code max}), waiting up to {@code timeoutMs} for the first.
+     * Takes queued events (up to {@code max}, and up to about 192 KiB of frames so the batch
+     * stays in the CPU cache while it is copied and decoded), waiting up to {@code timeoutMs}
+     * for the first.
      * Blocks the calling thread, which must not be an esl4j engine thread.
      *
      * @param max the most items to return
