@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.esl4j.HangupCause;
 import org.junit.Test;
 
 public class AttemptWatchdogTest {
@@ -51,7 +52,9 @@ public class AttemptWatchdogTest {
             gate.complete(null);
             OriginateResult result = guarded.get(10, TimeUnit.SECONDS);
             assertTrue(result.toString(), result.watchdogExpired());
-            assertTrue("the abort ran", attempt.isDone());
+            // The abort runs after the outcome is set: wait for it rather than race it.
+            assertEquals(HangupCause.ALLOTTED_TIMEOUT, attempt.get(10, TimeUnit.SECONDS).cause());
+            assertTrue("the outcome stays the watchdog's", guarded.get(10, TimeUnit.SECONDS).watchdogExpired());
         } finally {
             gate.complete(null);
             timer.shutdownNow();
