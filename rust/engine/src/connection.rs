@@ -44,6 +44,13 @@ pub struct ConnectionConfig {
     pub max_in_flight: usize,
     /// Frame size caps.
     pub frame_limits: FrameLimits,
+    /// Caps the kernel's receive buffer of an inbound client's socket (`SO_RCVBUF`, set
+    /// before connecting; the kernel may double it). `None` leaves Linux's autotuning, which
+    /// grows it to `net.ipv4.tcp_rmem`'s maximum (often 6-32 MiB) under a flood. A reply waits
+    /// behind every event buffered ahead of it, so with [`OverflowPolicy::Block`] a small cap
+    /// bounds how long a command's reply can wait (buffered bytes / consumer speed); too small
+    /// a cap limits throughput on links with a long round trip (cap / RTT).
+    pub receive_buffer_size: Option<u32>,
 }
 
 impl Default for ConnectionConfig {
@@ -55,6 +62,7 @@ impl Default for ConnectionConfig {
             idle_timeout: None,
             max_in_flight: 10_000,
             frame_limits: FrameLimits::default(),
+            receive_buffer_size: None,
         }
     }
 }

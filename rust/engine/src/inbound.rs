@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tracing::{info, info_span, Instrument};
 
 use crate::connection::{read_message, Connection, ConnectionConfig};
@@ -114,17 +114,46 @@ fn closed_before(what: &str, message: Option<ServerMessage>) -> EslError {
     }
 }
 
+/// Connects to the first resolved address that accepts, with the receive buffer capped (before
+/// the handshake, so the advertised window matches) when asked.
+async fn connect_stream(address: &str, receive_buffer: Option<u32>) -> std::io::Result<TcpStream> {
+    let Some(size) = receive_buffer else {
+        return TcpStream::connect(address).await;
+    };
+    let mut last_error = None;
+    for target in tokio::net::lookup_host(address).await? {
+        let socket = if target.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_recv_buffer_size(size)?;
+        match socket.connect(target).await {
+            Ok(stream) => return Ok(stream),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolved to nothing",
+        )
+    }))
+}
+
 /// Connects and authenticates; returns the socket and the parser holding any bytes that
 /// arrived after the auth reply.
 pub(crate) async fn establish(config: &ClientConfig) -> Result<(TcpStream, FrameParser), EslError> {
     let connect = async {
-        TcpStream::connect(&config.address).await.map_err(|error| {
-            if error.kind() == std::io::ErrorKind::ConnectionRefused {
-                EslError::Refused(config.address.clone())
-            } else {
-                EslError::Io(error)
-            }
-        })
+        connect_stream(&config.address, config.connection.receive_buffer_size)
+            .await
+            .map_err(|error| {
+                if error.kind() == std::io::ErrorKind::ConnectionRefused {
+                    EslError::Refused(config.address.clone())
+                } else {
+                    EslError::Io(error)
+                }
+            })
     };
     let mut stream = with_deadline("connect", config.connect_timeout, connect).await?;
     stream.set_nodelay(true)?;

@@ -363,6 +363,31 @@ async fn refused_connection_is_a_typed_error() {
 }
 
 #[tokio::test]
+async fn a_capped_receive_buffer_connects_and_still_reports_refusal() {
+    let (address, server) = serve_once(|mut stream| async move {
+        let mut parser = FrameParser::default();
+        accept_auth(&mut stream, &mut parser, "ClueCon").await;
+        read_message(&mut stream, &mut parser).await.expect("api");
+        let reply = "Content-Type: api/response\nContent-Length: 3\n\n+OK";
+        stream.write_all(reply.as_bytes()).await.expect("write");
+        read_message(&mut stream, &mut parser).await
+    })
+    .await;
+    let mut capped = config(&address, "ClueCon");
+    capped.connection.receive_buffer_size = Some(64 * 1024);
+    let client = Client::connect(capped.clone()).await.expect("connected");
+    assert_eq!(client.api("status").await.expect("reply").text(), "+OK");
+    client.close().await;
+    server.await.expect("no panic");
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    capped.address = listener.local_addr().expect("address").to_string();
+    drop(listener);
+    let error = Client::connect(capped).await.expect_err("nothing listens");
+    assert_eq!(error.kind(), ErrorKind::Refused);
+}
+
+#[tokio::test]
 async fn silent_server_times_out_authentication() {
     let (address, server) = serve_once(|mut stream| async move {
         let mut parser = FrameParser::default();

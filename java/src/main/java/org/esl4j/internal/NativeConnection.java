@@ -125,6 +125,8 @@ public final class NativeConnection extends NativeHandle {
         /**
          * What happens when the event queue is full: true stops reading the socket (TCP pushes
          * back on FreeSWITCH), false (default) drops the oldest droppable event and counts it.
+         * Blocking also caps the socket's receive buffer (256 KiB), because a command's reply
+         * waits behind every event buffered ahead of it until the consumer has taken them.
          *
          * @param block true to block
          * @return this
