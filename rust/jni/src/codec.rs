@@ -38,6 +38,15 @@ struct FrameStart {
     data_start: usize,
 }
 
+/// Appends one span table entry, big-endian.
+fn put_span(buf: &mut Vec<u8>, span: Span) {
+    let mut bytes = [0u8; 16];
+    for (chunk, value) in bytes.chunks_exact_mut(4).zip(span) {
+        chunk.copy_from_slice(&value.to_be_bytes());
+    }
+    buf.extend_from_slice(&bytes);
+}
+
 /// Offsets fit: frames are capped far below 4 GiB by the engine.
 fn offset(value: usize) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
@@ -66,20 +75,12 @@ impl BatchWriter {
         }
     }
 
-    fn end_frame(&mut self, start: FrameStart, body: (u32, u32)) {
-        let data_len = offset(self.buf.len() - start.data_start);
-        let headers = offset(self.spans.len());
-        self.buf[start.headers_at..start.headers_at + 4].copy_from_slice(&headers.to_be_bytes());
-        self.buf[start.headers_at + 4..start.headers_at + 8]
-            .copy_from_slice(&data_len.to_be_bytes());
-        self.buf.reserve(self.spans.len() * 16 + 8);
-        for span in &self.spans {
-            let mut bytes = [0u8; 16];
-            for (chunk, value) in bytes.chunks_exact_mut(4).zip(span) {
-                chunk.copy_from_slice(&value.to_be_bytes());
-            }
-            self.buf.extend_from_slice(&bytes);
-        }
+    /// Patches the frame's header count and data length and appends the body span; the span
+    /// table has just been written after `data_len` bytes of data.
+    fn end_frame(&mut self, start: FrameStart, data_len: usize, headers: usize, body: (u32, u32)) {
+        let at = start.headers_at;
+        self.buf[at..at + 4].copy_from_slice(&offset(headers).to_be_bytes());
+        self.buf[at + 4..at + 8].copy_from_slice(&offset(data_len).to_be_bytes());
         self.buf.extend_from_slice(&body.0.to_be_bytes());
         self.buf.extend_from_slice(&body.1.to_be_bytes());
         self.count += 1;
@@ -106,16 +107,25 @@ impl BatchWriter {
                 .push([name_at, offset(name.len()), value_at, offset(value.len())]);
         }
         let body_at = self.append_data(&start, body);
-        self.end_frame(start, (body_at, offset(body.len())));
+        let data_len = self.buf.len() - start.data_start;
+        self.buf.reserve(self.spans.len() * 16 + 8);
+        for span in &self.spans {
+            put_span(&mut self.buf, *span);
+        }
+        let headers = self.spans.len();
+        self.end_frame(start, data_len, headers, (body_at, offset(body.len())));
     }
 
-    /// Appends an event with one copy of its flat buffer; an `ARRAY::a|:b` value becomes
-    /// repeated headers `a`, `b` (the Java `EslEvent` represents multi-value headers that way).
+    /// Appends an event with one copy of its flat buffer, its span table written straight
+    /// after it; an `ARRAY::a|:b` value becomes repeated headers `a`, `b` (the Java `EslEvent`
+    /// represents multi-value headers that way).
     pub(crate) fn push_event(&mut self, event: &Event) {
         let (data, spans, body) = event.raw_parts();
         let start = self.begin_frame();
         self.buf.extend_from_slice(data);
+        self.buf.reserve(spans.len() * 16 + 8);
         let base = data.as_ptr() as usize;
+        let mut headers = 0;
         for span in spans {
             let name = [span.name_start, span.name_end - span.name_start];
             let value = &data[span.value_start as usize..span.value_end as usize];
@@ -123,20 +133,29 @@ impl BatchWriter {
                 Some(items) => {
                     for item in split_array(items) {
                         let item_at = offset(item.as_ptr() as usize - base);
-                        self.spans
-                            .push([name[0], name[1], item_at, offset(item.len())]);
+                        put_span(
+                            &mut self.buf,
+                            [name[0], name[1], item_at, offset(item.len())],
+                        );
+                        headers += 1;
                     }
                 }
-                None => self.spans.push([
-                    name[0],
-                    name[1],
-                    span.value_start,
-                    span.value_end - span.value_start,
-                ]),
+                None => {
+                    put_span(
+                        &mut self.buf,
+                        [
+                            name[0],
+                            name[1],
+                            span.value_start,
+                            span.value_end - span.value_start,
+                        ],
+                    );
+                    headers += 1;
+                }
             }
         }
         let body = body.map_or((0, 0), |range| (offset(range.start), offset(range.len())));
-        self.end_frame(start, body);
+        self.end_frame(start, data.len(), headers, body);
     }
 
     /// Appends a frame as received (raw header values, e.g. a `command/reply`).
