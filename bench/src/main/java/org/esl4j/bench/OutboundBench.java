@@ -36,6 +36,8 @@ import org.esl4j.ServerOptions;
  */
 public final class OutboundBench {
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(60);
+    /** How long an answered session waits for all the others to be up: set-up can take minutes. */
+    private static final Duration HOLD_TIMEOUT = Duration.ofMinutes(15);
     /** Generous: the simulator answers {@code connect} slowly with thousands of calls up. */
     private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(30);
     private static final String EXTENSION = "bench";
@@ -74,7 +76,7 @@ public final class OutboundBench {
                         session.answer(STEP_TIMEOUT);
                         settingUp.release();
                         answered.countDown();
-                        if (!release.await(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
+                        if (!release.await(HOLD_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
                             throw new IllegalStateException("never released");
                         }
                         session.hangup(HangupCause.NORMAL_CLEARING).get(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS);
