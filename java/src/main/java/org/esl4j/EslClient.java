@@ -15,6 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.esl4j.dial.AttemptWatchdog;
 import org.esl4j.dial.BridgeRequest;
 import org.esl4j.dial.BridgeResult;
@@ -143,7 +144,7 @@ public final class EslClient implements AutoCloseable {
      * @return the output (which may itself start with {@code -ERR})
      */
     public CompletableFuture<String> api(String command) {
-        return Futures.attempt(() -> live().api(command, 0).thenApply(EslClient::apiOutput));
+        return observed("api " + verb(command), () -> live().api(command, 0).thenApply(EslClient::apiOutput));
     }
 
     /**
@@ -156,6 +157,42 @@ public final class EslClient implements AutoCloseable {
      */
     public String api(String command, Duration timeout) {
         return Futures.await(api(command), timeout, "api " + command);
+    }
+
+    /**
+     * Runs a command, telling the {@link ClientOptions#commandObserver() observer} its duration and
+     * outcome. Native futures complete on the completion executor, so the observer runs there
+     * (or on the caller's thread for a command that failed before it was sent).
+     */
+    private <T> CompletableFuture<T> observed(String name, Supplier<CompletableFuture<T>> command) {
+        CommandObserver observer = options.commandObserver();
+        if (observer == null) {
+            return Futures.attempt(command);
+        }
+        long started = System.nanoTime();
+        CompletableFuture<T> result = Futures.attempt(command);
+        result.whenComplete((value, failure) -> {
+            Duration took = Duration.ofNanos(Math.max(0, System.nanoTime() - started));
+            try {
+                observer.commandCompleted(name, took,
+                        failure == null ? CommandObserver.Outcome.SUCCEEDED : CommandObserver.Outcome.of(failure));
+            } catch (RuntimeException ignored) {
+                // A metrics bug must not change the command's result.
+            }
+        });
+        return result;
+    }
+
+    /** The API command's name: its first word, without the arguments (they may hold passwords). */
+    private static String verb(String command) {
+        if (command == null) {
+            return "";
+        }
+        int end = 0;
+        while (end < command.length() && command.charAt(end) > ' ') {
+            end++;
+        }
+        return command.substring(0, end);
     }
 
     private static String apiOutput(EslEvent reply) {
@@ -178,7 +215,7 @@ public final class EslClient implements AutoCloseable {
     }
 
     private CompletableFuture<String> backgroundJob(String command, Duration jobDeadline) {
-        return Futures.attempt(() -> live().bgapiJob(command, jobDeadline.toMillis()).thenApply(replyAndJob -> {
+        return observed("bgapi " + verb(command), () -> live().bgapiJob(command, jobDeadline.toMillis()).thenApply(replyAndJob -> {
             if (replyAndJob.size() < 2) {
                 throw new EslException(EslException.Kind.PROTOCOL, "bgapi finished without BACKGROUND_JOB");
             }
@@ -216,7 +253,7 @@ public final class EslClient implements AutoCloseable {
         if (names.isEmpty()) {
             return Futures.failed(new IllegalArgumentException("no event names"));
         }
-        return Futures.attempt(() -> live().subscribe(options.eventFormat().wireName(), String.join(" ", names))
+        return observed("event", () -> live().subscribe(options.eventFormat().wireName(), String.join(" ", names))
                 .thenApply(reply -> {
                     subscribed.addAll(names);
                     return (Void) null;
@@ -253,7 +290,7 @@ public final class EslClient implements AutoCloseable {
         for (String name : eventNames) {
             names.add(requireWord(name, "event name"));
         }
-        return Futures.attempt(() -> live().unsubscribe(String.join(" ", names)).thenApply(reply -> {
+        return observed("nixevent", () -> live().unsubscribe(String.join(" ", names)).thenApply(reply -> {
             subscribed.removeAll(names);
             return (Void) null;
         }));
@@ -270,7 +307,7 @@ public final class EslClient implements AutoCloseable {
     public CompletableFuture<Void> filter(String header, String value) {
         requireWord(header, "header");
         Objects.requireNonNull(value, "value");
-        return Futures.attempt(() -> live().filter(header, value).thenApply(reply -> {
+        return observed("filter", () -> live().filter(header, value).thenApply(reply -> {
             filters.add(new String[] {header, value});
             return (Void) null;
         }));

@@ -57,6 +57,8 @@ public final class EslOutboundServer implements AutoCloseable {
     private final Set<EslSession> live = ConcurrentHashMap.newKeySet();
     private volatile boolean accepting = true;
     private volatile boolean closed;
+    /** The listener's last counters, read just before it was freed; null while it is open. */
+    private volatile NativeServer.Stats finalStats;
 
     private EslOutboundServer(ServerOptions options, SessionHandler handler) {
         this.options = options;
@@ -178,11 +180,16 @@ public final class EslOutboundServer implements AutoCloseable {
     }
 
     /**
-     * The server's counters.
+     * The server's counters. After {@link #close()} (or {@link #shutdown(Duration)}) they stay
+     * readable: the final counts, with no session active.
      *
      * @return a snapshot
      */
-    public OutboundStats stats() {
+    public synchronized OutboundStats stats() {
+        NativeServer.Stats last = finalStats;
+        if (last != null) {
+            return new OutboundStats(last.sessions, last.rejectedOverCap, last.handshakeFailures, 0, handlerFailures.get());
+        }
         NativeServer.Stats stats = server.stats();
         return new OutboundStats(stats.sessions, stats.rejectedOverCap, stats.handshakeFailures, stats.active,
                 handlerFailures.get());
@@ -222,7 +229,14 @@ public final class EslOutboundServer implements AutoCloseable {
         for (EslSession session : live) {
             session.close();
         }
-        server.close();
+        synchronized (this) {
+            // Kept before the listener is freed, so that stats() still answers after close.
+            try {
+                finalStats = server.stats();
+            } finally {
+                server.close();
+            }
+        }
         try {
             acceptor.join(TimeUnit.SECONDS.toMillis(5));
         } catch (InterruptedException interrupted) {

@@ -274,6 +274,66 @@ public class EslClientTest {
         assertEquals(HangupCause.USER_BUSY, result.cause());
     }
 
+    /** One call of a {@link CommandObserver}. */
+    private static final class ObservedCommand {
+        final String command;
+        final Duration duration;
+        final CommandObserver.Outcome outcome;
+        final String thread;
+
+        ObservedCommand(String command, Duration duration, CommandObserver.Outcome outcome) {
+            this.command = command;
+            this.duration = duration;
+            this.outcome = outcome;
+            this.thread = Thread.currentThread().getName();
+        }
+    }
+
+    private static ObservedCommand nextCommand(BlockingQueue<ObservedCommand> observed, String command) throws Exception {
+        while (true) {
+            ObservedCommand next = observed.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
+            assertNotNull("no " + command + " observed within " + WAIT, next);
+            if (next.command.equals(command)) {
+                return next;
+            }
+        }
+    }
+
+    @Test
+    public void commandObserverSeesVerbDurationAndOutcomeButNeverArguments() throws Exception {
+        BlockingQueue<ObservedCommand> observed = new LinkedBlockingQueue<>();
+        CommandObserver throwingRecorder = (command, duration, outcome) -> {
+            observed.add(new ObservedCommand(command, duration, outcome));
+            throw new IllegalStateException("a broken metrics backend");
+        };
+        try (EslClient observedClient = EslClient.connect(options(sim.port()).commandObserver(throwingRecorder).build())) {
+            assertEquals("the initial subscription is observed", CommandObserver.Outcome.SUCCEEDED,
+                    nextCommand(observed, "event").outcome);
+
+            assertFalse("the observer's exception does not reach the caller", observedClient.api("status", WAIT).isEmpty());
+            ObservedCommand status = nextCommand(observed, "api status");
+            assertEquals(CommandObserver.Outcome.SUCCEEDED, status.outcome);
+            assertFalse("duration is never negative", status.duration.isNegative());
+            assertFalse("not on an engine or reader thread: " + status.thread, status.thread.startsWith("esl4j-reader"));
+
+            try {
+                observedClient.api("status secret-argument\nexit", WAIT);
+                fail("expected a command with a line break to be refused");
+            } catch (EslException expected) {
+                assertEquals(EslException.Kind.INVALID_COMMAND, expected.kind());
+            }
+            ObservedCommand refused = nextCommand(observed, "api status");
+            assertEquals(CommandObserver.Outcome.FAILED, refused.outcome);
+            assertFalse(refused.duration.isNegative());
+
+            observedClient.bgapi("status", WAIT);
+            assertEquals(CommandObserver.Outcome.SUCCEEDED, nextCommand(observed, "bgapi status").outcome);
+            for (ObservedCommand any : observed) {
+                assertFalse("arguments never reach the observer: " + any.command, any.command.contains("secret"));
+            }
+        }
+    }
+
     @Test
     public void closeFailsWhatIsPending() throws Exception {
         int seen = sim.commands().size();

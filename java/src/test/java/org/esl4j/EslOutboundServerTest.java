@@ -307,6 +307,34 @@ public class EslOutboundServerTest {
     }
 
     @Test
+    public void finalCountersStayReadableAfterClose() throws Exception {
+        CountDownLatch handled = new CountDownLatch(1);
+        serve(ServerOptions.builder(), session -> {
+            handled.countDown();
+            throw new IllegalStateException("handler bug");
+        });
+        try (FakeOutboundCall call = new FakeOutboundCall(server.port(), true, "NO_ANSWER")) {
+            assertTrue(handled.await(WAIT.getSeconds(), TimeUnit.SECONDS));
+            assertEquals("the session says goodbye", "exit", lastCommand(call));
+        }
+        server.shutdown(WAIT);
+        OutboundStats closed = server.stats();
+        assertEquals(1, closed.sessions());
+        assertEquals(1, closed.handlerFailures());
+        assertEquals("nothing is active after close", 0, closed.active());
+        server.close();
+        assertEquals("a second close keeps the counters", 1, server.stats().sessions());
+    }
+
+    private static String lastCommand(FakeOutboundCall call) throws InterruptedException {
+        String command;
+        do {
+            command = next(call.commands);
+        } while (!"exit".equals(command));
+        return command;
+    }
+
+    @Test
     public void sessionCapClosesExtraCalls() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch inside = new CountDownLatch(1);
