@@ -8,7 +8,8 @@ import java.time.Duration;
  *
  * <p>Called once per command when its future completes: on the client's completion executor, or
  * on the calling thread when the command failed before it was sent; never on the library's
- * reader, timer or delivery threads. Keep it quick. An exception it throws is ignored.
+ * reader, timer or delivery threads. It has run by the time the command's future completes.
+ * Keep it quick. An exception it throws is ignored.
  */
 @FunctionalInterface
 public interface CommandObserver {

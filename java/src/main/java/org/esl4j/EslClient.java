@@ -161,8 +161,9 @@ public final class EslClient implements AutoCloseable {
 
     /**
      * Runs a command, telling the {@link ClientOptions#commandObserver() observer} its duration and
-     * outcome. Native futures complete on the completion executor, so the observer runs there
-     * (or on the caller's thread for a command that failed before it was sent).
+     * outcome before the returned future completes. Native futures complete on the completion
+     * executor, so the observer runs there (or on the caller's thread for a command that failed
+     * before it was sent).
      */
     private <T> CompletableFuture<T> observed(String name, Supplier<CompletableFuture<T>> command) {
         CommandObserver observer = options.commandObserver();
@@ -170,8 +171,9 @@ public final class EslClient implements AutoCloseable {
             return Futures.attempt(command);
         }
         long started = System.nanoTime();
-        CompletableFuture<T> result = Futures.attempt(command);
-        result.whenComplete((value, failure) -> {
+        // The returned stage completes after the observer ran, so a caller that saw the result
+        // also sees it counted; whenComplete keeps the command's own value or failure.
+        return Futures.attempt(command).whenComplete((value, failure) -> {
             Duration took = Duration.ofNanos(Math.max(0, System.nanoTime() - started));
             try {
                 observer.commandCompleted(name, took,
@@ -180,7 +182,6 @@ public final class EslClient implements AutoCloseable {
                 // A metrics bug must not change the command's result.
             }
         });
-        return result;
     }
 
     /** The API command's name: its first word, without the arguments (they may hold passwords). */

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 import org.esl4j.DeliveryStats;
@@ -14,7 +15,8 @@ import org.esl4j.EslEvent;
 /**
  * Micrometer meters of the inbound connections, tagged {@code server=<name>}: events received,
  * delivered, dropped and failed in listeners, queue depth, the longest queue wait, the lag from
- * FreeSWITCH to delivery, and whether the connection is up.
+ * FreeSWITCH to delivery, whether the connection is up, and the latency of commands (a timer
+ * tagged also with the command's name, never its arguments, and its outcome).
  */
 public final class EslMetrics implements MeterBinder {
     private final EslServers servers;
@@ -56,6 +58,13 @@ public final class EslMetrics implements MeterBinder {
                     .tag("server", server.name())
                     .register(registry);
             client.onAnyEvent(event -> recordLag(lag, event));
+            server.commandTimings().add((command, duration, outcome) -> Timer.builder("esl4j.commands.latency")
+                    .description("From sending a command to FreeSWITCH to its result (for bgapi: the job's result)")
+                    .tag("server", server.name())
+                    .tag("command", command)
+                    .tag("outcome", outcome.name().toLowerCase(Locale.ROOT))
+                    .register(registry)
+                    .record(duration));
         }
     }
 

@@ -25,6 +25,8 @@ public final class EslOutboundLifecycle implements SmartLifecycle {
     private final SessionHandler handler;
     private final Duration drain;
     private volatile EslOutboundServer server;
+    /** The server started last; kept after it stops, since its final counters stay readable. */
+    private volatile EslOutboundServer lastStarted;
 
     EslOutboundLifecycle(ServerOptions options, SessionHandler handler, Duration drain) {
         this.options = options;
@@ -39,6 +41,7 @@ public final class EslOutboundLifecycle implements SmartLifecycle {
         }
         try {
             server = EslOutboundServer.start(options, handler);
+            lastStarted = server;
         } catch (EslException failure) {
             throw new EslStartupException("Cannot run the esl4j outbound server on " + options.host() + ":" + options.port()
                     + ": " + failure.getMessage(),
@@ -56,10 +59,8 @@ public final class EslOutboundLifecycle implements SmartLifecycle {
             server = null;
         }
         if (running != null) {
-            // Read before the shutdown: a closed server has no counters.
-            OutboundStats before = running.stats();
             running.shutdown(drain);
-            LOG.info("esl4j outbound server stopped; before the drain: " + before);
+            LOG.info("esl4j outbound server stopped: " + running.stats());
         }
     }
 
@@ -102,20 +103,12 @@ public final class EslOutboundLifecycle implements SmartLifecycle {
     }
 
     /**
-     * The server's counters.
+     * The server's counters; after a stop, its final ones (so the counters never go back).
      *
-     * @return the counters, or null while not running
+     * @return the counters, or null before the first start
      */
     OutboundStats statsOrNull() {
-        EslOutboundServer running = server;
-        if (running == null) {
-            return null;
-        }
-        try {
-            return running.stats();
-        } catch (EslException closing) {
-            // Stopped between the read of the field and the call.
-            return null;
-        }
+        EslOutboundServer latest = lastStarted;
+        return latest == null ? null : latest.stats();
     }
 }

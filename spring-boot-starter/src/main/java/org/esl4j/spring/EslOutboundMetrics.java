@@ -9,7 +9,8 @@ import org.esl4j.OutboundStats;
 
 /**
  * Micrometer meters of the outbound server: calls active, accepted, refused over the session cap,
- * failed handshakes and handler failures. Read as zero while the server is not running.
+ * failed handshakes and handler failures. Read as zero before the server starts; after it stops,
+ * they keep its final counts (with no call active).
  */
 public final class EslOutboundMetrics implements MeterBinder {
     private final EslOutboundLifecycle server;

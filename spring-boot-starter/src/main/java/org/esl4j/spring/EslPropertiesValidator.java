@@ -130,6 +130,7 @@ final class EslPropertiesValidator {
                 || !isPositive(shared.getConnectTimeout()) || !isPositive(shared.getCommandTimeout())) {
             return null;
         }
+        CommandTimings commandTimings = new CommandTimings();
         ClientOptions.Builder options = ClientOptions.builder()
                 .host(host)
                 .port(port)
@@ -139,8 +140,9 @@ final class EslPropertiesValidator {
                 .commandTimeout(shared.getCommandTimeout())
                 .eventFormat(shared.getEventFormat())
                 .reconnect(reconnect)
-                .delivery(delivery);
-        return new ServerConfig(name, prefix, options.build(), List.copyOf(events), List.copyOf(filters));
+                .delivery(delivery)
+                .commandObserver(commandTimings);
+        return new ServerConfig(name, prefix, options.build(), List.copyOf(events), List.copyOf(filters), commandTimings);
     }
 
     private ServerConfig.Filter filter(String property, String text) {

@@ -54,6 +54,15 @@ public final class EslServer {
     }
 
     /**
+     * Relays the client's command timings (see {@link EslMetrics}).
+     *
+     * @return the relay
+     */
+    CommandTimings commandTimings() {
+        return config.commandTimings();
+    }
+
+    /**
      * The connection's state.
      *
      * @return the state

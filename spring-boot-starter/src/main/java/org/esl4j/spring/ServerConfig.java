@@ -11,9 +11,10 @@ import org.esl4j.ClientOptions;
  * @param options the client options
  * @param subscriptions event names to subscribe to (CUSTOM subclasses as {@code CUSTOM x::y})
  * @param filters filters as {header, value}
+ * @param commandTimings the client's command observer, for the latency metric
  */
 record ServerConfig(String name, String propertyPrefix, ClientOptions options, List<String> subscriptions,
-        List<Filter> filters) {
+        List<Filter> filters, CommandTimings commandTimings) {
 
     /**
      * One server-side filter.

@@ -4,8 +4,10 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -21,6 +23,7 @@ import org.aopalliance.intercept.MethodInterceptor;
 import org.esl4j.ConnectionEvent;
 import org.esl4j.EslClient;
 import org.esl4j.EslEvent;
+import org.esl4j.EslException;
 import org.esl4j.testing.EslSimulator;
 import org.junit.After;
 import org.junit.Before;
@@ -272,6 +275,23 @@ public class EslAutoConfigurationTest {
                     assertTrue(registry.get("esl4j.events.queue.depth").gauge().value() >= 0);
                     assertTrue(registry.get("esl4j.events.lag.max").gauge().value() >= 0);
                     assertTrue(registry.get("esl4j.events.lag").timer().count() >= 4);
+
+                    Timer hupall = registry.get("esl4j.commands.latency")
+                            .tags("server", "default", "command", "api hupall", "outcome", "succeeded").timer();
+                    assertEquals(1, hupall.count());
+                    assertTrue(hupall.totalTime(TimeUnit.NANOSECONDS) > 0);
+                    assertEquals(1, registry.get("esl4j.commands.latency").tags("command", "bgapi originate").timer().count());
+                    try {
+                        client.api("hupall secret\nexit", WAIT);
+                        fail("a command with a line break must be refused");
+                    } catch (EslException expected) {
+                        assertEquals(EslException.Kind.INVALID_COMMAND, expected.kind());
+                    }
+                    Timer refused = registry.get("esl4j.commands.latency")
+                            .tags("command", "api hupall", "outcome", "failed").timer();
+                    assertEquals(1, refused.count());
+                    assertTrue("arguments never become tags", registry.getMeters().stream()
+                            .noneMatch(meter -> String.valueOf(meter.getId().getTag("command")).contains("secret")));
                 });
     }
 

@@ -72,6 +72,12 @@ public class EslOutboundAutoConfigurationTest {
             assertEquals(sim.awaitExecute("socket", WAIT).uniqueId(), uuid);
             sim.awaitEvent(event -> "CHANNEL_HANGUP_COMPLETE".equals(event.eventName()) && uuid.equals(event.uniqueId()), WAIT);
             assertEquals(1.0, registry.get("esl4j.outbound.sessions").functionCounter().count(), 0.0);
+
+            server.stop();
+            assertFalse(server.isRunning());
+            assertEquals("the final count stays after the stop", 1.0,
+                    registry.get("esl4j.outbound.sessions").functionCounter().count(), 0.0);
+            assertEquals(0.0, registry.get("esl4j.outbound.sessions.active").gauge().value(), 0.0);
         });
     }
 
