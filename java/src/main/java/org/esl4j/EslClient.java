@@ -119,6 +119,8 @@ public final class EslClient implements AutoCloseable {
         NativeConnection.Settings settings = new NativeConnection.Settings()
                 .connectTimeoutMs(options.connectTimeout().toMillis())
                 .commandTimeoutMs(options.commandTimeout().toMillis())
+                // BLOCK must reach the engine too, or its own queue would drop what delivery keeps.
+                .blockOnOverflow(options.delivery().overflowPolicy() == OverflowPolicy.BLOCK)
                 .executor(options.completionExecutor());
         return NativeConnection.connect(options.host(), options.port(), options.user(), options.password(), settings);
     }

@@ -65,6 +65,8 @@ public final class EslOutboundServer implements AutoCloseable {
         this.handler = handler;
         NativeConnection.Settings settings = new NativeConnection.Settings()
                 .commandTimeoutMs(options.commandTimeout().toMillis())
+                // BLOCK must reach the engine too, or its own queue would drop what delivery keeps.
+                .blockOnOverflow(options.delivery().overflowPolicy() == OverflowPolicy.BLOCK)
                 .executor(options.completionExecutor());
         this.server = NativeServer.bind(options.host(), options.port(), options.maxSessions(),
                 options.handshakeTimeout().toMillis(), settings);

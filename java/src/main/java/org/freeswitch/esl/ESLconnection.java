@@ -43,6 +43,12 @@ import org.esl4j.internal.NativeConnection;
  * <p>Commands wait at most {@value #DEFAULT_COMMAND_TIMEOUT_MS} ms for their reply (long enough
  * for a blocking {@code api originate}); change it with the system property
  * {@value #COMMAND_TIMEOUT_PROPERTY}.
+ *
+ * <p>Events are never dropped, as with libesl: they wait in a bounded queue (65,536) for
+ * {@link #recvEvent()}, and when it is full the connection stops reading, so FreeSWITCH keeps them.
+ * A program that subscribes to events must therefore read them; one that only sends commands
+ * while subscribed would see its replies wait behind the unread events (libesl instead grows its
+ * memory without bound).
  */
 public class ESLconnection {
     /** System property: milliseconds a command waits for its reply. */
@@ -175,7 +181,9 @@ public class ESLconnection {
         try {
             return new Opened(NativeConnection.connect(host, port, user, password, new NativeConnection.Settings()
                     .connectTimeoutMs(CONNECT_TIMEOUT_MS)
-                    .commandTimeoutMs(Long.getLong(COMMAND_TIMEOUT_PROPERTY, DEFAULT_COMMAND_TIMEOUT_MS))), null);
+                    .commandTimeoutMs(Long.getLong(COMMAND_TIMEOUT_PROPERTY, DEFAULT_COMMAND_TIMEOUT_MS))
+                    // Like libesl, never drop an event: a full queue pushes back on FreeSWITCH.
+                    .blockOnOverflow(true)), null);
         } catch (RuntimeException e) {
             // libesl keeps the reason in handle.err and reports connected() == 0; we also log it.
             String error = "connect to " + host + ":" + port + " failed: " + e.getMessage();

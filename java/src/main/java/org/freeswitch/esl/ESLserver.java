@@ -51,7 +51,9 @@ public class ESLserver implements AutoCloseable {
     public ESLserver(String host, int port) {
         this.server = NativeServer.bind(host, port, 0, 0, new NativeConnection.Settings()
                 .commandTimeoutMs(Long.getLong(ESLconnection.COMMAND_TIMEOUT_PROPERTY,
-                        ESLconnection.DEFAULT_COMMAND_TIMEOUT_MS)));
+                        ESLconnection.DEFAULT_COMMAND_TIMEOUT_MS))
+                // Like libesl, never drop an event: a full queue pushes back on FreeSWITCH.
+                .blockOnOverflow(true));
     }
 
     /**
