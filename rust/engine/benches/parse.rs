@@ -1,7 +1,7 @@
 //! Parse throughput on a corpus of `text/event-plain` frames.
 //!
 //! `cargo bench -p esl4j-engine --bench parse [-- <corpus> [seconds]]`. The corpus defaults to
-//! `$ESL4J_BENCH_CORPUS`, then `/work/shared/bench/events-plain.bin`, then the event frames of
+//! `$ESL4J_BENCH_CORPUS`, then the repository's `bench/corpus/events-plain.bin`, then the event frames of
 //! the test transcripts. Prints MB/s and events/s for framing alone and for framing plus
 //! full event decoding (URL-decoding every header).
 
@@ -52,7 +52,7 @@ fn load_corpus(arg: Option<String>) -> (String, Vec<u8>) {
     let candidates = arg
         .into_iter()
         .chain(std::env::var("ESL4J_BENCH_CORPUS").ok())
-        .chain(Some("/work/shared/bench/events-plain.bin".to_owned()));
+        .chain(Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/corpus/events-plain.bin").to_owned()));
     for path in candidates {
         if let Ok(data) = std::fs::read(&path) {
             return (path, data);

@@ -22,7 +22,7 @@ import org.esl4j.EslEvent;
  * loopback, with a flood of recorded {@code text/event-plain} frames, and the {@code api}
  * round trip while flooded. Not a unit test: run with {@code gradle benchEvents}.
  *
- * <p>Arguments: corpus file (default {@code /work/shared/bench/events-plain.bin}), events per run
+ * <p>Arguments: corpus file (default {@code bench/corpus/events-plain.bin}), events per run
  * (200,000), runs (5), mode: {@code poll} (one thread polls and decodes) or {@code pipelined}
  * (one thread drains the engine with {@link NativeConnection#pollRaw}, another decodes).
  */
@@ -31,7 +31,7 @@ public final class EventThroughputBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        byte[] corpus = Files.readAllBytes(Paths.get(args.length > 0 ? args[0] : "/work/shared/bench/events-plain.bin"));
+        byte[] corpus = Files.readAllBytes(Paths.get(args.length > 0 ? args[0] : "bench/corpus/events-plain.bin"));
         int events = args.length > 1 ? Integer.parseInt(args[1]) : 200_000;
         int runs = args.length > 2 ? Integer.parseInt(args[2]) : 5;
         boolean pipelined = args.length > 3 && args[3].equals("pipelined");

@@ -33,7 +33,7 @@ import org.junit.Test;
  * they must behave exactly like events built from eagerly decoded strings.
  */
 public class WireEventTest {
-    private static final Path CORPUS = Paths.get("/work/shared/bench/events-plain.bin");
+    private static final Path CORPUS = Paths.get("bench/corpus/events-plain.bin");
     private static final String PLAIN = "Content-Type: text/event-plain";
 
     @Test
