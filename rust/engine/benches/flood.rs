@@ -112,7 +112,13 @@ fn main() {
     let path = args
         .next()
         .or_else(|| std::env::var("ESL4J_BENCH_CORPUS").ok())
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/corpus/events-plain.bin").to_owned());
+        .unwrap_or_else(|| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../bench/corpus/events-plain.bin"
+            )
+            .to_owned()
+        });
     let total: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(200_000);
     let frames = corpus_frames(&path);
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -52,7 +52,13 @@ fn load_corpus(arg: Option<String>) -> (String, Vec<u8>) {
     let candidates = arg
         .into_iter()
         .chain(std::env::var("ESL4J_BENCH_CORPUS").ok())
-        .chain(Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/corpus/events-plain.bin").to_owned()));
+        .chain(Some(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../bench/corpus/events-plain.bin"
+            )
+            .to_owned(),
+        ));
     for path in candidates {
         if let Ok(data) = std::fs::read(&path) {
             return (path, data);
