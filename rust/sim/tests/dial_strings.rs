@@ -6,18 +6,12 @@ mod support;
 
 use std::time::Duration;
 
-use esl4j_sim::{ClockMode, SimConfig, Simulator};
+use esl4j_sim::Simulator;
 use support::{RawConn, WAIT};
 use tokio::net::TcpListener;
 
 async fn sim() -> Simulator {
-    let sim = Simulator::start(SimConfig {
-        clock: ClockMode::Virtual,
-        heartbeat: None,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("starts");
+    let sim = support::virtual_sim().await;
     sim.answer_after("user/1000", Duration::ZERO);
     sim
 }

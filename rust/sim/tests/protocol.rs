@@ -7,18 +7,8 @@ use std::time::Duration;
 
 use esl4j_engine::proto::{Event as EngineEvent, Frame};
 use esl4j_sim::{ClockMode, Event, SimConfig, Simulator};
-use support::{RawConn, WAIT};
+use support::{virtual_sim, RawConn, WAIT};
 use tokio::net::TcpListener;
-
-async fn sim() -> Simulator {
-    Simulator::start(SimConfig {
-        clock: ClockMode::Virtual,
-        heartbeat: None,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("starts")
-}
 
 async fn authed(sim: &Simulator) -> RawConn {
     let mut conn = RawConn::connect(sim.port()).await;
@@ -57,7 +47,7 @@ fn names(conn: &RawConn) -> Vec<String> {
 
 #[tokio::test]
 async fn authentication_rules() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     let mut early = RawConn::connect(sim.port()).await;
     early.wait_until("auth/request", |f| !f.is_empty()).await;
     assert_eq!(
@@ -101,7 +91,7 @@ async fn authentication_rules() {
 
 #[tokio::test]
 async fn subscriptions_formats_and_custom_subclasses() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     let mut conn = authed(&sim).await;
     assert_eq!(
         reply_text(&conn.command("event json").await),
@@ -153,7 +143,7 @@ async fn subscriptions_formats_and_custom_subclasses() {
 
 #[tokio::test]
 async fn filters_are_ored_and_a_negative_match_vetoes() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     let mut conn = authed(&sim).await;
     conn.command("event plain CUSTOM test::f").await;
     assert_eq!(
@@ -209,7 +199,7 @@ async fn filters_are_ored_and_a_negative_match_vetoes() {
 
 #[tokio::test]
 async fn bgapi_job_uuid_and_background_job() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     let mut conn = authed(&sim).await;
     conn.command("event plain BACKGROUND_JOB").await;
     let reply = conn
@@ -244,7 +234,7 @@ async fn bgapi_job_uuid_and_background_job() {
 
 #[tokio::test]
 async fn inbound_myevents_binds_to_one_channel_and_closes_with_it() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     sim.answer_after("user/1", Duration::ZERO);
     sim.answer_after("user/2", Duration::ZERO);
     let mut control = authed(&sim).await;
@@ -334,7 +324,7 @@ async fn outbound(sim: &Simulator, flags: &str) -> (RawConn, RawConn) {
 
 #[tokio::test]
 async fn outbound_without_full_refuses_global_commands() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     let (_control, mut out) = outbound(&sim, "async").await;
     let connect = out.frames.lock().expect("lock")[0].clone();
     assert_eq!(connect.header("Control").as_deref(), Some("single-channel"));
@@ -369,7 +359,7 @@ async fn outbound_without_full_refuses_global_commands() {
 
 #[tokio::test]
 async fn sync_outbound_sendmsg_replies_when_the_app_ends() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     let (_control, mut out) = outbound(&sim, "full").await;
     assert_eq!(
         out.frames.lock().expect("lock")[0]
@@ -404,7 +394,7 @@ async fn sync_outbound_sendmsg_replies_when_the_app_ends() {
 
 #[tokio::test]
 async fn unknown_application_hangs_up_without_completion() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     let (_control, mut out) = outbound(&sim, "async full").await;
     out.command("myevents").await;
     out.command("linger").await;
@@ -432,7 +422,7 @@ async fn unknown_application_hangs_up_without_completion() {
 
 #[tokio::test]
 async fn show_channels_and_hupall() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     sim.answer_after("user/1", Duration::ZERO);
     let mut conn = authed(&sim).await;
     assert_eq!(
@@ -462,7 +452,7 @@ async fn show_channels_and_hupall() {
 
 #[tokio::test]
 async fn malformed_input_closes_only_that_connection() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     let mut bad_length = authed(&sim).await;
     bad_length
         .send(b"sendevent CUSTOM\nContent-Length: nonsense\n\n")
@@ -478,7 +468,7 @@ async fn malformed_input_closes_only_that_connection() {
 
 #[tokio::test]
 async fn uuid_bridge_links_two_parked_calls_and_hangs_up_both() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     sim.answer_after("user/1", Duration::ZERO);
     sim.answer_after("user/2", Duration::ZERO);
     let mut conn = authed(&sim).await;
@@ -544,7 +534,7 @@ async fn heartbeat_every_twenty_virtual_seconds() {
 
 #[tokio::test]
 async fn log_lines_follow_the_log_level() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     sim.answer_after("user/1", Duration::ZERO);
     let mut quiet = authed(&sim).await;
     let mut chatty = authed(&sim).await;
@@ -593,7 +583,7 @@ async fn log_lines_follow_the_log_level() {
 
 #[tokio::test]
 async fn unauthenticated_clients_get_25_seconds_per_read() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     let mut slow = RawConn::connect(sim.port()).await;
     slow.wait_until("auth/request", |f| !f.is_empty()).await;
     sim.advance(Duration::from_secs(20)).await;
@@ -621,7 +611,7 @@ async fn unauthenticated_clients_get_25_seconds_per_read() {
 
 #[tokio::test]
 async fn origination_uuid_names_the_new_channel() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     sim.answer_after("user/1", Duration::ZERO);
     let mut conn = authed(&sim).await;
     let wanted = "5d7d2c1e-0b7a-4f55-9d5e-1f0a4c7e8b11";
@@ -651,7 +641,7 @@ async fn origination_uuid_names_the_new_channel() {
 #[tokio::test]
 async fn an_outbound_server_that_never_connects_is_dropped_after_25_seconds() {
     for (flags, stays_up) in [("async full", true), ("full", false)] {
-        let sim = sim().await;
+        let sim = virtual_sim().await;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         sim.route_to_socket(
             "ob",
@@ -698,7 +688,7 @@ async fn an_outbound_server_that_never_connects_is_dropped_after_25_seconds() {
 
 #[tokio::test]
 async fn dtmf_events_for_a_live_channel() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     sim.answer_after("user/1", Duration::ZERO);
     let mut conn = authed(&sim).await;
     conn.command("event plain DTMF").await;
@@ -716,7 +706,7 @@ async fn dtmf_events_for_a_live_channel() {
 
 #[tokio::test]
 async fn uuid_break_stops_a_playback_and_uuid_exists() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     sim.answer_after("user/1", Duration::ZERO);
     let mut conn = authed(&sim).await;
     conn.command("event plain PLAYBACK_START PLAYBACK_STOP CHANNEL_EXECUTE_COMPLETE CHANNEL_PARK")
@@ -759,7 +749,7 @@ async fn uuid_break_stops_a_playback_and_uuid_exists() {
 
 #[tokio::test]
 async fn the_command_log_keeps_whole_messages_and_counts_them_all() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     let mut conn = authed(&sim).await;
     let before = sim.commands_total();
     conn.send(b"sendmsg 00000000-0000-0000-0000-000000000000\ncall-command: execute\nexecute-app-name: playback\ncontent-type: text/plain\ncontent-length: 14\n\nsilence_stream")
@@ -783,7 +773,7 @@ async fn the_command_log_keeps_whole_messages_and_counts_them_all() {
 
 #[tokio::test]
 async fn the_loopback_b_leg_takes_the_caller_id_and_variables_of_the_originate() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     let mut conn = authed(&sim).await;
     conn.command("event plain CHANNEL_CREATE").await;
     let reply = conn
@@ -850,7 +840,7 @@ async fn queue(out: &mut RawConn, app: &str, arg: &str, extra: &str) {
 
 #[tokio::test]
 async fn queued_messages_run_inside_sleep_and_playback() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     let (_control, mut out) = outbound(&sim, "async full").await;
     out.command("myevents").await;
     queue(&mut out, "sleep", "1000", "").await;
@@ -883,7 +873,7 @@ async fn queued_messages_run_inside_sleep_and_playback() {
 
 #[tokio::test]
 async fn event_lock_holds_the_queue_back_until_the_locked_app_ends() {
-    let sim = sim().await;
+    let sim = virtual_sim().await;
     let (_control, mut out) = outbound(&sim, "async full").await;
     out.command("myevents").await;
     queue(&mut out, "sleep", "1000", "\nevent-lock: true").await;

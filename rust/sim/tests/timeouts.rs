@@ -7,21 +7,11 @@ mod support;
 use std::time::Duration;
 
 use esl4j_engine::proto::{Event as EngineEvent, Frame};
-use esl4j_sim::{ClockMode, SimConfig, Simulator};
-use support::{RawConn, WAIT};
+use esl4j_sim::Simulator;
+use support::{virtual_sim, RawConn, WAIT};
 use tokio::net::TcpListener;
 
 const MS: Duration = Duration::from_millis(1);
-
-async fn virtual_sim() -> Simulator {
-    Simulator::start(SimConfig {
-        clock: ClockMode::Virtual,
-        heartbeat: None,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("starts")
-}
 
 async fn inbound(sim: &Simulator) -> RawConn {
     let mut conn = RawConn::connect(sim.port()).await;

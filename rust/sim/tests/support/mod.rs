@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use esl4j_engine::proto::{Frame, FrameParser};
+use esl4j_sim::{ClockMode, SimConfig, Simulator};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
@@ -13,6 +14,17 @@ use tokio::sync::Notify;
 
 /// Every wait in these tests is bounded by this.
 pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A simulator on the virtual clock (time moves only through `advance`), without heartbeats.
+pub async fn virtual_sim() -> Simulator {
+    Simulator::start(SimConfig {
+        clock: ClockMode::Virtual,
+        heartbeat: None,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts")
+}
 
 /// One recorded frame of a transcript.
 #[derive(Debug, Clone)]
