@@ -11,6 +11,8 @@
 //! - `connection`: `Native.connection*`, inbound clients and outbound sessions.
 //! - `server`: `Native.server*`, the outbound listener.
 //! - `sim`: `Native.sim*`, the FreeSWITCH simulator for Java tests.
+//! - `testing` (feature `testing` only): exports the Java tests use to reach error paths that
+//!   production inputs cannot, e.g. a panic.
 //!
 //! Every export is a static native method of `org.esl4j.internal.Native`.
 // `#[no_mangle]` exports and JNI calls are unsafe by nature; this crate is where they live.
@@ -27,6 +29,8 @@ mod logging;
 mod runtime;
 mod server;
 mod sim;
+#[cfg(feature = "testing")]
+mod testing;
 
 use jni::objects::{JClass, JString};
 use jni::sys::jint;
