@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use esl4j_sim::Simulator;
 use support::{RawConn, WAIT};
-use tokio::net::TcpListener;
 
 async fn sim() -> Simulator {
     let sim = support::virtual_sim().await;
@@ -60,9 +59,7 @@ async fn originate_api_values_pass_the_blank_split_then_the_block_split() {
 #[tokio::test]
 async fn bridge_values_keep_their_quotes_for_the_block_split() {
     let sim = sim().await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    sim.route_to_socket("ob", &format!("127.0.0.1:{port} async full"));
+    let listener = support::route_ob_to_listener(&sim, "async full").await;
     let mut control = authed(&sim).await;
     control
         .command("bgapi originate loopback/ob/default &park")

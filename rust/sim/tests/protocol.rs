@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use esl4j_engine::proto::{Event as EngineEvent, Frame};
 use esl4j_sim::{ClockMode, Event, SimConfig, Simulator};
-use support::{virtual_sim, RawConn, WAIT};
-use tokio::net::TcpListener;
+use support::{route_ob_to_listener, virtual_sim, RawConn, WAIT};
 
 async fn authed(sim: &Simulator) -> RawConn {
     let mut conn = RawConn::connect(sim.port()).await;
@@ -291,14 +290,7 @@ async fn inbound_myevents_binds_to_one_channel_and_closes_with_it() {
 }
 
 async fn outbound(sim: &Simulator, flags: &str) -> (RawConn, RawConn) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    sim.route_to_socket(
-        "ob",
-        &format!(
-            "127.0.0.1:{} {flags}",
-            listener.local_addr().expect("addr").port()
-        ),
-    );
+    let listener = route_ob_to_listener(sim, flags).await;
     let mut control = authed(sim).await;
     control
         .command("bgapi originate loopback/ob/default &park")
@@ -642,14 +634,7 @@ async fn origination_uuid_names_the_new_channel() {
 async fn an_outbound_server_that_never_connects_is_dropped_after_25_seconds() {
     for (flags, stays_up) in [("async full", true), ("full", false)] {
         let sim = virtual_sim().await;
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        sim.route_to_socket(
-            "ob",
-            &format!(
-                "127.0.0.1:{} {flags}",
-                listener.local_addr().expect("addr").port()
-            ),
-        );
+        let listener = route_ob_to_listener(&sim, flags).await;
         let mut control = authed(&sim).await;
         control
             .command("event plain CHANNEL_PARK CHANNEL_HANGUP")

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use esl4j_engine::proto::{Event as EngineEvent, Frame};
 use esl4j_sim::Simulator;
-use support::{virtual_sim, RawConn, WAIT};
-use tokio::net::TcpListener;
+use support::{route_ob_to_listener, virtual_sim, RawConn, WAIT};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -288,14 +287,7 @@ struct Outbound {
 
 async fn outbound_session() -> Outbound {
     let sim = virtual_sim().await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    sim.route_to_socket(
-        "ob",
-        &format!(
-            "127.0.0.1:{} async full",
-            listener.local_addr().expect("addr").port()
-        ),
-    );
+    let listener = route_ob_to_listener(&sim, "async full").await;
     let mut inbound = inbound(&sim).await;
     bgapi(&mut inbound, "originate loopback/ob/default &park").await;
     let (stream, _) = tokio::time::timeout(WAIT, listener.accept())

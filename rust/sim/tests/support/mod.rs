@@ -9,7 +9,7 @@ use esl4j_engine::proto::{Frame, FrameParser};
 use esl4j_sim::{ClockMode, SimConfig, Simulator};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 /// Every wait in these tests is bounded by this.
@@ -24,6 +24,15 @@ pub async fn virtual_sim() -> Simulator {
     })
     .await
     .expect("simulator starts")
+}
+
+/// Binds a stand-in outbound server on an ephemeral port and routes the extension `ob` to it
+/// with the `socket` flags given (e.g. `"async full"`).
+pub async fn route_ob_to_listener(sim: &Simulator, flags: &str) -> TcpListener {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    sim.route_to_socket("ob", &format!("127.0.0.1:{port} {flags}"));
+    listener
 }
 
 /// One recorded frame of a transcript.
