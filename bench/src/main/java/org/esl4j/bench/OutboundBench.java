@@ -64,6 +64,7 @@ public final class OutboundBench {
         CountDownLatch hungUp = new CountDownLatch(sessions);
         Semaphore settingUp = new Semaphore(IN_FLIGHT);
         AtomicLong failures = new AtomicLong();
+        Map<String, AtomicLong> failureKinds = new ConcurrentHashMap<>();
         ServerOptions options = ServerOptions.builder().port(0).maxSessions(sessions + 16)
                 .handshakeTimeout(HANDSHAKE_TIMEOUT).linger(Duration.ZERO).build();
         try (LoadDriver driver = LoadDriver.start();
@@ -72,6 +73,7 @@ public final class OutboundBench {
                     if (sent != null) {
                         handshakes.add((System.nanoTime() - sent) / 1e6);
                     }
+                    String step = "answer";
                     try {
                         session.answer(STEP_TIMEOUT);
                         settingUp.release();
@@ -79,9 +81,11 @@ public final class OutboundBench {
                         if (!release.await(HOLD_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
                             throw new IllegalStateException("never released");
                         }
+                        step = "hangup";
                         session.hangup(HangupCause.NORMAL_CLEARING).get(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS);
                     } catch (Exception | Error e) {
                         failures.incrementAndGet();
+                        failureKinds.computeIfAbsent(failureKind(step, e), kind -> new AtomicLong()).incrementAndGet();
                         throw e;
                     } finally {
                         hungUp.countDown();
@@ -119,6 +123,7 @@ public final class OutboundBench {
                     System.out.println(hungUp.getCount() + " sessions did not hang up");
                 }
                 double teardown = (System.nanoTime() - teardownStart) / 1e9;
+                failureKinds.forEach((kind, count) -> System.out.println("failed " + count + "x: " + kind));
                 double[] trips = Measure.toArray(handshakes);
                 Measure.report("scenario", "outbound", "server", "esl4j", "sessions", sessions, "up", up, "rate", up / seconds,
                         "teardownRate", up / teardown, "rssPerSession", (double) rss / up,
@@ -129,6 +134,13 @@ public final class OutboundBench {
                         "handshakeFailures", server.stats().handshakeFailures());
             }
         }
+    }
+
+    /** A failure's step and cause, with ids blanked so that alike failures count together. */
+    private static String failureKind(String step, Throwable failure) {
+        Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+        String message = String.valueOf(cause.getMessage()).replaceAll("[0-9a-f]{8}-[0-9a-f-]{27}", "<uuid>");
+        return step + ": " + cause.getClass().getSimpleName() + ": " + message;
     }
 
     /**
