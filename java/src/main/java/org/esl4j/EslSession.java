@@ -35,7 +35,6 @@ import org.esl4j.internal.NativeConnection;
  * fail with a message naming the missing keyword when the dialplan did not give it.
  */
 public final class EslSession implements AutoCloseable {
-    private static final int POLL_BATCH = 256;
     /** Bound on the non-blocking forms: a bridged call or a long playback may last this long. */
     private static final Duration LONGEST_APPLICATION = Duration.ofHours(4);
 
@@ -77,14 +76,10 @@ public final class EslSession implements AutoCloseable {
         }
     }
 
-    /** Moves the connection's events to the server's dispatcher until the connection ends. */
-    void readLoop() {
-        try {
-            server.dispatcher().dispatchUntilEnded(connection, POLL_BATCH, () -> false);
-        } finally {
-            ended.complete(null);
-            hangup.complete(null);
-        }
+    /** The connection has ended and its last events were dispatched (called by the server's reader). */
+    void connectionEnded() {
+        ended.complete(null);
+        hangup.complete(null);
     }
 
     // ---- channel -----------------------------------------------------------------------------------
