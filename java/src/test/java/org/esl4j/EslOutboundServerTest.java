@@ -12,6 +12,7 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -335,6 +336,31 @@ public class EslOutboundServerTest {
     private static long sessionThreads() {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(thread -> thread.getName().startsWith("esl4j-session")).count();
+    }
+
+    @Test
+    public void sessionCommandsGoThroughTheCommandObserver() throws Exception {
+        BlockingQueue<String> observed = new LinkedBlockingQueue<>();
+        BlockingQueue<Boolean> countedBeforeResult = new LinkedBlockingQueue<>();
+        java.util.Set<String> everObserved = ConcurrentHashMap.newKeySet();
+        CommandObserver observer = (command, duration, outcome) -> {
+            assertFalse(duration.isNegative());
+            everObserved.add(command + " " + outcome);
+            observed.add(command + " " + outcome);
+        };
+        serve(ServerOptions.builder().commandObserver(observer), session -> {
+            session.answer(WAIT);
+            session.hangup(HangupCause.NORMAL_CLEARING).get(WAIT.getSeconds(), TimeUnit.SECONDS);
+            countedBeforeResult.add(everObserved.contains("hangup SUCCEEDED"));
+        });
+        try (FakeOutboundCall call = new FakeOutboundCall(server.port(), true, "NO_ANSWER")) {
+            assertEquals("myevents SUCCEEDED", next(observed));
+            assertEquals("linger SUCCEEDED", next(observed));
+            assertEquals("execute answer SUCCEEDED", next(observed));
+            assertEquals("hangup SUCCEEDED", next(observed));
+            assertEquals("the observer ran before the result was seen", true, next(countedBeforeResult));
+            assertEquals("connect", next(call.commands));
+        }
     }
 
     @Test
