@@ -439,19 +439,20 @@ async fn send_events(peer: &mut TcpStream, sequences: &[&str]) {
     }
 }
 
+/// A call from FreeSWITCH's side (the peer socket) and its accepted session.
+async fn call_in(server: &Server) -> (TcpStream, Session) {
+    let mut peer = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    handshake_as_freeswitch(&mut peer).await;
+    (peer, accept(server).await)
+}
+
 #[tokio::test]
 async fn routed_sessions_share_one_receiver_in_order_and_report_their_end() {
     let server = server(4, WAIT).await;
-    let mut first_peer = TcpStream::connect(server.local_addr())
-        .await
-        .expect("connect");
-    handshake_as_freeswitch(&mut first_peer).await;
-    let first = accept(&server).await;
-    let mut second_peer = TcpStream::connect(server.local_addr())
-        .await
-        .expect("connect");
-    handshake_as_freeswitch(&mut second_peer).await;
-    let second = accept(&server).await;
+    let (mut first_peer, first) = call_in(&server).await;
+    let (mut second_peer, second) = call_in(&server).await;
     server.route(&first, 7);
     server.route(&second, 9);
     send_events(&mut first_peer, &["1", "2", "3"]).await;
@@ -474,11 +475,7 @@ async fn routed_sessions_share_one_receiver_in_order_and_report_their_end() {
 #[tokio::test]
 async fn a_route_does_not_keep_its_session_open() {
     let server = server(4, WAIT).await;
-    let mut peer = TcpStream::connect(server.local_addr())
-        .await
-        .expect("connect");
-    handshake_as_freeswitch(&mut peer).await;
-    let session = accept(&server).await;
+    let (mut peer, session) = call_in(&server).await;
     server.route(&session, 1);
     drop(session);
     let mut rest = Vec::new();
