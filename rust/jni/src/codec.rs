@@ -8,9 +8,14 @@
 //!
 //! ```text
 //! batch := count:u32 frame*
-//! frame := headers:u32 dataLen:u32 data[dataLen] span{headers} bodyStart:u32 bodyLen:u32
+//! frame := headers:u32 dataLen:u32 data[dataLen] span{headers} bodyStart:u32 bodyLen:u32 hot{4}
 //! span  := nameStart:u32 nameLen:u32 valueStart:u32 valueLen:u32    (offsets into data)
+//! hot   := index:i32 of the first header named Event-Name, Unique-ID, Job-UUID, Event-Subclass
+//!          (ASCII case-insensitive), -1 when absent
 //! ```
+//!
+//! The hot indices let Java read the headers every event's delivery needs without scanning the
+//! ~90 header names; they are found here while the spans are written anyway.
 
 use esl4j_engine::proto::{Event, Frame, Reply};
 use esl4j_engine::{Incoming, Response};
@@ -23,6 +28,33 @@ const ARRAY_SEPARATOR: &[u8] = b"|:";
 /// (nameStart, nameLen, valueStart, valueLen) of one header inside a frame's data block.
 type Span = [u32; 4];
 
+/// The headers whose first index each frame carries, in layout order. Keep in sync with
+/// `FrameCodec.HOT_*`.
+const HOT_HEADERS: [&[u8]; 4] = [b"Event-Name", b"Unique-ID", b"Job-UUID", b"Event-Subclass"];
+
+/// Index of the first header of each [`HOT_HEADERS`] name in one frame, -1 when absent.
+#[derive(Debug, Clone, Copy)]
+struct HotIndices([i32; 4]);
+
+impl Default for HotIndices {
+    fn default() -> Self {
+        HotIndices::NONE
+    }
+}
+
+impl HotIndices {
+    const NONE: HotIndices = HotIndices([-1; 4]);
+
+    /// Records header `index` if it is the first of a hot name.
+    fn note(&mut self, name: &[u8], index: usize) {
+        for (slot, hot) in self.0.iter_mut().zip(HOT_HEADERS) {
+            if *slot < 0 && name.len() == hot.len() && name.eq_ignore_ascii_case(hot) {
+                *slot = i32::try_from(index).unwrap_or(i32::MAX);
+            }
+        }
+    }
+}
+
 /// Accumulates frames into one batch buffer.
 #[derive(Debug, Default)]
 pub(crate) struct BatchWriter {
@@ -30,6 +62,8 @@ pub(crate) struct BatchWriter {
     count: u32,
     /// Scratch table of the frame being written, reused across frames.
     spans: Vec<Span>,
+    /// Hot header indices of the frame being written.
+    hot: HotIndices,
 }
 
 /// Positions of a frame's placeholders, filled in by `end_frame`.
@@ -61,6 +95,7 @@ impl BatchWriter {
             buf,
             count: 0,
             spans: Vec::with_capacity(64),
+            hot: HotIndices::NONE,
         }
     }
 
@@ -69,20 +104,24 @@ impl BatchWriter {
         // headers and dataLen, patched by end_frame
         self.buf.extend_from_slice(&[0u8; 8]);
         self.spans.clear();
+        self.hot = HotIndices::NONE;
         FrameStart {
             headers_at,
             data_start: self.buf.len(),
         }
     }
 
-    /// Patches the frame's header count and data length and appends the body span; the span
-    /// table has just been written after `data_len` bytes of data.
+    /// Patches the frame's header count and data length and appends the body span and the hot
+    /// indices; the span table has just been written after `data_len` bytes of data.
     fn end_frame(&mut self, start: FrameStart, data_len: usize, headers: usize, body: (u32, u32)) {
         let at = start.headers_at;
         self.buf[at..at + 4].copy_from_slice(&offset(headers).to_be_bytes());
         self.buf[at + 4..at + 8].copy_from_slice(&offset(data_len).to_be_bytes());
         self.buf.extend_from_slice(&body.0.to_be_bytes());
         self.buf.extend_from_slice(&body.1.to_be_bytes());
+        for index in self.hot.0 {
+            self.buf.extend_from_slice(&index.to_be_bytes());
+        }
         self.count += 1;
     }
 
@@ -101,6 +140,7 @@ impl BatchWriter {
     ) {
         let start = self.begin_frame();
         for (name, value) in headers {
+            self.hot.note(name, self.spans.len());
             let name_at = self.append_data(&start, name);
             let value_at = self.append_data(&start, value);
             self.spans
@@ -108,7 +148,7 @@ impl BatchWriter {
         }
         let body_at = self.append_data(&start, body);
         let data_len = self.buf.len() - start.data_start;
-        self.buf.reserve(self.spans.len() * 16 + 8);
+        self.buf.reserve(self.spans.len() * 16 + 24);
         for span in &self.spans {
             put_span(&mut self.buf, *span);
         }
@@ -123,11 +163,15 @@ impl BatchWriter {
         let (data, spans, body) = event.raw_parts();
         let start = self.begin_frame();
         self.buf.extend_from_slice(data);
-        self.buf.reserve(spans.len() * 16 + 8);
+        self.buf.reserve(spans.len() * 16 + 24);
         let base = data.as_ptr() as usize;
         let mut headers = 0;
         for span in spans {
             let name = [span.name_start, span.name_end - span.name_start];
+            self.hot.note(
+                &data[span.name_start as usize..span.name_end as usize],
+                headers,
+            );
             let value = &data[span.value_start as usize..span.value_end as usize];
             match value.strip_prefix(ARRAY_PREFIX) {
                 Some(items) => {
@@ -255,7 +299,7 @@ pub(crate) fn size_hint(item: &Incoming) -> usize {
     match item {
         Incoming::Event(event) => {
             let (data, spans, _) = event.raw_parts();
-            data.len() + spans.len() * 16 + 16
+            data.len() + spans.len() * 16 + 32
         }
         Incoming::Unknown(frame) => frame.header_block().len() + frame.body().len() + 256,
         Incoming::Log(line) => line.body.len() + 256,
@@ -332,6 +376,8 @@ pub(crate) fn decode_single(bytes: &[u8]) -> Result<OwnedFrame, BridgeError> {
     }
     let (body_at, body_len) = (reader.u32()?, reader.u32()?);
     frame.body = slice(body_at, body_len)?.to_vec();
+    // The hot indices only speed up Java's reads; Rust looks headers up by name.
+    reader.take(HOT_HEADERS.len() * 4)?;
     if reader.pos != bytes.len() {
         return Err(BridgeError::InvalidArgument(
             "trailing bytes after frame".into(),
@@ -376,15 +422,52 @@ mod tests {
         let bytes = batch.finish();
         let words =
             |values: &[u32]| -> Vec<u8> { values.iter().flat_map(|v| v.to_be_bytes()).collect() };
+        let absent = u32::MAX; // -1: no hot header
         let expected: Vec<u8> = [
             words(&[2, 1, 5]),
             b"Abcxy".to_vec(),
             words(&[0, 1, 1, 2]),
             words(&[3, 2]),
+            words(&[absent; 4]),
             words(&[0, 0, 0, 0]),
+            words(&[absent; 4]),
         ]
         .concat();
         assert_eq!(bytes, expected);
+    }
+
+    /// The four hot indices of the only frame of a one-frame batch.
+    fn hot_of_single(bytes: &[u8]) -> [i32; 4] {
+        let tail = &bytes[bytes.len() - 16..];
+        let mut hot = [0i32; 4];
+        for (slot, word) in hot.iter_mut().zip(tail.chunks_exact(4)) {
+            *slot = i32::from_be_bytes(word.try_into().expect("4 bytes"));
+        }
+        hot
+    }
+
+    #[test]
+    fn hot_indices_point_at_the_first_header_of_each_name_after_array_expansion() {
+        let event = Event::from_pairs(
+            [
+                ("Multi", "ARRAY::a|:b"),
+                ("unique-id", "u-1"),
+                ("Event-Name", "CUSTOM"),
+                ("Unique-ID", "u-2"),
+                ("Event-Subclass", "sofia::register"),
+            ],
+            None,
+            esl4j_engine::proto::EventFormat::Plain,
+        );
+        let mut batch = BatchWriter::with_capacity(64);
+        batch.push_event(&event);
+        // Multi expands to headers 0 and 1; no Job-UUID.
+        assert_eq!(hot_of_single(&batch.finish()), [3, 2, -1, 5]);
+
+        let mut reply = BatchWriter::with_capacity(64);
+        let headers: [(&[u8], &[u8]); 2] = [(b"Reply-Text", b"+OK"), (b"JOB-UUID", b"j-1")];
+        reply.push(headers.into_iter(), b"");
+        assert_eq!(hot_of_single(&reply.finish()), [-1, -1, 1, -1]);
     }
 
     #[test]

@@ -31,7 +31,12 @@ public class FrameCodecTest {
         return bytes.toByteArray();
     }
 
-    /** One frame: parts are name, value, name, value, ..., body; the data block stores them in order. */
+    private static final String[] HOT = {"event-name", "unique-id", "job-uuid", "event-subclass"};
+
+    /**
+     * One frame: parts are name, value, name, value, ..., body; the data block stores them in
+     * order; the hot indices follow.
+     */
     private static void frame(DataOutputStream out, List<byte[]> parts) throws IOException {
         int total = 0;
         for (byte[] part : parts) {
@@ -48,6 +53,15 @@ public class FrameCodecTest {
             out.writeInt(part.length);
             at += part.length;
         }
+        for (String hot : HOT) {
+            int index = -1;
+            for (int h = (parts.size() - 1) / 2 - 1; h >= 0; h--) {
+                if (new String(parts.get(2 * h), StandardCharsets.US_ASCII).toLowerCase(java.util.Locale.ROOT).equals(hot)) {
+                    index = h;
+                }
+            }
+            out.writeInt(index);
+        }
     }
 
     @Test
@@ -60,6 +74,8 @@ public class FrameCodecTest {
         assertEquals(2, events.size());
         EslEvent first = events.get(0);
         assertEquals("CUSTOM", first.eventName());
+        assertEquals(null, first.uniqueId());
+        assertEquals(null, events.get(1).eventName());
         assertEquals("\u4f60\u597d \ud83d\ude00", first.header("caller-caller-id-name"));
         assertEquals(java.util.Arrays.asList("a", "b"), first.headerValues("X"));
         assertFalse(first.hasBody());
@@ -99,12 +115,44 @@ public class FrameCodecTest {
         out.writeInt(5); // value runs past the 2-byte data block
         out.writeInt(0);
         out.writeInt(0);
+        for (int hot = 0; hot < 4; hot++) {
+            out.writeInt(-1);
+        }
         try {
             FrameCodec.decodeBatch(bytes.toByteArray());
             fail("a span outside the data block was accepted");
         } catch (IllegalArgumentException expected) {
             assertTrue(expected.getMessage(), expected.getMessage().contains("outside"));
         }
+    }
+
+    @Test
+    public void hotIndicesOutsideTheFrameAreRejected() throws IOException {
+        for (int bad : new int[] {1, -2, Integer.MAX_VALUE, Integer.MIN_VALUE}) {
+            byte[] good = batch(new String[][] {{"Event-Name", "CUSTOM"}}, new String[] {""});
+            // The Unique-ID index is the 3rd-last word; the frame has one header (index 0).
+            java.nio.ByteBuffer.wrap(good).putInt(good.length - 12, bad);
+            try {
+                FrameCodec.decodeBatch(good);
+                fail("accepted hot index " + bad);
+            } catch (IllegalArgumentException expected) {
+                assertTrue(expected.getMessage(), expected.getMessage().contains("outside"));
+            }
+        }
+    }
+
+    @Test
+    public void eventsOfOneBatchReadTheirOwnFramesAndLeaveTheBatchUnchanged() throws IOException {
+        byte[] data = batch(new String[][] {{"Event-Name", "A", "Unique-ID", "u1"}, {"Event-Name", "B"}},
+                new String[] {"one", "two"});
+        byte[] original = data.clone();
+        List<EslEvent> events = FrameCodec.decodeBatch(data);
+        assertEquals("batch bytes untouched by decoding", java.util.Arrays.toString(original),
+                java.util.Arrays.toString(data));
+        assertEquals("u1", events.get(0).uniqueId());
+        assertEquals("B", events.get(1).eventName());
+        assertEquals("one", events.get(0).body());
+        assertEquals("two", events.get(1).body());
     }
 
     @Test
