@@ -65,6 +65,7 @@ public final class EslEvent {
      */
     private final byte[] bytes;
     private final int dataStart;
+    private final int dataLength;
     private final int spansAt;
     private final int bodyStart;
     private final int bodyLength;
@@ -74,21 +75,22 @@ public final class EslEvent {
     private String eventName;
     private String uniqueId;
 
-    private EslEvent(String[] texts, int size, byte[] bytes, int dataStart, int spansAt, int bodyStart, int bodyLength,
-            int hotAt) {
+    private EslEvent(String[] texts, int size, byte[] bytes, int dataStart, int dataLength, int spansAt, int bodyStart,
+            int bodyLength, int hotAt) {
         this.texts = texts;
         this.size = size;
         this.bytes = bytes;
         this.dataStart = dataStart;
+        this.dataLength = dataLength;
         this.spansAt = spansAt;
         this.bodyStart = bodyStart;
         this.bodyLength = bodyLength;
         this.hotAt = hotAt;
     }
 
-    private static EslEvent fromWire(byte[] batch, int dataStart, int headers, int spansAt, int bodyStart,
-            int bodyLength, int hotAt) {
-        return new EslEvent(null, headers, batch, dataStart, spansAt, bodyStart, bodyLength, hotAt);
+    private static EslEvent fromWire(byte[] batch, int dataStart, int dataLength, int headers, int spansAt,
+            int bodyStart, int bodyLength, int hotAt) {
+        return new EslEvent(null, headers, batch, dataStart, dataLength, spansAt, bodyStart, bodyLength, hotAt);
     }
 
     private boolean isFromWire() {
@@ -122,9 +124,25 @@ public final class EslEvent {
         return text;
     }
 
-    /** The name ({@code index} 0) or value (2) of a header from the wire, as a new string. */
-    private String decode(int header, int index) {
-        return new String(bytes, dataStart + span(header, index), span(header, index + 1), StandardCharsets.UTF_8);
+    /**
+     * Where the name ({@code part} 0) or value (2) of a header from the wire starts in
+     * {@link #bytes}; its length is {@code span(header, part + 1)}. Checked when read, so that a
+     * faulty span can never reach another frame's bytes ({@link FrameCodec} checks the rest of the
+     * layout).
+     */
+    private int partStart(int header, int part) {
+        int start = span(header, part);
+        int length = span(header, part + 1);
+        if (start < 0 || length < 0 || start > dataLength - length) {
+            throw new IllegalStateException("header span " + start + "+" + length + " outside its frame of "
+                    + dataLength + " bytes");
+        }
+        return dataStart + start;
+    }
+
+    /** The name ({@code part} 0) or value (2) of a header from the wire, as a new string. */
+    private String decode(int header, int part) {
+        return new String(bytes, partStart(header, part), span(header, part + 1), StandardCharsets.UTF_8);
     }
 
     /** A hot header's value of an event from the wire, made without the {@link #texts} array. */
@@ -175,7 +193,7 @@ public final class EslEvent {
         if (length != key.length) {
             return false;
         }
-        int start = dataStart + span(header, 0);
+        int start = partStart(header, 0);
         for (int i = 0; i < length; i++) {
             if (!sameIgnoringAsciiCase(bytes[start + i], key[i])) {
                 return false;
@@ -626,7 +644,8 @@ public final class EslEvent {
          */
         public EslEvent build() {
             // The array is handed over, not copied; reset() gives the builder a fresh one.
-            EslEvent event = new EslEvent(texts, size, body, 0, NOT_FROM_WIRE, 0, body.length, NOT_FROM_WIRE);
+            EslEvent event = new EslEvent(texts, size, body, 0, body.length, NOT_FROM_WIRE, 0, body.length,
+                    NOT_FROM_WIRE);
             reset();
             return event;
         }

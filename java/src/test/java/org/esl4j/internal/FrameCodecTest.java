@@ -101,8 +101,8 @@ public class FrameCodecTest {
         assertEquals(event.body(), back.body());
     }
 
-    @Test
-    public void spansOutsideTheFrameAreRejected() throws IOException {
+    /** One frame whose header span is {@code headerValueLength} long and body span {@code bodyLength}. */
+    private static byte[] frameWithSpans(int headerValueLength, int bodyLength) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         out.writeInt(1);
@@ -112,15 +112,33 @@ public class FrameCodecTest {
         out.writeInt(0);
         out.writeInt(1);
         out.writeInt(1);
-        out.writeInt(5); // value runs past the 2-byte data block
+        out.writeInt(headerValueLength);
         out.writeInt(0);
-        out.writeInt(0);
+        out.writeInt(bodyLength);
         for (int hot = 0; hot < 4; hot++) {
             out.writeInt(-1);
         }
+        return bytes.toByteArray();
+    }
+
+    @Test
+    public void headerSpansOutsideTheFrameFailWhenRead() throws IOException {
+        assertEquals("b", FrameCodec.decodeSingle(frameWithSpans(1, 0)).header("A"));
+        // The value runs past the 2-byte data block (into what would be the next frame's bytes).
+        EslEvent event = FrameCodec.decodeSingle(frameWithSpans(5, 0));
         try {
-            FrameCodec.decodeBatch(bytes.toByteArray());
-            fail("a span outside the data block was accepted");
+            event.header("A");
+            fail("a span outside the data block was read");
+        } catch (IllegalStateException expected) {
+            assertTrue(expected.getMessage(), expected.getMessage().contains("outside"));
+        }
+    }
+
+    @Test
+    public void bodySpansOutsideTheFrameAreRejected() throws IOException {
+        try {
+            FrameCodec.decodeBatch(frameWithSpans(1, 3));
+            fail("a body outside the data block was accepted");
         } catch (IllegalArgumentException expected) {
             assertTrue(expected.getMessage(), expected.getMessage().contains("outside"));
         }
