@@ -41,7 +41,6 @@ import org.esl4j.internal.FrameCodec;
 public final class EslEvent {
     private static final String VARIABLE_PREFIX = "variable_";
     private static final byte[] NO_BODY = new byte[0];
-    private static final int SPAN_BYTES = 16;
     private static final int NOT_FROM_WIRE = -1;
 
     static {
@@ -102,9 +101,16 @@ public final class EslEvent {
                 | (bytes[at + 3] & 0xff);
     }
 
-    /** Entry {@code index} of the span table: 0 name start, 1 name length, 2 value start, 3 value length. */
+    /**
+     * Entry {@code index} of the span table: 0 name start, 1 name length, 2 value start, 3 value
+     * length; u16s for a data block that fits them ({@link FrameCodec#hasNarrowSpans}), else u32s.
+     */
     private int span(int header, int index) {
-        return intAt(spansAt + header * SPAN_BYTES + index * 4);
+        if (FrameCodec.hasNarrowSpans(dataLength)) {
+            int at = spansAt + header * 8 + index * 2;
+            return ((bytes[at] & 0xff) << 8) | (bytes[at + 1] & 0xff);
+        }
+        return intAt(spansAt + header * 16 + index * 4);
     }
 
     /** Text {@code slot} of {@link #texts} (2i: name i, 2i+1: value i), decoded on first use. */

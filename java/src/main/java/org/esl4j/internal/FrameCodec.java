@@ -15,7 +15,8 @@ import org.esl4j.EslEvent;
  * <pre>
  * batch := count:u32 frame*
  * frame := headers:u32 dataLen:u32 data[dataLen] span{headers} bodyStart:u32 bodyLen:u32 hot{4}
- * span  := nameStart:u32 nameLen:u32 valueStart:u32 valueLen:u32    (offsets into data)
+ * span  := nameStart nameLen valueStart valueLen    (offsets into data; each a u16 when
+ *          dataLen &lt;= 65535, as nearly every event's is, else a u32)
  * hot   := index:i32 of the first Event-Name, Unique-ID, Job-UUID, Event-Subclass header, or -1
  * </pre>
  * Integers are big-endian, text UTF-8 (invalid bytes become U+FFFD, never an error). The events
@@ -35,7 +36,10 @@ public final class FrameCodec {
     public static final int HOT_EVENT_SUBCLASS = 3;
     /** The header names of the hot indices, in layout order. */
     private static final String[] HOT_NAMES = {"Event-Name", "Unique-ID", "Job-UUID", "Event-Subclass"};
-    private static final int SPAN_BYTES = 16;
+    /** Largest data block whose span table holds u16s. Keep in sync with codec.rs. */
+    private static final int NARROW_DATA_MAX = 0xffff;
+    private static final int NARROW_SPAN_BYTES = 8;
+    private static final int WIDE_SPAN_BYTES = 16;
     /** Body span and hot indices after a frame's span table. */
     private static final int FRAME_TAIL_BYTES = 8 + HOT_NAMES.length * 4;
 
@@ -60,6 +64,16 @@ public final class FrameCodec {
     }
 
     private static WireEvents wireEvents;
+
+    /**
+     * Whether a frame's span table holds u16s rather than u32s.
+     *
+     * @param dataLength the length of the frame's data block
+     * @return true for a data block of at most 65,535 bytes
+     */
+    public static boolean hasNarrowSpans(int dataLength) {
+        return dataLength <= NARROW_DATA_MAX;
+    }
 
     static {
         // EslEvent's initializer installs the factory; make sure it ran.
@@ -149,8 +163,14 @@ public final class FrameCodec {
         writeInt(out, headers.size());
         writeInt(out, data.size());
         out.write(data.toByteArray(), 0, data.size());
+        boolean narrow = hasNarrowSpans(data.size());
         for (int value : spans) {
-            writeInt(out, value);
+            if (narrow) {
+                out.write(value >>> 8);
+                out.write(value);
+            } else {
+                writeInt(out, value);
+            }
         }
         writeInt(out, body[0]);
         writeInt(out, body[1]);
@@ -176,12 +196,12 @@ public final class FrameCodec {
 
     /** Makes the event of the frame at {@link #pos}, sharing the batch array. */
     private EslEvent readFrame() {
-        int headers = readCount(SPAN_BYTES);
+        int headers = readCount(NARROW_SPAN_BYTES);
         int dataLength = readCount(1);
         int dataStart = pos;
         pos += dataLength;
         int spansAt = pos;
-        skip(headers * SPAN_BYTES + FRAME_TAIL_BYTES);
+        skip((long) headers * (hasNarrowSpans(dataLength) ? NARROW_SPAN_BYTES : WIDE_SPAN_BYTES) + FRAME_TAIL_BYTES);
         int tail = pos - FRAME_TAIL_BYTES;
         int bodyStart = view.getInt(tail);
         int bodyLength = view.getInt(tail + 4);
@@ -199,11 +219,11 @@ public final class FrameCodec {
                 tail + 8);
     }
 
-    private void skip(int bytes) {
-        if (bytes < 0 || batch.length - pos < bytes) {
+    private void skip(long bytes) {
+        if (batch.length - pos < bytes) {
             throw new IllegalArgumentException("truncated batch at byte " + pos);
         }
-        pos += bytes;
+        pos += (int) bytes;
     }
 
     /** A count of items of at least {@code minBytes} each, checked against what is left. */

@@ -48,11 +48,13 @@ public class FrameCodecTest {
             out.write(part);
         }
         int at = 0;
-        for (byte[] part : parts) {
-            out.writeInt(at);
-            out.writeInt(part.length);
+        for (byte[] part : parts.subList(0, parts.size() - 1)) {
+            out.writeShort(at); // every test frame is small: u16 spans
+            out.writeShort(part.length);
             at += part.length;
         }
+        out.writeInt(at);
+        out.writeInt(parts.get(parts.size() - 1).length);
         for (String hot : HOT) {
             int index = -1;
             for (int h = (parts.size() - 1) / 2 - 1; h >= 0; h--) {
@@ -109,10 +111,10 @@ public class FrameCodecTest {
         out.writeInt(1);
         out.writeInt(2);
         out.write(new byte[] {'A', 'b'});
-        out.writeInt(0);
-        out.writeInt(1);
-        out.writeInt(1);
-        out.writeInt(headerValueLength);
+        out.writeShort(0);
+        out.writeShort(1);
+        out.writeShort(1);
+        out.writeShort(headerValueLength);
         out.writeInt(0);
         out.writeInt(bodyLength);
         for (int hot = 0; hot < 4; hot++) {
@@ -171,6 +173,29 @@ public class FrameCodecTest {
         assertEquals("B", events.get(1).eventName());
         assertEquals("one", events.get(0).body());
         assertEquals("two", events.get(1).body());
+    }
+
+    /** Bytes of a one-frame batch: count, headers, dataLen, data, spans, body span, hot indices. */
+    private static int singleFrameBytes(int dataLength, int headers, int spanBytes) {
+        return 12 + dataLength + headers * spanBytes + 8 + 16;
+    }
+
+    @Test
+    public void spansAreU16UpTo64KibOfDataAndU32Beyond() {
+        for (int valueLength : new int[] {1, 65_535 - 20, 65_535 - 19, 70_000}) {
+            char[] value = new char[valueLength];
+            java.util.Arrays.fill(value, 'x');
+            EslEvent event = EslEvent.builder().header("Event-Name", "CUSTOM").header("Big", new String(value))
+                    .body("b").build();
+            byte[] encoded = FrameCodec.encodeSingle(event);
+            int dataLength = 10 + 6 + 3 + valueLength + 1;
+            assertEquals("value of " + valueLength, singleFrameBytes(dataLength, 2, dataLength <= 65_535 ? 8 : 16),
+                    encoded.length);
+            EslEvent back = FrameCodec.decodeSingle(encoded);
+            assertEquals(event.headers(), back.headers());
+            assertEquals("CUSTOM", back.eventName());
+            assertEquals("b", back.body());
+        }
     }
 
     @Test

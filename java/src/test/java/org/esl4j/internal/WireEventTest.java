@@ -148,9 +148,10 @@ public class WireEventTest {
             int base = in.position();
             in.position(base + dataLength);
             EslEvent.Builder builder = EslEvent.builder();
+            boolean narrow = dataLength <= 0xffff;
             for (int h = 0; h < headers; h++) {
-                String name = new String(batch, base + in.getInt(), in.getInt(), StandardCharsets.UTF_8);
-                builder.header(name, new String(batch, base + in.getInt(), in.getInt(), StandardCharsets.UTF_8));
+                String name = new String(batch, base + next(in, narrow), next(in, narrow), StandardCharsets.UTF_8);
+                builder.header(name, new String(batch, base + next(in, narrow), next(in, narrow), StandardCharsets.UTF_8));
             }
             int bodyStart = in.getInt();
             byte[] body = new byte[in.getInt()];
@@ -192,6 +193,11 @@ public class WireEventTest {
             return poll.size();
         }
     };
+
+    /** The next span entry: an unsigned u16 in a narrow table, else a u32. */
+    private static int next(ByteBuffer in, boolean narrow) {
+        return narrow ? in.getShort() & 0xffff : in.getInt();
+    }
 
     /** Plays FreeSWITCH (auth, then the corpus) and collects the engine's polls. */
     private static <T> List<T> fromEngine(final byte[] corpus, int expected, Poll<T> poll) throws Exception {
