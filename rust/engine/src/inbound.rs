@@ -251,20 +251,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_socket_connected_to_itself_is_refused_and_a_real_peer_is_not() {
+    async fn a_socket_connected_to_itself_is_refused_and_a_real_peer_is_not() -> std::io::Result<()>
+    {
         // Binding the source port first and connecting to it forces the simultaneous open that
         // an unlucky ephemeral pick produces.
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        let own_address = socket.local_addr().unwrap();
-        let looped = socket.connect(own_address).await.unwrap();
-        let error = refuse_self_connection(looped).unwrap_err();
-        assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused);
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        let own_address = socket.local_addr()?;
+        let looped = socket.connect(own_address).await?;
+        let refused = refuse_self_connection(looped).map(|_| ());
+        assert_eq!(
+            refused.map_err(|error| error.kind()),
+            Err(std::io::ErrorKind::ConnectionRefused)
+        );
 
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let peer = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let peer = TcpStream::connect(listener.local_addr()?).await?;
         assert!(refuse_self_connection(peer).is_ok());
+        Ok(())
     }
 }
