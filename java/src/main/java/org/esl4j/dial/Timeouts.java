@@ -159,7 +159,7 @@ public final class Timeouts {
         }
         if (perLegSeconds > 0) {
             final Duration perLeg = Duration.ofSeconds(perLegSeconds);
-            builder.mapLegs(leg -> leg.variables().containsKey("leg_timeout") ? leg : leg.timeout(perLeg));
+            builder.mapLegs(leg -> dial.effectiveLegVariable(leg, "leg_timeout") != null ? leg : leg.timeout(perLeg));
         }
         return builder.build();
     }
@@ -182,7 +182,7 @@ public final class Timeouts {
         } else {
             seconds = 0;
             for (List<Leg> group : dial.groups()) {
-                seconds += groupLimitSeconds(group);
+                seconds += groupLimitSeconds(dial, group);
             }
         }
         if (progressSeconds > 0 && noAnswerSeconds == 0 && dial.groups().size() == 1) {
@@ -194,10 +194,12 @@ public final class Timeouts {
         return Duration.ofSeconds(seconds).plus(margin);
     }
 
-    private long groupLimitSeconds(List<Leg> group) {
+    private long groupLimitSeconds(DialString dial, List<Leg> group) {
         long longestLeg = 0;
         for (Leg leg : group) {
-            long legSeconds = leg.timeoutSeconds() > 0 ? leg.timeoutSeconds() : perLegSeconds;
+            // A {leg_timeout} overrides every [leg_timeout] (esl-protocol.md §3.3).
+            String legTimeout = dial.effectiveLegVariable(leg, "leg_timeout");
+            long legSeconds = legTimeout != null ? Long.parseLong(legTimeout.trim()) : perLegSeconds;
             if (legSeconds == 0) {
                 return DEFAULT_RING_SECONDS;
             }
