@@ -74,6 +74,11 @@ public class ESLconnection {
     private volatile String lastError;
     private volatile boolean asyncExecute;
     private volatile boolean eventLock;
+    /**
+     * What {@link #recvEvent()} returns in place of the server's final disconnect notice; taking
+     * it ends the connection, as libesl does when it reads that notice.
+     */
+    private final ESLevent serverDisconnected = new ESLevent("SERVER_DISCONNECTED", null);
 
     /**
      * Connects to an inbound event socket and authenticates with {@code userauth}.
@@ -260,7 +265,7 @@ public class ESLconnection {
             @Override
             public void accept(EslEvent event, Throwable error) {
                 if (event != null) {
-                    received.add(ESLevent.fromEvent(event));
+                    received.add(compatView(event));
                 }
             }
         });
@@ -368,6 +373,10 @@ public class ESLconnection {
     public ESLevent recvEvent() {
         while (true) {
             ESLevent event = receive(RECV_SLICE_MS);
+            if (event == serverDisconnected) {
+                ended = true;
+                return new ESLevent("SERVER_DISCONNECTED", null);
+            }
             if (event != null) {
                 return event;
             }
@@ -385,7 +394,13 @@ public class ESLconnection {
      *     tells which)
      */
     public ESLevent recvEventTimed(int ms) {
-        return receive(Math.max(0, ms));
+        ESLevent event = receive(Math.max(0, ms));
+        if (event == serverDisconnected) {
+            // libesl's timed receive fails (null) on the final disconnect notice.
+            ended = true;
+            return null;
+        }
+        return event;
     }
 
     private ESLevent receive(long waitMs) {
@@ -438,8 +453,34 @@ public class ESLconnection {
             return;
         }
         for (EslEvent item : batch) {
-            received.add(ESLevent.fromEvent(item));
+            received.add(isFinalDisconnectNotice(item) ? serverDisconnected : compatView(item));
         }
+    }
+
+    /**
+     * A disconnect notice other than a linger notice: libesl ends the connection on it instead of
+     * returning it (only the linger notice reaches the application as an event).
+     */
+    private static boolean isFinalDisconnectNotice(EslEvent item) {
+        return "text/disconnect-notice".equalsIgnoreCase(item.header("Content-Type"))
+                && !"linger".equalsIgnoreCase(item.header("Content-Disposition"));
+    }
+
+    /**
+     * libesl's view of a received item: events as they are; every other frame (a reply, a log
+     * line, a linger notice) is an envelope whose first header is {@code Event-Name: SOCKET_DATA},
+     * so {@code getHeader("Event-Name")} is never null.
+     */
+    private static ESLevent compatView(EslEvent item) {
+        if (item.hasHeader("Event-Name")) {
+            return ESLevent.fromEvent(item);
+        }
+        EslEvent.Builder envelope = EslEvent.builder(item.headerCount() + 1)
+                .header("Event-Name", ESLevent.SOCKET_DATA);
+        for (Map.Entry<String, String> header : item.headers()) {
+            envelope.header(header.getKey(), header.getValue());
+        }
+        return ESLevent.fromEvent(envelope.body(item.bodyBytes()).build());
     }
 
     /**
@@ -514,7 +555,7 @@ public class ESLconnection {
             return null;
         }
         List<EslEvent> result = await(connection.execute(app, arg, uuid, eventLock, async, false, commandTimeoutMs));
-        return result == null || result.isEmpty() ? null : ESLevent.fromEvent(result.get(0));
+        return result == null || result.isEmpty() ? null : compatView(result.get(0));
     }
 
     /**
@@ -570,7 +611,7 @@ public class ESLconnection {
 
     private ESLevent reply(CompletableFuture<EslEvent> future) {
         EslEvent event = await(future);
-        return event == null ? null : ESLevent.fromEvent(event);
+        return event == null ? null : compatView(event);
     }
 
     private <T> T await(CompletableFuture<T> future) {

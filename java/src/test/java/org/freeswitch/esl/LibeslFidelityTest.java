@@ -1,0 +1,107 @@
+package org.freeswitch.esl;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+
+import java.util.Collections;
+import java.util.Map;
+
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+
+/**
+ * Return conventions of libesl's {@code esl_recv_event} / {@code esl_oop.cpp} that programs
+ * written against the SWIG binding rely on, checked against frames recorded from a real
+ * FreeSWITCH (esl-protocol.md §2.2-2.4).
+ */
+public class LibeslFidelityTest {
+    private static final String LOG_FRAME = "Content-Type: log/data\nContent-Length: 12\nLog-Level: 7\n"
+            + "Text-Channel: 3\nLog-File: switch_core.c\nLog-Func: x\nLog-Line: 1\nUser-Data: \n\nhello world\n";
+    private static final String LINGER_NOTICE = "Content-Type: text/disconnect-notice\n"
+            + "Controlled-Session-UUID: 0d2c9cd4-7c32-4e05-b1fb-b6ddb0f4c4a1\nContent-Disposition: linger\n"
+            + "Channel-Name: loopback/answer-a\nLinger-Time: -1\nContent-Length: 0\n\n";
+
+    private FakeFreeSwitch fake;
+    private ESLconnection con;
+
+    @Before
+    public void start() throws Exception {
+        Map<String, FakeFreeSwitch.Script> recorded = FakeFreeSwitch.load("01_auth_api.txt");
+        FakeFreeSwitch.Script main = recorded.get("in");
+        main.answer("log 7", "Content-Type: command/reply\nReply-Text: +OK log level 7 [7]\n\n", LOG_FRAME);
+        main.answer("linger", "Content-Type: command/reply\nReply-Text: +OK will linger\n\n", LINGER_NOTICE);
+        fake = FakeFreeSwitch.inbound(Collections.singletonList(main));
+        con = new ESLconnection("127.0.0.1", fake.port(), "ClueCon");
+        assertEquals(1, con.connected());
+    }
+
+    @After
+    public void stop() throws Exception {
+        con.disconnect();
+        fake.close();
+    }
+
+    @Test
+    public void repliesAreEnvelopesNamedSocketData() {
+        // esl_recv_event adds "Event-Name: SOCKET_DATA" before the frame's own headers.
+        ESLevent reply = con.sendRecv("no_such_esl_command");
+        assertEquals("SOCKET_DATA", reply.getHeader("Event-Name", -1));
+        assertEquals("Event-Name", reply.firstHeader());
+        assertEquals("Content-Type", reply.nextHeader());
+        assertEquals("-ERR command not found", reply.getHeader("Reply-Text", -1));
+        ESLevent api = con.api("hostname", null);
+        assertEquals("SOCKET_DATA", api.getHeader("Event-Name", -1));
+        assertEquals("SOCKET_DATA", api.getType());
+        assertEquals("api/response", api.getHeader("Content-Type", -1));
+        assertEquals("vm", api.getBody());
+    }
+
+    @Test
+    public void sendRepliesAndLogLinesAreSocketDataEnvelopesInRecvEvent() {
+        assertEquals(0, con.send("log 7"));
+        ESLevent reply = con.recvEventTimed(5000);
+        assertNotNull(reply);
+        assertEquals("SOCKET_DATA", reply.getHeader("Event-Name", -1));
+        assertEquals("+OK log level 7 [7]", reply.getHeader("Reply-Text", -1));
+        ESLevent log = con.recvEventTimed(5000);
+        assertNotNull(log);
+        assertEquals("SOCKET_DATA", log.getHeader("Event-Name", -1));
+        assertEquals("log/data", log.getHeader("Content-Type", -1));
+        assertEquals("hello world\n", log.getBody());
+    }
+
+    @Test
+    public void lingerNoticeIsReturnedAndTheConnectionStays() {
+        assertEquals("+OK will linger", con.sendRecv("linger").getHeader("Reply-Text", -1));
+        ESLevent notice = con.recvEvent();
+        assertEquals("SOCKET_DATA", notice.getType());
+        assertEquals("linger", notice.getHeader("Content-Disposition", -1));
+        assertEquals("-1", notice.getHeader("Linger-Time", -1));
+        assertEquals(1, con.connected());
+    }
+
+    @Test
+    public void finalDisconnectNoticeEndsTheConnectionLikeLibesl() {
+        // libesl does not return the notice: esl_recv_event fails on it, so recvEvent() gives a
+        // SERVER_DISCONNECTED event and connected() drops to 0.
+        assertEquals("+OK bye", con.sendRecv("exit").getHeader("Reply-Text", -1));
+        ESLevent event = con.recvEvent();
+        assertEquals("SERVER_DISCONNECTED", event.getType());
+        assertEquals("SERVER_DISCONNECTED", event.getHeader("Event-Name", -1));
+        assertNull(event.getBody());
+        assertEquals(0, con.connected());
+        assertEquals("SERVER_DISCONNECTED", con.recvEvent().getType());
+    }
+
+    @Test
+    public void timedReceiveGivesNullOnTheFinalDisconnectNotice() {
+        assertEquals(0, con.send("exit"));
+        ESLevent bye = con.recvEventTimed(5000);
+        assertNotNull(bye);
+        assertEquals("+OK bye", bye.getHeader("Reply-Text", -1));
+        assertNull(con.recvEventTimed(5000));
+        assertEquals(0, con.connected());
+    }
+}
