@@ -2,7 +2,9 @@ package org.freeswitch.esl;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
@@ -79,6 +81,8 @@ public class ESLconnection {
      * it ends the connection, as libesl does when it reads that notice.
      */
     private final ESLevent serverDisconnected = new ESLevent("SERVER_DISCONNECTED", null);
+    /** {@link #send(String)} replies not yet in {@link #received}: they precede a final notice. */
+    private final Queue<CompletableFuture<EslEvent>> unqueuedSendReplies = new ConcurrentLinkedQueue<>();
 
     /**
      * Connects to an inbound event socket and authenticates with {@code userauth}.
@@ -261,12 +265,19 @@ public class ESLconnection {
         if (reply.isCompletedExceptionally()) {
             return 1;
         }
-        reply.whenComplete(new BiConsumer<EslEvent, Throwable>() {
+        final CompletableFuture<EslEvent> queued = reply.whenComplete(new BiConsumer<EslEvent, Throwable>() {
             @Override
             public void accept(EslEvent event, Throwable error) {
                 if (event != null) {
                     received.add(compatView(event));
                 }
+            }
+        });
+        unqueuedSendReplies.add(queued);
+        queued.whenComplete(new BiConsumer<EslEvent, Throwable>() {
+            @Override
+            public void accept(EslEvent event, Throwable error) {
+                unqueuedSendReplies.remove(queued);
             }
         });
         return 0;
@@ -453,7 +464,30 @@ public class ESLconnection {
             return;
         }
         for (EslEvent item : batch) {
-            received.add(isFinalDisconnectNotice(item) ? serverDisconnected : compatView(item));
+            if (isFinalDisconnectNotice(item)) {
+                awaitSendReplies();
+                received.add(serverDisconnected);
+            } else {
+                received.add(compatView(item));
+            }
+        }
+    }
+
+    /**
+     * Waits until the replies of earlier {@link #send(String)} calls are queued: on the wire they
+     * came before the final notice, and reply completions travel apart from events. Bounded: a
+     * command whose reply never comes fails when the socket closes, at the latest at its timeout.
+     */
+    private void awaitSendReplies() {
+        for (CompletableFuture<EslEvent> pending : unqueuedSendReplies) {
+            try {
+                pending.get(commandTimeoutMs + 5_000L, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.log(Level.FINE, "a send() reply never came", e);
+            }
         }
     }
 
