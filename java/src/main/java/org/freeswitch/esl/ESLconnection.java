@@ -503,7 +503,9 @@ public class ESLconnection {
     /**
      * libesl's view of a received item: events as they are; every other frame (a reply, a log
      * line, a linger notice) is an envelope whose first header is {@code Event-Name: SOCKET_DATA},
-     * so {@code getHeader("Event-Name")} is never null.
+     * so {@code getHeader("Event-Name")} is never null, and whose header values are URL-decoded
+     * (libesl decodes every header it reads; FreeSWITCH sends these raw, so only a value holding
+     * {@code %XX}, such as a {@code getvar} result, changes).
      */
     private static ESLevent compatView(EslEvent item) {
         if (item.hasHeader("Event-Name")) {
@@ -512,7 +514,7 @@ public class ESLconnection {
         EslEvent.Builder envelope = EslEvent.builder(item.headerCount() + 1)
                 .header("Event-Name", ESLevent.SOCKET_DATA);
         for (Map.Entry<String, String> header : item.headers()) {
-            envelope.header(header.getKey(), header.getValue());
+            envelope.header(header.getKey(), UrlCodec.decode(header.getValue()));
         }
         return ESLevent.fromEvent(envelope.body(item.bodyBytes()).build());
     }

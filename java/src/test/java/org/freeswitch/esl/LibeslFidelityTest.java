@@ -32,6 +32,7 @@ public class LibeslFidelityTest {
         FakeFreeSwitch.Script main = recorded.get("in");
         main.answer("log 7", "Content-Type: command/reply\nReply-Text: +OK log level 7 [7]\n\n", LOG_FRAME);
         main.answer("linger", "Content-Type: command/reply\nReply-Text: +OK will linger\n\n", LINGER_NOTICE);
+        main.answer("getvar sip_req_uri", "Content-Type: command/reply\nReply-Text: sip:1000%40example.com\n\n");
         fake = FakeFreeSwitch.inbound(Collections.singletonList(main));
         con = new ESLconnection("127.0.0.1", fake.port(), "ClueCon");
         assertEquals(1, con.connected());
@@ -56,6 +57,13 @@ public class LibeslFidelityTest {
         assertEquals("SOCKET_DATA", api.getType());
         assertEquals("api/response", api.getHeader("Content-Type", -1));
         assertEquals("vm", api.getBody());
+    }
+
+    @Test
+    public void envelopeHeadersAreUrlDecodedAsLibeslDoes() {
+        // getvar answers with the raw value; libesl URL-decodes every header it reads.
+        ESLevent reply = con.sendRecv("getvar sip_req_uri");
+        assertEquals("sip:1000@example.com", reply.getHeader("Reply-Text", -1));
     }
 
     @Test
