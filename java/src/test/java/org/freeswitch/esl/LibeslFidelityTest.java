@@ -44,6 +44,14 @@ public class LibeslFidelityTest {
         fake.close();
     }
 
+    /** The next received item, which must come within 5 s and be a libesl envelope. */
+    private ESLevent nextEnvelope() {
+        ESLevent item = con.recvEventTimed(5000);
+        assertNotNull("nothing received within 5 s", item);
+        assertEquals("SOCKET_DATA", item.getHeader("Event-Name", -1));
+        return item;
+    }
+
     @Test
     public void repliesAreEnvelopesNamedSocketData() {
         // esl_recv_event adds "Event-Name: SOCKET_DATA" before the frame's own headers.
@@ -69,13 +77,8 @@ public class LibeslFidelityTest {
     @Test
     public void sendRepliesAndLogLinesAreSocketDataEnvelopesInRecvEvent() {
         assertEquals(0, con.send("log 7"));
-        ESLevent reply = con.recvEventTimed(5000);
-        assertNotNull(reply);
-        assertEquals("SOCKET_DATA", reply.getHeader("Event-Name", -1));
-        assertEquals("+OK log level 7 [7]", reply.getHeader("Reply-Text", -1));
-        ESLevent log = con.recvEventTimed(5000);
-        assertNotNull(log);
-        assertEquals("SOCKET_DATA", log.getHeader("Event-Name", -1));
+        assertEquals("+OK log level 7 [7]", nextEnvelope().getHeader("Reply-Text", -1));
+        ESLevent log = nextEnvelope();
         assertEquals("log/data", log.getHeader("Content-Type", -1));
         assertEquals("hello world\n", log.getBody());
     }
@@ -106,9 +109,7 @@ public class LibeslFidelityTest {
     @Test
     public void timedReceiveGivesNullOnTheFinalDisconnectNotice() {
         assertEquals(0, con.send("exit"));
-        ESLevent bye = con.recvEventTimed(5000);
-        assertNotNull(bye);
-        assertEquals("+OK bye", bye.getHeader("Reply-Text", -1));
+        assertEquals("+OK bye", nextEnvelope().getHeader("Reply-Text", -1));
         assertNull(con.recvEventTimed(5000));
         assertEquals(0, con.connected());
     }
