@@ -1,6 +1,8 @@
 package org.freeswitch.esl;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
@@ -76,6 +78,8 @@ public class ESLconnection {
     private volatile String lastError;
     private volatile boolean asyncExecute;
     private volatile boolean eventLock;
+    /** The server sends {@code text/event-xml}, which libesl hands out as an envelope. */
+    private volatile boolean xmlEvents;
     /**
      * What {@link #recvEvent()} returns in place of the server's final disconnect notice; taking
      * it ends the connection, as libesl does when it reads that notice.
@@ -261,6 +265,7 @@ public class ESLconnection {
         if (!usable() || cmd == null) {
             return 1;
         }
+        noteEventFormat(cmd);
         CompletableFuture<EslEvent> reply = connection.sendRecv(trimEnd(cmd), commandTimeoutMs);
         if (reply.isCompletedExceptionally()) {
             return 1;
@@ -293,6 +298,7 @@ public class ESLconnection {
         if (!usable() || cmd == null) {
             return null;
         }
+        noteEventFormat(cmd);
         return reply(connection.sendRecv(trimEnd(cmd), commandTimeoutMs));
     }
 
@@ -467,6 +473,8 @@ public class ESLconnection {
             if (isFinalDisconnectNotice(item)) {
                 awaitSendReplies();
                 received.add(serverDisconnected);
+            } else if (xmlEvents && item.hasHeader("Event-Name")) {
+                received.add(xmlEnvelope(item));
             } else {
                 received.add(compatView(item));
             }
@@ -492,6 +500,20 @@ public class ESLconnection {
     }
 
     /**
+     * libesl parses plain and json events but returns an xml event as its envelope, the XML text
+     * being the body ({@code getBody()}); the engine decoded it, so it is written out again in
+     * FreeSWITCH's layout.
+     */
+    private static ESLevent xmlEnvelope(EslEvent event) {
+        String xml = ESLevent.fromEvent(event).serialize("xml");
+        return envelope(EslEvent.builder(2)
+                .header("Content-Length", Integer.toString(xml.getBytes(StandardCharsets.UTF_8).length))
+                .header("Content-Type", "text/event-xml")
+                .body(xml)
+                .build());
+    }
+
+    /**
      * A disconnect notice other than a linger notice: libesl ends the connection on it instead of
      * returning it (only the linger notice reaches the application as an event).
      */
@@ -511,6 +533,11 @@ public class ESLconnection {
         if (item.hasHeader("Event-Name")) {
             return ESLevent.fromEvent(item);
         }
+        return envelope(item);
+    }
+
+    /** An item as {@code SOCKET_DATA} envelope: libesl's view of every frame but a plain/json event. */
+    private static ESLevent envelope(EslEvent item) {
         EslEvent.Builder envelope = EslEvent.builder(item.headerCount() + 1)
                 .header("Event-Name", ESLevent.SOCKET_DATA);
         for (Map.Entry<String, String> header : item.headers()) {
@@ -547,7 +574,23 @@ public class ESLconnection {
             return 1;
         }
         String format = "json".equals(etype) || "xml".equals(etype) ? etype : "plain";
-        return await(connection.sendRecv("event " + format + " " + value, commandTimeoutMs)) == null ? 1 : 0;
+        String command = "event " + format + " " + value;
+        noteEventFormat(command);
+        return await(connection.sendRecv(command, commandTimeoutMs)) == null ? 1 : 0;
+    }
+
+    /**
+     * Follows the listener's event format as mod_event_socket sets it: the last {@code event
+     * <format> ...} (any command starting with {@code event}) or {@code myevents ... [format]}.
+     */
+    private void noteEventFormat(String command) {
+        String line = command.trim().toLowerCase(Locale.ROOT);
+        if (line.startsWith("myevents")) {
+            xmlEvents = line.contains("xml");
+        } else if (line.startsWith("event")) {
+            String[] words = line.split("\\s+", 3);
+            xmlEvents = words.length > 1 && words[1].equals("xml");
+        }
     }
 
     /**
@@ -683,7 +726,7 @@ public class ESLconnection {
 
     /** libesl's {@code esl_true}. */
     static boolean isTrue(String value) {
-        String v = value.trim().toLowerCase(java.util.Locale.ROOT);
+        String v = value.trim().toLowerCase(Locale.ROOT);
         if (v.equals("true") || v.equals("yes") || v.equals("on") || v.equals("enabled") || v.equals("active")
                 || v.equals("allow")) {
             return true;

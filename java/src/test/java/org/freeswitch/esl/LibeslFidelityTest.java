@@ -3,6 +3,7 @@ package org.freeswitch.esl;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
 
 import java.util.Collections;
 import java.util.Map;
@@ -23,6 +24,9 @@ public class LibeslFidelityTest {
             + "Controlled-Session-UUID: 0d2c9cd4-7c32-4e05-b1fb-b6ddb0f4c4a1\nContent-Disposition: linger\n"
             + "Channel-Name: loopback/answer-a\nLinger-Time: -1\nContent-Length: 0\n\n";
 
+    private static final String XML_EVENT = "<event>\n  <headers>\n    <Event-Name>HEARTBEAT</Event-Name>\n"
+            + "    <Up-Time>0%20years,%200%20days</Up-Time>\n  </headers>\n</event>";
+
     private FakeFreeSwitch fake;
     private ESLconnection con;
 
@@ -32,6 +36,8 @@ public class LibeslFidelityTest {
         FakeFreeSwitch.Script main = recorded.get("in");
         main.answer("log 7", "Content-Type: command/reply\nReply-Text: +OK log level 7 [7]\n\n", LOG_FRAME);
         main.answer("linger", "Content-Type: command/reply\nReply-Text: +OK will linger\n\n", LINGER_NOTICE);
+        main.answer("event xml HEARTBEAT", "Content-Type: command/reply\nReply-Text: +OK event listener enabled xml\n\n",
+                "Content-Length: " + XML_EVENT.length() + "\nContent-Type: text/event-xml\n\n" + XML_EVENT);
         main.answer("getvar sip_req_uri", "Content-Type: command/reply\nReply-Text: sip:1000%40example.com\n\n");
         fake = FakeFreeSwitch.inbound(Collections.singletonList(main));
         con = new ESLconnection("127.0.0.1", fake.port(), "ClueCon");
@@ -65,6 +71,18 @@ public class LibeslFidelityTest {
         assertEquals("SOCKET_DATA", api.getType());
         assertEquals("api/response", api.getHeader("Content-Type", -1));
         assertEquals("vm", api.getBody());
+    }
+
+    @Test
+    public void xmlEventsAreEnvelopesWithTheXmlAsBody() {
+        // esl_recv_event parses only plain and json events; an xml one is returned as its frame.
+        assertEquals(0, con.events("xml", "HEARTBEAT"));
+        ESLevent event = nextEnvelope();
+        assertEquals("text/event-xml", event.getHeader("Content-Type", -1));
+        String xml = event.getBody();
+        assertTrue(xml, xml.contains("<Event-Name>HEARTBEAT</Event-Name>"));
+        assertTrue(xml, xml.contains("<Up-Time>0%20years,%200%20days</Up-Time>"));
+        assertEquals(String.valueOf(xml.length()), event.getHeader("Content-Length", -1));
     }
 
     @Test
