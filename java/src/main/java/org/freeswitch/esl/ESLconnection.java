@@ -64,6 +64,8 @@ public class ESLconnection {
     /** Longest single native wait inside {@link #recvEvent()}, so a closed connection is noticed. */
     private static final long RECV_SLICE_MS = 1_000L;
     private static final int POLL_BATCH = 512;
+    /** mod_event_socket copies a client's {@code Job-UUID} into a 37-byte buffer. */
+    private static final int MAX_JOB_UUID_LENGTH = 36;
     private static final AtomicInteger DESCRIPTORS = new AtomicInteger(1000);
 
     private final NativeConnection connection;
@@ -332,14 +334,18 @@ public class ESLconnection {
      *
      * @param cmd the command
      * @param arg its arguments, or null
-     * @param job_uuid the {@code Job-UUID} to use, or null to let FreeSWITCH choose
+     * @param job_uuid the {@code Job-UUID} to use, or null to let FreeSWITCH choose; FreeSWITCH
+     *     keeps its first 36 characters, and so the longer ones are cut here
      * @return the {@code +OK Job-UUID: ...} reply (its {@code Job-UUID} header), or null on failure
      */
     public ESLevent bgapi(String cmd, String arg, String job_uuid) {
         if (!usable() || cmd == null) {
             return null;
         }
-        return reply(connection.bgapi(join(cmd, arg), job_uuid, commandTimeoutMs));
+        String jobUuid = job_uuid == null || job_uuid.length() <= MAX_JOB_UUID_LENGTH
+                ? job_uuid
+                : job_uuid.substring(0, MAX_JOB_UUID_LENGTH);
+        return reply(connection.bgapi(join(cmd, arg), jobUuid, commandTimeoutMs));
     }
 
     /**

@@ -38,6 +38,7 @@ public class LibeslFidelityTest {
         main.answer("linger", "Content-Type: command/reply\nReply-Text: +OK will linger\n\n", LINGER_NOTICE);
         main.answer("event xml HEARTBEAT", "Content-Type: command/reply\nReply-Text: +OK event listener enabled xml\n\n",
                 "Content-Length: " + XML_EVENT.length() + "\nContent-Type: text/event-xml\n\n" + XML_EVENT);
+        main.answer("bgapi status", "Content-Type: command/reply\nReply-Text: +OK Job-UUID: x\nJob-UUID: x\n\n");
         main.answer("getvar sip_req_uri", "Content-Type: command/reply\nReply-Text: sip:1000%40example.com\n\n");
         fake = FakeFreeSwitch.inbound(Collections.singletonList(main));
         con = new ESLconnection("127.0.0.1", fake.port(), "ClueCon");
@@ -83,6 +84,21 @@ public class LibeslFidelityTest {
         assertTrue(xml, xml.contains("<Event-Name>HEARTBEAT</Event-Name>"));
         assertTrue(xml, xml.contains("<Up-Time>0%20years,%200%20days</Up-Time>"));
         assertEquals(String.valueOf(xml.length()), event.getHeader("Content-Length", -1));
+    }
+
+    @Test
+    public void aLongJobUuidIsCutAsFreeSwitchCutsIt() {
+        // libesl sends any Job-UUID; mod_event_socket keeps 36 characters of it.
+        String own = "myapp-0f9a3d58-3a3b-4d2e-9c1e-7a0b5d1e2f33";
+        assertNotNull(con.bgapi("status", null, own));
+        String sent = null;
+        for (String command : fake.commands()) {
+            if (command.startsWith("bgapi status")) {
+                sent = command;
+            }
+        }
+        assertNotNull(sent);
+        assertTrue(sent, sent.contains("\nJob-UUID: " + own.substring(0, 36) + "\n"));
     }
 
     @Test
