@@ -160,6 +160,26 @@ public final class DialString {
         return Collections.unmodifiableList(uuids);
     }
 
+    /**
+     * A global variable read as FreeSWITCH reads a number of seconds ({@code atoi}: the leading
+     * digits).
+     *
+     * @param name the variable name
+     * @return the seconds, or 0 when unset or not a positive number
+     */
+    long globalSeconds(String name) {
+        String value = global(name);
+        if (value == null) {
+            return 0;
+        }
+        String text = value.trim();
+        int end = 0;
+        while (end < text.length() && end < 18 && Character.isDigit(text.charAt(end))) {
+            end++;
+        }
+        return end == 0 ? 0 : Long.parseLong(text.substring(0, end));
+    }
+
     /** A variable of the global block, or of the enterprise block, which {@code {}} overrides. */
     private String global(String name) {
         String value = variables.get(name);

@@ -32,6 +32,19 @@ public class RecipeFidelityTest {
                 + ",origination_caller_id_number=4000}sofia/gateway/gw1/13800138000 &park()", request.command());
         // The channel UUID the library follows is the one FreeSWITCH will use.
         assertEquals(A_UUID, request.uuid());
+        // The watchdog follows the originate_timeout written into the dial string.
+        assertEquals(Duration.ofSeconds(31), request.watchdogDeadline(Duration.ZERO));
+    }
+
+    @Test
+    public void rawOriginateTimeoutLongerThanTheDefaultIsNotCutByTheWatchdog() {
+        // FreeSWITCH rings 120 s; a 60 s default watchdog would kill the call half way.
+        DialString dial = DialString.builder()
+                .variable("originate_timeout", "120")
+                .group(Leg.to("user/1"))
+                .build();
+        assertEquals(Duration.ofSeconds(121), Timeouts.defaults().watchdogDeadline(dial, Duration.ZERO));
+        assertEquals(Duration.ofSeconds(121), OriginateRequest.to(dial).build().watchdogDeadline(Duration.ZERO));
     }
 
     @Test
