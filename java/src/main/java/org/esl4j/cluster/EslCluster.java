@@ -395,8 +395,13 @@ public final class EslCluster implements AutoCloseable {
             });
             return;
         }
-        placed.completeExceptionally(new NodeUnavailableException("no healthy node could take the originate, so it was not sent"
-                + (skipped.isEmpty() ? "" : ": " + String.join("; ", skipped))));
+        for (Node node : nodes) {
+            if (!candidates.contains(node)) {
+                skipped.add(node.describeState());
+            }
+        }
+        placed.completeExceptionally(new NodeUnavailableException(
+                "no healthy node could take the originate, so it was not sent: " + String.join("; ", skipped)));
     }
 
     private void settle(Node node, List<String> legs, OriginateResult result) {
