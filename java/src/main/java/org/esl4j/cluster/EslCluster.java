@@ -77,7 +77,8 @@ import org.esl4j.dial.OriginateResult;
 public final class EslCluster implements AutoCloseable {
     /** Events every node is subscribed to, for the call map and the channel counts. */
     private static final List<String> TRACKED_EVENTS = Arrays.asList("CHANNEL_CREATE", "CHANNEL_HANGUP_COMPLETE");
-    private static final int MAX_CONNECTOR_THREADS = 4;
+    /** How long an idle connector thread lives; connects are rare once every node is up. */
+    private static final long CONNECTOR_IDLE_SECONDS = 10;
 
     private final ClusterOptions options;
     /** In configuration order: round robin and tie breaks follow it. */
@@ -119,12 +120,14 @@ public final class EslCluster implements AutoCloseable {
         this.nodesByName = Collections.unmodifiableMap(byName);
         this.calls = new CallRegistry(options.maxTrackedCalls());
         AtomicInteger threadNumber = new AtomicInteger();
-        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(
-                Math.min(configured.size(), MAX_CONNECTOR_THREADS), task -> {
+        // A thread per node at most, so a node whose connect hangs until its timeout delays no other.
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(configured.size(), task -> {
                     Thread thread = new Thread(task, "esl4j-cluster-connect-" + threadNumber.incrementAndGet());
                     thread.setDaemon(true);
                     return thread;
                 });
+        executor.setKeepAliveTime(CONNECTOR_IDLE_SECONDS, TimeUnit.SECONDS);
+        executor.allowCoreThreadTimeOut(true);
         executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.connector = executor;
     }
@@ -525,8 +528,8 @@ public final class EslCluster implements AutoCloseable {
         Node node = nodesByName.get(owner);
         EslClient client = node.usableClient();
         if (client == null) {
-            failed.completeExceptionally(new NodeUnavailableException("call " + callUuid + " is on node "
-                    + node.describeState() + "; the command was not sent"));
+            failed.completeExceptionally(new NodeUnavailableException("call " + callUuid + " belongs to node " + owner
+                    + ", which takes no commands now (" + node.describeState() + "); the command was not sent"));
             return failed;
         }
         return command.apply(client);
@@ -534,16 +537,21 @@ public final class EslCluster implements AutoCloseable {
 
     /** A UUID is one word: anything else could smuggle arguments into a command line. */
     private static String requireUuid(String callUuid) {
-        Objects.requireNonNull(callUuid, "callUuid");
-        if (callUuid.isEmpty()) {
-            throw new IllegalArgumentException("callUuid is empty");
+        return requireWord(callUuid, "callUuid");
+    }
+
+    /** A non-empty value without blanks or control characters. */
+    private static String requireWord(String value, String what) {
+        Objects.requireNonNull(value, what);
+        if (value.isEmpty()) {
+            throw new IllegalArgumentException(what + " is empty");
         }
-        for (int i = 0; i < callUuid.length(); i++) {
-            if (callUuid.charAt(i) <= ' ') {
-                throw new IllegalArgumentException("callUuid contains a blank or control character: " + callUuid);
+        for (int i = 0; i < value.length(); i++) {
+            if (value.charAt(i) <= ' ') {
+                throw new IllegalArgumentException(what + " contains a blank or control character: " + value);
             }
         }
-        return callUuid;
+        return value;
     }
 
     /**
@@ -576,7 +584,7 @@ public final class EslCluster implements AutoCloseable {
     public CompletableFuture<Void> subscribe(String... eventNames) {
         List<String> names = new ArrayList<>();
         for (String name : eventNames) {
-            names.add(requireWord(name));
+            names.add(requireWord(name, "event name"));
         }
         if (names.isEmpty()) {
             throw new IllegalArgumentException("no event names");
@@ -596,19 +604,6 @@ public final class EslCluster implements AutoCloseable {
             accepted.add(client.subscribe(names.toArray(new String[0])));
         }
         return CompletableFuture.allOf(accepted.toArray(new CompletableFuture<?>[0]));
-    }
-
-    private static String requireWord(String word) {
-        Objects.requireNonNull(word, "event name");
-        if (word.isEmpty()) {
-            throw new IllegalArgumentException("event name is empty");
-        }
-        for (int i = 0; i < word.length(); i++) {
-            if (word.charAt(i) <= ' ') {
-                throw new IllegalArgumentException("event name contains a blank or control character: " + word);
-            }
-        }
-        return word;
     }
 
     /**
