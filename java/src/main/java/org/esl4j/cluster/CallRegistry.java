@@ -1,10 +1,13 @@
 package org.esl4j.cluster;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Which node owns each call UUID, and how many channels each node has: learnt from originates
@@ -13,14 +16,16 @@ import java.util.Map;
  * one lock, held only for map updates.
  */
 final class CallRegistry {
-    /** An owned UUID; {@code confirmed} once the channel is known to exist. */
+    /** An owned UUID; {@code confirmed} once the channel is known to exist, at {@code version}. */
     private static final class Entry {
         final String node;
         boolean confirmed;
+        long version;
 
-        Entry(String node, boolean confirmed) {
+        Entry(String node, boolean confirmed, long version) {
             this.node = node;
             this.confirmed = confirmed;
+            this.version = version;
         }
     }
 
@@ -28,6 +33,13 @@ final class CallRegistry {
     /** Insertion order, so the eldest entry is the one forgotten first. */
     private final LinkedHashMap<String, Entry> owners = new LinkedHashMap<>();
     private final Map<String, Integer> channelsByNode = new HashMap<>();
+    /** Counts every change, so a reconcile can tell entries older than its snapshot. */
+    private long version;
+    /**
+     * The most recent hang-ups with their versions, so a reconcile does not bring back a call
+     * that hung up after its channel list was made. Bounded like the map.
+     */
+    private final LinkedHashMap<String, Long> hungUpAt = new LinkedHashMap<>();
 
     CallRegistry(int cap) {
         this.cap = cap;
@@ -51,6 +63,13 @@ final class CallRegistry {
         if (entry != null && entry.node.equals(node)) {
             remove(uuid);
         }
+        hungUpAt.remove(uuid);
+        hungUpAt.put(uuid, ++version);
+        Iterator<String> eldest = hungUpAt.keySet().iterator();
+        while (hungUpAt.size() > cap) {
+            eldest.next();
+            eldest.remove();
+        }
     }
 
     /**
@@ -62,6 +81,37 @@ final class CallRegistry {
             Entry entry = owners.get(uuid);
             if (entry != null && !entry.confirmed && entry.node.equals(node)) {
                 remove(uuid);
+            }
+        }
+    }
+
+    /** The current version, taken just before asking a node for its channel list. */
+    synchronized long version() {
+        return version;
+    }
+
+    /**
+     * Brings one node's entries in line with its channel list (after a connect or a reconnect,
+     * whose gap may have hidden hang-ups and creations): confirmed entries of the node that are
+     * not in the list and did not change since {@code asOf} are dropped; listed channels the map
+     * lacks are added. Entries that changed after {@code asOf} are left alone: their events are
+     * newer than the list.
+     */
+    synchronized void reconcile(String node, Set<String> live, long asOf) {
+        List<String> gone = new ArrayList<>();
+        for (Map.Entry<String, Entry> owned : owners.entrySet()) {
+            Entry entry = owned.getValue();
+            if (entry.node.equals(node) && entry.confirmed && entry.version <= asOf && !live.contains(owned.getKey())) {
+                gone.add(owned.getKey());
+            }
+        }
+        for (String uuid : gone) {
+            remove(uuid);
+        }
+        for (String uuid : live) {
+            Long hungUp = hungUpAt.get(uuid);
+            if (!owners.containsKey(uuid) && (hungUp == null || hungUp <= asOf)) {
+                put(uuid, node, true);
             }
         }
     }
@@ -81,15 +131,17 @@ final class CallRegistry {
     }
 
     private void put(String uuid, String node, boolean confirmed) {
+        version++;
         Entry existing = owners.get(uuid);
         if (existing != null && existing.node.equals(node)) {
             existing.confirmed |= confirmed;
+            existing.version = version;
             return;
         }
         if (existing != null) {
             remove(uuid);
         }
-        owners.put(uuid, new Entry(node, confirmed));
+        owners.put(uuid, new Entry(node, confirmed, version));
         channelsByNode.merge(node, 1, Integer::sum);
         Iterator<Map.Entry<String, Entry>> eldest = owners.entrySet().iterator();
         while (owners.size() > cap) {

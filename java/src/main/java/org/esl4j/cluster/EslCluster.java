@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -67,16 +68,19 @@ import org.esl4j.dial.OriginateResult;
  * <p><b>The call map.</b> The cluster learns which node owns each call UUID: from the leg UUIDs
  * of the originates it sends (chosen before sending, so a ringing call can already be hung up),
  * and from every node's {@code CHANNEL_CREATE}; a {@code CHANNEL_HANGUP_COMPLETE} removes the
- * entry. The map is bounded ({@link ClusterOptions#maxTrackedCalls()}, oldest forgotten first).
- * Hang-ups during a node's connection gap are missed; such entries stay until the cap pushes them
- * out. A command for a UUID not in the map fails with {@link UnknownCallException}; it is never
- * broadcast or sent to a guessed node.
+ * entry. Each time a node connects or reconnects, its {@code show channels} list corrects the map
+ * for what happened while no events came (calls already up are routable from the start). The
+ * map is bounded ({@link ClusterOptions#maxTrackedCalls()}, oldest forgotten first). A command
+ * for a UUID not in the map fails with {@link UnknownCallException}; it is never broadcast or
+ * sent to a guessed node.
  *
  * <p>Thread-safe. {@link #close()} closes every node's client.
  */
 public final class EslCluster implements AutoCloseable {
     /** Events every node is subscribed to, for the call map and the channel counts. */
     private static final List<String> TRACKED_EVENTS = Arrays.asList("CHANNEL_CREATE", "CHANNEL_HANGUP_COMPLETE");
+    /** The node's channels, to correct the call map after a connect or a gap. */
+    private static final String LIST_CHANNELS = "show channels";
     /** How long an idle connector thread lives; connects are rare once every node is up. */
     private static final long CONNECTOR_IDLE_SECONDS = 10;
 
@@ -184,7 +188,13 @@ public final class EslCluster implements AutoCloseable {
         synchronized (lock) {
             names.addAll(subscribed);
         }
-        awaitSubscribed(client.subscribe(names.toArray(new String[0])), node);
+        awaitOnConnect(client.subscribe(names.toArray(new String[0])), node, "subscribe");
+        long asOf = calls.version();
+        try {
+            reconcile(node, awaitOnConnect(client.api(LIST_CHANNELS), node, LIST_CHANNELS), asOf);
+        } catch (RuntimeException listRefused) {
+            // e.g. a userauth user without the permission: the map learns from events only.
+        }
         synchronized (lock) {
             List<String> late = new ArrayList<>(subscribed);
             late.removeAll(names);
@@ -230,7 +240,7 @@ public final class EslCluster implements AutoCloseable {
                     transition(node, NodeState.RECONNECTING);
                     return;
                 case RECONNECTED:
-                    transition(node, NodeState.UP);
+                    // UP once the call map has caught up with the gap, below.
                     break;
                 case CLOSED:
                 default:
@@ -252,6 +262,37 @@ public final class EslCluster implements AutoCloseable {
         if (!names.isEmpty()) {
             client.subscribe(names.toArray(new String[0]));
         }
+        long asOf = calls.version();
+        client.api(LIST_CHANNELS).whenComplete((list, failure) -> {
+            if (failure == null) {
+                reconcile(node, list, asOf);
+            }
+            synchronized (node) {
+                if (node.client == client && client.isConnected()) {
+                    transition(node, NodeState.UP);
+                }
+            }
+            tellStateListeners();
+        });
+    }
+
+    /**
+     * Hang-ups and new calls during a gap reached no listener: the node's channel list (the first
+     * column of {@code show channels}) corrects the call map. A refused list changes nothing.
+     */
+    private void reconcile(Node node, String channelList, long asOf) {
+        if (channelList.startsWith("-")) {
+            return;
+        }
+        Set<String> live = new HashSet<>();
+        for (String line : channelList.split("\n")) {
+            int comma = line.indexOf(',');
+            String first = (comma < 0 ? line : line.substring(0, comma)).trim();
+            if (comma > 0 && !first.equals("uuid") && first.indexOf(' ') < 0) {
+                live.add(first);
+            }
+        }
+        calls.reconcile(node.name, live, asOf);
     }
 
     /**
@@ -834,14 +875,15 @@ public final class EslCluster implements AutoCloseable {
         }
     }
 
-    private static void awaitSubscribed(CompletableFuture<Void> subscribed, Node node) {
+    /** Waits for a command a new client runs before its node is up (on a connector thread). */
+    private static <T> T awaitOnConnect(CompletableFuture<T> reply, Node node, String what) {
         try {
-            subscribed.get(node.options.commandTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            return reply.get(node.options.commandTimeout().toNanos(), TimeUnit.NANOSECONDS);
         } catch (ExecutionException | TimeoutException failed) {
-            throw new EslException(EslException.Kind.COMMAND_FAILED, "subscribe on node " + node.name + " failed: " + failed, failed);
+            throw new EslException(EslException.Kind.COMMAND_FAILED, what + " on node " + node.name + " failed: " + failed, failed);
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();
-            throw new EslException(EslException.Kind.INVALID_STATE, "subscribe on node " + node.name + ": interrupted");
+            throw new EslException(EslException.Kind.INVALID_STATE, what + " on node " + node.name + ": interrupted");
         }
     }
 

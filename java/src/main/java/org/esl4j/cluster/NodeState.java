@@ -6,8 +6,9 @@ public enum NodeState {
     UP,
     /**
      * The connection dropped and the node's client is reconnecting by its own {@link
-     * org.esl4j.ReconnectPolicy}; the node takes no originates meanwhile, and commands for its
-     * calls fail (they are never sent to another node).
+     * org.esl4j.ReconnectPolicy} (and, once connected, the call map is corrected from the node's
+     * channel list); the node takes no originates meanwhile, and commands for its calls fail
+     * (they are never sent to another node).
      */
     RECONNECTING,
     /**

@@ -5,6 +5,7 @@ import static org.junit.Assert.assertNull;
 
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import org.junit.Test;
 
 /** The call map on its own: ownership, counts per node, confirmation, the cap. */
@@ -57,5 +58,27 @@ public class CallRegistryTest {
         assertNull(calls.ownerOf("first"));
         assertEquals(0, calls.channels("a"));
         assertEquals(2, calls.channels("b"));
+    }
+
+    @Test
+    public void aReconcileDropsOldCallsMissingFromTheListAndAddsListedOnes() {
+        CallRegistry calls = new CallRegistry(100);
+        calls.created("ended-in-gap", "a");
+        calls.created("still-up", "a");
+        calls.created("other-node", "b");
+        calls.expect(Collections.singletonList("ringing"), "a");
+        long asOf = calls.version();
+        calls.created("newer-than-list", "a");
+        calls.created("hung-up-after-list", "a");
+        calls.hungUp("hung-up-after-list", "a");
+        calls.reconcile("a", new HashSet<>(Arrays.asList("still-up", "started-in-gap", "hung-up-after-list")), asOf);
+        assertNull(calls.ownerOf("ended-in-gap"));
+        assertEquals("a", calls.ownerOf("still-up"));
+        assertEquals("a", calls.ownerOf("started-in-gap"));
+        assertEquals("a", calls.ownerOf("newer-than-list"));
+        assertEquals("unconfirmed legs wait for their originate", "a", calls.ownerOf("ringing"));
+        assertNull("a hang-up newer than the list wins", calls.ownerOf("hung-up-after-list"));
+        assertEquals("b", calls.ownerOf("other-node"));
+        assertEquals(4, calls.channels("a"));
     }
 }

@@ -344,6 +344,37 @@ public class EslClusterTest {
         assertEquals("the evicted call itself is still up", 5, sim.channelCount());
     }
 
+    @Test
+    public void callsAlreadyUpWhenTheClusterConnectsAreRoutable() throws Exception {
+        EslSimulator sim = answeringSim().route("parked", "answer", "park");
+        String before = sim.call("parked");
+        EslCluster cluster = startUp(nodes(sim).build());
+        assertEquals("n0", cluster.nodeOf(before));
+        assertEquals(sim.channelCount(), cluster.activeChannels("n0"));
+        get(cluster.hangup(before, HangupCause.NORMAL_CLEARING));
+        assertEquals(1, commandsWith(sim, "uuid_kill " + before).size());
+    }
+
+    @Test
+    public void afterAReconnectTheCallsThatEndedDuringTheGapAreForgotten() throws Exception {
+        EslSimulator sim = answeringSim();
+        int port = sim.port();
+        ClientOptions withReconnect = sim.clientOptions()
+                .reconnect(ReconnectPolicy.backoff(Duration.ofMillis(20), Duration.ofMillis(100), 0)).build();
+        EslCluster cluster = startUp(ClusterOptions.builder().node("n0", withReconnect).build());
+        BlockingQueue<String> changes = new LinkedBlockingQueue<>();
+        cluster.onNodeState((node, previous, current) -> changes.add(node + ":" + current));
+        String uuid = placeAnswered(cluster).result().channelUuid();
+        assertEquals(1, cluster.activeChannels("n0"));
+        sim.close(); // its calls end with it, and no hang-up event reaches the cluster
+        awaitItem(changes, "n0:RECONNECTING");
+        assertEquals("still remembered during the gap", "n0", cluster.nodeOf(uuid));
+        track(restartOn(port));
+        awaitItem(changes, "n0:UP");
+        assertNull(cluster.nodeOf(uuid));
+        assertEquals(0, cluster.activeChannels("n0"));
+    }
+
     // ---- merged events --------------------------------------------------------------------------
 
     @Test
