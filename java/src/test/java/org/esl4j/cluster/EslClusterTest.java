@@ -348,6 +348,8 @@ public class EslClusterTest {
     public void callsAlreadyUpWhenTheClusterConnectsAreRoutable() throws Exception {
         EslSimulator sim = answeringSim().route("parked", "answer", "park");
         String before = sim.call("parked");
+        // Parked: the call is fully set up, so the channel list the cluster reads is complete.
+        sim.awaitEvent(event -> before.equals(event.uniqueId()) && "CHANNEL_PARK".equals(event.eventName()), WAIT);
         EslCluster cluster = startUp(nodes(sim).build());
         assertEquals("n0", cluster.nodeOf(before));
         assertEquals(sim.channelCount(), cluster.activeChannels("n0"));
@@ -415,11 +417,24 @@ public class EslClusterTest {
                 allSeen.countDown();
             });
         }
+        // Unsharded channel listeners run after each instance's call tracker: both have seen the call.
+        CountDownLatch trackedByBoth = new CountDownLatch(2 * callCount);
         Set<String> placed = new HashSet<>();
         for (int i = 0; i < callCount; i++) {
-            placed.add(placeAnswered(instances[i % 2]).result().channelUuid());
+            OriginateRequest request = callUser1000();
+            for (EslCluster instance : instances) {
+                instance.onChannel(request.uuid(), event -> {
+                    if ("CHANNEL_CREATE".equals(event.event().eventName())) {
+                        trackedByBoth.countDown();
+                    }
+                });
+            }
+            PlacedOriginate call = get(instances[i % 2].originate(request));
+            assertTrue(call.toString(), call.result().succeeded());
+            placed.add(call.result().channelUuid());
         }
         assertTrue("every call reached one instance", allSeen.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        assertTrue("both instances tracked every call", trackedByBoth.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
         Set<String> both = new HashSet<>(handled.get(0));
         both.retainAll(handled.get(1));
         assertEquals("handled twice", Collections.emptySet(), both);
