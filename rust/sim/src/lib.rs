@@ -21,14 +21,13 @@ mod regex;
 mod server;
 mod util;
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch, Notify};
 
-use crate::core::{Core, CoreConfig, Out};
+use crate::core::{ConnOutbox, Core, CoreConfig, Out};
 pub use crate::event::{Event, Format};
 
 /// How a registered endpoint (e.g. `user/1000`) behaves when dialed.
@@ -156,6 +155,17 @@ pub struct Simulator {
 
 /// The largest time the flush barrier of [`Simulator::advance`] waits for slow connections.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+/// An unpaced flood stops waiting for a connection that drained nothing for this long.
+const FLOOD_STALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One connection a flood streams to.
+struct FloodTarget {
+    slot: ConnOutbox,
+    /// Frames dropped in a row because its queue was full.
+    lost: u32,
+    /// The flood stopped waiting for it (it drained nothing for [`FLOOD_STALL_TIMEOUT`]).
+    given_up: bool,
+}
 
 impl Simulator {
     /// Binds 127.0.0.1:`port` and starts serving.
@@ -325,9 +335,9 @@ impl Simulator {
     pub async fn flush(&self) {
         let boxes = self.shared.lock().outboxes(false);
         let mut waits = Vec::new();
-        for (outbox, _) in boxes {
+        for slot in boxes {
             let (tx, rx) = oneshot::channel();
-            if outbox.send(Out::Flush(tx)).is_ok() {
+            if slot.outbox.send(Out::Flush(tx)).is_ok() {
                 waits.push(rx);
             }
         }
@@ -339,6 +349,12 @@ impl Simulator {
     /// Load mode: streams the recorded frames of `corpus` (concatenated `text/event-plain`
     /// frames, e.g. `events-plain.bin`) round-robin to every subscribed connection while the
     /// simulator keeps answering commands. Returns the number of events sent per connection.
+    ///
+    /// Without a `rate` the flood goes as fast as the connections drain: it waits (without
+    /// polling) while one has 4096 frames unwritten, and gives up waiting for a connection that drains nothing for 10 s. With a
+    /// `rate`, or for a connection given up on, it behaves like FreeSWITCH's event queue: while
+    /// 100 000 frames wait, new ones are dropped, and after 500 drops in a row the connection
+    /// is killed with "killed listener because of lost events". Run one flood at a time.
     pub async fn flood(&self, corpus: &[u8], spec: FloodSpec) -> std::io::Result<u64> {
         let frames = split_frames(corpus)?;
         if frames.is_empty() || (spec.events.is_none() && spec.duration.is_none()) {
@@ -347,41 +363,64 @@ impl Simulator {
                 "empty corpus or unbounded flood",
             ));
         }
-        const HIGH_WATER: usize = 4096;
         let started = Instant::now();
+        let deadline = spec.duration.map(|d| started + d);
         let per_event = spec
             .rate
             .filter(|r| *r > 0)
             .map(|r| Duration::from_secs_f64(1.0 / f64::from(r)));
         let mut sent = 0u64;
-        let mut outboxes = self.shared.lock().outboxes(true);
+        let mut targets = self.flood_targets(Vec::new());
         let mut since_refresh = 0u32;
-        loop {
+        'flood: loop {
             if spec.events.is_some_and(|n| sent >= n)
-                || spec.duration.is_some_and(|d| started.elapsed() >= d)
+                || deadline.is_some_and(|d| Instant::now() >= d)
             {
                 break;
             }
             since_refresh += 1;
             if since_refresh >= 256 {
                 since_refresh = 0;
-                outboxes = self.shared.lock().outboxes(true);
+                targets = self.flood_targets(targets);
             }
-            while outboxes
-                .iter()
-                .any(|(_, q)| q.load(Ordering::Relaxed) >= HIGH_WATER)
-            {
-                // let the writers drain; the connection keeps answering commands meanwhile
-                tokio::time::sleep(Duration::from_micros(200)).await;
-                if spec.duration.is_some_and(|d| started.elapsed() >= d) {
-                    break;
+            if per_event.is_none() {
+                for target in targets.iter_mut().filter(|t| !t.given_up) {
+                    // the connection keeps answering commands while the flood waits here
+                    let until = deadline.map_or(Instant::now() + FLOOD_STALL_TIMEOUT, |d| {
+                        d.min(Instant::now() + FLOOD_STALL_TIMEOUT)
+                    });
+                    let drained = tokio::time::timeout_at(
+                        until.into(),
+                        target.slot.backlog.below_high_water(),
+                    )
+                    .await;
+                    if drained.is_err() {
+                        if deadline.is_some_and(|d| Instant::now() >= d) {
+                            break 'flood;
+                        }
+                        target.given_up = true;
+                    }
                 }
             }
             let frame = &frames[(sent as usize) % frames.len()];
-            outboxes.retain(|(outbox, queued)| {
-                queued.fetch_add(1, Ordering::Relaxed);
-                outbox.send(Out::Frame(frame.clone())).is_ok()
+            let mut slow = Vec::new();
+            targets.retain_mut(|target| {
+                let queue_semantics = per_event.is_some() || target.given_up;
+                if queue_semantics && target.slot.backlog.len() >= core::MAX_QUEUED_EVENTS {
+                    target.lost += 1;
+                    if target.lost > core::MAX_MISSED_EVENTS {
+                        slow.push(target.slot.conn);
+                        return false;
+                    }
+                    return true;
+                }
+                target.lost = 0;
+                target.slot.backlog.added(1);
+                target.slot.outbox.send(Out::Frame(frame.clone())).is_ok()
             });
+            for conn in slow {
+                self.shared.with(|core| core.kill_slow_listener(conn));
+            }
             sent += 1;
             if let Some(gap) = per_event {
                 let due = started + gap * (sent as u32);
@@ -392,12 +431,30 @@ impl Simulator {
         Ok(sent)
     }
 
+    /// The subscribed connections a flood streams to, keeping what it knew of those in
+    /// `previous`.
+    fn flood_targets(&self, previous: Vec<FloodTarget>) -> Vec<FloodTarget> {
+        self.shared
+            .lock()
+            .outboxes(true)
+            .into_iter()
+            .map(|slot| {
+                let known = previous.iter().find(|t| t.slot.conn == slot.conn);
+                FloodTarget {
+                    lost: known.map_or(0, |t| t.lost),
+                    given_up: known.is_some_and(|t| t.given_up),
+                    slot,
+                }
+            })
+            .collect()
+    }
+
     /// Stops accepting, closes every connection and the clock task.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let boxes = self.shared.lock().outboxes(false);
-        for (outbox, _) in boxes {
-            let _ = outbox.send(Out::Close);
+        for slot in boxes {
+            let _ = slot.outbox.send(Out::Close);
         }
     }
 }

@@ -2,9 +2,10 @@
 //! Everything runs under one lock in deterministic order; I/O happens outside it.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::dial::{is_true, DialString};
 use crate::event::{Event, Format};
@@ -27,6 +28,92 @@ pub(crate) enum Out {
     Flush(oneshot::Sender<()>),
     Close,
 }
+
+/// The frames handed to one connection's writer and not yet written to its socket, with a
+/// wake-up for a flood waiting for the writer to catch up (so the flood never polls).
+#[derive(Default)]
+pub(crate) struct Backlog {
+    frames: AtomicUsize,
+    writer_gone: AtomicBool,
+    drained: Notify,
+    kill_flag: AtomicBool,
+    kill: Notify,
+    /// The frame a killed connection still writes (its disconnect notice).
+    last_words: std::sync::Mutex<Option<Vec<u8>>>,
+}
+
+impl Backlog {
+    /// Frames waiting for the writer.
+    pub fn len(&self) -> usize {
+        self.frames.load(Ordering::Relaxed)
+    }
+
+    pub fn added(&self, count: usize) {
+        self.frames.fetch_add(count, Ordering::Relaxed);
+    }
+
+    /// The writer wrote one frame; wakes a flood when the backlog falls below its high-water
+    /// mark.
+    pub fn written(&self) {
+        if self.frames.fetch_sub(1, Ordering::Relaxed) == FLOOD_HIGH_WATER {
+            self.drained.notify_one();
+        }
+    }
+
+    /// The writer stopped: nothing will drain the backlog any more.
+    pub fn writer_gone(&self) {
+        self.writer_gone.store(true, Ordering::Relaxed);
+        self.drained.notify_one();
+    }
+
+    /// Kills the connection at once: the writer drops what is queued, writes `last_words`
+    /// and closes (mod_event_socket's `kill_listener`).
+    pub fn kill(&self, last_words: Vec<u8>) {
+        if let Ok(mut slot) = self.last_words.lock() {
+            *slot = Some(last_words);
+        }
+        self.kill_flag.store(true, Ordering::Relaxed);
+        self.kill.notify_waiters();
+    }
+
+    /// Resolves once [`kill`](Self::kill) was called.
+    pub async fn killed(&self) {
+        loop {
+            // a `Notified` receives `notify_waiters` from its creation on, so none is missed
+            let killed = self.kill.notified();
+            if self.kill_flag.load(Ordering::Relaxed) {
+                return;
+            }
+            killed.await;
+        }
+    }
+
+    pub fn take_last_words(&self) -> Option<Vec<u8>> {
+        self.last_words.lock().ok().and_then(|mut slot| slot.take())
+    }
+
+    /// Waits until fewer than [`FLOOD_HIGH_WATER`] frames wait, or the writer is gone.
+    pub async fn below_high_water(&self) {
+        loop {
+            let drained = self.drained.notified();
+            if self.len() < FLOOD_HIGH_WATER || self.writer_gone.load(Ordering::Relaxed) {
+                return;
+            }
+            // `notify_one` keeps a permit when nobody waits yet, so no wake-up is lost here
+            drained.await;
+        }
+    }
+}
+
+/// What a flood or a flush barrier needs of one connection.
+pub(crate) struct ConnOutbox {
+    pub conn: ConnId,
+    pub outbox: mpsc::UnboundedSender<Out>,
+    pub backlog: Arc<Backlog>,
+}
+
+/// An unpaced flood waits while a connection has this many frames unwritten.
+pub(crate) const FLOOD_HIGH_WATER: usize = 4096;
 
 /// I/O the core asks for; performed outside the lock.
 pub(crate) enum IoAction {
@@ -87,8 +174,12 @@ const MYEVENTS: [&str; 23] = [
     "NOTALK",
     "TALK",
 ];
-/// The most events queued for one listener before it is killed, as in mod_event_socket.
-const MAX_QUEUED_EVENTS: usize = 100_000;
+/// mod_event_socket's `MAX_QUEUE_LEN`: a listener's event queue holds this many events; while
+/// it is full, new events for it are dropped.
+pub(crate) const MAX_QUEUED_EVENTS: usize = 100_000;
+/// mod_event_socket's `MAX_MISSED`: after this many events dropped in a row the listener is
+/// killed ("killed listener because of lost events").
+pub(crate) const MAX_MISSED_EVENTS: u32 = 500;
 /// How long mod_event_socket waits for `auth` (inbound, per read) or `connect` (outbound).
 const HANDSHAKE_TIMEOUT_MS: u64 = 25_000;
 /// Commands kept in the log.
@@ -108,7 +199,9 @@ pub(crate) struct CoreConfig {
 /// One event socket connection: inbound, or opened by the `socket` application.
 struct Conn {
     outbox: mpsc::UnboundedSender<Out>,
-    queued: Arc<std::sync::atomic::AtomicUsize>,
+    backlog: Arc<Backlog>,
+    /// Events dropped in a row because the queue was full (reset by the next one queued).
+    lost_events: u32,
     authed: bool,
     full: bool,
     outbound: bool,
@@ -134,6 +227,29 @@ struct Conn {
 }
 
 impl Conn {
+    /// Queues an event frame like mod_event_socket's `event_handler`: while the queue is full
+    /// the event is dropped; false when more than [`MAX_MISSED_EVENTS`] were dropped in a row,
+    /// and the listener must be killed.
+    fn enqueue_event(&mut self, frame: Arc<[u8]>) -> bool {
+        let waiting = if self.busy {
+            self.held.len()
+        } else {
+            self.backlog.len()
+        };
+        if waiting >= MAX_QUEUED_EVENTS {
+            self.lost_events += 1;
+            return self.lost_events <= MAX_MISSED_EVENTS;
+        }
+        self.lost_events = 0;
+        if self.busy {
+            self.held.push(frame);
+        } else {
+            self.backlog.added(1);
+            let _ = self.outbox.send(Out::Frame(frame));
+        }
+        true
+    }
+
     fn subscribed(&self) -> bool {
         self.all_events || !self.events.is_empty() || !self.custom.is_empty()
     }
@@ -556,18 +672,31 @@ impl Core {
     }
 
     /// Outboxes of every open connection, for a flush barrier or a flood.
-    pub fn outboxes(
-        &self,
-        subscribed_only: bool,
-    ) -> Vec<(
-        mpsc::UnboundedSender<Out>,
-        Arc<std::sync::atomic::AtomicUsize>,
-    )> {
+    pub fn outboxes(&self, subscribed_only: bool) -> Vec<ConnOutbox> {
         self.conns
-            .values()
-            .filter(|c| !c.closed && (!subscribed_only || (c.authed && c.subscribed())))
-            .map(|c| (c.outbox.clone(), c.queued.clone()))
+            .iter()
+            .filter(|(_, c)| !c.closed && (!subscribed_only || (c.authed && c.subscribed())))
+            .map(|(id, c)| ConnOutbox {
+                conn: *id,
+                outbox: c.outbox.clone(),
+                backlog: c.backlog.clone(),
+            })
             .collect()
+    }
+
+    /// A listener lost more than [`MAX_MISSED_EVENTS`] events in a row: mod_event_socket kills
+    /// it with a disconnect notice.
+    pub fn kill_slow_listener(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.get(&conn).filter(|c| !c.closed) else {
+            return;
+        };
+        let notice = notice_frame(
+            c.session.as_deref(),
+            "killed listener because of lost events\n",
+            "disconnect",
+        );
+        c.backlog.kill(notice);
+        self.close_conn(conn);
     }
 
     /// Fires a caller-supplied event, adding the standard headers in front of its own.
@@ -868,29 +997,18 @@ impl Core {
             let frame = frames[slot]
                 .get_or_insert_with(|| Arc::from(conn.format.frame(event)))
                 .clone();
-            if conn.busy {
-                if conn.held.len() >= MAX_QUEUED_EVENTS {
-                    killed.push(id);
-                } else {
-                    conn.held.push(frame);
-                }
-            } else if conn.queued.load(std::sync::atomic::Ordering::Relaxed) >= MAX_QUEUED_EVENTS {
+            if !conn.enqueue_event(frame) {
                 killed.push(id);
-            } else {
-                conn.queued
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let _ = conn.outbox.send(Out::Frame(frame));
             }
         }
         for id in killed {
-            self.send_notice(id, "killed listener because of lost events\n", "disconnect");
-            self.close_conn(id);
+            self.kill_slow_listener(id);
         }
     }
 
     fn send_raw(&mut self, conn: ConnId, bytes: Vec<u8>) {
         if let Some(c) = self.conns.get(&conn).filter(|c| !c.closed) {
-            c.queued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            c.backlog.added(1);
             let _ = c.outbox.send(Out::Frame(Arc::from(bytes)));
         }
     }
@@ -919,8 +1037,7 @@ impl Core {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.busy = false;
             let held = std::mem::take(&mut c.held);
-            c.queued
-                .fetch_add(held.len(), std::sync::atomic::Ordering::Relaxed);
+            c.backlog.added(held.len());
             for frame in held {
                 let _ = c.outbox.send(Out::Frame(frame));
             }
@@ -934,14 +1051,8 @@ impl Core {
         let Some(c) = self.conns.get(&conn) else {
             return;
         };
-        let frame = match &c.session {
-            Some(session) => format!(
-                "Content-Type: text/disconnect-notice\nControlled-Session-UUID: {session}\nContent-Disposition: {disposition}\nContent-Length: {}\n\n{text}",
-                text.len()
-            ),
-            None => format!("Content-Type: text/disconnect-notice\nContent-Length: {}\n\n{text}", text.len()),
-        };
-        self.send_raw(conn, frame.into_bytes());
+        let frame = notice_frame(c.session.as_deref(), text, disposition);
+        self.send_raw(conn, frame);
     }
 
     /// A `log/data` frame for every connection logging at `level` or more verbosely.
@@ -965,13 +1076,19 @@ impl Core {
             if !conn.authed || conn.closed || conn.log_level.map_or(true, |max| level > max) {
                 continue;
             }
-            if conn.busy {
-                if conn.held.len() < MAX_QUEUED_EVENTS {
-                    conn.held.push(frame.clone());
-                }
+            // the log queue drops lines while it is full (mod_event_socket `socket_logger`)
+            let waiting = if conn.busy {
+                conn.held.len()
             } else {
-                conn.queued
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                conn.backlog.len()
+            };
+            if waiting >= MAX_QUEUED_EVENTS {
+                continue;
+            }
+            if conn.busy {
+                conn.held.push(frame.clone());
+            } else {
+                conn.backlog.added(1);
                 let _ = conn.outbox.send(Out::Frame(frame.clone()));
             }
         }
@@ -1016,9 +1133,9 @@ impl Core {
     pub fn add_conn(
         &mut self,
         outbox: mpsc::UnboundedSender<Out>,
-        queued: Arc<std::sync::atomic::AtomicUsize>,
+        backlog: Arc<Backlog>,
     ) -> ConnId {
-        let id = self.register_conn(outbox, queued);
+        let id = self.register_conn(outbox, backlog);
         self.send_raw(id, b"Content-Type: auth/request\n\n".to_vec());
         self.add_timer(
             HANDSHAKE_TIMEOUT_MS,
@@ -1033,14 +1150,15 @@ impl Core {
     fn register_conn(
         &mut self,
         outbox: mpsc::UnboundedSender<Out>,
-        queued: Arc<std::sync::atomic::AtomicUsize>,
+        backlog: Arc<Backlog>,
     ) -> ConnId {
         let id = self.id();
         self.conns.insert(
             id,
             Conn {
                 outbox,
-                queued,
+                backlog,
+                lost_events: 0,
                 authed: false,
                 full: true,
                 outbound: false,
@@ -1071,7 +1189,7 @@ impl Core {
         &mut self,
         uuid: &str,
         outbox: mpsc::UnboundedSender<Out>,
-        queued: Arc<std::sync::atomic::AtomicUsize>,
+        backlog: Arc<Backlog>,
         async_mode: bool,
         full: bool,
     ) -> Option<ConnId> {
@@ -1080,7 +1198,7 @@ impl Core {
             return None;
         }
         // outbound listeners are pre-authed and send no greeting
-        let id = self.register_conn(outbox, queued);
+        let id = self.register_conn(outbox, backlog);
         if let Some(c) = self.conns.get_mut(&id) {
             c.authed = true;
             c.full = full;
@@ -1206,6 +1324,21 @@ impl Core {
     }
 }
 
+/// A `text/disconnect-notice` frame; a session's names the session (send_disconnect).
+fn notice_frame(session: Option<&str>, text: &str, disposition: &str) -> Vec<u8> {
+    match session {
+        Some(session) => format!(
+            "Content-Type: text/disconnect-notice\nControlled-Session-UUID: {session}\nContent-Disposition: {disposition}\nContent-Length: {}\n\n{text}",
+            text.len()
+        ),
+        None => format!(
+            "Content-Type: text/disconnect-notice\nContent-Length: {}\n\n{text}",
+            text.len()
+        ),
+    }
+    .into_bytes()
+}
+
 fn uuid_or_empty(arg: &str, cmd: &Command) -> String {
     let shown = if arg.trim().is_empty() {
         cmd.header("session-id").unwrap_or("")
@@ -1301,53 +1434,83 @@ mod tests {
             .is_some_and(|t| t.len() == big.text.len()));
     }
 
-    #[test]
-    fn a_listener_that_stops_reading_is_killed_not_buffered_forever() {
-        let mut core = test_core();
-        let (outbox, mut frames) = mpsc::unbounded_channel();
-        let queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let conn = core.add_conn(outbox, queued);
-        core.command(
-            conn,
-            Command {
-                line: "auth pw".into(),
-                ..Command::default()
-            },
-        );
-        core.command(
-            conn,
-            Command {
-                line: "event plain ALL".into(),
-                ..Command::default()
-            },
-        );
-        // nobody drains `frames`: the writer never decrements the queue counter
-        let mut event = Event::named("CUSTOM");
-        event.add("Event-Subclass", "load::test");
-        for _ in 0..MAX_QUEUED_EVENTS + 10 {
-            core.fire_custom(&event);
+    /// A listener subscribed to everything whose writer never drains (nobody reads `frames`).
+    fn stalled_listener(core: &mut Core) -> (ConnId, mpsc::UnboundedReceiver<Out>) {
+        let (outbox, frames) = mpsc::unbounded_channel();
+        let conn = core.add_conn(outbox, Arc::new(Backlog::default()));
+        for line in ["auth pw", "event plain ALL"] {
+            core.command(
+                conn,
+                Command {
+                    line: line.into(),
+                    ..Command::default()
+                },
+            );
         }
-        let mut count = 0;
-        let mut closed = false;
-        let mut last_frame = Vec::new();
+        (conn, frames)
+    }
+
+    /// Frames handed to the writer so far, and whether a close followed.
+    fn drain(frames: &mut mpsc::UnboundedReceiver<Out>) -> (usize, bool) {
+        let (mut count, mut closed) = (0, false);
         while let Ok(out) = frames.try_recv() {
             match out {
-                Out::Frame(bytes) => {
-                    count += 1;
-                    last_frame = bytes.to_vec();
-                }
+                Out::Frame(_) => count += 1,
                 Out::Close => closed = true,
                 Out::Flush(_) => {}
             }
         }
-        assert!(closed, "the listener is closed");
-        assert!(count <= MAX_QUEUED_EVENTS + 4, "bounded: {count} frames");
-        assert!(
-            String::from_utf8_lossy(&last_frame).contains("killed listener because of lost events")
-        );
+        (count, closed)
+    }
+
+    #[test]
+    fn a_full_queue_drops_events_then_kills_the_listener_after_500_in_a_row() {
+        let mut core = test_core();
+        let (conn, mut frames) = stalled_listener(&mut core);
+        let backlog = core.conns[&conn].backlog.clone();
+        let (greeting, _) = drain(&mut frames);
+        let mut event = Event::named("CUSTOM");
+        event.add("Event-Subclass", "load::test");
+        // the queue fills (the greeting and replies count as unwritten too), then drops
+        let room = MAX_QUEUED_EVENTS - greeting;
+        for _ in 0..room + MAX_MISSED_EVENTS as usize {
+            core.fire_custom(&event);
+        }
+        let (queued, closed) = drain(&mut frames);
+        assert_eq!(queued, room, "exactly the queue's room was queued");
+        assert!(!closed, "{MAX_MISSED_EVENTS} drops in a row are tolerated");
+        core.fire_custom(&event);
+        let (count, closed) = drain(&mut frames);
+        assert!(closed, "the next drop kills the listener");
+        assert_eq!(count, 0, "nothing more is queued");
+        let last_words = backlog.take_last_words().expect("a disconnect notice");
+        assert!(String::from_utf8_lossy(&last_words)
+            .ends_with("\n\nkilled listener because of lost events\n"));
         // later events are not queued for it any more
         core.fire_custom(&event);
         assert!(frames.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_queued_event_resets_the_run_of_drops() {
+        let mut core = test_core();
+        let (conn, mut frames) = stalled_listener(&mut core);
+        let mut event = Event::named("CUSTOM");
+        event.add("Event-Subclass", "load::test");
+        let backlog = core.conns[&conn].backlog.clone();
+        let room = MAX_QUEUED_EVENTS - backlog.len();
+        for _ in 0..room + MAX_MISSED_EVENTS as usize {
+            core.fire_custom(&event);
+        }
+        // the writer catches up by one frame: the next event is queued, the run restarts
+        backlog.written();
+        core.fire_custom(&event);
+        for _ in 0..MAX_MISSED_EVENTS {
+            core.fire_custom(&event);
+        }
+        let (_, closed) = drain(&mut frames);
+        assert!(!closed, "the drops before the queued event do not count");
+        assert_eq!(core.conns[&conn].lost_events, MAX_MISSED_EVENTS);
     }
 
     #[test]
