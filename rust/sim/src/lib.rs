@@ -17,6 +17,7 @@ mod core;
 pub mod dial;
 pub mod event;
 mod model;
+mod perms;
 mod regex;
 mod server;
 mod util;
@@ -73,6 +74,44 @@ pub struct SimConfig {
     /// Delay between an outbound `connect` and the park of an `async` socket session (its
     /// CHANNEL_PARK). `None`: 20 ms on the real clock, none on the virtual clock.
     pub thread_latency: Option<Duration>,
+    /// `apply-inbound-acl` denies every client: each inbound connection gets
+    /// `text/rude-rejection` ("Access Denied, go away."), a disconnect notice and the close,
+    /// and never an `auth/request` (what a client outside the ACL sees).
+    pub reject_inbound: bool,
+}
+
+/// A directory user for `userauth user@domain:password`, with the `esl-*` params of
+/// FreeSWITCH's user directory. A `userauth` for a user that is not registered is accepted
+/// with the simulator's password and no restrictions (a convenience; FreeSWITCH refuses it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EslUser {
+    /// The user id (before the `@`).
+    pub user: String,
+    /// The domain (after the `@`).
+    pub domain: String,
+    /// `esl-password`.
+    pub password: String,
+    /// `esl-allowed-events`: event names separated by commas, or by blanks when there is one;
+    /// `all`; subclasses after `CUSTOM`. `None`: everything.
+    pub allowed_events: Option<String>,
+    /// `esl-allowed-api`: API command names separated like `allowed_events`. `None`: all.
+    pub allowed_api: Option<String>,
+    /// `esl-allowed-log`: whether `log` is allowed (default true).
+    pub allowed_log: bool,
+}
+
+impl EslUser {
+    /// A user with no restrictions.
+    pub fn new(user: &str, domain: &str, password: &str) -> EslUser {
+        EslUser {
+            user: user.into(),
+            domain: domain.into(),
+            password: password.into(),
+            allowed_events: None,
+            allowed_api: None,
+            allowed_log: true,
+        }
+    }
 }
 
 impl Default for SimConfig {
@@ -84,6 +123,7 @@ impl Default for SimConfig {
             hostname: "esl4j-sim".into(),
             heartbeat: Some(Duration::from_secs(20)),
             thread_latency: None,
+            reject_inbound: false,
         }
     }
 }
@@ -183,6 +223,7 @@ impl Simulator {
                 (None, false) => 20,
             },
             heartbeat_ms: config.heartbeat.map(|d| d.as_millis().max(1) as u64),
+            reject_inbound: config.reject_inbound,
             epoch_base_ms: if virtual_clock {
                 now / 1000 * 1000
             } else {
@@ -227,6 +268,11 @@ impl Simulator {
     /// Scripts a dialable endpoint such as `user/1000`.
     pub fn set_endpoint(&self, name: &str, behavior: Behavior) {
         self.shared.with(|core| core.set_endpoint(name, behavior));
+    }
+
+    /// Registers (or replaces) a directory user for `userauth`.
+    pub fn add_user(&self, user: EslUser) {
+        self.shared.with(|core| core.add_user(user));
     }
 
     /// `name` rings and answers after `delay`.

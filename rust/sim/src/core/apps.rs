@@ -622,9 +622,14 @@ impl Core {
                         )
                         .into_bytes(),
                     );
-                    if seconds > 0 {
-                        let due = self.whole_seconds_from_now(seconds as u64, false);
-                        self.add_timer_at(due, Timer::Linger { conn: id });
+                    // closes once the epoch second passes hangup + N (read_packet); -1 never
+                    match u64::try_from(seconds) {
+                        Ok(n) => {
+                            let due = self.whole_seconds_from_now(n, false);
+                            self.add_timer_at(due, Timer::Linger { conn: id });
+                        }
+                        Err(_) if seconds != -1 => self.schedule(0, Timer::Linger { conn: id }),
+                        Err(_) => {}
                     }
                 }
                 None => self.disconnect(id, true),

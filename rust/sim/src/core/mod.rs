@@ -12,8 +12,9 @@ use crate::event::{Event, Format};
 use crate::model::{
     call_state_number, cause_number, dial_status, is_extended, Channel, ChannelState, Signal,
 };
+use crate::perms::{AllowedApi, AllowedEvents};
 use crate::util::{event_dates, new_uuid, whole_second_deadline};
-use crate::Behavior;
+use crate::{Behavior, EslUser};
 
 mod api;
 mod apps;
@@ -194,6 +195,8 @@ pub(crate) struct CoreConfig {
     pub thread_latency_ms: u64,
     pub heartbeat_ms: Option<u64>,
     pub epoch_base_ms: u64,
+    /// `apply-inbound-acl` rejects every inbound client.
+    pub reject_inbound: bool,
 }
 
 /// One event socket connection: inbound, or opened by the `socket` application.
@@ -224,6 +227,12 @@ struct Conn {
     log_level: Option<u8>,
     /// Commands read on this connection (restarts the authentication timeout).
     commands_read: u64,
+    /// `userauth` with `esl-allowed-events` (LFLAG_AUTH_EVENTS); `None`: all allowed.
+    allowed_events: Option<AllowedEvents>,
+    /// `userauth` with `esl-allowed-api`; `None`: all allowed.
+    allowed_api: Option<AllowedApi>,
+    /// LFLAG_ALLOW_LOG: `log` is permitted.
+    allow_log: bool,
 }
 
 impl Conn {
@@ -251,7 +260,7 @@ impl Conn {
     }
 
     fn subscribed(&self) -> bool {
-        self.all_events || !self.events.is_empty() || !self.custom.is_empty()
+        self.all_events || !self.events.is_empty()
     }
 
     fn accepts(&self, event: &Event) -> bool {
@@ -259,14 +268,13 @@ impl Conn {
             return false;
         }
         let name = event.name();
-        let wanted = if name == "CUSTOM" {
-            self.all_events
-                || event
-                    .get("Event-Subclass")
-                    .is_some_and(|s| self.custom.contains(s))
-        } else {
-            self.all_events || self.events.contains(name)
-        };
+        // a CUSTOM event needs the CUSTOM type and, when it has a subclass, that subclass
+        let wanted = self.all_events
+            || (self.events.contains(name)
+                && (name != "CUSTOM"
+                    || event
+                        .get("Event-Subclass")
+                        .map_or(true, |s| self.custom.contains(s))));
         if !wanted {
             return false;
         }
@@ -392,6 +400,8 @@ struct Chan {
     park_started: bool,
     phase2_done: bool,
     locks: usize,
+    /// CF_DIVERT_EVENTS (`divert_events on`).
+    divert_events: bool,
 }
 
 /// Who waits for an originate's outcome.
@@ -533,6 +543,8 @@ pub(crate) struct Core {
     actions: VecDeque<Action>,
     io: Vec<IoAction>,
     endpoints: HashMap<String, Behavior>,
+    /// Directory users for `userauth`, by `(user, domain)`.
+    users: HashMap<(String, String), EslUser>,
     routes: HashMap<String, Vec<(String, String)>>,
     globals: Vec<(String, String)>,
     /// `(command line, whole message)` of the most recent commands.
@@ -595,6 +607,7 @@ impl Core {
             actions: VecDeque::new(),
             io: Vec::new(),
             endpoints: HashMap::new(),
+            users: HashMap::new(),
             routes,
             globals: vec![("hostname".into(), String::new())],
             command_log: VecDeque::new(),
@@ -625,6 +638,11 @@ impl Core {
 
     pub fn set_endpoint(&mut self, name: &str, behavior: Behavior) {
         self.endpoints.insert(name.to_string(), behavior);
+    }
+
+    pub fn add_user(&mut self, user: EslUser) {
+        self.users
+            .insert((user.user.clone(), user.domain.clone()), user);
     }
 
     pub fn set_route(&mut self, extension: &str, apps: Vec<(String, String)>) {
@@ -1136,6 +1154,20 @@ impl Core {
         backlog: Arc<Backlog>,
     ) -> ConnId {
         let id = self.register_conn(outbox, backlog);
+        if self.cfg.reject_inbound {
+            // the ACL is checked before the greeting (mod_event_socket `listener_run`)
+            const DENIED: &str = "Access Denied, go away.\n";
+            self.send_raw(
+                id,
+                format!(
+                    "Content-Type: text/rude-rejection\nContent-Length: {}\n\n{DENIED}",
+                    DENIED.len()
+                )
+                .into_bytes(),
+            );
+            self.disconnect(id, true);
+            return id;
+        }
         self.send_raw(id, b"Content-Type: auth/request\n\n".to_vec());
         self.add_timer(
             HANDSHAKE_TIMEOUT_MS,
@@ -1179,6 +1211,9 @@ impl Core {
                 closed: false,
                 log_level: None,
                 commands_read: 0,
+                allowed_events: None,
+                allowed_api: None,
+                allow_log: true,
             },
         );
         id
@@ -1397,6 +1432,7 @@ mod tests {
             thread_latency_ms: 0,
             heartbeat_ms: None,
             epoch_base_ms: 1_000_000,
+            reject_inbound: false,
         })
     }
 

@@ -512,6 +512,7 @@ impl Core {
                 park_started: false,
                 phase2_done: false,
                 locks: 0,
+                divert_events: false,
             },
         );
     }
