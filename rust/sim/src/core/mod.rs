@@ -402,6 +402,24 @@ struct Chan {
     locks: usize,
     /// CF_DIVERT_EVENTS (`divert_events on`).
     divert_events: bool,
+    /// A bridge outcome that waits for the queued message running nested in the bridge.
+    pending_bridge: Option<PendingBridge>,
+}
+
+/// What happened to a bridge while a queued message ran nested in it.
+#[derive(Debug, Clone)]
+enum PendingBridge {
+    Established {
+        peer: String,
+        early: bool,
+    },
+    Failed {
+        cause: String,
+        causes: Vec<(String, String)>,
+    },
+    Unbridged {
+        cause: String,
+    },
 }
 
 /// Who waits for an originate's outcome.
@@ -434,8 +452,15 @@ struct Originate {
     retry_sleep_ms: u64,
     retrying: bool,
     legs: Vec<String>,
+    /// Legs of the current group still held by their `leg_delay_start`.
+    delayed: usize,
+    /// When the current group started (sim ms): leg timeouts count from here.
+    group_started_ms: u64,
     causes: Vec<(String, String)>,
     early_ok: bool,
+    /// `bridge_early_media=true`: the caller gets the far end's early media while the
+    /// originate waits for the answer.
+    bridge_early_media: bool,
     continue_on_timeout: bool,
     /// `fail_on_single_reject`: `true` or a list of causes that end a `,` ring-all at once.
     fail_on_single_reject: Option<String>,
@@ -473,6 +498,13 @@ enum Timer {
     },
     LegTimeout {
         uuid: String,
+    },
+    /// Leg `leg` of group round `round` starts after its `leg_delay_start`.
+    LegStart {
+        id: u64,
+        round: u64,
+        leg: usize,
+        delay_s: u64,
     },
     /// `leg_progress_timeout`: no 180/183/answer on that leg yet.
     LegProgressTimeout {
@@ -785,7 +817,13 @@ impl Core {
 
     /// Sim time (ms) of a whole-second deadline counted from now.
     fn whole_seconds_from_now(&self, seconds: u64, inclusive: bool) -> u64 {
-        whole_second_deadline(self.epoch_ms(), seconds, inclusive) - self.cfg.epoch_base_ms
+        self.whole_seconds_after(self.now_ms, seconds, inclusive)
+    }
+
+    /// Sim time (ms) of a whole-second deadline counted from `start_ms` (sim time).
+    fn whole_seconds_after(&self, start_ms: u64, seconds: u64, inclusive: bool) -> u64 {
+        let start_epoch = self.cfg.epoch_base_ms + start_ms;
+        whole_second_deadline(start_epoch, seconds, inclusive) - self.cfg.epoch_base_ms
     }
 
     /// Delay before a session thread acts on something another thread did (the park that
@@ -837,6 +875,12 @@ impl Core {
                 self.originate_timeout(id, round, "PROGRESS_TIMEOUT", true)
             }
             Timer::RetryGroup { id } => self.start_group(id),
+            Timer::LegStart {
+                id,
+                round,
+                leg,
+                delay_s,
+            } => self.delayed_leg_due(id, round, leg, delay_s),
             Timer::LegTimeout { uuid } => {
                 let pending = self
                     .chans
