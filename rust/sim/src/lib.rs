@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch, Notify};
 
-use crate::core::{ConnOutbox, Core, CoreConfig, Out};
+use crate::core::{ApiOutput, ConnOutbox, Core, CoreConfig, Out};
 pub use crate::event::{Event, Format};
 
 /// How a registered endpoint (e.g. `user/1000`) behaves when dialed.
@@ -346,6 +346,23 @@ impl Simulator {
         let sent = self.shared.with(|core| core.dtmf(uuid, digits));
         self.flush().await;
         sent
+    }
+
+    /// Runs an API command against the simulator's state as `api <command>` on an event socket
+    /// would, without a connection, and returns its output (e.g. `"+OK\n"`, or
+    /// `"-ERR no reply\n"` for none). `originate` returns when it ends: on the virtual clock,
+    /// advance it from another task meanwhile. The `API` event is fired as usual; the
+    /// command log is not written.
+    pub async fn api(&self, command: &str) -> String {
+        let output = self.shared.with(|core| core.api_direct(command));
+        let text = match output {
+            ApiOutput::Ready(text) => text,
+            ApiOutput::Pending(result) => result
+                .await
+                .unwrap_or_else(|_| "-ERR the simulator stopped\n".into()),
+        };
+        self.flush().await;
+        text
     }
 
     /// Number of live channels.

@@ -1169,3 +1169,47 @@ async fn eval_and_expand_substitute_global_variables() {
         "runs `global_getvar greeting`"
     );
 }
+
+#[tokio::test]
+async fn api_without_a_connection_sees_and_changes_the_simulators_state() {
+    let sim = virtual_sim().await;
+    sim.answer_after("user/1000", Duration::from_secs(2));
+    let mut watcher = authed(&sim).await;
+    watcher.command("event plain API CHANNEL_ANSWER").await;
+    assert_eq!(sim.api("global_setvar direct=yes").await, "+OK\n");
+    assert_eq!(
+        body(&watcher.command("api global_getvar direct").await),
+        "yes"
+    );
+    assert_eq!(
+        sim.api("no_such_command x").await,
+        "-ERR no_such_command Command not found!\n"
+    );
+    // an originate returns when it ends, here once the virtual clock passed the answer
+    let originate = sim.api("originate user/1000 &park");
+    let advance = async {
+        sim.advance(Duration::from_secs(2)).await;
+    };
+    let (result, ()) = tokio::join!(originate, advance);
+    let uuid = result
+        .strip_prefix("+OK ")
+        .expect("answered")
+        .trim()
+        .to_string();
+    assert_eq!(sim.api(&format!("uuid_exists {uuid}")).await, "true");
+    assert_eq!(sim.api(&format!("uuid_kill {uuid}")).await, "+OK\n");
+    assert_eq!(sim.api(&format!("uuid_exists {uuid}")).await, "false");
+    watcher.sync().await;
+    let seen = names(&watcher);
+    assert!(seen.contains(&"CHANNEL_ANSWER".to_string()));
+    assert!(
+        seen.iter().filter(|n| *n == "API").count() >= 4,
+        "API events fired for direct commands too: {seen:?}"
+    );
+    assert_eq!(
+        sim.commands_total(),
+        4,
+        "only the watcher's socket commands are logged"
+    );
+    assert!(sim.api("originate").await.starts_with("-USAGE: "));
+}

@@ -937,3 +937,52 @@ async fn callback_originate_a_leg_hangs_up_with_the_b_legs_failure() {
         "NO_ANSWER"
     );
 }
+
+#[tokio::test]
+async fn enterprise_originate_races_independent_branches() {
+    let sim = virtual_sim().await;
+    sim.never_answer("user/1");
+    sim.answer_after("user/2", Duration::from_secs(2));
+    sim.early_media_never_answer("user/5");
+    sim.busy("user/3");
+    sim.reject("user/4", "CALL_REJECTED");
+    let mut conn = inbound(&sim).await;
+    // the first branch to answer wins; early media does not count (ignore_early_media=true)
+    let job = bgapi(
+        &mut conn,
+        "originate <origination_caller_id_number=55>user/1:_:user/5:_:{originate_timeout=30}user/2 &park",
+    )
+    .await;
+    let result = expect_job_at(&sim, &mut conn, &job, 0, 2000).await;
+    assert!(result.starts_with("+OK "), "{result}");
+    assert_eq!(
+        hangup_cause_of(&conn, "user/1").as_deref(),
+        Some("LOSE_RACE")
+    );
+    assert_eq!(
+        hangup_cause_of(&conn, "user/5").as_deref(),
+        Some("LOSE_RACE")
+    );
+    let create = events(&conn)
+        .into_iter()
+        .find(|e| {
+            e.name().as_deref() == Some("CHANNEL_CREATE")
+                && e.header("Channel-Name").as_deref() == Some("user/2")
+        })
+        .expect("user/2 created");
+    assert_eq!(
+        header(&create, "Caller-Caller-ID-Number"),
+        "55",
+        "<> reaches every branch"
+    );
+    // every branch failed: the last cause in branch order
+    let reply = conn
+        .command("api originate user/3:_:user/4:_:user/3 &park")
+        .await;
+    assert_eq!(String::from_utf8_lossy(reply.body()), "-ERR USER_BUSY\n");
+    let reply = conn.command("api originate user/3:_:user/4 &park").await;
+    assert_eq!(
+        String::from_utf8_lossy(reply.body()),
+        "-ERR CALL_REJECTED\n"
+    );
+}

@@ -32,6 +32,29 @@ impl Core {
         self.api_event(&name, &arg);
     }
 
+    /// An API command without a connection (no permissions apply): its output, or for
+    /// `originate` a receiver of it. Fires the `API` event like `api` does.
+    pub fn api_direct(&mut self, text: &str) -> ApiOutput {
+        let (name, arg) = split_command(text);
+        if name == "originate" {
+            let (result, output) = oneshot::channel();
+            let owner = Owner::Direct {
+                result,
+                arg: arg.clone(),
+            };
+            return match self.api_originate(owner, &arg) {
+                Ok(()) => ApiOutput::Pending(output),
+                Err(usage) => {
+                    self.api_event(&name, &arg);
+                    ApiOutput::Ready(usage)
+                }
+            };
+        }
+        let output = self.api_exec(&name, &arg);
+        self.api_event(&name, &arg);
+        ApiOutput::Ready(output)
+    }
+
     pub(super) fn cmd_bgapi(&mut self, conn: ConnId, text: &str, cmd: &Command) {
         let (name, arg) = split_command(text);
         if !self.api_permitted(conn, &name, &arg) {

@@ -436,6 +436,33 @@ enum Owner {
     Bridge {
         caller: String,
     },
+    /// A branch of the enterprise originate `parent`.
+    Branch {
+        parent: u64,
+        index: usize,
+    },
+    /// [`Simulator::api`](crate::Simulator::api) without a connection.
+    Direct {
+        result: oneshot::Sender<String>,
+        arg: String,
+    },
+}
+
+/// The output of an API command run without a connection: at once, or when an originate ends.
+pub(crate) enum ApiOutput {
+    Ready(String),
+    Pending(oneshot::Receiver<String>),
+}
+
+/// An enterprise originate (`:_:`) in progress: its branches run as originates of their own.
+struct Enterprise {
+    owner: Owner,
+    after: Vec<AppCall>,
+    /// The originate id of each branch.
+    branches: Vec<u64>,
+    /// Each branch's failure cause, once it failed.
+    outcomes: Vec<Option<String>>,
+    causes: Vec<(String, String)>,
 }
 
 /// An originate in progress (API, bgapi or bridge).
@@ -571,6 +598,7 @@ pub(crate) struct Core {
     chans: HashMap<String, Chan>,
     chan_order: Vec<String>,
     originates: HashMap<u64, Originate>,
+    enterprises: HashMap<u64, Enterprise>,
     timers: BTreeMap<(u64, u64), Timer>,
     actions: VecDeque<Action>,
     io: Vec<IoAction>,
@@ -635,6 +663,7 @@ impl Core {
             chans: HashMap::new(),
             chan_order: Vec::new(),
             originates: HashMap::new(),
+            enterprises: HashMap::new(),
             timers: BTreeMap::new(),
             actions: VecDeque::new(),
             io: Vec::new(),

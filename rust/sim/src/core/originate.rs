@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// `SWITCH_ENT_ORIGINATE_DELIM`: separates the branches of an enterprise originate.
+const ENTERPRISE_DELIMITER: &str = ":_:";
+
 impl Core {
     // ---------------------------------------------------------------- originate
 
@@ -55,7 +58,17 @@ impl Core {
         base_timeout_s: u64,
         caller: Option<String>,
         extra_globals: Vec<(String, String)>,
-    ) {
+    ) -> u64 {
+        if dial_string.contains(ENTERPRISE_DELIMITER) {
+            return self.start_enterprise(
+                owner,
+                dial_string,
+                after,
+                base_timeout_s,
+                caller,
+                extra_globals,
+            );
+        }
         let id = self.id();
         let Some(dial) = DialString::parse(dial_string) else {
             let orig = Originate {
@@ -84,7 +97,7 @@ impl Core {
             };
             self.originates.insert(id, orig);
             self.originate_failed(id, "INVALID_NUMBER_FORMAT");
-            return;
+            return id;
         };
         let caller_chan = caller
             .as_ref()
@@ -194,6 +207,7 @@ impl Core {
         };
         self.originates.insert(id, orig);
         self.start_group(id);
+        id
     }
 
     pub(super) fn start_group(&mut self, id: u64) {
@@ -762,19 +776,7 @@ impl Core {
         let Some(orig) = self.originates.remove(&id) else {
             return;
         };
-        let result = format!("-ERR {cause}\n");
-        match orig.owner {
-            Owner::Api { conn, arg } => {
-                self.api_event("originate", &arg);
-                self.api_response(conn, &result);
-                self.unblock(conn);
-            }
-            Owner::Bgapi { conn, job, arg } => {
-                self.api_event("originate", &arg);
-                self.background_job(conn, &job, "originate", &arg, &result);
-            }
-            Owner::Bridge { caller } => self.bridge_failed(&caller, cause, &orig.causes),
-        }
+        self.report_failure(orig.owner, cause, orig.causes);
     }
 
     pub(super) fn originate_succeeded(&mut self, id: u64, winner: &str, early: bool) {
@@ -791,21 +793,167 @@ impl Core {
         if let Some(chan) = self.chans.get_mut(winner) {
             chan.originate = None;
         }
-        let result = format!("+OK {winner}\n");
-        match orig.owner {
+        self.report_success(orig.owner, winner, early, orig.after);
+    }
+
+    /// Tells whoever waits for an originate that it failed with `cause`.
+    fn report_failure(&mut self, owner: Owner, cause: &str, causes: Vec<(String, String)>) {
+        let result = format!("-ERR {cause}\n");
+        match owner {
             Owner::Api { conn, arg } => {
-                self.start_after_apps(winner, orig.after);
                 self.api_event("originate", &arg);
                 self.api_response(conn, &result);
                 self.unblock(conn);
             }
+            Owner::Direct {
+                result: output,
+                arg,
+            } => {
+                self.api_event("originate", &arg);
+                let _ = output.send(result);
+            }
             Owner::Bgapi { conn, job, arg } => {
-                self.start_after_apps(winner, orig.after);
+                self.api_event("originate", &arg);
+                self.background_job(conn, &job, "originate", &arg, &result);
+            }
+            Owner::Bridge { caller } => self.bridge_failed(&caller, cause, &causes),
+            Owner::Branch { parent, index } => self.branch_failed(parent, index, cause, causes),
+        }
+    }
+
+    /// Tells whoever waits for an originate that `winner` answered (or sent early media).
+    fn report_success(&mut self, owner: Owner, winner: &str, early: bool, after: Vec<AppCall>) {
+        let result = format!("+OK {winner}\n");
+        match owner {
+            Owner::Api { conn, arg } => {
+                self.start_after_apps(winner, after);
+                self.api_event("originate", &arg);
+                self.api_response(conn, &result);
+                self.unblock(conn);
+            }
+            Owner::Direct {
+                result: output,
+                arg,
+            } => {
+                self.start_after_apps(winner, after);
+                self.api_event("originate", &arg);
+                let _ = output.send(result);
+            }
+            Owner::Bgapi { conn, job, arg } => {
+                self.start_after_apps(winner, after);
                 self.api_event("originate", &arg);
                 self.background_job(conn, &job, "originate", &arg, &result);
             }
             Owner::Bridge { caller } => self.bridge_established(&caller, winner, early),
+            Owner::Branch { parent, .. } => self.branch_succeeded(parent, winner, early),
         }
+    }
+
+    // ---------------------------------------------------------------- enterprise originate
+
+    /// `<vars>dial1:_:dial2...`: every branch is an originate of its own, run at the same
+    /// time with the `<>` variables and `ignore_early_media=true`; the first to succeed wins
+    /// and the others are cancelled with LOSE_RACE (switch_ivr_enterprise_originate).
+    fn start_enterprise(
+        &mut self,
+        owner: Owner,
+        dial_string: &str,
+        after: Vec<AppCall>,
+        base_timeout_s: u64,
+        caller: Option<String>,
+        mut extra_globals: Vec<(String, String)>,
+    ) -> u64 {
+        let mut rest = dial_string.trim_start();
+        while rest.starts_with('<') {
+            let Some(end) = rest.find('>') else {
+                break;
+            };
+            // parsed like a `{}` block (the leg name only completes the dial string)
+            if let Some(block) = DialString::parse(&format!("{}x", &rest[..=end])) {
+                extra_globals.extend(block.globals);
+            }
+            rest = rest[end + 1..].trim_start();
+        }
+        extra_globals.push(("ignore_early_media".into(), "true".into()));
+        let id = self.id();
+        let branches: Vec<String> = rest
+            .split(ENTERPRISE_DELIMITER)
+            .map(str::to_string)
+            .collect();
+        self.enterprises.insert(
+            id,
+            Enterprise {
+                owner,
+                after,
+                branches: Vec::new(),
+                outcomes: vec![None; branches.len()],
+                causes: Vec::new(),
+            },
+        );
+        for (index, branch) in branches.iter().enumerate() {
+            let child = self.start_originate(
+                Owner::Branch { parent: id, index },
+                branch,
+                Vec::new(),
+                base_timeout_s,
+                caller.clone(),
+                extra_globals.clone(),
+            );
+            match self.enterprises.get_mut(&id) {
+                Some(enterprise) => enterprise.branches.push(child),
+                None => break,
+            }
+        }
+        id
+    }
+
+    fn branch_failed(
+        &mut self,
+        parent: u64,
+        index: usize,
+        cause: &str,
+        causes: Vec<(String, String)>,
+    ) {
+        let Some(enterprise) = self.enterprises.get_mut(&parent) else {
+            return;
+        };
+        if let Some(outcome) = enterprise.outcomes.get_mut(index) {
+            *outcome = Some(cause.to_string());
+        }
+        enterprise.causes.extend(causes);
+        if enterprise.outcomes.iter().any(Option::is_none) {
+            return;
+        }
+        if let Some(enterprise) = self.enterprises.remove(&parent) {
+            // in branch order, the last cause that is not LOSE_RACE or NO_PICKUP
+            let cause = enterprise
+                .outcomes
+                .iter()
+                .flatten()
+                .rfind(|c| *c != "LOSE_RACE" && *c != "NO_PICKUP")
+                .cloned()
+                .unwrap_or_else(|| "NO_ANSWER".into());
+            self.report_failure(enterprise.owner, &cause, enterprise.causes);
+        }
+    }
+
+    fn branch_succeeded(&mut self, parent: u64, winner: &str, early: bool) {
+        let Some(enterprise) = self.enterprises.remove(&parent) else {
+            return;
+        };
+        for branch in &enterprise.branches {
+            let Some(losing) = self.originates.remove(branch) else {
+                continue;
+            };
+            for leg in losing.legs {
+                if let Some(chan) = self.chans.get_mut(&leg) {
+                    chan.originate = None;
+                }
+                self.actions
+                    .push_back(Action::Hangup(leg, "LOSE_RACE".into()));
+            }
+        }
+        self.report_success(enterprise.owner, winner, early, enterprise.after);
     }
 
     pub(super) fn start_after_apps(&mut self, winner: &str, after: Vec<AppCall>) {
