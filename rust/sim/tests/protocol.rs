@@ -1065,20 +1065,9 @@ async fn nixevent_after_all_keeps_every_other_type_but_custom_needs_its_subclass
 #[tokio::test]
 async fn divert_events_sends_events_queued_to_the_session_to_its_socket_only() {
     let sim = virtual_sim().await;
-    let listener = route_ob_to_listener(&sim, "async full").await;
-    let mut watcher = authed(&sim).await;
+    let (mut watcher, mut out) = outbound(&sim, "async full").await;
     watcher.command("event plain ALL").await;
-    watcher
-        .command("bgapi originate loopback/ob/default &park")
-        .await;
-    let (stream, _) = tokio::time::timeout(WAIT, listener.accept())
-        .await
-        .expect("connects")
-        .expect("accept");
-    let mut out = RawConn::from_stream(stream);
-    let uuid = out
-        .command("connect")
-        .await
+    let uuid = out.replies()[0]
         .header("Unique-ID")
         .expect("uuid")
         .into_owned();

@@ -798,35 +798,37 @@ impl Core {
 
     /// Tells whoever waits for an originate that it failed with `cause`.
     fn report_failure(&mut self, owner: Owner, cause: &str, causes: Vec<(String, String)>) {
-        let result = format!("-ERR {cause}\n");
-        match owner {
-            Owner::Api { conn, arg } => {
-                self.api_event("originate", &arg);
-                self.api_response(conn, &result);
-                self.unblock(conn);
+        match self.answer_api_caller(owner, format!("-ERR {cause}\n")) {
+            Some(Owner::Bridge { caller }) => self.bridge_failed(&caller, cause, &causes),
+            Some(Owner::Branch { parent, index }) => {
+                self.branch_failed(parent, index, cause, causes)
             }
-            Owner::Direct {
-                result: output,
-                arg,
-            } => {
-                self.api_event("originate", &arg);
-                let _ = output.send(result);
-            }
-            Owner::Bgapi { conn, job, arg } => {
-                self.api_event("originate", &arg);
-                self.background_job(conn, &job, "originate", &arg, &result);
-            }
-            Owner::Bridge { caller } => self.bridge_failed(&caller, cause, &causes),
-            Owner::Branch { parent, index } => self.branch_failed(parent, index, cause, causes),
+            _ => {}
         }
     }
 
     /// Tells whoever waits for an originate that `winner` answered (or sent early media).
     fn report_success(&mut self, owner: Owner, winner: &str, early: bool, after: Vec<AppCall>) {
-        let result = format!("+OK {winner}\n");
+        if matches!(
+            owner,
+            Owner::Api { .. } | Owner::Direct { .. } | Owner::Bgapi { .. }
+        ) {
+            self.start_after_apps(winner, after);
+        }
+        match self.answer_api_caller(owner, format!("+OK {winner}\n")) {
+            Some(Owner::Bridge { caller }) => self.bridge_established(&caller, winner, early),
+            Some(Owner::Branch { parent, .. }) => self.branch_succeeded(parent, winner, early),
+            _ => {}
+        }
+    }
+
+    /// Gives an originate's result to the `api` / `bgapi` / [`Simulator::api`] caller waiting
+    /// for it, after its `API` event; any other owner is handed back.
+    ///
+    /// [`Simulator::api`]: crate::Simulator::api
+    fn answer_api_caller(&mut self, owner: Owner, result: String) -> Option<Owner> {
         match owner {
             Owner::Api { conn, arg } => {
-                self.start_after_apps(winner, after);
                 self.api_event("originate", &arg);
                 self.api_response(conn, &result);
                 self.unblock(conn);
@@ -835,18 +837,16 @@ impl Core {
                 result: output,
                 arg,
             } => {
-                self.start_after_apps(winner, after);
                 self.api_event("originate", &arg);
                 let _ = output.send(result);
             }
             Owner::Bgapi { conn, job, arg } => {
-                self.start_after_apps(winner, after);
                 self.api_event("originate", &arg);
                 self.background_job(conn, &job, "originate", &arg, &result);
             }
-            Owner::Bridge { caller } => self.bridge_established(&caller, winner, early),
-            Owner::Branch { parent, .. } => self.branch_succeeded(parent, winner, early),
+            other => return Some(other),
         }
+        None
     }
 
     // ---------------------------------------------------------------- enterprise originate
