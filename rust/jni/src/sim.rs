@@ -8,6 +8,7 @@
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
+use esl4j_engine::EslError;
 use esl4j_sim::{Behavior, ClockMode, Event, FloodSpec, SimConfig, Simulator};
 use jni::objects::{JByteArray, JClass};
 use jni::sys::{jboolean, jint, jlong, JNI_FALSE, JNI_TRUE};
@@ -272,6 +273,58 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simWaitForCommands<'local>
             runtime::block_on(sim.wait_for_commands(count, wait))
         })?;
         Ok(if reached { JNI_TRUE } else { JNI_FALSE })
+    })
+}
+
+/// `static native void simRejectInbound(long handle, boolean reject)`: inbound connections
+/// accepted from now on get `text/rude-rejection` and are closed, like a denying ACL.
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_simRejectInbound<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    reject: jboolean,
+) {
+    ffi_call(&mut env, |_| {
+        with_sim(handle, |sim| {
+            sim.reject_inbound(reject == JNI_TRUE);
+            Ok(())
+        })
+    })
+}
+
+/// `static native byte[] simApi(long handle, byte[] command, long timeoutMs)`: runs an API
+/// command against the simulator's state without a connection and returns its output (UTF-8);
+/// an `originate` returns when it ends. TIMEOUT after `timeoutMs` (zero or negative: no limit).
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_simApi<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    command: JByteArray<'local>,
+    timeout_ms: jlong,
+) -> JByteArray<'local> {
+    ffi_call(&mut env, |env| {
+        let command = required_text(env, &command, "command")?;
+        if command.contains(['\r', '\n']) {
+            return Err(BridgeError::InvalidArgument(
+                "the API command contains a line break".into(),
+            ));
+        }
+        let output = with_sim(handle, |sim| match timeout(timeout_ms) {
+            // the timer is made inside the runtime: `timeout` needs its context when created
+            Some(limit) => {
+                runtime::block_on(async { tokio::time::timeout(limit, sim.api(&command)).await })?
+                    .map_err(|_| {
+                        BridgeError::Engine(EslError::Timeout {
+                            what: "simulator api",
+                            after: limit,
+                        })
+                    })
+            }
+            None => runtime::block_on(sim.api(&command)),
+        })?;
+        Ok(env.byte_array_from_slice(output.as_bytes())?)
     })
 }
 

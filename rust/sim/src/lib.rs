@@ -270,6 +270,12 @@ impl Simulator {
         self.shared.with(|core| core.set_endpoint(name, behavior));
     }
 
+    /// Switches `reject_inbound` (see [`SimConfig`]) for connections accepted from now on;
+    /// open connections are not affected.
+    pub fn reject_inbound(&self, reject: bool) {
+        self.shared.with(|core| core.set_reject_inbound(reject));
+    }
+
     /// Registers (or replaces) a directory user for `userauth`.
     pub fn add_user(&self, user: EslUser) {
         self.shared.with(|core| core.add_user(user));

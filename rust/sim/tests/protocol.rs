@@ -916,6 +916,18 @@ async fn an_acl_that_denies_gets_a_rude_rejection_instead_of_the_greeting() {
         body(&frames[1]),
         "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
     );
+    // switched off at run time: the next client is greeted again
+    sim.reject_inbound(false);
+    let mut admitted = RawConn::connect(sim.port()).await;
+    admitted.wait_until("auth/request", |f| !f.is_empty()).await;
+    assert_eq!(
+        reply_text(&admitted.command("auth ClueCon").await),
+        "+OK accepted"
+    );
+    sim.reject_inbound(true);
+    let refused = RawConn::connect(sim.port()).await;
+    assert_eq!(all_frames_until_closed(&refused).await.len(), 2);
+    admitted.sync().await;
 }
 
 /// A connection that authenticated with `userauth` as `user`.

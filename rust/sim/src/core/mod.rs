@@ -701,6 +701,10 @@ impl Core {
         self.endpoints.insert(name.to_string(), behavior);
     }
 
+    pub fn set_reject_inbound(&mut self, reject: bool) {
+        self.cfg.reject_inbound = reject;
+    }
+
     pub fn add_user(&mut self, user: EslUser) {
         self.users
             .insert((user.user.clone(), user.domain.clone()), user);

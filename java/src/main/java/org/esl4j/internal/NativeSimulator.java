@@ -1,5 +1,6 @@
 package org.esl4j.internal;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -152,6 +153,40 @@ public final class NativeSimulator extends NativeHandle {
         long handle = acquire();
         try {
             return Native.simWaitForCommands(handle, count, timeoutMs);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Runs an API command against the simulator's state without a connection, as {@code api}
+     * on an event socket would; an {@code originate} returns when it ends.
+     *
+     * @param command the command and its arguments, one line
+     * @param timeoutMs the longest wait (0: none)
+     * @return the output, e.g. {@code "+OK\n"}
+     */
+    public String api(String command, long timeoutMs) {
+        long handle = acquire();
+        byte[] output;
+        try {
+            output = Native.simApi(handle, NativeConnection.utf8(command), timeoutMs);
+        } finally {
+            release();
+        }
+        return new String(output, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Whether inbound connections accepted from now on are refused like by a denying ACL
+     * ({@code text/rude-rejection}, a disconnect notice, the close).
+     *
+     * @param reject true to refuse them
+     */
+    public void rejectInbound(boolean reject) {
+        long handle = acquire();
+        try {
+            Native.simRejectInbound(handle, reject);
         } finally {
             release();
         }

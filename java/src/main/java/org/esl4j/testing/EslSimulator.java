@@ -263,15 +263,30 @@ public final class EslSimulator implements AutoCloseable {
     }
 
     /**
-     * Runs an API command on the simulator, e.g. {@code "show channels"} or {@code "uuid_kill
-     * <uuid>"}; not counted in {@link #commands()}.
+     * Runs an API command against the simulator's state, e.g. {@code "show channels"} or {@code
+     * "uuid_kill <uuid>"}, without going through a connection (so it is not in {@link
+     * #commands()}); its {@code API} event is fired as usual. An {@code originate} returns when it
+     * ends (on the virtual clock, advance it from another thread); every call gives up after 10 s.
      *
      * @param command the command and arguments
-     * @return the output
+     * @return the output, e.g. {@code "+OK\n"}
      */
     public String api(String command) {
-        ownCommand("api " + requireLine(command, "command"));
-        return await(control.api(command, 0), "api " + command).body();
+        return simulator.api(requireLine(command, "command"), CONTROL_TIMEOUT_MS);
+    }
+
+    /**
+     * Refuses (or admits again) the connections opened from now on, as FreeSWITCH does for a
+     * client its {@code apply-inbound-acl} denies: a {@code text/rude-rejection} frame ("Access
+     * Denied, go away."), a disconnect notice, then the close, and no {@code auth/request}. Open
+     * connections, the kit's own included, are not affected.
+     *
+     * @param reject true to refuse new connections
+     * @return this simulator
+     */
+    public EslSimulator rejectNewConnections(boolean reject) {
+        simulator.rejectInbound(reject);
+        return this;
     }
 
     /**
