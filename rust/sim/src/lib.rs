@@ -419,8 +419,8 @@ impl Simulator {
     /// frames, e.g. `events-plain.bin`) round-robin to every subscribed connection while the
     /// simulator keeps answering commands. Returns the number of events sent per connection.
     ///
-    /// Without a `rate` the flood goes as fast as the connections drain: it waits (without
-    /// polling) while one has 4096 frames unwritten, and gives up waiting for a connection that drains nothing for 10 s. With a
+    /// Without a `rate` the flood goes as fast as the connections drain: when one has 4096
+    /// frames unwritten it waits (woken by the writer, without polling) until it has 2048, and gives up waiting for a connection that drains nothing for 10 s. With a
     /// `rate`, or for a connection given up on, it behaves like FreeSWITCH's event queue: while
     /// 100 000 frames wait, new ones are dropped, and after 500 drops in a row the connection
     /// is killed with "killed listener because of lost events". Run one flood at a time.
@@ -453,16 +453,16 @@ impl Simulator {
                 targets = self.flood_targets(targets);
             }
             if per_event.is_none() {
-                for target in targets.iter_mut().filter(|t| !t.given_up) {
+                let behind = |t: &&mut FloodTarget| {
+                    !t.given_up && t.slot.backlog.len() >= core::FLOOD_HIGH_WATER
+                };
+                for target in targets.iter_mut().filter(behind) {
                     // the connection keeps answering commands while the flood waits here
                     let until = deadline.map_or(Instant::now() + FLOOD_STALL_TIMEOUT, |d| {
                         d.min(Instant::now() + FLOOD_STALL_TIMEOUT)
                     });
-                    let drained = tokio::time::timeout_at(
-                        until.into(),
-                        target.slot.backlog.below_high_water(),
-                    )
-                    .await;
+                    let drained =
+                        tokio::time::timeout_at(until.into(), target.slot.backlog.drained()).await;
                     if drained.is_err() {
                         if deadline.is_some_and(|d| Instant::now() >= d) {
                             break 'flood;

@@ -186,22 +186,40 @@ async fn write_frames(
     outbox: &mut mpsc::UnboundedReceiver<Out>,
     backlog: &Backlog,
 ) -> WriterEnd {
+    let killed = backlog.killed();
+    tokio::pin!(killed);
     loop {
-        let out = tokio::select! {
-            biased;
-            _ = backlog.killed() => return WriterEnd::Killed { frame_boundary: true },
-            out = outbox.recv() => out,
+        if backlog.is_killed() {
+            return WriterEnd::Killed {
+                frame_boundary: true,
+            };
+        }
+        // the wait for a kill is only raced where this task would sleep: polling it for every
+        // frame would cost the flood a lock per frame
+        let out = match outbox.try_recv() {
+            Ok(out) => Some(out),
+            Err(mpsc::error::TryRecvError::Disconnected) => None,
+            Err(mpsc::error::TryRecvError::Empty) => tokio::select! {
+                biased;
+                _ = &mut killed => return WriterEnd::Killed { frame_boundary: true },
+                out = outbox.recv() => out,
+            },
         };
         let ok = match out {
             None | Some(Out::Close) => return WriterEnd::Done,
             Some(Out::Frame(bytes)) => {
-                let written = tokio::select! {
-                    biased;
-                    // BufWriter takes a frame smaller than its buffer whole or not at all
-                    _ = backlog.killed() => return WriterEnd::Killed {
-                        frame_boundary: bytes.len() < WRITE_BUFFER_BYTES,
-                    },
-                    written = writer.write_all(&bytes) => written,
+                let written = if writer.buffer().len() + bytes.len() <= WRITE_BUFFER_BYTES {
+                    // fits the buffer: copied without touching the socket
+                    writer.write_all(&bytes).await
+                } else {
+                    tokio::select! {
+                        biased;
+                        // BufWriter takes a frame smaller than its buffer whole or not at all
+                        _ = &mut killed => return WriterEnd::Killed {
+                            frame_boundary: bytes.len() < WRITE_BUFFER_BYTES,
+                        },
+                        written = writer.write_all(&bytes) => written,
+                    }
                 };
                 backlog.written();
                 written.is_ok()

@@ -53,10 +53,10 @@ impl Backlog {
         self.frames.fetch_add(count, Ordering::Relaxed);
     }
 
-    /// The writer wrote one frame; wakes a flood when the backlog falls below its high-water
-    /// mark.
+    /// The writer wrote one frame; wakes a waiting flood when the backlog falls below its
+    /// low-water mark.
     pub fn written(&self) {
-        if self.frames.fetch_sub(1, Ordering::Relaxed) == FLOOD_HIGH_WATER {
+        if self.frames.fetch_sub(1, Ordering::Relaxed) == FLOOD_LOW_WATER {
             self.drained.notify_one();
         }
     }
@@ -77,12 +77,16 @@ impl Backlog {
         self.kill.notify_waiters();
     }
 
+    pub fn is_killed(&self) -> bool {
+        self.kill_flag.load(Ordering::Relaxed)
+    }
+
     /// Resolves once [`kill`](Self::kill) was called.
     pub async fn killed(&self) {
         loop {
             // a `Notified` receives `notify_waiters` from its creation on, so none is missed
             let killed = self.kill.notified();
-            if self.kill_flag.load(Ordering::Relaxed) {
+            if self.is_killed() {
                 return;
             }
             killed.await;
@@ -93,11 +97,11 @@ impl Backlog {
         self.last_words.lock().ok().and_then(|mut slot| slot.take())
     }
 
-    /// Waits until fewer than [`FLOOD_HIGH_WATER`] frames wait, or the writer is gone.
-    pub async fn below_high_water(&self) {
+    /// Waits until fewer than [`FLOOD_LOW_WATER`] frames wait, or the writer is gone.
+    pub async fn drained(&self) {
         loop {
             let drained = self.drained.notified();
-            if self.len() < FLOOD_HIGH_WATER || self.writer_gone.load(Ordering::Relaxed) {
+            if self.len() < FLOOD_LOW_WATER || self.writer_gone.load(Ordering::Relaxed) {
                 return;
             }
             // `notify_one` keeps a permit when nobody waits yet, so no wake-up is lost here
@@ -113,8 +117,11 @@ pub(crate) struct ConnOutbox {
     pub backlog: Arc<Backlog>,
 }
 
-/// An unpaced flood waits while a connection has this many frames unwritten.
+/// An unpaced flood stops when a connection has this many frames unwritten ...
 pub(crate) const FLOOD_HIGH_WATER: usize = 4096;
+/// ... and goes on once it has fewer than this: refilling in bursts costs one wake-up per
+/// burst instead of one per frame.
+pub(crate) const FLOOD_LOW_WATER: usize = FLOOD_HIGH_WATER / 2;
 
 /// I/O the core asks for; performed outside the lock.
 pub(crate) enum IoAction {
