@@ -104,6 +104,8 @@ public final class Native {
 
     static native void simRejectInbound(long handle, boolean reject);
 
+    static native void simAddUser(long handle, byte[] user);
+
     static native int simChannelCount(long handle);
 
     static native void simFireEvent(long handle, byte[] event);

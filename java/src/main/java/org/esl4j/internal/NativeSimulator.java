@@ -178,6 +178,34 @@ public final class NativeSimulator extends NativeHandle {
     }
 
     /**
+     * Registers a directory user for {@code userauth user@domain:password}.
+     *
+     * @param user the user id
+     * @param domain the domain
+     * @param password {@code esl-password}
+     * @param allowedEvents {@code esl-allowed-events}, or null for all
+     * @param allowedApi {@code esl-allowed-api}, or null for all
+     * @param allowedLog {@code esl-allowed-log}
+     */
+    public void addUser(String user, String domain, String password, String allowedEvents, String allowedApi,
+            boolean allowedLog) {
+        EslEvent.Builder frame = EslEvent.builder().header("user", user).header("domain", domain)
+                .header("esl-password", password).header("esl-allowed-log", String.valueOf(allowedLog));
+        if (allowedEvents != null) {
+            frame.header("esl-allowed-events", allowedEvents);
+        }
+        if (allowedApi != null) {
+            frame.header("esl-allowed-api", allowedApi);
+        }
+        long handle = acquire();
+        try {
+            Native.simAddUser(handle, FrameCodec.encodeSingle(frame.build()));
+        } finally {
+            release();
+        }
+    }
+
+    /**
      * Whether inbound connections accepted from now on are refused like by a denying ACL
      * ({@code text/rude-rejection}, a disconnect notice, the close).
      *

@@ -276,6 +276,30 @@ public final class EslSimulator implements AutoCloseable {
     }
 
     /**
+     * Adds a user of FreeSWITCH's directory for {@code userauth user@domain:password}, with the
+     * {@code esl-allowed-*} permissions FreeSWITCH enforces: an event subscription, an API
+     * command (and the one an {@code expand} or {@code bgapi} wraps) or {@code log} that is not
+     * allowed gets {@code -ERR permission denied}. Users not added are accepted with the
+     * simulator's password and no limits.
+     *
+     * @param user the user id, e.g. {@code "1000"}
+     * @param domain the domain, e.g. {@code "example.com"}
+     * @param password the user's {@code esl-password}
+     * @param allowedEvents {@code esl-allowed-events}, e.g. {@code "CHANNEL_ANSWER,HEARTBEAT"};
+     *     null for all
+     * @param allowedApi {@code esl-allowed-api}, e.g. {@code "status,uuid_kill"}; null for all
+     * @param allowedLog {@code esl-allowed-log}
+     * @return this simulator
+     */
+    public EslSimulator addEslUser(String user, String domain, String password, String allowedEvents,
+            String allowedApi, boolean allowedLog) {
+        simulator.addUser(requireToken(user, "user"), requireToken(domain, "domain"), requireLine(password, "password"),
+                allowedEvents == null ? null : requireLine(allowedEvents, "allowedEvents"),
+                allowedApi == null ? null : requireLine(allowedApi, "allowedApi"), allowedLog);
+        return this;
+    }
+
+    /**
      * Refuses (or admits again) the connections opened from now on, as FreeSWITCH does for a
      * client its {@code apply-inbound-acl} denies: a {@code text/rude-rejection} frame ("Access
      * Denied, go away."), a disconnect notice, then the close, and no {@code auth/request}. Open

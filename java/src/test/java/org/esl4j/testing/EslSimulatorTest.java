@@ -154,6 +154,29 @@ public class EslSimulatorTest {
     }
 
     @Test
+    public void directoryUsersGetTheirPermissions() throws Exception {
+        EslSimulator sim = rule.simulator();
+        // EslClient subscribes to BACKGROUND_JOB when it connects, so the user must be allowed it
+        sim.addEslUser("1000", "example.com", "secret", "CHANNEL_ANSWER,BACKGROUND_JOB", "status", false);
+        try (EslClient restricted = EslClient.connect(
+                sim.clientOptions().user("1000@example.com").password("secret").build())) {
+            assertTrue(restricted.api("status", WAIT).startsWith("UP "));
+            try {
+                restricted.api("version", WAIT);
+                fail("version is not in esl-allowed-api");
+            } catch (EslException expected) {
+                assertTrue(expected.toString(), expected.getMessage().contains("-ERR permission denied"));
+            }
+        }
+        try (EslClient wrongPassword = EslClient.connect(
+                sim.clientOptions().user("1000@example.com").password("ClueCon").build())) {
+            fail("a registered user needs its own password: " + wrongPassword);
+        } catch (EslException expected) {
+            assertEquals(expected.toString(), EslException.Kind.AUTH, expected.kind());
+        }
+    }
+
+    @Test
     public void realClockRingsAndAnswersByItself() throws Exception {
         try (EslSimulator sim = EslSimulator.builder().heartbeat(Duration.ZERO).start();
                 EslClient client = EslClient.connect(sim.clientOptions().build())) {
