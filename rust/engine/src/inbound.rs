@@ -118,7 +118,7 @@ fn closed_before(what: &str, message: Option<ServerMessage>) -> EslError {
 /// the handshake, so the advertised window matches) when asked.
 async fn connect_stream(address: &str, receive_buffer: Option<u32>) -> std::io::Result<TcpStream> {
     let Some(size) = receive_buffer else {
-        return TcpStream::connect(address).await;
+        return refuse_self_connection(TcpStream::connect(address).await?);
     };
     let mut last_error = None;
     for target in tokio::net::lookup_host(address).await? {
@@ -129,7 +129,7 @@ async fn connect_stream(address: &str, receive_buffer: Option<u32>) -> std::io::
         };
         socket.set_recv_buffer_size(size)?;
         match socket.connect(target).await {
-            Ok(stream) => return Ok(stream),
+            Ok(stream) => return refuse_self_connection(stream),
             Err(error) => last_error = Some(error),
         }
     }
@@ -139,6 +139,20 @@ async fn connect_stream(address: &str, receive_buffer: Option<u32>) -> std::io::
             "the address resolved to nothing",
         )
     }))
+}
+
+/// Linux lets a connect to a local port in the ephemeral range that nobody listens on pick that
+/// same port as its source and connect to itself (TCP simultaneous open). A reconnect loop would
+/// then wait for an auth/request that never comes while holding the port the server needs to
+/// restart on, so treat it as the refusal it really is.
+fn refuse_self_connection(stream: TcpStream) -> std::io::Result<TcpStream> {
+    if stream.local_addr()? == stream.peer_addr()? {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "connected to itself: nothing listens on that port",
+        ));
+    }
+    Ok(stream)
 }
 
 /// Connects and authenticates; returns the socket and the parser holding any bytes that
@@ -234,5 +248,26 @@ mod tests {
         let printed = format!("{config:?}");
         assert!(!printed.contains("s3cret-pw"), "{printed}");
         assert!(printed.contains("Password(***)"));
+    }
+
+    #[tokio::test]
+    async fn a_socket_connected_to_itself_is_refused_and_a_real_peer_is_not() -> std::io::Result<()>
+    {
+        // Binding the source port first and connecting to it forces the simultaneous open that
+        // an unlucky ephemeral pick produces.
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        let own_address = socket.local_addr()?;
+        let looped = socket.connect(own_address).await?;
+        let refused = refuse_self_connection(looped).map(|_| ());
+        assert_eq!(
+            refused.map_err(|error| error.kind()),
+            Err(std::io::ErrorKind::ConnectionRefused)
+        );
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let peer = TcpStream::connect(listener.local_addr()?).await?;
+        assert!(refuse_self_connection(peer).is_ok());
+        Ok(())
     }
 }

@@ -8,9 +8,15 @@
 //!
 //! ```text
 //! batch := count:u32 frame*
-//! frame := headers:u32 dataLen:u32 data[dataLen] span{headers} bodyStart:u32 bodyLen:u32
-//! span  := nameStart:u32 nameLen:u32 valueStart:u32 valueLen:u32    (offsets into data)
+//! frame := headers:u32 dataLen:u32 data[dataLen] span{headers} bodyStart:u32 bodyLen:u32 hot{4}
+//! span  := nameStart nameLen valueStart valueLen    (offsets into data; each a u16 when
+//!          dataLen <= 65535, as nearly every event's is, else a u32)
+//! hot   := index:i32 of the first header named Event-Name, Unique-ID, Job-UUID, Event-Subclass
+//!          (ASCII case-insensitive), -1 when absent
 //! ```
+//!
+//! The hot indices let Java read the headers every event's delivery needs without scanning the
+//! ~90 header names; they are found here while the spans are written anyway.
 
 use esl4j_engine::proto::{Event, Frame, Reply};
 use esl4j_engine::{Incoming, Response};
@@ -23,6 +29,33 @@ const ARRAY_SEPARATOR: &[u8] = b"|:";
 /// (nameStart, nameLen, valueStart, valueLen) of one header inside a frame's data block.
 type Span = [u32; 4];
 
+/// The headers whose first index each frame carries, in layout order. Keep in sync with
+/// `FrameCodec.HOT_*`.
+const HOT_HEADERS: [&[u8]; 4] = [b"Event-Name", b"Unique-ID", b"Job-UUID", b"Event-Subclass"];
+
+/// Index of the first header of each [`HOT_HEADERS`] name in one frame, -1 when absent.
+#[derive(Debug, Clone, Copy)]
+struct HotIndices([i32; 4]);
+
+impl Default for HotIndices {
+    fn default() -> Self {
+        HotIndices::NONE
+    }
+}
+
+impl HotIndices {
+    const NONE: HotIndices = HotIndices([-1; 4]);
+
+    /// Records header `index` if it is the first of a hot name.
+    fn note(&mut self, name: &[u8], index: usize) {
+        for (slot, hot) in self.0.iter_mut().zip(HOT_HEADERS) {
+            if *slot < 0 && name.len() == hot.len() && name.eq_ignore_ascii_case(hot) {
+                *slot = i32::try_from(index).unwrap_or(i32::MAX);
+            }
+        }
+    }
+}
+
 /// Accumulates frames into one batch buffer.
 #[derive(Debug, Default)]
 pub(crate) struct BatchWriter {
@@ -30,6 +63,8 @@ pub(crate) struct BatchWriter {
     count: u32,
     /// Scratch table of the frame being written, reused across frames.
     spans: Vec<Span>,
+    /// Hot header indices of the frame being written.
+    hot: HotIndices,
 }
 
 /// Positions of a frame's placeholders, filled in by `end_frame`.
@@ -38,13 +73,34 @@ struct FrameStart {
     data_start: usize,
 }
 
-/// Appends one span table entry, big-endian.
-fn put_span(buf: &mut Vec<u8>, span: Span) {
-    let mut bytes = [0u8; 16];
-    for (chunk, value) in bytes.chunks_exact_mut(4).zip(span) {
-        chunk.copy_from_slice(&value.to_be_bytes());
+/// Largest data block whose spans are written as u16: the span table is ~40 % of an event's
+/// bytes in the batch, and halving it halves what is copied and allocated for it.
+const NARROW_DATA_MAX: usize = u16::MAX as usize;
+
+/// Bytes of one span table entry for a data block of `data_len` bytes.
+fn span_bytes(data_len: usize) -> usize {
+    if data_len <= NARROW_DATA_MAX {
+        8
+    } else {
+        16
     }
-    buf.extend_from_slice(&bytes);
+}
+
+/// Appends one span table entry, big-endian, as u16s when `narrow` (every value then fits).
+fn put_span(buf: &mut Vec<u8>, span: Span, narrow: bool) {
+    if narrow {
+        let mut bytes = [0u8; 8];
+        for (chunk, value) in bytes.chunks_exact_mut(2).zip(span) {
+            chunk.copy_from_slice(&(value as u16).to_be_bytes());
+        }
+        buf.extend_from_slice(&bytes);
+    } else {
+        let mut bytes = [0u8; 16];
+        for (chunk, value) in bytes.chunks_exact_mut(4).zip(span) {
+            chunk.copy_from_slice(&value.to_be_bytes());
+        }
+        buf.extend_from_slice(&bytes);
+    }
 }
 
 /// Offsets fit: frames are capped far below 4 GiB by the engine.
@@ -61,6 +117,7 @@ impl BatchWriter {
             buf,
             count: 0,
             spans: Vec::with_capacity(64),
+            hot: HotIndices::NONE,
         }
     }
 
@@ -69,20 +126,24 @@ impl BatchWriter {
         // headers and dataLen, patched by end_frame
         self.buf.extend_from_slice(&[0u8; 8]);
         self.spans.clear();
+        self.hot = HotIndices::NONE;
         FrameStart {
             headers_at,
             data_start: self.buf.len(),
         }
     }
 
-    /// Patches the frame's header count and data length and appends the body span; the span
-    /// table has just been written after `data_len` bytes of data.
+    /// Patches the frame's header count and data length and appends the body span and the hot
+    /// indices; the span table has just been written after `data_len` bytes of data.
     fn end_frame(&mut self, start: FrameStart, data_len: usize, headers: usize, body: (u32, u32)) {
         let at = start.headers_at;
         self.buf[at..at + 4].copy_from_slice(&offset(headers).to_be_bytes());
         self.buf[at + 4..at + 8].copy_from_slice(&offset(data_len).to_be_bytes());
         self.buf.extend_from_slice(&body.0.to_be_bytes());
         self.buf.extend_from_slice(&body.1.to_be_bytes());
+        for index in self.hot.0 {
+            self.buf.extend_from_slice(&index.to_be_bytes());
+        }
         self.count += 1;
     }
 
@@ -101,6 +162,7 @@ impl BatchWriter {
     ) {
         let start = self.begin_frame();
         for (name, value) in headers {
+            self.hot.note(name, self.spans.len());
             let name_at = self.append_data(&start, name);
             let value_at = self.append_data(&start, value);
             self.spans
@@ -108,9 +170,11 @@ impl BatchWriter {
         }
         let body_at = self.append_data(&start, body);
         let data_len = self.buf.len() - start.data_start;
-        self.buf.reserve(self.spans.len() * 16 + 8);
+        let narrow = data_len <= NARROW_DATA_MAX;
+        self.buf
+            .reserve(self.spans.len() * span_bytes(data_len) + 24);
         for span in &self.spans {
-            put_span(&mut self.buf, *span);
+            put_span(&mut self.buf, *span, narrow);
         }
         let headers = self.spans.len();
         self.end_frame(start, data_len, headers, (body_at, offset(body.len())));
@@ -123,11 +187,16 @@ impl BatchWriter {
         let (data, spans, body) = event.raw_parts();
         let start = self.begin_frame();
         self.buf.extend_from_slice(data);
-        self.buf.reserve(spans.len() * 16 + 8);
+        let narrow = data.len() <= NARROW_DATA_MAX;
+        self.buf.reserve(spans.len() * span_bytes(data.len()) + 24);
         let base = data.as_ptr() as usize;
         let mut headers = 0;
         for span in spans {
             let name = [span.name_start, span.name_end - span.name_start];
+            self.hot.note(
+                &data[span.name_start as usize..span.name_end as usize],
+                headers,
+            );
             let value = &data[span.value_start as usize..span.value_end as usize];
             match value.strip_prefix(ARRAY_PREFIX) {
                 Some(items) => {
@@ -136,6 +205,7 @@ impl BatchWriter {
                         put_span(
                             &mut self.buf,
                             [name[0], name[1], item_at, offset(item.len())],
+                            narrow,
                         );
                         headers += 1;
                     }
@@ -149,6 +219,7 @@ impl BatchWriter {
                             span.value_start,
                             span.value_end - span.value_start,
                         ],
+                        narrow,
                     );
                     headers += 1;
                 }
@@ -255,7 +326,7 @@ pub(crate) fn size_hint(item: &Incoming) -> usize {
     match item {
         Incoming::Event(event) => {
             let (data, spans, _) = event.raw_parts();
-            data.len() + spans.len() * 16 + 16
+            data.len() + spans.len() * span_bytes(data.len()) + 32
         }
         Incoming::Unknown(frame) => frame.header_block().len() + frame.body().len() + 256,
         Incoming::Log(line) => line.body.len() + 256,
@@ -312,6 +383,7 @@ pub(crate) fn decode_single(bytes: &[u8]) -> Result<OwnedFrame, BridgeError> {
     let count = reader.u32()? as usize;
     let data_len = reader.u32()? as usize;
     let data = reader.take(data_len)?;
+    let narrow = data_len <= NARROW_DATA_MAX;
     let slice = |at: u32, len: u32| -> Result<&[u8], BridgeError> {
         let start = at as usize;
         data.get(start..start.saturating_add(len as usize))
@@ -323,8 +395,8 @@ pub(crate) fn decode_single(bytes: &[u8]) -> Result<OwnedFrame, BridgeError> {
     };
     let mut frame = OwnedFrame::default();
     for _ in 0..count {
-        let (name_at, name_len) = (reader.u32()?, reader.u32()?);
-        let (value_at, value_len) = (reader.u32()?, reader.u32()?);
+        let (name_at, name_len) = (reader.offset(narrow)?, reader.offset(narrow)?);
+        let (value_at, value_len) = (reader.offset(narrow)?, reader.offset(narrow)?);
         frame.headers.push((
             text(slice(name_at, name_len)?)?,
             text(slice(value_at, value_len)?)?,
@@ -332,6 +404,8 @@ pub(crate) fn decode_single(bytes: &[u8]) -> Result<OwnedFrame, BridgeError> {
     }
     let (body_at, body_len) = (reader.u32()?, reader.u32()?);
     frame.body = slice(body_at, body_len)?.to_vec();
+    // The hot indices only speed up Java's reads; Rust looks headers up by name.
+    reader.take(HOT_HEADERS.len() * 4)?;
     if reader.pos != bytes.len() {
         return Err(BridgeError::InvalidArgument(
             "trailing bytes after frame".into(),
@@ -361,6 +435,17 @@ impl<'a> Reader<'a> {
         word.copy_from_slice(self.take(4)?);
         Ok(u32::from_be_bytes(word))
     }
+
+    /// A span entry: a u16 in a narrow span table, else a u32.
+    fn offset(&mut self, narrow: bool) -> Result<u32, BridgeError> {
+        if narrow {
+            let mut half = [0u8; 2];
+            half.copy_from_slice(self.take(2)?);
+            Ok(u32::from(u16::from_be_bytes(half)))
+        } else {
+            self.u32()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -376,15 +461,54 @@ mod tests {
         let bytes = batch.finish();
         let words =
             |values: &[u32]| -> Vec<u8> { values.iter().flat_map(|v| v.to_be_bytes()).collect() };
+        let halves =
+            |values: &[u16]| -> Vec<u8> { values.iter().flat_map(|v| v.to_be_bytes()).collect() };
+        let absent = u32::MAX; // -1: no hot header
         let expected: Vec<u8> = [
             words(&[2, 1, 5]),
             b"Abcxy".to_vec(),
-            words(&[0, 1, 1, 2]),
+            halves(&[0, 1, 1, 2]),
             words(&[3, 2]),
+            words(&[absent; 4]),
             words(&[0, 0, 0, 0]),
+            words(&[absent; 4]),
         ]
         .concat();
         assert_eq!(bytes, expected);
+    }
+
+    /// The four hot indices of the only frame of a one-frame batch.
+    fn hot_of_single(bytes: &[u8]) -> [i32; 4] {
+        let tail = &bytes[bytes.len() - 16..];
+        let mut hot = [0i32; 4];
+        for (slot, word) in hot.iter_mut().zip(tail.chunks_exact(4)) {
+            *slot = i32::from_be_bytes(word.try_into().expect("4 bytes"));
+        }
+        hot
+    }
+
+    #[test]
+    fn hot_indices_point_at_the_first_header_of_each_name_after_array_expansion() {
+        let event = Event::from_pairs(
+            [
+                ("Multi", "ARRAY::a|:b"),
+                ("unique-id", "u-1"),
+                ("Event-Name", "CUSTOM"),
+                ("Unique-ID", "u-2"),
+                ("Event-Subclass", "sofia::register"),
+            ],
+            None,
+            esl4j_engine::proto::EventFormat::Plain,
+        );
+        let mut batch = BatchWriter::with_capacity(64);
+        batch.push_event(&event);
+        // Multi expands to headers 0 and 1; no Job-UUID.
+        assert_eq!(hot_of_single(&batch.finish()), [3, 2, -1, 5]);
+
+        let mut reply = BatchWriter::with_capacity(64);
+        let headers: [(&[u8], &[u8]); 2] = [(b"Reply-Text", b"+OK"), (b"JOB-UUID", b"j-1")];
+        reply.push(headers.into_iter(), b"");
+        assert_eq!(hot_of_single(&reply.finish()), [-1, -1, 1, -1]);
     }
 
     #[test]
@@ -404,6 +528,22 @@ mod tests {
         assert_eq!(names, ["Event-Name", "Multi", "Multi", "Multi"]);
         assert_eq!(values, ["CUSTOM", "a", "b", "c"]);
         assert_eq!(frame.body, b"body");
+    }
+
+    #[test]
+    fn frames_over_64_kib_use_wide_spans_and_round_trip() {
+        let body = vec![b'x'; 70_000];
+        let headers: [(&[u8], &[u8]); 2] = [(b"Event-Name", b"CUSTOM"), (b"Big", b"v")];
+        let mut batch = BatchWriter::with_capacity(64);
+        batch.push(headers.into_iter(), &body);
+        let bytes = batch.finish();
+        let data_len = 10 + 6 + 3 + 1 + body.len();
+        // count, headers, dataLen, data, two u32 spans, body span, hot indices
+        assert_eq!(bytes.len(), 12 + data_len + 2 * 16 + 8 + 16);
+        let frame = decode_single(&bytes).expect("one frame");
+        assert_eq!(frame.header("big"), Some("v"));
+        assert_eq!(frame.header("event-name"), Some("CUSTOM"));
+        assert_eq!(frame.body, body);
     }
 
     #[test]

@@ -231,6 +231,7 @@ pub fn sendevent(
 pub struct SendMsg {
     uuid: Option<String>,
     call_command: String,
+    app_name: Option<String>,
     app_arg: Option<String>,
     headers: Vec<(String, String)>,
 }
@@ -241,6 +242,7 @@ impl SendMsg {
         SendMsg {
             uuid: None,
             call_command: call_command.to_owned(),
+            app_name: None,
             app_arg: None,
             headers: Vec::new(),
         }
@@ -249,7 +251,8 @@ impl SendMsg {
     /// `call-command: execute` of `app` with an optional argument. Long or multi-line
     /// arguments are sent as a `text/plain` body.
     pub fn execute(app: &str, arg: Option<&str>) -> SendMsg {
-        let mut message = SendMsg::new("execute").header("execute-app-name", app);
+        let mut message = SendMsg::new("execute");
+        message.app_name = Some(app.to_owned());
         message.app_arg = arg.map(str::to_owned);
         message
     }
@@ -326,6 +329,23 @@ impl SendMsg {
         };
         let mut message =
             Message::new(&line).header("call-command", word("call-command", &self.call_command)?);
+        if let Some(app) = &self.app_name {
+            message = message.header("execute-app-name", single_line("header value", app)?);
+        }
+        // The argument follows the application name, as in esl-protocol.md §1.8 and §3.6;
+        // a long or multi-line one goes into the body instead.
+        let body_arg = match self.app_arg.as_deref() {
+            Some(arg)
+                if arg.len() > MAX_HEADER_ARG_LEN || arg.contains('\n') || arg.contains('\r') =>
+            {
+                Some(arg)
+            }
+            Some(arg) => {
+                message = message.header("execute-app-arg", arg);
+                None
+            }
+            None => None,
+        };
         for (name, value) in &self.headers {
             if name.eq_ignore_ascii_case("content-length")
                 || name.eq_ignore_ascii_case("content-type")
@@ -336,17 +356,12 @@ impl SendMsg {
             }
             message = message.header(header_name(name)?, single_line("header value", value)?);
         }
-        match &self.app_arg {
-            Some(arg)
-                if arg.len() > MAX_HEADER_ARG_LEN || arg.contains('\n') || arg.contains('\r') =>
-            {
-                Ok(message
-                    .header("content-type", "text/plain")
-                    .finish_with_body(arg.as_bytes()))
-            }
-            Some(arg) => Ok(message.header("execute-app-arg", arg).finish()),
-            None => Ok(message.finish()),
-        }
+        Ok(match body_arg {
+            Some(arg) => message
+                .header("content-type", "text/plain")
+                .finish_with_body(arg.as_bytes()),
+            None => message.finish(),
+        })
     }
 }
 
@@ -485,8 +500,8 @@ mod tests {
             ),
             (
                 SendMsg::execute("playback", Some("x.wav")).async_execute(true).loops(3).encode().expect("ok"),
-                "sendmsg\ncall-command: execute\nexecute-app-name: playback\nasync: true\nloops: 3\n\
-                 execute-app-arg: x.wav\n\n",
+                "sendmsg\ncall-command: execute\nexecute-app-name: playback\nexecute-app-arg: x.wav\n\
+                 async: true\nloops: 3\n\n",
             ),
         ];
         for (bytes, expected) in cases {
@@ -524,6 +539,73 @@ mod tests {
         assert!(!error.to_string().contains("sec"));
     }
 
+    /// esl-protocol.md §3.6 (a) and (c): the `bgapi originate` messages, byte for byte.
+    #[test]
+    fn recipe_bgapi_originate_bytes() {
+        let recipe_a = "bgapi originate {originate_timeout=30,ignore_early_media=true,\
+            origination_uuid=5d7d2c1e-0b7a-4f55-9d5e-1f0a4c7e8b11,origination_caller_id_number=4000}\
+            sofia/gateway/gw1/13800138000 &park()\nJob-UUID: 0f9a3d58-3a3b-4d2e-9c1e-7a0b5d1e2f33\n\n";
+        let command = recipe_a
+            .strip_prefix("bgapi ")
+            .and_then(|rest| rest.split('\n').next())
+            .expect("recipe line");
+        assert_eq!(
+            text(bgapi(command, Some("0f9a3d58-3a3b-4d2e-9c1e-7a0b5d1e2f33")).expect("ok")),
+            recipe_a
+        );
+        let recipe_c = "bgapi originate {originate_timeout=30,ignore_early_media=true,origination_uuid=<A>}\
+            user/1000 &bridge({originate_timeout=20,ignore_early_media=true,origination_uuid=<B>}user/2000)\n\
+            Job-UUID: <J>\n\n";
+        assert_eq!(
+            text(
+                bgapi(
+                    "originate {originate_timeout=30,ignore_early_media=true,origination_uuid=<A>}user/1000 \
+                     &bridge({originate_timeout=20,ignore_early_media=true,origination_uuid=<B>}user/2000)",
+                    Some("<J>")
+                )
+                .expect("ok")
+            ),
+            recipe_c
+        );
+    }
+
+    /// esl-protocol.md §3.6 (b): the whole outbound conversation, byte for byte.
+    #[test]
+    fn recipe_outbound_bridge_bytes() {
+        let recipe = "connect\n\nmyevents\n\nlinger 10\n\n\
+            sendmsg\ncall-command: execute\nexecute-app-name: set\nexecute-app-arg: continue_on_fail=true\n\
+            event-lock: true\n\n\
+            sendmsg\ncall-command: execute\nexecute-app-name: answer\nevent-lock: true\n\
+            Event-UUID: 8c7a0a9e-0001-4c1b-9e0f-000000000001\n\n\
+            sendmsg\ncall-command: execute\nexecute-app-name: bridge\n\
+            execute-app-arg: {originate_timeout=20,ignore_early_media=true}user/2000\nevent-lock: true\n\
+            Event-UUID: 8c7a0a9e-0001-4c1b-9e0f-000000000002\n\n";
+        let execute = |app: &str, arg: Option<&str>, id: Option<&str>| {
+            let message = SendMsg::execute(app, arg).event_lock(true);
+            match id {
+                Some(id) => message.event_uuid(id),
+                None => message,
+            }
+            .encode()
+            .expect("ok")
+        };
+        let mut bytes = connect();
+        bytes.extend(myevents(None, EventFormat::Plain).expect("ok"));
+        bytes.extend(linger(Some(10)));
+        bytes.extend(execute("set", Some("continue_on_fail=true"), None));
+        bytes.extend(execute(
+            "answer",
+            None,
+            Some("8c7a0a9e-0001-4c1b-9e0f-000000000001"),
+        ));
+        bytes.extend(execute(
+            "bridge",
+            Some("{originate_timeout=20,ignore_early_media=true}user/2000"),
+            Some("8c7a0a9e-0001-4c1b-9e0f-000000000002"),
+        ));
+        assert_eq!(text(bytes), recipe);
+    }
+
     #[test]
     fn sendmsg_moves_multiline_args_to_a_body() {
         let short = SendMsg::execute("playback", Some("a.wav"))
@@ -533,8 +615,8 @@ mod tests {
             .expect("ok");
         assert_eq!(
             text(short),
-            "sendmsg\ncall-command: execute\nexecute-app-name: playback\nEvent-UUID: e1\n\
-             event-lock: true\nexecute-app-arg: a.wav\n\n"
+            "sendmsg\ncall-command: execute\nexecute-app-name: playback\nexecute-app-arg: a.wav\n\
+             Event-UUID: e1\nevent-lock: true\n\n"
         );
         let long = SendMsg::execute("set", Some("x=1\ny"))
             .uuid("u1")

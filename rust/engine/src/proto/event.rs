@@ -463,6 +463,24 @@ mod tests {
         assert_eq!(event.body(), None);
     }
 
+    /// esl-protocol.md §1.5 / §5.6: an event that already had a Content-Length gets a second
+    /// one from the serializer (sofia::notify_refer, FreeSWITCH#505); the body is everything
+    /// after the first blank line, blank lines inside it included. §1.4: `_undef_` and `+` are
+    /// data, a `%` without two hex digits stays as it is.
+    #[test]
+    fn duplicate_inner_content_length_undef_and_plus() {
+        let text = b"Event-Name: CUSTOM\nEvent-Subclass: sofia%3A%3Anotify_refer\n\
+            Content-Length: 11\nEmpty: _undef_\nPlus: a+b%2Bc\nPercent: 100%25%\n\
+            Content-Length: 11\n\nSIP/2.0\n\n20";
+        let event = Event::from_plain(text);
+        assert_eq!(event.subclass().as_deref(), Some("sofia::notify_refer"));
+        assert_eq!(event.body(), Some(&b"SIP/2.0\n\n20"[..]));
+        assert_eq!(event.header_values("content-length"), vec!["11", "11"]);
+        assert_eq!(event.header("Empty").as_deref(), Some("_undef_"));
+        assert_eq!(event.header("Plus").as_deref(), Some("a+b+c"));
+        assert_eq!(event.header("Percent").as_deref(), Some("100%%"));
+    }
+
     #[test]
     fn invalid_utf8_is_kept_as_bytes() {
         let event = Event::from_plain(b"Name: %FF%E4%BD%A0\n\n");

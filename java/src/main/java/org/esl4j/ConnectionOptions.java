@@ -3,7 +3,7 @@ package org.esl4j;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
+import org.esl4j.internal.CompletionThreads;
 
 /**
  * The settings the inbound client ({@link ClientOptions}) and the outbound server's sessions
@@ -117,7 +117,7 @@ abstract class ConnectionOptions {
         private EventFormat eventFormat = EventFormat.PLAIN;
         private DeliveryOptions delivery = DeliveryOptions.defaults();
         private Duration watchdogMargin = Duration.ofSeconds(5);
-        private Executor completionExecutor = ForkJoinPool.commonPool();
+        private Executor completionExecutor = CompletionThreads.shared();
         private CommandObserver commandObserver;
 
         Builder(int defaultPort, int lowestPort) {
@@ -206,8 +206,10 @@ abstract class ConnectionOptions {
 
         /**
          * Completes the futures the client or the sessions return on this executor (default: the
-         * common fork-join pool), so that stages chained to them without {@code ...Async} run
-         * there, never on the library's reader, timer or event-delivery threads. The library
+         * library's own daemon threads, made on demand, so that a stage that blocks cannot starve
+         * other completions the way it can on the one-thread common pool of a 2-core machine), so
+         * that stages chained to them without {@code ...Async} run there, never on the library's
+         * reader, timer or event-delivery threads. The library
          * does not shut it down. It must run tasks on its own threads (not {@code Runnable::run})
          * and keep one free for the library: {@code connect}, a reconnect and a session's setup
          * ({@code myevents}, {@code linger}) wait for it.

@@ -59,9 +59,8 @@ import org.esl4j.internal.NativeConnection;
  *
  * <p>Thread-safe. {@link #close()} fails everything still pending. Futures complete on {@link
  * ClientOptions.Builder#completionExecutor(java.util.concurrent.Executor) the completion executor}
- * (by default the common fork-join pool), never on the library's reader, timer or delivery
- * threads; do not block inside their callbacks on the common pool (use the blocking overloads
- * from your own threads, or give the client an executor of your own).
+ * (by default the library's own daemon threads, made on demand), never on the library's reader,
+ * timer or delivery threads, so a stage that blocks holds only its own thread.
  */
 public final class EslClient implements AutoCloseable {
     private static final int POLL_BATCH = 1024;

@@ -34,12 +34,14 @@ import org.esl4j.internal.FrameCodec;
  * <p>Build one with {@link #builder()}; building costs one array hand-over and no per-header
  * allocation beyond the strings themselves. An event received from the engine keeps its frame's
  * bytes and makes a header's strings only when that header is read, because the event flood can
- * exceed 250,000 events per second and a consumer typically reads a few of ~90 headers.
+ * exceed 250,000 events per second and a consumer typically reads a few of ~90 headers. The
+ * events of one poll batch share that batch's byte array (never written after it arrived), so an
+ * event kept for long keeps its batch (at most a few hundred KiB) reachable.
  */
 public final class EslEvent {
     private static final String VARIABLE_PREFIX = "variable_";
     private static final byte[] NO_BODY = new byte[0];
-    private static final int SPAN_BYTES = 16;
+    private static final int NOT_FROM_WIRE = -1;
 
     static {
         FrameCodec.installWireEvents(EslEvent::fromWire);
@@ -47,55 +49,124 @@ public final class EslEvent {
 
     /**
      * Names and values interleaved (name 0, value 0, name 1, ...). A built event fills it at once;
-     * an event from the wire fills an entry the first time it is read, from {@link #bytes}: most
-     * consumers read two or three headers of the ninety an event carries.
+     * an event from the wire makes it when a header other than Event-Name or Unique-ID is first
+     * read and fills an entry the first time it is read, from {@link #bytes}: most consumers read
+     * two or three headers of the ninety an event carries.
      */
-    private final String[] texts;
+    private String[] texts;
     private final int size;
     /**
-     * A built event: its body. An event from the wire: its frame's data block, then its span
-     * table at {@link #spansAt} (big-endian nameStart, nameLength, valueStart, valueLength per
-     * header, offsets into the data block, checked by {@link FrameCodec}).
+     * A built event: its body. An event from the wire: its poll batch, shared with the other
+     * events of that batch and never written; this event's data block starts at
+     * {@link #dataStart}, its span table at {@link #spansAt} (big-endian nameStart, nameLength,
+     * valueStart, valueLength per header, offsets into the data block, checked by
+     * {@link FrameCodec}).
      */
     private final byte[] bytes;
+    private final int dataStart;
+    private final int dataLength;
     private final int spansAt;
     private final int bodyStart;
     private final int bodyLength;
+    /** Where the frame's hot header indices start ({@link FrameCodec#HOT_EVENT_NAME} ...). */
+    private final int hotAt;
+    /** Event-Name and Unique-ID of an event from the wire, read by every delivery, once made. */
+    private String eventName;
+    private String uniqueId;
 
-    private EslEvent(String[] texts, int size, byte[] bytes, int spansAt, int bodyStart, int bodyLength) {
+    private EslEvent(String[] texts, int size, byte[] bytes, int dataStart, int dataLength, int spansAt, int bodyStart,
+            int bodyLength, int hotAt) {
         this.texts = texts;
         this.size = size;
         this.bytes = bytes;
+        this.dataStart = dataStart;
+        this.dataLength = dataLength;
         this.spansAt = spansAt;
         this.bodyStart = bodyStart;
         this.bodyLength = bodyLength;
+        this.hotAt = hotAt;
     }
 
-    private static EslEvent fromWire(byte[] frame, int headers, int spansAt, int bodyStart, int bodyLength) {
-        return new EslEvent(new String[headers * 2], headers, frame, spansAt, bodyStart, bodyLength);
+    private static EslEvent fromWire(byte[] batch, int dataStart, int dataLength, int headers, int spansAt,
+            int bodyStart, int bodyLength, int hotAt) {
+        return new EslEvent(null, headers, batch, dataStart, dataLength, spansAt, bodyStart, bodyLength, hotAt);
     }
 
     private boolean isFromWire() {
-        return spansAt >= 0;
+        return spansAt != NOT_FROM_WIRE;
     }
 
-    /** Entry {@code index} of the span table: 0 name start, 1 name length, 2 value start, 3 value length. */
-    private int span(int header, int index) {
-        int at = spansAt + header * SPAN_BYTES + index * 4;
+    private int intAt(int at) {
         return ((bytes[at] & 0xff) << 24) | ((bytes[at + 1] & 0xff) << 16) | ((bytes[at + 2] & 0xff) << 8)
                 | (bytes[at + 3] & 0xff);
     }
 
+    /**
+     * Entry {@code index} of the span table: 0 name start, 1 name length, 2 value start, 3 value
+     * length; u16s for a data block that fits them ({@link FrameCodec#hasNarrowSpans}), else u32s.
+     */
+    private int span(int header, int index) {
+        if (FrameCodec.hasNarrowSpans(dataLength)) {
+            int at = spansAt + header * 8 + index * 2;
+            return ((bytes[at] & 0xff) << 8) | (bytes[at + 1] & 0xff);
+        }
+        return intAt(spansAt + header * 16 + index * 4);
+    }
+
     /** Text {@code slot} of {@link #texts} (2i: name i, 2i+1: value i), decoded on first use. */
     private String text(int slot) {
-        String text = texts[slot];
+        String[] cache = texts;
+        if (cache == null) {
+            // Racing readers may each make an array; entries lost that way are decoded again.
+            cache = new String[size * 2];
+            texts = cache;
+        }
+        String text = cache[slot];
         if (text == null) {
             // Racing readers decode equal strings; String is immutable, so either may win.
-            int index = (slot & 1) * 2;
-            text = new String(bytes, span(slot >> 1, index), span(slot >> 1, index + 1), StandardCharsets.UTF_8);
-            texts[slot] = text;
+            text = decode(slot >> 1, (slot & 1) * 2);
+            cache[slot] = text;
         }
         return text;
+    }
+
+    /**
+     * Where the name ({@code part} 0) or value (2) of a header from the wire starts in
+     * {@link #bytes}; its length is {@code span(header, part + 1)}. Checked when read, so that a
+     * faulty span can never reach another frame's bytes ({@link FrameCodec} checks the rest of the
+     * layout).
+     */
+    private int partStart(int header, int part) {
+        int start = span(header, part);
+        int length = span(header, part + 1);
+        if (start < 0 || length < 0 || start > dataLength - length) {
+            throw new IllegalStateException("header span " + start + "+" + length + " outside its frame of "
+                    + dataLength + " bytes");
+        }
+        return dataStart + start;
+    }
+
+    /** The name ({@code part} 0) or value (2) of a header from the wire, as a new string. */
+    private String decode(int header, int part) {
+        return new String(bytes, partStart(header, part), span(header, part + 1), StandardCharsets.UTF_8);
+    }
+
+    /** A hot header's value of an event from the wire, made without the {@link #texts} array. */
+    private String decodeHot(int which) {
+        int index = intAt(hotAt + which * 4);
+        return index < 0 ? null : decode(index, 2);
+    }
+
+    /**
+     * The value of a hot header: from the frame's index for an event from the wire, by name
+     * otherwise.
+     */
+    private String hot(int which, String name) {
+        if (!isFromWire()) {
+            return header(name);
+        }
+        int index = intAt(hotAt + which * 4);
+        return index < 0 ? null : value(index);
     }
 
     private String name(int header) {
@@ -128,7 +199,7 @@ public final class EslEvent {
         if (length != key.length) {
             return false;
         }
-        int start = span(header, 0);
+        int start = partStart(header, 0);
         for (int i = 0; i < length; i++) {
             if (!sameIgnoringAsciiCase(bytes[start + i], key[i])) {
                 return false;
@@ -177,16 +248,57 @@ public final class EslEvent {
      * @return the value, or null when the event has no such header
      */
     public String header(String name) {
+        int index = headerIndex(name, 0);
+        return index < 0 ? null : value(index);
+    }
+
+    /**
+     * Where a header is, for reading headers by position without making a list.
+     *
+     * @param name the header name, any case (ASCII letters only are folded)
+     * @param from the first position to look at
+     * @return the position of the first header of that name at or after {@code from}, or -1
+     */
+    public int headerIndex(String name, int from) {
         if (name == null) {
-            return null;
+            return -1;
         }
         byte[] key = key(name);
-        for (int i = 0; i < size; i++) {
+        for (int i = Math.max(0, from); i < size; i++) {
             if (nameIs(i, name, key)) {
-                return value(i);
+                return i;
             }
         }
-        return null;
+        return -1;
+    }
+
+    /**
+     * The name of the header at a position, as received (not case-folded).
+     *
+     * @param index 0 to {@link #headerCount()} - 1
+     * @return the name
+     * @throws IndexOutOfBoundsException for any other index
+     */
+    public String headerName(int index) {
+        return name(checkedIndex(index));
+    }
+
+    /**
+     * The value of the header at a position.
+     *
+     * @param index 0 to {@link #headerCount()} - 1
+     * @return the value
+     * @throws IndexOutOfBoundsException for any other index
+     */
+    public String headerValue(int index) {
+        return value(checkedIndex(index));
+    }
+
+    private int checkedIndex(int index) {
+        if (index < 0 || index >= size) {
+            throw new IndexOutOfBoundsException("header " + index + " of " + size);
+        }
+        return index;
     }
 
     /**
@@ -278,7 +390,15 @@ public final class EslEvent {
      * @return the event name, or null
      */
     public String eventName() {
-        return header("Event-Name");
+        if (!isFromWire()) {
+            return header("Event-Name");
+        }
+        String name = eventName;
+        if (name == null) {
+            name = decodeHot(FrameCodec.HOT_EVENT_NAME);
+            eventName = name;
+        }
+        return name;
     }
 
     /**
@@ -287,7 +407,7 @@ public final class EslEvent {
      * @return the subclass, or null
      */
     public String eventSubclass() {
-        return header("Event-Subclass");
+        return hot(FrameCodec.HOT_EVENT_SUBCLASS, "Event-Subclass");
     }
 
     /**
@@ -296,7 +416,15 @@ public final class EslEvent {
      * @return the channel UUID, or null
      */
     public String uniqueId() {
-        return header("Unique-ID");
+        if (!isFromWire()) {
+            return header("Unique-ID");
+        }
+        String id = uniqueId;
+        if (id == null) {
+            id = decodeHot(FrameCodec.HOT_UNIQUE_ID);
+            uniqueId = id;
+        }
+        return id;
     }
 
     /**
@@ -314,7 +442,7 @@ public final class EslEvent {
      * @return the job UUID, or null
      */
     public String jobUuid() {
-        return header("Job-UUID");
+        return hot(FrameCodec.HOT_JOB_UUID, "Job-UUID");
     }
 
     /**
@@ -522,7 +650,8 @@ public final class EslEvent {
          */
         public EslEvent build() {
             // The array is handed over, not copied; reset() gives the builder a fresh one.
-            EslEvent event = new EslEvent(texts, size, body, -1, 0, body.length);
+            EslEvent event = new EslEvent(texts, size, body, 0, body.length, NOT_FROM_WIRE, 0, body.length,
+                    NOT_FROM_WIRE);
             reset();
             return event;
         }

@@ -38,6 +38,11 @@ final class EventDispatcher implements AutoCloseable {
     private final AtomicLong listenerFailures = new AtomicLong();
     private final AtomicLong maxLagNanos = new AtomicLong();
     private final Object room = new Object();
+    /**
+     * Readers waiting on {@link #room}; changed under its lock. Delivery notifies only when one
+     * waits, instead of taking the lock for every event.
+     */
+    private volatile int waitingForRoom;
     private volatile boolean closed;
 
     EventDispatcher(EventRouter router, DeliveryOptions options, String threadName) {
@@ -196,19 +201,25 @@ final class EventDispatcher implements AutoCloseable {
         }
         long deadline = System.nanoTime() + options.blockTimeout().toNanos();
         synchronized (room) {
-            while (!tryReserve(bound)) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0 || closed) {
-                    return false;
+            // Counted before the check below: a delivery that frees room after it sees the count.
+            waitingForRoom++;
+            try {
+                while (!tryReserve(bound)) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0 || closed) {
+                        return false;
+                    }
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(room, left);
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        return false;
+                    }
                 }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(room, left);
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
+                return true;
+            } finally {
+                waitingForRoom--;
             }
-            return true;
         }
     }
 
@@ -254,7 +265,7 @@ final class EventDispatcher implements AutoCloseable {
             }
         } finally {
             depth.decrementAndGet();
-            if (options.overflowPolicy() == OverflowPolicy.BLOCK) {
+            if (waitingForRoom > 0) {
                 synchronized (room) {
                     room.notifyAll();
                 }

@@ -1,7 +1,6 @@
 package org.esl4j.dial;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -101,11 +100,7 @@ public final class BridgeRequest {
      * @return an unmodifiable list
      */
     public List<String> legUuids() {
-        List<String> uuids = new ArrayList<>();
-        for (Leg leg : renderedDial.legs()) {
-            uuids.add(leg.variables().get("origination_uuid"));
-        }
-        return Collections.unmodifiableList(uuids);
+        return renderedDial.legUuids();
     }
 
     /**

@@ -49,9 +49,17 @@ public final class BridgeResult {
     private final HangupCause peerHangupCause;
     private final String peerUuid;
     private final boolean callerChannelUp;
+    /** False when the channel ended before FreeSWITCH dialled anything (no outcome variables). */
+    private final boolean dialled;
 
     private BridgeResult(Status status, HangupCause cause, String dialStatus, String disposition,
             Map<String, HangupCause> legCauses, HangupCause peerHangupCause, String peerUuid, boolean callerChannelUp) {
+        this(status, cause, dialStatus, disposition, legCauses, peerHangupCause, peerUuid, callerChannelUp, true);
+    }
+
+    private BridgeResult(Status status, HangupCause cause, String dialStatus, String disposition,
+            Map<String, HangupCause> legCauses, HangupCause peerHangupCause, String peerUuid, boolean callerChannelUp,
+            boolean dialled) {
         this.status = status;
         this.cause = cause;
         this.dialStatus = dialStatus;
@@ -60,15 +68,21 @@ public final class BridgeResult {
         this.peerHangupCause = peerHangupCause;
         this.peerUuid = peerUuid;
         this.callerChannelUp = callerChannelUp;
+        this.dialled = dialled;
     }
 
     /**
      * Reads the outcome from the {@code CHANNEL_EXECUTE_COMPLETE} of {@code bridge} (or from the
      * controlled channel's {@code CHANNEL_HANGUP_COMPLETE}, which carries the same variables).
      *
+     * <p>Such an event without any outcome variable means nothing was dialled: the channel
+     * ended first (e.g. the caller hung up before the bridge ran) or the bridge had nothing to
+     * dial; the result is then {@link Status#FAILED} with the channel's own hangup cause.
+     *
      * @param event the event
      * @return the outcome
-     * @throws IllegalArgumentException when the event carries no bridge outcome at all
+     * @throws IllegalArgumentException when the event is neither of those two and carries no
+     *     bridge outcome
      */
     public static BridgeResult fromExecuteComplete(EslEvent event) {
         Objects.requireNonNull(event, "event");
@@ -76,7 +90,14 @@ public final class BridgeResult {
         String disposition = event.variable("originate_disposition");
         String failedCause = event.variable("originate_failed_cause");
         if (dialStatus == null && disposition == null && failedCause == null) {
-            throw new IllegalArgumentException("event carries no bridge outcome: " + event);
+            String name = event.eventName();
+            if (!"CHANNEL_EXECUTE_COMPLETE".equals(name) && !"CHANNEL_HANGUP_COMPLETE".equals(name)) {
+                throw new IllegalArgumentException("event carries no bridge outcome: " + event);
+            }
+            HangupCause own = event.hangupCause();
+            return new BridgeResult(Status.FAILED, own == null ? HangupCause.UNKNOWN : own, null, null,
+                    Collections.<String, HangupCause>emptyMap(), null, null,
+                    own == null && !"hangup".equalsIgnoreCase(event.answerState()), false);
         }
         Map<String, HangupCause> legCauses = legCauses(event.variableValues("originate_causes"));
         HangupCause peerCause = HangupCause.fromName(event.variable("bridge_hangup_cause"));
@@ -237,6 +258,16 @@ public final class BridgeResult {
      */
     public boolean callerChannelUp() {
         return callerChannelUp;
+    }
+
+    /**
+     * Whether FreeSWITCH dialled at all; false when the controlled channel ended (or the bridge
+     * had nothing to dial) before any leg was tried.
+     *
+     * @return true when the outcome variables were there
+     */
+    public boolean dialled() {
+        return dialled;
     }
 
     @Override

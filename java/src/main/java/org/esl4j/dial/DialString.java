@@ -130,6 +130,80 @@ public final class DialString {
     }
 
     /**
+     * The value a leg's channel really gets for a variable: a global value ({@code {}}, else
+     * {@code <>}) overrides the leg's own {@code []} value, unless {@code local_var_clobber} is
+     * true (FreeSWITCH installs the global block on every leg after the leg's block).
+     *
+     * @param leg one of this dial string's legs
+     * @param name the variable name
+     * @return the value, or null when neither block sets it
+     */
+    String effectiveLegVariable(Leg leg, String name) {
+        String global = global(name);
+        String local = leg.variables().get(name);
+        if (global == null || local == null) {
+            return global == null ? local : global;
+        }
+        return isSwitchTrue(global("local_var_clobber")) ? local : global;
+    }
+
+    /**
+     * The {@code origination_uuid} each leg's channel will get, in leg order.
+     *
+     * @return one entry per leg (null where none is set)
+     */
+    List<String> legUuids() {
+        List<String> uuids = new ArrayList<>();
+        for (Leg leg : legs()) {
+            uuids.add(effectiveLegVariable(leg, "origination_uuid"));
+        }
+        return Collections.unmodifiableList(uuids);
+    }
+
+    /**
+     * A global variable read as FreeSWITCH reads a number of seconds ({@code atoi}: the leading
+     * digits).
+     *
+     * @param name the variable name
+     * @return the seconds, or 0 when unset or not a positive number
+     */
+    long globalSeconds(String name) {
+        String value = global(name);
+        if (value == null) {
+            return 0;
+        }
+        String text = value.trim();
+        int end = 0;
+        while (end < text.length() && end < 18 && Character.isDigit(text.charAt(end))) {
+            end++;
+        }
+        return end == 0 ? 0 : Long.parseLong(text.substring(0, end));
+    }
+
+    /** A variable of the global block, or of the enterprise block, which {@code {}} overrides. */
+    private String global(String name) {
+        String value = variables.get(name);
+        return value != null ? value : enterpriseVariables.get(name);
+    }
+
+    /** FreeSWITCH's {@code switch_true}. */
+    private static boolean isSwitchTrue(String value) {
+        if (value == null) {
+            return false;
+        }
+        String v = value.trim().toLowerCase(java.util.Locale.ROOT);
+        if (v.equals("yes") || v.equals("on") || v.equals("true") || v.equals("t") || v.equals("enabled")
+                || v.equals("active") || v.equals("allow")) {
+            return true;
+        }
+        try {
+            return Integer.parseInt(v) != 0;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /**
      * The dial string as an application argument ({@code bridge} via {@code sendmsg}, or inside
      * {@code &bridge(...)} before the API quoting).
      *

@@ -1,10 +1,13 @@
 package org.esl4j.dial;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * One leg of a dial string: an {@link Endpoint} plus variables that apply to that leg only (the
@@ -23,6 +26,10 @@ import java.util.Objects;
  * <p>Immutable: every method returns a new leg.
  */
 public final class Leg {
+    /** Variables FreeSWITCH reads from the originate's variable event only (esl-protocol.md §3.1, §3.7). */
+    private static final Set<String> WHOLE_ORIGINATE_ONLY = Collections.unmodifiableSet(new HashSet<>(Arrays.asList(
+            "originate_timeout", "progress_timeout", "ignore_early_media", "originate_continue_on_timeout")));
+
     private final Endpoint endpoint;
     private final Map<String, String> variables;
 
@@ -56,12 +63,24 @@ public final class Leg {
      * unbalanced {@code [ ]} and control characters other than CR, LF, TAB; it is escaped when
      * the dial string is rendered.
      *
+     * <p>Variables that FreeSWITCH reads only from the whole originate ({@code {}}, {@code <>} or
+     * exported), never from a leg's block, are refused, because in {@code []} they would be
+     * silently ignored: {@code originate_timeout} (the classic "my timeout does not work" mistake),
+     * {@code progress_timeout}, {@code ignore_early_media}, {@code originate_continue_on_timeout}.
+     * Use {@link #timeout(Duration)} for a per-leg limit, or {@link DialString.Builder#variable}.
+     *
      * @param name the variable name (letters, digits, {@code _ - .})
      * @param value the value
      * @return a new leg
+     * @throws IllegalArgumentException for a name FreeSWITCH ignores in a leg block, or a value
+     *     that cannot be delimited
      */
     public Leg variable(String name, String value) {
         Escaping.variableName(name);
+        if (WHOLE_ORIGINATE_ONLY.contains(name)) {
+            throw new IllegalArgumentException(name + " is read only from {} or <> (the whole originate);"
+                    + " FreeSWITCH ignores it in a leg's [] block");
+        }
         Escaping.checkValue(value, '[', ']');
         Map<String, String> copy = new LinkedHashMap<>(variables);
         copy.put(name, value);
@@ -116,16 +135,6 @@ public final class Leg {
      */
     public Map<String, String> variables() {
         return variables;
-    }
-
-    /**
-     * This leg's {@code leg_timeout} in seconds, if set.
-     *
-     * @return seconds, or 0 when the leg has none
-     */
-    long timeoutSeconds() {
-        String value = variables.get("leg_timeout");
-        return value == null ? 0 : Long.parseLong(value);
     }
 
     /**

@@ -1,8 +1,7 @@
 package org.esl4j.dial;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
@@ -63,11 +62,19 @@ public final class OriginateRequest {
 
     /** Gives every leg a fresh {@code origination_uuid} unless it has one. */
     static DialString withLegUuids(DialString dial) {
-        return dial.toBuilder()
-                .mapLegs(leg -> leg.variables().containsKey("origination_uuid")
+        DialString withUuids = dial.toBuilder()
+                .mapLegs(leg -> dial.effectiveLegVariable(leg, "origination_uuid") != null
                         ? leg
                         : leg.uuid(UUID.randomUUID().toString()))
                 .build();
+        // A global origination_uuid reaches every leg (and overrides their own): two channels
+        // cannot share one UUID, and the legs' real UUIDs would be unknown.
+        List<String> uuids = withUuids.legUuids();
+        if (new HashSet<>(uuids).size() < uuids.size()) {
+            throw new IllegalArgumentException("origination_uuid in {} or <> would give several legs the same"
+                    + " channel UUID; set it per leg with Leg.uuid(...)");
+        }
+        return withUuids;
     }
 
     /**
@@ -124,11 +131,7 @@ public final class OriginateRequest {
      * @return an unmodifiable list
      */
     public List<String> legUuids() {
-        List<String> uuids = new ArrayList<>();
-        for (Leg leg : renderedDial.legs()) {
-            uuids.add(leg.variables().get("origination_uuid"));
-        }
-        return Collections.unmodifiableList(uuids);
+        return renderedDial.legUuids();
     }
 
     /**

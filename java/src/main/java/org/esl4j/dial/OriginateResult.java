@@ -103,7 +103,8 @@ public final class OriginateResult {
     /**
      * Adds the second leg's outcome of a callback ({@code &bridge(...)}). When the first leg
      * succeeded but the bridge did not, the result becomes a failure of leg {@link CallLeg#B}
-     * with the bridge's cause.
+     * with the bridge's cause, or of leg {@link CallLeg#A} with its own hangup cause when the
+     * first leg ended before the second was dialled.
      *
      * @param second the bridge outcome from the first leg's CHANNEL_EXECUTE_COMPLETE
      * @return the combined outcome
@@ -118,8 +119,9 @@ public final class OriginateResult {
         if (bothUp) {
             return new OriginateResult(true, channelUuid, null, reply, null, second, false);
         }
-        return new OriginateResult(false, channelUuid, second.cause(), reply, CallLeg.B, second,
-                second.status() == BridgeResult.Status.WATCHDOG_EXPIRED);
+        boolean firstLegEndedFirst = second.status() == BridgeResult.Status.FAILED && !second.dialled();
+        return new OriginateResult(false, channelUuid, second.cause(), reply, firstLegEndedFirst ? CallLeg.A : CallLeg.B,
+                second, second.status() == BridgeResult.Status.WATCHDOG_EXPIRED);
     }
 
     /**

@@ -159,7 +159,7 @@ public final class Timeouts {
         }
         if (perLegSeconds > 0) {
             final Duration perLeg = Duration.ofSeconds(perLegSeconds);
-            builder.mapLegs(leg -> leg.variables().containsKey("leg_timeout") ? leg : leg.timeout(perLeg));
+            builder.mapLegs(leg -> dial.effectiveLegVariable(leg, "leg_timeout") != null ? leg : leg.timeout(perLeg));
         }
         return builder.build();
     }
@@ -167,8 +167,10 @@ public final class Timeouts {
     /**
      * How long the attempt may take before the client should consider FreeSWITCH to have overrun
      * it and end it itself: the whole-attempt timeout (rounded, plus the one second FreeSWITCH's
-     * whole-second clock may add) plus {@code margin}. Without a whole-attempt timeout it is the
-     * sum over the {@code |} groups of each group's limit (its longest leg timeout, else 60 s).
+     * whole-second clock may add) plus {@code margin}. The whole-attempt timeout is this object's,
+     * else an {@code originate_timeout} the dial string itself sets in {@code {}} or {@code <>}
+     * (FreeSWITCH honours it). Without either it is the sum over the {@code |} groups of each
+     * group's limit (its longest leg timeout, else 60 s).
      *
      * @param dial the dial string the attempt uses, with its own leg timeouts
      * @param margin extra time allowed for signalling and event delivery
@@ -177,15 +179,16 @@ public final class Timeouts {
     public Duration watchdogDeadline(DialString dial, Duration margin) {
         Objects.requireNonNull(margin, "margin");
         long seconds;
-        if (noAnswerSeconds > 0) {
-            seconds = noAnswerSeconds + 1;
+        long wholeAttempt = noAnswerSeconds > 0 ? noAnswerSeconds : dial.globalSeconds("originate_timeout");
+        if (wholeAttempt > 0) {
+            seconds = wholeAttempt + 1;
         } else {
             seconds = 0;
             for (List<Leg> group : dial.groups()) {
-                seconds += groupLimitSeconds(group);
+                seconds += groupLimitSeconds(dial, group);
             }
         }
-        if (progressSeconds > 0 && noAnswerSeconds == 0 && dial.groups().size() == 1) {
+        if (progressSeconds > 0 && wholeAttempt == 0 && dial.groups().size() == 1) {
             seconds = Math.max(seconds, progressSeconds + 1);
         }
         if (earlyMedia == EarlyMedia.ALLOW_BOUNDED) {
@@ -194,10 +197,12 @@ public final class Timeouts {
         return Duration.ofSeconds(seconds).plus(margin);
     }
 
-    private long groupLimitSeconds(List<Leg> group) {
+    private long groupLimitSeconds(DialString dial, List<Leg> group) {
         long longestLeg = 0;
         for (Leg leg : group) {
-            long legSeconds = leg.timeoutSeconds() > 0 ? leg.timeoutSeconds() : perLegSeconds;
+            // A {leg_timeout} overrides every [leg_timeout] (esl-protocol.md §3.3).
+            String legTimeout = dial.effectiveLegVariable(leg, "leg_timeout");
+            long legSeconds = legTimeout != null ? Long.parseLong(legTimeout.trim()) : perLegSeconds;
             if (legSeconds == 0) {
                 return DEFAULT_RING_SECONDS;
             }

@@ -4,7 +4,6 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -15,30 +14,66 @@ import org.esl4j.EslEvent;
  * (keep in sync):
  * <pre>
  * batch := count:u32 frame*
- * frame := headers:u32 dataLen:u32 data[dataLen] span{headers} bodyStart:u32 bodyLen:u32
- * span  := nameStart:u32 nameLen:u32 valueStart:u32 valueLen:u32    (offsets into data)
+ * frame := headers:u32 dataLen:u32 data[dataLen] span{headers} bodyStart:u32 bodyLen:u32 hot{4}
+ * span  := nameStart nameLen valueStart valueLen    (offsets into data; each a u16 when
+ *          dataLen &lt;= 65535, as nearly every event's is, else a u32)
+ * hot   := index:i32 of the first Event-Name, Unique-ID, Job-UUID, Event-Subclass header, or -1
  * </pre>
- * Integers are big-endian, text UTF-8 (invalid bytes become U+FFFD, never an error); every span
- * is checked against its frame's data block. Not API.
+ * Integers are big-endian, text UTF-8 (invalid bytes become U+FFFD, never an error). The events
+ * of one batch share the batch array (no copy per event). The layout (counts, lengths, body span,
+ * hot indices) is checked here, once per frame; a header's span is checked by {@link EslEvent}
+ * when that header is read, because a consumer reads a few of ~90 headers and a pass over every
+ * span cost a fifth of the reading thread's time. Not API.
  */
 public final class FrameCodec {
-    /** Makes an {@link EslEvent} that keeps a frame's bytes; installed by {@code EslEvent}. */
+    /** Position of Event-Name's index among a frame's hot indices. Keep in sync with codec.rs. */
+    public static final int HOT_EVENT_NAME = 0;
+    /** Position of Unique-ID's index among a frame's hot indices. */
+    public static final int HOT_UNIQUE_ID = 1;
+    /** Position of Job-UUID's index among a frame's hot indices. */
+    public static final int HOT_JOB_UUID = 2;
+    /** Position of Event-Subclass's index among a frame's hot indices. */
+    public static final int HOT_EVENT_SUBCLASS = 3;
+    /** The header names of the hot indices, in layout order. */
+    private static final String[] HOT_NAMES = {"Event-Name", "Unique-ID", "Job-UUID", "Event-Subclass"};
+    /** Largest data block whose span table holds u16s. Keep in sync with codec.rs. */
+    private static final int NARROW_DATA_MAX = 0xffff;
+    private static final int NARROW_SPAN_BYTES = 8;
+    private static final int WIDE_SPAN_BYTES = 16;
+    /** Body span and hot indices after a frame's span table. */
+    private static final int FRAME_TAIL_BYTES = 8 + HOT_NAMES.length * 4;
+
+    /** Makes an {@link EslEvent} over frame bytes; installed by {@code EslEvent}. */
     public interface WireEvents {
         /**
-         * An event over {@code frame}: its data block from offset 0, its span table at
-         * {@code spansAt}, both already checked.
+         * An event over one frame of {@code batch}, whose layout has already been checked apart
+         * from the header spans.
          *
-         * @param frame the data block followed by the span table; owned by the event
+         * @param batch the batch array, shared by every event of the batch and never changed
+         * @param dataStart where the frame's data block starts; span offsets are relative to it
+         * @param dataLength the length of the data block, which every span must stay in
          * @param headers the number of spans
          * @param spansAt where the span table starts
-         * @param bodyStart where the body starts in the data block
+         * @param bodyStart where the body starts in {@code batch}
          * @param bodyLength the body length
+         * @param hotAt where the frame's four hot indices start
          * @return the event
          */
-        EslEvent create(byte[] frame, int headers, int spansAt, int bodyStart, int bodyLength);
+        EslEvent create(byte[] batch, int dataStart, int dataLength, int headers, int spansAt, int bodyStart,
+                int bodyLength, int hotAt);
     }
 
     private static WireEvents wireEvents;
+
+    /**
+     * Whether a frame's span table holds u16s rather than u32s.
+     *
+     * @param dataLength the length of the frame's data block
+     * @return true for a data block of at most 65,535 bytes
+     */
+    public static boolean hasNarrowSpans(int dataLength) {
+        return dataLength <= NARROW_DATA_MAX;
+    }
 
     static {
         // EslEvent's initializer installs the factory; make sure it ran.
@@ -70,7 +105,8 @@ public final class FrameCodec {
     }
 
     /**
-     * Decodes every frame of a batch.
+     * Decodes every frame of a batch. The events share {@code batch}, which the caller must
+     * therefore never change afterwards.
      *
      * @param batch the bytes from native code
      * @return the frames as events, in order
@@ -78,7 +114,7 @@ public final class FrameCodec {
      */
     public static List<EslEvent> decodeBatch(byte[] batch) {
         FrameCodec decoder = new FrameCodec(batch);
-        int count = decoder.readCount(16);
+        int count = decoder.readCount(8 + FRAME_TAIL_BYTES);
         List<EslEvent> events = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             events.add(decoder.readFrame());
@@ -127,11 +163,20 @@ public final class FrameCodec {
         writeInt(out, headers.size());
         writeInt(out, data.size());
         out.write(data.toByteArray(), 0, data.size());
+        boolean narrow = hasNarrowSpans(data.size());
         for (int value : spans) {
-            writeInt(out, value);
+            if (narrow) {
+                out.write(value >>> 8);
+                out.write(value);
+            } else {
+                writeInt(out, value);
+            }
         }
         writeInt(out, body[0]);
         writeInt(out, body[1]);
+        for (String hot : HOT_NAMES) {
+            writeInt(out, event.headerIndex(hot, 0));
+        }
         return out.toByteArray();
     }
 
@@ -149,31 +194,36 @@ public final class FrameCodec {
         out.write(value);
     }
 
-    /**
-     * Checks every span, then hands the event one copy of the frame's data block and span table
-     * (not the whole batch, which a single kept event would otherwise hold in memory).
-     */
+    /** Makes the event of the frame at {@link #pos}, sharing the batch array. */
     private EslEvent readFrame() {
-        int headers = readCount(16);
+        int headers = readCount(NARROW_SPAN_BYTES);
         int dataLength = readCount(1);
-        int base = pos;
+        int dataStart = pos;
         pos += dataLength;
-        for (int i = 0; i < headers; i++) {
-            checkSpan(readInt(), readInt(), dataLength);
-            checkSpan(readInt(), readInt(), dataLength);
+        int spansAt = pos;
+        skip((long) headers * (hasNarrowSpans(dataLength) ? NARROW_SPAN_BYTES : WIDE_SPAN_BYTES) + FRAME_TAIL_BYTES);
+        int tail = pos - FRAME_TAIL_BYTES;
+        int bodyStart = view.getInt(tail);
+        int bodyLength = view.getInt(tail + 4);
+        // Longs: no sum can overflow; negative means outside.
+        long bad = bodyStart | bodyLength | ((long) dataLength - bodyStart - bodyLength);
+        for (int at = tail + 8; at < pos; at += 4) {
+            long index = view.getInt(at);
+            // -1 (absent) .. headers - 1
+            bad |= (index + 1) | (headers - 1 - index);
         }
-        int spansEnd = pos;
-        int bodyStart = readInt();
-        int bodyLength = readInt();
-        checkSpan(bodyStart, bodyLength, dataLength);
-        byte[] frame = Arrays.copyOfRange(batch, base, spansEnd);
-        return wireEvents.create(frame, headers, dataLength, bodyStart, bodyLength);
+        if (bad < 0) {
+            throw new IllegalArgumentException("body span or hot index outside the frame at byte " + dataStart);
+        }
+        return wireEvents.create(batch, dataStart, dataLength, headers, spansAt, dataStart + bodyStart, bodyLength,
+                tail + 8);
     }
 
-    private static void checkSpan(int start, int length, int dataLength) {
-        if (start < 0 || length < 0 || start > dataLength - length) {
-            throw new IllegalArgumentException("span " + start + "+" + length + " outside a frame of " + dataLength);
+    private void skip(long bytes) {
+        if (batch.length - pos < bytes) {
+            throw new IllegalArgumentException("truncated batch at byte " + pos);
         }
+        pos += (int) bytes;
     }
 
     /** A count of items of at least {@code minBytes} each, checked against what is left. */

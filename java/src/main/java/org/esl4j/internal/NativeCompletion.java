@@ -2,7 +2,6 @@ package org.esl4j.internal;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
 
 import org.esl4j.EslException;
@@ -86,9 +85,9 @@ public final class NativeCompletion<T> {
         try {
             executor.execute(task);
         } catch (RejectedExecutionException e) {
-            // The user's executor is shut down; the common pool still keeps runtime threads free.
+            // The user's executor is shut down; the library's own still keeps runtime threads free.
             try {
-                ForkJoinPool.commonPool().execute(task);
+                CompletionThreads.shared().execute(task);
             } catch (RejectedExecutionException again) {
                 future.completeExceptionally(new EslException(EslException.Kind.INTERNAL,
                         "no executor accepted the completion", again));

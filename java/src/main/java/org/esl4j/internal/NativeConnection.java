@@ -5,7 +5,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
 
 import org.esl4j.EslEvent;
 
@@ -87,7 +86,7 @@ public final class NativeConnection extends NativeHandle {
         long commandTimeoutMs;
         int queueCapacity;
         boolean blockOnOverflow;
-        Executor executor = ForkJoinPool.commonPool();
+        Executor executor = CompletionThreads.shared();
 
         /**
          * Deadline for TCP connect and for authentication (default 5 s / 10 s).

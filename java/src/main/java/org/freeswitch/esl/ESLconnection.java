@@ -1,8 +1,12 @@
 package org.freeswitch.esl;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
@@ -60,6 +64,8 @@ public class ESLconnection {
     /** Longest single native wait inside {@link #recvEvent()}, so a closed connection is noticed. */
     private static final long RECV_SLICE_MS = 1_000L;
     private static final int POLL_BATCH = 512;
+    /** mod_event_socket copies a client's {@code Job-UUID} into a 37-byte buffer. */
+    private static final int MAX_JOB_UUID_LENGTH = 36;
     private static final AtomicInteger DESCRIPTORS = new AtomicInteger(1000);
 
     private final NativeConnection connection;
@@ -74,6 +80,15 @@ public class ESLconnection {
     private volatile String lastError;
     private volatile boolean asyncExecute;
     private volatile boolean eventLock;
+    /** The server sends {@code text/event-xml}, which libesl hands out as an envelope. */
+    private volatile boolean xmlEvents;
+    /**
+     * What {@link #recvEvent()} returns in place of the server's final disconnect notice; taking
+     * it ends the connection, as libesl does when it reads that notice.
+     */
+    private final ESLevent serverDisconnected = new ESLevent("SERVER_DISCONNECTED", null);
+    /** {@link #send(String)} replies not yet in {@link #received}: they precede a final notice. */
+    private final Queue<CompletableFuture<EslEvent>> unqueuedSendReplies = new ConcurrentLinkedQueue<>();
 
     /**
      * Connects to an inbound event socket and authenticates with {@code userauth}.
@@ -252,16 +267,24 @@ public class ESLconnection {
         if (!usable() || cmd == null) {
             return 1;
         }
+        noteEventFormat(cmd);
         CompletableFuture<EslEvent> reply = connection.sendRecv(trimEnd(cmd), commandTimeoutMs);
         if (reply.isCompletedExceptionally()) {
             return 1;
         }
-        reply.whenComplete(new BiConsumer<EslEvent, Throwable>() {
+        final CompletableFuture<EslEvent> queued = reply.whenComplete(new BiConsumer<EslEvent, Throwable>() {
             @Override
             public void accept(EslEvent event, Throwable error) {
                 if (event != null) {
-                    received.add(ESLevent.fromEvent(event));
+                    received.add(compatView(event));
                 }
+            }
+        });
+        unqueuedSendReplies.add(queued);
+        queued.whenComplete(new BiConsumer<EslEvent, Throwable>() {
+            @Override
+            public void accept(EslEvent event, Throwable error) {
+                unqueuedSendReplies.remove(queued);
             }
         });
         return 0;
@@ -277,6 +300,7 @@ public class ESLconnection {
         if (!usable() || cmd == null) {
             return null;
         }
+        noteEventFormat(cmd);
         return reply(connection.sendRecv(trimEnd(cmd), commandTimeoutMs));
     }
 
@@ -310,14 +334,18 @@ public class ESLconnection {
      *
      * @param cmd the command
      * @param arg its arguments, or null
-     * @param job_uuid the {@code Job-UUID} to use, or null to let FreeSWITCH choose
+     * @param job_uuid the {@code Job-UUID} to use, or null to let FreeSWITCH choose; FreeSWITCH
+     *     keeps its first 36 characters, and so the longer ones are cut here
      * @return the {@code +OK Job-UUID: ...} reply (its {@code Job-UUID} header), or null on failure
      */
     public ESLevent bgapi(String cmd, String arg, String job_uuid) {
         if (!usable() || cmd == null) {
             return null;
         }
-        return reply(connection.bgapi(join(cmd, arg), job_uuid, commandTimeoutMs));
+        String jobUuid = job_uuid == null || job_uuid.length() <= MAX_JOB_UUID_LENGTH
+                ? job_uuid
+                : job_uuid.substring(0, MAX_JOB_UUID_LENGTH);
+        return reply(connection.bgapi(join(cmd, arg), jobUuid, commandTimeoutMs));
     }
 
     /**
@@ -368,6 +396,10 @@ public class ESLconnection {
     public ESLevent recvEvent() {
         while (true) {
             ESLevent event = receive(RECV_SLICE_MS);
+            if (event == serverDisconnected) {
+                ended = true;
+                return new ESLevent("SERVER_DISCONNECTED", null);
+            }
             if (event != null) {
                 return event;
             }
@@ -385,7 +417,13 @@ public class ESLconnection {
      *     tells which)
      */
     public ESLevent recvEventTimed(int ms) {
-        return receive(Math.max(0, ms));
+        ESLevent event = receive(Math.max(0, ms));
+        if (event == serverDisconnected) {
+            // libesl's timed receive fails (null) on the final disconnect notice.
+            ended = true;
+            return null;
+        }
+        return event;
     }
 
     private ESLevent receive(long waitMs) {
@@ -438,8 +476,80 @@ public class ESLconnection {
             return;
         }
         for (EslEvent item : batch) {
-            received.add(ESLevent.fromEvent(item));
+            if (isFinalDisconnectNotice(item)) {
+                awaitSendReplies();
+                received.add(serverDisconnected);
+            } else if (xmlEvents && item.hasHeader("Event-Name")) {
+                received.add(xmlEnvelope(item));
+            } else {
+                received.add(compatView(item));
+            }
         }
+    }
+
+    /**
+     * Waits until the replies of earlier {@link #send(String)} calls are queued: on the wire they
+     * came before the final notice, and reply completions travel apart from events. Bounded: a
+     * command whose reply never comes fails when the socket closes, at the latest at its timeout.
+     */
+    private void awaitSendReplies() {
+        for (CompletableFuture<EslEvent> pending : unqueuedSendReplies) {
+            try {
+                pending.get(commandTimeoutMs + 5_000L, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.log(Level.FINE, "a send() reply never came", e);
+            }
+        }
+    }
+
+    /**
+     * libesl parses plain and json events but returns an xml event as its envelope, the XML text
+     * being the body ({@code getBody()}); the engine decoded it, so it is written out again in
+     * FreeSWITCH's layout.
+     */
+    private static ESLevent xmlEnvelope(EslEvent event) {
+        String xml = ESLevent.fromEvent(event).serialize("xml");
+        return envelope(EslEvent.builder(2)
+                .header("Content-Length", Integer.toString(xml.getBytes(StandardCharsets.UTF_8).length))
+                .header("Content-Type", "text/event-xml")
+                .body(xml)
+                .build());
+    }
+
+    /**
+     * A disconnect notice other than a linger notice: libesl ends the connection on it instead of
+     * returning it (only the linger notice reaches the application as an event).
+     */
+    private static boolean isFinalDisconnectNotice(EslEvent item) {
+        return "text/disconnect-notice".equalsIgnoreCase(item.header("Content-Type"))
+                && !"linger".equalsIgnoreCase(item.header("Content-Disposition"));
+    }
+
+    /**
+     * libesl's view of a received item: events as they are; every other frame (a reply, a log
+     * line, a linger notice) is an envelope whose first header is {@code Event-Name: SOCKET_DATA},
+     * so {@code getHeader("Event-Name")} is never null, and whose header values are URL-decoded
+     * (libesl decodes every header it reads; FreeSWITCH sends these raw, so only a value holding
+     * {@code %XX}, such as a {@code getvar} result, changes).
+     */
+    private static ESLevent compatView(EslEvent item) {
+        if (item.hasHeader("Event-Name")) {
+            return ESLevent.fromEvent(item);
+        }
+        return envelope(item);
+    }
+
+    /** An item as {@code SOCKET_DATA} envelope: libesl's view of every frame but a plain/json event. */
+    private static ESLevent envelope(EslEvent item) {
+        EslEvent.Builder envelope = EslEvent.builder(item.headerCount() + 1)
+                .header("Event-Name", ESLevent.SOCKET_DATA);
+        for (Map.Entry<String, String> header : item.headers()) {
+            envelope.header(header.getKey(), UrlCodec.decode(header.getValue()));
+        }
+        return ESLevent.fromEvent(envelope.body(item.bodyBytes()).build());
     }
 
     /**
@@ -470,7 +580,23 @@ public class ESLconnection {
             return 1;
         }
         String format = "json".equals(etype) || "xml".equals(etype) ? etype : "plain";
-        return await(connection.sendRecv("event " + format + " " + value, commandTimeoutMs)) == null ? 1 : 0;
+        String command = "event " + format + " " + value;
+        noteEventFormat(command);
+        return await(connection.sendRecv(command, commandTimeoutMs)) == null ? 1 : 0;
+    }
+
+    /**
+     * Follows the listener's event format as mod_event_socket sets it: the last {@code event
+     * <format> ...} (any command starting with {@code event}) or {@code myevents ... [format]}.
+     */
+    private void noteEventFormat(String command) {
+        String line = command.trim().toLowerCase(Locale.ROOT);
+        if (line.startsWith("myevents")) {
+            xmlEvents = line.contains("xml");
+        } else if (line.startsWith("event")) {
+            String[] words = line.split("\\s+", 3);
+            xmlEvents = words.length > 1 && words[1].equals("xml");
+        }
     }
 
     /**
@@ -514,7 +640,7 @@ public class ESLconnection {
             return null;
         }
         List<EslEvent> result = await(connection.execute(app, arg, uuid, eventLock, async, false, commandTimeoutMs));
-        return result == null || result.isEmpty() ? null : ESLevent.fromEvent(result.get(0));
+        return result == null || result.isEmpty() ? null : compatView(result.get(0));
     }
 
     /**
@@ -570,7 +696,7 @@ public class ESLconnection {
 
     private ESLevent reply(CompletableFuture<EslEvent> future) {
         EslEvent event = await(future);
-        return event == null ? null : ESLevent.fromEvent(event);
+        return event == null ? null : compatView(event);
     }
 
     private <T> T await(CompletableFuture<T> future) {
@@ -606,7 +732,7 @@ public class ESLconnection {
 
     /** libesl's {@code esl_true}. */
     static boolean isTrue(String value) {
-        String v = value.trim().toLowerCase(java.util.Locale.ROOT);
+        String v = value.trim().toLowerCase(Locale.ROOT);
         if (v.equals("true") || v.equals("yes") || v.equals("on") || v.equals("enabled") || v.equals("active")
                 || v.equals("allow")) {
             return true;

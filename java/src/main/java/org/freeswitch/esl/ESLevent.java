@@ -29,6 +29,10 @@ import org.esl4j.EslEvent;
  *
  * <p>Thread safety: methods are synchronized; the {@link #firstHeader()}/{@link #nextHeader()}
  * cursor is per object, as in libesl.
+ *
+ * <p>A received event reads straight from the engine's immutable {@link EslEvent} (no header is
+ * copied or decoded until it is read) and copies its headers into its own list only on the first
+ * change ({@code addHeader}, {@code delHeader}, {@code pushHeader}, ...) or serialization.
  */
 public class ESLevent {
     /** libesl's name for envelopes (replies, notices) that carry no Event-Name of their own. */
@@ -63,7 +67,16 @@ public class ESLevent {
     }
 
     private final List<Header> headers = new ArrayList<>();
+    /**
+     * The received event this one still reads from, or null once its headers are in
+     * {@link #headers}. Consecutive headers of one name are one (multi-value) header, as the
+     * engine splits an {@code ARRAY::} value into repeats of its name.
+     */
+    private EslEvent received;
+    /** While {@link #received} is set: the position there of the cursor's header. */
+    private int receivedCursor;
     private String body;
+    /** The iteration cursor, counted in headers (a multi-value header counts once); -1: none. */
     private int cursor = -1;
     private String serializedString;
     private int mine = 1;
@@ -144,23 +157,54 @@ public class ESLevent {
      */
     static ESLevent fromEvent(EslEvent event) {
         ESLevent result = new ESLevent();
-        for (Map.Entry<String, String> entry : event.headers()) {
-            // The engine splits an ARRAY:: value into consecutive repeats of one name.
-            Header existing = result.headers.isEmpty() ? null : result.headers.get(result.headers.size() - 1);
-            if (existing != null && existing.name.equals(entry.getKey())) {
-                existing.array = true;
-                existing.values.add(entry.getValue());
-            } else {
-                result.addValue(entry.getKey(), entry.getValue());
-            }
-        }
+        result.received = event;
         if (event.hasBody()) {
             result.body = event.body();
         }
         return result;
     }
 
+    /** Copies the received headers into {@link #headers}, before a change or a serialization. */
+    private void own() {
+        EslEvent source = received;
+        if (source == null) {
+            return;
+        }
+        received = null;
+        for (int start = 0; start < source.headerCount(); ) {
+            int end = sameNameEnd(source, start);
+            headers.add(group(source, start, end));
+            start = end;
+        }
+    }
+
+    /** Headers {@code start} to {@code end - 1} of a received event as one header. */
+    private static Header group(EslEvent event, int start, int end) {
+        Header header = new Header(event.headerName(start));
+        header.array = end - start > 1;
+        for (int i = start; i < end; i++) {
+            header.values.add(event.headerValue(i));
+        }
+        return header;
+    }
+
+    /** One past the last of the consecutive headers named exactly like header {@code start}. */
+    private static int sameNameEnd(EslEvent event, int start) {
+        String name = event.headerName(start);
+        int end = start + 1;
+        while (end < event.headerCount() && name.equals(event.headerName(end))) {
+            end++;
+        }
+        return end;
+    }
+
     private void copyFrom(ESLevent other) {
+        if (other.received != null) {
+            // Immutable, so both events may read it; either copies on its own first change.
+            received = other.received;
+            body = other.body;
+            return;
+        }
         for (Header header : other.headers) {
             Header copy = new Header(header.name);
             copy.values.addAll(header.values);
@@ -194,6 +238,7 @@ public class ESLevent {
         ESLevent copy = source == null ? new ESLevent() : new ESLevent(source);
         synchronized (this) {
             headers.clear();
+            received = null;
             body = null;
             cursor = -1;
             copyFrom(copy);
@@ -246,6 +291,7 @@ public class ESLevent {
      * @return the text
      */
     public synchronized String serialize(String format) {
+        own();
         String text;
         if ("json".equalsIgnoreCase(format)) {
             text = serializeJson();
@@ -368,6 +414,7 @@ public class ESLevent {
         if (priority == null) {
             return false;
         }
+        own();
         removeAll("priority");
         Header header = new Header("priority");
         header.values.add(priority.name());
@@ -390,6 +437,17 @@ public class ESLevent {
         }
         if (header_name.equals("_body")) {
             return body;
+        }
+        if (received != null) {
+            int start = received.headerIndex(header_name, 0);
+            if (start < 0) {
+                return null;
+            }
+            int end = sameNameEnd(received, start);
+            if (idx < 0) {
+                return end - start == 1 ? received.headerValue(start) : group(received, start, end).joined();
+            }
+            return idx < end - start ? received.headerValue(start + idx) : null;
         }
         Header header = find(header_name);
         if (header == null) {
@@ -427,6 +485,10 @@ public class ESLevent {
      * @return the type name
      */
     public synchronized String getType() {
+        if (received != null) {
+            String name = received.eventName();
+            return name == null ? SOCKET_DATA : name;
+        }
         Header name = find("Event-Name");
         return name == null ? SOCKET_DATA : name.values.get(0);
     }
@@ -455,6 +517,7 @@ public class ESLevent {
         if (header_name == null || value == null) {
             return false;
         }
+        own();
         if (value.isEmpty()) {
             removeAll(header_name);
             return true;
@@ -516,6 +579,7 @@ public class ESLevent {
         if (name == null || value == null) {
             return false;
         }
+        own();
         Header header = find(name);
         if (header == null) {
             header = new Header(name);
@@ -537,7 +601,11 @@ public class ESLevent {
      * @return true when a header was deleted (libesl always returned true)
      */
     public synchronized boolean delHeader(String header_name) {
-        return header_name != null && removeAll(header_name);
+        if (header_name == null) {
+            return false;
+        }
+        own();
+        return removeAll(header_name);
     }
 
     /**
@@ -547,6 +615,7 @@ public class ESLevent {
      */
     public synchronized String firstHeader() {
         cursor = 0;
+        receivedCursor = 0;
         return currentName();
     }
 
@@ -560,10 +629,20 @@ public class ESLevent {
             return null;
         }
         cursor++;
+        if (received != null) {
+            receivedCursor = sameNameEnd(received, receivedCursor);
+        }
         return currentName();
     }
 
     private String currentName() {
+        if (received != null) {
+            if (receivedCursor >= received.headerCount()) {
+                cursor = -1;
+                return null;
+            }
+            return received.headerName(receivedCursor);
+        }
         if (cursor >= headers.size()) {
             cursor = -1;
             return null;
@@ -593,6 +672,7 @@ public class ESLevent {
 
     /** Every header value in order, a multi-value header once per value (package use). */
     synchronized List<Map.Entry<String, String>> entries() {
+        own();
         List<Map.Entry<String, String>> entries = new ArrayList<>(headers.size());
         for (Header header : headers) {
             for (String value : header.values) {
@@ -633,6 +713,7 @@ public class ESLevent {
 
     @Override
     public synchronized String toString() {
+        own();
         return serializePlain();
     }
 

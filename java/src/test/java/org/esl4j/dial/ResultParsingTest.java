@@ -162,6 +162,26 @@ public class ResultParsingTest {
         assertEquals(HangupCause.USER_BUSY, causes.get("u2"));
     }
 
+    @Test
+    public void callbackWhoseFirstLegHangsUpBeforeTheBridgeIsAFailureOfLegA() {
+        // The first leg's CHANNEL_HANGUP_COMPLETE without DIALSTATUS & co: nothing was dialled.
+        EslEvent hangup = EslEvent.builder()
+                .header("Event-Name", "CHANNEL_HANGUP_COMPLETE")
+                .header("Unique-ID", "a-uuid")
+                .header("Answer-State", "hangup")
+                .header("Hangup-Cause", "NORMAL_CLEARING")
+                .build();
+        BridgeResult second = BridgeResult.fromExecuteComplete(hangup);
+        assertEquals(BridgeResult.Status.FAILED, second.status());
+        assertEquals(HangupCause.NORMAL_CLEARING, second.cause());
+        assertFalse(second.dialled());
+        assertFalse(second.callerChannelUp());
+        OriginateResult combined = OriginateResult.fromApiResponse("+OK a-uuid\n").withBridge(second);
+        assertFalse(combined.succeeded());
+        assertEquals(CallLeg.A, combined.failedLeg());
+        assertEquals(HangupCause.NORMAL_CLEARING, combined.cause());
+    }
+
     @Test(expected = IllegalArgumentException.class)
     public void eventWithoutOutcomeIsRejected() {
         BridgeResult.fromExecuteComplete(EslEvent.builder().header("Event-Name", "CHANNEL_ANSWER").build());

@@ -31,7 +31,12 @@ public class FrameCodecTest {
         return bytes.toByteArray();
     }
 
-    /** One frame: parts are name, value, name, value, ..., body; the data block stores them in order. */
+    private static final String[] HOT = {"event-name", "unique-id", "job-uuid", "event-subclass"};
+
+    /**
+     * One frame: parts are name, value, name, value, ..., body; the data block stores them in
+     * order; the hot indices follow.
+     */
     private static void frame(DataOutputStream out, List<byte[]> parts) throws IOException {
         int total = 0;
         for (byte[] part : parts) {
@@ -43,10 +48,21 @@ public class FrameCodecTest {
             out.write(part);
         }
         int at = 0;
-        for (byte[] part : parts) {
-            out.writeInt(at);
-            out.writeInt(part.length);
+        for (byte[] part : parts.subList(0, parts.size() - 1)) {
+            out.writeShort(at); // every test frame is small: u16 spans
+            out.writeShort(part.length);
             at += part.length;
+        }
+        out.writeInt(at);
+        out.writeInt(parts.get(parts.size() - 1).length);
+        for (String hot : HOT) {
+            int index = -1;
+            for (int h = (parts.size() - 1) / 2 - 1; h >= 0; h--) {
+                if (new String(parts.get(2 * h), StandardCharsets.US_ASCII).toLowerCase(java.util.Locale.ROOT).equals(hot)) {
+                    index = h;
+                }
+            }
+            out.writeInt(index);
         }
     }
 
@@ -60,6 +76,8 @@ public class FrameCodecTest {
         assertEquals(2, events.size());
         EslEvent first = events.get(0);
         assertEquals("CUSTOM", first.eventName());
+        assertEquals(null, first.uniqueId());
+        assertEquals(null, events.get(1).eventName());
         assertEquals("\u4f60\u597d \ud83d\ude00", first.header("caller-caller-id-name"));
         assertEquals(java.util.Arrays.asList("a", "b"), first.headerValues("X"));
         assertFalse(first.hasBody());
@@ -85,25 +103,98 @@ public class FrameCodecTest {
         assertEquals(event.body(), back.body());
     }
 
-    @Test
-    public void spansOutsideTheFrameAreRejected() throws IOException {
+    /** One frame whose header span is {@code headerValueLength} long and body span {@code bodyLength}. */
+    private static byte[] frameWithSpans(int headerValueLength, int bodyLength) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         out.writeInt(1);
         out.writeInt(1);
         out.writeInt(2);
         out.write(new byte[] {'A', 'b'});
+        out.writeShort(0);
+        out.writeShort(1);
+        out.writeShort(1);
+        out.writeShort(headerValueLength);
         out.writeInt(0);
-        out.writeInt(1);
-        out.writeInt(1);
-        out.writeInt(5); // value runs past the 2-byte data block
-        out.writeInt(0);
-        out.writeInt(0);
+        out.writeInt(bodyLength);
+        for (int hot = 0; hot < 4; hot++) {
+            out.writeInt(-1);
+        }
+        return bytes.toByteArray();
+    }
+
+    @Test
+    public void headerSpansOutsideTheFrameFailWhenRead() throws IOException {
+        assertEquals("b", FrameCodec.decodeSingle(frameWithSpans(1, 0)).header("A"));
+        // The value runs past the 2-byte data block (into what would be the next frame's bytes).
+        EslEvent event = FrameCodec.decodeSingle(frameWithSpans(5, 0));
         try {
-            FrameCodec.decodeBatch(bytes.toByteArray());
-            fail("a span outside the data block was accepted");
+            event.header("A");
+            fail("a span outside the data block was read");
+        } catch (IllegalStateException expected) {
+            assertTrue(expected.getMessage(), expected.getMessage().contains("outside"));
+        }
+    }
+
+    @Test
+    public void bodySpansOutsideTheFrameAreRejected() throws IOException {
+        try {
+            FrameCodec.decodeBatch(frameWithSpans(1, 3));
+            fail("a body outside the data block was accepted");
         } catch (IllegalArgumentException expected) {
             assertTrue(expected.getMessage(), expected.getMessage().contains("outside"));
+        }
+    }
+
+    @Test
+    public void hotIndicesOutsideTheFrameAreRejected() throws IOException {
+        for (int bad : new int[] {1, -2, Integer.MAX_VALUE, Integer.MIN_VALUE}) {
+            byte[] good = batch(new String[][] {{"Event-Name", "CUSTOM"}}, new String[] {""});
+            // The Unique-ID index is the 3rd-last word; the frame has one header (index 0).
+            java.nio.ByteBuffer.wrap(good).putInt(good.length - 12, bad);
+            try {
+                FrameCodec.decodeBatch(good);
+                fail("accepted hot index " + bad);
+            } catch (IllegalArgumentException expected) {
+                assertTrue(expected.getMessage(), expected.getMessage().contains("outside"));
+            }
+        }
+    }
+
+    @Test
+    public void eventsOfOneBatchReadTheirOwnFramesAndLeaveTheBatchUnchanged() throws IOException {
+        byte[] data = batch(new String[][] {{"Event-Name", "A", "Unique-ID", "u1"}, {"Event-Name", "B"}},
+                new String[] {"one", "two"});
+        byte[] original = data.clone();
+        List<EslEvent> events = FrameCodec.decodeBatch(data);
+        assertEquals("batch bytes untouched by decoding", java.util.Arrays.toString(original),
+                java.util.Arrays.toString(data));
+        assertEquals("u1", events.get(0).uniqueId());
+        assertEquals("B", events.get(1).eventName());
+        assertEquals("one", events.get(0).body());
+        assertEquals("two", events.get(1).body());
+    }
+
+    /** Bytes of a one-frame batch: count, headers, dataLen, data, spans, body span, hot indices. */
+    private static int singleFrameBytes(int dataLength, int headers, int spanBytes) {
+        return 12 + dataLength + headers * spanBytes + 8 + 16;
+    }
+
+    @Test
+    public void spansAreU16UpTo64KibOfDataAndU32Beyond() {
+        for (int valueLength : new int[] {1, 65_535 - 20, 65_535 - 19, 70_000}) {
+            char[] value = new char[valueLength];
+            java.util.Arrays.fill(value, 'x');
+            EslEvent event = EslEvent.builder().header("Event-Name", "CUSTOM").header("Big", new String(value))
+                    .body("b").build();
+            byte[] encoded = FrameCodec.encodeSingle(event);
+            int dataLength = 10 + 6 + 3 + valueLength + 1;
+            assertEquals("value of " + valueLength, singleFrameBytes(dataLength, 2, dataLength <= 65_535 ? 8 : 16),
+                    encoded.length);
+            EslEvent back = FrameCodec.decodeSingle(encoded);
+            assertEquals(event.headers(), back.headers());
+            assertEquals("CUSTOM", back.eventName());
+            assertEquals("b", back.body());
         }
     }
 

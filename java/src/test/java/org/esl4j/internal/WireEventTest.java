@@ -41,7 +41,7 @@ public class WireEventTest {
         Assume.assumeTrue("benchmark corpus present", Files.isReadable(CORPUS));
         byte[] corpus = Files.readAllBytes(CORPUS);
         int expected = count(new String(corpus, StandardCharsets.ISO_8859_1), PLAIN);
-        List<byte[]> batches = batchesFromEngine(corpus, expected);
+        List<byte[]> batches = fromEngine(corpus, expected, RAW);
         int checked = 0;
         for (byte[] batch : batches) {
             List<EslEvent> lazy = FrameCodec.decodeBatch(batch);
@@ -53,6 +53,48 @@ public class WireEventTest {
             }
         }
         assertEquals(expected, checked);
+    }
+
+    /**
+     * Events keep their batch's bytes: events left unread while later polls arrive must still
+     * equal what an eager decode of the same frames gives (fails if a poll buffer were reused).
+     */
+    @Test
+    public void eventsKeptUnreadStayIntactAfterLaterPolls() throws Exception {
+        Assume.assumeTrue("benchmark corpus present", Files.isReadable(CORPUS));
+        byte[] corpus = Files.readAllBytes(CORPUS);
+        int expected = count(new String(corpus, StandardCharsets.ISO_8859_1), PLAIN);
+        List<EslEvent> eager = new ArrayList<>();
+        for (byte[] batch : fromEngine(corpus, expected, RAW)) {
+            eager.addAll(eagerDecode(batch));
+        }
+        List<List<EslEvent>> polls = fromEngine(corpus, expected, DECODED);
+        assertTrue("the corpus arrived in several polls", polls.size() > 1);
+        int at = 0;
+        for (List<EslEvent> poll : polls) {
+            for (EslEvent kept : poll) {
+                assertSameEvent(eager.get(at++), kept);
+            }
+        }
+        assertEquals(expected, at);
+    }
+
+    @Test
+    public void hotHeadersOfAnEncodedEventAreFound() {
+        EslEvent built = EslEvent.builder().header("Job-UUID", "j1").header("event-subclass", "a::b")
+                .header("Event-Name", "CUSTOM").header("Event-Name", "SECOND").build();
+        EslEvent wire = FrameCodec.decodeSingle(FrameCodec.encodeSingle(built));
+        for (EslEvent event : new EslEvent[] {built, wire}) {
+            assertEquals("CUSTOM", event.eventName());
+            assertEquals("a::b", event.eventSubclass());
+            assertEquals("j1", event.jobUuid());
+            assertNull(event.uniqueId());
+            assertEquals(2, event.headerIndex("EVENT-NAME", 0));
+            assertEquals(3, event.headerIndex("event-name", 3));
+            assertEquals(-1, event.headerIndex("Event-Name", 4));
+            assertEquals("event-subclass", event.headerName(1));
+            assertEquals("SECOND", event.headerValue(3));
+        }
     }
 
     @Test
@@ -82,6 +124,8 @@ public class WireEventTest {
         assertNull(lazy.header("No-Such-Header"));
         assertEquals(eager.eventName(), lazy.eventName());
         assertEquals(eager.uniqueId(), lazy.uniqueId());
+        assertEquals(eager.jobUuid(), lazy.jobUuid());
+        assertEquals(eager.eventSubclass(), lazy.eventSubclass());
         assertEquals(eager.headerCount(), lazy.headerCount());
         assertEquals(eager.hasBody(), lazy.hasBody());
         assertEquals(eager.body(), lazy.body());
@@ -104,34 +148,72 @@ public class WireEventTest {
             int base = in.position();
             in.position(base + dataLength);
             EslEvent.Builder builder = EslEvent.builder();
+            boolean narrow = dataLength <= 0xffff;
             for (int h = 0; h < headers; h++) {
-                String name = new String(batch, base + in.getInt(), in.getInt(), StandardCharsets.UTF_8);
-                builder.header(name, new String(batch, base + in.getInt(), in.getInt(), StandardCharsets.UTF_8));
+                String name = new String(batch, base + next(in, narrow), next(in, narrow), StandardCharsets.UTF_8);
+                builder.header(name, new String(batch, base + next(in, narrow), next(in, narrow), StandardCharsets.UTF_8));
             }
             int bodyStart = in.getInt();
             byte[] body = new byte[in.getInt()];
             System.arraycopy(batch, base + bodyStart, body, 0, body.length);
+            in.position(in.position() + 16); // hot indices: checked by the lookups of assertSameEvent
             events.add(builder.body(body).build());
         }
         assertEquals(batch.length, in.position());
         return events;
     }
 
-    /** Plays FreeSWITCH (auth, then the corpus) and collects the engine's raw batches. */
-    private static List<byte[]> batchesFromEngine(final byte[] corpus, int expected) throws Exception {
+    /** How a test takes one poll from the engine. */
+    private interface Poll<T> {
+        T take(NativeConnection connection) throws Exception;
+
+        int size(T poll);
+    }
+
+    private static final Poll<byte[]> RAW = new Poll<byte[]>() {
+        @Override
+        public byte[] take(NativeConnection connection) {
+            return connection.pollRaw(64, 1_000);
+        }
+
+        @Override
+        public int size(byte[] poll) {
+            return ByteBuffer.wrap(poll).getInt();
+        }
+    };
+
+    private static final Poll<List<EslEvent>> DECODED = new Poll<List<EslEvent>>() {
+        @Override
+        public List<EslEvent> take(NativeConnection connection) {
+            return connection.poll(64, 1_000);
+        }
+
+        @Override
+        public int size(List<EslEvent> poll) {
+            return poll.size();
+        }
+    };
+
+    /** The next span entry: an unsigned u16 in a narrow table, else a u32. */
+    private static int next(ByteBuffer in, boolean narrow) {
+        return narrow ? in.getShort() & 0xffff : in.getInt();
+    }
+
+    /** Plays FreeSWITCH (auth, then the corpus) and collects the engine's polls. */
+    private static <T> List<T> fromEngine(final byte[] corpus, int expected, Poll<T> poll) throws Exception {
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Thread server = new Thread(() -> serve(listener, corpus), "wire-event-server");
             server.setDaemon(true);
             server.start();
-            List<byte[]> batches = new ArrayList<>();
+            List<T> batches = new ArrayList<>();
             try (NativeConnection connection = NativeConnection.connect("127.0.0.1", listener.getLocalPort(), null,
                     "ClueCon", new NativeConnection.Settings().blockOnOverflow(true).connectTimeoutMs(10_000))) {
                 int received = 0;
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (received < expected && System.nanoTime() < deadline) {
-                    byte[] batch = connection.pollRaw(64, 1_000);
+                    T batch = poll.take(connection);
                     assertTrue("connection ended after " + received + " events", batch != null);
-                    received += ByteBuffer.wrap(batch).getInt();
+                    received += poll.size(batch);
                     batches.add(batch);
                 }
                 assertEquals(expected, received);

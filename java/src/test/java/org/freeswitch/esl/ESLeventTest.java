@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.esl4j.EslEvent;
+import org.esl4j.internal.FrameCodec;
 import org.junit.Test;
 
 public class ESLeventTest {
@@ -150,6 +151,102 @@ public class ESLeventTest {
         ESLevent reply = ESLevent.fromEvent(EslEvent.builder().header("Content-Type", "command/reply")
                 .header("Reply-Text", "+OK").build());
         assertEquals("SOCKET_DATA", reply.getType());
+    }
+
+    /** A received event's compat view, and its twin built header by header as before. */
+    private static EslEvent sample() {
+        return EslEvent.builder().header("Event-Name", "CHANNEL_ANSWER").header("Unique-ID", "u1").header("V", "a")
+                .header("V", "b").header("X", "1 & <2>").header("v", "separate").body("pay\nload").build();
+    }
+
+    private static ESLevent eagerTwin() {
+        ESLevent twin = new ESLevent();
+        twin.addValue("Event-Name", "CHANNEL_ANSWER");
+        twin.addValue("Unique-ID", "u1");
+        List<String> values = new ArrayList<>();
+        values.add("a");
+        values.add("b");
+        twin.addArray("V", values);
+        twin.addValue("X", "1 & <2>");
+        twin.addValue("v", "separate");
+        twin.addBody("pay\nload");
+        return twin;
+    }
+
+    private static List<String> names(ESLevent event) {
+        List<String> names = new ArrayList<>();
+        for (String name = event.firstHeader(); name != null; name = event.nextHeader()) {
+            names.add(name);
+        }
+        return names;
+    }
+
+    private static EslEvent[] receivedSamples() {
+        // Built, and decoded from the engine's wire layout (lazy, sharing the batch bytes).
+        return new EslEvent[] {sample(), FrameCodec.decodeSingle(FrameCodec.encodeSingle(sample()))};
+    }
+
+    @Test
+    public void receivedEventsReadLikeTheirEagerTwin() {
+        for (EslEvent received : receivedSamples()) {
+            ESLevent event = ESLevent.fromEvent(received);
+            ESLevent twin = eagerTwin();
+            assertEquals(names(twin), names(event));
+            assertEquals(java.util.Arrays.asList("Event-Name", "Unique-ID", "V", "X", "v"), names(event));
+            for (String name : new String[] {"v", "V", "x", "EVENT-NAME", "unique-id", "missing", "_body"}) {
+                for (int idx = -1; idx < 3; idx++) {
+                    assertEquals(name + "[" + idx + "]", twin.getHeader(name, idx), event.getHeader(name, idx));
+                }
+            }
+            assertEquals("CHANNEL_ANSWER", event.getType());
+            for (String format : new String[] {"plain", "json", "xml"}) {
+                assertEquals(format, twin.serialize(format), event.serialize(format));
+            }
+            assertEquals(twin.toString(), event.toString());
+            assertEquals(twin.entries(), event.entries());
+        }
+    }
+
+    @Test
+    public void changesAfterReceiveCopyOnceAndLeaveTheReceivedEventAndCopiesAlone() {
+        for (EslEvent received : receivedSamples()) {
+            ESLevent event = ESLevent.fromEvent(received);
+            ESLevent copy = new ESLevent(event);
+            ESLevent twin = eagerTwin();
+            // A change in the middle of an iteration: the cursor goes on where it was.
+            assertEquals("Event-Name", event.firstHeader());
+            assertEquals("Unique-ID", event.nextHeader());
+            assertTrue(event.addHeader("New", "n"));
+            assertEquals("V", event.nextHeader());
+            for (ESLevent target : new ESLevent[] {event, twin}) {
+                if (target == twin) {
+                    assertTrue(target.addHeader("New", "n"));
+                }
+                assertTrue(target.pushHeader("V", "c"));
+                assertTrue(target.unshiftHeader("V", "z"));
+                assertTrue(target.addHeader("V[1]", "A"));
+                assertTrue(target.delHeader("x"));
+                assertFalse(target.delHeader("X"));
+                assertTrue(target.setPriority(SWIGTYPE_p_esl_priority_t.HIGH));
+                assertTrue(target.addBody("other"));
+            }
+            assertEquals("ARRAY::z|:A|:b|:c", event.getHeader("V"));
+            assertEquals("n", event.getHeader("new"));
+            assertEquals(twin.serialize("json"), event.serialize("json"));
+            assertEquals(names(twin), names(event));
+            // The copy and the received event did not change.
+            assertEquals("ARRAY::a|:b", copy.getHeader("V"));
+            assertEquals("1 & <2>", copy.getHeader("X"));
+            assertNull(copy.getHeader("New"));
+            assertEquals("pay\nload", copy.getBody());
+            assertEquals(eagerTwin().serialize("plain"), copy.serialize("plain"));
+            assertEquals(java.util.Arrays.asList("a", "b", "separate"), received.headerValues("V"));
+            assertNull(received.header("New"));
+            assertEquals("pay\nload", received.body());
+            // And a copy changes alone too.
+            assertTrue(copy.addHeader("Only-Copy", "1"));
+            assertNull(event.getHeader("Only-Copy"));
+        }
     }
 
     @Test

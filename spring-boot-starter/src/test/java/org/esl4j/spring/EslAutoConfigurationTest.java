@@ -247,10 +247,30 @@ public class EslAutoConfigurationTest {
                     Health down = health.health();
                     assertEquals(Status.DOWN, down.getStatus());
                     assertEquals(ConnectionState.RECONNECTING, down.getDetails().get("state"));
-                    sim = EslSimulator.builder().port(port).start();
+                    sim = restartOn(port);
                     assertTrue("reconnected", restored.await(WAIT_SECONDS, TimeUnit.SECONDS));
                     assertEquals(Status.UP, health.health().getStatus());
                 });
+    }
+
+    /**
+     * Starts a simulator on a port a closed one used. Another socket on the host may hold that
+     * ephemeral port for a moment (a client's own source port, say), so binding is retried until
+     * the wait runs out instead of failing the test on the first refusal.
+     */
+    private static EslSimulator restartOn(int port) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (true) {
+            try {
+                return EslSimulator.builder().port(port).start();
+            } catch (EslException bindRefused) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("port " + port + " stayed taken", bindRefused);
+                }
+                // Back-off between bind attempts, not synchronisation: nothing signals a port free.
+                Thread.sleep(25);
+            }
+        }
     }
 
     @Test
