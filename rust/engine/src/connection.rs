@@ -1088,4 +1088,15 @@ impl Shared {
     pub(crate) fn is_finished(&self) -> bool {
         *self.finished.borrow()
     }
+
+    /// [`Connection::recv_batch_bytes`] for a consumer that must not keep the connection
+    /// open, as a [`Connection`] clone would (the outbound server's shared event route).
+    pub(crate) async fn recv_batch_bytes(
+        &self,
+        max: usize,
+        max_bytes: usize,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<Incoming>, EslError> {
+        self.queue.recv_batch(max, max_bytes, timeout).await
+    }
 }

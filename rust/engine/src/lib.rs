@@ -48,5 +48,5 @@ mod queue;
 pub use connection::{Connection, ConnectionConfig, ExecuteOptions, Execution, Gap, Job, Response};
 pub use error::{CommandError, ErrorKind, EslError, ProtocolError};
 pub use inbound::{Client, ClientConfig, Password, ReconnectPolicy};
-pub use outbound::{Server, ServerConfig, ServerStats, Session, SocketMode};
+pub use outbound::{RoutedItems, Server, ServerConfig, ServerStats, Session, SocketMode};
 pub use queue::{Incoming, OverflowPolicy, QueueStats};

@@ -16,6 +16,15 @@ use crate::connection::{read_message, Connection, ConnectionConfig, Shared};
 use crate::error::{EslError, ProtocolError};
 use crate::proto::command;
 use crate::proto::{Event, FrameParser, ServerMessage};
+use crate::queue::Incoming;
+
+/// Batches waiting at once in a server's shared event route ([`Server::route`]); when it is
+/// full, sessions keep their items in their own queues (and push back per their policy).
+const ROUTED_BATCHES: usize = 1024;
+/// Most items in one routed batch: a busy session cannot hold the route for long.
+const ROUTED_BATCH_ITEMS: usize = 64;
+/// Most frame bytes in one routed batch (at least one item): bounds the route to ~64 MiB.
+const ROUTED_BATCH_BYTES: usize = 64 * 1024;
 
 /// Settings of the outbound listener.
 #[derive(Debug, Clone)]
@@ -101,6 +110,17 @@ impl std::ops::Deref for Session {
     }
 }
 
+/// The next items of one routed session, from [`Server::recv_routed`].
+#[derive(Debug)]
+pub struct RoutedItems {
+    /// The key the session was routed under.
+    pub key: u64,
+    /// The session's next items, in its order; empty when only its end is reported.
+    pub items: Vec<Incoming>,
+    /// The session has ended and every item it queued was handed over before this.
+    pub ended: bool,
+}
+
 /// Listener counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ServerStats {
@@ -128,6 +148,8 @@ pub struct Server {
     max_sessions: usize,
     live: Arc<Mutex<Vec<Weak<Shared>>>>,
     counters: Arc<Counters>,
+    route: mpsc::Sender<RoutedItems>,
+    routed: tokio::sync::Mutex<mpsc::Receiver<RoutedItems>>,
 }
 
 impl std::fmt::Debug for Server {
@@ -164,6 +186,7 @@ impl Server {
                 .instrument(info_span!("esl_outbound", %local_addr)),
         );
         info!(%local_addr, "outbound listener bound");
+        let (route, routed) = mpsc::channel(ROUTED_BATCHES);
         Ok(Server {
             local_addr,
             ready: tokio::sync::Mutex::new(ready),
@@ -172,6 +195,8 @@ impl Server {
             max_sessions,
             live,
             counters,
+            route,
+            routed: tokio::sync::Mutex::new(routed),
         })
     }
 
@@ -196,6 +221,39 @@ impl Server {
             Err(_) => Ok(None),
             Ok(session) => session.map(Some),
         }
+    }
+
+    /// From now on, `session`'s items go to [`recv_routed`](Self::recv_routed) tagged with
+    /// `key`, in order, followed by an end marker once it has ended, so one consumer can serve
+    /// every session instead of one waiting reader each. Do not also receive from the session.
+    /// The route does not keep the session open. Must be called within the tokio runtime.
+    pub fn route(&self, session: &Session, key: u64) {
+        let shared = session.connection.shared().clone();
+        let route = self.route.clone();
+        tokio::spawn(async move {
+            loop {
+                let (items, ended) = match shared
+                    .recv_batch_bytes(ROUTED_BATCH_ITEMS, ROUTED_BATCH_BYTES, None)
+                    .await
+                {
+                    Ok(items) => (items, false),
+                    Err(_) => (Vec::new(), true),
+                };
+                // A send fails only when the server is gone: nobody is left to tell.
+                if route.send(RoutedItems { key, items, ended }).await.is_err() || ended {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// The next items of any routed session, waiting up to `timeout`; `None` on timeout.
+    pub async fn recv_routed(&self, timeout: Duration) -> Option<RoutedItems> {
+        let mut routed = self.routed.lock().await;
+        tokio::time::timeout(timeout, routed.recv())
+            .await
+            .ok()
+            .flatten()
     }
 
     /// Sessions handed out and not yet ended.

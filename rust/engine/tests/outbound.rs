@@ -390,3 +390,99 @@ async fn shutdown_closes_sessions_that_outlive_the_drain() {
     let read = tokio::time::timeout(WAIT, peer.read_to_end(&mut buffer)).await;
     assert!(read.expect("closed within the deadline").is_ok());
 }
+
+/// Collects what the route hands over until every key in `keys` has ended: per key, the
+/// `Event-Sequence` of each event in arrival order, then `"end"`.
+async fn routed_until_ended(server: &Server, keys: &[u64]) -> Vec<(u64, Vec<String>)> {
+    let mut seen: Vec<(u64, Vec<String>)> = keys.iter().map(|key| (*key, Vec::new())).collect();
+    while seen
+        .iter()
+        .any(|(_, log)| log.last().map(String::as_str) != Some("end"))
+    {
+        let routed = server
+            .recv_routed(WAIT)
+            .await
+            .expect("routed items within the deadline");
+        let (_, log) = seen
+            .iter_mut()
+            .find(|(key, _)| *key == routed.key)
+            .expect("a routed key");
+        assert_ne!(
+            log.last().map(String::as_str),
+            Some("end"),
+            "items after the end"
+        );
+        for item in &routed.items {
+            if let Incoming::Event(event) = item {
+                log.push(
+                    event
+                        .header("Event-Sequence")
+                        .unwrap_or_default()
+                        .into_owned(),
+                );
+            }
+        }
+        if routed.ended {
+            log.push("end".to_owned());
+        }
+    }
+    seen
+}
+
+async fn send_events(peer: &mut TcpStream, sequences: &[&str]) {
+    for sequence in sequences {
+        let frame = support::event_frame(
+            &[("Event-Name", "CUSTOM"), ("Event-Sequence", sequence)],
+            None,
+        );
+        peer.write_all(&frame).await.expect("write");
+    }
+}
+
+/// A call from FreeSWITCH's side (the peer socket) and its accepted session.
+async fn call_in(server: &Server) -> (TcpStream, Session) {
+    let mut peer = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    handshake_as_freeswitch(&mut peer).await;
+    (peer, accept(server).await)
+}
+
+#[tokio::test]
+async fn routed_sessions_share_one_receiver_in_order_and_report_their_end() {
+    let server = server(4, WAIT).await;
+    let (mut first_peer, first) = call_in(&server).await;
+    let (mut second_peer, second) = call_in(&server).await;
+    server.route(&first, 7);
+    server.route(&second, 9);
+    send_events(&mut first_peer, &["1", "2", "3"]).await;
+    send_events(&mut second_peer, &["10", "11"]).await;
+    // FreeSWITCH hangs up both calls.
+    drop(first_peer);
+    drop(second_peer);
+    let seen = routed_until_ended(&server, &[7, 9]).await;
+    assert_eq!(
+        seen,
+        vec![
+            (7, vec!["1".into(), "2".into(), "3".into(), "end".into()]),
+            (9, vec!["10".into(), "11".into(), "end".into()]),
+        ]
+    );
+    assert!(server.recv_routed(Duration::ZERO).await.is_none());
+    drop((first, second));
+}
+
+#[tokio::test]
+async fn a_route_does_not_keep_its_session_open() {
+    let server = server(4, WAIT).await;
+    let (mut peer, session) = call_in(&server).await;
+    server.route(&session, 1);
+    drop(session);
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(WAIT, peer.read_to_end(&mut rest)).await;
+    assert!(read.expect("closed within the deadline").is_ok());
+    assert_eq!(
+        routed_until_ended(&server, &[1]).await,
+        vec![(1, vec!["end".to_owned()])]
+    );
+}

@@ -2,7 +2,9 @@
 //!
 //! A Java acceptor thread calls `serverAccept` (blocking it, never a runtime thread, for at
 //! most its timeout); each accepted session becomes a connection handle (see `connection.rs`)
-//! whose channel data came from the `connect` handshake.
+//! whose channel data came from the `connect` handshake. The Java server routes every
+//! session's items to one shared poll (`serverRoute`, `serverPoll`), so it needs one reader
+//! thread in all instead of one per session.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,12 +14,13 @@ use jni::objects::{JByteArray, JClass, JLongArray};
 use jni::sys::{jboolean, jint, jlong};
 use jni::JNIEnv;
 
-use crate::connection::{connection_config, session_handle};
+use crate::codec::{size_hint, BatchWriter};
+use crate::connection::{connection_config, session_handle, NativeConnection};
 use crate::convert::{required_text, timeout};
-use crate::error::ffi_call;
+use crate::error::{ffi_call, BridgeError};
 use crate::{handle, runtime};
 
-fn borrow(handle: jlong) -> Result<Arc<Server>, crate::error::BridgeError> {
+fn borrow(handle: jlong) -> Result<Arc<Server>, BridgeError> {
     // SAFETY: Java's NativeServer passes only handles made by `into_handle::<Server>` below,
     // under a lease that keeps them from being destroyed during this call.
     unsafe { handle::borrow::<Server>(handle) }
@@ -79,6 +82,59 @@ pub extern "system" fn Java_org_esl4j_internal_Native_serverAccept<'local>(
         let wait = Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(0));
         let accepted: Result<_, EslError> = runtime::block_on(server.accept_timeout(wait))?;
         Ok(accepted?.map_or(0, session_handle))
+    })
+}
+
+/// `static native void serverRoute(long handle, long session, long key)`: from now on the
+/// session's items (a connection handle from `serverAccept`) go to `serverPoll`, tagged `key`.
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_serverRoute<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    session: jlong,
+    key: jlong,
+) {
+    ffi_call(&mut env, |_| {
+        let server = borrow(handle)?;
+        // SAFETY: Java's NativeServer passes the handle of a NativeConnection it holds a
+        // lease on, made by `session_handle` (an `into_handle::<NativeConnection>`).
+        let native = unsafe { handle::borrow::<NativeConnection>(session) }?;
+        let NativeConnection::Outbound(session) = &*native else {
+            return Err(BridgeError::InvalidArgument(
+                "only outbound sessions can be routed".into(),
+            ));
+        };
+        let _in_runtime = runtime::get()?.enter();
+        server.route(session, key as u64);
+        Ok(())
+    })
+}
+
+/// `static native byte[] serverPoll(long handle, long[] route, long timeoutMs)`: the next
+/// items of any routed session as a batch (as `connectionPoll` returns them), with `route[0]`
+/// = its key and `route[1]` = 1 once it has ended (the batch then holds its last items, if
+/// any); null when nothing arrived within the timeout.
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_serverPoll<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    route: JLongArray<'local>,
+    timeout_ms: jlong,
+) -> JByteArray<'local> {
+    ffi_call(&mut env, |env| {
+        let server = borrow(handle)?;
+        let wait = Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(0));
+        let Some(routed) = runtime::block_on(server.recv_routed(wait))? else {
+            return Ok(JByteArray::default());
+        };
+        env.set_long_array_region(&route, 0, &[routed.key as jlong, jlong::from(routed.ended)])?;
+        let mut batch = BatchWriter::with_capacity(routed.items.iter().map(size_hint).sum());
+        for item in &routed.items {
+            batch.push_incoming(item);
+        }
+        Ok(env.byte_array_from_slice(&batch.finish())?)
     })
 }
 

@@ -21,7 +21,6 @@ public final class ClientOptions extends ConnectionOptions {
     private final String password;
     private final Duration connectTimeout;
     private final ReconnectPolicy reconnect;
-    private final CommandObserver commandObserver;
 
     private ClientOptions(Builder builder) {
         super(builder);
@@ -29,7 +28,6 @@ public final class ClientOptions extends ConnectionOptions {
         this.password = builder.password;
         this.connectTimeout = builder.connectTimeout;
         this.reconnect = builder.reconnect;
-        this.commandObserver = builder.commandObserver;
     }
 
     /**
@@ -79,15 +77,6 @@ public final class ClientOptions extends ConnectionOptions {
         return reconnect;
     }
 
-    /**
-     * Who is told each command's duration and outcome.
-     *
-     * @return the observer, or null when none was set
-     */
-    public CommandObserver commandObserver() {
-        return commandObserver;
-    }
-
     @Override
     public String toString() {
         return "ClientOptions{" + host() + ":" + port() + (user == null ? "" : ", user=" + user) + ", format=" + eventFormat() + "}";
@@ -99,7 +88,6 @@ public final class ClientOptions extends ConnectionOptions {
         private String password = "ClueCon";
         private Duration connectTimeout = Duration.ofSeconds(5);
         private ReconnectPolicy reconnect = ReconnectPolicy.none();
-        private CommandObserver commandObserver;
 
         private Builder() {
             super(8021, 1);
@@ -154,19 +142,6 @@ public final class ClientOptions extends ConnectionOptions {
          */
         public Builder reconnect(ReconnectPolicy value) {
             reconnect = Objects.requireNonNull(value, "reconnect");
-            return this;
-        }
-
-        /**
-         * Tells {@code observer} the duration and outcome of every command ({@code api}, {@code
-         * bgapi} including originates, {@code event}, {@code nixevent}, {@code filter}), e.g. for
-         * a latency metric. It gets each command's name, never its arguments.
-         *
-         * @param observer the observer, or null for none (the default)
-         * @return this builder
-         */
-        public Builder commandObserver(CommandObserver observer) {
-            commandObserver = observer;
             return this;
         }
 

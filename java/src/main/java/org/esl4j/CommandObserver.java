@@ -3,8 +3,9 @@ package org.esl4j;
 import java.time.Duration;
 
 /**
- * Told how long each command of an {@link EslClient} took and how it ended, e.g. to feed a
- * latency metric (see {@link ClientOptions.Builder#commandObserver(CommandObserver)}).
+ * Told how long each command of an {@link EslClient} or of an outbound {@link EslSession} took
+ * and how it ended, e.g. to feed a latency metric (set with {@code commandObserver(...)} on
+ * {@link ClientOptions#builder()} or {@link ServerOptions#builder()}).
  *
  * <p>Called once per command when its future completes: on the client's completion executor, or
  * on the calling thread when the command failed before it was sent; never on the library's

@@ -18,6 +18,7 @@ abstract class ConnectionOptions {
     private final DeliveryOptions delivery;
     private final Duration watchdogMargin;
     private final Executor completionExecutor;
+    private final CommandObserver commandObserver;
 
     ConnectionOptions(Builder<?> builder) {
         this.host = builder.host;
@@ -27,6 +28,7 @@ abstract class ConnectionOptions {
         this.delivery = builder.delivery;
         this.watchdogMargin = builder.watchdogMargin;
         this.completionExecutor = builder.completionExecutor;
+        this.commandObserver = builder.commandObserver;
     }
 
     /**
@@ -94,6 +96,15 @@ abstract class ConnectionOptions {
     }
 
     /**
+     * Who is told each command's duration and outcome.
+     *
+     * @return the observer, or null when none was set
+     */
+    public CommandObserver commandObserver() {
+        return commandObserver;
+    }
+
+    /**
      * Collects the shared settings; {@code B} is the concrete builder, returned by every setter.
      *
      * @param <B> the concrete builder
@@ -107,6 +118,7 @@ abstract class ConnectionOptions {
         private DeliveryOptions delivery = DeliveryOptions.defaults();
         private Duration watchdogMargin = Duration.ofSeconds(5);
         private Executor completionExecutor = CompletionThreads.shared();
+        private CommandObserver commandObserver;
 
         Builder(int defaultPort, int lowestPort) {
             this.port = defaultPort;
@@ -207,6 +219,21 @@ abstract class ConnectionOptions {
          */
         public B completionExecutor(Executor value) {
             completionExecutor = Objects.requireNonNull(value, "completionExecutor");
+            return self();
+        }
+
+        /**
+         * Tells {@code observer} the duration and outcome of every command, e.g. for a latency
+         * metric. It gets each command's name, never its arguments: the client's {@code api},
+         * {@code bgapi} (including originates), {@code event}, {@code nixevent} and {@code filter};
+         * an outbound session's {@code execute <app>} (answer, playback, bridge, ...),
+         * {@code hangup}, {@code linger}, {@code api} and its set-up ({@code myevents}).
+         *
+         * @param observer the observer, or null for none (the default)
+         * @return this builder
+         */
+        public B commandObserver(CommandObserver observer) {
+            commandObserver = observer;
             return self();
         }
     }

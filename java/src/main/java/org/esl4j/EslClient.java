@@ -160,33 +160,12 @@ public final class EslClient implements AutoCloseable {
         return Futures.await(api(command), timeout, "api " + command);
     }
 
-    /**
-     * Runs a command, telling the {@link ClientOptions#commandObserver() observer} its duration and
-     * outcome before the returned future completes. Native futures complete on the completion
-     * executor, so the observer runs there (or on the caller's thread for a command that failed
-     * before it was sent).
-     */
     private <T> CompletableFuture<T> observed(String name, Supplier<CompletableFuture<T>> command) {
-        CommandObserver observer = options.commandObserver();
-        if (observer == null) {
-            return Futures.attempt(command);
-        }
-        long started = System.nanoTime();
-        // The returned stage completes after the observer ran, so a caller that saw the result
-        // also sees it counted; whenComplete keeps the command's own value or failure.
-        return Futures.attempt(command).whenComplete((value, failure) -> {
-            Duration took = Duration.ofNanos(Math.max(0, System.nanoTime() - started));
-            try {
-                observer.commandCompleted(name, took,
-                        failure == null ? CommandObserver.Outcome.SUCCEEDED : CommandObserver.Outcome.of(failure));
-            } catch (RuntimeException ignored) {
-                // A metrics bug must not change the command's result.
-            }
-        });
+        return Futures.observed(options.commandObserver(), name, command);
     }
 
     /** The API command's name: its first word, without the arguments (they may hold passwords). */
-    private static String verb(String command) {
+    static String verb(String command) {
         if (command == null) {
             return "";
         }

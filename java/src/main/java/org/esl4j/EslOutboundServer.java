@@ -3,6 +3,7 @@ package org.esl4j;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -22,7 +23,8 @@ import org.esl4j.internal.NativeServer;
  * The server FreeSWITCH's {@code socket} dialplan application connects to (outbound mode): one
  * {@link EslSession} per call, each handled by a {@link SessionHandler} on its own thread —
  * a virtual thread when the JVM has them (Java 21+), else a platform thread — so a handler that
- * blocks never stalls other calls.
+ * blocks never stalls other calls. The events of all sessions are read by one shared thread, so
+ * a session costs no thread of its own beyond its handler's.
  *
  * <p>Dialplan: {@code <action application="socket" data="127.0.0.1:8084 async full"/>}.
  *
@@ -42,6 +44,8 @@ import org.esl4j.internal.NativeServer;
  */
 public final class EslOutboundServer implements AutoCloseable {
     private static final long ACCEPT_WAIT_MS = 200;
+    /** How long one poll for routed events waits, so that the reader notices a close soon. */
+    private static final long EVENT_WAIT_MS = 200;
 
     private final ServerOptions options;
     private final SessionHandler handler;
@@ -51,8 +55,12 @@ public final class EslOutboundServer implements AutoCloseable {
     private final AttemptWatchdog watchdog = AttemptWatchdog.create();
     private final ExecutorService handlers;
     private final boolean ownsHandlers;
-    private final ExecutorService readers;
     private final Thread acceptor;
+    private final Thread eventReader;
+    /** Sessions whose events are routed to {@link #eventReader}, by route key. */
+    private final Map<Long, EslSession> routed = new ConcurrentHashMap<>();
+    /** The last route key handed out; only the acceptor thread uses it. */
+    private long lastRouteKey;
     private final AtomicLong handlerFailures = new AtomicLong();
     private final Set<EslSession> live = ConcurrentHashMap.newKeySet();
     private volatile boolean accepting = true;
@@ -73,10 +81,11 @@ public final class EslOutboundServer implements AutoCloseable {
         this.dispatcher = new EventDispatcher(router, options.delivery(), "esl4j-session-events");
         this.ownsHandlers = options.handlerExecutor() == null;
         this.handlers = ownsHandlers ? defaultHandlerExecutor(options.maxSessions()) : options.handlerExecutor();
-        // Readers block in native code, which would pin a virtual thread's carrier: platform threads.
-        this.readers = boundedPool(options.maxSessions(), daemonThreads("esl4j-session-reader"));
         this.acceptor = new Thread(this::acceptLoop, "esl4j-outbound-accept-" + port());
         this.acceptor.setDaemon(true);
+        // It blocks in native code, which would pin a virtual thread's carrier: a platform thread.
+        this.eventReader = new Thread(this::readEvents, "esl4j-outbound-events-" + port());
+        this.eventReader.setDaemon(true);
     }
 
     /**
@@ -91,6 +100,7 @@ public final class EslOutboundServer implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(handler, "handler");
         EslOutboundServer started = new EslOutboundServer(options, handler);
+        started.eventReader.start();
         started.acceptor.start();
         return started;
     }
@@ -134,13 +144,50 @@ public final class EslOutboundServer implements AutoCloseable {
 
     private void startSession(NativeConnection connection) {
         EslSession session = new EslSession(this, connection);
+        long key = ++lastRouteKey;
         live.add(session);
+        // Registered before routing, so the reader knows the session when its first items come.
+        routed.put(key, session);
         try {
-            readers.execute(session::readLoop);
+            server.route(connection, key);
             handlers.execute(() -> runHandler(session));
-        } catch (RejectedExecutionException full) {
+        } catch (RejectedExecutionException | EslException notStarted) {
+            // It stays routed: its end still comes through the reader (or when the reader stops).
             live.remove(session);
             session.close();
+        }
+    }
+
+    /**
+     * The one reader of every session's events: moves them to the dispatcher (which keeps each
+     * channel's order) and ends a session's futures when its connection has ended.
+     */
+    private void readEvents() {
+        try {
+            while (true) {
+                NativeServer.Routed next;
+                try {
+                    next = server.poll(EVENT_WAIT_MS);
+                } catch (RuntimeException listenerClosed) {
+                    return;
+                }
+                if (next == null) {
+                    continue;
+                }
+                dispatcher.dispatchEvents(next.items);
+                if (next.ended) {
+                    EslSession session = routed.remove(next.key);
+                    if (session != null) {
+                        session.connectionEnded();
+                    }
+                }
+            }
+        } finally {
+            // Sessions whose end never came through (the listener was closed first) end now.
+            for (EslSession session : routed.values()) {
+                session.connectionEnded();
+            }
+            routed.clear();
         }
     }
 
@@ -241,13 +288,13 @@ public final class EslOutboundServer implements AutoCloseable {
         }
         try {
             acceptor.join(TimeUnit.SECONDS.toMillis(5));
+            eventReader.join(TimeUnit.SECONDS.toMillis(5));
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();
         }
         if (ownsHandlers) {
             handlers.shutdownNow();
         }
-        readers.shutdown();
         watchdog.close();
         dispatcher.close();
     }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import org.esl4j.dial.BridgeRequest;
 import org.esl4j.dial.BridgeResult;
 import org.esl4j.internal.NativeConnection;
@@ -35,7 +36,6 @@ import org.esl4j.internal.NativeConnection;
  * fail with a message naming the missing keyword when the dialplan did not give it.
  */
 public final class EslSession implements AutoCloseable {
-    private static final int POLL_BATCH = 256;
     /** Bound on the non-blocking forms: a bridged call or a long playback may last this long. */
     private static final Duration LONGEST_APPLICATION = Duration.ofHours(4);
 
@@ -71,20 +71,23 @@ public final class EslSession implements AutoCloseable {
     /** Subscribes to the channel's events and asks for linger; run before the handler. */
     void prepare() {
         ServerOptions options = server.options();
-        Futures.await(connection.myEvents(options.eventFormat().wireName(), null), options.commandTimeout(), "myevents");
+        Futures.await(observed("myevents", () -> connection.myEvents(options.eventFormat().wireName(), null)),
+                options.commandTimeout(), "myevents");
         if (hasFullControl() && !options.linger().isZero()) {
-            Futures.await(connection.linger(lingerSeconds(options.linger())), options.commandTimeout(), "linger");
+            Futures.await(observed("linger", () -> connection.linger(lingerSeconds(options.linger()))),
+                    options.commandTimeout(), "linger");
         }
     }
 
-    /** Moves the connection's events to the server's dispatcher until the connection ends. */
-    void readLoop() {
-        try {
-            server.dispatcher().dispatchUntilEnded(connection, POLL_BATCH, () -> false);
-        } finally {
-            ended.complete(null);
-            hangup.complete(null);
-        }
+    /** Runs a command through the {@link ServerOptions#commandObserver() command observer}, if any. */
+    private <T> CompletableFuture<T> observed(String name, Supplier<CompletableFuture<T>> command) {
+        return Futures.observed(server.options().commandObserver(), name, command);
+    }
+
+    /** The connection has ended and its last events were dispatched (called by the server's reader). */
+    void connectionEnded() {
+        ended.complete(null);
+        hangup.complete(null);
     }
 
     // ---- channel -----------------------------------------------------------------------------------
@@ -148,7 +151,7 @@ public final class EslSession implements AutoCloseable {
      * @return the CHANNEL_EXECUTE_COMPLETE event ({@code Application-Response} holds the result)
      */
     public CompletableFuture<EslEvent> execute(String app, String arg) {
-        return Futures.attempt(() -> ChannelControl.execute(connection, null, app, arg, LONGEST_APPLICATION));
+        return observed("execute " + app, () -> ChannelControl.execute(connection, null, app, arg, LONGEST_APPLICATION));
     }
 
     /**
@@ -160,7 +163,8 @@ public final class EslSession implements AutoCloseable {
      * @return the CHANNEL_EXECUTE_COMPLETE event
      */
     public EslEvent execute(String app, String arg, Duration timeout) {
-        return Futures.await(Futures.attempt(() -> ChannelControl.execute(connection, null, app, arg, timeout)), timeout, app);
+        return Futures.await(observed("execute " + app, () -> ChannelControl.execute(connection, null, app, arg, timeout)),
+                timeout, app);
     }
 
     /**
@@ -227,8 +231,9 @@ public final class EslSession implements AutoCloseable {
 
     private CompletableFuture<BridgeResult> bridgeWithin(BridgeRequest request, Duration limit) {
         Objects.requireNonNull(request, "request");
-        return Futures.completeOn(Futures.attempt(() -> ChannelControl.bridge(connection, server.router(), server.watchdog(),
-                null, uuid, request, server.options().watchdogMargin(), limit)), server.options().completionExecutor());
+        return Futures.completeOn(observed("execute bridge", () -> ChannelControl.bridge(connection, server.router(),
+                server.watchdog(), null, uuid, request, server.options().watchdogMargin(), limit)),
+                server.options().completionExecutor());
     }
 
     /**
@@ -243,7 +248,7 @@ public final class EslSession implements AutoCloseable {
                 .header("call-command", "hangup")
                 .header("hangup-cause", cause.name())
                 .build();
-        return Futures.attempt(() -> connection.sendMsg(null, message, 0).thenApply(EslSession::requireOk));
+        return observed("hangup", () -> connection.sendMsg(null, message, 0).thenApply(EslSession::requireOk));
     }
 
     /**
@@ -254,8 +259,8 @@ public final class EslSession implements AutoCloseable {
      * @return completes when FreeSWITCH accepted
      */
     public CompletableFuture<Void> linger(Duration time) {
-        return requireFull("linger").thenCompose(ok -> connection.linger(lingerSeconds(time)))
-                .thenApply(reply -> (Void) null);
+        return observed("linger", () -> requireFull("linger").thenCompose(ok -> connection.linger(lingerSeconds(time)))
+                .thenApply(reply -> (Void) null));
     }
 
     /**
@@ -265,7 +270,8 @@ public final class EslSession implements AutoCloseable {
      * @return the output
      */
     public CompletableFuture<String> api(String command) {
-        return requireFull("api").thenCompose(ok -> connection.api(command, 0)).thenApply(EslEvent::body);
+        return observed("api " + EslClient.verb(command),
+                () -> requireFull("api").thenCompose(ok -> connection.api(command, 0)).thenApply(EslEvent::body));
     }
 
     private static int lingerSeconds(Duration time) {

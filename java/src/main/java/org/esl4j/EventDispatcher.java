@@ -144,10 +144,15 @@ final class EventDispatcher implements AutoCloseable {
             if (items == null) {
                 return;
             }
-            for (EslEvent item : items) {
-                if (item.eventName() != null) {
-                    dispatch(item);
-                }
+            dispatchEvents(items);
+        }
+    }
+
+    /** Dispatches the events among polled items; envelopes such as disconnect notices are not events. */
+    void dispatchEvents(List<EslEvent> items) {
+        for (EslEvent item : items) {
+            if (item.eventName() != null) {
+                dispatch(item);
             }
         }
     }

@@ -87,4 +87,28 @@ final class Futures {
         future.completeExceptionally(failure);
         return future;
     }
+
+    /**
+     * Runs a command, telling {@code observer} (if any) its duration and outcome before the
+     * returned future completes. Native futures complete on the completion executor, so the
+     * observer runs there (or on the caller's thread for a command that failed before it was
+     * sent).
+     */
+    static <T> CompletableFuture<T> observed(CommandObserver observer, String name, Supplier<CompletableFuture<T>> command) {
+        if (observer == null) {
+            return attempt(command);
+        }
+        long started = System.nanoTime();
+        // The returned stage completes after the observer ran, so a caller that saw the result
+        // also sees it counted; whenComplete keeps the command's own value or failure.
+        return attempt(command).whenComplete((value, failure) -> {
+            Duration took = Duration.ofNanos(Math.max(0, System.nanoTime() - started));
+            try {
+                observer.commandCompleted(name, took,
+                        failure == null ? CommandObserver.Outcome.SUCCEEDED : CommandObserver.Outcome.of(failure));
+            } catch (RuntimeException ignored) {
+                // A metrics bug must not change the command's result.
+            }
+        });
+    }
 }

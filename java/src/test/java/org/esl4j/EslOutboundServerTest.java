@@ -12,6 +12,7 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -289,6 +290,76 @@ public class EslOutboundServerTest {
             if (second != null) {
                 second.close();
             }
+        }
+    }
+
+    @Test
+    public void sessionsShareOneEventReaderAndKeepTheirOwnEvents() throws Exception {
+        int calls = 12;
+        CountDownLatch allInside = new CountDownLatch(calls);
+        CountDownLatch release = new CountDownLatch(1);
+        BlockingQueue<String> hangups = new LinkedBlockingQueue<>();
+        serve(ServerOptions.builder(), session -> {
+            allInside.countDown();
+            release.await(30, TimeUnit.SECONDS);
+            session.hangup(HangupCause.USER_BUSY).get(WAIT.getSeconds(), TimeUnit.SECONDS);
+            EslEvent hangup = session.hangupEvent().get(WAIT.getSeconds(), TimeUnit.SECONDS);
+            hangups.add(session.uuid() + " " + hangup.uniqueId() + " " + hangup.hangupCause());
+            session.ended().get(WAIT.getSeconds(), TimeUnit.SECONDS);
+        });
+        java.util.List<FakeOutboundCall> running = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < calls; i++) {
+                running.add(new FakeOutboundCall(server.port(), true, "NO_ANSWER"));
+            }
+            assertTrue(allInside.await(WAIT.getSeconds(), TimeUnit.SECONDS));
+            // A handler thread per call on Java 8-20 (none on 21+); nothing else per session.
+            assertTrue("threads per session: " + sessionThreads(), sessionThreads() <= calls);
+            release.countDown();
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (int i = 0; i < calls; i++) {
+                String[] words = next(hangups).split(" ");
+                assertEquals("a session got another call's hang-up", words[0], words[1]);
+                assertEquals(HangupCause.USER_BUSY, HangupCause.valueOf(words[2]));
+                seen.add(words[0]);
+            }
+            assertEquals(calls, seen.size());
+        } finally {
+            release.countDown();
+            for (FakeOutboundCall call : running) {
+                call.close();
+            }
+        }
+    }
+
+    /** Live threads the server started for its sessions (handlers and any per-session reader). */
+    private static long sessionThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.getName().startsWith("esl4j-session")).count();
+    }
+
+    @Test
+    public void sessionCommandsGoThroughTheCommandObserver() throws Exception {
+        BlockingQueue<String> observed = new LinkedBlockingQueue<>();
+        BlockingQueue<Boolean> countedBeforeResult = new LinkedBlockingQueue<>();
+        java.util.Set<String> everObserved = ConcurrentHashMap.newKeySet();
+        CommandObserver observer = (command, duration, outcome) -> {
+            assertFalse(duration.isNegative());
+            everObserved.add(command + " " + outcome);
+            observed.add(command + " " + outcome);
+        };
+        serve(ServerOptions.builder().commandObserver(observer), session -> {
+            session.answer(WAIT);
+            session.hangup(HangupCause.NORMAL_CLEARING).get(WAIT.getSeconds(), TimeUnit.SECONDS);
+            countedBeforeResult.add(everObserved.contains("hangup SUCCEEDED"));
+        });
+        try (FakeOutboundCall call = new FakeOutboundCall(server.port(), true, "NO_ANSWER")) {
+            assertEquals("myevents SUCCEEDED", next(observed));
+            assertEquals("linger SUCCEEDED", next(observed));
+            assertEquals("execute answer SUCCEEDED", next(observed));
+            assertEquals("hangup SUCCEEDED", next(observed));
+            assertEquals("the observer ran before the result was seen", true, next(countedBeforeResult));
+            assertEquals("connect", next(call.commands));
         }
     }
 

@@ -26,7 +26,9 @@ import org.esl4j.ServerOptions;
  * <our server> async full}; each session answers, waits until all sessions are up at once
  * (memory is measured then), and hangs up.
  *
- * <p>At most {@link #IN_FLIGHT} calls are being set up at once. Handshake: from sending the
+ * <p>At most {@link #IN_FLIGHT} calls are being set up at once, and at most as many hang-ups are
+ * awaited at once at tear-down (calls end at a switch's pace too; a burst of thousands measures
+ * the simulator's backlog, whose event fan-out costs O(sessions) per event). Handshake: from sending the
  * {@code bgapi originate} to the handler starting with the session's channel data. Memory per session: heap used after a full collection; the JVM's own
  * native memory (thread stacks, by Native Memory Tracking); and the rest of the resident set
  * (the Rust engine's sockets, buffers and tasks), with the heap pre-touched so its pages do not
@@ -63,7 +65,10 @@ public final class OutboundBench {
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch hungUp = new CountDownLatch(sessions);
         Semaphore settingUp = new Semaphore(IN_FLIGHT);
+        Semaphore tearingDown = new Semaphore(IN_FLIGHT);
+        List<Double> hangupReplies = java.util.Collections.synchronizedList(new ArrayList<Double>());
         AtomicLong failures = new AtomicLong();
+        Map<String, AtomicLong> failureKinds = new ConcurrentHashMap<>();
         ServerOptions options = ServerOptions.builder().port(0).maxSessions(sessions + 16)
                 .handshakeTimeout(HANDSHAKE_TIMEOUT).linger(Duration.ZERO).build();
         try (LoadDriver driver = LoadDriver.start();
@@ -72,6 +77,7 @@ public final class OutboundBench {
                     if (sent != null) {
                         handshakes.add((System.nanoTime() - sent) / 1e6);
                     }
+                    String step = "answer";
                     try {
                         session.answer(STEP_TIMEOUT);
                         settingUp.release();
@@ -79,9 +85,20 @@ public final class OutboundBench {
                         if (!release.await(HOLD_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
                             throw new IllegalStateException("never released");
                         }
-                        session.hangup(HangupCause.NORMAL_CLEARING).get(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS);
+                        step = "hangup";
+                        if (!tearingDown.tryAcquire(HOLD_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
+                            throw new IllegalStateException("tear-down stalled");
+                        }
+                        try {
+                            long hangupSent = System.nanoTime();
+                            session.hangup(HangupCause.NORMAL_CLEARING).get(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS);
+                            hangupReplies.add((System.nanoTime() - hangupSent) / 1e6);
+                        } finally {
+                            tearingDown.release();
+                        }
                     } catch (Exception | Error e) {
                         failures.incrementAndGet();
+                        failureKinds.computeIfAbsent(failureKind(step, e), kind -> new AtomicLong()).incrementAndGet();
                         throw e;
                     } finally {
                         hungUp.countDown();
@@ -115,20 +132,32 @@ public final class OutboundBench {
                 long jvmNative = jvmNonHeapCommitted() - jvmNativeBefore;
                 long teardownStart = System.nanoTime();
                 release.countDown();
-                if (!hungUp.await(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
+                if (!hungUp.await(HOLD_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
                     System.out.println(hungUp.getCount() + " sessions did not hang up");
                 }
                 double teardown = (System.nanoTime() - teardownStart) / 1e9;
+                failureKinds.forEach((kind, count) -> System.out.println("failed " + count + "x: " + kind));
                 double[] trips = Measure.toArray(handshakes);
+                double[] replies = Measure.toArray(hangupReplies);
+                long teardownFailures = failureKinds.entrySet().stream().filter(kind -> kind.getKey().startsWith("hangup"))
+                        .mapToLong(kind -> kind.getValue().get()).sum();
                 Measure.report("scenario", "outbound", "server", "esl4j", "sessions", sessions, "up", up, "rate", up / seconds,
                         "teardownRate", up / teardown, "rssPerSession", (double) rss / up,
                         "heapPerSession", (double) heap / up, "jvmNativePerSession", (double) jvmNative / up,
                         "nativePerSession", (double) (rss - jvmNative) / up, "threads", threads,
                         "p50", Measure.quantile(trips, 0.5), "p99", Measure.quantile(trips, 0.99),
-                        "max", Measure.quantile(trips, 1), "failures", failures.get(),
+                        "max", Measure.quantile(trips, 1), "failures", failures.get(), "teardownFailures", teardownFailures,
+                        "hangupP99", Measure.quantile(replies, 0.99), "hangupMax", Measure.quantile(replies, 1),
                         "handshakeFailures", server.stats().handshakeFailures());
             }
         }
+    }
+
+    /** A failure's step and cause, with ids blanked so that alike failures count together. */
+    private static String failureKind(String step, Throwable failure) {
+        Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+        String message = String.valueOf(cause.getMessage()).replaceAll("[0-9a-f]{8}-[0-9a-f-]{27}", "<uuid>");
+        return step + ": " + cause.getClass().getSimpleName() + ": " + message;
     }
 
     /**

@@ -52,12 +52,13 @@ final class Report {
                     lost(r), number(r, "rate"), mib(r, "rss1m"), mib(r, "rssEnd"), mib(r, "heap1m"), mib(r, "heapEnd")));
         }
         out.append("\n### Outbound: concurrent sessions in one JVM (connect, answer, hang up)\n\n")
-                .append("| server | sessions requested | up at once | sessions/s | engine native KiB/session | JVM native KiB/session (thread stacks) | heap KiB/session | threads | handshake p50 ms | handshake p99 ms | failed handshakes |\n")
-                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+                .append("| server | sessions requested | up at once | sessions/s | RSS KiB/session | engine native KiB/session | JVM native KiB/session (thread stacks) | heap KiB/session | threads | handshake p50 ms | handshake p99 ms | failed handshakes | failed hang-ups | hang-up reply p99 ms |\n")
+                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Map<String, String> r : scenario(results, "outbound")) {
-            out.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.0f | %,.0f | %.1f | %.1f | %.1f | %,.0f | %.2f | %.2f | %,.0f |%n", r.get("server"),
-                    number(r, "sessions"), number(r, "up"), number(r, "rate"), number(r, "nativePerSession") / 1024, number(r, "jvmNativePerSession") / 1024,
-                    number(r, "heapPerSession") / 1024, number(r, "threads"), number(r, "p50"), number(r, "p99"), number(r, "handshakeFailures")));
+            out.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.0f | %,.0f | %.1f | %.1f | %.1f | %.1f | %,.0f | %.2f | %.2f | %,.0f | %,.0f | %.2f |%n", r.get("server"),
+                    number(r, "sessions"), number(r, "up"), number(r, "rate"), number(r, "rssPerSession") / 1024, number(r, "nativePerSession") / 1024,
+                    number(r, "jvmNativePerSession") / 1024, number(r, "heapPerSession") / 1024, number(r, "threads"), number(r, "p50"), number(r, "p99"),
+                    number(r, "handshakeFailures"), number(r, "teardownFailures"), number(r, "hangupP99")));
         }
         for (Map<String, String> r : scenario(results, "failed")) {
             out.append(String.format(Locale.ROOT, "%nFAILED: %s (exit status %s)%n", r.get("what"), r.get("status")));

@@ -78,6 +78,10 @@ public final class Native {
 
     static native long serverAccept(long handle, long timeoutMs);
 
+    static native void serverRoute(long handle, long session, long key);
+
+    static native byte[] serverPoll(long handle, long[] route, long timeoutMs);
+
     static native long[] serverStats(long handle);
 
     static native void serverShutdown(long handle, long drainMs);

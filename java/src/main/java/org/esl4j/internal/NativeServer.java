@@ -1,6 +1,8 @@
 package org.esl4j.internal;
 
+import java.util.List;
 import java.util.concurrent.Executor;
+import org.esl4j.EslEvent;
 
 /**
  * The native listener for FreeSWITCH's outbound {@code socket} connections. Not API: the
@@ -10,6 +12,9 @@ import java.util.concurrent.Executor;
  * <p>Each accepted connection has already done the {@code connect} handshake; it is returned as
  * a {@link NativeConnection} whose {@link NativeConnection#channelData()} holds the channel data.
  * Sessions beyond {@code maxSessions} are closed at once, so FreeSWITCH fails over.
+ *
+ * <p>A session's items can be read from the session itself ({@link NativeConnection#poll}) or,
+ * once {@link #route routed}, by one thread for every session with {@link #poll(long)}.
  */
 public final class NativeServer extends NativeHandle {
     private static final Lifecycle LIFECYCLE = new Lifecycle() {
@@ -40,6 +45,22 @@ public final class NativeServer extends NativeHandle {
             rejectedOverCap = values[1];
             handshakeFailures = values[2];
             active = values[3];
+        }
+    }
+
+    /** The next items of one routed session, from {@link #poll(long)}. */
+    public static final class Routed {
+        /** The key the session was routed under. */
+        public final long key;
+        /** Its next items in order, as {@link NativeConnection#poll} returns them; may be empty. */
+        public final List<EslEvent> items;
+        /** The session has ended; these were its last items. */
+        public final boolean ended;
+
+        Routed(long key, List<EslEvent> items, boolean ended) {
+            this.key = key;
+            this.items = items;
+            this.ended = ended;
         }
     }
 
@@ -101,6 +122,48 @@ public final class NativeServer extends NativeHandle {
             release();
         }
         return session == 0 ? null : NativeConnection.adopt(session, executor);
+    }
+
+    /**
+     * From now on, {@code session}'s items go to {@link #poll(long)} tagged with {@code key},
+     * followed by its end; do not also poll the session itself.
+     *
+     * @param session a session from {@link #accept(long)}
+     * @param key the tag, unique among this server's routed sessions
+     * @throws org.esl4j.EslException when the server or the session is closed
+     */
+    public void route(NativeConnection session, long key) {
+        long handle = acquire();
+        try {
+            long connection = session.acquire();
+            try {
+                Native.serverRoute(handle, connection, key);
+            } finally {
+                session.release();
+            }
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Takes the next items of any routed session, waiting up to {@code timeoutMs}. Blocks the
+     * calling thread, which must not be an esl4j engine thread.
+     *
+     * @param timeoutMs how long to wait
+     * @return the items, or null when none arrived in time
+     * @throws org.esl4j.EslException once the server is closed
+     */
+    public Routed poll(long timeoutMs) {
+        long[] route = new long[2];
+        byte[] batch;
+        long handle = acquire();
+        try {
+            batch = Native.serverPoll(handle, route, timeoutMs);
+        } finally {
+            release();
+        }
+        return batch == null ? null : new Routed(route[0], FrameCodec.decodeBatch(batch), route[1] != 0);
     }
 
     /**

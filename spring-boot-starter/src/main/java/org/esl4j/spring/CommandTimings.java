@@ -6,8 +6,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.esl4j.CommandObserver;
 
 /**
- * The command observer of one server's client. The client is made before the metrics exist, so
- * this relays each command to the observers added later (the Micrometer timer, when bound).
+ * The command observer of one server's client, or of the outbound server's sessions. They are
+ * made before the metrics exist, so this relays each command to the observers added later (the
+ * Micrometer timer, when bound).
  */
 final class CommandTimings implements CommandObserver {
     private final List<CommandObserver> observers = new CopyOnWriteArrayList<>();

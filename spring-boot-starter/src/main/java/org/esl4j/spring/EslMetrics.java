@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
+import org.esl4j.CommandObserver;
 import org.esl4j.DeliveryStats;
 import org.esl4j.EslClient;
 import org.esl4j.EslEvent;
@@ -58,14 +59,22 @@ public final class EslMetrics implements MeterBinder {
                     .tag("server", server.name())
                     .register(registry);
             client.onAnyEvent(event -> recordLag(lag, event));
-            server.commandTimings().add((command, duration, outcome) -> Timer.builder("esl4j.commands.latency")
-                    .description("From sending a command to FreeSWITCH to its result (for bgapi: the job's result)")
-                    .tag("server", server.name())
-                    .tag("command", command)
-                    .tag("outcome", outcome.name().toLowerCase(Locale.ROOT))
-                    .register(registry)
-                    .record(duration));
+            server.commandTimings().add(commandLatency(registry, server.name()));
         }
+    }
+
+    /**
+     * Records each command in the {@code esl4j.commands.latency} timer tagged with {@code server},
+     * the command's name and its outcome.
+     */
+    static CommandObserver commandLatency(MeterRegistry registry, String server) {
+        return (command, duration, outcome) -> Timer.builder("esl4j.commands.latency")
+                .description("From sending a command to FreeSWITCH to its result (for bgapi: the job's result)")
+                .tag("server", server)
+                .tag("command", command)
+                .tag("outcome", outcome.name().toLowerCase(Locale.ROOT))
+                .register(registry)
+                .record(duration);
     }
 
     private static void recordLag(Timer lag, EslEvent event) {

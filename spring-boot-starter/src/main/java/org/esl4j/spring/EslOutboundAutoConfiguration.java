@@ -33,13 +33,15 @@ public class EslOutboundAutoConfiguration {
     public EslOutboundLifecycle eslOutboundServer(EslProperties properties, SessionHandler handler) {
         EslProperties.Outbound outbound = properties.getOutbound();
         EslPropertiesValidator.checkOutbound(outbound);
+        CommandTimings commandTimings = new CommandTimings();
         ServerOptions options = ServerOptions.builder()
                 .host(outbound.getBindAddress())
                 .port(outbound.getPort())
                 .maxSessions(outbound.getMaxSessions())
                 .handshakeTimeout(outbound.getHandshakeTimeout())
                 .commandTimeout(outbound.getCommandTimeout())
+                .commandObserver(commandTimings)
                 .build();
-        return new EslOutboundLifecycle(options, handler, outbound.getDrainTimeout());
+        return new EslOutboundLifecycle(options, handler, outbound.getDrainTimeout(), commandTimings);
     }
 }

@@ -24,14 +24,21 @@ public final class EslOutboundLifecycle implements SmartLifecycle {
     private final ServerOptions options;
     private final SessionHandler handler;
     private final Duration drain;
+    private final CommandTimings commandTimings;
     private volatile EslOutboundServer server;
     /** The server started last; kept after it stops, since its final counters stay readable. */
     private volatile EslOutboundServer lastStarted;
 
-    EslOutboundLifecycle(ServerOptions options, SessionHandler handler, Duration drain) {
+    EslOutboundLifecycle(ServerOptions options, SessionHandler handler, Duration drain, CommandTimings commandTimings) {
         this.options = options;
         this.handler = handler;
         this.drain = drain;
+        this.commandTimings = commandTimings;
+    }
+
+    /** The observer the sessions' commands report to (the options' command observer). */
+    CommandTimings commandTimings() {
+        return commandTimings;
     }
 
     @Override

@@ -10,7 +10,8 @@ import org.esl4j.OutboundStats;
 /**
  * Micrometer meters of the outbound server: calls active, accepted, refused over the session cap,
  * failed handshakes and handler failures. Read as zero before the server starts; after it stops,
- * they keep its final counts (with no call active).
+ * they keep its final counts (with no call active). The sessions' commands are timed in
+ * {@code esl4j.commands.latency} with {@code server=outbound}.
  */
 public final class EslOutboundMetrics implements MeterBinder {
     private final EslOutboundLifecycle server;
@@ -34,6 +35,7 @@ public final class EslOutboundMetrics implements MeterBinder {
         counter(registry, "esl4j.outbound.handshake.failures", "Connections that failed the connect handshake",
                 OutboundStats::handshakeFailures);
         counter(registry, "esl4j.outbound.handler.failures", "Handler calls that threw", OutboundStats::handlerFailures);
+        server.commandTimings().add(EslMetrics.commandLatency(registry, "outbound"));
     }
 
     private void counter(MeterRegistry registry, String name, String description, ToLongFunction<OutboundStats> value) {

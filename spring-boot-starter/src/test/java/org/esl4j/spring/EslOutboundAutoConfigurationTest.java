@@ -54,9 +54,11 @@ public class EslOutboundAutoConfigurationTest {
     @Test
     public void handlerBeanReceivesACallRoutedByFreeSwitch() {
         CompletableFuture<String> handled = new CompletableFuture<>();
+        CompletableFuture<Void> hungUp = new CompletableFuture<>();
         SessionHandler handler = session -> {
             handled.complete(session.uuid());
             session.hangup(HangupCause.NORMAL_CLEARING).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            hungUp.complete(null);
         };
         runner.withBean(SessionHandler.class, () -> handler).run(context -> {
             assertEquals(null, context.getStartupFailure());
@@ -72,6 +74,11 @@ public class EslOutboundAutoConfigurationTest {
             assertEquals(sim.awaitExecute("socket", WAIT).uniqueId(), uuid);
             sim.awaitEvent(event -> "CHANNEL_HANGUP_COMPLETE".equals(event.eventName()) && uuid.equals(event.uniqueId()), WAIT);
             assertEquals(1.0, registry.get("esl4j.outbound.sessions").functionCounter().count(), 0.0);
+            hungUp.get(WAIT_SECONDS, TimeUnit.SECONDS);
+            assertEquals("the session's hang-up is timed", 1, registry.get("esl4j.commands.latency")
+                    .tags("server", "outbound", "command", "hangup", "outcome", "succeeded").timer().count());
+            assertEquals(1, registry.get("esl4j.commands.latency")
+                    .tags("server", "outbound", "command", "myevents").timer().count());
 
             server.stop();
             assertFalse(server.isRunning());
