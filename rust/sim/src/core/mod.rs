@@ -270,9 +270,20 @@ impl Conn {
         self.all_events || !self.events.is_empty()
     }
 
-    fn accepts(&self, event: &Event) -> bool {
+    /// `channel` and `owner` are the event's `Unique-ID` and `Job-Owner-UUID`, looked up once
+    /// per event by the caller: with thousands of outbound sessions, a header scan per
+    /// connection made every event cost O(sessions) scans under the core lock.
+    fn accepts(&self, event: &Event, channel: Option<&str>, owner: Option<&str>) -> bool {
         if !self.authed || self.closed {
             return false;
+        }
+        // myevents first: it is the cheapest test and rejects almost every event at scale.
+        if self.myevents {
+            if let Some(session) = self.session.as_deref() {
+                if channel != Some(session) && owner != Some(session) {
+                    return false;
+                }
+            }
         }
         let name = event.name();
         // a CUSTOM event needs the CUSTOM type and, when it has a subclass, that subclass
@@ -287,13 +298,6 @@ impl Conn {
         }
         if !self.filters.is_empty() && !filters_pass(&self.filters, event) {
             return false;
-        }
-        if self.myevents {
-            if let Some(session) = &self.session {
-                let own = event.get("Unique-ID") == Some(session.as_str())
-                    || event.get("Job-Owner-UUID") == Some(session.as_str());
-                return own;
-            }
         }
         true
     }
@@ -1091,8 +1095,10 @@ impl Core {
     fn deliver(&mut self, event: &Event) {
         let mut frames: [Option<Arc<[u8]>>; 3] = [None, None, None];
         let mut killed = Vec::new();
+        let channel = event.get("Unique-ID");
+        let owner = event.get("Job-Owner-UUID");
         for (&id, conn) in self.conns.iter_mut() {
-            if !conn.accepts(event) {
+            if !conn.accepts(event, channel, owner) {
                 continue;
             }
             let slot = conn.format as usize;
