@@ -484,13 +484,22 @@ async fn reconnect_replays_subscriptions_and_reports_the_gap() {
         .expect("filtered");
     let lost = client.api("status").await.expect_err("connection dropped");
     assert_eq!(lost.kind(), ErrorKind::ConnectionClosed);
+    let lost_notice = client
+        .recv(Some(WAIT))
+        .await
+        .expect("open")
+        .expect("disconnect notice");
+    assert!(
+        matches!(&lost_notice, Incoming::Disconnected { reason } if !reason.is_empty()),
+        "{lost_notice:?}"
+    );
     let gap = client
         .recv(Some(WAIT))
         .await
         .expect("open")
         .expect("gap notice");
     assert!(
-        matches!(gap, Incoming::Reconnected { attempts } if attempts >= 1),
+        matches!(gap, Incoming::Reconnected { attempts, gap } if attempts >= 1 && !gap.is_zero()),
         "{gap:?}"
     );
     let Some(Incoming::Event(event)) = client.recv(Some(WAIT)).await.expect("open") else {
