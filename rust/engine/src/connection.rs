@@ -507,6 +507,8 @@ async fn run(
                     last_sequence: known(shared.last_sequence.load(Ordering::Relaxed)),
                     last_timestamp: known(shared.last_timestamp.load(Ordering::Relaxed)),
                 });
+                // Connected before the notice is seen, so a consumer reacting to it can send.
+                let attached = shared.attach(restored.stream);
                 let mut items = vec![Incoming::Reconnected {
                     attempts: restored.attempts,
                     gap: lost_at.elapsed(),
@@ -519,7 +521,7 @@ async fn run(
                         .filter_map(|message| shared.dispatch(message)),
                 );
                 shared.queue.push_all(items).await;
-                next = Some((shared.attach(restored.stream), restored.parser));
+                next = Some((attached, restored.parser));
             }
             None => break format!("{reason}; reconnect gave up"),
         }

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.esl4j.internal.NativeConnection;
 
 /**
@@ -134,6 +135,15 @@ final class EventDispatcher implements AutoCloseable {
      * disconnect notices are not events), until the connection ends or {@code stop} is true.
      */
     void dispatchUntilEnded(NativeConnection connection, int batch, BooleanSupplier stop) {
+        dispatchUntilEnded(connection, batch, stop, envelope -> { });
+    }
+
+    /**
+     * Like {@link #dispatchUntilEnded(NativeConnection, int, BooleanSupplier)}, handing every
+     * envelope (an item that is not an event) to {@code envelopes} on the calling thread, in
+     * stream order.
+     */
+    void dispatchUntilEnded(NativeConnection connection, int batch, BooleanSupplier stop, Consumer<EslEvent> envelopes) {
         while (!stop.getAsBoolean()) {
             List<EslEvent> items;
             try {
@@ -147,6 +157,8 @@ final class EventDispatcher implements AutoCloseable {
             for (EslEvent item : items) {
                 if (item.eventName() != null) {
                     dispatch(item);
+                } else {
+                    envelopes.accept(item);
                 }
             }
         }
