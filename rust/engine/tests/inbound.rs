@@ -769,3 +769,94 @@ async fn a_raw_exit_ends_the_client_without_reconnecting() {
         .expect("ended without reconnecting");
     assert!(client.last_gap().is_none());
 }
+
+#[tokio::test]
+async fn a_refused_subscription_replay_fails_the_attempt_and_the_next_one_succeeds() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    let server = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let mut parser = FrameParser::default();
+        accept_auth(&mut stream, &mut parser, "ClueCon").await;
+        read_message(&mut stream, &mut parser).await.expect("event");
+        stream.write_all(&reply_frame("+OK")).await.expect("write");
+        drop(stream);
+        // Two reconnects: the first refuses the replayed subscription, the second accepts it.
+        let mut replayed = Vec::new();
+        for answer in ["-ERR no reply", "+OK event listener enabled plain"] {
+            let (mut stream, _) = listener.accept().await.expect("accept again");
+            let mut parser = FrameParser::default();
+            accept_auth(&mut stream, &mut parser, "ClueCon").await;
+            let command = read_message(&mut stream, &mut parser)
+                .await
+                .expect("replay");
+            replayed.push(String::from_utf8_lossy(command.first_line()).into_owned());
+            stream.write_all(&reply_frame(answer)).await.expect("write");
+            if answer.starts_with('+') {
+                read_message(&mut stream, &mut parser).await;
+            }
+        }
+        replayed
+    });
+    let mut config = config(&address, "ClueCon");
+    config.reconnect = Some(ReconnectPolicy {
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(20),
+        max_attempts: Some(5),
+    });
+    let client = Client::connect(config).await.expect("connected");
+    client
+        .subscribe(EventFormat::Plain, &["HEARTBEAT"])
+        .await
+        .expect("subscribed");
+    let lost = client.recv(Some(WAIT)).await.expect("open");
+    assert!(
+        matches!(lost, Some(Incoming::Disconnected { .. })),
+        "{lost:?}"
+    );
+    let back = client.recv(Some(WAIT)).await.expect("open");
+    assert!(
+        matches!(back, Some(Incoming::Reconnected { attempts: 2, .. })),
+        "{back:?}"
+    );
+    assert!(client.is_connected());
+    client.close().await;
+    let replayed = server.await.expect("no panic");
+    assert_eq!(replayed, ["event plain HEARTBEAT", "event plain HEARTBEAT"]);
+}
+
+#[tokio::test]
+async fn close_ends_a_reconnect_at_once() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    let server = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let mut parser = FrameParser::default();
+        accept_auth(&mut stream, &mut parser, "ClueCon").await;
+        drop(stream);
+        listener
+    });
+    let mut config = config(&address, "ClueCon");
+    // Only close() can end a reconnect whose first attempt is an hour away.
+    config.reconnect = Some(ReconnectPolicy {
+        initial_backoff: Duration::from_secs(3600),
+        max_backoff: Duration::from_secs(3600),
+        max_attempts: None,
+    });
+    let client = Client::connect(config).await.expect("connected");
+    let lost = client.recv(Some(WAIT)).await.expect("open");
+    assert!(
+        matches!(lost, Some(Incoming::Disconnected { .. })),
+        "{lost:?}"
+    );
+    client.close().await;
+    tokio::time::timeout(WAIT, client.closed())
+        .await
+        .expect("the reconnect ended at once");
+    assert!(!client.is_connected());
+    drop(server.await.expect("no panic"));
+}

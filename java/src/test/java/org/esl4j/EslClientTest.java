@@ -382,4 +382,62 @@ public class EslClientTest {
             assertFalse(client.api("status", WAIT).isEmpty());
         }
     }
+
+    @Test
+    public void aReconnectThatGivesUpClosesTheClientAndFailsCommands() throws Exception {
+        client.close();
+        try (CuttableProxy network = new CuttableProxy(sim.port())) {
+            BlockingQueue<ConnectionEvent> changes = new LinkedBlockingQueue<>();
+            client = EslClient.connect(options(network.port())
+                    .reconnect(ReconnectPolicy.backoff(Duration.ofMillis(10), Duration.ofMillis(20), 2))
+                    .build());
+            client.onConnectionEvent(changes::add);
+            network.cut();
+            ConnectionEvent lost = changes.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
+            assertNotNull("no disconnect notice", lost);
+            assertEquals(ConnectionEvent.Type.DISCONNECTED, lost.type());
+            ConnectionEvent end = changes.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
+            assertNotNull("the reconnect never gave up", end);
+            assertEquals(ConnectionEvent.Type.CLOSED, end.type());
+            assertEquals("reconnect gave up", end.reason());
+            assertFalse(client.isConnected());
+            try {
+                client.api("status", WAIT);
+                fail("expected a client whose reconnect gave up to refuse commands");
+            } catch (EslConnectionClosedException expected) {
+                assertTrue(expected.getMessage(), expected.getMessage().contains("closed"));
+            }
+        }
+    }
+
+    @Test
+    public void closeDuringAReconnectEndsItAtOnceAndCommandsMeanwhileFail() throws Exception {
+        client.close();
+        try (CuttableProxy network = new CuttableProxy(sim.port())) {
+            BlockingQueue<ConnectionEvent> changes = new LinkedBlockingQueue<>();
+            // A first attempt far beyond the test's waits: only close() can end this reconnect.
+            client = EslClient.connect(options(network.port())
+                    .reconnect(ReconnectPolicy.backoff(Duration.ofMinutes(10), Duration.ofMinutes(10), 0))
+                    .build());
+            client.onConnectionEvent(changes::add);
+            network.cut();
+            ConnectionEvent lost = changes.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
+            assertNotNull("no disconnect notice", lost);
+            assertEquals(ConnectionEvent.Type.DISCONNECTED, lost.type());
+            assertFalse(client.isConnected());
+            try {
+                client.api("status", WAIT);
+                fail("expected a reconnecting client to refuse commands");
+            } catch (EslConnectionClosedException expected) {
+                assertTrue(expected.getMessage(), expected.getMessage().contains("reconnecting"));
+            }
+            EslClient closing = client;
+            CompletableFuture.runAsync(closing::close).get(WAIT.getSeconds(), TimeUnit.SECONDS);
+            ConnectionEvent end = changes.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
+            assertNotNull("no close notice", end);
+            assertEquals(ConnectionEvent.Type.CLOSED, end.type());
+            assertEquals("closed by the application", end.reason());
+            assertFalse(client.isConnected());
+        }
+    }
 }
