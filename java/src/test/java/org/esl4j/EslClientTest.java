@@ -383,19 +383,28 @@ public class EslClientTest {
         }
     }
 
+    /**
+     * Connects {@link #client} through the proxy with the policy, cuts the network and waits for
+     * the DISCONNECTED notice; returns the queue of later connection events.
+     */
+    private BlockingQueue<ConnectionEvent> connectAndCut(CuttableProxy network, ReconnectPolicy policy) throws Exception {
+        BlockingQueue<ConnectionEvent> changes = new LinkedBlockingQueue<>();
+        client = EslClient.connect(options(network.port()).reconnect(policy).build());
+        client.onConnectionEvent(changes::add);
+        network.cut();
+        ConnectionEvent lost = changes.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
+        assertNotNull("no disconnect notice", lost);
+        assertEquals(ConnectionEvent.Type.DISCONNECTED, lost.type());
+        assertEquals("connection lost", lost.reason());
+        return changes;
+    }
+
     @Test
     public void aReconnectThatGivesUpClosesTheClientAndFailsCommands() throws Exception {
         client.close();
         try (CuttableProxy network = new CuttableProxy(sim.port())) {
-            BlockingQueue<ConnectionEvent> changes = new LinkedBlockingQueue<>();
-            client = EslClient.connect(options(network.port())
-                    .reconnect(ReconnectPolicy.backoff(Duration.ofMillis(10), Duration.ofMillis(20), 2))
-                    .build());
-            client.onConnectionEvent(changes::add);
-            network.cut();
-            ConnectionEvent lost = changes.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
-            assertNotNull("no disconnect notice", lost);
-            assertEquals(ConnectionEvent.Type.DISCONNECTED, lost.type());
+            BlockingQueue<ConnectionEvent> changes =
+                    connectAndCut(network, ReconnectPolicy.backoff(Duration.ofMillis(10), Duration.ofMillis(20), 2));
             ConnectionEvent end = changes.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
             assertNotNull("the reconnect never gave up", end);
             assertEquals(ConnectionEvent.Type.CLOSED, end.type());
@@ -414,16 +423,9 @@ public class EslClientTest {
     public void closeDuringAReconnectEndsItAtOnceAndCommandsMeanwhileFail() throws Exception {
         client.close();
         try (CuttableProxy network = new CuttableProxy(sim.port())) {
-            BlockingQueue<ConnectionEvent> changes = new LinkedBlockingQueue<>();
             // A first attempt far beyond the test's waits: only close() can end this reconnect.
-            client = EslClient.connect(options(network.port())
-                    .reconnect(ReconnectPolicy.backoff(Duration.ofMinutes(10), Duration.ofMinutes(10), 0))
-                    .build());
-            client.onConnectionEvent(changes::add);
-            network.cut();
-            ConnectionEvent lost = changes.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
-            assertNotNull("no disconnect notice", lost);
-            assertEquals(ConnectionEvent.Type.DISCONNECTED, lost.type());
+            BlockingQueue<ConnectionEvent> changes =
+                    connectAndCut(network, ReconnectPolicy.backoff(Duration.ofMinutes(10), Duration.ofMinutes(10), 0));
             assertFalse(client.isConnected());
             try {
                 client.api("status", WAIT);
