@@ -8,7 +8,8 @@
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
-use esl4j_sim::{Behavior, ClockMode, Event, FloodSpec, SimConfig, Simulator};
+use esl4j_engine::EslError;
+use esl4j_sim::{Behavior, ClockMode, EslUser, Event, FloodSpec, SimConfig, Simulator};
 use jni::objects::{JByteArray, JClass};
 use jni::sys::{jboolean, jint, jlong, JNI_FALSE, JNI_TRUE};
 use jni::JNIEnv;
@@ -275,6 +276,99 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simWaitForCommands<'local>
     })
 }
 
+/// The directory user of a Java frame: headers `user`, `domain`, `esl-password`, and optionally
+/// `esl-allowed-events`, `esl-allowed-api`, `esl-allowed-log` (the directory param names).
+fn esl_user(frame: &OwnedFrame) -> Result<EslUser, BridgeError> {
+    let required = |name: &str| {
+        frame
+            .header(name)
+            .map(str::to_string)
+            .ok_or_else(|| BridgeError::InvalidArgument(format!("the user has no {name}")))
+    };
+    Ok(EslUser {
+        allowed_events: frame.header("esl-allowed-events").map(str::to_string),
+        allowed_api: frame.header("esl-allowed-api").map(str::to_string),
+        allowed_log: frame
+            .header("esl-allowed-log")
+            .map_or(true, |v| v.eq_ignore_ascii_case("true")),
+        ..EslUser::new(
+            &required("user")?,
+            &required("domain")?,
+            &required("esl-password")?,
+        )
+    })
+}
+
+/// `static native void simAddUser(long handle, byte[] user)`: registers a directory user for
+/// `userauth` (one frame, see `esl_user`).
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_simAddUser<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    user: JByteArray<'local>,
+) {
+    ffi_call(&mut env, |env| {
+        let user = esl_user(&required_frame(env, &user, "user")?)?;
+        with_sim(handle, |sim| {
+            sim.add_user(user);
+            Ok(())
+        })
+    })
+}
+
+/// `static native void simRejectInbound(long handle, boolean reject)`: inbound connections
+/// accepted from now on get `text/rude-rejection` and are closed, like a denying ACL.
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_simRejectInbound<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    reject: jboolean,
+) {
+    ffi_call(&mut env, |_| {
+        with_sim(handle, |sim| {
+            sim.reject_inbound(reject == JNI_TRUE);
+            Ok(())
+        })
+    })
+}
+
+/// `static native byte[] simApi(long handle, byte[] command, long timeoutMs)`: runs an API
+/// command against the simulator's state without a connection and returns its output (UTF-8);
+/// an `originate` returns when it ends. TIMEOUT after `timeoutMs` (zero or negative: no limit).
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_simApi<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    command: JByteArray<'local>,
+    timeout_ms: jlong,
+) -> JByteArray<'local> {
+    ffi_call(&mut env, |env| {
+        let command = required_text(env, &command, "command")?;
+        if command.contains(['\r', '\n']) {
+            return Err(BridgeError::InvalidArgument(
+                "the API command contains a line break".into(),
+            ));
+        }
+        let output = with_sim(handle, |sim| match timeout(timeout_ms) {
+            // the timer is made inside the runtime: `timeout` needs its context when created
+            Some(limit) => {
+                runtime::block_on(async { tokio::time::timeout(limit, sim.api(&command)).await })?
+                    .map_err(|_| {
+                        BridgeError::Engine(EslError::Timeout {
+                            what: "simulator api",
+                            after: limit,
+                        })
+                    })
+            }
+            None => runtime::block_on(sim.api(&command)),
+        })?;
+        Ok(env.byte_array_from_slice(output.as_bytes())?)
+    })
+}
+
 /// `static native int simChannelCount(long handle)`: live channels.
 #[no_mangle]
 pub extern "system" fn Java_org_esl4j_internal_Native_simChannelCount<'local>(
@@ -421,6 +515,37 @@ mod tests {
             "INVALID_COMMAND"
         );
         assert!(behavior_of(42, 0, None).is_err());
+    }
+
+    #[test]
+    fn java_frames_become_directory_users() {
+        let frame = OwnedFrame {
+            headers: vec![
+                ("user".into(), "1000".into()),
+                ("domain".into(), "example.com".into()),
+                ("esl-password".into(), "secret".into()),
+                ("esl-allowed-api".into(), "status".into()),
+                ("esl-allowed-log".into(), "false".into()),
+            ],
+            body: Vec::new(),
+        };
+        let user = esl_user(&frame).expect("valid");
+        assert_eq!(
+            user,
+            EslUser {
+                allowed_api: Some("status".into()),
+                allowed_log: false,
+                ..EslUser::new("1000", "example.com", "secret")
+            }
+        );
+        let nameless = OwnedFrame {
+            headers: vec![("domain".into(), "example.com".into())],
+            body: Vec::new(),
+        };
+        assert_eq!(
+            esl_user(&nameless).expect_err("no user").kind(),
+            "INVALID_COMMAND"
+        );
     }
 
     #[test]

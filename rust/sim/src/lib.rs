@@ -17,18 +17,18 @@ mod core;
 pub mod dial;
 pub mod event;
 mod model;
+mod perms;
 mod regex;
 mod server;
 mod util;
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch, Notify};
 
-use crate::core::{Core, CoreConfig, Out};
+use crate::core::{ApiOutput, ConnOutbox, Core, CoreConfig, Out};
 pub use crate::event::{Event, Format};
 
 /// How a registered endpoint (e.g. `user/1000`) behaves when dialed.
@@ -74,6 +74,44 @@ pub struct SimConfig {
     /// Delay between an outbound `connect` and the park of an `async` socket session (its
     /// CHANNEL_PARK). `None`: 20 ms on the real clock, none on the virtual clock.
     pub thread_latency: Option<Duration>,
+    /// `apply-inbound-acl` denies every client: each inbound connection gets
+    /// `text/rude-rejection` ("Access Denied, go away."), a disconnect notice and the close,
+    /// and never an `auth/request` (what a client outside the ACL sees).
+    pub reject_inbound: bool,
+}
+
+/// A directory user for `userauth user@domain:password`, with the `esl-*` params of
+/// FreeSWITCH's user directory. A `userauth` for a user that is not registered is accepted
+/// with the simulator's password and no restrictions (a convenience; FreeSWITCH refuses it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EslUser {
+    /// The user id (before the `@`).
+    pub user: String,
+    /// The domain (after the `@`).
+    pub domain: String,
+    /// `esl-password`.
+    pub password: String,
+    /// `esl-allowed-events`: event names separated by commas, or by blanks when there is one;
+    /// `all`; subclasses after `CUSTOM`. `None`: everything.
+    pub allowed_events: Option<String>,
+    /// `esl-allowed-api`: API command names separated like `allowed_events`. `None`: all.
+    pub allowed_api: Option<String>,
+    /// `esl-allowed-log`: whether `log` is allowed (default true).
+    pub allowed_log: bool,
+}
+
+impl EslUser {
+    /// A user with no restrictions.
+    pub fn new(user: &str, domain: &str, password: &str) -> EslUser {
+        EslUser {
+            user: user.into(),
+            domain: domain.into(),
+            password: password.into(),
+            allowed_events: None,
+            allowed_api: None,
+            allowed_log: true,
+        }
+    }
 }
 
 impl Default for SimConfig {
@@ -85,6 +123,7 @@ impl Default for SimConfig {
             hostname: "esl4j-sim".into(),
             heartbeat: Some(Duration::from_secs(20)),
             thread_latency: None,
+            reject_inbound: false,
         }
     }
 }
@@ -156,6 +195,17 @@ pub struct Simulator {
 
 /// The largest time the flush barrier of [`Simulator::advance`] waits for slow connections.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+/// An unpaced flood stops waiting for a connection that drained nothing for this long.
+const FLOOD_STALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One connection a flood streams to.
+struct FloodTarget {
+    slot: ConnOutbox,
+    /// Frames dropped in a row because its queue was full.
+    lost: u32,
+    /// The flood stopped waiting for it (it drained nothing for [`FLOOD_STALL_TIMEOUT`]).
+    given_up: bool,
+}
 
 impl Simulator {
     /// Binds 127.0.0.1:`port` and starts serving.
@@ -173,6 +223,7 @@ impl Simulator {
                 (None, false) => 20,
             },
             heartbeat_ms: config.heartbeat.map(|d| d.as_millis().max(1) as u64),
+            reject_inbound: config.reject_inbound,
             epoch_base_ms: if virtual_clock {
                 now / 1000 * 1000
             } else {
@@ -217,6 +268,17 @@ impl Simulator {
     /// Scripts a dialable endpoint such as `user/1000`.
     pub fn set_endpoint(&self, name: &str, behavior: Behavior) {
         self.shared.with(|core| core.set_endpoint(name, behavior));
+    }
+
+    /// Switches `reject_inbound` (see [`SimConfig`]) for connections accepted from now on;
+    /// open connections are not affected.
+    pub fn reject_inbound(&self, reject: bool) {
+        self.shared.with(|core| core.set_reject_inbound(reject));
+    }
+
+    /// Registers (or replaces) a directory user for `userauth`.
+    pub fn add_user(&self, user: EslUser) {
+        self.shared.with(|core| core.add_user(user));
     }
 
     /// `name` rings and answers after `delay`.
@@ -292,6 +354,23 @@ impl Simulator {
         sent
     }
 
+    /// Runs an API command against the simulator's state as `api <command>` on an event socket
+    /// would, without a connection, and returns its output (e.g. `"+OK\n"`, or
+    /// `"-ERR no reply\n"` for none). `originate` returns when it ends: on the virtual clock,
+    /// advance it from another task meanwhile. The `API` event is fired as usual; the
+    /// command log is not written.
+    pub async fn api(&self, command: &str) -> String {
+        let output = self.shared.with(|core| core.api_direct(command));
+        let text = match output {
+            ApiOutput::Ready(text) => text,
+            ApiOutput::Pending(result) => result
+                .await
+                .unwrap_or_else(|_| "-ERR the simulator stopped\n".into()),
+        };
+        self.flush().await;
+        text
+    }
+
     /// Number of live channels.
     pub fn channel_count(&self) -> usize {
         self.shared.lock().channel_count()
@@ -325,9 +404,9 @@ impl Simulator {
     pub async fn flush(&self) {
         let boxes = self.shared.lock().outboxes(false);
         let mut waits = Vec::new();
-        for (outbox, _) in boxes {
+        for slot in boxes {
             let (tx, rx) = oneshot::channel();
-            if outbox.send(Out::Flush(tx)).is_ok() {
+            if slot.outbox.send(Out::Flush(tx)).is_ok() {
                 waits.push(rx);
             }
         }
@@ -339,6 +418,12 @@ impl Simulator {
     /// Load mode: streams the recorded frames of `corpus` (concatenated `text/event-plain`
     /// frames, e.g. `events-plain.bin`) round-robin to every subscribed connection while the
     /// simulator keeps answering commands. Returns the number of events sent per connection.
+    ///
+    /// Without a `rate` the flood goes as fast as the connections drain: when one has 4096
+    /// frames unwritten it waits (woken by the writer, without polling) until it has 2048, and gives up waiting for a connection that drains nothing for 10 s. With a
+    /// `rate`, or for a connection given up on, it behaves like FreeSWITCH's event queue: while
+    /// 100 000 frames wait, new ones are dropped, and after 500 drops in a row the connection
+    /// is killed with "killed listener because of lost events". Run one flood at a time.
     pub async fn flood(&self, corpus: &[u8], spec: FloodSpec) -> std::io::Result<u64> {
         let frames = split_frames(corpus)?;
         if frames.is_empty() || (spec.events.is_none() && spec.duration.is_none()) {
@@ -347,41 +432,64 @@ impl Simulator {
                 "empty corpus or unbounded flood",
             ));
         }
-        const HIGH_WATER: usize = 4096;
         let started = Instant::now();
+        let deadline = spec.duration.map(|d| started + d);
         let per_event = spec
             .rate
             .filter(|r| *r > 0)
             .map(|r| Duration::from_secs_f64(1.0 / f64::from(r)));
         let mut sent = 0u64;
-        let mut outboxes = self.shared.lock().outboxes(true);
+        let mut targets = self.flood_targets(Vec::new());
         let mut since_refresh = 0u32;
-        loop {
+        'flood: loop {
             if spec.events.is_some_and(|n| sent >= n)
-                || spec.duration.is_some_and(|d| started.elapsed() >= d)
+                || deadline.is_some_and(|d| Instant::now() >= d)
             {
                 break;
             }
             since_refresh += 1;
             if since_refresh >= 256 {
                 since_refresh = 0;
-                outboxes = self.shared.lock().outboxes(true);
+                targets = self.flood_targets(targets);
             }
-            while outboxes
-                .iter()
-                .any(|(_, q)| q.load(Ordering::Relaxed) >= HIGH_WATER)
-            {
-                // let the writers drain; the connection keeps answering commands meanwhile
-                tokio::time::sleep(Duration::from_micros(200)).await;
-                if spec.duration.is_some_and(|d| started.elapsed() >= d) {
-                    break;
+            if per_event.is_none() {
+                let behind = |t: &&mut FloodTarget| {
+                    !t.given_up && t.slot.backlog.len() >= core::FLOOD_HIGH_WATER
+                };
+                for target in targets.iter_mut().filter(behind) {
+                    // the connection keeps answering commands while the flood waits here
+                    let until = deadline.map_or(Instant::now() + FLOOD_STALL_TIMEOUT, |d| {
+                        d.min(Instant::now() + FLOOD_STALL_TIMEOUT)
+                    });
+                    let drained =
+                        tokio::time::timeout_at(until.into(), target.slot.backlog.drained()).await;
+                    if drained.is_err() {
+                        if deadline.is_some_and(|d| Instant::now() >= d) {
+                            break 'flood;
+                        }
+                        target.given_up = true;
+                    }
                 }
             }
             let frame = &frames[(sent as usize) % frames.len()];
-            outboxes.retain(|(outbox, queued)| {
-                queued.fetch_add(1, Ordering::Relaxed);
-                outbox.send(Out::Frame(frame.clone())).is_ok()
+            let mut slow = Vec::new();
+            targets.retain_mut(|target| {
+                let queue_semantics = per_event.is_some() || target.given_up;
+                if queue_semantics && target.slot.backlog.len() >= core::MAX_QUEUED_EVENTS {
+                    target.lost += 1;
+                    if target.lost > core::MAX_MISSED_EVENTS {
+                        slow.push(target.slot.conn);
+                        return false;
+                    }
+                    return true;
+                }
+                target.lost = 0;
+                target.slot.backlog.added(1);
+                target.slot.outbox.send(Out::Frame(frame.clone())).is_ok()
             });
+            for conn in slow {
+                self.shared.with(|core| core.kill_slow_listener(conn));
+            }
             sent += 1;
             if let Some(gap) = per_event {
                 let due = started + gap * (sent as u32);
@@ -392,12 +500,30 @@ impl Simulator {
         Ok(sent)
     }
 
+    /// The subscribed connections a flood streams to, keeping what it knew of those in
+    /// `previous`.
+    fn flood_targets(&self, previous: Vec<FloodTarget>) -> Vec<FloodTarget> {
+        self.shared
+            .lock()
+            .outboxes(true)
+            .into_iter()
+            .map(|slot| {
+                let known = previous.iter().find(|t| t.slot.conn == slot.conn);
+                FloodTarget {
+                    lost: known.map_or(0, |t| t.lost),
+                    given_up: known.is_some_and(|t| t.given_up),
+                    slot,
+                }
+            })
+            .collect()
+    }
+
     /// Stops accepting, closes every connection and the clock task.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let boxes = self.shared.lock().outboxes(false);
-        for (outbox, _) in boxes {
-            let _ = outbox.send(Out::Close);
+        for slot in boxes {
+            let _ = slot.outbox.send(Out::Close);
         }
     }
 }

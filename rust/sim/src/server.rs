@@ -1,7 +1,6 @@
 //! Sockets: the inbound listener, connections the `socket` application opens, and the
 //! per-connection reader and writer tasks.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,9 +9,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::core::{Command, ConnId, IoAction, Out};
+use crate::core::{Backlog, Command, ConnId, IoAction, Out};
 use crate::Shared;
 
+/// The writer's buffer: frames are coalesced into writes of up to this size.
+const WRITE_BUFFER_BYTES: usize = 64 * 1024;
+/// How long a killed connection's writer tries to get its disconnect notice out.
+const LAST_WORDS_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the `socket` application tries to reach an outbound server.
 const OUTBOUND_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Client messages larger than this are refused (FreeSWITCH: 10 MiB headers, 16 MiB body).
@@ -33,9 +36,9 @@ pub(crate) async fn accept_loop(
                 let Ok((stream, _)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
                 let (outbox, rx) = mpsc::unbounded_channel();
-                let queued = Arc::new(AtomicUsize::new(0));
-                let id = shared.with(|core| core.add_conn(outbox, queued.clone()));
-                tokio::spawn(serve(shared.clone(), stream, id, rx, queued));
+                let backlog = Arc::new(Backlog::default());
+                let id = shared.with(|core| core.add_conn(outbox, backlog.clone()));
+                tokio::spawn(serve(shared.clone(), stream, id, rx, backlog));
             }
         }
     }
@@ -61,12 +64,12 @@ pub(crate) fn perform(shared: &Arc<Shared>, action: IoAction) {
                     Ok(Ok(stream)) => {
                         let _ = stream.set_nodelay(true);
                         let (outbox, rx) = mpsc::unbounded_channel();
-                        let queued = Arc::new(AtomicUsize::new(0));
+                        let backlog = Arc::new(Backlog::default());
                         let id = shared.with(|core| {
-                            core.add_outbound_conn(&uuid, outbox, queued.clone(), async_mode, full)
+                            core.add_outbound_conn(&uuid, outbox, backlog.clone(), async_mode, full)
                         });
                         if let Some(id) = id {
-                            serve(shared, stream, id, rx, queued).await;
+                            serve(shared, stream, id, rx, backlog).await;
                         }
                     }
                     _ => shared.with(|core| core.socket_failed(&uuid)),
@@ -81,11 +84,11 @@ async fn serve(
     stream: TcpStream,
     id: ConnId,
     outbox: mpsc::UnboundedReceiver<Out>,
-    queued: Arc<AtomicUsize>,
+    backlog: Arc<Backlog>,
 ) {
     let (mut reader, writer) = stream.into_split();
     let (closed_tx, mut closed_rx) = oneshot::channel::<()>();
-    let writer_task = tokio::spawn(write_loop(writer, outbox, queued, closed_tx));
+    let writer_task = tokio::spawn(write_loop(writer, outbox, backlog, closed_tx));
     let mut parser = FrameParser::new(CLIENT_LIMITS);
     let mut buf = vec![0u8; 16 * 1024];
     'read: loop {
@@ -139,39 +142,96 @@ async fn serve(
 async fn write_loop(
     writer: tokio::net::tcp::OwnedWriteHalf,
     mut outbox: mpsc::UnboundedReceiver<Out>,
-    queued: Arc<AtomicUsize>,
+    backlog: Arc<Backlog>,
     closed: oneshot::Sender<()>,
 ) {
-    let mut writer = BufWriter::with_capacity(64 * 1024, writer);
-    while let Some(out) = outbox.recv().await {
-        let keep_going = match out {
-            Out::Frame(bytes) => {
-                let ok = writer.write_all(&bytes).await.is_ok();
-                queued.fetch_sub(1, Ordering::Relaxed);
-                ok
-            }
-            Out::Flush(done) => {
-                let ok = writer.flush().await.is_ok();
-                let _ = done.send(());
-                ok
-            }
-            Out::Close => false,
-        };
-        if !keep_going {
-            break;
+    let mut writer = BufWriter::with_capacity(WRITE_BUFFER_BYTES, writer);
+    match write_frames(&mut writer, &mut outbox, &backlog).await {
+        WriterEnd::Done => {
+            let _ = writer.flush().await;
         }
-        if outbox.is_empty() && writer.flush().await.is_err() {
-            break;
+        // killed as a slow listener: the queued frames are dropped, only its last words go out
+        WriterEnd::Killed { frame_boundary } => {
+            if let Some(notice) = backlog.take_last_words().filter(|_| frame_boundary) {
+                let _ = tokio::time::timeout(LAST_WORDS_TIMEOUT, async {
+                    writer.write_all(&notice).await?;
+                    writer.flush().await
+                })
+                .await;
+            }
         }
     }
-    let _ = writer.flush().await;
     let _ = writer.shutdown().await;
+    backlog.writer_gone();
     let _ = closed.send(());
     // answer any later flush barrier so nobody waits on a closed connection
     outbox.close();
     while let Ok(out) = outbox.try_recv() {
         if let Out::Flush(done) = out {
             let _ = done.send(());
+        }
+    }
+}
+
+/// Why a writer stopped.
+enum WriterEnd {
+    /// `Out::Close`, the outbox closed or the socket failed.
+    Done,
+    /// [`Backlog::kill`]; `frame_boundary` is false when a frame was cut off mid-write.
+    Killed { frame_boundary: bool },
+}
+
+async fn write_frames(
+    writer: &mut BufWriter<tokio::net::tcp::OwnedWriteHalf>,
+    outbox: &mut mpsc::UnboundedReceiver<Out>,
+    backlog: &Backlog,
+) -> WriterEnd {
+    let killed = backlog.killed();
+    tokio::pin!(killed);
+    loop {
+        if backlog.is_killed() {
+            return WriterEnd::Killed {
+                frame_boundary: true,
+            };
+        }
+        // the wait for a kill is only raced where this task would sleep: polling it for every
+        // frame would cost the flood a lock per frame
+        let out = match outbox.try_recv() {
+            Ok(out) => Some(out),
+            Err(mpsc::error::TryRecvError::Disconnected) => None,
+            Err(mpsc::error::TryRecvError::Empty) => tokio::select! {
+                biased;
+                _ = &mut killed => return WriterEnd::Killed { frame_boundary: true },
+                out = outbox.recv() => out,
+            },
+        };
+        let ok = match out {
+            None | Some(Out::Close) => return WriterEnd::Done,
+            Some(Out::Frame(bytes)) => {
+                let written = if writer.buffer().len() + bytes.len() <= WRITE_BUFFER_BYTES {
+                    // fits the buffer: copied without touching the socket
+                    writer.write_all(&bytes).await
+                } else {
+                    tokio::select! {
+                        biased;
+                        // BufWriter takes a frame smaller than its buffer whole or not at all
+                        _ = &mut killed => return WriterEnd::Killed {
+                            frame_boundary: bytes.len() < WRITE_BUFFER_BYTES,
+                        },
+                        written = writer.write_all(&bytes) => written,
+                    }
+                };
+                backlog.written();
+                written.is_ok()
+            }
+            Some(Out::Flush(done)) => {
+                let ok = writer.flush().await.is_ok();
+                let _ = done.send(());
+                ok
+            }
+        };
+        if !ok || (outbox.is_empty() && writer.flush().await.is_err()) {
+            return WriterEnd::Done;
         }
     }
 }

@@ -125,3 +125,108 @@ async fn flood_by_duration_and_rate_counts_what_it_sent() {
     let unbounded = sim.flood(&corpus, FloodSpec::default()).await;
     assert!(unbounded.is_err(), "a flood needs a count or a duration");
 }
+
+/// A corpus of one small event frame, so a queue of 100 000 of them stays a few MB.
+fn tiny_corpus() -> Vec<u8> {
+    let body = "Event-Name: CUSTOM\nEvent-Subclass: load%3A%3Atiny\n\n";
+    format!(
+        "Content-Length: {}\nContent-Type: text/event-plain\n\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// An authenticated raw socket subscribed to every event that then reads nothing.
+async fn stalled_subscriber(sim: &Simulator) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", sim.port()))
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"auth ClueCon\n\nevent plain ALL\n\n")
+        .await
+        .expect("send");
+    // read the greeting and both replies, then stop reading
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&seen).contains("listener enabled") {
+        let n = tokio::time::timeout(support::WAIT, stream.read(&mut buf))
+            .await
+            .expect("replies in time")
+            .expect("read");
+        assert!(n > 0, "closed during setup");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    stream
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paced_flood_drops_for_a_full_queue_then_kills_the_listener() {
+    use tokio::io::AsyncReadExt;
+    let sim = Simulator::start(SimConfig {
+        heartbeat: None,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("starts");
+    let mut stalled = stalled_subscriber(&sim).await;
+    // far more than the socket buffers and the 100 000-event queue hold
+    let total = 400_000u64;
+    let sent = sim
+        .flood(
+            &tiny_corpus(),
+            FloodSpec {
+                events: Some(total),
+                rate: Some(10_000_000),
+                ..FloodSpec::default()
+            },
+        )
+        .await
+        .expect("flood");
+    assert_eq!(sent, total, "a paced flood never waits for a slow reader");
+    // now read what reached the socket: some events, then the notice, then the close
+    let mut received = Vec::new();
+    tokio::time::timeout(support::WAIT, stalled.read_to_end(&mut received))
+        .await
+        .expect("the killed connection closes")
+        .expect("read");
+    let text = String::from_utf8_lossy(&received);
+    let delivered = text.matches("load%3A%3Atiny").count() as u64;
+    assert!(
+        delivered < total,
+        "events were dropped, {delivered} delivered"
+    );
+    assert!(
+        text.ends_with(
+            "Content-Type: text/disconnect-notice\nContent-Length: 39\n\nkilled listener because of lost events\n"
+        ),
+        "ends with the kill notice: {:?}",
+        &text[text.len().saturating_sub(200)..]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unpaced_flood_waits_for_a_stalled_reader_only_until_its_duration() {
+    let sim = Simulator::start(SimConfig {
+        heartbeat: None,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("starts");
+    let _stalled = stalled_subscriber(&sim).await;
+    let started = std::time::Instant::now();
+    let sent = sim
+        .flood(
+            &tiny_corpus(),
+            FloodSpec {
+                events: Some(10_000_000),
+                duration: Some(std::time::Duration::from_millis(300)),
+                ..FloodSpec::default()
+            },
+        )
+        .await
+        .expect("flood");
+    assert!(sent < 10_000_000, "it stopped at the duration, sent {sent}");
+    // the final flush barrier gives up on the stalled socket after 5 s
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+}

@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use esl4j_engine::proto::{Event as EngineEvent, Frame};
-use esl4j_sim::{ClockMode, Event, SimConfig, Simulator};
+use esl4j_sim::{ClockMode, EslUser, Event, SimConfig, Simulator};
 use support::{route_ob_to_listener, virtual_sim, RawConn, WAIT};
 
 async fn authed(sim: &Simulator) -> RawConn {
@@ -84,7 +84,9 @@ async fn authentication_rules() {
     user.wait_until("auth/request", |f| !f.is_empty()).await;
     let accepted = user.command("userauth 1000@default:ClueCon").await;
     assert_eq!(reply_text(&accepted), "+OK accepted");
-    assert_eq!(accepted.header("Allowed-Events").as_deref(), Some("ALL"));
+    assert_eq!(accepted.header("Allowed-Events").as_deref(), Some("all"));
+    assert_eq!(accepted.header("Allowed-API").as_deref(), Some("all"));
+    assert_eq!(accepted.header("Allowed-LOG").as_deref(), Some("true"));
     assert!(body(&user.command("api version").await).starts_with("FreeSWITCH Version"));
 }
 
@@ -532,11 +534,12 @@ async fn log_lines_follow_the_log_level() {
     let mut chatty = authed(&sim).await;
     assert_eq!(
         reply_text(&quiet.command("log err").await),
-        "+OK log level ERR [3]"
+        "+OK log level err [3]",
+        "the level as typed (mod_event_socket prints level_s)"
     );
     assert_eq!(
         reply_text(&chatty.command("log").await),
-        "+OK log level DEBUG [7]"
+        "+OK log level  [7]"
     );
     let answer = body(&chatty.command("api originate user/1 &park").await);
     let uuid = answer.trim().trim_start_matches("+OK ").to_string();
@@ -880,4 +883,334 @@ async fn event_lock_holds_the_queue_back_until_the_locked_app_ends() {
         executions(&out).last().map(String::as_str),
         Some("COMPLETE playback")
     );
+}
+
+/// Every frame a connection received, once the peer closed it.
+async fn all_frames_until_closed(conn: &RawConn) -> Vec<Frame> {
+    conn.wait_closed().await;
+    conn.frames.lock().expect("lock").clone()
+}
+
+#[tokio::test]
+async fn an_acl_that_denies_gets_a_rude_rejection_instead_of_the_greeting() {
+    let sim = Simulator::start(SimConfig {
+        clock: ClockMode::Virtual,
+        heartbeat: None,
+        reject_inbound: true,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("starts");
+    let conn = RawConn::connect(sim.port()).await;
+    let frames = all_frames_until_closed(&conn).await;
+    let kinds: Vec<_> = frames.iter().map(|f| f.content_type()).collect();
+    assert_eq!(
+        kinds,
+        [
+            Some("text/rude-rejection".into()),
+            Some("text/disconnect-notice".into())
+        ]
+    );
+    assert_eq!(body(&frames[0]), "Access Denied, go away.\n");
+    assert_eq!(
+        body(&frames[1]),
+        "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
+    );
+    // switched off at run time: the next client is greeted again
+    sim.reject_inbound(false);
+    let mut admitted = RawConn::connect(sim.port()).await;
+    admitted.wait_until("auth/request", |f| !f.is_empty()).await;
+    assert_eq!(
+        reply_text(&admitted.command("auth ClueCon").await),
+        "+OK accepted"
+    );
+    sim.reject_inbound(true);
+    let refused = RawConn::connect(sim.port()).await;
+    assert_eq!(all_frames_until_closed(&refused).await.len(), 2);
+    admitted.sync().await;
+}
+
+/// A connection that authenticated with `userauth` as `user`.
+async fn userauth(sim: &Simulator, credentials: &str) -> (RawConn, Frame) {
+    let mut conn = RawConn::connect(sim.port()).await;
+    conn.wait_until("auth/request", |f| !f.is_empty()).await;
+    let reply = conn.command(&format!("userauth {credentials}")).await;
+    (conn, reply)
+}
+
+fn restricted_user() -> EslUser {
+    EslUser {
+        allowed_events: Some("HEARTBEAT,CHANNEL_ANSWER,CUSTOM,test::allowed".into()),
+        allowed_api: Some("status expand bgapi".into()),
+        allowed_log: false,
+        ..EslUser::new("1000", "example.com", "secret")
+    }
+}
+
+#[tokio::test]
+async fn userauth_checks_the_directory_password_and_reports_the_permissions() {
+    let sim = virtual_sim().await;
+    sim.add_user(restricted_user());
+    let (_, granted) = userauth(&sim, "1000@example.com:secret").await;
+    assert_eq!(reply_text(&granted), "+OK accepted");
+    assert_eq!(
+        granted.header("Allowed-Events").as_deref(),
+        Some("HEARTBEAT,CHANNEL_ANSWER,CUSTOM,test::allowed")
+    );
+    assert_eq!(
+        granted.header("Allowed-API").as_deref(),
+        Some("status expand bgapi")
+    );
+    assert_eq!(granted.header("Allowed-LOG").as_deref(), Some("false"));
+    // the other spelling of the same credentials
+    let (_, granted) = userauth(&sim, "1000:secret@example.com").await;
+    assert_eq!(reply_text(&granted), "+OK accepted");
+    // a registered user's own password only, and never without a domain
+    for wrong in [
+        "1000@example.com:ClueCon",
+        "1000:secret",
+        "@example.com:secret",
+    ] {
+        let (conn, refused) = userauth(&sim, wrong).await;
+        assert_eq!(reply_text(&refused), "-ERR invalid", "{wrong}");
+        conn.wait_closed().await;
+    }
+}
+
+#[tokio::test]
+async fn userauth_permissions_limit_events_api_and_log() {
+    let sim = virtual_sim().await;
+    sim.add_user(restricted_user());
+    let (mut conn, _) = userauth(&sim, "1000@example.com:secret").await;
+    let denied = "-ERR permission denied";
+    assert_eq!(
+        reply_text(&conn.command("event plain CHANNEL_ANSWER").await),
+        "+OK event listener enabled plain"
+    );
+    // the names before a refused one stay subscribed
+    assert_eq!(
+        reply_text(&conn.command("event plain API HEARTBEAT").await),
+        denied
+    );
+    assert_eq!(
+        reply_text(&conn.command("event plain HEARTBEAT API").await),
+        denied
+    );
+    assert_eq!(reply_text(&conn.command("event plain ALL").await), denied);
+    assert_eq!(
+        reply_text(&conn.command("event plain CUSTOM test::other").await),
+        denied
+    );
+    assert_eq!(
+        reply_text(&conn.command("event plain CUSTOM test::allowed").await),
+        "+OK event listener enabled plain"
+    );
+    sim.fire_event(&Event::named("HEARTBEAT")).await;
+    let mut custom = Event::named("CUSTOM");
+    custom.add("Event-Subclass", "test::allowed");
+    sim.fire_event(&custom).await;
+    conn.sync().await;
+    assert_eq!(
+        names(&conn),
+        ["HEARTBEAT", "CUSTOM"],
+        "API was never subscribed"
+    );
+
+    let status = conn.command("api status").await;
+    assert_eq!(status.content_type().as_deref(), Some("api/response"));
+    assert!(body(&status).starts_with("UP "));
+    let refused = conn.command("api version").await;
+    assert_eq!(refused.content_type().as_deref(), Some("command/reply"));
+    assert_eq!(reply_text(&refused), denied);
+    // a command that runs another one needs that one allowed too
+    assert!(body(&conn.command("api expand status").await).starts_with("UP "));
+    assert_eq!(
+        reply_text(&conn.command("api expand version").await),
+        denied
+    );
+    assert_eq!(reply_text(&conn.command("bgapi version").await), denied);
+    assert_eq!(reply_text(&conn.command("log info").await), denied);
+}
+
+#[tokio::test]
+async fn event_lines_skip_unknown_names_and_keep_the_format() {
+    let sim = virtual_sim().await;
+    let mut conn = authed(&sim).await;
+    assert_eq!(
+        reply_text(&conn.command("event plain NO_SUCH_EVENT").await),
+        "-ERR no keywords supplied"
+    );
+    assert_eq!(
+        reply_text(&conn.command("event json HEARTBEAT").await),
+        "+OK event listener enabled json"
+    );
+    assert_eq!(
+        reply_text(&conn.command("event SWITCH_EVENT_channel_answer").await),
+        "+OK event listener enabled json",
+        "no format word keeps json"
+    );
+    assert_eq!(
+        reply_text(&conn.command("nixevent NO_SUCH_EVENT").await),
+        "-ERR no keywords supplied"
+    );
+}
+
+#[tokio::test]
+async fn nixevent_after_all_keeps_every_other_type_but_custom_needs_its_subclass() {
+    let sim = virtual_sim().await;
+    let mut conn = authed(&sim).await;
+    conn.command("event plain ALL").await;
+    assert_eq!(
+        reply_text(&conn.command("nixevent HEARTBEAT").await),
+        "+OK events nixed"
+    );
+    let mut custom = Event::named("CUSTOM");
+    custom.add("Event-Subclass", "test::any");
+    for event in [Event::named("HEARTBEAT"), custom, Event::named("TRAP")] {
+        sim.fire_event(&event).await;
+    }
+    conn.sync().await;
+    let fired: Vec<_> = names(&conn).into_iter().filter(|n| n != "API").collect();
+    assert_eq!(fired, ["TRAP"]);
+}
+
+#[tokio::test]
+async fn divert_events_sends_events_queued_to_the_session_to_its_socket_only() {
+    let sim = virtual_sim().await;
+    let (mut watcher, mut out) = outbound(&sim, "async full").await;
+    watcher.command("event plain ALL").await;
+    let uuid = out.replies()[0]
+        .header("Unique-ID")
+        .expect("uuid")
+        .into_owned();
+    out.command("myevents").await;
+    let send =
+        |subclass: &str| format!("sendevent CUSTOM\nEvent-Subclass: {subclass}\nUnique-ID: {uuid}");
+    // without divert_events the session consumes it: nobody sees it, not even `event ALL`
+    watcher.command(&send("test::kept")).await;
+    assert_eq!(
+        reply_text(&out.command("divert_events on").await),
+        "+OK events diverted"
+    );
+    watcher.command(&send("test::diverted")).await;
+    assert_eq!(
+        reply_text(&out.command("divert_events off").await),
+        "+OK events not diverted"
+    );
+    watcher.command(&send("test::kept")).await;
+    out.sync().await;
+    watcher.sync().await;
+    let subclasses = |conn: &RawConn| -> Vec<String> {
+        plain_events(conn)
+            .iter()
+            .filter_map(|e| e.header("Event-Subclass").map(|v| v.into_owned()))
+            .collect()
+    };
+    assert_eq!(
+        subclasses(&out),
+        ["test::diverted"],
+        "diverted past myevents' names"
+    );
+    assert!(
+        subclasses(&watcher).is_empty(),
+        "{:?}",
+        subclasses(&watcher)
+    );
+    // an event for no live session is fired as usual
+    watcher
+        .command("sendevent CUSTOM\nEvent-Subclass: test::free\nUnique-ID: nobody")
+        .await;
+    watcher.sync().await;
+    assert_eq!(subclasses(&watcher), ["test::free"]);
+}
+
+#[tokio::test]
+async fn linger_reads_its_number_like_atoi_and_closes_after_that_many_whole_seconds() {
+    let sim = virtual_sim().await;
+    let (_control, mut out) = outbound(&sim, "async full").await;
+    assert_eq!(
+        reply_text(&out.command("linger x").await),
+        "+OK will linger 0 seconds"
+    );
+    assert_eq!(
+        reply_text(&out.command("linger 2").await),
+        "+OK will linger 2 seconds"
+    );
+    sim.advance(Duration::from_millis(300)).await;
+    out.command("sendmsg\ncall-command: hangup").await;
+    out.wait_until("linger notice", |f| {
+        f.iter()
+            .any(|f| f.header("Content-Disposition").as_deref() == Some("linger"))
+    })
+    .await;
+    // hung up at x.300: open while the epoch second is <= x + 2, closed at x + 3
+    sim.advance(Duration::from_millis(2699)).await;
+    out.sync().await;
+    sim.advance(Duration::from_millis(1)).await;
+    out.wait_closed().await;
+}
+
+#[tokio::test]
+async fn eval_and_expand_substitute_global_variables() {
+    let sim = virtual_sim().await;
+    let mut conn = authed(&sim).await;
+    conn.command("api global_setvar greeting=hello").await;
+    assert_eq!(
+        body(
+            &conn
+                .command("api eval ${greeting}/$${greeting}/${unset}.")
+                .await
+        ),
+        "hello/hello/."
+    );
+    conn.command("api global_setvar which=greeting").await;
+    assert_eq!(
+        body(&conn.command("api expand global_getvar ${which}").await),
+        "hello",
+        "runs `global_getvar greeting`"
+    );
+}
+
+#[tokio::test]
+async fn api_without_a_connection_sees_and_changes_the_simulators_state() {
+    let sim = virtual_sim().await;
+    sim.answer_after("user/1000", Duration::from_secs(2));
+    let mut watcher = authed(&sim).await;
+    watcher.command("event plain API CHANNEL_ANSWER").await;
+    assert_eq!(sim.api("global_setvar direct=yes").await, "+OK\n");
+    assert_eq!(
+        body(&watcher.command("api global_getvar direct").await),
+        "yes"
+    );
+    assert_eq!(
+        sim.api("no_such_command x").await,
+        "-ERR no_such_command Command not found!\n"
+    );
+    // an originate returns when it ends, here once the virtual clock passed the answer
+    let originate = sim.api("originate user/1000 &park");
+    let advance = async {
+        sim.advance(Duration::from_secs(2)).await;
+    };
+    let (result, ()) = tokio::join!(originate, advance);
+    let uuid = result
+        .strip_prefix("+OK ")
+        .expect("answered")
+        .trim()
+        .to_string();
+    assert_eq!(sim.api(&format!("uuid_exists {uuid}")).await, "true");
+    assert_eq!(sim.api(&format!("uuid_kill {uuid}")).await, "+OK\n");
+    assert_eq!(sim.api(&format!("uuid_exists {uuid}")).await, "false");
+    watcher.sync().await;
+    let seen = names(&watcher);
+    assert!(seen.contains(&"CHANNEL_ANSWER".to_string()));
+    assert!(
+        seen.iter().filter(|n| *n == "API").count() >= 4,
+        "API events fired for direct commands too: {seen:?}"
+    );
+    assert_eq!(
+        sim.commands_total(),
+        4,
+        "only the watcher's socket commands are logged"
+    );
+    assert!(sim.api("originate").await.starts_with("-USAGE: "));
 }

@@ -672,3 +672,317 @@ async fn the_overall_timeout_ends_the_retries_too() {
     conn.sync().await;
     assert_eq!(creates_of(&conn, "user/1000"), 1, "no second attempt");
 }
+
+/// The `Hangup-Cause` of the CHANNEL_HANGUP of the channel named `name`, if it hung up.
+fn hangup_cause_of(conn: &RawConn, name: &str) -> Option<String> {
+    events(conn)
+        .into_iter()
+        .find(|e| {
+            e.name().as_deref() == Some("CHANNEL_HANGUP")
+                && e.header("Channel-Name").as_deref() == Some(name)
+        })
+        .map(|e| header(&e, "Hangup-Cause"))
+}
+
+fn created(conn: &RawConn, name: &str) -> bool {
+    events(conn).iter().any(|e| {
+        e.name().as_deref() == Some("CHANNEL_CREATE")
+            && e.header("Channel-Name").as_deref() == Some(name)
+    })
+}
+
+#[tokio::test]
+async fn leg_delay_start_holds_one_leg_of_a_ring_all() {
+    let sim = virtual_sim().await;
+    sim.never_answer("user/1");
+    sim.answer_after("user/2", Duration::ZERO);
+    let mut conn = inbound(&sim).await;
+    // user/2 is dialled once `elapsed > 3` whole seconds, and answers at once
+    let job = bgapi(
+        &mut conn,
+        "originate user/1,[leg_delay_start=3]user/2 &park",
+    )
+    .await;
+    assert!(created(&conn, "user/1"));
+    let result = expect_job_at(&sim, &mut conn, &job, 0, 4000).await;
+    assert!(result.starts_with("+OK "), "{result}");
+    assert_eq!(
+        hangup_cause_of(&conn, "user/1").as_deref(),
+        Some("LOSE_RACE")
+    );
+}
+
+#[tokio::test]
+async fn when_every_leg_is_delayed_the_shortest_delay_is_dropped() {
+    let sim = virtual_sim().await;
+    sim.answer_after("user/2", Duration::ZERO);
+    sim.never_answer("user/3");
+    let mut conn = inbound(&sim).await;
+    let job = bgapi(
+        &mut conn,
+        "originate [leg_delay_start=5]user/3,[leg_delay_start=7]user/2 &park",
+    )
+    .await;
+    sim.advance(MS).await;
+    conn.sync().await;
+    assert!(
+        created(&conn, "user/3"),
+        "the shortest delay starts at once"
+    );
+    assert!(!created(&conn, "user/2"));
+    // user/2 waits the difference: 2 s, exclusive
+    let result = expect_job_at(&sim, &mut conn, &job, 0, 3000).await;
+    assert!(result.starts_with("+OK "), "{result}");
+}
+
+#[tokio::test]
+async fn leg_timeout_of_a_delayed_leg_counts_its_delay_too() {
+    let sim = virtual_sim().await;
+    sim.never_answer("user/1");
+    sim.never_answer("user/2");
+    let mut conn = inbound(&sim).await;
+    let job = bgapi(
+        &mut conn,
+        "originate [leg_timeout=4]user/1,[leg_delay_start=2,leg_timeout=4]user/2 &park",
+    )
+    .await;
+    // user/1: elapsed > 4; user/2: elapsed > 2 + 4; the job ends with the last leg
+    sim.advance(Duration::from_millis(5000)).await;
+    conn.sync().await;
+    assert_eq!(
+        hangup_cause_of(&conn, "user/1").as_deref(),
+        Some("ALLOTTED_TIMEOUT")
+    );
+    assert_eq!(hangup_cause_of(&conn, "user/2"), None);
+    assert_eq!(
+        expect_job_at(&sim, &mut conn, &job, 0, 7000).await,
+        "-ERR ALLOTTED_TIMEOUT\n"
+    );
+}
+
+#[tokio::test]
+async fn per_leg_timeouts_in_brackets_with_comma_and_pipe() {
+    let sim = virtual_sim().await;
+    for user in ["user/1", "user/2", "user/3"] {
+        sim.never_answer(user);
+    }
+    sim.answer_after("user/4", Duration::ZERO);
+    let mut conn = inbound(&sim).await;
+    // group 1 rings two legs with their own limits; when both ran out, group 2 starts
+    let job = bgapi(
+        &mut conn,
+        "originate [leg_timeout=1]user/1,[leg_timeout=2]user/2|[leg_timeout=1]user/3|user/4 &park",
+    )
+    .await;
+    sim.advance(Duration::from_millis(2000)).await;
+    conn.sync().await;
+    assert_eq!(
+        hangup_cause_of(&conn, "user/1").as_deref(),
+        Some("ALLOTTED_TIMEOUT")
+    );
+    assert!(!created(&conn, "user/3"), "group 2 waits for user/2");
+    // user/2 ends at 3 s, user/3 (started at 3 s) at 5 s, then user/4 answers
+    let result = expect_job_at(&sim, &mut conn, &job, 0, 5000).await;
+    assert!(result.starts_with("+OK "), "{result}");
+    for user in ["user/2", "user/3"] {
+        assert_eq!(
+            hangup_cause_of(&conn, user).as_deref(),
+            Some("ALLOTTED_TIMEOUT"),
+            "{user}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bridge_early_media_keeps_waiting_for_the_answer() {
+    let mut s = outbound_session().await;
+    s.sim.early_media_never_answer("user/2000");
+    s.execute(
+        "bridge",
+        "{bridge_early_media=true,originate_timeout=3}user/2000",
+        "bridge-1",
+    )
+    .await;
+    let done = s.completes_at("bridge-1", 3000).await;
+    assert_eq!(header(&done, "variable_DIALSTATUS"), "NOANSWER");
+    assert!(!events(&s.out)
+        .iter()
+        .any(|e| e.name().as_deref() == Some("CHANNEL_BRIDGE")));
+    // the same early media without it bridges at once
+    s.execute("bridge", "{originate_timeout=3}user/2000", "bridge-2")
+        .await;
+    s.sim.advance(MS).await;
+    s.out
+        .wait_until("early bridge", |_| {
+            events(&s.out)
+                .iter()
+                .any(|e| e.name().as_deref() == Some("CHANNEL_BRIDGE"))
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn queued_messages_run_inside_a_ringing_and_an_answered_bridge() {
+    let mut s = outbound_session().await;
+    s.sim.answer_after("user/2000", Duration::from_secs(2));
+    s.execute("bridge", "user/2000", "bridge-1").await;
+    // the originate loop runs queued messages while it waits
+    s.execute("set", "during_ring=yes", "set-1").await;
+    s.out.sync().await;
+    assert!(s.completion("set-1").is_some(), "ran while ringing");
+    assert!(s.completion("bridge-1").is_none());
+    s.sim.advance(Duration::from_secs(2)).await;
+    s.out
+        .wait_until("CHANNEL_BRIDGE", |_| {
+            events(&s.out)
+                .iter()
+                .any(|e| e.name().as_deref() == Some("CHANNEL_BRIDGE"))
+        })
+        .await;
+    let peer = events(&s.out)
+        .into_iter()
+        .find(|e| e.name().as_deref() == Some("CHANNEL_BRIDGE"))
+        .map(|e| header(&e, "Bridge-B-Unique-ID"))
+        .expect("peer");
+    // and so does the bridge loop; the bridge goes on after the application
+    s.execute("playback", "silence_stream://1000", "play-1")
+        .await;
+    s.completes_at("play-1", 1000).await;
+    let unbridged = |s: &Outbound| {
+        events(&s.out)
+            .iter()
+            .any(|e| e.name().as_deref() == Some("CHANNEL_UNBRIDGE"))
+    };
+    assert!(s.completion("bridge-1").is_none() && !unbridged(&s));
+    // the far end hangs up during a nested playback: the bridge ends after the playback
+    s.execute("playback", "silence_stream://5000", "play-2")
+        .await;
+    s.inbound.command(&format!("api uuid_kill {peer}")).await;
+    s.sim.flush().await;
+    s.out.sync().await;
+    assert!(s.completion("bridge-1").is_none() && !unbridged(&s));
+    s.completes_at("play-2", 5000).await;
+    s.out
+        .wait_until("bridge done", |_| s.completion("bridge-1").is_some())
+        .await;
+    assert!(unbridged(&s));
+    assert!(
+        !s.hung_up().await,
+        "no hangup_after_bridge: the caller stays"
+    );
+}
+
+#[tokio::test]
+async fn hangup_after_bridge_does_not_apply_to_a_failed_bridge() {
+    let mut s = outbound_session().await;
+    s.sim.never_answer("user/2000");
+    s.execute("set", "hangup_after_bridge=true", "set-1").await;
+    s.execute("set", "continue_on_fail=true", "set-2").await;
+    s.execute("bridge", "{originate_timeout=2}user/2000", "bridge-1")
+        .await;
+    let done = s.completes_at("bridge-1", 2000).await;
+    assert_eq!(header(&done, "variable_DIALSTATUS"), "NOANSWER");
+    assert!(!s.hung_up().await, "the bridge never happened");
+}
+
+#[tokio::test]
+async fn callback_originate_a_leg_hangs_up_with_the_b_legs_failure() {
+    let sim = virtual_sim().await;
+    sim.answer_after("user/1000", Duration::ZERO);
+    sim.busy("user/2000");
+    sim.never_answer("user/2001");
+    let mut conn = inbound(&sim).await;
+    // B busy: not a cause that continues, so A hangs up with it
+    let job = bgapi(&mut conn, "originate user/1000 &bridge(user/2000)").await;
+    sim.advance(MS).await;
+    conn.wait_until("job", |_| job_result(&conn, &job).is_some())
+        .await;
+    assert!(job_result(&conn, &job).expect("result").starts_with("+OK "));
+    conn.wait_until("A hangs up", |_| {
+        hangup_cause_of(&conn, "user/1000").is_some()
+    })
+    .await;
+    assert_eq!(
+        hangup_cause_of(&conn, "user/1000").as_deref(),
+        Some("USER_BUSY")
+    );
+    // B unanswered: A continues, and with nothing after the bridge hangs up normally
+    let start = sim.now_ms();
+    let job = bgapi(
+        &mut conn,
+        "originate {origination_caller_id_number=77}user/1000 &bridge({originate_timeout=2}user/2001)",
+    )
+    .await;
+    sim.advance(MS).await;
+    conn.wait_until("job", |_| job_result(&conn, &job).is_some())
+        .await;
+    let a_uuid = job_result(&conn, &job)
+        .expect("result")
+        .trim()
+        .trim_start_matches("+OK ")
+        .to_string();
+    sim.advance(Duration::from_millis(3000 - (sim.now_ms() - start)))
+        .await;
+    conn.sync().await;
+    let a_hangup = events(&conn)
+        .into_iter()
+        .find(|e| {
+            e.name().as_deref() == Some("CHANNEL_HANGUP")
+                && e.header("Unique-ID").as_deref() == Some(a_uuid.as_str())
+        })
+        .expect("A hung up");
+    assert_eq!(header(&a_hangup, "Hangup-Cause"), "NORMAL_CLEARING");
+    assert_eq!(
+        header(&a_hangup, "variable_originate_disposition"),
+        "NO_ANSWER"
+    );
+}
+
+#[tokio::test]
+async fn enterprise_originate_races_independent_branches() {
+    let sim = virtual_sim().await;
+    sim.never_answer("user/1");
+    sim.answer_after("user/2", Duration::from_secs(2));
+    sim.early_media_never_answer("user/5");
+    sim.busy("user/3");
+    sim.reject("user/4", "CALL_REJECTED");
+    let mut conn = inbound(&sim).await;
+    // the first branch to answer wins; early media does not count (ignore_early_media=true)
+    let job = bgapi(
+        &mut conn,
+        "originate <origination_caller_id_number=55>user/1:_:user/5:_:{originate_timeout=30}user/2 &park",
+    )
+    .await;
+    let result = expect_job_at(&sim, &mut conn, &job, 0, 2000).await;
+    assert!(result.starts_with("+OK "), "{result}");
+    assert_eq!(
+        hangup_cause_of(&conn, "user/1").as_deref(),
+        Some("LOSE_RACE")
+    );
+    assert_eq!(
+        hangup_cause_of(&conn, "user/5").as_deref(),
+        Some("LOSE_RACE")
+    );
+    let create = events(&conn)
+        .into_iter()
+        .find(|e| {
+            e.name().as_deref() == Some("CHANNEL_CREATE")
+                && e.header("Channel-Name").as_deref() == Some("user/2")
+        })
+        .expect("user/2 created");
+    assert_eq!(
+        header(&create, "Caller-Caller-ID-Number"),
+        "55",
+        "<> reaches every branch"
+    );
+    // every branch failed: the last cause in branch order
+    let reply = conn
+        .command("api originate user/3:_:user/4:_:user/3 &park")
+        .await;
+    assert_eq!(String::from_utf8_lossy(reply.body()), "-ERR USER_BUSY\n");
+    let reply = conn.command("api originate user/3:_:user/4 &park").await;
+    assert_eq!(
+        String::from_utf8_lossy(reply.body()),
+        "-ERR CALL_REJECTED\n"
+    );
+}

@@ -7,6 +7,9 @@ impl Core {
 
     pub(super) fn cmd_api(&mut self, conn: ConnId, text: &str) {
         let (name, arg) = split_command(text);
+        if !self.api_permitted(conn, &name, &arg) {
+            return;
+        }
         if name == "originate" {
             // blocks the listener: events raised meanwhile are held until the reply
             if let Some(c) = self.conns.get_mut(&conn) {
@@ -29,8 +32,34 @@ impl Core {
         self.api_event(&name, &arg);
     }
 
+    /// An API command without a connection (no permissions apply): its output, or for
+    /// `originate` a receiver of it. Fires the `API` event like `api` does.
+    pub fn api_direct(&mut self, text: &str) -> ApiOutput {
+        let (name, arg) = split_command(text);
+        if name == "originate" {
+            let (result, output) = oneshot::channel();
+            let owner = Owner::Direct {
+                result,
+                arg: arg.clone(),
+            };
+            return match self.api_originate(owner, &arg) {
+                Ok(()) => ApiOutput::Pending(output),
+                Err(usage) => {
+                    self.api_event(&name, &arg);
+                    ApiOutput::Ready(usage)
+                }
+            };
+        }
+        let output = self.api_exec(&name, &arg);
+        self.api_event(&name, &arg);
+        ApiOutput::Ready(output)
+    }
+
     pub(super) fn cmd_bgapi(&mut self, conn: ConnId, text: &str, cmd: &Command) {
         let (name, arg) = split_command(text);
+        if !self.api_permitted(conn, &name, &arg) {
+            return;
+        }
         let job: String = cmd
             .header("Job-UUID")
             .map(|j| j.trim().chars().take(36).collect())
@@ -60,6 +89,20 @@ impl Core {
         let output = self.api_exec(&name, &arg);
         self.api_event(&name, &arg);
         self.background_job(conn, &job, &name, &arg, &output);
+    }
+
+    /// `esl-allowed-api` of a `userauth` user: a refused command gets a `command/reply`
+    /// `-ERR permission denied` (not an `api/response`).
+    fn api_permitted(&mut self, conn: ConnId, name: &str, arg: &str) -> bool {
+        let allowed = self
+            .conns
+            .get(&conn)
+            .and_then(|c| c.allowed_api.as_ref())
+            .map_or(true, |allowed| allowed.allows(name, arg));
+        if !allowed {
+            self.reply(conn, "-ERR permission denied");
+        }
+        allowed
     }
 
     pub(super) fn api_event(&mut self, name: &str, arg: &str) {
@@ -213,6 +256,13 @@ impl Core {
                 format!("+OK hangup all channels with cause {cause}\n")
             }
             "show" => self.show(&words),
+            // mod_commands `expand`: variables first, then the command (not originate, which
+            // only `api`/`bgapi` run)
+            "expand" => {
+                let (inner, inner_arg) = split_command(&self.expand_globals(arg));
+                self.api_exec(&inner, &inner_arg)
+            }
+            "eval" => self.expand_globals(arg),
             _ => format!("-ERR {name} Command not found!\n"),
         };
         if output.is_empty() {
@@ -220,6 +270,26 @@ impl Core {
         } else {
             output
         }
+    }
+
+    /// `${name}` and `$${name}` replaced by global variables (unset ones by nothing).
+    fn expand_globals(&self, text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            let Some(len) = rest[start + 2..].find('}') else {
+                break;
+            };
+            let name = &rest[start + 2..start + 2 + len];
+            let prefix = &rest[..start];
+            out.push_str(prefix.strip_suffix('$').unwrap_or(prefix));
+            if let Some((_, value)) = self.globals.iter().find(|(n, _)| n == name) {
+                out.push_str(value);
+            }
+            rest = &rest[start + 3 + len..];
+        }
+        out.push_str(rest);
+        out
     }
 
     pub(super) fn chan_up(&self, uuid: &str) -> bool {

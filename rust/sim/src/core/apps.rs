@@ -49,6 +49,19 @@ impl Core {
                 }
                 return;
             }
+            let bridge_on_top = matches!(
+                chan.stack.last(),
+                Some(Running {
+                    kind: Blocking::Bridge | Blocking::Bridged,
+                    ..
+                })
+            );
+            if bridge_on_top {
+                if let Some(outcome) = chan.pending_bridge.take() {
+                    self.apply_pending_bridge(uuid, outcome);
+                    continue;
+                }
+            }
             // `event-lock`: the queue is not read while a locked application runs
             let locked = chan.stack.iter().any(|r| r.call.event_lock);
             let next = match chan.stack.last() {
@@ -65,10 +78,15 @@ impl Core {
                     }
                 },
                 Some(_) if locked => return,
-                // park, and the loops of sleep, playback, echo and conference, read queued messages
-                // (switch_ivr_parse_all_events)
+                // park, the loops of sleep, playback, echo and conference, and bridge's originate
+                // and bridge loops read queued messages (switch_ivr_parse_all_events)
                 Some(Running {
-                    kind: Blocking::Park | Blocking::Wait | Blocking::Playback,
+                    kind:
+                        Blocking::Park
+                        | Blocking::Wait
+                        | Blocking::Playback
+                        | Blocking::Bridge
+                        | Blocking::Bridged,
                     ..
                 }) => chan.private.pop_front(),
                 Some(Running {
@@ -478,6 +496,11 @@ impl Core {
         let partner = chan.partner.clone();
         let originate = chan.originate.take();
         let bridged = chan.bridged_with.take();
+        // a peer that answered while a nested message ran never gets bridged now
+        if let Some(PendingBridge::Established { peer, .. }) = chan.pending_bridge.take() {
+            self.actions
+                .push_back(Action::Hangup(peer, "ORIGINATOR_CANCEL".into()));
+        }
         self.log_line(
             5,
             ("switch_channel.c", "switch_channel_perform_hangup", 3470),
@@ -523,13 +546,10 @@ impl Core {
             if let Some(o) = self.chans.get_mut(&other) {
                 o.bridged_with = None;
             }
-            let other_is_bridging = matches!(
-                self.chans.get(&other).and_then(|c| c.stack.last()),
-                Some(Running {
-                    kind: Blocking::Bridged,
-                    ..
-                })
-            );
+            let other_is_bridging = self
+                .chans
+                .get(&other)
+                .is_some_and(|c| c.stack.iter().any(|r| matches!(r.kind, Blocking::Bridged)));
             if other_is_bridging {
                 self.actions.push_back(Action::Unbridge {
                     uuid: other,
@@ -622,9 +642,14 @@ impl Core {
                         )
                         .into_bytes(),
                     );
-                    if seconds > 0 {
-                        let due = self.whole_seconds_from_now(seconds as u64, false);
-                        self.add_timer_at(due, Timer::Linger { conn: id });
+                    // closes once the epoch second passes hangup + N (read_packet); -1 never
+                    match u64::try_from(seconds) {
+                        Ok(n) => {
+                            let due = self.whole_seconds_from_now(n, false);
+                            self.add_timer_at(due, Timer::Linger { conn: id });
+                        }
+                        Err(_) if seconds != -1 => self.schedule(0, Timer::Linger { conn: id }),
+                        Err(_) => {}
                     }
                 }
                 None => self.disconnect(id, true),

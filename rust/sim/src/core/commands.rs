@@ -1,6 +1,7 @@
 //! The socket commands of mod_event_socket (`parse_command`).
 
 use super::*;
+use crate::perms::{event_type, every_event_name, EventType};
 
 impl Core {
     // ---------------------------------------------------------------- commands
@@ -45,40 +46,20 @@ impl Core {
                     commands: read,
                 },
             );
-            // `auth <password>`, or `userauth <user@domain>:<password>` (any user, same password)
-            let password = if lower.starts_with("auth ") {
-                Some(arg_after(&line, "auth ").to_string())
-            } else if lower.starts_with("userauth ") {
-                let credentials = arg_after(&line, "userauth ");
-                Some(
-                    credentials
-                        .split_once(':')
-                        .map(|(_, p)| p)
-                        .unwrap_or("")
-                        .to_string(),
-                )
-            } else {
-                None
-            };
-            match password {
-                Some(password) if password.trim() == self.cfg.password => {
+            if lower.starts_with("auth ") {
+                if arg_after(&line, "auth ") == self.cfg.password {
                     if let Some(c) = self.conns.get_mut(&conn) {
                         c.authed = true;
                     }
-                    if lower.starts_with("userauth ") {
-                        self.send_raw(
-                            conn,
-                            b"Content-Type: command/reply\nReply-Text: +OK accepted\nAllowed-Events: ALL\nAllowed-API: ALL\nAllowed-LOG: true\n\n".to_vec(),
-                        );
-                    } else {
-                        self.reply(conn, "+OK accepted");
-                    }
-                }
-                Some(_) => {
+                    self.reply(conn, "+OK accepted");
+                } else {
                     self.reply(conn, "-ERR invalid");
                     self.disconnect(conn, true);
                 }
-                None => self.reply(conn, "-ERR command not found"),
+            } else if lower.starts_with("userauth ") {
+                self.cmd_userauth(conn, arg_after(&line, "userauth "));
+            } else {
+                self.reply(conn, "-ERR command not found");
             }
             return;
         }
@@ -154,6 +135,50 @@ impl Core {
         } else {
             self.reply(conn, "-ERR command not found");
         }
+    }
+
+    /// `userauth user@domain:password` (or `user:password@domain`) against the registered
+    /// directory users, with their permissions (mod_event_socket `parse_command`).
+    fn cmd_userauth(&mut self, conn: ConnId, credentials: &str) {
+        let (mut user, mut domain, mut password) = (credentials, "", "");
+        if let Some((u, d)) = user.split_once('@') {
+            (user, domain) = (u, d);
+        }
+        if let Some((d, p)) = domain.split_once(':') {
+            (domain, password) = (d, p);
+        }
+        if let Some((u, p)) = user.split_once(':') {
+            (user, password) = (u, p);
+        }
+        let accepted = if user.is_empty() || domain.is_empty() {
+            None
+        } else {
+            match self.users.get(&(user.to_string(), domain.to_string())) {
+                Some(known) => (!known.password.is_empty() && known.password == password)
+                    .then(|| known.clone()),
+                // not in the directory: the simulator's password, no restrictions
+                None => (password == self.cfg.password)
+                    .then(|| crate::EslUser::new(user, domain, password)),
+            }
+        };
+        let Some(granted) = accepted else {
+            self.reply(conn, "-ERR invalid");
+            self.disconnect(conn, true);
+            return;
+        };
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.authed = true;
+            c.allowed_events = granted.allowed_events.as_deref().map(AllowedEvents::parse);
+            c.allowed_api = granted.allowed_api.as_deref().map(AllowedApi::parse);
+            c.allow_log = granted.allowed_log;
+        }
+        let reply = format!(
+            "Content-Type: command/reply\nReply-Text: +OK accepted\nAllowed-Events: {}\nAllowed-API: {}\nAllowed-LOG: {}\n\n",
+            header_value(granted.allowed_events.as_deref().unwrap_or("all")),
+            header_value(granted.allowed_api.as_deref().unwrap_or("all")),
+            granted.allowed_log
+        );
+        self.send_raw(conn, reply.into_bytes());
     }
 
     pub(super) fn conn_session(&self, conn: ConnId) -> Option<String> {
@@ -337,30 +362,46 @@ impl Core {
         self.reply(conn, "+OK Events Enabled");
     }
 
+    /// `divert_events on|off` sets CF_DIVERT_EVENTS on the controlled channel: events queued
+    /// to the session (`sendevent` with its `Unique-ID`) then go to this socket.
     pub(super) fn cmd_divert(&mut self, conn: ConnId, arg: &str) {
-        if self.conn_session(conn).is_none() {
+        let Some(uuid) = self.conn_session(conn) else {
             self.reply(conn, "-ERR not controlling a session.");
-        } else if arg.is_empty() {
+            return;
+        };
+        if arg.is_empty() {
             self.reply(conn, "-ERR missing value.");
-        } else if arg.eq_ignore_ascii_case("on") {
-            self.reply(conn, "+OK events diverted");
-        } else {
-            self.reply(conn, "+OK events not diverted");
+            return;
         }
+        let on = arg.eq_ignore_ascii_case("on");
+        if let Some(chan) = self.chans.get_mut(&uuid) {
+            chan.divert_events = on;
+        }
+        self.reply(
+            conn,
+            if on {
+                "+OK events diverted"
+            } else {
+                "+OK events not diverted"
+            },
+        );
     }
 
+    /// `linger [seconds]`: the number is read with `atoi` (so `linger x` lingers 0 s); none,
+    /// or -1, lingers until the client exits.
     pub(super) fn cmd_linger(&mut self, conn: ConnId, arg: &str) {
         if self.conn_session(conn).is_none() {
             self.reply(conn, "-ERR not controlling a session");
             return;
         }
-        let seconds = arg.trim().parse::<i64>().ok().filter(|s| *s > 0);
+        let seconds = if arg.is_empty() { -1 } else { atoi(arg) };
         if let Some(c) = self.conns.get_mut(&conn) {
-            c.linger = Some(seconds.unwrap_or(-1));
+            c.linger = Some(seconds);
         }
-        match seconds {
-            Some(s) => self.reply(conn, &format!("+OK will linger {s} seconds")),
-            None => self.reply(conn, "+OK will linger"),
+        if seconds == -1 {
+            self.reply(conn, "+OK will linger");
+        } else {
+            self.reply(conn, &format!("+OK will linger {seconds} seconds"));
         }
     }
 
@@ -375,10 +416,16 @@ impl Core {
         self.reply(conn, "+OK will not linger");
     }
 
+    /// `log [level]`: the reply repeats the level as typed (`+OK log level info [6]`, and
+    /// `+OK log level  [7]` without one).
     pub(super) fn cmd_log(&mut self, conn: ConnId, arg: &str) {
         const LEVELS: [&str; 8] = [
             "console", "alert", "crit", "err", "warning", "notice", "info", "debug",
         ];
+        if !self.conns.get(&conn).is_some_and(|c| c.allow_log) {
+            self.reply(conn, "-ERR permission denied");
+            return;
+        }
         let arg = arg.trim();
         let level = if arg.is_empty() {
             Some(7)
@@ -393,86 +440,112 @@ impl Core {
                 if let Some(c) = self.conns.get_mut(&conn) {
                     c.log_level = Some(n as u8);
                 }
-                self.reply(
-                    conn,
-                    &format!("+OK log level {} [{n}]", LEVELS[n].to_ascii_uppercase()),
-                );
+                self.reply(conn, &format!("+OK log level {arg} [{n}]"));
             }
             None => self.reply(conn, "-ERR invalid log level"),
         }
     }
 
+    /// `event [plain|json|xml] NAMES... [CUSTOM subclasses...]`. Unknown names are skipped; a
+    /// name or subclass the user may not have ends the command with `-ERR permission denied`
+    /// (the ones before it stay subscribed); without a format word the format is kept.
     pub(super) fn cmd_event(&mut self, conn: ConnId, line: &str) {
-        let mut words = line.split_whitespace().skip(1).peekable();
-        let format = match words.peek().map(|w| w.to_ascii_lowercase()) {
-            Some(w) if w == "plain" || w == "json" || w == "xml" => {
-                words.next();
-                match w.as_str() {
-                    "json" => Format::Json,
-                    "xml" => Format::Xml,
-                    _ => Format::Plain,
-                }
-            }
-            _ => Format::Plain,
-        };
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        c.format = format;
-        let mut any = false;
-        let mut custom = false;
+        let mut words = line.split(' ').skip(1).peekable();
+        let format = match words.peek().map(|w| w.to_ascii_lowercase()).as_deref() {
+            Some("plain") => Some(Format::Plain),
+            Some("json") => Some(Format::Json),
+            Some("xml") => Some(Format::Xml),
+            _ => None,
+        };
+        if let Some(format) = format {
+            c.format = format;
+            words.next();
+        }
+        let mut names = 0;
+        let mut after_custom = false;
+        let mut denied = false;
         for word in words {
-            any = true;
-            if custom {
+            if after_custom {
+                if c.allowed_events
+                    .as_ref()
+                    .is_some_and(|a| !a.allows_subclass(word))
+                {
+                    denied = true;
+                    break;
+                }
                 c.custom.insert(word.to_string());
-            } else if word.eq_ignore_ascii_case("CUSTOM") {
-                custom = true;
-            } else if word.eq_ignore_ascii_case("ALL") {
-                c.all_events = true;
-            } else {
-                let name = word.to_ascii_uppercase();
-                c.events.insert(
-                    name.strip_prefix("SWITCH_EVENT_")
-                        .map(str::to_string)
-                        .unwrap_or(name),
-                );
+                continue;
+            }
+            let Some(wanted) = event_type(word) else {
+                continue;
+            };
+            if c.allowed_events.as_ref().is_some_and(|a| !a.allows(wanted)) {
+                denied = true;
+                break;
+            }
+            names += 1;
+            match wanted {
+                EventType::All => c.all_events = true,
+                EventType::Custom => {
+                    c.events.insert("CUSTOM".into());
+                    after_custom = true;
+                }
+                EventType::Named(name) => {
+                    c.events.insert(name.into());
+                }
             }
         }
-        if any {
-            let name = match format {
+        let reply = if denied {
+            "-ERR permission denied".to_string()
+        } else if names == 0 {
+            "-ERR no keywords supplied".to_string()
+        } else {
+            let name = match c.format {
                 Format::Plain => "plain",
                 Format::Json => "json",
                 Format::Xml => "xml",
             };
-            self.reply(conn, &format!("+OK event listener enabled {name}"));
-        } else {
-            self.reply(conn, "-ERR no keywords supplied");
-        }
+            format!("+OK event listener enabled {name}")
+        };
+        self.reply(conn, &reply);
     }
 
+    /// `nixevent NAMES... [CUSTOM subclasses...]`: after `event ALL`, nixing one type leaves
+    /// every other single type subscribed (the ALL bit is replaced by all of them, so CUSTOM
+    /// then needs its subclasses listed); `nixevent ALL` keeps the subclass list.
     pub(super) fn cmd_nixevent(&mut self, conn: ConnId, arg: &str) {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        let mut any = false;
-        let mut custom = false;
-        for word in arg.split_whitespace() {
-            any = true;
-            if custom {
+        let mut names = 0;
+        let mut after_custom = false;
+        for word in arg.split(' ') {
+            if after_custom {
                 c.custom.remove(word);
-            } else if word.eq_ignore_ascii_case("CUSTOM") {
-                custom = true;
-            } else if word.eq_ignore_ascii_case("ALL") {
-                c.all_events = false;
-                c.events.clear();
-                c.custom.clear();
-            } else {
-                c.events.remove(&word.to_ascii_uppercase());
+                continue;
             }
+            match event_type(word) {
+                None => continue,
+                Some(EventType::Custom) => after_custom = true,
+                Some(EventType::All) => {
+                    c.all_events = false;
+                    c.events.clear();
+                }
+                Some(EventType::Named(name)) => {
+                    if std::mem::take(&mut c.all_events) {
+                        c.events.extend(every_event_name().map(str::to_string));
+                    }
+                    c.events.remove(name);
+                }
+            }
+            names += 1;
         }
         self.reply(
             conn,
-            if any {
+            if names > 0 {
                 "+OK events nixed"
             } else {
                 "-ERR no keywords supplied"
@@ -480,6 +553,7 @@ impl Core {
         );
     }
 
+    /// `noevents`: drops every subscription; `myevents` stays in force (its flag is not reset).
     pub(super) fn cmd_noevents(&mut self, conn: ConnId) {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
@@ -488,7 +562,6 @@ impl Core {
             c.all_events = false;
             c.events.clear();
             c.custom.clear();
-            c.myevents = false;
             self.reply(conn, "+OK no longer listening for events");
         } else {
             self.reply(conn, "-ERR not listening for events");
@@ -518,7 +591,38 @@ impl Core {
             event.set_body(body.clone());
         }
         self.reply(conn, &format!("+OK {event_uuid}"));
-        self.deliver(&event);
+        let target = event
+            .get("Unique-ID")
+            .filter(|uuid| self.chan_up(uuid))
+            .map(str::to_string);
+        match target {
+            // queued to that session instead of fired (switch_core_session_queue_event)
+            Some(uuid) => self.divert_to_controller(&uuid, &event),
+            None => self.deliver(&event),
+        }
+    }
+
+    /// An event queued to a session reaches the sockets controlling it only while
+    /// `divert_events on`, and then regardless of their subscriptions' names and filters
+    /// (read_packet moves it straight into the socket's queue); otherwise the session consumes it.
+    fn divert_to_controller(&mut self, uuid: &str, event: &Event) {
+        if !self.chans.get(uuid).is_some_and(|c| c.divert_events) {
+            return;
+        }
+        let mut killed = Vec::new();
+        for (&id, conn) in self.conns.iter_mut() {
+            let controls = conn.session.as_deref() == Some(uuid);
+            if !controls || conn.closed || !conn.subscribed() {
+                continue;
+            }
+            let frame = Arc::from(conn.format.frame(event));
+            if !conn.enqueue_event(frame) {
+                killed.push(id);
+            }
+        }
+        for id in killed {
+            self.kill_slow_listener(id);
+        }
     }
 
     pub(super) fn cmd_sendmsg(&mut self, conn: ConnId, arg: &str, cmd: &Command) {
@@ -616,6 +720,25 @@ impl Core {
             _ => self.reply(conn, "+OK"),
         }
     }
+}
+
+/// A value for a header line: line breaks would end the header (or the frame).
+fn header_value(value: &str) -> String {
+    value.replace(['\r', '\n'], " ")
+}
+
+/// C's `atoi`: leading blanks, an optional sign, then digits; anything else gives 0.
+fn atoi(text: &str) -> i64 {
+    let text = text.trim_start();
+    let (sign, digits) = match text.as_bytes().first() {
+        Some(b'-') => (-1, &text[1..]),
+        Some(b'+') => (1, &text[1..]),
+        _ => (1, text),
+    };
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    sign * digits[..end].parse::<i64>().unwrap_or(0)
 }
 
 /// The rest of a command line after its keyword.

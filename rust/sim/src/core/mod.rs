@@ -2,17 +2,19 @@
 //! Everything runs under one lock in deterministic order; I/O happens outside it.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::dial::{is_true, DialString};
 use crate::event::{Event, Format};
 use crate::model::{
     call_state_number, cause_number, dial_status, is_extended, Channel, ChannelState, Signal,
 };
+use crate::perms::{AllowedApi, AllowedEvents};
 use crate::util::{event_dates, new_uuid, whole_second_deadline};
-use crate::Behavior;
+use crate::{Behavior, EslUser};
 
 mod api;
 mod apps;
@@ -27,6 +29,99 @@ pub(crate) enum Out {
     Flush(oneshot::Sender<()>),
     Close,
 }
+
+/// The frames handed to one connection's writer and not yet written to its socket, with a
+/// wake-up for a flood waiting for the writer to catch up (so the flood never polls).
+#[derive(Default)]
+pub(crate) struct Backlog {
+    frames: AtomicUsize,
+    writer_gone: AtomicBool,
+    drained: Notify,
+    kill_flag: AtomicBool,
+    kill: Notify,
+    /// The frame a killed connection still writes (its disconnect notice).
+    last_words: std::sync::Mutex<Option<Vec<u8>>>,
+}
+
+impl Backlog {
+    /// Frames waiting for the writer.
+    pub fn len(&self) -> usize {
+        self.frames.load(Ordering::Relaxed)
+    }
+
+    pub fn added(&self, count: usize) {
+        self.frames.fetch_add(count, Ordering::Relaxed);
+    }
+
+    /// The writer wrote one frame; wakes a waiting flood when the backlog falls below its
+    /// low-water mark.
+    pub fn written(&self) {
+        if self.frames.fetch_sub(1, Ordering::Relaxed) == FLOOD_LOW_WATER {
+            self.drained.notify_one();
+        }
+    }
+
+    /// The writer stopped: nothing will drain the backlog any more.
+    pub fn writer_gone(&self) {
+        self.writer_gone.store(true, Ordering::Relaxed);
+        self.drained.notify_one();
+    }
+
+    /// Kills the connection at once: the writer drops what is queued, writes `last_words`
+    /// and closes (mod_event_socket's `kill_listener`).
+    pub fn kill(&self, last_words: Vec<u8>) {
+        if let Ok(mut slot) = self.last_words.lock() {
+            *slot = Some(last_words);
+        }
+        self.kill_flag.store(true, Ordering::Relaxed);
+        self.kill.notify_waiters();
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.kill_flag.load(Ordering::Relaxed)
+    }
+
+    /// Resolves once [`kill`](Self::kill) was called.
+    pub async fn killed(&self) {
+        loop {
+            // a `Notified` receives `notify_waiters` from its creation on, so none is missed
+            let killed = self.kill.notified();
+            if self.is_killed() {
+                return;
+            }
+            killed.await;
+        }
+    }
+
+    pub fn take_last_words(&self) -> Option<Vec<u8>> {
+        self.last_words.lock().ok().and_then(|mut slot| slot.take())
+    }
+
+    /// Waits until fewer than [`FLOOD_LOW_WATER`] frames wait, or the writer is gone.
+    pub async fn drained(&self) {
+        loop {
+            let drained = self.drained.notified();
+            if self.len() < FLOOD_LOW_WATER || self.writer_gone.load(Ordering::Relaxed) {
+                return;
+            }
+            // `notify_one` keeps a permit when nobody waits yet, so no wake-up is lost here
+            drained.await;
+        }
+    }
+}
+
+/// What a flood or a flush barrier needs of one connection.
+pub(crate) struct ConnOutbox {
+    pub conn: ConnId,
+    pub outbox: mpsc::UnboundedSender<Out>,
+    pub backlog: Arc<Backlog>,
+}
+
+/// An unpaced flood stops when a connection has this many frames unwritten ...
+pub(crate) const FLOOD_HIGH_WATER: usize = 4096;
+/// ... and goes on once it has fewer than this: refilling in bursts costs one wake-up per
+/// burst instead of one per frame.
+pub(crate) const FLOOD_LOW_WATER: usize = FLOOD_HIGH_WATER / 2;
 
 /// I/O the core asks for; performed outside the lock.
 pub(crate) enum IoAction {
@@ -87,8 +182,12 @@ const MYEVENTS: [&str; 23] = [
     "NOTALK",
     "TALK",
 ];
-/// The most events queued for one listener before it is killed, as in mod_event_socket.
-const MAX_QUEUED_EVENTS: usize = 100_000;
+/// mod_event_socket's `MAX_QUEUE_LEN`: a listener's event queue holds this many events; while
+/// it is full, new events for it are dropped.
+pub(crate) const MAX_QUEUED_EVENTS: usize = 100_000;
+/// mod_event_socket's `MAX_MISSED`: after this many events dropped in a row the listener is
+/// killed ("killed listener because of lost events").
+pub(crate) const MAX_MISSED_EVENTS: u32 = 500;
 /// How long mod_event_socket waits for `auth` (inbound, per read) or `connect` (outbound).
 const HANDSHAKE_TIMEOUT_MS: u64 = 25_000;
 /// Commands kept in the log.
@@ -103,12 +202,16 @@ pub(crate) struct CoreConfig {
     pub thread_latency_ms: u64,
     pub heartbeat_ms: Option<u64>,
     pub epoch_base_ms: u64,
+    /// `apply-inbound-acl` rejects every inbound client.
+    pub reject_inbound: bool,
 }
 
 /// One event socket connection: inbound, or opened by the `socket` application.
 struct Conn {
     outbox: mpsc::UnboundedSender<Out>,
-    queued: Arc<std::sync::atomic::AtomicUsize>,
+    backlog: Arc<Backlog>,
+    /// Events dropped in a row because the queue was full (reset by the next one queued).
+    lost_events: u32,
     authed: bool,
     full: bool,
     outbound: bool,
@@ -131,11 +234,40 @@ struct Conn {
     log_level: Option<u8>,
     /// Commands read on this connection (restarts the authentication timeout).
     commands_read: u64,
+    /// `userauth` with `esl-allowed-events` (LFLAG_AUTH_EVENTS); `None`: all allowed.
+    allowed_events: Option<AllowedEvents>,
+    /// `userauth` with `esl-allowed-api`; `None`: all allowed.
+    allowed_api: Option<AllowedApi>,
+    /// LFLAG_ALLOW_LOG: `log` is permitted.
+    allow_log: bool,
 }
 
 impl Conn {
+    /// Queues an event frame like mod_event_socket's `event_handler`: while the queue is full
+    /// the event is dropped; false when more than [`MAX_MISSED_EVENTS`] were dropped in a row,
+    /// and the listener must be killed.
+    fn enqueue_event(&mut self, frame: Arc<[u8]>) -> bool {
+        let waiting = if self.busy {
+            self.held.len()
+        } else {
+            self.backlog.len()
+        };
+        if waiting >= MAX_QUEUED_EVENTS {
+            self.lost_events += 1;
+            return self.lost_events <= MAX_MISSED_EVENTS;
+        }
+        self.lost_events = 0;
+        if self.busy {
+            self.held.push(frame);
+        } else {
+            self.backlog.added(1);
+            let _ = self.outbox.send(Out::Frame(frame));
+        }
+        true
+    }
+
     fn subscribed(&self) -> bool {
-        self.all_events || !self.events.is_empty() || !self.custom.is_empty()
+        self.all_events || !self.events.is_empty()
     }
 
     fn accepts(&self, event: &Event) -> bool {
@@ -143,14 +275,13 @@ impl Conn {
             return false;
         }
         let name = event.name();
-        let wanted = if name == "CUSTOM" {
-            self.all_events
-                || event
-                    .get("Event-Subclass")
-                    .is_some_and(|s| self.custom.contains(s))
-        } else {
-            self.all_events || self.events.contains(name)
-        };
+        // a CUSTOM event needs the CUSTOM type and, when it has a subclass, that subclass
+        let wanted = self.all_events
+            || (self.events.contains(name)
+                && (name != "CUSTOM"
+                    || event
+                        .get("Event-Subclass")
+                        .map_or(true, |s| self.custom.contains(s))));
         if !wanted {
             return false;
         }
@@ -276,6 +407,26 @@ struct Chan {
     park_started: bool,
     phase2_done: bool,
     locks: usize,
+    /// CF_DIVERT_EVENTS (`divert_events on`).
+    divert_events: bool,
+    /// A bridge outcome that waits for the queued message running nested in the bridge.
+    pending_bridge: Option<PendingBridge>,
+}
+
+/// What happened to a bridge while a queued message ran nested in it.
+#[derive(Debug, Clone)]
+enum PendingBridge {
+    Established {
+        peer: String,
+        early: bool,
+    },
+    Failed {
+        cause: String,
+        causes: Vec<(String, String)>,
+    },
+    Unbridged {
+        cause: String,
+    },
 }
 
 /// Who waits for an originate's outcome.
@@ -292,6 +443,33 @@ enum Owner {
     Bridge {
         caller: String,
     },
+    /// A branch of the enterprise originate `parent`.
+    Branch {
+        parent: u64,
+        index: usize,
+    },
+    /// [`Simulator::api`](crate::Simulator::api) without a connection.
+    Direct {
+        result: oneshot::Sender<String>,
+        arg: String,
+    },
+}
+
+/// The output of an API command run without a connection: at once, or when an originate ends.
+pub(crate) enum ApiOutput {
+    Ready(String),
+    Pending(oneshot::Receiver<String>),
+}
+
+/// An enterprise originate (`:_:`) in progress: its branches run as originates of their own.
+struct Enterprise {
+    owner: Owner,
+    after: Vec<AppCall>,
+    /// The originate id of each branch.
+    branches: Vec<u64>,
+    /// Each branch's failure cause, once it failed.
+    outcomes: Vec<Option<String>>,
+    causes: Vec<(String, String)>,
 }
 
 /// An originate in progress (API, bgapi or bridge).
@@ -308,8 +486,15 @@ struct Originate {
     retry_sleep_ms: u64,
     retrying: bool,
     legs: Vec<String>,
+    /// Legs of the current group still held by their `leg_delay_start`.
+    delayed: usize,
+    /// When the current group started (sim ms): leg timeouts count from here.
+    group_started_ms: u64,
     causes: Vec<(String, String)>,
     early_ok: bool,
+    /// `bridge_early_media=true`: the caller gets the far end's early media while the
+    /// originate waits for the answer.
+    bridge_early_media: bool,
     continue_on_timeout: bool,
     /// `fail_on_single_reject`: `true` or a list of causes that end a `,` ring-all at once.
     fail_on_single_reject: Option<String>,
@@ -347,6 +532,13 @@ enum Timer {
     },
     LegTimeout {
         uuid: String,
+    },
+    /// Leg `leg` of group round `round` starts after its `leg_delay_start`.
+    LegStart {
+        id: u64,
+        round: u64,
+        leg: usize,
+        delay_s: u64,
     },
     /// `leg_progress_timeout`: no 180/183/answer on that leg yet.
     LegProgressTimeout {
@@ -413,10 +605,13 @@ pub(crate) struct Core {
     chans: HashMap<String, Chan>,
     chan_order: Vec<String>,
     originates: HashMap<u64, Originate>,
+    enterprises: HashMap<u64, Enterprise>,
     timers: BTreeMap<(u64, u64), Timer>,
     actions: VecDeque<Action>,
     io: Vec<IoAction>,
     endpoints: HashMap<String, Behavior>,
+    /// Directory users for `userauth`, by `(user, domain)`.
+    users: HashMap<(String, String), EslUser>,
     routes: HashMap<String, Vec<(String, String)>>,
     globals: Vec<(String, String)>,
     /// `(command line, whole message)` of the most recent commands.
@@ -475,10 +670,12 @@ impl Core {
             chans: HashMap::new(),
             chan_order: Vec::new(),
             originates: HashMap::new(),
+            enterprises: HashMap::new(),
             timers: BTreeMap::new(),
             actions: VecDeque::new(),
             io: Vec::new(),
             endpoints: HashMap::new(),
+            users: HashMap::new(),
             routes,
             globals: vec![("hostname".into(), String::new())],
             command_log: VecDeque::new(),
@@ -509,6 +706,15 @@ impl Core {
 
     pub fn set_endpoint(&mut self, name: &str, behavior: Behavior) {
         self.endpoints.insert(name.to_string(), behavior);
+    }
+
+    pub fn set_reject_inbound(&mut self, reject: bool) {
+        self.cfg.reject_inbound = reject;
+    }
+
+    pub fn add_user(&mut self, user: EslUser) {
+        self.users
+            .insert((user.user.clone(), user.domain.clone()), user);
     }
 
     pub fn set_route(&mut self, extension: &str, apps: Vec<(String, String)>) {
@@ -556,18 +762,31 @@ impl Core {
     }
 
     /// Outboxes of every open connection, for a flush barrier or a flood.
-    pub fn outboxes(
-        &self,
-        subscribed_only: bool,
-    ) -> Vec<(
-        mpsc::UnboundedSender<Out>,
-        Arc<std::sync::atomic::AtomicUsize>,
-    )> {
+    pub fn outboxes(&self, subscribed_only: bool) -> Vec<ConnOutbox> {
         self.conns
-            .values()
-            .filter(|c| !c.closed && (!subscribed_only || (c.authed && c.subscribed())))
-            .map(|c| (c.outbox.clone(), c.queued.clone()))
+            .iter()
+            .filter(|(_, c)| !c.closed && (!subscribed_only || (c.authed && c.subscribed())))
+            .map(|(id, c)| ConnOutbox {
+                conn: *id,
+                outbox: c.outbox.clone(),
+                backlog: c.backlog.clone(),
+            })
             .collect()
+    }
+
+    /// A listener lost more than [`MAX_MISSED_EVENTS`] events in a row: mod_event_socket kills
+    /// it with a disconnect notice.
+    pub fn kill_slow_listener(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.get(&conn).filter(|c| !c.closed) else {
+            return;
+        };
+        let notice = notice_frame(
+            c.session.as_deref(),
+            "killed listener because of lost events\n",
+            "disconnect",
+        );
+        c.backlog.kill(notice);
+        self.close_conn(conn);
     }
 
     /// Fires a caller-supplied event, adding the standard headers in front of its own.
@@ -638,7 +857,13 @@ impl Core {
 
     /// Sim time (ms) of a whole-second deadline counted from now.
     fn whole_seconds_from_now(&self, seconds: u64, inclusive: bool) -> u64 {
-        whole_second_deadline(self.epoch_ms(), seconds, inclusive) - self.cfg.epoch_base_ms
+        self.whole_seconds_after(self.now_ms, seconds, inclusive)
+    }
+
+    /// Sim time (ms) of a whole-second deadline counted from `start_ms` (sim time).
+    fn whole_seconds_after(&self, start_ms: u64, seconds: u64, inclusive: bool) -> u64 {
+        let start_epoch = self.cfg.epoch_base_ms + start_ms;
+        whole_second_deadline(start_epoch, seconds, inclusive) - self.cfg.epoch_base_ms
     }
 
     /// Delay before a session thread acts on something another thread did (the park that
@@ -690,6 +915,12 @@ impl Core {
                 self.originate_timeout(id, round, "PROGRESS_TIMEOUT", true)
             }
             Timer::RetryGroup { id } => self.start_group(id),
+            Timer::LegStart {
+                id,
+                round,
+                leg,
+                delay_s,
+            } => self.delayed_leg_due(id, round, leg, delay_s),
             Timer::LegTimeout { uuid } => {
                 let pending = self
                     .chans
@@ -868,29 +1099,18 @@ impl Core {
             let frame = frames[slot]
                 .get_or_insert_with(|| Arc::from(conn.format.frame(event)))
                 .clone();
-            if conn.busy {
-                if conn.held.len() >= MAX_QUEUED_EVENTS {
-                    killed.push(id);
-                } else {
-                    conn.held.push(frame);
-                }
-            } else if conn.queued.load(std::sync::atomic::Ordering::Relaxed) >= MAX_QUEUED_EVENTS {
+            if !conn.enqueue_event(frame) {
                 killed.push(id);
-            } else {
-                conn.queued
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let _ = conn.outbox.send(Out::Frame(frame));
             }
         }
         for id in killed {
-            self.send_notice(id, "killed listener because of lost events\n", "disconnect");
-            self.close_conn(id);
+            self.kill_slow_listener(id);
         }
     }
 
     fn send_raw(&mut self, conn: ConnId, bytes: Vec<u8>) {
         if let Some(c) = self.conns.get(&conn).filter(|c| !c.closed) {
-            c.queued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            c.backlog.added(1);
             let _ = c.outbox.send(Out::Frame(Arc::from(bytes)));
         }
     }
@@ -919,8 +1139,7 @@ impl Core {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.busy = false;
             let held = std::mem::take(&mut c.held);
-            c.queued
-                .fetch_add(held.len(), std::sync::atomic::Ordering::Relaxed);
+            c.backlog.added(held.len());
             for frame in held {
                 let _ = c.outbox.send(Out::Frame(frame));
             }
@@ -934,14 +1153,8 @@ impl Core {
         let Some(c) = self.conns.get(&conn) else {
             return;
         };
-        let frame = match &c.session {
-            Some(session) => format!(
-                "Content-Type: text/disconnect-notice\nControlled-Session-UUID: {session}\nContent-Disposition: {disposition}\nContent-Length: {}\n\n{text}",
-                text.len()
-            ),
-            None => format!("Content-Type: text/disconnect-notice\nContent-Length: {}\n\n{text}", text.len()),
-        };
-        self.send_raw(conn, frame.into_bytes());
+        let frame = notice_frame(c.session.as_deref(), text, disposition);
+        self.send_raw(conn, frame);
     }
 
     /// A `log/data` frame for every connection logging at `level` or more verbosely.
@@ -965,13 +1178,19 @@ impl Core {
             if !conn.authed || conn.closed || conn.log_level.map_or(true, |max| level > max) {
                 continue;
             }
-            if conn.busy {
-                if conn.held.len() < MAX_QUEUED_EVENTS {
-                    conn.held.push(frame.clone());
-                }
+            // the log queue drops lines while it is full (mod_event_socket `socket_logger`)
+            let waiting = if conn.busy {
+                conn.held.len()
             } else {
-                conn.queued
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                conn.backlog.len()
+            };
+            if waiting >= MAX_QUEUED_EVENTS {
+                continue;
+            }
+            if conn.busy {
+                conn.held.push(frame.clone());
+            } else {
+                conn.backlog.added(1);
                 let _ = conn.outbox.send(Out::Frame(frame.clone()));
             }
         }
@@ -1016,9 +1235,23 @@ impl Core {
     pub fn add_conn(
         &mut self,
         outbox: mpsc::UnboundedSender<Out>,
-        queued: Arc<std::sync::atomic::AtomicUsize>,
+        backlog: Arc<Backlog>,
     ) -> ConnId {
-        let id = self.register_conn(outbox, queued);
+        let id = self.register_conn(outbox, backlog);
+        if self.cfg.reject_inbound {
+            // the ACL is checked before the greeting (mod_event_socket `listener_run`)
+            const DENIED: &str = "Access Denied, go away.\n";
+            self.send_raw(
+                id,
+                format!(
+                    "Content-Type: text/rude-rejection\nContent-Length: {}\n\n{DENIED}",
+                    DENIED.len()
+                )
+                .into_bytes(),
+            );
+            self.disconnect(id, true);
+            return id;
+        }
         self.send_raw(id, b"Content-Type: auth/request\n\n".to_vec());
         self.add_timer(
             HANDSHAKE_TIMEOUT_MS,
@@ -1033,14 +1266,15 @@ impl Core {
     fn register_conn(
         &mut self,
         outbox: mpsc::UnboundedSender<Out>,
-        queued: Arc<std::sync::atomic::AtomicUsize>,
+        backlog: Arc<Backlog>,
     ) -> ConnId {
         let id = self.id();
         self.conns.insert(
             id,
             Conn {
                 outbox,
-                queued,
+                backlog,
+                lost_events: 0,
                 authed: false,
                 full: true,
                 outbound: false,
@@ -1061,6 +1295,9 @@ impl Core {
                 closed: false,
                 log_level: None,
                 commands_read: 0,
+                allowed_events: None,
+                allowed_api: None,
+                allow_log: true,
             },
         );
         id
@@ -1071,7 +1308,7 @@ impl Core {
         &mut self,
         uuid: &str,
         outbox: mpsc::UnboundedSender<Out>,
-        queued: Arc<std::sync::atomic::AtomicUsize>,
+        backlog: Arc<Backlog>,
         async_mode: bool,
         full: bool,
     ) -> Option<ConnId> {
@@ -1080,7 +1317,7 @@ impl Core {
             return None;
         }
         // outbound listeners are pre-authed and send no greeting
-        let id = self.register_conn(outbox, queued);
+        let id = self.register_conn(outbox, backlog);
         if let Some(c) = self.conns.get_mut(&id) {
             c.authed = true;
             c.full = full;
@@ -1206,6 +1443,21 @@ impl Core {
     }
 }
 
+/// A `text/disconnect-notice` frame; a session's names the session (send_disconnect).
+fn notice_frame(session: Option<&str>, text: &str, disposition: &str) -> Vec<u8> {
+    match session {
+        Some(session) => format!(
+            "Content-Type: text/disconnect-notice\nControlled-Session-UUID: {session}\nContent-Disposition: {disposition}\nContent-Length: {}\n\n{text}",
+            text.len()
+        ),
+        None => format!(
+            "Content-Type: text/disconnect-notice\nContent-Length: {}\n\n{text}",
+            text.len()
+        ),
+    }
+    .into_bytes()
+}
+
 fn uuid_or_empty(arg: &str, cmd: &Command) -> String {
     let shown = if arg.trim().is_empty() {
         cmd.header("session-id").unwrap_or("")
@@ -1264,6 +1516,7 @@ mod tests {
             thread_latency_ms: 0,
             heartbeat_ms: None,
             epoch_base_ms: 1_000_000,
+            reject_inbound: false,
         })
     }
 
@@ -1301,53 +1554,83 @@ mod tests {
             .is_some_and(|t| t.len() == big.text.len()));
     }
 
-    #[test]
-    fn a_listener_that_stops_reading_is_killed_not_buffered_forever() {
-        let mut core = test_core();
-        let (outbox, mut frames) = mpsc::unbounded_channel();
-        let queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let conn = core.add_conn(outbox, queued);
-        core.command(
-            conn,
-            Command {
-                line: "auth pw".into(),
-                ..Command::default()
-            },
-        );
-        core.command(
-            conn,
-            Command {
-                line: "event plain ALL".into(),
-                ..Command::default()
-            },
-        );
-        // nobody drains `frames`: the writer never decrements the queue counter
-        let mut event = Event::named("CUSTOM");
-        event.add("Event-Subclass", "load::test");
-        for _ in 0..MAX_QUEUED_EVENTS + 10 {
-            core.fire_custom(&event);
+    /// A listener subscribed to everything whose writer never drains (nobody reads `frames`).
+    fn stalled_listener(core: &mut Core) -> (ConnId, mpsc::UnboundedReceiver<Out>) {
+        let (outbox, frames) = mpsc::unbounded_channel();
+        let conn = core.add_conn(outbox, Arc::new(Backlog::default()));
+        for line in ["auth pw", "event plain ALL"] {
+            core.command(
+                conn,
+                Command {
+                    line: line.into(),
+                    ..Command::default()
+                },
+            );
         }
-        let mut count = 0;
-        let mut closed = false;
-        let mut last_frame = Vec::new();
+        (conn, frames)
+    }
+
+    /// Frames handed to the writer so far, and whether a close followed.
+    fn drain(frames: &mut mpsc::UnboundedReceiver<Out>) -> (usize, bool) {
+        let (mut count, mut closed) = (0, false);
         while let Ok(out) = frames.try_recv() {
             match out {
-                Out::Frame(bytes) => {
-                    count += 1;
-                    last_frame = bytes.to_vec();
-                }
+                Out::Frame(_) => count += 1,
                 Out::Close => closed = true,
                 Out::Flush(_) => {}
             }
         }
-        assert!(closed, "the listener is closed");
-        assert!(count <= MAX_QUEUED_EVENTS + 4, "bounded: {count} frames");
-        assert!(
-            String::from_utf8_lossy(&last_frame).contains("killed listener because of lost events")
-        );
+        (count, closed)
+    }
+
+    #[test]
+    fn a_full_queue_drops_events_then_kills_the_listener_after_500_in_a_row() {
+        let mut core = test_core();
+        let (conn, mut frames) = stalled_listener(&mut core);
+        let backlog = core.conns[&conn].backlog.clone();
+        let (greeting, _) = drain(&mut frames);
+        let mut event = Event::named("CUSTOM");
+        event.add("Event-Subclass", "load::test");
+        // the queue fills (the greeting and replies count as unwritten too), then drops
+        let room = MAX_QUEUED_EVENTS - greeting;
+        for _ in 0..room + MAX_MISSED_EVENTS as usize {
+            core.fire_custom(&event);
+        }
+        let (queued, closed) = drain(&mut frames);
+        assert_eq!(queued, room, "exactly the queue's room was queued");
+        assert!(!closed, "{MAX_MISSED_EVENTS} drops in a row are tolerated");
+        core.fire_custom(&event);
+        let (count, closed) = drain(&mut frames);
+        assert!(closed, "the next drop kills the listener");
+        assert_eq!(count, 0, "nothing more is queued");
+        let last_words = backlog.take_last_words().expect("a disconnect notice");
+        assert!(String::from_utf8_lossy(&last_words)
+            .ends_with("\n\nkilled listener because of lost events\n"));
         // later events are not queued for it any more
         core.fire_custom(&event);
         assert!(frames.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_queued_event_resets_the_run_of_drops() {
+        let mut core = test_core();
+        let (conn, mut frames) = stalled_listener(&mut core);
+        let mut event = Event::named("CUSTOM");
+        event.add("Event-Subclass", "load::test");
+        let backlog = core.conns[&conn].backlog.clone();
+        let room = MAX_QUEUED_EVENTS - backlog.len();
+        for _ in 0..room + MAX_MISSED_EVENTS as usize {
+            core.fire_custom(&event);
+        }
+        // the writer catches up by one frame: the next event is queued, the run restarts
+        backlog.written();
+        core.fire_custom(&event);
+        for _ in 0..MAX_MISSED_EVENTS {
+            core.fire_custom(&event);
+        }
+        let (_, closed) = drain(&mut frames);
+        assert!(!closed, "the drops before the queued event do not count");
+        assert_eq!(core.conns[&conn].lost_events, MAX_MISSED_EVENTS);
     }
 
     #[test]

@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// `SWITCH_ENT_ORIGINATE_DELIM`: separates the branches of an enterprise originate.
+const ENTERPRISE_DELIMITER: &str = ":_:";
+
 impl Core {
     // ---------------------------------------------------------------- originate
 
@@ -55,7 +58,17 @@ impl Core {
         base_timeout_s: u64,
         caller: Option<String>,
         extra_globals: Vec<(String, String)>,
-    ) {
+    ) -> u64 {
+        if dial_string.contains(ENTERPRISE_DELIMITER) {
+            return self.start_enterprise(
+                owner,
+                dial_string,
+                after,
+                base_timeout_s,
+                caller,
+                extra_globals,
+            );
+        }
         let id = self.id();
         let Some(dial) = DialString::parse(dial_string) else {
             let orig = Originate {
@@ -67,8 +80,11 @@ impl Core {
                 retry_sleep_ms: 0,
                 retrying: false,
                 legs: vec![],
+                delayed: 0,
+                group_started_ms: 0,
                 causes: vec![],
                 early_ok: true,
+                bridge_early_media: false,
                 continue_on_timeout: false,
                 fail_on_single_reject: None,
                 timeout_s: 0,
@@ -81,7 +97,7 @@ impl Core {
             };
             self.originates.insert(id, orig);
             self.originate_failed(id, "INVALID_NUMBER_FORMAT");
-            return;
+            return id;
         };
         let caller_chan = caller
             .as_ref()
@@ -99,6 +115,7 @@ impl Core {
         let (
             timeout_s,
             early_ok,
+            bridge_early_media,
             continue_on_timeout,
             progress_timeout_s,
             fail_on_single_reject,
@@ -139,11 +156,15 @@ impl Core {
             {
                 timeout_s = t;
             }
+            // `bridge_early_media=true` also waits for the answer (ignore_early_media = 3)
+            let bridge_early_media = copied("bridge_early_media").is_some_and(|v| is_true(&v));
             let early_ok = !copied("ignore_early_media")
-                .is_some_and(|v| is_true(&v) || v == "ring_ready" || v == "consume");
+                .is_some_and(|v| is_true(&v) || v == "ring_ready" || v == "consume")
+                && !bridge_early_media;
             (
                 timeout_s,
                 early_ok,
+                bridge_early_media,
                 copied("originate_continue_on_timeout").is_some_and(|v| is_true(&v)),
                 copied("progress_timeout")
                     .and_then(|v| v.parse().ok())
@@ -169,8 +190,11 @@ impl Core {
             retry_sleep_ms,
             retrying: false,
             legs: vec![],
+            delayed: 0,
+            group_started_ms: 0,
             causes: vec![],
             early_ok,
+            bridge_early_media,
             continue_on_timeout,
             fail_on_single_reject,
             timeout_s,
@@ -183,6 +207,7 @@ impl Core {
         };
         self.originates.insert(id, orig);
         self.start_group(id);
+        id
     }
 
     pub(super) fn start_group(&mut self, id: u64) {
@@ -195,45 +220,48 @@ impl Core {
         let dial = orig.dial.clone();
         let timeout_s = orig.timeout_s;
         let progress = orig.progress_timeout_s;
-        let globals = orig.extra_globals.clone();
-        let caller = orig.caller.clone();
         let round = orig.round + 1;
-        let mut created = Vec::new();
-        let mut failures = Vec::new();
-        for leg in &legs {
-            let mut vars: Vec<(String, String)> = globals.clone();
-            let clobber = dial.global_var("local_var_clobber").is_some_and(is_true);
-            if clobber {
-                vars.extend(dial.globals.iter().cloned());
-                vars.extend(leg.locals.iter().cloned());
-            } else {
-                vars.extend(leg.locals.iter().cloned());
-                vars.extend(dial.globals.iter().cloned());
-            }
-            match self.create_leg(&leg.target, &vars, caller.as_deref()) {
-                Ok(uuid) => {
-                    if let Some(chan) = self.chans.get_mut(&uuid) {
-                        chan.originate = Some(id);
-                    }
-                    if let Some(leg_timeout) = dial
-                        .leg_var(leg, "leg_timeout")
-                        .and_then(|v| v.parse::<u64>().ok())
-                        .filter(|t| *t > 0)
-                    {
-                        let due = self.whole_seconds_from_now(leg_timeout, false);
-                        self.add_timer_at(due, Timer::LegTimeout { uuid: uuid.clone() });
-                    }
-                    if let Some(progress_timeout) = dial
-                        .leg_var(leg, "leg_progress_timeout")
-                        .and_then(|v| v.parse::<u64>().ok())
-                        .filter(|t| *t > 0)
-                    {
-                        let due = self.whole_seconds_from_now(progress_timeout, false);
-                        self.add_timer_at(due, Timer::LegProgressTimeout { uuid: uuid.clone() });
-                    }
-                    created.push(uuid);
-                }
-                Err(cause) => failures.push((String::new(), cause)),
+        // `leg_delay_start`: when every leg of the group is delayed, all start that much earlier
+        // (check_per_channel_timeouts shifts them by the smallest delay)
+        let delays: Vec<u64> = legs
+            .iter()
+            .map(|leg| {
+                dial.leg_var(leg, "leg_delay_start")
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .unwrap_or(0)
+            })
+            .collect();
+        let shift = if delays.iter().all(|d| *d > 0) {
+            delays.iter().copied().min().unwrap_or(0)
+        } else {
+            0
+        };
+        let now = self.now_ms;
+        let Some(orig) = self.originates.get_mut(&id) else {
+            return;
+        };
+        orig.round = round;
+        orig.legs.clear();
+        orig.delayed = 0;
+        orig.group_started_ms = now;
+        orig.got_progress = false;
+        for (index, delay) in delays.iter().enumerate() {
+            let delay = delay - shift;
+            if delay == 0 {
+                self.start_leg(id, index, 0);
+            } else if let Some(orig) = self.originates.get_mut(&id) {
+                // its state machine is held (CF_BLOCK_STATE) until `elapsed > delay`
+                orig.delayed += 1;
+                let due = self.whole_seconds_from_now(delay, false);
+                self.add_timer_at(
+                    due,
+                    Timer::LegStart {
+                        id,
+                        round,
+                        leg: index,
+                        delay_s: delay,
+                    },
+                );
             }
         }
         let due = self.whole_seconds_from_now(timeout_s, true);
@@ -242,21 +270,89 @@ impl Core {
             let due = self.whole_seconds_from_now(p, true);
             self.add_timer_at(due, Timer::ProgressTimeout { id, round });
         }
+        self.fail_group_if_no_leg_left(id);
+    }
+
+    /// A `leg_delay_start` ran out: that leg starts, unless its group is over.
+    pub(super) fn delayed_leg_due(&mut self, id: u64, round: u64, leg: usize, delay_s: u64) {
         let Some(orig) = self.originates.get_mut(&id) else {
             return;
         };
-        orig.round = round;
-        orig.legs = created.clone();
-        orig.got_progress = false;
-        let last_failure = failures.last().map(|(_, c)| c.clone());
-        orig.causes.extend(failures);
-        if created.is_empty() {
-            self.group_failed(
-                id,
-                &last_failure.unwrap_or_else(|| "CHAN_NOT_IMPLEMENTED".into()),
-                false,
-            );
+        if orig.done || orig.round != round {
+            return;
         }
+        orig.delayed = orig.delayed.saturating_sub(1);
+        self.start_leg(id, leg, delay_s);
+        self.fail_group_if_no_leg_left(id);
+    }
+
+    /// Creates leg `index` of the current group and arms its `leg_timeout` and
+    /// `leg_progress_timeout`, which count from the group's start plus the leg's delay.
+    fn start_leg(&mut self, id: u64, index: usize, delay_s: u64) {
+        let Some(orig) = self.originates.get(&id) else {
+            return;
+        };
+        let Some(leg) = orig.dial.groups.get(orig.group).and_then(|g| g.get(index)) else {
+            return;
+        };
+        let leg = leg.clone();
+        let dial = orig.dial.clone();
+        let caller = orig.caller.clone();
+        let group_started = orig.group_started_ms;
+        let mut vars: Vec<(String, String)> = orig.extra_globals.clone();
+        if dial.global_var("local_var_clobber").is_some_and(is_true) {
+            vars.extend(dial.globals.iter().cloned());
+            vars.extend(leg.locals.iter().cloned());
+        } else {
+            vars.extend(leg.locals.iter().cloned());
+            vars.extend(dial.globals.iter().cloned());
+        }
+        match self.create_leg(&leg.target, &vars, caller.as_deref()) {
+            Ok(uuid) => {
+                if let Some(chan) = self.chans.get_mut(&uuid) {
+                    chan.originate = Some(id);
+                }
+                let seconds = |name: &str| {
+                    dial.leg_var(&leg, name)
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .filter(|t| *t > 0)
+                };
+                if let Some(leg_timeout) = seconds("leg_timeout") {
+                    let due = self.whole_seconds_after(group_started, leg_timeout + delay_s, false);
+                    self.add_timer_at(due, Timer::LegTimeout { uuid: uuid.clone() });
+                }
+                if let Some(progress_timeout) = seconds("leg_progress_timeout") {
+                    let due =
+                        self.whole_seconds_after(group_started, progress_timeout + delay_s, false);
+                    self.add_timer_at(due, Timer::LegProgressTimeout { uuid: uuid.clone() });
+                }
+                if let Some(orig) = self.originates.get_mut(&id) {
+                    orig.legs.push(uuid);
+                }
+            }
+            Err(cause) => {
+                if let Some(orig) = self.originates.get_mut(&id) {
+                    orig.causes.push((String::new(), cause));
+                }
+            }
+        }
+    }
+
+    /// No leg of the group is ringing or waiting for its delay: the group failed with the last
+    /// leg's cause.
+    fn fail_group_if_no_leg_left(&mut self, id: u64) {
+        let Some(orig) = self.originates.get(&id) else {
+            return;
+        };
+        if !orig.legs.is_empty() || orig.delayed > 0 || orig.done {
+            return;
+        }
+        let cause = orig
+            .causes
+            .last()
+            .map(|(_, c)| c.clone())
+            .unwrap_or_else(|| "CHAN_NOT_IMPLEMENTED".into());
+        self.group_failed(id, &cause, false);
     }
 
     /// Creates the channel(s) of one dialed leg; returns the uuid the originator sees.
@@ -512,6 +608,8 @@ impl Core {
                 park_started: false,
                 phase2_done: false,
                 locks: 0,
+                divert_events: false,
+                pending_bridge: None,
             },
         );
     }
@@ -581,6 +679,11 @@ impl Core {
                 orig.got_progress = true;
                 if orig.early_ok {
                     self.originate_succeeded(id, uuid, true);
+                } else if orig.bridge_early_media {
+                    // the caller hears the far end's early media: setup_ringback pre-answers it
+                    if let Some(caller) = orig.caller.clone() {
+                        self.pre_answer(&caller);
+                    }
                 }
             }
             LegUpdate::Answer => self.originate_succeeded(id, uuid, false),
@@ -605,8 +708,8 @@ impl Core {
                         self.hangup(&leg, "ORIGINATOR_CANCEL", None);
                     }
                     self.originate_failed(id, &cause);
-                } else if orig.legs.is_empty() {
-                    self.group_failed(id, &cause, false);
+                } else {
+                    self.fail_group_if_no_leg_left(id);
                 }
             }
         }
@@ -673,19 +776,7 @@ impl Core {
         let Some(orig) = self.originates.remove(&id) else {
             return;
         };
-        let result = format!("-ERR {cause}\n");
-        match orig.owner {
-            Owner::Api { conn, arg } => {
-                self.api_event("originate", &arg);
-                self.api_response(conn, &result);
-                self.unblock(conn);
-            }
-            Owner::Bgapi { conn, job, arg } => {
-                self.api_event("originate", &arg);
-                self.background_job(conn, &job, "originate", &arg, &result);
-            }
-            Owner::Bridge { caller } => self.bridge_failed(&caller, cause, &orig.causes),
-        }
+        self.report_failure(orig.owner, cause, orig.causes);
     }
 
     pub(super) fn originate_succeeded(&mut self, id: u64, winner: &str, early: bool) {
@@ -702,21 +793,167 @@ impl Core {
         if let Some(chan) = self.chans.get_mut(winner) {
             chan.originate = None;
         }
-        let result = format!("+OK {winner}\n");
-        match orig.owner {
+        self.report_success(orig.owner, winner, early, orig.after);
+    }
+
+    /// Tells whoever waits for an originate that it failed with `cause`.
+    fn report_failure(&mut self, owner: Owner, cause: &str, causes: Vec<(String, String)>) {
+        match self.answer_api_caller(owner, format!("-ERR {cause}\n")) {
+            Some(Owner::Bridge { caller }) => self.bridge_failed(&caller, cause, &causes),
+            Some(Owner::Branch { parent, index }) => {
+                self.branch_failed(parent, index, cause, causes)
+            }
+            _ => {}
+        }
+    }
+
+    /// Tells whoever waits for an originate that `winner` answered (or sent early media).
+    fn report_success(&mut self, owner: Owner, winner: &str, early: bool, after: Vec<AppCall>) {
+        if matches!(
+            owner,
+            Owner::Api { .. } | Owner::Direct { .. } | Owner::Bgapi { .. }
+        ) {
+            self.start_after_apps(winner, after);
+        }
+        match self.answer_api_caller(owner, format!("+OK {winner}\n")) {
+            Some(Owner::Bridge { caller }) => self.bridge_established(&caller, winner, early),
+            Some(Owner::Branch { parent, .. }) => self.branch_succeeded(parent, winner, early),
+            _ => {}
+        }
+    }
+
+    /// Gives an originate's result to the `api` / `bgapi` / [`Simulator::api`] caller waiting
+    /// for it, after its `API` event; any other owner is handed back.
+    ///
+    /// [`Simulator::api`]: crate::Simulator::api
+    fn answer_api_caller(&mut self, owner: Owner, result: String) -> Option<Owner> {
+        match owner {
             Owner::Api { conn, arg } => {
-                self.start_after_apps(winner, orig.after);
                 self.api_event("originate", &arg);
                 self.api_response(conn, &result);
                 self.unblock(conn);
             }
+            Owner::Direct {
+                result: output,
+                arg,
+            } => {
+                self.api_event("originate", &arg);
+                let _ = output.send(result);
+            }
             Owner::Bgapi { conn, job, arg } => {
-                self.start_after_apps(winner, orig.after);
                 self.api_event("originate", &arg);
                 self.background_job(conn, &job, "originate", &arg, &result);
             }
-            Owner::Bridge { caller } => self.bridge_established(&caller, winner, early),
+            other => return Some(other),
         }
+        None
+    }
+
+    // ---------------------------------------------------------------- enterprise originate
+
+    /// `<vars>dial1:_:dial2...`: every branch is an originate of its own, run at the same
+    /// time with the `<>` variables and `ignore_early_media=true`; the first to succeed wins
+    /// and the others are cancelled with LOSE_RACE (switch_ivr_enterprise_originate).
+    fn start_enterprise(
+        &mut self,
+        owner: Owner,
+        dial_string: &str,
+        after: Vec<AppCall>,
+        base_timeout_s: u64,
+        caller: Option<String>,
+        mut extra_globals: Vec<(String, String)>,
+    ) -> u64 {
+        let mut rest = dial_string.trim_start();
+        while rest.starts_with('<') {
+            let Some(end) = rest.find('>') else {
+                break;
+            };
+            // parsed like a `{}` block (the leg name only completes the dial string)
+            if let Some(block) = DialString::parse(&format!("{}x", &rest[..=end])) {
+                extra_globals.extend(block.globals);
+            }
+            rest = rest[end + 1..].trim_start();
+        }
+        extra_globals.push(("ignore_early_media".into(), "true".into()));
+        let id = self.id();
+        let branches: Vec<String> = rest
+            .split(ENTERPRISE_DELIMITER)
+            .map(str::to_string)
+            .collect();
+        self.enterprises.insert(
+            id,
+            Enterprise {
+                owner,
+                after,
+                branches: Vec::new(),
+                outcomes: vec![None; branches.len()],
+                causes: Vec::new(),
+            },
+        );
+        for (index, branch) in branches.iter().enumerate() {
+            let child = self.start_originate(
+                Owner::Branch { parent: id, index },
+                branch,
+                Vec::new(),
+                base_timeout_s,
+                caller.clone(),
+                extra_globals.clone(),
+            );
+            match self.enterprises.get_mut(&id) {
+                Some(enterprise) => enterprise.branches.push(child),
+                None => break,
+            }
+        }
+        id
+    }
+
+    fn branch_failed(
+        &mut self,
+        parent: u64,
+        index: usize,
+        cause: &str,
+        causes: Vec<(String, String)>,
+    ) {
+        let Some(enterprise) = self.enterprises.get_mut(&parent) else {
+            return;
+        };
+        if let Some(outcome) = enterprise.outcomes.get_mut(index) {
+            *outcome = Some(cause.to_string());
+        }
+        enterprise.causes.extend(causes);
+        if enterprise.outcomes.iter().any(Option::is_none) {
+            return;
+        }
+        if let Some(enterprise) = self.enterprises.remove(&parent) {
+            // in branch order, the last cause that is not LOSE_RACE or NO_PICKUP
+            let cause = enterprise
+                .outcomes
+                .iter()
+                .flatten()
+                .rfind(|c| *c != "LOSE_RACE" && *c != "NO_PICKUP")
+                .cloned()
+                .unwrap_or_else(|| "NO_ANSWER".into());
+            self.report_failure(enterprise.owner, &cause, enterprise.causes);
+        }
+    }
+
+    fn branch_succeeded(&mut self, parent: u64, winner: &str, early: bool) {
+        let Some(enterprise) = self.enterprises.remove(&parent) else {
+            return;
+        };
+        for branch in &enterprise.branches {
+            let Some(losing) = self.originates.remove(branch) else {
+                continue;
+            };
+            for leg in losing.legs {
+                if let Some(chan) = self.chans.get_mut(&leg) {
+                    chan.originate = None;
+                }
+                self.actions
+                    .push_back(Action::Hangup(leg, "LOSE_RACE".into()));
+            }
+        }
+        self.report_success(enterprise.owner, winner, early, enterprise.after);
     }
 
     pub(super) fn start_after_apps(&mut self, winner: &str, after: Vec<AppCall>) {
@@ -743,10 +980,50 @@ impl Core {
 
     // ---------------------------------------------------------------- bridge
 
+    /// A queued message runs nested inside the bridge (its originate loop and its bridge loop
+    /// call `switch_ivr_parse_all_events`): the bridge notices an outcome only once that
+    /// message's application returned. True when `outcome` was kept for then.
+    fn defer_bridge_outcome(&mut self, uuid: &str, outcome: PendingBridge) -> bool {
+        let Some(chan) = self.chans.get_mut(uuid) else {
+            return false;
+        };
+        let nested = chan
+            .stack
+            .last()
+            .is_some_and(|top| !matches!(top.kind, Blocking::Bridge | Blocking::Bridged));
+        let in_bridge = chan
+            .stack
+            .iter()
+            .any(|r| matches!(r.kind, Blocking::Bridge | Blocking::Bridged));
+        if nested && in_bridge {
+            chan.pending_bridge = Some(outcome);
+        }
+        nested && in_bridge
+    }
+
+    /// Applies a bridge outcome that waited for a nested application (see
+    /// [`defer_bridge_outcome`](Self::defer_bridge_outcome)).
+    pub(super) fn apply_pending_bridge(&mut self, uuid: &str, outcome: PendingBridge) {
+        match outcome {
+            PendingBridge::Established { peer, early } => {
+                self.bridge_established(uuid, &peer, early)
+            }
+            PendingBridge::Failed { cause, causes } => self.bridge_failed(uuid, &cause, &causes),
+            PendingBridge::Unbridged { cause } => self.unbridge(uuid, &cause),
+        }
+    }
+
     pub(super) fn bridge_established(&mut self, caller: &str, peer: &str, early: bool) {
         if !self.chan_up(caller) {
             self.actions
                 .push_back(Action::Hangup(peer.to_string(), "ORIGINATOR_CANCEL".into()));
+            return;
+        }
+        let outcome = PendingBridge::Established {
+            peer: peer.to_string(),
+            early,
+        };
+        if self.defer_bridge_outcome(caller, outcome) {
             return;
         }
         if !early {
@@ -803,6 +1080,13 @@ impl Core {
     }
 
     pub(super) fn bridge_failed(&mut self, caller: &str, cause: &str, causes: &[(String, String)]) {
+        let outcome = PendingBridge::Failed {
+            cause: cause.to_string(),
+            causes: causes.to_vec(),
+        };
+        if self.defer_bridge_outcome(caller, outcome) {
+            return;
+        }
         let Some(chan) = self.chans.get_mut(caller) else {
             return;
         };
@@ -851,6 +1135,12 @@ impl Core {
     }
 
     pub(super) fn unbridge(&mut self, uuid: &str, cause: &str) {
+        let outcome = PendingBridge::Unbridged {
+            cause: cause.to_string(),
+        };
+        if self.defer_bridge_outcome(uuid, outcome) {
+            return;
+        }
         let Some(chan) = self.chans.get_mut(uuid) else {
             return;
         };

@@ -101,6 +101,12 @@ public final class Native {
 
     static native boolean simWaitForCommands(long handle, long count, long timeoutMs);
 
+    static native byte[] simApi(long handle, byte[] command, long timeoutMs);
+
+    static native void simRejectInbound(long handle, boolean reject);
+
+    static native void simAddUser(long handle, byte[] user);
+
     static native int simChannelCount(long handle);
 
     static native void simFireEvent(long handle, byte[] event);

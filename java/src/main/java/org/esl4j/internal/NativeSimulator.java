@@ -1,5 +1,6 @@
 package org.esl4j.internal;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -152,6 +153,68 @@ public final class NativeSimulator extends NativeHandle {
         long handle = acquire();
         try {
             return Native.simWaitForCommands(handle, count, timeoutMs);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Runs an API command against the simulator's state without a connection, as {@code api}
+     * on an event socket would; an {@code originate} returns when it ends.
+     *
+     * @param command the command and its arguments, one line
+     * @param timeoutMs the longest wait (0: none)
+     * @return the output, e.g. {@code "+OK\n"}
+     */
+    public String api(String command, long timeoutMs) {
+        long handle = acquire();
+        byte[] output;
+        try {
+            output = Native.simApi(handle, NativeConnection.utf8(command), timeoutMs);
+        } finally {
+            release();
+        }
+        return new String(output, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Registers a directory user for {@code userauth user@domain:password}.
+     *
+     * @param user the user id
+     * @param domain the domain
+     * @param password {@code esl-password}
+     * @param allowedEvents {@code esl-allowed-events}, or null for all
+     * @param allowedApi {@code esl-allowed-api}, or null for all
+     * @param allowedLog {@code esl-allowed-log}
+     */
+    public void addUser(String user, String domain, String password, String allowedEvents, String allowedApi,
+            boolean allowedLog) {
+        EslEvent.Builder frame = EslEvent.builder().header("user", user).header("domain", domain)
+                .header("esl-password", password).header("esl-allowed-log", String.valueOf(allowedLog));
+        if (allowedEvents != null) {
+            frame.header("esl-allowed-events", allowedEvents);
+        }
+        if (allowedApi != null) {
+            frame.header("esl-allowed-api", allowedApi);
+        }
+        long handle = acquire();
+        try {
+            Native.simAddUser(handle, FrameCodec.encodeSingle(frame.build()));
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Whether inbound connections accepted from now on are refused like by a denying ACL
+     * ({@code text/rude-rejection}, a disconnect notice, the close).
+     *
+     * @param reject true to refuse them
+     */
+    public void rejectInbound(boolean reject) {
+        long handle = acquire();
+        try {
+            Native.simRejectInbound(handle, reject);
         } finally {
             release();
         }

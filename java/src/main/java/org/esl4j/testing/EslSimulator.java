@@ -263,15 +263,54 @@ public final class EslSimulator implements AutoCloseable {
     }
 
     /**
-     * Runs an API command on the simulator, e.g. {@code "show channels"} or {@code "uuid_kill
-     * <uuid>"}; not counted in {@link #commands()}.
+     * Runs an API command against the simulator's state, e.g. {@code "show channels"} or {@code
+     * "uuid_kill <uuid>"}, without going through a connection (so it is not in {@link
+     * #commands()}); its {@code API} event is fired as usual. An {@code originate} returns when it
+     * ends (on the virtual clock, advance it from another thread); every call gives up after 10 s.
      *
      * @param command the command and arguments
-     * @return the output
+     * @return the output, e.g. {@code "+OK\n"}
      */
     public String api(String command) {
-        ownCommand("api " + requireLine(command, "command"));
-        return await(control.api(command, 0), "api " + command).body();
+        return simulator.api(requireLine(command, "command"), CONTROL_TIMEOUT_MS);
+    }
+
+    /**
+     * Adds a user of FreeSWITCH's directory for {@code userauth user@domain:password}, with the
+     * {@code esl-allowed-*} permissions FreeSWITCH enforces: an event subscription, an API
+     * command (and the one an {@code expand} or {@code bgapi} wraps) or {@code log} that is not
+     * allowed gets {@code -ERR permission denied}. Users not added are accepted with the
+     * simulator's password and no limits.
+     *
+     * @param user the user id, e.g. {@code "1000"}
+     * @param domain the domain, e.g. {@code "example.com"}
+     * @param password the user's {@code esl-password}
+     * @param allowedEvents {@code esl-allowed-events}, e.g. {@code "CHANNEL_ANSWER,HEARTBEAT"};
+     *     null for all
+     * @param allowedApi {@code esl-allowed-api}, e.g. {@code "status,uuid_kill"}; null for all
+     * @param allowedLog {@code esl-allowed-log}
+     * @return this simulator
+     */
+    public EslSimulator addEslUser(String user, String domain, String password, String allowedEvents,
+            String allowedApi, boolean allowedLog) {
+        simulator.addUser(requireToken(user, "user"), requireToken(domain, "domain"), requireLine(password, "password"),
+                allowedEvents == null ? null : requireLine(allowedEvents, "allowedEvents"),
+                allowedApi == null ? null : requireLine(allowedApi, "allowedApi"), allowedLog);
+        return this;
+    }
+
+    /**
+     * Refuses (or admits again) the connections opened from now on, as FreeSWITCH does for a
+     * client its {@code apply-inbound-acl} denies: a {@code text/rude-rejection} frame ("Access
+     * Denied, go away."), a disconnect notice, then the close, and no {@code auth/request}. Open
+     * connections, the kit's own included, are not affected.
+     *
+     * @param reject true to refuse new connections
+     * @return this simulator
+     */
+    public EslSimulator rejectNewConnections(boolean reject) {
+        simulator.rejectInbound(reject);
+        return this;
     }
 
     /**

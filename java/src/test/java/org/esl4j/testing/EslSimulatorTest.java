@@ -14,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.esl4j.EslClient;
 import org.esl4j.EslEvent;
+import org.esl4j.EslException;
 import org.esl4j.EslOutboundServer;
 import org.esl4j.HangupCause;
 import org.esl4j.ServerOptions;
@@ -108,6 +109,70 @@ public class EslSimulatorTest {
             // early media does not count as an answer by default
             assertEquals(HangupCause.NO_ANSWER, originate(client, sim, "user/1004", Duration.ofSeconds(20)).cause());
             assertEquals(HangupCause.USER_NOT_REGISTERED, originate(client, sim, "user/9999", Duration.ZERO).cause());
+        }
+    }
+
+    @Test
+    public void apiRunsAgainstTheSimulatorWithoutAConnection() throws Exception {
+        EslSimulator sim = rule.simulator();
+        sim.endpoint("user/1000", EndpointBehavior.answerAfter(Duration.ofSeconds(3)));
+        assertEquals("+OK\n", sim.api("global_setvar kit_direct=yes"));
+        assertEquals("yes", sim.api("global_getvar kit_direct"));
+        assertFalse("not a socket command", sim.commands().stream().anyMatch(c -> c.contains("kit_direct")));
+        assertEquals("global_setvar",
+                sim.awaitEvent(e -> "API".equals(e.eventName()) && "kit_direct=yes".equals(e.header("API-Command-Argument")),
+                        WAIT).header("API-Command"));
+        // an originate returns once it ends: here when the virtual clock reaches the answer
+        CompletableFuture<String> originated = CompletableFuture.supplyAsync(() -> sim.api("originate user/1000 &park"));
+        sim.awaitEvent("CHANNEL_CREATE", WAIT);
+        assertFalse(originated.isDone());
+        sim.advance(Duration.ofSeconds(3));
+        String result = originated.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertTrue(result, result.startsWith("+OK "));
+        assertEquals("+OK\n", sim.api("uuid_kill " + result.substring(4).trim()));
+        try {
+            sim.api("status\nexit");
+            fail("a line break is refused");
+        } catch (IllegalArgumentException expected) {
+            assertTrue(expected.getMessage().contains("line break"));
+        }
+    }
+
+    @Test
+    public void rejectedConnectionsFailWithTheServersRejection() {
+        EslSimulator sim = rule.simulator();
+        sim.rejectNewConnections(true);
+        try (EslClient refused = connect()) {
+            fail("connected despite the rejection: " + refused);
+        } catch (EslException expected) {
+            assertEquals(expected.toString(), EslException.Kind.REJECTED, expected.kind());
+        }
+        sim.rejectNewConnections(false);
+        try (EslClient admitted = connect()) {
+            assertTrue(admitted.api("status", WAIT).startsWith("UP "));
+        }
+    }
+
+    @Test
+    public void directoryUsersGetTheirPermissions() throws Exception {
+        EslSimulator sim = rule.simulator();
+        // EslClient subscribes to BACKGROUND_JOB when it connects, so the user must be allowed it
+        sim.addEslUser("1000", "example.com", "secret", "CHANNEL_ANSWER,BACKGROUND_JOB", "status", false);
+        try (EslClient restricted = EslClient.connect(
+                sim.clientOptions().user("1000@example.com").password("secret").build())) {
+            assertTrue(restricted.api("status", WAIT).startsWith("UP "));
+            try {
+                restricted.api("version", WAIT);
+                fail("version is not in esl-allowed-api");
+            } catch (EslException expected) {
+                assertTrue(expected.toString(), expected.getMessage().contains("-ERR permission denied"));
+            }
+        }
+        try (EslClient wrongPassword = EslClient.connect(
+                sim.clientOptions().user("1000@example.com").password("ClueCon").build())) {
+            fail("a registered user needs its own password: " + wrongPassword);
+        } catch (EslException expected) {
+            assertEquals(expected.toString(), EslException.Kind.AUTH, expected.kind());
         }
     }
 
