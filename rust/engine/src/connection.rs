@@ -163,6 +163,11 @@ impl State {
         let starts = |entry: &Vec<u8>, prefixes: &[&[u8]]| {
             prefixes.iter().any(|prefix| entry.starts_with(prefix))
         };
+        if let Replay::Append = replay {
+            // A repeated command moves to the end rather than piling up: a client that
+            // subscribes again after every reconnect must not fill the list.
+            self.replay.retain(|entry| *entry != bytes);
+        }
         match replay {
             Replay::Append if self.replay.len() < MAX_REPLAY_ENTRIES => self.replay.push(bytes),
             Replay::Append => warn!("too many subscription commands recorded; not replaying more"),
@@ -1207,6 +1212,19 @@ mod tests {
             .iter()
             .map(|bytes| String::from_utf8_lossy(bytes).trim_end().to_owned())
             .collect()
+    }
+
+    #[test]
+    fn a_repeated_subscription_command_is_recorded_once_at_its_latest_place() {
+        let mut state = State::default();
+        let event_a = command::event(EventFormat::Plain, &["A"]).expect("valid");
+        let nixevent_a = command::nixevent(&["A"]).expect("valid");
+        for _ in 0..3 {
+            state.record(event_a.clone(), Replay::Append);
+        }
+        state.record(nixevent_a.clone(), Replay::Append);
+        state.record(event_a.clone(), Replay::Append);
+        assert_eq!(state.replay, [nixevent_a, event_a]);
     }
 
     #[test]
