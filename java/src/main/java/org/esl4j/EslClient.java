@@ -448,7 +448,10 @@ public final class EslClient implements AutoCloseable {
     }
 
     private void killLegs(List<String> uuids) {
-        ChannelControl.killLegs(connection, uuids);
+        // A closed handle refuses commands by throwing; while reconnecting the engine fails them.
+        if (!closed) {
+            ChannelControl.killLegs(connection, uuids);
+        }
     }
 
     /**
