@@ -10,7 +10,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -163,6 +163,11 @@ impl State {
         let starts = |entry: &Vec<u8>, prefixes: &[&[u8]]| {
             prefixes.iter().any(|prefix| entry.starts_with(prefix))
         };
+        if let Replay::Append = replay {
+            // A repeated command moves to the end rather than piling up: a client that
+            // subscribes again after every reconnect must not fill the list.
+            self.replay.retain(|entry| *entry != bytes);
+        }
         match replay {
             Replay::Append if self.replay.len() < MAX_REPLAY_ENTRIES => self.replay.push(bytes),
             Replay::Append => warn!("too many subscription commands recorded; not replaying more"),
@@ -308,38 +313,23 @@ impl Shared {
         None
     }
 
-    /// Installs a writer for a fresh socket. After a reconnect the recorded subscriptions are
-    /// queued first, before any new command can be, so their replies come first too.
-    fn install_writer(&self, writer: mpsc::UnboundedSender<Vec<u8>>, replay: bool) {
-        let mut state = self.lock();
-        if replay {
-            for bytes in state.replay.clone() {
-                if writer.send(bytes).is_ok() {
-                    let (slot, receiver) = oneshot::channel();
-                    state.pending.push_back(slot);
-                    tokio::spawn(async move {
-                        match receiver.await {
-                            Ok(Ok(Response::Reply(reply))) if reply.is_ok() => {}
-                            outcome => warn!(?outcome, "replaying a subscription failed"),
-                        }
-                    });
-                }
-            }
-        }
-        state.writer = Some(writer);
-    }
-
     /// Splits a fresh socket, starts its writer task and installs the writer, so commands
     /// can be queued as soon as this returns.
-    fn attach(&self, stream: TcpStream, replay: bool) -> Attached {
+    fn attach(&self, stream: TcpStream) -> Attached {
         let (reader, writer) = stream.into_split();
         let (sender, receiver) = mpsc::unbounded_channel();
         let writer_task = tokio::spawn(write_loop(writer, receiver));
-        self.install_writer(sender, replay);
+        self.lock().writer = Some(sender);
         Attached {
             reader,
             writer_task,
         }
+    }
+
+    /// The recorded subscription commands to send on a fresh socket, with runs of `event`
+    /// commands of one format merged into one command, as a fresh subscriber would send them.
+    fn replay_commands(&self) -> Vec<Vec<u8>> {
+        merge_event_commands(&self.lock().replay)
     }
 
     /// Reads and dispatches frames until the socket ends; returns why it ended.
@@ -502,21 +492,41 @@ async fn run(
             break reason;
         };
         warn!(%reason, "connection lost; reconnecting");
-        match reconnect_with_backoff(config, policy, &mut stop).await {
-            Some((stream, parser, attempts)) => {
-                info!(attempts, "reconnected; replaying subscriptions");
+        let lost_at = Instant::now();
+        shared
+            .queue
+            .push_all(vec![Incoming::Disconnected {
+                reason: reason.clone(),
+            }])
+            .await;
+        match reconnect_with_backoff(&shared, config, policy, &mut stop).await {
+            Some(restored) => {
+                info!(
+                    attempts = restored.attempts,
+                    "reconnected; subscriptions replayed"
+                );
                 let known = |value: u64| (value != 0).then_some(value);
                 shared.lock().last_gap = Some(Gap {
                     reason: reason.clone(),
-                    attempts,
+                    attempts: restored.attempts,
                     last_sequence: known(shared.last_sequence.load(Ordering::Relaxed)),
                     last_timestamp: known(shared.last_timestamp.load(Ordering::Relaxed)),
                 });
-                shared
-                    .queue
-                    .push_all(vec![Incoming::Reconnected { attempts }])
-                    .await;
-                next = Some((shared.attach(stream, true), parser));
+                // Connected before the notice is seen, so a consumer reacting to it can send.
+                let attached = shared.attach(restored.stream);
+                let mut items = vec![Incoming::Reconnected {
+                    attempts: restored.attempts,
+                    gap: lost_at.elapsed(),
+                }];
+                // Events that came after a replayed subscription took effect, in order.
+                items.extend(
+                    restored
+                        .early_messages
+                        .into_iter()
+                        .filter_map(|message| shared.dispatch(message)),
+                );
+                shared.queue.push_all(items).await;
+                next = Some((attached, restored.parser));
             }
             None => break format!("{reason}; reconnect gave up"),
         }
@@ -532,11 +542,23 @@ async fn run(
     shared.finished.send_replace(true);
 }
 
+/// A socket re-established by [`reconnect_with_backoff`], its subscriptions replayed.
+struct Restored {
+    stream: TcpStream,
+    parser: FrameParser,
+    attempts: u32,
+    /// Messages other than the replay replies that arrived during the replay.
+    early_messages: Vec<ServerMessage>,
+}
+
+/// Connects and replays the subscriptions until an attempt succeeds, the policy gives up
+/// (`None`) or the connection is closed (`None`, at once, even mid-attempt).
 async fn reconnect_with_backoff(
+    shared: &Shared,
     config: &ClientConfig,
     policy: &ReconnectPolicy,
     stop: &mut watch::Receiver<bool>,
-) -> Option<(TcpStream, FrameParser, u32)> {
+) -> Option<Restored> {
     let mut delay = policy.initial_backoff;
     let mut attempts = 0u32;
     loop {
@@ -548,12 +570,103 @@ async fn reconnect_with_backoff(
             () = tokio::time::sleep(delay) => {}
         }
         attempts += 1;
-        match establish(config).await {
-            Ok((stream, parser)) => return Some((stream, parser, attempts)),
-            Err(error) => warn!(%error, attempts, "reconnect attempt failed"),
+        let attempt = async {
+            let (mut stream, mut parser) = establish(config).await?;
+            let commands = shared.replay_commands();
+            let early_messages = tokio::time::timeout(
+                shared.config.command_timeout,
+                replay(&mut stream, &mut parser, &commands),
+            )
+            .await
+            .map_err(|_| EslError::Timeout {
+                what: "subscription replay",
+                after: shared.config.command_timeout,
+            })??;
+            Ok::<_, EslError>(Restored {
+                stream,
+                parser,
+                attempts,
+                early_messages,
+            })
+        };
+        tokio::select! {
+            _ = stop.wait_for(|stopped| *stopped) => return None,
+            outcome = attempt => match outcome {
+                Ok(restored) => return Some(restored),
+                Err(error) => warn!(%error, attempts, "reconnect attempt failed"),
+            },
         }
         delay = (delay * 2).min(policy.max_backoff);
     }
+}
+
+/// Sends the subscription commands on a fresh socket and waits for every reply; a refused
+/// one fails the attempt, as the subscriptions would otherwise silently differ. Returns the
+/// other messages that arrived meanwhile (events of subscriptions already replayed).
+async fn replay(
+    stream: &mut TcpStream,
+    parser: &mut FrameParser,
+    commands: &[Vec<u8>],
+) -> Result<Vec<ServerMessage>, EslError> {
+    for bytes in commands {
+        stream.write_all(bytes).await?;
+    }
+    let mut early_messages = Vec::new();
+    let mut replies = 0;
+    while replies < commands.len() {
+        match read_message(stream, parser).await? {
+            Some(ServerMessage::CommandReply(reply)) if reply.is_ok() => replies += 1,
+            Some(ServerMessage::CommandReply(reply)) => {
+                return Err(EslError::CommandFailed(format!(
+                    "replaying a subscription: {}",
+                    reply.text().trim_end()
+                )))
+            }
+            Some(other) => early_messages.push(other),
+            None => {
+                return Err(EslError::ConnectionClosed(
+                    "closed by peer during the subscription replay".to_owned(),
+                ))
+            }
+        }
+    }
+    Ok(early_messages)
+}
+
+/// Merges runs of `event <format> ...` commands of one format into one command. A run stops
+/// after `CUSTOM`, since every word after it names a subclass.
+fn merge_event_commands(commands: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let event_words = |bytes: &[u8]| -> Option<Vec<String>> {
+        let line = std::str::from_utf8(bytes).ok()?.strip_suffix("\n\n")?;
+        let words: Vec<String> = line.split(' ').map(str::to_owned).collect();
+        (words.len() > 2 && words[0] == "event" && !line.contains('\n')).then_some(words)
+    };
+    let mut merged: Vec<Vec<u8>> = Vec::with_capacity(commands.len());
+    let mut run: Option<Vec<String>> = None;
+    let finish = |run: &mut Option<Vec<String>>, merged: &mut Vec<Vec<u8>>| {
+        if let Some(words) = run.take() {
+            merged.push(format!("{}\n\n", words.join(" ")).into_bytes());
+        }
+    };
+    for bytes in commands {
+        match (event_words(bytes), run.as_mut()) {
+            (Some(words), Some(current))
+                if current[1] == words[1] && !current.iter().any(|word| word == "CUSTOM") =>
+            {
+                current.extend(words.into_iter().skip(2));
+            }
+            (Some(words), _) => {
+                finish(&mut run, &mut merged);
+                run = Some(words);
+            }
+            (None, _) => {
+                finish(&mut run, &mut merged);
+                merged.push(bytes.clone());
+            }
+        }
+    }
+    finish(&mut run, &mut merged);
+    merged
 }
 
 /// Closes the connection when the last handle is dropped.
@@ -722,7 +835,7 @@ impl Connection {
             last_sequence: AtomicU64::new(0),
             last_timestamp: AtomicU64::new(0),
         });
-        let attached = shared.attach(stream, false);
+        let attached = shared.attach(stream);
         tokio::spawn(run(shared.clone(), attached, parser, reconnect, guard).instrument(span));
         let owner = Arc::new(HandleOwner {
             shared: Arc::downgrade(&shared),
@@ -1098,5 +1211,59 @@ impl Shared {
         timeout: Option<Duration>,
     ) -> Result<Vec<Incoming>, EslError> {
         self.queue.recv_batch(max, max_bytes, timeout).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(commands: &[Vec<u8>]) -> Vec<String> {
+        commands
+            .iter()
+            .map(|bytes| String::from_utf8_lossy(bytes).trim_end().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_repeated_subscription_command_is_recorded_once_at_its_latest_place() {
+        let mut state = State::default();
+        let event_a = command::event(EventFormat::Plain, &["A"]).expect("valid");
+        let nixevent_a = command::nixevent(&["A"]).expect("valid");
+        for _ in 0..3 {
+            state.record(event_a.clone(), Replay::Append);
+        }
+        state.record(nixevent_a.clone(), Replay::Append);
+        state.record(event_a.clone(), Replay::Append);
+        assert_eq!(state.replay, [nixevent_a, event_a]);
+    }
+
+    #[test]
+    fn replay_merges_event_runs_of_one_format_and_stops_after_custom() {
+        let recorded = [
+            command::event(EventFormat::Plain, &["BACKGROUND_JOB"]),
+            command::event(EventFormat::Plain, &["CHANNEL_ANSWER"]),
+            command::filter("Event-Name", "CHANNEL_ANSWER"),
+            command::event(EventFormat::Plain, &["HEARTBEAT"]),
+            command::event(EventFormat::Json, &["CHANNEL_HANGUP"]),
+            command::event(EventFormat::Json, &["CUSTOM", "sofia::register"]),
+            command::event(EventFormat::Json, &["DTMF"]),
+            command::nixevent(&["DTMF"]),
+        ]
+        .map(|command| command.expect("valid command"));
+        assert_eq!(
+            lines(&merge_event_commands(&recorded)),
+            [
+                "event plain BACKGROUND_JOB CHANNEL_ANSWER",
+                "filter Event-Name CHANNEL_ANSWER",
+                "event plain HEARTBEAT",
+                "event json CHANNEL_HANGUP CUSTOM sofia::register",
+                "event json DTMF",
+                "nixevent DTMF",
+            ]
+        );
+        for merged in merge_event_commands(&recorded) {
+            assert!(merged.ends_with(b"\n\n") && !merged[..merged.len() - 2].contains(&b'\n'));
+        }
     }
 }

@@ -9,8 +9,8 @@
 //! - [`Connection`] (`connection.rs`): one socket, a reader task and a writer task. Replies
 //!   are matched FIFO; events go to a bounded queue ([`Incoming`], [`OverflowPolicy`]);
 //!   `bgapi` jobs and `execute` completions are correlated by client-generated UUIDs.
-//! - [`Client`] (`inbound.rs`): connect + auth with deadlines, optional reconnect that
-//!   replays subscriptions and emits [`Incoming::Reconnected`].
+//! - [`Client`] (`inbound.rs`): connect + auth with deadlines, optional reconnect that queues
+//!   [`Incoming::Disconnected`], replays subscriptions and emits [`Incoming::Reconnected`].
 //! - [`Server`] / [`Session`] (`outbound.rs`): the listener for the `socket` application.
 //!
 //! The crate never installs a tracing subscriber, and passwords never reach logs or errors.

@@ -30,11 +30,19 @@ pub enum Incoming {
     Disconnect(DisconnectNotice),
     /// A frame of unknown content type.
     Unknown(Frame),
+    /// The connection was lost and a reconnect policy is trying to re-establish it; commands
+    /// in flight were failed. Queued only when a reconnect follows.
+    Disconnected {
+        /// Why the connection was lost.
+        reason: String,
+    },
     /// The connection was lost and re-established; events in between are missing.
-    /// Subscriptions and filters were replayed; commands in flight were failed.
+    /// Subscriptions and filters were replayed (and accepted) before this was queued.
     Reconnected {
         /// Connection attempts it took.
         attempts: u32,
+        /// How long there was no connection: from the loss to the replayed subscriptions.
+        gap: Duration,
     },
 }
 
@@ -54,6 +62,7 @@ impl Incoming {
             Incoming::Log(line) => line.body.len(),
             Incoming::Disconnect(notice) => notice.body.len(),
             Incoming::Unknown(frame) => frame.header_block().len() + frame.body().len(),
+            Incoming::Disconnected { reason } => reason.len(),
             Incoming::Reconnected { .. } => 0,
         }
     }
@@ -65,7 +74,9 @@ impl Incoming {
                 .header_bytes("Event-Name")
                 .is_some_and(|name| NEVER_DROPPED.contains(&name)),
             Incoming::Log(_) | Incoming::Unknown(_) => true,
-            Incoming::Disconnect(_) | Incoming::Reconnected { .. } => false,
+            Incoming::Disconnect(_)
+            | Incoming::Disconnected { .. }
+            | Incoming::Reconnected { .. } => false,
         }
     }
 }

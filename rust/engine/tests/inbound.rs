@@ -23,6 +23,51 @@ fn config(address: &str, password: &str) -> ClientConfig {
 }
 
 /// Recorded `api/response` bodies and BACKGROUND_JOB events of a transcript connection.
+/// A client config that reconnects with the given backoff.
+fn reconnecting(
+    address: &str,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    max_attempts: Option<u32>,
+) -> ClientConfig {
+    let mut config = config(address, "ClueCon");
+    config.reconnect = Some(ReconnectPolicy {
+        initial_backoff,
+        max_backoff,
+        max_attempts,
+    });
+    config
+}
+
+/// A listener on a free loopback port, and its address.
+async fn local_listener() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    (listener, address)
+}
+
+/// Accepts the next connection and authenticates it.
+async fn accept_authenticated(
+    listener: &tokio::net::TcpListener,
+) -> (tokio::net::TcpStream, FrameParser) {
+    let (mut stream, _) = listener.accept().await.expect("accept");
+    let mut parser = FrameParser::default();
+    accept_auth(&mut stream, &mut parser, "ClueCon").await;
+    (stream, parser)
+}
+
+/// Connects and subscribes to `HEARTBEAT` (plain).
+async fn connect_subscribed_to_heartbeats(config: ClientConfig) -> Client {
+    let client = Client::connect(config).await.expect("connected");
+    client
+        .subscribe(EventFormat::Plain, &["HEARTBEAT"])
+        .await
+        .expect("subscribed");
+    client
+}
+
 fn recorded_messages(records: &[support::Record]) -> Vec<ServerMessage> {
     server_frames(records)
         .into_iter()
@@ -425,15 +470,10 @@ async fn idle_deadline_detects_a_dead_peer() {
 
 #[tokio::test]
 async fn reconnect_replays_subscriptions_and_reports_the_gap() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address").to_string();
+    let (listener, address) = local_listener().await;
     let server = tokio::spawn(async move {
         // First connection: accept the subscriptions, then die with a command pending.
-        let (mut stream, _) = listener.accept().await.expect("accept");
-        let mut parser = FrameParser::default();
-        accept_auth(&mut stream, &mut parser, "ClueCon").await;
+        let (mut stream, mut parser) = accept_authenticated(&listener).await;
         let mut first = Vec::new();
         for _ in 0..3 {
             let command = read_message(&mut stream, &mut parser)
@@ -446,9 +486,7 @@ async fn reconnect_replays_subscriptions_and_reports_the_gap() {
         }
         drop(stream);
         // Second connection: the client must replay before anything else.
-        let (mut stream, _) = listener.accept().await.expect("accept again");
-        let mut parser = FrameParser::default();
-        accept_auth(&mut stream, &mut parser, "ClueCon").await;
+        let (mut stream, mut parser) = accept_authenticated(&listener).await;
         let mut replayed = Vec::new();
         for _ in 0..2 {
             let command = read_message(&mut stream, &mut parser)
@@ -467,30 +505,35 @@ async fn reconnect_replays_subscriptions_and_reports_the_gap() {
         read_message(&mut stream, &mut parser).await;
         (first, replayed)
     });
-    let mut config = config(&address, "ClueCon");
-    config.reconnect = Some(ReconnectPolicy {
-        initial_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(100),
-        max_attempts: Some(50),
-    });
-    let client = Client::connect(config).await.expect("connected");
-    client
-        .subscribe(EventFormat::Plain, &["HEARTBEAT"])
-        .await
-        .expect("subscribed");
+    let config = reconnecting(
+        &address,
+        Duration::from_millis(10),
+        Duration::from_millis(100),
+        Some(50),
+    );
+    let client = connect_subscribed_to_heartbeats(config).await;
     client
         .filter("Event-Name", "HEARTBEAT")
         .await
         .expect("filtered");
     let lost = client.api("status").await.expect_err("connection dropped");
     assert_eq!(lost.kind(), ErrorKind::ConnectionClosed);
+    let lost_notice = client
+        .recv(Some(WAIT))
+        .await
+        .expect("open")
+        .expect("disconnect notice");
+    assert!(
+        matches!(&lost_notice, Incoming::Disconnected { reason } if !reason.is_empty()),
+        "{lost_notice:?}"
+    );
     let gap = client
         .recv(Some(WAIT))
         .await
         .expect("open")
         .expect("gap notice");
     assert!(
-        matches!(gap, Incoming::Reconnected { attempts } if attempts >= 1),
+        matches!(gap, Incoming::Reconnected { attempts, gap } if attempts >= 1 && !gap.is_zero()),
         "{gap:?}"
     );
     let Some(Incoming::Event(event)) = client.recv(Some(WAIT)).await.expect("open") else {
@@ -759,4 +802,78 @@ async fn a_raw_exit_ends_the_client_without_reconnecting() {
         .await
         .expect("ended without reconnecting");
     assert!(client.last_gap().is_none());
+}
+
+#[tokio::test]
+async fn a_refused_subscription_replay_fails_the_attempt_and_the_next_one_succeeds() {
+    let (listener, address) = local_listener().await;
+    let server = tokio::spawn(async move {
+        let (mut stream, mut parser) = accept_authenticated(&listener).await;
+        read_message(&mut stream, &mut parser).await.expect("event");
+        stream.write_all(&reply_frame("+OK")).await.expect("write");
+        drop(stream);
+        // Two reconnects: the first refuses the replayed subscription, the second accepts it.
+        let mut replayed = Vec::new();
+        for answer in ["-ERR no reply", "+OK event listener enabled plain"] {
+            let (mut stream, mut parser) = accept_authenticated(&listener).await;
+            let command = read_message(&mut stream, &mut parser)
+                .await
+                .expect("replay");
+            replayed.push(String::from_utf8_lossy(command.first_line()).into_owned());
+            stream.write_all(&reply_frame(answer)).await.expect("write");
+            if answer.starts_with('+') {
+                read_message(&mut stream, &mut parser).await;
+            }
+        }
+        replayed
+    });
+    let config = reconnecting(
+        &address,
+        Duration::from_millis(10),
+        Duration::from_millis(20),
+        Some(5),
+    );
+    let client = connect_subscribed_to_heartbeats(config).await;
+    let lost = client.recv(Some(WAIT)).await.expect("open");
+    assert!(
+        matches!(lost, Some(Incoming::Disconnected { .. })),
+        "{lost:?}"
+    );
+    let back = client.recv(Some(WAIT)).await.expect("open");
+    assert!(
+        matches!(back, Some(Incoming::Reconnected { attempts: 2, .. })),
+        "{back:?}"
+    );
+    assert!(client.is_connected());
+    client.close().await;
+    let replayed = server.await.expect("no panic");
+    assert_eq!(replayed, ["event plain HEARTBEAT", "event plain HEARTBEAT"]);
+}
+
+#[tokio::test]
+async fn close_ends_a_reconnect_at_once() {
+    let (listener, address) = local_listener().await;
+    let server = tokio::spawn(async move {
+        drop(accept_authenticated(&listener).await);
+        listener
+    });
+    // Only close() can end a reconnect whose first attempt is an hour away.
+    let config = reconnecting(
+        &address,
+        Duration::from_secs(3600),
+        Duration::from_secs(3600),
+        None,
+    );
+    let client = Client::connect(config).await.expect("connected");
+    let lost = client.recv(Some(WAIT)).await.expect("open");
+    assert!(
+        matches!(lost, Some(Incoming::Disconnected { .. })),
+        "{lost:?}"
+    );
+    client.close().await;
+    tokio::time::timeout(WAIT, client.closed())
+        .await
+        .expect("the reconnect ended at once");
+    assert!(!client.is_connected());
+    drop(server.await.expect("no panic"));
 }

@@ -295,10 +295,18 @@ impl BatchWriter {
                 headers.extend(optional.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))));
                 self.push_owned(&headers, &notice.body);
             }
-            Incoming::Reconnected { attempts } => {
+            Incoming::Disconnected { reason } => {
+                let headers: Vec<(&[u8], String)> = vec![
+                    (b"Content-Type", "esl4j/disconnected".to_owned()),
+                    (b"Disconnect-Reason", reason.clone()),
+                ];
+                self.push_owned(&headers, b"");
+            }
+            Incoming::Reconnected { attempts, gap } => {
                 let headers: Vec<(&[u8], String)> = vec![
                     (b"Content-Type", "esl4j/reconnected".to_owned()),
                     (b"Reconnect-Attempts", attempts.to_string()),
+                    (b"Reconnect-Gap-Micros", gap.as_micros().to_string()),
                 ];
                 self.push_owned(&headers, b"");
             }
@@ -331,7 +339,8 @@ pub(crate) fn size_hint(item: &Incoming) -> usize {
         Incoming::Unknown(frame) => frame.header_block().len() + frame.body().len() + 256,
         Incoming::Log(line) => line.body.len() + 256,
         Incoming::Disconnect(notice) => notice.body.len() + 256,
-        Incoming::Reconnected { .. } => 64,
+        Incoming::Disconnected { reason } => reason.len() + 64,
+        Incoming::Reconnected { .. } => 96,
     }
 }
 

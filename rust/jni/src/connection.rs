@@ -7,12 +7,13 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use esl4j_engine::proto::command::{self, SendMsg};
 use esl4j_engine::proto::{Event, EventFormat};
 use esl4j_engine::{
     Client, ClientConfig, Connection, ConnectionConfig, EslError, ExecuteOptions, OverflowPolicy,
-    Password, Response, Session,
+    Password, ReconnectPolicy, Response, Session,
 };
 use jni::objects::{JByteArray, JClass, JLongArray, JObject};
 use jni::sys::{jboolean, jint, jlong, JNI_FALSE, JNI_TRUE};
@@ -128,10 +129,31 @@ pub(crate) fn session_handle(session: Session) -> jlong {
     handle::into_handle(Arc::new(NativeConnection::Outbound(session)))
 }
 
+/// The engine's reconnect policy from `NativeConnection.Settings`: a negative
+/// `max_attempts` means no reconnect, 0 no limit.
+fn reconnect_policy(
+    initial_delay_ms: jlong,
+    max_delay_ms: jlong,
+    max_attempts: jint,
+) -> Option<ReconnectPolicy> {
+    let max_attempts = u32::try_from(max_attempts).ok()?;
+    let millis = |value: jlong| Duration::from_millis(u64::try_from(value).unwrap_or(0));
+    let initial_backoff = millis(initial_delay_ms);
+    Some(ReconnectPolicy {
+        initial_backoff,
+        max_backoff: millis(max_delay_ms).max(initial_backoff),
+        max_attempts: (max_attempts > 0).then_some(max_attempts),
+    })
+}
+
 /// `static native long connectionConnect(byte[] address, byte[] user, byte[] password,
-/// long connectTimeoutMs, long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow)`:
-/// connects and authenticates, blocking the calling Java thread up to the deadlines.
+/// long connectTimeoutMs, long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow,
+/// long reconnectInitialDelayMs, long reconnectMaxDelayMs, int reconnectMaxAttempts)`:
+/// connects and authenticates, blocking the calling Java thread up to the deadlines. With a
+/// reconnect policy, the engine reconnects after a loss and queues `esl4j/disconnected` and
+/// `esl4j/reconnected` items for `connectionPoll`.
 #[no_mangle]
+#[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_org_esl4j_internal_Native_connectionConnect<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
@@ -142,6 +164,9 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionConnect<'local>(
     command_timeout_ms: jlong,
     queue_capacity: jint,
     block_on_overflow: jboolean,
+    reconnect_initial_delay_ms: jlong,
+    reconnect_max_delay_ms: jlong,
+    reconnect_max_attempts: jint,
 ) -> jlong {
     ffi_call(&mut env, |env| {
         let address = required_text(env, &address, "address")?;
@@ -154,6 +179,11 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionConnect<'local>(
         }
         config.connection =
             connection_config(command_timeout_ms, queue_capacity, block_on_overflow);
+        config.reconnect = reconnect_policy(
+            reconnect_initial_delay_ms,
+            reconnect_max_delay_ms,
+            reconnect_max_attempts,
+        );
         let client = runtime::block_on(Client::connect(config))??;
         Ok(handle::into_handle(Arc::new(NativeConnection::Inbound(
             client,

@@ -12,7 +12,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -66,6 +65,9 @@ public final class EslClient implements AutoCloseable {
     private static final int POLL_BATCH = 1024;
     /** Events the client itself needs: job results, and the outcome of executed applications. */
     private static final List<String> BASE_EVENTS = Collections.singletonList("BACKGROUND_JOB");
+    /** Envelope content types of the engine's reconnect notices (see NativeConnection.Settings). */
+    private static final String DISCONNECTED_NOTICE = "esl4j/disconnected";
+    private static final String RECONNECTED_NOTICE = "esl4j/reconnected";
     private static final List<String> CALL_CONTROL_EVENTS =
             Arrays.asList("CHANNEL_EXECUTE_COMPLETE", "CHANNEL_BRIDGE", "CHANNEL_HANGUP_COMPLETE");
 
@@ -74,20 +76,21 @@ public final class EslClient implements AutoCloseable {
     private final EventDispatcher dispatcher;
     private final AttemptWatchdog watchdog = AttemptWatchdog.create();
     private final List<ConnectionListener> connectionListeners = new CopyOnWriteArrayList<>();
-    /** Subscribed event names, in order, replayed after a reconnect. */
+    /**
+     * Subscribed event names, so call control subscribes only to what is missing. The engine
+     * itself replays the subscriptions and filters after a reconnect.
+     */
     private final Set<String> subscribed = Collections.synchronizedSet(new LinkedHashSet<String>());
-    /** Filters as {header, value}, replayed after a reconnect. */
-    private final List<String[]> filters = new CopyOnWriteArrayList<>();
     /** Futures completed by events rather than by the engine; failed on close. */
     private final Set<CompletableFuture<?>> pending = Collections.synchronizedSet(new LinkedHashSet<CompletableFuture<?>>());
-    private final CountDownLatch closedSignal = new CountDownLatch(1);
     private final Thread reader;
-    private volatile NativeConnection connection;
+    /** One engine connection for the client's life: the engine reconnects it per the policy. */
+    private final NativeConnection connection;
     private volatile boolean closed;
 
-    private EslClient(ClientOptions options, NativeConnection first) {
+    private EslClient(ClientOptions options, NativeConnection connection) {
         this.options = options;
-        this.connection = first;
+        this.connection = connection;
         this.dispatcher = new EventDispatcher(router, options.delivery(), "esl4j-events");
         this.reader = new Thread(this::readLoop, "esl4j-reader-" + options.host() + ":" + options.port());
         this.reader.setDaemon(true);
@@ -115,24 +118,23 @@ public final class EslClient implements AutoCloseable {
     }
 
     private static NativeConnection open(ClientOptions options) {
+        ReconnectPolicy reconnect = options.reconnect();
         NativeConnection.Settings settings = new NativeConnection.Settings()
                 .connectTimeoutMs(options.connectTimeout().toMillis())
                 .commandTimeoutMs(options.commandTimeout().toMillis())
                 // BLOCK must reach the engine too, or its own queue would drop what delivery keeps.
                 .blockOnOverflow(options.delivery().overflowPolicy() == OverflowPolicy.BLOCK)
+                .reconnect(reconnect.initialDelay().toMillis(), reconnect.maxDelay().toMillis(), reconnect.maxAttempts())
                 .executor(options.completionExecutor());
         return NativeConnection.connect(options.host(), options.port(), options.user(), options.password(), settings);
     }
 
+    /** The connection, for a command; while reconnecting the engine fails commands itself. */
     private NativeConnection live() {
-        NativeConnection current = connection;
         if (closed) {
             throw new EslConnectionClosedException("client is closed");
         }
-        if (current == null) {
-            throw new EslConnectionClosedException("not connected (reconnecting)");
-        }
-        return current;
+        return connection;
     }
 
     // ---- API commands ------------------------------------------------------------------------
@@ -288,10 +290,7 @@ public final class EslClient implements AutoCloseable {
     public CompletableFuture<Void> filter(String header, String value) {
         requireWord(header, "header");
         Objects.requireNonNull(value, "value");
-        return observed("filter", () -> live().filter(header, value).thenApply(reply -> {
-            filters.add(new String[] {header, value});
-            return (Void) null;
-        }));
+        return observed("filter", () -> live().filter(header, value).thenApply(reply -> (Void) null));
     }
 
     private static String requireWord(String word, String what) {
@@ -428,9 +427,9 @@ public final class EslClient implements AutoCloseable {
     }
 
     private void killLegs(List<String> uuids) {
-        NativeConnection current = connection;
-        if (current != null) {
-            ChannelControl.killLegs(current, uuids);
+        // A closed handle refuses commands by throwing; while reconnecting the engine fails them.
+        if (!closed) {
+            ChannelControl.killLegs(connection, uuids);
         }
     }
 
@@ -485,8 +484,7 @@ public final class EslClient implements AutoCloseable {
      * @return false while reconnecting and after close
      */
     public boolean isConnected() {
-        NativeConnection current = connection;
-        return !closed && current != null && current.isConnected();
+        return !closed && connection.isConnected();
     }
 
     /**
@@ -508,11 +506,7 @@ public final class EslClient implements AutoCloseable {
             return;
         }
         closed = true;
-        closedSignal.countDown();
-        NativeConnection current = connection;
-        if (current != null) {
-            current.close();
-        }
+        connection.close();
         failPending("client closed");
         watchdog.close();
         dispatcher.close();
@@ -543,82 +537,42 @@ public final class EslClient implements AutoCloseable {
     // ---- reader -----------------------------------------------------------------------------------
 
     private void readLoop() {
-        NativeConnection current = connection;
-        while (true) {
-            dispatcher.dispatchUntilEnded(current, POLL_BATCH, () -> closed);
-            if (closed || !reconnect(current)) {
-                return;
-            }
-            current = connection;
-        }
-    }
-
-    /** Replaces a lost connection per the policy; false when the client is closed instead. */
-    private boolean reconnect(NativeConnection lost) {
-        lost.close();
-        connection = null;
-        long lostAt = System.nanoTime();
-        fireConnectionEvent(new ConnectionEvent(ConnectionEvent.Type.DISCONNECTED, "connection lost", Duration.ZERO, 0));
-        ReconnectPolicy policy = options.reconnect();
-        int attempts = 0;
-        while (!closed && policy.allows(attempts)) {
-            if (waitForClose(policy.delayBefore(attempts))) {
-                return false;
-            }
-            attempts++;
-            try {
-                NativeConnection fresh = open(options);
-                replaySubscriptions(fresh);
-                connection = fresh;
-                if (closed) {
-                    fresh.close();
-                    return false;
-                }
-                Duration gap = Duration.ofNanos(System.nanoTime() - lostAt);
-                fireConnectionEvent(new ConnectionEvent(ConnectionEvent.Type.RECONNECTED,
-                        "reconnected after " + attempts + " attempt(s)", gap, attempts));
-                return true;
-            } catch (RuntimeException failedAttempt) {
-                // Try again after the next delay.
-            }
-        }
+        dispatcher.dispatchUntilEnded(connection, POLL_BATCH, () -> closed, this::onEnvelope);
         if (!closed) {
-            closed = true;
-            failPending("connection lost");
-            dispatcher.close();
-            watchdog.close();
-            fireConnectionEvent(new ConnectionEvent(ConnectionEvent.Type.CLOSED,
-                    policy.enabled() ? "reconnect gave up" : "connection lost", Duration.ZERO, 0));
-        }
-        return false;
-    }
-
-    private void replaySubscriptions(NativeConnection fresh) {
-        List<String> names;
-        synchronized (subscribed) {
-            names = new ArrayList<>(subscribed);
-        }
-        try {
-            if (!names.isEmpty()) {
-                Futures.await(fresh.subscribe(options.eventFormat().wireName(), String.join(" ", names)),
-                        options.commandTimeout(), "subscribe");
-            }
-            for (String[] filter : filters) {
-                Futures.await(fresh.filter(filter[0], filter[1]), options.commandTimeout(), "filter");
-            }
-        } catch (RuntimeException failure) {
-            fresh.close();
-            throw failure;
+            lostForGood();
         }
     }
 
-    private boolean waitForClose(Duration delay) {
-        try {
-            return closedSignal.await(delay.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            return true;
+    /** Turns the engine's reconnect notices into connection events, in stream order. */
+    private void onEnvelope(EslEvent envelope) {
+        String type = envelope.header("Content-Type");
+        if (DISCONNECTED_NOTICE.equals(type)) {
+            fireConnectionEvent(new ConnectionEvent(ConnectionEvent.Type.DISCONNECTED, "connection lost", Duration.ZERO, 0));
+        } else if (RECONNECTED_NOTICE.equals(type)) {
+            int attempts = Integer.parseInt(envelope.header("Reconnect-Attempts"));
+            long gapMicros = Long.parseLong(envelope.header("Reconnect-Gap-Micros"));
+            Duration gap = Duration.ofNanos(TimeUnit.MICROSECONDS.toNanos(gapMicros));
+            fireConnectionEvent(new ConnectionEvent(ConnectionEvent.Type.RECONNECTED,
+                    "reconnected after " + attempts + " attempt(s)", gap, attempts));
         }
+    }
+
+    /**
+     * The engine ended the connection: lost without a reconnect policy (no notice came from the
+     * engine, so DISCONNECTED is told here), or the policy gave up.
+     */
+    private void lostForGood() {
+        ReconnectPolicy policy = options.reconnect();
+        if (!policy.enabled()) {
+            fireConnectionEvent(new ConnectionEvent(ConnectionEvent.Type.DISCONNECTED, "connection lost", Duration.ZERO, 0));
+        }
+        closed = true;
+        connection.close();
+        failPending("connection lost");
+        dispatcher.close();
+        watchdog.close();
+        fireConnectionEvent(new ConnectionEvent(ConnectionEvent.Type.CLOSED,
+                policy.enabled() ? "reconnect gave up" : "connection lost", Duration.ZERO, 0));
     }
 
     @Override

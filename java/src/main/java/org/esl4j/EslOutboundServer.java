@@ -174,7 +174,8 @@ public final class EslOutboundServer implements AutoCloseable {
                 if (next == null) {
                     continue;
                 }
-                dispatcher.dispatchEvents(next.items);
+                // A session's envelopes (its disconnect notice) end it through next.ended below.
+                dispatcher.dispatchEvents(next.items, envelope -> { });
                 if (next.ended) {
                     EslSession session = routed.remove(next.key);
                     if (session != null) {

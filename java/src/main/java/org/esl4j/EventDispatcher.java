@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.esl4j.internal.NativeConnection;
 
 /**
@@ -129,11 +130,12 @@ final class EventDispatcher implements AutoCloseable {
     }
 
     /**
-     * The read loop of a connection (the client's, and every outbound session's): polls batches
-     * of up to {@code batch} items and dispatches the events among them (envelopes such as
-     * disconnect notices are not events), until the connection ends or {@code stop} is true.
+     * The client's read loop: polls batches of up to {@code batch} items and dispatches the
+     * events among them, handing every envelope (an item that is not an event, such as a
+     * disconnect notice or a reconnect notice) to {@code envelopes} on the calling thread, in
+     * stream order, until the connection ends or {@code stop} is true.
      */
-    void dispatchUntilEnded(NativeConnection connection, int batch, BooleanSupplier stop) {
+    void dispatchUntilEnded(NativeConnection connection, int batch, BooleanSupplier stop, Consumer<EslEvent> envelopes) {
         while (!stop.getAsBoolean()) {
             List<EslEvent> items;
             try {
@@ -144,15 +146,20 @@ final class EventDispatcher implements AutoCloseable {
             if (items == null) {
                 return;
             }
-            dispatchEvents(items);
+            dispatchEvents(items, envelopes);
         }
     }
 
-    /** Dispatches the events among polled items; envelopes such as disconnect notices are not events. */
-    void dispatchEvents(List<EslEvent> items) {
+    /**
+     * Dispatches the events among polled items; envelopes (disconnect notices and the like) go to
+     * {@code envelopes}.
+     */
+    void dispatchEvents(List<EslEvent> items, Consumer<EslEvent> envelopes) {
         for (EslEvent item : items) {
             if (item.eventName() != null) {
                 dispatch(item);
+            } else {
+                envelopes.accept(item);
             }
         }
     }

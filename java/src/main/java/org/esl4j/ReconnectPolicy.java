@@ -51,6 +51,21 @@ public final class ReconnectPolicy {
         return new ReconnectPolicy(initialDelay, maxDelay, maxAttempts);
     }
 
+    /** The wait before the first attempt. */
+    Duration initialDelay() {
+        return initialDelay;
+    }
+
+    /** The longest wait between attempts. */
+    Duration maxDelay() {
+        return maxDelay;
+    }
+
+    /** Attempts before giving up: 0 for no limit, negative for {@link #none()}. */
+    int maxAttempts() {
+        return maxAttempts;
+    }
+
     /**
      * Whether this policy reconnects at all.
      *

@@ -382,4 +382,64 @@ public class EslClientTest {
             assertFalse(client.api("status", WAIT).isEmpty());
         }
     }
+
+    /**
+     * Connects {@link #client} through the proxy with the policy, cuts the network and waits for
+     * the DISCONNECTED notice; returns the queue of later connection events.
+     */
+    private BlockingQueue<ConnectionEvent> connectAndCut(CuttableProxy network, ReconnectPolicy policy) throws Exception {
+        BlockingQueue<ConnectionEvent> changes = new LinkedBlockingQueue<>();
+        client = EslClient.connect(options(network.port()).reconnect(policy).build());
+        client.onConnectionEvent(changes::add);
+        network.cut();
+        ConnectionEvent lost = changes.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
+        assertNotNull("no disconnect notice", lost);
+        assertEquals(ConnectionEvent.Type.DISCONNECTED, lost.type());
+        assertEquals("connection lost", lost.reason());
+        return changes;
+    }
+
+    @Test
+    public void aReconnectThatGivesUpClosesTheClientAndFailsCommands() throws Exception {
+        client.close();
+        try (CuttableProxy network = new CuttableProxy(sim.port())) {
+            BlockingQueue<ConnectionEvent> changes =
+                    connectAndCut(network, ReconnectPolicy.backoff(Duration.ofMillis(10), Duration.ofMillis(20), 2));
+            ConnectionEvent end = changes.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
+            assertNotNull("the reconnect never gave up", end);
+            assertEquals(ConnectionEvent.Type.CLOSED, end.type());
+            assertEquals("reconnect gave up", end.reason());
+            assertFalse(client.isConnected());
+            try {
+                client.api("status", WAIT);
+                fail("expected a client whose reconnect gave up to refuse commands");
+            } catch (EslConnectionClosedException expected) {
+                assertTrue(expected.getMessage(), expected.getMessage().contains("closed"));
+            }
+        }
+    }
+
+    @Test
+    public void closeDuringAReconnectEndsItAtOnceAndCommandsMeanwhileFail() throws Exception {
+        client.close();
+        try (CuttableProxy network = new CuttableProxy(sim.port())) {
+            // A first attempt far beyond the test's waits: only close() can end this reconnect.
+            BlockingQueue<ConnectionEvent> changes =
+                    connectAndCut(network, ReconnectPolicy.backoff(Duration.ofMinutes(10), Duration.ofMinutes(10), 0));
+            assertFalse(client.isConnected());
+            try {
+                client.api("status", WAIT);
+                fail("expected a reconnecting client to refuse commands");
+            } catch (EslConnectionClosedException expected) {
+                assertTrue(expected.getMessage(), expected.getMessage().contains("reconnecting"));
+            }
+            EslClient closing = client;
+            CompletableFuture.runAsync(closing::close).get(WAIT.getSeconds(), TimeUnit.SECONDS);
+            ConnectionEvent end = changes.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
+            assertNotNull("no close notice", end);
+            assertEquals(ConnectionEvent.Type.CLOSED, end.type());
+            assertEquals("closed by the application", end.reason());
+            assertFalse(client.isConnected());
+        }
+    }
 }

@@ -52,7 +52,8 @@ public final class Native {
     // --- connections (rust/jni/src/connection.rs) ---
 
     static native long connectionConnect(byte[] address, byte[] user, byte[] password, long connectTimeoutMs,
-            long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow);
+            long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow, long reconnectInitialDelayMs,
+            long reconnectMaxDelayMs, int reconnectMaxAttempts);
 
     static native void connectionCommand(long handle, int op, byte[] a, byte[] b, byte[] c, long number,
             long timeoutMs, Object completion);

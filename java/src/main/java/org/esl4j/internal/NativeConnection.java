@@ -24,8 +24,9 @@ import org.esl4j.EslEvent;
  * <p>Events are pulled with {@link #poll(int, long)}, which returns what is queued in
  * cache-sized batches. Items that are not events are envelopes with a {@code Content-Type} header:
  * {@code text/disconnect-notice} (with {@code Content-Disposition: linger|disconnect}),
- * {@code log/data}, {@code esl4j/reconnected}, or the content type of an unknown frame. Plain,
- * JSON and XML events all arrive decoded, with multi-value headers as repeated names.
+ * {@code log/data}, {@code esl4j/disconnected}, {@code esl4j/reconnected}, or the content type
+ * of an unknown frame. Plain, JSON and XML events all arrive decoded, with multi-value headers as
+ * repeated names.
  */
 public final class NativeConnection extends NativeHandle {
     /** {@code connectionCommand} operation codes. Keep in sync with {@code op} in connection.rs. */
@@ -86,6 +87,9 @@ public final class NativeConnection extends NativeHandle {
         long commandTimeoutMs;
         int queueCapacity;
         boolean blockOnOverflow;
+        long reconnectInitialDelayMs;
+        long reconnectMaxDelayMs;
+        int reconnectMaxAttempts = -1;
         Executor executor = CompletionThreads.shared();
 
         /**
@@ -132,6 +136,27 @@ public final class NativeConnection extends NativeHandle {
          */
         public Settings blockOnOverflow(boolean block) {
             blockOnOverflow = block;
+            return this;
+        }
+
+        /**
+         * Reconnect after an unexpected loss (default: never; the connection ends). The engine
+         * waits {@code initialDelayMs} before the first attempt, doubling up to {@code
+         * maxDelayMs}; an attempt succeeds once the subscriptions and filters were sent again and
+         * accepted. {@link #poll} then carries an {@code esl4j/disconnected} item (header {@code
+         * Disconnect-Reason}) at the loss and an {@code esl4j/reconnected} item (headers {@code
+         * Reconnect-Attempts}, {@code Reconnect-Gap-Micros}) when it is back. {@link #close()}
+         * ends a reconnect at once.
+         *
+         * @param initialDelayMs the wait before the first attempt
+         * @param maxDelayMs the longest wait between attempts
+         * @param maxAttempts attempts before giving up: 0 for no limit, negative for no reconnect
+         * @return this
+         */
+        public Settings reconnect(long initialDelayMs, long maxDelayMs, int maxAttempts) {
+            reconnectInitialDelayMs = initialDelayMs;
+            reconnectMaxDelayMs = maxDelayMs;
+            reconnectMaxAttempts = maxAttempts;
             return this;
         }
 
@@ -193,7 +218,8 @@ public final class NativeConnection extends NativeHandle {
         Native.ensureLoaded();
         String address = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]:" + port : host + ":" + port;
         long handle = Native.connectionConnect(utf8(address), utf8(user), utf8(password), settings.connectTimeoutMs,
-                settings.commandTimeoutMs, settings.queueCapacity, settings.blockOnOverflow);
+                settings.commandTimeoutMs, settings.queueCapacity, settings.blockOnOverflow,
+                settings.reconnectInitialDelayMs, settings.reconnectMaxDelayMs, settings.reconnectMaxAttempts);
         return new NativeConnection(handle, settings.executor);
     }
 
