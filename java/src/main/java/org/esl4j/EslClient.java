@@ -21,6 +21,7 @@ import org.esl4j.dial.BridgeResult;
 import org.esl4j.dial.OriginateRequest;
 import org.esl4j.dial.OriginateResult;
 import org.esl4j.internal.NativeConnection;
+import org.esl4j.internal.NativeLog;
 
 /**
  * An inbound Event Socket client: connects to FreeSWITCH (port 8021), runs API commands, receives
@@ -109,12 +110,30 @@ public final class EslClient implements AutoCloseable {
         EslClient client = new EslClient(options, open(options));
         try {
             client.reader.start();
-            Futures.await(client.subscribe(BASE_EVENTS.toArray(new String[0])), options.commandTimeout(), "subscribe");
+            client.subscribeBaseEvents();
         } catch (RuntimeException failure) {
             client.close();
             throw failure;
         }
         return client;
+    }
+
+    /**
+     * Subscribes to what {@code bgapi} needs. A {@code userauth} user whose {@code
+     * esl-allowed-events} leaves BACKGROUND_JOB out is refused ({@code -ERR permission denied});
+     * that user can still use everything else, so the refusal is logged and {@code bgapi} reports
+     * it when called instead of failing the connect.
+     */
+    private void subscribeBaseEvents() {
+        try {
+            Futures.await(subscribe(BASE_EVENTS.toArray(new String[0])), options.commandTimeout(), "subscribe");
+        } catch (EslException refused) {
+            if (refused.kind() != EslException.Kind.COMMAND_FAILED) {
+                throw refused;
+            }
+            NativeLog.log(NativeLog.WARN, "esl4j::client", "BACKGROUND_JOB subscription refused, bgapi and originate"
+                    + " will fail on this connection: " + refused.getMessage());
+        }
     }
 
     private static NativeConnection open(ClientOptions options) {
@@ -198,12 +217,15 @@ public final class EslClient implements AutoCloseable {
     }
 
     private CompletableFuture<String> backgroundJob(String command, Duration jobDeadline) {
-        return observed("bgapi " + verb(command), () -> live().bgapiJob(command, jobDeadline.toMillis()).thenApply(replyAndJob -> {
-            if (replyAndJob.size() < 2) {
-                throw new EslException(EslException.Kind.PROTOCOL, "bgapi finished without BACKGROUND_JOB");
-            }
-            return replyAndJob.get(1).body();
-        }));
+        // Already subscribed unless the server refused BACKGROUND_JOB at connect: then this
+        // fails at once with that refusal instead of waiting for a job event that never comes.
+        return ensureSubscribed(BASE_EVENTS).thenCompose(ready -> observed("bgapi " + verb(command),
+                () -> live().bgapiJob(command, jobDeadline.toMillis()).thenApply(replyAndJob -> {
+                    if (replyAndJob.size() < 2) {
+                        throw new EslException(EslException.Kind.PROTOCOL, "bgapi finished without BACKGROUND_JOB");
+                    }
+                    return replyAndJob.get(1).body();
+                })));
     }
 
     /**

@@ -156,7 +156,6 @@ public class EslSimulatorTest {
     @Test
     public void directoryUsersGetTheirPermissions() throws Exception {
         EslSimulator sim = rule.simulator();
-        // EslClient subscribes to BACKGROUND_JOB when it connects, so the user must be allowed it
         sim.addEslUser("1000", "example.com", "secret", "CHANNEL_ANSWER,BACKGROUND_JOB", "status", false);
         try (EslClient restricted = EslClient.connect(
                 sim.clientOptions().user("1000@example.com").password("secret").build())) {
