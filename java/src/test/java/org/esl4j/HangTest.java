@@ -1,0 +1,268 @@
+package org.esl4j;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.freeswitch.esl.ESLconnection;
+import org.junit.After;
+import org.junit.Test;
+
+/**
+ * A server that misbehaves after accepting (never answers, answers half a frame, closes
+ * mid-frame): every blocking call returns or throws within its deadline. Each call runs on a
+ * helper thread that the test waits for with a bound well above the call's own deadline, so a
+ * hang fails the test instead of blocking the build.
+ */
+public class HangTest {
+    private static final Duration CALL_DEADLINE = Duration.ofMillis(500);
+    /** Far above every deadline used here: only a hang reaches it. */
+    private static final long HANG_BOUND_MS = 20_000;
+    private static final String AUTH_REQUEST = "Content-Type: auth/request\n\n";
+    private static final String AUTH_OK = "Content-Type: command/reply\nReply-Text: +OK accepted\n\n";
+    private static final String EVENT_OK = "Content-Type: command/reply\nReply-Text: +OK event listener enabled plain\n\n";
+
+    private final ExecutorService callers = Executors.newCachedThreadPool();
+    private final List<ScriptedServer> servers = new ArrayList<>();
+
+    @After
+    public void stop() throws IOException {
+        for (ScriptedServer server : servers) {
+            server.close();
+        }
+        callers.shutdownNow();
+    }
+
+    /** What the server does once the client has authenticated and subscribed. */
+    private enum Misbehaviour {
+        NEVER_ANSWERS(""),
+        HALF_FRAME("Content-Type: api/response\nContent-Len"),
+        HALF_BODY("Content-Type: api/response\nContent-Length: 100\n\nonly part of it"),
+        CLOSES_MID_FRAME("Content-Type: api/response\nContent-Length: 100\n\nonly part of it");
+
+        final String afterFirstCommand;
+
+        Misbehaviour(String afterFirstCommand) {
+            this.afterFirstCommand = afterFirstCommand;
+        }
+    }
+
+    /** One connection: greets, accepts auth and the given number of setup commands, then misbehaves. */
+    private final class ScriptedServer implements AutoCloseable {
+        final ServerSocket socket;
+        final CountDownLatch misbehaving = new CountDownLatch(1);
+        private final List<Socket> accepted = new ArrayList<>();
+
+        ScriptedServer(boolean greets, int setupCommands, Misbehaviour misbehaviour) throws IOException {
+            socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+            servers.add(this);
+            Thread thread = new Thread(() -> serve(greets, setupCommands, misbehaviour), "scripted-esl-server");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        int port() {
+            return socket.getLocalPort();
+        }
+
+        private void serve(boolean greets, int setupCommands, Misbehaviour misbehaviour) {
+            try {
+                Socket client = socket.accept();
+                synchronized (accepted) {
+                    accepted.add(client);
+                }
+                InputStream in = client.getInputStream();
+                OutputStream out = client.getOutputStream();
+                if (greets) {
+                    write(out, AUTH_REQUEST);
+                    readCommand(in);
+                    write(out, AUTH_OK);
+                    for (int i = 0; i < setupCommands; i++) {
+                        readCommand(in);
+                        write(out, EVENT_OK);
+                    }
+                    readCommand(in);
+                    write(out, misbehaviour.afterFirstCommand);
+                }
+                misbehaving.countDown();
+                if (misbehaviour == Misbehaviour.CLOSES_MID_FRAME) {
+                    client.close();
+                    return;
+                }
+                // Read and ignore whatever else comes, answering nothing, until the client goes.
+                while (in.read() >= 0) {
+                    continue;
+                }
+            } catch (IOException closed) {
+                misbehaving.countDown();
+            }
+        }
+
+        private void write(OutputStream out, String text) throws IOException {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+
+        /** Reads up to the blank line that ends a command. */
+        private void readCommand(InputStream in) throws IOException {
+            int previous = -1;
+            int current;
+            while ((current = in.read()) >= 0) {
+                if (current == '\n' && previous == '\n') {
+                    return;
+                }
+                previous = current;
+            }
+            throw new IOException("client closed");
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+            synchronized (accepted) {
+                for (Socket client : accepted) {
+                    client.close();
+                }
+            }
+        }
+    }
+
+    /** Runs {@code call}; fails the test if it neither returns nor throws within the hang bound. */
+    private <T> Outcome<T> within(Callable<T> call) throws InterruptedException {
+        Future<T> future = callers.submit(call);
+        try {
+            return new Outcome<>(future.get(HANG_BOUND_MS, TimeUnit.MILLISECONDS), null);
+        } catch (ExecutionException e) {
+            return new Outcome<>(null, e.getCause());
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            throw new AssertionError("hung: no return or exception in " + HANG_BOUND_MS + " ms");
+        }
+    }
+
+    private static final class Outcome<T> {
+        final T value;
+        final Throwable error;
+
+        Outcome(T value, Throwable error) {
+            this.value = value;
+            this.error = error;
+        }
+
+        void assertThrew(Class<? extends Throwable> type) {
+            if (error == null) {
+                fail("expected " + type.getSimpleName() + ", got " + value);
+            }
+            if (!type.isInstance(error)) {
+                throw new AssertionError("expected " + type.getSimpleName() + ", got " + error, error);
+            }
+        }
+    }
+
+    private ClientOptions options(int port) {
+        return ClientOptions.builder().host("127.0.0.1").port(port).password("ClueCon")
+                .connectTimeout(CALL_DEADLINE).commandTimeout(CALL_DEADLINE).build();
+    }
+
+    @Test
+    public void connectToASilentServerTimesOut() throws Exception {
+        ScriptedServer server = new ScriptedServer(false, 0, Misbehaviour.NEVER_ANSWERS);
+        within(() -> EslClient.connect(options(server.port()))).assertThrew(EslTimeoutException.class);
+    }
+
+    @Test
+    public void connectToAServerThatNeverConfirmsTheSubscriptionTimesOut() throws Exception {
+        // auth is answered, the client's first subscription is not
+        ScriptedServer server = new ScriptedServer(true, 0, Misbehaviour.NEVER_ANSWERS);
+        within(() -> EslClient.connect(options(server.port()))).assertThrew(EslTimeoutException.class);
+    }
+
+    private void assertApiFails(Misbehaviour misbehaviour, Class<? extends Throwable> expected) throws Exception {
+        ScriptedServer server = new ScriptedServer(true, 1, misbehaviour);
+        EslClient client = EslClient.connect(options(server.port()));
+        try {
+            within(() -> client.api("status", CALL_DEADLINE)).assertThrew(expected);
+        } finally {
+            within(() -> {
+                client.close();
+                return null;
+            });
+        }
+    }
+
+    @Test
+    public void apiAgainstANeverAnsweringServerTimesOut() throws Exception {
+        assertApiFails(Misbehaviour.NEVER_ANSWERS, EslTimeoutException.class);
+    }
+
+    @Test
+    public void apiAgainstHalfAHeaderBlockTimesOut() throws Exception {
+        assertApiFails(Misbehaviour.HALF_FRAME, EslTimeoutException.class);
+    }
+
+    @Test
+    public void apiAgainstHalfABodyTimesOut() throws Exception {
+        assertApiFails(Misbehaviour.HALF_BODY, EslTimeoutException.class);
+    }
+
+    @Test
+    public void apiAgainstAServerClosingMidFrameFailsAsClosed() throws Exception {
+        assertApiFails(Misbehaviour.CLOSES_MID_FRAME, EslConnectionClosedException.class);
+    }
+
+    private ESLconnection compat(Misbehaviour misbehaviour) throws Exception {
+        // ESLconnection subscribes to nothing itself: no setup commands before the misbehaviour
+        ScriptedServer server = new ScriptedServer(true, 0, misbehaviour);
+        ESLconnection connection = within(() -> new ESLconnection("127.0.0.1", server.port(), "ClueCon")).value;
+        assertEquals(1, connection.connected());
+        within(() -> connection.sendRecv("api status"));
+        assertTrue(server.misbehaving.await(HANG_BOUND_MS, TimeUnit.MILLISECONDS));
+        return connection;
+    }
+
+    @Test
+    public void compatRecvEventTimedReturnsNullAgainstASilentServer() throws Exception {
+        System.setProperty(ESLconnection.COMMAND_TIMEOUT_PROPERTY, Long.toString(CALL_DEADLINE.toMillis()));
+        try {
+            for (Misbehaviour misbehaviour : new Misbehaviour[] {Misbehaviour.NEVER_ANSWERS, Misbehaviour.HALF_FRAME}) {
+                ESLconnection connection = compat(misbehaviour);
+                assertNull(misbehaviour.name(), within(() -> connection.recvEventTimed(100)).value);
+                assertEquals(misbehaviour.name(), 0, (int) within(connection::disconnect).value);
+            }
+        } finally {
+            System.clearProperty(ESLconnection.COMMAND_TIMEOUT_PROPERTY);
+        }
+    }
+
+    @Test
+    public void compatRecvEventReturnsWhenTheServerClosesMidFrame() throws Exception {
+        System.setProperty(ESLconnection.COMMAND_TIMEOUT_PROPERTY, Long.toString(CALL_DEADLINE.toMillis()));
+        try {
+            ESLconnection connection = compat(Misbehaviour.CLOSES_MID_FRAME);
+            // blocks by design (libesl), but must end with the connection
+            assertEquals("SERVER_DISCONNECTED", within(connection::recvEvent).value.getType());
+            assertEquals(0, connection.connected());
+        } finally {
+            System.clearProperty(ESLconnection.COMMAND_TIMEOUT_PROPERTY);
+        }
+    }
+}
