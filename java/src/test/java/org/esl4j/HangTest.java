@@ -1,6 +1,7 @@
 package org.esl4j;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
@@ -15,12 +16,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.freeswitch.esl.ESLconnection;
@@ -39,6 +42,8 @@ public class HangTest {
     private static final long HANG_BOUND_MS = 20_000;
     private static final String AUTH_REQUEST = "Content-Type: auth/request\n\n";
     private static final String AUTH_OK = "Content-Type: command/reply\nReply-Text: +OK accepted\n\n";
+    private static final String CONNECT_REPLY = "Event-Name: CHANNEL_DATA\nUnique-ID: 5d3bc2a4-0000-4000-8000-000000000001\n"
+            + "Content-Type: command/reply\nReply-Text: %2BOK%0A\nSocket-Mode: async\nControl: full\n\n";
     private static final String EVENT_OK = "Content-Type: command/reply\nReply-Text: +OK event listener enabled plain\n\n";
 
     private final ExecutorService callers = Executors.newCachedThreadPool();
@@ -112,31 +117,10 @@ public class HangTest {
                     client.close();
                     return;
                 }
-                // Read and ignore whatever else comes, answering nothing, until the client goes.
-                while (in.read() >= 0) {
-                    continue;
-                }
+                drain(in);
             } catch (IOException closed) {
                 misbehaving.countDown();
             }
-        }
-
-        private void write(OutputStream out, String text) throws IOException {
-            out.write(text.getBytes(StandardCharsets.UTF_8));
-            out.flush();
-        }
-
-        /** Reads up to the blank line that ends a command. */
-        private void readCommand(InputStream in) throws IOException {
-            int previous = -1;
-            int current;
-            while ((current = in.read()) >= 0) {
-                if (current == '\n' && previous == '\n') {
-                    return;
-                }
-                previous = current;
-            }
-            throw new IOException("client closed");
         }
 
         @Override
@@ -147,6 +131,31 @@ public class HangTest {
                     client.close();
                 }
             }
+        }
+    }
+
+    private static void write(OutputStream out, String text) throws IOException {
+        out.write(text.getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    /** Reads up to the blank line that ends a command; returns its first line. */
+    private static String readCommand(InputStream in) throws IOException {
+        StringBuilder command = new StringBuilder();
+        int current;
+        while ((current = in.read()) >= 0) {
+            if (current == '\n' && command.length() > 0 && command.charAt(command.length() - 1) == '\n') {
+                return command.substring(0, command.indexOf("\n"));
+            }
+            command.append((char) current);
+        }
+        throw new IOException("peer closed");
+    }
+
+    /** Reads and ignores whatever else comes, answering nothing, until the peer goes. */
+    private static void drain(InputStream in) throws IOException {
+        while (in.read() >= 0) {
+            continue;
         }
     }
 
@@ -212,6 +221,52 @@ public class HangTest {
                     client.close();
                     return null;
                 });
+            }
+        }
+    }
+
+    /**
+     * Plays a FreeSWITCH call for an outbound server: answers {@code connect} with channel data and
+     * every setup command with +OK, then misbehaves on the first {@code sendmsg}.
+     */
+    private void outboundCall(int port, Misbehaviour misbehaviour) {
+        Thread thread = new Thread(() -> {
+            try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                InputStream in = socket.getInputStream();
+                OutputStream out = socket.getOutputStream();
+                String command;
+                while (!(command = readCommand(in)).startsWith("sendmsg")) {
+                    write(out, command.equals("connect") ? CONNECT_REPLY : EVENT_OK);
+                }
+                write(out, misbehaviour.afterFirstCommand);
+                if (misbehaviour != Misbehaviour.CLOSES_MID_FRAME) {
+                    drain(in);
+                }
+            } catch (IOException ended) {
+                // the server closed the session
+            }
+        }, "scripted-outbound-call");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    @Test
+    public void sessionCommandsEndWithTheRightErrorForEveryMisbehaviour() throws Exception {
+        BlockingQueue<Object> outcomes = new LinkedBlockingQueue<>();
+        ServerOptions options = ServerOptions.builder().host("127.0.0.1").port(0).commandTimeout(CALL_DEADLINE)
+                .handshakeTimeout(CALL_DEADLINE).build();
+        try (EslOutboundServer server = EslOutboundServer.start(options, session -> {
+            try {
+                outcomes.add(session.answer(CALL_DEADLINE));
+            } catch (RuntimeException failure) {
+                outcomes.add(failure);
+            }
+        })) {
+            for (Misbehaviour misbehaviour : Misbehaviour.values()) {
+                outboundCall(server.port(), misbehaviour);
+                Object outcome = outcomes.poll(HANG_BOUND_MS, TimeUnit.MILLISECONDS);
+                assertNotNull(misbehaviour.name() + ": hung", outcome);
+                assertTrue(misbehaviour.name() + ": " + outcome, misbehaviour.commandFailure.isInstance(outcome));
             }
         }
     }
