@@ -52,6 +52,12 @@ pub enum CommandError {
         /// Which part of the command.
         part: &'static str,
     },
+    /// A NUL byte: the server reads the message as a C string and would cut it there.
+    #[error("{part} must not contain a NUL byte")]
+    Nul {
+        /// Which part of the command.
+        part: &'static str,
+    },
     /// A part that must be one word contains whitespace.
     #[error("{part} must not contain whitespace")]
     Whitespace {

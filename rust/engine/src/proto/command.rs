@@ -2,8 +2,12 @@
 //!
 //! Each returns the exact bytes to write, ending with the blank line, or a [`CommandError`]
 //! when a part would change the framing: a `\r` or `\n` in a single-line part could end the
-//! message early and smuggle in a second command, so it is always refused. Error messages name
-//! the offending part, never its value (it may be a password).
+//! message early and smuggle in a second command, so it is always refused. A NUL is refused
+//! everywhere in the text: the server parses the header block as a C string, so a NUL hides
+//! every later header, `Content-Length` included, and the body would be read as the next
+//! command. A header block of [`MAX_HEADER_BLOCK_BYTES`] or more is refused too: the server cuts
+//! it there and reads the rest as the next command. Error messages name the offending part,
+//! never its value (it may be a password).
 
 use super::event::EventFormat;
 use crate::error::CommandError;
@@ -14,11 +18,25 @@ pub const MAX_JOB_UUID_LEN: usize = 36;
 /// Execute arguments longer than this go into a `text/plain` body instead of a header.
 pub const MAX_HEADER_ARG_LEN: usize = 1024;
 
+/// mod_event_socket ends a header block by force at 10 MiB (`max_len`, esl-protocol.md §1.2)
+/// and parses what follows as a new command, so a block must stay below it.
+pub const MAX_HEADER_BLOCK_BYTES: usize = 10 * 1024 * 1024;
+
+/// mod_event_socket drops the connection when a client body exceeds 16 MiB (§1.2).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+fn no_nul<'a>(part: &'static str, value: &'a str) -> Result<&'a str, CommandError> {
+    if value.contains('\0') {
+        return Err(CommandError::Nul { part });
+    }
+    Ok(value)
+}
+
 fn single_line<'a>(part: &'static str, value: &'a str) -> Result<&'a str, CommandError> {
     if value.bytes().any(|b| b == b'\r' || b == b'\n') {
         return Err(CommandError::LineBreak { part });
     }
-    Ok(value)
+    no_nul(part, value)
 }
 
 fn non_empty_line<'a>(part: &'static str, value: &'a str) -> Result<&'a str, CommandError> {
@@ -68,45 +86,61 @@ impl Message {
         self
     }
 
-    fn finish(mut self) -> Vec<u8> {
+    /// Ends the header block; refused when the server would cut it (see the module docs).
+    fn finish(mut self) -> Result<Vec<u8>, CommandError> {
         self.bytes.push(b'\n');
-        self.bytes
+        if self.bytes.len() >= MAX_HEADER_BLOCK_BYTES {
+            return Err(CommandError::TooLong {
+                part: "command header block",
+                max: MAX_HEADER_BLOCK_BYTES - 1,
+            });
+        }
+        Ok(self.bytes)
     }
 
-    fn finish_with_body(self, body: &[u8]) -> Vec<u8> {
+    fn finish_with_body(self, body: &[u8]) -> Result<Vec<u8>, CommandError> {
+        if body.len() > MAX_BODY_BYTES {
+            return Err(CommandError::TooLong {
+                part: "body",
+                max: MAX_BODY_BYTES,
+            });
+        }
         let mut bytes = self
             .header("Content-Length", &body.len().to_string())
-            .finish();
+            .finish()?;
         bytes.extend_from_slice(body);
-        bytes
+        Ok(bytes)
     }
 }
 
-fn simple(line: &str) -> Vec<u8> {
+/// A one-line message built from checked parts.
+fn simple(line: &str) -> Result<Vec<u8>, CommandError> {
     Message::new(line).finish()
+}
+
+/// A one-line message made only of this module's constants and numbers (nothing to check).
+fn fixed(line: &str) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(line.len() + 2);
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.extend_from_slice(b"\n\n");
+    bytes
 }
 
 /// `auth <password>`. The server takes the rest of the line, so spaces are allowed.
 pub fn auth(password: &str) -> Result<Vec<u8>, CommandError> {
-    Ok(simple(&format!(
-        "auth {}",
-        non_empty_line("password", password)?
-    )))
+    simple(&format!("auth {}", non_empty_line("password", password)?))
 }
 
 /// `userauth <user@domain>:<password>`.
 pub fn userauth(user: &str, password: &str) -> Result<Vec<u8>, CommandError> {
     let user = word("user", user)?;
     let password = non_empty_line("password", password)?;
-    Ok(simple(&format!("userauth {user}:{password}")))
+    simple(&format!("userauth {user}:{password}"))
 }
 
 /// `api <command and arguments>`; the answer is an `api/response`.
 pub fn api(command: &str) -> Result<Vec<u8>, CommandError> {
-    Ok(simple(&format!(
-        "api {}",
-        non_empty_line("api command", command)?
-    )))
+    simple(&format!("api {}", non_empty_line("api command", command)?))
 }
 
 /// `bgapi <command>` with an optional client-chosen `Job-UUID` (at most 36 characters).
@@ -116,7 +150,7 @@ pub fn bgapi(command: &str, job_uuid: Option<&str>) -> Result<Vec<u8>, CommandEr
         non_empty_line("bgapi command", command)?
     ));
     let Some(job_uuid) = job_uuid else {
-        return Ok(message.finish());
+        return message.finish();
     };
     if word("Job-UUID", job_uuid)?.len() > MAX_JOB_UUID_LEN {
         return Err(CommandError::TooLong {
@@ -124,7 +158,7 @@ pub fn bgapi(command: &str, job_uuid: Option<&str>) -> Result<Vec<u8>, CommandEr
             max: MAX_JOB_UUID_LEN,
         });
     }
-    Ok(message.header("Job-UUID", job_uuid).finish())
+    message.header("Job-UUID", job_uuid).finish()
 }
 
 fn word_list(part: &'static str, words: &[&str]) -> Result<String, CommandError> {
@@ -143,25 +177,22 @@ fn word_list(part: &'static str, words: &[&str]) -> Result<String, CommandError>
 /// `CUSTOM sub1 sub2` last.
 pub fn event(format: EventFormat, names: &[&str]) -> Result<Vec<u8>, CommandError> {
     let names = word_list("event name", names)?;
-    Ok(simple(&format!("event {}{names}", format.as_str())))
+    simple(&format!("event {}{names}", format.as_str()))
 }
 
 /// `nixevent <names...>`.
 pub fn nixevent(names: &[&str]) -> Result<Vec<u8>, CommandError> {
-    Ok(simple(&format!(
-        "nixevent{}",
-        word_list("event name", names)?
-    )))
+    simple(&format!("nixevent{}", word_list("event name", names)?))
 }
 
 /// `noevents`.
 pub fn noevents() -> Vec<u8> {
-    simple("noevents")
+    fixed("noevents")
 }
 
 /// `divert_events on|off`.
 pub fn divert_events(on: bool) -> Vec<u8> {
-    simple(if on {
+    fixed(if on {
         "divert_events on"
     } else {
         "divert_events off"
@@ -172,37 +203,37 @@ pub fn divert_events(on: bool) -> Vec<u8> {
 /// socket a mistyped uuid without it would silently subscribe to every channel. Without a uuid
 /// (outbound) `plain`, the default, is left out, as libesl does.
 pub fn myevents(uuid: Option<&str>, format: EventFormat) -> Result<Vec<u8>, CommandError> {
-    Ok(simple(&match (uuid, format) {
+    simple(&match (uuid, format) {
         (Some(uuid), format) => format!("myevents {} {}", word("uuid", uuid)?, format.as_str()),
         (None, EventFormat::Plain) => "myevents".to_owned(),
         (None, format) => format!("myevents {}", format.as_str()),
-    }))
+    })
 }
 
 /// `filter <header> <value>`. A value starting with `-` is a negative filter, with `/` a regex.
 pub fn filter(header: &str, value: &str) -> Result<Vec<u8>, CommandError> {
     let header = header_name(header)?;
-    Ok(simple(&format!(
+    simple(&format!(
         "filter {header} {}",
         non_empty_line("filter value", value)?
-    )))
+    ))
 }
 
 /// `filter delete <header> [<value>]`.
 pub fn filter_delete(header: &str, value: Option<&str>) -> Result<Vec<u8>, CommandError> {
     let header = header_name(header)?;
-    Ok(simple(&match value {
+    simple(&match value {
         Some(value) => format!(
             "filter delete {header} {}",
             non_empty_line("filter value", value)?
         ),
         None => format!("filter delete {header}"),
-    }))
+    })
 }
 
 /// `filter delete all`.
 pub fn filter_delete_all() -> Vec<u8> {
-    simple("filter delete all")
+    fixed("filter delete all")
 }
 
 /// `sendevent <NAME>` with raw (not URL-encoded) headers and an optional body.
@@ -220,10 +251,10 @@ pub fn sendevent(
         }
         message = message.header(header_name(header)?, single_line("header value", value)?);
     }
-    Ok(match body {
+    match body {
         Some(body) => message.finish_with_body(body),
         None => message.finish(),
-    })
+    }
 }
 
 /// A `sendmsg` message: `execute`, `hangup`, `unicast`, `nomedia`, `xferext` and their headers.
@@ -330,11 +361,17 @@ impl SendMsg {
         let mut message =
             Message::new(&line).header("call-command", word("call-command", &self.call_command)?);
         if let Some(app) = &self.app_name {
-            message = message.header("execute-app-name", single_line("header value", app)?);
+            // FreeSWITCH hangs the call up on an unknown application name (§5.19), so a name
+            // that cannot be one (empty, several words) is refused here.
+            message = message.header("execute-app-name", word("application name", app)?);
         }
         // The argument follows the application name, as in esl-protocol.md §1.8 and §3.6;
-        // a long or multi-line one goes into the body instead.
-        let body_arg = match self.app_arg.as_deref() {
+        // a long or multi-line one goes into the body instead. The server keeps it as a C
+        // string either way, so a NUL would cut it silently.
+        let arg = (self.app_arg.as_deref())
+            .map(|arg| no_nul("execute argument", arg))
+            .transpose()?;
+        let body_arg = match arg {
             Some(arg)
                 if arg.len() > MAX_HEADER_ARG_LEN || arg.contains('\n') || arg.contains('\r') =>
             {
@@ -356,56 +393,56 @@ impl SendMsg {
             }
             message = message.header(header_name(name)?, single_line("header value", value)?);
         }
-        Ok(match body_arg {
+        match body_arg {
             Some(arg) => message
                 .header("content-type", "text/plain")
                 .finish_with_body(arg.as_bytes()),
             None => message.finish(),
-        })
+        }
     }
 }
 
 /// `linger [seconds]`; without seconds the server lingers until the client exits.
 pub fn linger(seconds: Option<u32>) -> Vec<u8> {
     match seconds {
-        Some(seconds) => simple(&format!("linger {seconds}")),
-        None => simple("linger"),
+        Some(seconds) => fixed(&format!("linger {seconds}")),
+        None => fixed("linger"),
     }
 }
 
 /// `nolinger`.
 pub fn nolinger() -> Vec<u8> {
-    simple("nolinger")
+    fixed("nolinger")
 }
 
 /// `resume`: continue the dialplan when the socket closes.
 pub fn resume() -> Vec<u8> {
-    simple("resume")
+    fixed("resume")
 }
 
 /// `getvar <name>`.
 pub fn getvar(name: &str) -> Result<Vec<u8>, CommandError> {
-    Ok(simple(&format!("getvar {}", word("variable name", name)?)))
+    simple(&format!("getvar {}", word("variable name", name)?))
 }
 
 /// `log <level>` (a name such as `debug` or a number 0-7).
 pub fn log(level: &str) -> Result<Vec<u8>, CommandError> {
-    Ok(simple(&format!("log {}", word("log level", level)?)))
+    simple(&format!("log {}", word("log level", level)?))
 }
 
 /// `nolog`.
 pub fn nolog() -> Vec<u8> {
-    simple("nolog")
+    fixed("nolog")
 }
 
 /// `exit`.
 pub fn exit() -> Vec<u8> {
-    simple("exit")
+    fixed("exit")
 }
 
 /// `connect`: the first command on an outbound socket.
 pub fn connect() -> Vec<u8> {
-    simple("connect")
+    fixed("connect")
 }
 
 /// A raw command, as libesl's `sendRecv`: a command line, optionally followed by
@@ -419,6 +456,7 @@ pub fn raw(command: &str) -> Result<Vec<u8>, CommandError> {
     if command.contains('\r') || command.contains("\n\n") {
         return Err(CommandError::LineBreak { part: "command" });
     }
+    no_nul("command", command)?;
     let has_length = command.lines().skip(1).any(|line| {
         line.split(':')
             .next()
@@ -429,7 +467,7 @@ pub fn raw(command: &str) -> Result<Vec<u8>, CommandError> {
             name: "Content-Length",
         });
     }
-    Ok(simple(command))
+    simple(command)
 }
 
 #[cfg(test)]
