@@ -330,21 +330,22 @@ public class ESLevent {
         return out.toString();
     }
 
+    /**
+     * libesl's {@code esl_event_serialize_json}: every header a string member (arrays for
+     * multi-value headers), then {@code Content-Length} and {@code _body} when there is a body,
+     * printed by {@code cJSON_Print}: one member a line, a tab before it, a tab after the colon,
+     * array items joined by {@code ", "}.
+     */
     private String serializeJson() {
         StringBuilder out = new StringBuilder(64 * (headers.size() + 1)).append('{');
         boolean first = true;
         for (Header header : headers) {
-            if (!first) {
-                out.append(',');
-            }
-            first = false;
-            MiniJson.quote(header.name, out);
-            out.append(':');
+            first = jsonMemberName(out, header.name, first);
             if (header.array) {
                 out.append('[');
                 for (int i = 0; i < header.values.size(); i++) {
                     if (i > 0) {
-                        out.append(',');
+                        out.append(", ");
                     }
                     MiniJson.quote(header.values.get(i), out);
                 }
@@ -354,11 +355,21 @@ public class ESLevent {
             }
         }
         if (body != null) {
-            out.append(first ? "" : ",").append("\"Content-Length\":\"")
-                    .append(body.getBytes(StandardCharsets.UTF_8).length).append("\",\"_body\":");
+            first = jsonMemberName(out, "Content-Length", first);
+            MiniJson.quote(String.valueOf(body.getBytes(StandardCharsets.UTF_8).length), out);
+            jsonMemberName(out, "_body", first);
             MiniJson.quote(body, out);
         }
-        return out.append('}').toString();
+        // cJSON ends even an empty object with a line break: "{\n}".
+        return out.append("\n}").toString();
+    }
+
+    /** Starts a member in cJSON_Print's layout; returns false (no longer the first member). */
+    private static boolean jsonMemberName(StringBuilder out, String name, boolean first) {
+        out.append(first ? "\n\t" : ",\n\t");
+        MiniJson.quote(name, out);
+        out.append(":\t");
+        return false;
     }
 
     private String serializeXml() {

@@ -37,6 +37,12 @@ final class MiniJson {
                 case '\t':
                     out.append("\\t");
                     break;
+                case '\b':
+                    out.append("\\b");
+                    break;
+                case '\f':
+                    out.append("\\f");
+                    break;
                 default:
                     if (c < 0x20) {
                         out.append(String.format("\\u%04x", (int) c));

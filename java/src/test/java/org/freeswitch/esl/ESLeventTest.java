@@ -100,6 +100,19 @@ public class ESLeventTest {
         assertEquals("line1\nline2", parsed.getBody());
     }
 
+    @Test
+    public void jsonIsLaidOutLikeCJsonPrint() {
+        ESLevent event = new ESLevent("HEARTBEAT", null);
+        event.pushHeader("Multi", "x");
+        event.pushHeader("Multi", "y");
+        event.addHeader("Ctl", "a\bb\fc");
+        event.addBody("hi");
+        // libesl: esl_event_serialize_json -> cJSON_Print (tabs, ", " in arrays, body last).
+        assertEquals("{\n\t\"Event-Name\":\t\"HEARTBEAT\",\n\t\"Multi\":\t[\"x\", \"y\"],"
+                + "\n\t\"Ctl\":\t\"a\\bb\\fc\",\n\t\"Content-Length\":\t\"2\",\n\t\"_body\":\t\"hi\"\n}",
+                event.serialize("json"));
+    }
+
     @Test(expected = IllegalArgumentException.class)
     public void malformedJsonIsRejected() {
         new ESLevent("json", "{\"a\": ");
