@@ -22,6 +22,7 @@ import org.esl4j.dial.OriginateRequest;
 import org.esl4j.dial.OriginateResult;
 import org.esl4j.internal.NativeConnection;
 import org.esl4j.internal.NativeLog;
+import org.esl4j.internal.Words;
 
 /**
  * An inbound Event Socket client: connects to FreeSWITCH (port 8021), runs API commands, receives
@@ -253,7 +254,7 @@ public final class EslClient implements AutoCloseable {
     public CompletableFuture<Void> subscribe(String... eventNames) {
         List<String> names = new ArrayList<>();
         for (String name : eventNames) {
-            names.add(requireWord(name, "event name"));
+            names.add(Words.requireWord(name, "event name"));
         }
         if (names.isEmpty()) {
             return Futures.failed(new IllegalArgumentException("no event names"));
@@ -293,7 +294,7 @@ public final class EslClient implements AutoCloseable {
     public CompletableFuture<Void> unsubscribe(String... eventNames) {
         List<String> names = new ArrayList<>();
         for (String name : eventNames) {
-            names.add(requireWord(name, "event name"));
+            names.add(Words.requireWord(name, "event name"));
         }
         return observed("nixevent", () -> live().unsubscribe(String.join(" ", names)).thenApply(reply -> {
             subscribed.removeAll(names);
@@ -310,22 +311,9 @@ public final class EslClient implements AutoCloseable {
      * @return completes when FreeSWITCH accepted the filter
      */
     public CompletableFuture<Void> filter(String header, String value) {
-        requireWord(header, "header");
+        Words.requireWord(header, "header");
         Objects.requireNonNull(value, "value");
         return observed("filter", () -> live().filter(header, value).thenApply(reply -> (Void) null));
-    }
-
-    private static String requireWord(String word, String what) {
-        Objects.requireNonNull(word, what);
-        if (word.isEmpty()) {
-            throw new IllegalArgumentException(what + " is empty");
-        }
-        for (int i = 0; i < word.length(); i++) {
-            if (word.charAt(i) <= ' ') {
-                throw new IllegalArgumentException(what + " contains a blank or control character: " + word);
-            }
-        }
-        return word;
     }
 
     /**

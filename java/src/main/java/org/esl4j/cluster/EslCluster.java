@@ -39,6 +39,7 @@ import org.esl4j.Subscription;
 import org.esl4j.dial.BridgeRequest;
 import org.esl4j.dial.OriginateRequest;
 import org.esl4j.dial.OriginateResult;
+import org.esl4j.internal.Words;
 
 /**
  * One client for several FreeSWITCH servers: originates placed on a healthy node, commands for a
@@ -578,21 +579,7 @@ public final class EslCluster implements AutoCloseable {
 
     /** A UUID is one word: anything else could smuggle arguments into a command line. */
     private static String requireUuid(String callUuid) {
-        return requireWord(callUuid, "callUuid");
-    }
-
-    /** A non-empty value without blanks or control characters. */
-    private static String requireWord(String value, String what) {
-        Objects.requireNonNull(value, what);
-        if (value.isEmpty()) {
-            throw new IllegalArgumentException(what + " is empty");
-        }
-        for (int i = 0; i < value.length(); i++) {
-            if (value.charAt(i) <= ' ') {
-                throw new IllegalArgumentException(what + " contains a blank or control character: " + value);
-            }
-        }
-        return value;
+        return Words.requireWord(callUuid, "callUuid");
     }
 
     /**
@@ -625,7 +612,7 @@ public final class EslCluster implements AutoCloseable {
     public CompletableFuture<Void> subscribe(String... eventNames) {
         List<String> names = new ArrayList<>();
         for (String name : eventNames) {
-            names.add(requireWord(name, "event name"));
+            names.add(Words.requireWord(name, "event name"));
         }
         if (names.isEmpty()) {
             throw new IllegalArgumentException("no event names");
