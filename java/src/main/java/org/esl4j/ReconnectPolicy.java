@@ -35,7 +35,9 @@ public final class ReconnectPolicy {
     }
 
     /**
-     * Reconnect with exponential backoff.
+     * Reconnect with exponential backoff: the first attempt after {@code initialDelay}, each
+     * further one after twice the previous wait, never more than {@code maxDelay} (the engine
+     * runs the attempts).
      *
      * @param initialDelay the wait before the first attempt
      * @param maxDelay the longest wait between attempts
@@ -73,29 +75,5 @@ public final class ReconnectPolicy {
      */
     public boolean enabled() {
         return maxAttempts >= 0;
-    }
-
-    /**
-     * Whether another attempt is allowed.
-     *
-     * @param attemptsSoFar attempts already made
-     * @return true when the policy allows one more
-     */
-    public boolean allows(int attemptsSoFar) {
-        return enabled() && (maxAttempts == 0 || attemptsSoFar < maxAttempts);
-    }
-
-    /**
-     * The wait before an attempt: the initial delay, doubled per attempt, capped.
-     *
-     * @param attempt 0 for the first attempt
-     * @return the delay
-     */
-    public Duration delayBefore(int attempt) {
-        Duration delay = initialDelay;
-        for (int i = 0; i < attempt && delay.compareTo(maxDelay) < 0; i++) {
-            delay = delay.multipliedBy(2);
-        }
-        return delay.compareTo(maxDelay) > 0 ? maxDelay : delay;
     }
 }
