@@ -1,6 +1,7 @@
 //! Sockets: the inbound listener, connections the `socket` application opens, and the
 //! per-connection reader and writer tasks.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -188,26 +189,45 @@ async fn write_frames(
 ) -> WriterEnd {
     let killed = backlog.killed();
     tokio::pin!(killed);
+    // What was taken from the outbox and not written yet: responses go out first, everything
+    // else in the order it was queued.
+    let mut responses: VecDeque<Arc<[u8]>> = VecDeque::new();
+    let mut queued: VecDeque<Out> = VecDeque::new();
+    let mut outbox_closed = false;
     loop {
         if backlog.is_killed() {
             return WriterEnd::Killed {
                 frame_boundary: true,
             };
         }
-        // the wait for a kill is only raced where this task would sleep: polling it for every
-        // frame would cost the flood a lock per frame
-        let out = match outbox.try_recv() {
-            Ok(out) => Some(out),
-            Err(mpsc::error::TryRecvError::Disconnected) => None,
-            Err(mpsc::error::TryRecvError::Empty) => tokio::select! {
-                biased;
-                _ = &mut killed => return WriterEnd::Killed { frame_boundary: true },
-                out = outbox.recv() => out,
+        while !outbox_closed {
+            match outbox.try_recv() {
+                Ok(Out::Reply(bytes)) => responses.push_back(bytes),
+                Ok(out) => queued.push_back(out),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => outbox_closed = true,
+            }
+        }
+        let out = match responses.pop_front() {
+            Some(bytes) => Some(Out::Frame(bytes)),
+            None => match queued.pop_front() {
+                Some(out) => Some(out),
+                None if outbox_closed => None,
+                // the wait for a kill is only raced where this task would sleep: polling it for
+                // every frame would cost the flood a lock per frame
+                None => tokio::select! {
+                    biased;
+                    _ = &mut killed => return WriterEnd::Killed { frame_boundary: true },
+                    out = outbox.recv() => match out {
+                        Some(Out::Reply(bytes)) => Some(Out::Frame(bytes)),
+                        other => other,
+                    },
+                },
             },
         };
         let ok = match out {
             None | Some(Out::Close) => return WriterEnd::Done,
-            Some(Out::Frame(bytes)) => {
+            Some(Out::Frame(bytes) | Out::Reply(bytes)) => {
                 let written = if writer.buffer().len() + bytes.len() <= WRITE_BUFFER_BYTES {
                     // fits the buffer: copied without touching the socket
                     writer.write_all(&bytes).await
@@ -230,7 +250,8 @@ async fn write_frames(
                 ok
             }
         };
-        if !ok || (outbox.is_empty() && writer.flush().await.is_err()) {
+        let idle = responses.is_empty() && queued.is_empty() && outbox.is_empty();
+        if !ok || (idle && writer.flush().await.is_err()) {
             return WriterEnd::Done;
         }
     }

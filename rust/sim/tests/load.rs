@@ -230,3 +230,49 @@ async fn an_unpaced_flood_waits_for_a_stalled_reader_only_until_its_duration() {
     // the final flush barrier gives up on the stalled socket after 5 s
     assert!(started.elapsed() < std::time::Duration::from_secs(8));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_reply_overtakes_the_events_still_queued_for_the_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sim = Simulator::start(SimConfig {
+        heartbeat: None,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("starts");
+    let mut stalled = stalled_subscriber(&sim).await;
+    // ~9 MB: more than a socket that is not read holds, less than the 100 000-event queue
+    let total = 90_000u64;
+    let sent = sim
+        .flood(
+            &tiny_corpus(),
+            FloodSpec {
+                events: Some(total),
+                rate: Some(10_000_000),
+                ..FloodSpec::default()
+            },
+        )
+        .await
+        .expect("flood");
+    assert_eq!(sent, total);
+    stalled.write_all(b"api status\n\n").await.expect("send");
+    // mod_event_socket writes a reply right after the command runs; queued events wait
+    let mut received = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let events_before_reply = loop {
+        let n = tokio::time::timeout(support::WAIT, stalled.read(&mut buf))
+            .await
+            .expect("data in time")
+            .expect("read");
+        assert!(n > 0, "closed before the api response");
+        received.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&received);
+        if let Some(at) = text.find("Content-Type: api/response") {
+            break text[..at].matches("load%3A%3Atiny").count() as u64;
+        }
+    };
+    assert!(
+        events_before_reply < total / 2,
+        "the reply waited behind {events_before_reply} of {total} queued events"
+    );
+}

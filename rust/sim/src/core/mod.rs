@@ -26,6 +26,10 @@ pub(crate) type ConnId = u64;
 /// What a connection's writer task receives.
 pub(crate) enum Out {
     Frame(Arc<[u8]>),
+    /// A command's reply or api response: written before frames still queued, because
+    /// mod_event_socket writes it right after running the command, while its events wait in
+    /// the listener's queue (they are written only while no command is pending, MES:1375).
+    Reply(Arc<[u8]>),
     Flush(oneshot::Sender<()>),
     Close,
 }
@@ -1115,22 +1119,31 @@ impl Core {
     }
 
     fn send_raw(&mut self, conn: ConnId, bytes: Vec<u8>) {
+        self.queue_out(conn, Out::Frame(Arc::from(bytes)));
+    }
+
+    /// Queues a command's response ahead of the events waiting for this connection.
+    fn send_response(&mut self, conn: ConnId, bytes: Vec<u8>) {
+        self.queue_out(conn, Out::Reply(Arc::from(bytes)));
+    }
+
+    fn queue_out(&mut self, conn: ConnId, out: Out) {
         if let Some(c) = self.conns.get(&conn).filter(|c| !c.closed) {
             c.backlog.added(1);
-            let _ = c.outbox.send(Out::Frame(Arc::from(bytes)));
+            let _ = c.outbox.send(out);
         }
     }
 
     fn reply(&mut self, conn: ConnId, text: &str) {
         let text = text.replace(['\r', '\n'], " ");
-        self.send_raw(
+        self.send_response(
             conn,
             format!("Content-Type: command/reply\nReply-Text: {text}\n\n").into_bytes(),
         );
     }
 
     fn api_response(&mut self, conn: ConnId, body: &str) {
-        self.send_raw(
+        self.send_response(
             conn,
             format!(
                 "Content-Type: api/response\nContent-Length: {}\n\n{body}",
@@ -1581,7 +1594,7 @@ mod tests {
         let (mut count, mut closed) = (0, false);
         while let Ok(out) = frames.try_recv() {
             match out {
-                Out::Frame(_) => count += 1,
+                Out::Frame(_) | Out::Reply(_) => count += 1,
                 Out::Close => closed = true,
                 Out::Flush(_) => {}
             }
