@@ -211,4 +211,76 @@ public class EventDispatcherTest {
             pool.shutdownNow();
         }
     }
+
+    @Test
+    public void batchesKeepEachChannelsOrderAndBlockNeverLosesWhenTheBatchExceedsTheBound() throws InterruptedException {
+        int channels = 3;
+        int perChannel = 200;
+        EventRouter router = new EventRouter();
+        Map<String, List<Integer>> seen = new ConcurrentHashMap<>();
+        CountDownLatch all = new CountDownLatch(channels * perChannel);
+        router.onEverything(event -> {
+            seen.computeIfAbsent(event.uniqueId(), k -> Collections.synchronizedList(new ArrayList<Integer>()))
+                    .add(Integer.parseInt(event.header("Seq")));
+            all.countDown();
+        });
+        // A bound far below the batch: the reader must hand over what it holds before it waits.
+        EventDispatcher dispatcher = dispatcher(router, DeliveryOptions.builder()
+                .threads(2)
+                .maxQueuedEvents(8)
+                .overflowPolicy(OverflowPolicy.BLOCK)
+                .blockTimeout(java.time.Duration.ofSeconds(30))
+                .build());
+        List<EslEvent> batch = new ArrayList<>();
+        for (int i = 0; i < perChannel; i++) {
+            for (int c = 0; c < channels; c++) {
+                batch.add(event("CHANNEL_STATE", "chan-" + c, i));
+            }
+        }
+        List<EslEvent> envelopes = new ArrayList<>();
+        dispatcher.dispatchEvents(batch, envelopes::add);
+        assertTrue("not all delivered: " + dispatcher.stats(), all.await(30, TimeUnit.SECONDS));
+        for (int c = 0; c < channels; c++) {
+            List<Integer> order = seen.get("chan-" + c);
+            assertEquals(perChannel, order.size());
+            for (int i = 0; i < perChannel; i++) {
+                assertEquals("chan-" + c + " out of order", i, (int) order.get(i));
+            }
+        }
+        assertEquals(0, dispatcher.stats().dropped());
+        assertEquals((long) channels * perChannel, dispatcher.stats().delivered());
+        assertTrue(envelopes.isEmpty());
+    }
+
+    @Test
+    public void batchedLaneYieldsToOtherLanesAndEnvelopesFollowTheEventsBeforeThem() {
+        List<Runnable> tasks = new ArrayList<>();
+        EventRouter router = new EventRouter();
+        List<String> delivered = new ArrayList<>();
+        router.onEverything(event -> delivered.add(event.uniqueId()));
+        EventDispatcher dispatcher = dispatcher(router, DeliveryOptions.builder().executor(tasks::add).build());
+        List<EslEvent> batch = new ArrayList<>();
+        int longLane = 100;
+        for (int i = 0; i < longLane; i++) {
+            batch.add(event("CHANNEL_STATE", "a", i));
+        }
+        batch.add(event("CHANNEL_STATE", "b", 0));
+        batch.add(EslEvent.builder().header("Content-Type", "text/disconnect-notice").build());
+        batch.add(event("CHANNEL_STATE", "c", 0));
+        List<Integer> lanesStartedAtEnvelope = new ArrayList<>();
+        dispatcher.dispatchEvents(batch, envelope -> lanesStartedAtEnvelope.add(tasks.size()));
+        assertEquals("lanes a and b are started before the envelope", Collections.singletonList(2), lanesStartedAtEnvelope);
+        assertEquals(3, tasks.size());
+        assertEquals(longLane + 2, dispatcher.stats().queueDepth());
+        while (!tasks.isEmpty()) {
+            tasks.remove(0).run();
+        }
+        assertEquals(longLane + 2, delivered.size());
+        // Lane a delivers one turn's worth, then b and c run before a's rest.
+        int turn = delivered.indexOf("b");
+        assertTrue("a did not yield: b at " + turn, turn > 0 && turn < longLane);
+        assertEquals(turn + 1, delivered.indexOf("c"));
+        assertEquals(0, dispatcher.stats().queueDepth());
+        assertEquals(longLane + 2, dispatcher.stats().delivered());
+    }
 }
