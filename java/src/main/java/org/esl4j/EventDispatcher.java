@@ -1,7 +1,10 @@
 package org.esl4j;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
@@ -11,6 +14,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.esl4j.internal.NativeConnection;
@@ -33,7 +37,7 @@ final class EventDispatcher implements AutoCloseable {
     private final ExecutorService ownedPool;
     private final ConcurrentMap<String, Lane> lanes = new ConcurrentHashMap<>();
     private final AtomicInteger depth = new AtomicInteger();
-    private final AtomicLong delivered = new AtomicLong();
+    private final LongAdder delivered = new LongAdder();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong keptOverBound = new AtomicLong();
     private final AtomicLong listenerFailures = new AtomicLong();
@@ -63,22 +67,31 @@ final class EventDispatcher implements AutoCloseable {
         }
     }
 
-    /** An event waiting in a lane, with its arrival time for the lag counter. */
-    private static final class Queued {
-        final EslEvent event;
+    /**
+     * Events of one lane from one poll batch, handed to the lane together: one queue operation
+     * and at most one executor submission per lane and batch instead of per event.
+     */
+    private static final class Chunk {
+        final List<EslEvent> events = new ArrayList<>();
+        /** When the batch arrived; its events share this time for the lag counter. */
         final long arrivedNanos;
 
-        Queued(EslEvent event, long arrivedNanos) {
-            this.event = event;
+        Chunk(long arrivedNanos) {
             this.arrivedNanos = arrivedNanos;
         }
     }
 
     private final class Lane implements Runnable {
         final String key;
-        final ArrayDeque<Queued> queue = new ArrayDeque<>();
+        final ArrayDeque<Chunk> queue = new ArrayDeque<>();
         boolean running;
         boolean retired;
+        /**
+         * The chunk being delivered and the index of its next event. Only the run in progress
+         * uses them; the executor's hand-over orders each run after the previous one.
+         */
+        private Chunk current;
+        private int position;
 
         Lane(String key) {
             this.key = key;
@@ -86,20 +99,45 @@ final class EventDispatcher implements AutoCloseable {
 
         @Override
         public void run() {
-            for (int i = 0; i < BATCH; i++) {
-                Queued next;
-                synchronized (this) {
-                    next = queue.poll();
-                    if (next == null) {
-                        running = false;
-                        retired = true;
-                        lanes.remove(key, this);
-                        return;
+            int budget = BATCH;
+            while (budget > 0) {
+                if (current == null) {
+                    synchronized (this) {
+                        current = queue.poll();
+                        if (current == null) {
+                            running = false;
+                            retired = true;
+                            lanes.remove(key, this);
+                            return;
+                        }
                     }
+                    position = 0;
                 }
-                deliver(next);
+                int start = position;
+                int end = Math.min(current.events.size(), start + budget);
+                try {
+                    while (position < end) {
+                        deliver(current.events.get(position));
+                        position++;
+                    }
+                } finally {
+                    released(position - start, current.arrivedNanos);
+                }
+                budget -= end - start;
+                if (position == current.events.size()) {
+                    current = null;
+                }
             }
             reschedule(this);
+        }
+
+        /** Events held but not yet delivered; called under the lane's lock. */
+        int undelivered() {
+            int count = current == null ? 0 : current.events.size() - position;
+            for (Chunk chunk : queue) {
+                count += chunk.events.size();
+            }
+            return count;
         }
     }
 
@@ -151,17 +189,43 @@ final class EventDispatcher implements AutoCloseable {
     }
 
     /**
-     * Dispatches the events among polled items; envelopes (disconnect notices and the like) go to
-     * {@code envelopes}.
+     * Dispatches the events among polled items, each lane's share in one hand-over; envelopes
+     * (disconnect notices and the like) go to {@code envelopes} once every event before them is
+     * queued.
      */
     void dispatchEvents(List<EslEvent> items, Consumer<EslEvent> envelopes) {
+        Map<String, Chunk> pending = new LinkedHashMap<>();
         for (EslEvent item : items) {
-            if (item.eventName() != null) {
-                dispatch(item);
-            } else {
+            if (item.eventName() == null) {
+                flush(pending);
                 envelopes.accept(item);
+            } else if (closed) {
+                dropped.incrementAndGet();
+            } else if (tryReserve(options.maxQueuedEvents())) {
+                pendingChunk(pending, laneKey(item)).events.add(item);
+            } else {
+                // The overflow path may wait for room: the lanes must first hold what is reserved.
+                flush(pending);
+                dispatch(item);
             }
         }
+        flush(pending);
+    }
+
+    private static Chunk pendingChunk(Map<String, Chunk> pending, String key) {
+        Chunk chunk = pending.get(key);
+        if (chunk == null) {
+            chunk = new Chunk(System.nanoTime());
+            pending.put(key, chunk);
+        }
+        return chunk;
+    }
+
+    private void flush(Map<String, Chunk> pending) {
+        for (Map.Entry<String, Chunk> entry : pending.entrySet()) {
+            enqueue(entry.getKey(), entry.getValue());
+        }
+        pending.clear();
     }
 
     /** Queues one event for delivery, applying the overflow policy. Never throws. */
@@ -170,16 +234,24 @@ final class EventDispatcher implements AutoCloseable {
             dropped.incrementAndGet();
             return;
         }
-        Queued queued = new Queued(event, System.nanoTime());
-        String key = laneKey(event);
+        Chunk chunk = new Chunk(System.nanoTime());
+        chunk.events.add(event);
+        enqueue(laneKey(event), chunk);
+    }
+
+    /** Hands admitted events to their lane, starting the lane if it is idle. */
+    private void enqueue(String key, Chunk chunk) {
         while (true) {
-            Lane lane = lanes.computeIfAbsent(key, Lane::new);
+            Lane lane = lanes.get(key);
+            if (lane == null) {
+                lane = lanes.computeIfAbsent(key, Lane::new);
+            }
             boolean start;
             synchronized (lane) {
                 if (lane.retired) {
                     continue; // the lane just finished and left the map; take a fresh one
                 }
-                lane.queue.add(queued);
+                lane.queue.add(chunk);
                 start = !lane.running;
                 lane.running = true;
             }
@@ -248,8 +320,9 @@ final class EventDispatcher implements AutoCloseable {
         } catch (RejectedExecutionException rejected) {
             int lost;
             synchronized (lane) {
-                lost = lane.queue.size();
+                lost = lane.undelivered();
                 lane.queue.clear();
+                lane.current = null;
                 lane.running = false;
                 lane.retired = true;
                 lanes.remove(lane.key, lane);
@@ -259,29 +332,38 @@ final class EventDispatcher implements AutoCloseable {
         }
     }
 
-    private void deliver(Queued queued) {
-        long lag = System.nanoTime() - queued.arrivedNanos;
-        maxLagNanos.accumulateAndGet(lag, Math::max);
+    private void deliver(EslEvent event) {
         // Counted before the listeners run, so that a listener that has seen an event also sees
         // it counted in the stats.
-        delivered.incrementAndGet();
-        try {
-            int failures = router.route(queued.event);
-            if (failures > 0) {
-                listenerFailures.addAndGet(failures);
-            }
-        } finally {
-            depth.decrementAndGet();
-            if (waitingForRoom > 0) {
-                synchronized (room) {
-                    room.notifyAll();
-                }
+        delivered.increment();
+        int failures = router.route(event);
+        if (failures > 0) {
+            listenerFailures.addAndGet(failures);
+        }
+    }
+
+    /**
+     * Frees the room of {@code count} delivered events of one chunk, once per run rather than per
+     * event, and records their lag: the last of them waited longest, as they share one arrival.
+     */
+    private void released(int count, long arrivedNanos) {
+        if (count == 0) {
+            return;
+        }
+        long lag = System.nanoTime() - arrivedNanos;
+        if (lag > maxLagNanos.get()) {
+            maxLagNanos.accumulateAndGet(lag, Math::max);
+        }
+        depth.addAndGet(-count);
+        if (waitingForRoom > 0) {
+            synchronized (room) {
+                room.notifyAll();
             }
         }
     }
 
     DeliveryStats stats() {
-        return new DeliveryStats(depth.get(), delivered.get(), dropped.get(), keptOverBound.get(),
+        return new DeliveryStats(depth.get(), delivered.sum(), dropped.get(), keptOverBound.get(),
                 listenerFailures.get(), TimeUnit.NANOSECONDS.toMicros(maxLagNanos.get()));
     }
 

@@ -82,27 +82,35 @@ final class EventRouter {
      */
     int route(EslEvent event) {
         int failures = deliver(everything, event);
-        String name = event.eventName();
-        if (name != null) {
-            failures += deliver(byName.get(name.toUpperCase(Locale.ROOT)), event);
+        // Each keyed lookup only when that kind of listener exists: reading a header and folding
+        // its case per event is most of the cost of routing for a client with catch-all listeners.
+        if (!byName.isEmpty()) {
+            String name = event.eventName();
+            if (name != null) {
+                failures += deliver(byName.get(name.toUpperCase(Locale.ROOT)), event);
+            }
+            String subclass = event.eventSubclass();
+            if (subclass != null) {
+                failures += deliver(byName.get(subclass.toUpperCase(Locale.ROOT)), event);
+            }
         }
-        String subclass = event.eventSubclass();
-        if (subclass != null) {
-            failures += deliver(byName.get(subclass.toUpperCase(Locale.ROOT)), event);
+        if (!byChannel.isEmpty()) {
+            String channel = event.uniqueId();
+            if (channel != null) {
+                failures += deliver(byChannel.get(channel), event);
+            }
         }
-        String channel = event.uniqueId();
-        if (channel != null) {
-            failures += deliver(byChannel.get(channel), event);
-        }
-        String job = event.jobUuid();
-        if (job != null) {
-            failures += deliver(byJob.get(job), event);
+        if (!byJob.isEmpty()) {
+            String job = event.jobUuid();
+            if (job != null) {
+                failures += deliver(byJob.get(job), event);
+            }
         }
         return failures;
     }
 
     private static int deliver(List<Registration> registrations, EslEvent event) {
-        if (registrations == null) {
+        if (registrations == null || registrations.isEmpty()) {
             return 0;
         }
         int failures = 0;

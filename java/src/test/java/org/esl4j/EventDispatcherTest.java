@@ -43,37 +43,73 @@ public class EventDispatcherTest {
         return dispatcher;
     }
 
-    @Test
-    public void eachChannelKeepsItsOrderUnderParallelDelivery() throws InterruptedException {
-        int channels = 40;
-        int perChannel = 300;
-        EventRouter router = new EventRouter();
-        Map<String, List<Integer>> seen = new ConcurrentHashMap<>();
-        Set<Thread> threads = ConcurrentHashMap.newKeySet();
-        CountDownLatch all = new CountDownLatch(channels * perChannel);
-        router.onEverything(event -> {
+    private static DeliveryOptions blocking(int threads, int maxQueuedEvents, java.time.Duration blockTimeout) {
+        return DeliveryOptions.builder()
+                .threads(threads)
+                .maxQueuedEvents(maxQueuedEvents)
+                .overflowPolicy(OverflowPolicy.BLOCK)
+                .blockTimeout(blockTimeout)
+                .build();
+    }
+
+    /** Records the {@code Seq} of every delivered event per channel, and the delivering threads. */
+    private static final class SequenceRecorder implements EventListener {
+        final int channels;
+        final int perChannel;
+        final Map<String, List<Integer>> seen = new ConcurrentHashMap<>();
+        final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+        final CountDownLatch all;
+
+        SequenceRecorder(int channels, int perChannel) {
+            this.channels = channels;
+            this.perChannel = perChannel;
+            this.all = new CountDownLatch(channels * perChannel);
+        }
+
+        @Override
+        public void onEvent(EslEvent event) {
             seen.computeIfAbsent(event.uniqueId(), k -> Collections.synchronizedList(new ArrayList<Integer>()))
                     .add(Integer.parseInt(event.header("Seq")));
             threads.add(Thread.currentThread());
             all.countDown();
-        });
-        EventDispatcher dispatcher = dispatcher(router, DeliveryOptions.builder().threads(4).maxQueuedEvents(channels * perChannel).build());
-        for (int i = 0; i < perChannel; i++) {
-            for (int c = 0; c < channels; c++) {
-                dispatcher.dispatch(event("CHANNEL_STATE", "chan-" + c, i));
-            }
         }
-        assertTrue("not all delivered: " + dispatcher.stats(), all.await(30, TimeUnit.SECONDS));
-        for (int c = 0; c < channels; c++) {
-            List<Integer> order = seen.get("chan-" + c);
-            assertEquals(perChannel, order.size());
+
+        /** The channels' events interleaved, each channel's numbered from 0. */
+        List<EslEvent> interleaved() {
+            List<EslEvent> events = new ArrayList<>();
             for (int i = 0; i < perChannel; i++) {
-                assertEquals("channel " + c + " out of order", i, (int) order.get(i));
+                for (int c = 0; c < channels; c++) {
+                    events.add(event("CHANNEL_STATE", "chan-" + c, i));
+                }
             }
+            return events;
         }
-        assertTrue("expected more than one delivery thread", threads.size() > 1);
-        assertEquals(0, dispatcher.stats().dropped());
-        assertEquals((long) channels * perChannel, dispatcher.stats().delivered());
+
+        void awaitAllInOrder(EventDispatcher dispatcher) throws InterruptedException {
+            assertTrue("not all delivered: " + dispatcher.stats(), all.await(30, TimeUnit.SECONDS));
+            for (int c = 0; c < channels; c++) {
+                List<Integer> order = seen.get("chan-" + c);
+                assertEquals(perChannel, order.size());
+                for (int i = 0; i < perChannel; i++) {
+                    assertEquals("channel " + c + " out of order", i, (int) order.get(i));
+                }
+            }
+            assertEquals(0, dispatcher.stats().dropped());
+            assertEquals((long) channels * perChannel, dispatcher.stats().delivered());
+        }
+    }
+
+    @Test
+    public void eachChannelKeepsItsOrderUnderParallelDelivery() throws InterruptedException {
+        SequenceRecorder recorder = new SequenceRecorder(40, 300);
+        EventRouter router = new EventRouter();
+        router.onEverything(recorder);
+        EventDispatcher dispatcher = dispatcher(router, DeliveryOptions.builder().threads(4).maxQueuedEvents(40 * 300).build());
+        for (EslEvent event : recorder.interleaved()) {
+            dispatcher.dispatch(event);
+        }
+        recorder.awaitAllInOrder(dispatcher);
+        assertTrue("expected more than one delivery thread", recorder.threads.size() > 1);
     }
 
     @Test
@@ -142,12 +178,7 @@ public class EventDispatcherTest {
                 Thread.currentThread().interrupt();
             }
         });
-        EventDispatcher dispatcher = dispatcher(router, DeliveryOptions.builder()
-                .threads(1)
-                .maxQueuedEvents(1)
-                .overflowPolicy(OverflowPolicy.BLOCK)
-                .blockTimeout(java.time.Duration.ofMillis(50))
-                .build());
+        EventDispatcher dispatcher = dispatcher(router, blocking(1, 1, java.time.Duration.ofMillis(50)));
         dispatcher.dispatch(event("CHANNEL_STATE", "c", 0));
         dispatcher.dispatch(event("CHANNEL_STATE", "c", 1)); // waits 50 ms, then drops
         assertEquals(1, dispatcher.stats().dropped());
@@ -210,5 +241,50 @@ public class EventDispatcherTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    public void batchesKeepEachChannelsOrderAndBlockNeverLosesWhenTheBatchExceedsTheBound() throws InterruptedException {
+        SequenceRecorder recorder = new SequenceRecorder(3, 200);
+        EventRouter router = new EventRouter();
+        router.onEverything(recorder);
+        // A bound far below the batch: the reader must hand over what it holds before it waits.
+        EventDispatcher dispatcher = dispatcher(router, blocking(2, 8, java.time.Duration.ofSeconds(30)));
+        List<EslEvent> envelopes = new ArrayList<>();
+        dispatcher.dispatchEvents(recorder.interleaved(), envelopes::add);
+        recorder.awaitAllInOrder(dispatcher);
+        assertTrue(envelopes.isEmpty());
+    }
+
+    @Test
+    public void batchedLaneYieldsToOtherLanesAndEnvelopesFollowTheEventsBeforeThem() {
+        List<Runnable> tasks = new ArrayList<>();
+        EventRouter router = new EventRouter();
+        List<String> delivered = new ArrayList<>();
+        router.onEverything(event -> delivered.add(event.uniqueId()));
+        EventDispatcher dispatcher = dispatcher(router, DeliveryOptions.builder().executor(tasks::add).build());
+        List<EslEvent> batch = new ArrayList<>();
+        int longLane = 100;
+        for (int i = 0; i < longLane; i++) {
+            batch.add(event("CHANNEL_STATE", "a", i));
+        }
+        batch.add(event("CHANNEL_STATE", "b", 0));
+        batch.add(EslEvent.builder().header("Content-Type", "text/disconnect-notice").build());
+        batch.add(event("CHANNEL_STATE", "c", 0));
+        List<Integer> lanesStartedAtEnvelope = new ArrayList<>();
+        dispatcher.dispatchEvents(batch, envelope -> lanesStartedAtEnvelope.add(tasks.size()));
+        assertEquals("lanes a and b are started before the envelope", Collections.singletonList(2), lanesStartedAtEnvelope);
+        assertEquals(3, tasks.size());
+        assertEquals(longLane + 2, dispatcher.stats().queueDepth());
+        while (!tasks.isEmpty()) {
+            tasks.remove(0).run();
+        }
+        assertEquals(longLane + 2, delivered.size());
+        // Lane a delivers one turn's worth, then b and c run before a's rest.
+        int turn = delivered.indexOf("b");
+        assertTrue("a did not yield: b at " + turn, turn > 0 && turn < longLane);
+        assertEquals(turn + 1, delivered.indexOf("c"));
+        assertEquals(0, dispatcher.stats().queueDepth());
+        assertEquals(longLane + 2, dispatcher.stats().delivered());
     }
 }
