@@ -56,9 +56,10 @@ final class BridgeCall {
         return BridgeRequest.to(target).timeouts(Timeouts.noAnswer(noAnswer)).build();
     }
 
-    Outcome handle(EslSession session) throws Exception {
+    /** Answers, then bridges with {@code request}: one of {@link #request()}, built for this call. */
+    Outcome handle(EslSession session, BridgeRequest request) throws Exception {
         session.answer(STEP_LIMIT);
-        BridgeResult result = session.bridge(request(), CALL_LIMIT);
+        BridgeResult result = session.bridge(request, CALL_LIMIT);
         boolean played = false;
         if (!result.isAnswered() && result.callerChannelUp()) {
             session.playback(message, STEP_LIMIT);

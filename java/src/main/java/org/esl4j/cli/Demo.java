@@ -127,9 +127,11 @@ final class Demo {
         BridgeCall bridgeCall = new BridgeCall(Endpoint.user("2000"), NO_ANSWER, "ivr/ivr-not_available.wav");
         CompletableFuture<BridgeCall.Outcome> outcome = new CompletableFuture<>();
         try (EslOutboundServer server = EslOutboundServer.start(ServerOptions.builder().port(0).build(), session -> {
-            say("   session " + session.uuid() + " connected; bridge argument " + bridgeCall.request().applicationArgument());
+            // Built once: every build gets fresh leg UUIDs, and the one shown is the one dialled.
+            BridgeRequest request = bridgeCall.request();
+            say("   session " + session.uuid() + " connected; bridge argument " + request.applicationArgument());
             try {
-                outcome.complete(bridgeCall.handle(session));
+                outcome.complete(bridgeCall.handle(session, request));
             } catch (Exception failure) {
                 outcome.completeExceptionally(failure);
             }

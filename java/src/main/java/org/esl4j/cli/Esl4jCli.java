@@ -372,7 +372,7 @@ public final class Esl4jCli {
             server = EslOutboundServer.start(options, session -> {
                 int number = seen.incrementAndGet();
                 try {
-                    BridgeCall.Outcome outcome = bridgeCall.handle(session);
+                    BridgeCall.Outcome outcome = bridgeCall.handle(session, bridgeCall.request());
                     synchronized (out) {
                         out.println("call " + number + " " + session.uuid() + ": " + outcome);
                     }
