@@ -160,18 +160,16 @@ async fn stalled_subscriber(sim: &Simulator) -> tokio::net::TcpStream {
     stream
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_paced_flood_drops_for_a_full_queue_then_kills_the_listener() {
-    use tokio::io::AsyncReadExt;
+/// A simulator, a subscriber that reads nothing, and `total` tiny events flooded at it without
+/// waiting for the reader (a paced flood never waits).
+async fn paced_flood_into_a_stalled_subscriber(total: u64) -> (Simulator, tokio::net::TcpStream) {
     let sim = Simulator::start(SimConfig {
         heartbeat: None,
         ..SimConfig::default()
     })
     .await
     .expect("starts");
-    let mut stalled = stalled_subscriber(&sim).await;
-    // far more than the socket buffers and the 100 000-event queue hold
-    let total = 400_000u64;
+    let stalled = stalled_subscriber(&sim).await;
     let sent = sim
         .flood(
             &tiny_corpus(),
@@ -184,6 +182,15 @@ async fn a_paced_flood_drops_for_a_full_queue_then_kills_the_listener() {
         .await
         .expect("flood");
     assert_eq!(sent, total, "a paced flood never waits for a slow reader");
+    (sim, stalled)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paced_flood_drops_for_a_full_queue_then_kills_the_listener() {
+    use tokio::io::AsyncReadExt;
+    // far more than the socket buffers and the 100 000-event queue hold
+    let total = 400_000u64;
+    let (_sim, mut stalled) = paced_flood_into_a_stalled_subscriber(total).await;
     // now read what reached the socket: some events, then the notice, then the close
     let mut received = Vec::new();
     tokio::time::timeout(support::WAIT, stalled.read_to_end(&mut received))
@@ -234,27 +241,9 @@ async fn an_unpaced_flood_waits_for_a_stalled_reader_only_until_its_duration() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_reply_overtakes_the_events_still_queued_for_the_connection() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let sim = Simulator::start(SimConfig {
-        heartbeat: None,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("starts");
-    let mut stalled = stalled_subscriber(&sim).await;
     // ~9 MB: more than a socket that is not read holds, less than the 100 000-event queue
     let total = 90_000u64;
-    let sent = sim
-        .flood(
-            &tiny_corpus(),
-            FloodSpec {
-                events: Some(total),
-                rate: Some(10_000_000),
-                ..FloodSpec::default()
-            },
-        )
-        .await
-        .expect("flood");
-    assert_eq!(sent, total);
+    let (_sim, mut stalled) = paced_flood_into_a_stalled_subscriber(total).await;
     stalled.write_all(b"api status\n\n").await.expect("send");
     // mod_event_socket writes a reply right after the command runs; queued events wait
     let mut received = Vec::new();
