@@ -1,10 +1,35 @@
 //! `api` / `bgapi` and the API commands the simulator implements.
 
-use super::*;
+use super::calls::{ApiOutput, Owner};
+use super::io::{Command, ConnId};
+use super::{Core, VERSION};
+use crate::event::Event;
+use crate::model::Channel;
+use crate::util::new_uuid;
+use tokio::sync::oneshot;
+
+/// `api <cmd> <args>`: the command word and the raw rest.
+fn split_command(text: &str) -> (String, String) {
+    let text = text.trim();
+    match text.split_once(' ') {
+        Some((name, arg)) => (name.to_string(), arg.trim().to_string()),
+        None => (text.to_string(), String::new()),
+    }
+}
+
+pub(super) fn uptime_text(ms: u64) -> String {
+    let s = ms / 1000;
+    format!(
+        "0 years, {} days, {} hours, {} minutes, {} seconds, {} milliseconds, 0 microseconds",
+        s / 86_400,
+        (s / 3600) % 24,
+        (s / 60) % 60,
+        s % 60,
+        ms % 1000
+    )
+}
 
 impl Core {
-    // ---------------------------------------------------------------- api
-
     pub(super) fn cmd_api(&mut self, conn: ConnId, text: &str) {
         let (name, arg) = split_command(text);
         if !self.api_permitted(conn, &name, &arg) {
@@ -93,7 +118,7 @@ impl Core {
 
     /// `esl-allowed-api` of a `userauth` user: a refused command gets a `command/reply`
     /// `-ERR permission denied` (not an `api/response`).
-    fn api_permitted(&mut self, conn: ConnId, name: &str, arg: &str) -> bool {
+    pub(super) fn api_permitted(&mut self, conn: ConnId, name: &str, arg: &str) -> bool {
         let allowed = self
             .conns
             .get(&conn)
@@ -273,7 +298,7 @@ impl Core {
     }
 
     /// `${name}` and `$${name}` replaced by global variables (unset ones by nothing).
-    fn expand_globals(&self, text: &str) -> String {
+    pub(super) fn expand_globals(&self, text: &str) -> String {
         let mut out = String::new();
         let mut rest = text;
         while let Some(start) = rest.find("${") {
@@ -290,10 +315,6 @@ impl Core {
         }
         out.push_str(rest);
         out
-    }
-
-    pub(super) fn chan_up(&self, uuid: &str) -> bool {
-        self.chans.get(uuid).is_some_and(|c| !c.ch.is_down())
     }
 
     pub(super) fn status_text(&self) -> String {

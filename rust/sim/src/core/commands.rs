@@ -1,11 +1,63 @@
 //! The socket commands of mod_event_socket (`parse_command`).
 
-use super::*;
-use crate::perms::{event_type, every_event_name, EventType};
+use super::calls::{AppCall, AppOrigin, Blocking, Running};
+use super::io::{Command, ConnId};
+use super::listener::MYEVENTS;
+use super::timers::Timer;
+use super::{Core, HANDSHAKE_TIMEOUT_MS};
+use crate::dial::is_true;
+use crate::event::Format;
+use crate::perms::{event_type, every_event_name, AllowedApi, AllowedEvents, EventType};
+use crate::util::new_uuid;
+use tokio::sync::oneshot;
+
+fn uuid_or_empty(arg: &str, cmd: &Command) -> String {
+    let shown = if arg.trim().is_empty() {
+        cmd.header("session-id").unwrap_or("")
+    } else {
+        arg.trim()
+    };
+    shown.replace(['\r', '\n'], "")
+}
+
+/// A value for a header line: line breaks would end the header (or the frame).
+fn header_value(value: &str) -> String {
+    value.replace(['\r', '\n'], " ")
+}
+
+/// C's `atoi`: leading blanks, an optional sign, then digits; anything else gives 0.
+fn atoi(text: &str) -> i64 {
+    let text = text.trim_start();
+    let (sign, digits) = match text.as_bytes().first() {
+        Some(b'-') => (-1, &text[1..]),
+        Some(b'+') => (1, &text[1..]),
+        _ => (1, text),
+    };
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    sign * digits[..end].parse::<i64>().unwrap_or(0)
+}
+
+/// The rest of a command line after its keyword.
+fn arg_after<'a>(line: &'a str, keyword: &str) -> &'a str {
+    line.get(keyword.len()..).unwrap_or("").trim()
+}
+
+/// A queued message as the PRIVATE_COMMAND event repeats it: `Command` holds the whole raw
+/// message, then its headers.
+fn message_headers(cmd: &Command) -> Vec<(String, String)> {
+    let mut raw = format!("{}\n", cmd.line);
+    for (name, value) in &cmd.headers {
+        raw.push_str(&format!("{name}: {value}\n"));
+    }
+    raw.push('\n');
+    let mut headers = vec![("Command".to_string(), raw)];
+    headers.extend(cmd.headers.iter().cloned());
+    headers
+}
 
 impl Core {
-    // ---------------------------------------------------------------- commands
-
     /// Handles one client message. Returns a receiver when the reply is deferred (a blocking
     /// `api` or a sync outbound `sendmsg`): the connection reads nothing more until it fires.
     pub fn command(&mut self, conn: ConnId, cmd: Command) -> Option<oneshot::Receiver<()>> {
@@ -139,7 +191,7 @@ impl Core {
 
     /// `userauth user@domain:password` (or `user:password@domain`) against the registered
     /// directory users, with their permissions (mod_event_socket `parse_command`).
-    fn cmd_userauth(&mut self, conn: ConnId, credentials: &str) {
+    pub(super) fn cmd_userauth(&mut self, conn: ConnId, credentials: &str) {
         let (mut user, mut domain, mut password) = (credentials, "", "");
         if let Some((u, d)) = user.split_once('@') {
             (user, domain) = (u, d);
@@ -181,10 +233,6 @@ impl Core {
         self.send_raw(conn, reply.into_bytes());
     }
 
-    pub(super) fn conn_session(&self, conn: ConnId) -> Option<String> {
-        self.conns.get(&conn).and_then(|c| c.session.clone())
-    }
-
     pub(super) fn connect_reply(&mut self, conn: ConnId) {
         let Some(uuid) = self.conn_session(conn) else {
             return;
@@ -209,29 +257,6 @@ impl Core {
             let latency = self.thread_latency_ms();
             self.schedule(latency, Timer::AsyncPark { uuid });
         }
-    }
-
-    pub(super) fn schedule(&mut self, delay_ms: u64, timer: Timer) {
-        if delay_ms == 0 {
-            self.actions.push_back(Action::Timer(timer));
-        } else {
-            self.add_timer(delay_ms, timer);
-        }
-    }
-
-    /// A CHANNEL_DATA event: the `Channel-*` profile copy, then the usual channel data.
-    pub(super) fn channel_data(&mut self, uuid: &str, function: &str, line: u32) -> Option<Event> {
-        let mut event = self.base_event("CHANNEL_DATA", "mod_event_socket.c", function, line);
-        let chan = self.chans.get(uuid)?;
-        chan.ch.add_profile(&mut event, "Channel");
-        let other = chan
-            .ch
-            .other_leg
-            .as_ref()
-            .and_then(|o| self.chans.get(o))
-            .map(|c| &c.ch);
-        chan.ch.add_headers(&mut event, other, true);
-        Some(event)
     }
 
     pub(super) fn start_async_park(&mut self, uuid: &str) {
@@ -602,29 +627,6 @@ impl Core {
         }
     }
 
-    /// An event queued to a session reaches the sockets controlling it only while
-    /// `divert_events on`, and then regardless of their subscriptions' names and filters
-    /// (read_packet moves it straight into the socket's queue); otherwise the session consumes it.
-    fn divert_to_controller(&mut self, uuid: &str, event: &Event) {
-        if !self.chans.get(uuid).is_some_and(|c| c.divert_events) {
-            return;
-        }
-        let mut killed = Vec::new();
-        for (&id, conn) in self.conns.iter_mut() {
-            let controls = conn.session.as_deref() == Some(uuid);
-            if !controls || conn.closed || !conn.subscribed() {
-                continue;
-            }
-            let frame = Arc::from(conn.format.frame(event));
-            if !conn.enqueue_event(frame) {
-                killed.push(id);
-            }
-        }
-        for id in killed {
-            self.kill_slow_listener(id);
-        }
-    }
-
     pub(super) fn cmd_sendmsg(&mut self, conn: ConnId, arg: &str, cmd: &Command) {
         let uuid = Some(arg.trim().to_string())
             .filter(|u| !u.is_empty())
@@ -720,41 +722,4 @@ impl Core {
             _ => self.reply(conn, "+OK"),
         }
     }
-}
-
-/// A value for a header line: line breaks would end the header (or the frame).
-fn header_value(value: &str) -> String {
-    value.replace(['\r', '\n'], " ")
-}
-
-/// C's `atoi`: leading blanks, an optional sign, then digits; anything else gives 0.
-fn atoi(text: &str) -> i64 {
-    let text = text.trim_start();
-    let (sign, digits) = match text.as_bytes().first() {
-        Some(b'-') => (-1, &text[1..]),
-        Some(b'+') => (1, &text[1..]),
-        _ => (1, text),
-    };
-    let end = digits
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(digits.len());
-    sign * digits[..end].parse::<i64>().unwrap_or(0)
-}
-
-/// The rest of a command line after its keyword.
-fn arg_after<'a>(line: &'a str, keyword: &str) -> &'a str {
-    line.get(keyword.len()..).unwrap_or("").trim()
-}
-
-/// A queued message as the PRIVATE_COMMAND event repeats it: `Command` holds the whole raw
-/// message, then its headers.
-fn message_headers(cmd: &Command) -> Vec<(String, String)> {
-    let mut raw = format!("{}\n", cmd.line);
-    for (name, value) in &cmd.headers {
-        raw.push_str(&format!("{name}: {value}\n"));
-    }
-    raw.push('\n');
-    let mut headers = vec![("Command".to_string(), raw)];
-    headers.extend(cmd.headers.iter().cloned());
-    headers
 }

@@ -1,0 +1,511 @@
+//! Channels: creating dialled legs (endpoints and loopback pairs), the far end's signals,
+//! answer / pre-answer / ring-ready, hangup and media loss.
+
+use super::calls::{Action, AppCall, Blocking, Chan, LegUpdate, Owner, PendingBridge, Running};
+use super::timers::Timer;
+use super::Core;
+use crate::model::{cause_number, Channel, ChannelState, Signal};
+use crate::util::new_uuid;
+use crate::Behavior;
+use std::collections::VecDeque;
+
+impl Core {
+    pub(super) fn unpark_if_parked(&mut self, uuid: &str) {
+        let parked = self
+            .chans
+            .get_mut(uuid)
+            .is_some_and(|c| std::mem::take(&mut c.park_started));
+        if parked {
+            self.emit(uuid, "CHANNEL_UNPARK");
+        }
+    }
+
+    /// Creates the channel(s) of one dialed leg; returns the uuid the originator sees.
+    pub(super) fn create_leg(
+        &mut self,
+        target: &str,
+        vars: &[(String, String)],
+        caller: Option<&str>,
+    ) -> Result<String, String> {
+        let var = |name: &str| {
+            vars.iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        let uuid = var("origination_uuid")
+            .filter(|u| !self.chans.contains_key(u))
+            .unwrap_or_else(new_uuid);
+        let now = self.now_us();
+        let (kind, rest) = target.split_once('/').unwrap_or((target, ""));
+        let behavior = self.endpoints.get(target).cloned();
+        let loopback_route = if kind == "loopback" {
+            let exten = rest.split('/').next().unwrap_or("").to_string();
+            Some(exten)
+        } else {
+            None
+        };
+        if loopback_route.is_none() && behavior.is_none() {
+            return Err(match kind {
+                "user" => "USER_NOT_REGISTERED".into(),
+                "error" => rest.to_ascii_uppercase(),
+                _ => "CHAN_NOT_IMPLEMENTED".into(),
+            });
+        }
+        let name = match &loopback_route {
+            Some(exten) => format!("loopback/{exten}-a"),
+            None => target.to_string(),
+        };
+        let mut ch = Channel::new(uuid.clone(), name, true, now);
+        ch.destination = loopback_route.clone().unwrap_or_else(|| rest.to_string());
+        if loopback_route.is_none() {
+            ch.callee_id_number = ch.destination.clone();
+        }
+        ch.source = if loopback_route.is_some() {
+            "mod_loopback".into()
+        } else {
+            "mod_sofia".into()
+        };
+        if let Some(number) = var("origination_caller_id_number") {
+            ch.orig_caller_id_number = number.clone();
+            ch.caller_id_number = number;
+        }
+        if let Some(caller_name) = var("origination_caller_id_name") {
+            ch.caller_id_name = caller_name;
+        }
+        ch.set_var("direction", "outbound");
+        ch.set_var("uuid", uuid.clone());
+        ch.set_var("session_id", (self.session_count + 1).to_string());
+        ch.set_var("channel_name", ch.name.clone());
+        for (name, value) in vars {
+            ch.set_var(name, value.clone());
+        }
+        if let Some(c) = caller.and_then(|c| self.chans.get(c)) {
+            ch.call_uuid = c.ch.call_uuid.clone();
+            ch.other_leg = Some(c.ch.uuid.clone());
+        }
+        ch.set_var("call_uuid", ch.call_uuid.clone());
+        // mod_loopback clones the A leg's caller profile for the B leg
+        let caller_id = (
+            ch.caller_id_name.clone(),
+            ch.caller_id_number.clone(),
+            ch.orig_caller_id_number.clone(),
+        );
+        self.insert_chan(ch, true);
+        match loopback_route {
+            Some(exten) => {
+                let b_uuid = new_uuid();
+                let mut b = Channel::new(b_uuid.clone(), format!("loopback/{exten}-b"), false, now);
+                b.destination = exten.clone();
+                b.callee_id_number = "default".into();
+                for (name, value) in [
+                    ("direction", "inbound".to_string()),
+                    ("uuid", b_uuid.clone()),
+                    ("session_id", (self.session_count + 2).to_string()),
+                    ("channel_name", b.name.clone()),
+                    ("read_codec", "L16".into()),
+                    ("read_rate", "8000".into()),
+                    ("write_codec", "L16".into()),
+                    ("write_rate", "8000".into()),
+                    ("other_loopback_leg_uuid", uuid.clone()),
+                    ("loopback_leg", "B".into()),
+                    ("call_uuid", b_uuid.clone()),
+                ] {
+                    b.set_var(name, value);
+                }
+                (
+                    b.caller_id_name,
+                    b.caller_id_number,
+                    b.orig_caller_id_number,
+                ) = caller_id;
+                // and replays the originate's variables (`__loopback_vars__`) onto it
+                for (name, value) in vars {
+                    b.set_var(name, value.clone());
+                }
+                self.insert_chan(b, false);
+                let apps = self.routes.get(&exten).cloned();
+                if let Some(chan) = self.chans.get_mut(&b_uuid) {
+                    chan.partner = Some(uuid.clone());
+                    match &apps {
+                        Some(apps) => {
+                            chan.dialplan =
+                                apps.iter().map(|(a, b)| AppCall::dialplan(a, b)).collect()
+                        }
+                        None => {
+                            chan.dialplan = VecDeque::from([AppCall::dialplan(
+                                "hangup",
+                                "NO_ROUTE_DESTINATION",
+                            )])
+                        }
+                    }
+                }
+                if let Some(chan) = self.chans.get_mut(&uuid) {
+                    chan.partner = Some(b_uuid.clone());
+                    chan.ch.set_var("other_loopback_leg_uuid", b_uuid.clone());
+                    chan.ch.set_var("loopback_leg", "A");
+                }
+                // the order a real loopback originate produces (transcript 03)
+                self.codec_events(
+                    &uuid,
+                    &format!("loopback/{}-a", target.trim_start_matches("loopback/")),
+                );
+                self.emit(&uuid, "CHANNEL_OUTGOING");
+                self.set_state(&uuid, ChannelState::Init);
+                let b_name = self
+                    .chans
+                    .get(&b_uuid)
+                    .map(|c| c.ch.name.clone())
+                    .unwrap_or_default();
+                self.codec_events(&b_uuid, &b_name);
+                self.emit(&uuid, "CHANNEL_CREATE");
+                self.emit(&uuid, "CHANNEL_ORIGINATE");
+                self.set_state(&uuid, ChannelState::Routing);
+                self.set_state(&uuid, ChannelState::ConsumeMedia);
+                self.set_state(&b_uuid, ChannelState::Init);
+                self.emit(&b_uuid, "CHANNEL_CREATE");
+                if let Some(chan) = self.chans.get_mut(&b_uuid) {
+                    chan.ch.state = ChannelState::Routing;
+                }
+                self.set_call_state(&b_uuid, "RINGING");
+                self.set_state(&b_uuid, ChannelState::Routing);
+                self.set_state(&b_uuid, ChannelState::Execute);
+                self.wake(&b_uuid);
+            }
+            None => {
+                self.emit(&uuid, "CHANNEL_OUTGOING");
+                self.set_state(&uuid, ChannelState::Init);
+                self.emit(&uuid, "CHANNEL_CREATE");
+                self.emit(&uuid, "CHANNEL_ORIGINATE");
+                self.set_state(&uuid, ChannelState::Routing);
+                self.set_state(&uuid, ChannelState::ConsumeMedia);
+                let steps: Vec<(u64, Signal)> = match behavior.unwrap_or(Behavior::NeverAnswer) {
+                    Behavior::AnswerAfter(d) if d.is_zero() => vec![(0, Signal::Answer)],
+                    Behavior::AnswerAfter(d) => {
+                        vec![(0, Signal::Ring), (d.as_millis() as u64, Signal::Answer)]
+                    }
+                    Behavior::NeverAnswer => vec![(0, Signal::Ring)],
+                    Behavior::EarlyMediaNeverAnswer => vec![(0, Signal::EarlyMedia)],
+                    Behavior::EarlyMediaThenAnswer(d) => vec![
+                        (0, Signal::EarlyMedia),
+                        (d.as_millis() as u64, Signal::Answer),
+                    ],
+                    Behavior::Busy => vec![(0, Signal::Hangup("USER_BUSY".into()))],
+                    Behavior::Reject(cause) => vec![(0, Signal::Hangup(cause))],
+                };
+                for (delay, signal) in steps {
+                    self.schedule(
+                        delay,
+                        Timer::Remote {
+                            uuid: uuid.clone(),
+                            signal,
+                        },
+                    );
+                }
+            }
+        }
+        Ok(uuid)
+    }
+
+    pub(super) fn insert_chan(&mut self, ch: Channel, idle: bool) {
+        self.session_count += 1;
+        let text = format!("New Channel {} [{}]", ch.name, ch.uuid);
+        self.log_line(
+            5,
+            ("switch_channel.c", "switch_channel_set_name", 1104),
+            &ch.uuid,
+            &text,
+        );
+        self.chan_order.push(ch.uuid.clone());
+        self.chans.insert(
+            ch.uuid.clone(),
+            Chan {
+                ch,
+                dialplan: VecDeque::new(),
+                private: VecDeque::new(),
+                stack: Vec::new(),
+                partner: None,
+                originate: None,
+                idle,
+                bridged_with: None,
+                park_started: false,
+                phase2_done: false,
+                locks: 0,
+                divert_events: false,
+                pending_bridge: None,
+            },
+        );
+    }
+
+    /// The remote side of an outgoing leg did something.
+    pub(super) fn remote_signal(&mut self, uuid: &str, signal: Signal) {
+        let Some(chan) = self.chans.get_mut(uuid) else {
+            return;
+        };
+        if chan.ch.is_down() {
+            return;
+        }
+        let now = self.cfg.epoch_base_ms * 1000 + self.now_ms * 1000;
+        let originate = chan.originate;
+        let update = match signal {
+            Signal::Ring => {
+                if chan.ch.progress_us == 0 {
+                    chan.ch.progress_us = now;
+                }
+                self.emit(uuid, "CHANNEL_PROGRESS");
+                self.set_call_state(uuid, "RINGING");
+                Some(LegUpdate::Progress)
+            }
+            Signal::EarlyMedia => {
+                chan.ch.progress_media_us = now;
+                if !chan.ch.is_answered() {
+                    chan.ch.answer_state = "early";
+                }
+                self.emit(uuid, "CHANNEL_PROGRESS_MEDIA");
+                self.set_call_state(uuid, "EARLY");
+                Some(LegUpdate::Early)
+            }
+            Signal::Answer => {
+                if chan.ch.is_answered() {
+                    return;
+                }
+                chan.ch.answered_us = now;
+                chan.ch.answer_state = "answered";
+                self.emit(uuid, "CHANNEL_ANSWER");
+                self.set_call_state(uuid, "ACTIVE");
+                Some(LegUpdate::Answer)
+            }
+            Signal::Hangup(cause) => {
+                self.hangup(uuid, &cause, None);
+                None
+            }
+        };
+        if let (Some(id), Some(update)) = (originate, update) {
+            self.actions.push_back(Action::Leg {
+                id,
+                uuid: uuid.to_string(),
+                update,
+            });
+        }
+    }
+
+    pub(super) fn answer(&mut self, uuid: &str) {
+        let Some(chan) = self.chans.get_mut(uuid) else {
+            return;
+        };
+        if chan.ch.is_answered() || chan.ch.is_down() {
+            return;
+        }
+        let partner = chan.partner.clone();
+        if let Some(p) = &partner {
+            self.remote_signal(p, Signal::Answer);
+        }
+        let now = self.now_us();
+        let Some(chan) = self.chans.get_mut(uuid) else {
+            return;
+        };
+        chan.ch.answered_us = now;
+        chan.ch.answer_state = "answered";
+        chan.ch.set_var("endpoint_disposition", "ANSWER");
+        self.emit(uuid, "CHANNEL_ANSWER");
+        let in_bridge_wait = matches!(
+            self.chans.get(uuid).and_then(|c| c.stack.last()),
+            Some(Running {
+                kind: Blocking::Bridge,
+                ..
+            })
+        );
+        if !in_bridge_wait {
+            self.set_call_state(uuid, "ACTIVE");
+        }
+    }
+
+    pub(super) fn pre_answer(&mut self, uuid: &str) {
+        let Some(chan) = self.chans.get_mut(uuid) else {
+            return;
+        };
+        if chan.ch.is_answered() || chan.ch.progress_media_us != 0 {
+            return;
+        }
+        let partner = chan.partner.clone();
+        if let Some(p) = &partner {
+            self.remote_signal(p, Signal::EarlyMedia);
+        }
+        let now = self.now_us();
+        let Some(chan) = self.chans.get_mut(uuid) else {
+            return;
+        };
+        chan.ch.progress_media_us = now;
+        chan.ch.answer_state = "early";
+        chan.ch.set_var("endpoint_disposition", "EARLY MEDIA");
+        self.emit(uuid, "CHANNEL_PROGRESS_MEDIA");
+        self.set_call_state(uuid, "EARLY");
+    }
+
+    pub(super) fn ring_ready(&mut self, uuid: &str) {
+        let Some(chan) = self.chans.get_mut(uuid) else {
+            return;
+        };
+        if chan.ch.progress_us != 0 {
+            return;
+        }
+        let partner = chan.partner.clone();
+        if let Some(p) = &partner {
+            self.remote_signal(p, Signal::Ring);
+        }
+        let now = self.now_us();
+        let Some(chan) = self.chans.get_mut(uuid) else {
+            return;
+        };
+        chan.ch.progress_us = now;
+        self.emit(uuid, "CHANNEL_PROGRESS");
+        self.set_call_state(uuid, "RINGING");
+    }
+
+    pub(super) fn hangup(
+        &mut self,
+        uuid: &str,
+        cause: &str,
+        private_command: Option<&[(String, String)]>,
+    ) {
+        let now = self.now_us();
+        let Some(chan) = self.chans.get_mut(uuid) else {
+            return;
+        };
+        if chan.ch.is_down() {
+            return;
+        }
+        let text = format!(
+            "Hangup {} [{}] [{cause}]",
+            chan.ch.name,
+            chan.ch.state.name_and_number().0
+        );
+        chan.ch.hangup_cause = Some(cause.to_string());
+        chan.ch.answer_state = "hangup";
+        chan.ch.hangup_us = now;
+        chan.ch.set_var("hangup_cause", cause);
+        if let Some(n) = cause_number(cause) {
+            chan.ch.set_var("hangup_cause_q850", n.to_string());
+        }
+        let partner = chan.partner.clone();
+        let originate = chan.originate.take();
+        let bridged = chan.bridged_with.take();
+        // a peer that answered while a nested message ran never gets bridged now
+        if let Some(PendingBridge::Established { peer, .. }) = chan.pending_bridge.take() {
+            self.actions
+                .push_back(Action::Hangup(peer, "ORIGINATOR_CANCEL".into()));
+        }
+        self.log_line(
+            5,
+            ("switch_channel.c", "switch_channel_perform_hangup", 3470),
+            uuid,
+            &text,
+        );
+        self.emit(uuid, "CHANNEL_HANGUP");
+        if let Some(message) = private_command {
+            self.emit_private_command(uuid, message);
+        }
+        // unwind the running applications, innermost first
+        while let Some(top) = self.chans.get(uuid).and_then(|c| c.stack.last()) {
+            match &top.kind {
+                Blocking::Socket {
+                    async_mode: false,
+                    conn: Some(_),
+                } => break,
+                Blocking::Bridge => {
+                    let pending: Vec<String> = self
+                        .originates
+                        .iter()
+                        .filter(
+                            |(_, o)| matches!(&o.owner, Owner::Bridge { caller } if caller == uuid),
+                        )
+                        .flat_map(|(_, o)| o.legs.clone())
+                        .collect();
+                    self.originates.retain(
+                        |_, o| !matches!(&o.owner, Owner::Bridge { caller } if caller == uuid),
+                    );
+                    for leg in pending {
+                        if let Some(chan) = self.chans.get_mut(&leg) {
+                            chan.originate = None;
+                        }
+                        self.actions
+                            .push_back(Action::Hangup(leg, "ORIGINATOR_CANCEL".into()));
+                    }
+                }
+                _ => {}
+            }
+            self.complete_top(uuid, None);
+        }
+        if let Some(other) = bridged {
+            if let Some(o) = self.chans.get_mut(&other) {
+                o.bridged_with = None;
+            }
+            let other_is_bridging = self
+                .chans
+                .get(&other)
+                .is_some_and(|c| c.stack.iter().any(|r| matches!(r.kind, Blocking::Bridged)));
+            if other_is_bridging {
+                self.actions.push_back(Action::Unbridge {
+                    uuid: other,
+                    cause: cause.to_string(),
+                });
+            } else {
+                self.actions
+                    .push_back(Action::Hangup(other, "NORMAL_CLEARING".into()));
+            }
+        }
+        if let Some(p) = partner {
+            // mod_loopback hangs the partner up from the CS_HANGUP state handler (run_channel);
+            // a session still held by a sync socket never gets there, the partner only loses
+            // media
+            let blocked = self.chans.get(uuid).is_some_and(|c| !c.stack.is_empty());
+            if blocked {
+                self.actions.push_back(Action::MediaGone(p));
+            }
+        }
+        // the leg's own thread finishes its hangup before the originating thread notices
+        self.wake(uuid);
+        if let Some(id) = originate {
+            self.actions.push_back(Action::Leg {
+                id,
+                uuid: uuid.to_string(),
+                update: LegUpdate::Failed(cause.to_string()),
+            });
+        }
+    }
+
+    /// `uuid_break`: stops the playback or sleep in progress; the channel carries on.
+    pub(super) fn break_media(&mut self, uuid: &str) {
+        let interruptible = matches!(
+            self.chans.get(uuid).and_then(|c| c.stack.last()),
+            Some(Running {
+                kind: Blocking::Wait | Blocking::Playback,
+                ..
+            })
+        );
+        if interruptible {
+            self.complete_top(uuid, None);
+            self.wake(uuid);
+        }
+    }
+
+    pub(super) fn media_gone(&mut self, uuid: &str) {
+        let media_app = self.chans.get(uuid).is_some_and(|c| {
+            !c.ch.is_down()
+                && matches!(
+                    c.stack.last(),
+                    Some(Running {
+                        kind: Blocking::Park | Blocking::Wait | Blocking::Playback,
+                        ..
+                    })
+                )
+        });
+        if media_app {
+            self.complete_top(uuid, None);
+            self.wake(uuid);
+        }
+    }
+
+    pub(super) fn chan_up(&self, uuid: &str) -> bool {
+        self.chans.get(uuid).is_some_and(|c| !c.ch.is_down())
+    }
+}
