@@ -27,54 +27,70 @@ impl Core {
         vars: &[(String, String)],
         caller: Option<&str>,
     ) -> Result<String, String> {
-        let var = |name: &str| {
-            vars.iter()
-                .rev()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-        };
-        let uuid = var("origination_uuid")
-            .filter(|u| !self.chans.contains_key(u))
-            .unwrap_or_else(new_uuid);
-        let now = self.now_us();
         let (kind, rest) = target.split_once('/').unwrap_or((target, ""));
         let behavior = self.endpoints.get(target).cloned();
-        let loopback_route = if kind == "loopback" {
-            let exten = rest.split('/').next().unwrap_or("").to_string();
-            Some(exten)
-        } else {
-            None
-        };
-        if loopback_route.is_none() && behavior.is_none() {
+        let loopback_exten = (kind == "loopback").then(|| rest.split('/').next().unwrap_or(""));
+        if loopback_exten.is_none() && behavior.is_none() {
             return Err(match kind {
                 "user" => "USER_NOT_REGISTERED".into(),
                 "error" => rest.to_ascii_uppercase(),
                 _ => "CHAN_NOT_IMPLEMENTED".into(),
             });
         }
-        let name = match &loopback_route {
+        let uuid = var_of(vars, "origination_uuid")
+            .filter(|u| !self.chans.contains_key(u))
+            .unwrap_or_else(new_uuid);
+        let ch = self.outgoing_channel(&uuid, target, loopback_exten, vars, caller);
+        match loopback_exten {
+            Some(exten) => {
+                let exten = exten.to_string();
+                self.insert_chan(ch, true);
+                self.start_loopback_pair(&uuid, &exten, target, vars);
+            }
+            None => {
+                self.insert_chan(ch, true);
+                self.dial_endpoint(&uuid, behavior.unwrap_or(Behavior::NeverAnswer));
+            }
+        }
+        Ok(uuid)
+    }
+
+    /// The outgoing channel of a dialled leg (the loopback `-a` leg, or the endpoint's
+    /// channel), with the originate's variables and the caller's call uuid.
+    fn outgoing_channel(
+        &self,
+        uuid: &str,
+        target: &str,
+        loopback_exten: Option<&str>,
+        vars: &[(String, String)],
+        caller: Option<&str>,
+    ) -> Channel {
+        let rest = target.split_once('/').map_or("", |(_, rest)| rest);
+        let name = match loopback_exten {
             Some(exten) => format!("loopback/{exten}-a"),
             None => target.to_string(),
         };
-        let mut ch = Channel::new(uuid.clone(), name, true, now);
-        ch.destination = loopback_route.clone().unwrap_or_else(|| rest.to_string());
-        if loopback_route.is_none() {
-            ch.callee_id_number = ch.destination.clone();
+        let mut ch = Channel::new(uuid.to_string(), name, true, self.now_us());
+        match loopback_exten {
+            Some(exten) => {
+                ch.destination = exten.to_string();
+                ch.source = "mod_loopback".into();
+            }
+            None => {
+                ch.destination = rest.to_string();
+                ch.callee_id_number = ch.destination.clone();
+                ch.source = "mod_sofia".into();
+            }
         }
-        ch.source = if loopback_route.is_some() {
-            "mod_loopback".into()
-        } else {
-            "mod_sofia".into()
-        };
-        if let Some(number) = var("origination_caller_id_number") {
+        if let Some(number) = var_of(vars, "origination_caller_id_number") {
             ch.orig_caller_id_number = number.clone();
             ch.caller_id_number = number;
         }
-        if let Some(caller_name) = var("origination_caller_id_name") {
+        if let Some(caller_name) = var_of(vars, "origination_caller_id_name") {
             ch.caller_id_name = caller_name;
         }
         ch.set_var("direction", "outbound");
-        ch.set_var("uuid", uuid.clone());
+        ch.set_var("uuid", uuid.to_string());
         ch.set_var("session_id", (self.session_count + 1).to_string());
         ch.set_var("channel_name", ch.name.clone());
         for (name, value) in vars {
@@ -85,125 +101,130 @@ impl Core {
             ch.other_leg = Some(c.ch.uuid.clone());
         }
         ch.set_var("call_uuid", ch.call_uuid.clone());
-        // mod_loopback clones the A leg's caller profile for the B leg
-        let caller_id = (
-            ch.caller_id_name.clone(),
-            ch.caller_id_number.clone(),
-            ch.orig_caller_id_number.clone(),
-        );
-        self.insert_chan(ch, true);
-        match loopback_route {
-            Some(exten) => {
-                let b_uuid = new_uuid();
-                let mut b = Channel::new(b_uuid.clone(), format!("loopback/{exten}-b"), false, now);
-                b.destination = exten.clone();
-                b.callee_id_number = "default".into();
-                for (name, value) in [
-                    ("direction", "inbound".to_string()),
-                    ("uuid", b_uuid.clone()),
-                    ("session_id", (self.session_count + 2).to_string()),
-                    ("channel_name", b.name.clone()),
-                    ("read_codec", "L16".into()),
-                    ("read_rate", "8000".into()),
-                    ("write_codec", "L16".into()),
-                    ("write_rate", "8000".into()),
-                    ("other_loopback_leg_uuid", uuid.clone()),
-                    ("loopback_leg", "B".into()),
-                    ("call_uuid", b_uuid.clone()),
-                ] {
-                    b.set_var(name, value);
-                }
-                (
-                    b.caller_id_name,
-                    b.caller_id_number,
-                    b.orig_caller_id_number,
-                ) = caller_id;
-                // and replays the originate's variables (`__loopback_vars__`) onto it
-                for (name, value) in vars {
-                    b.set_var(name, value.clone());
-                }
-                self.insert_chan(b, false);
-                let apps = self.routes.get(&exten).cloned();
-                if let Some(chan) = self.chans.get_mut(&b_uuid) {
-                    chan.partner = Some(uuid.clone());
-                    match &apps {
-                        Some(apps) => {
-                            chan.dialplan =
-                                apps.iter().map(|(a, b)| AppCall::dialplan(a, b)).collect()
-                        }
-                        None => {
-                            chan.dialplan = VecDeque::from([AppCall::dialplan(
-                                "hangup",
-                                "NO_ROUTE_DESTINATION",
-                            )])
-                        }
-                    }
-                }
-                if let Some(chan) = self.chans.get_mut(&uuid) {
-                    chan.partner = Some(b_uuid.clone());
-                    chan.ch.set_var("other_loopback_leg_uuid", b_uuid.clone());
-                    chan.ch.set_var("loopback_leg", "A");
-                }
-                // the order a real loopback originate produces (transcript 03)
-                self.codec_events(
-                    &uuid,
-                    &format!("loopback/{}-a", target.trim_start_matches("loopback/")),
-                );
-                self.emit(&uuid, "CHANNEL_OUTGOING");
-                self.set_state(&uuid, ChannelState::Init);
-                let b_name = self
-                    .chans
-                    .get(&b_uuid)
-                    .map(|c| c.ch.name.clone())
-                    .unwrap_or_default();
-                self.codec_events(&b_uuid, &b_name);
-                self.emit(&uuid, "CHANNEL_CREATE");
-                self.emit(&uuid, "CHANNEL_ORIGINATE");
-                self.set_state(&uuid, ChannelState::Routing);
-                self.set_state(&uuid, ChannelState::ConsumeMedia);
-                self.set_state(&b_uuid, ChannelState::Init);
-                self.emit(&b_uuid, "CHANNEL_CREATE");
-                if let Some(chan) = self.chans.get_mut(&b_uuid) {
-                    chan.ch.state = ChannelState::Routing;
-                }
-                self.set_call_state(&b_uuid, "RINGING");
-                self.set_state(&b_uuid, ChannelState::Routing);
-                self.set_state(&b_uuid, ChannelState::Execute);
-                self.wake(&b_uuid);
-            }
-            None => {
-                self.emit(&uuid, "CHANNEL_OUTGOING");
-                self.set_state(&uuid, ChannelState::Init);
-                self.emit(&uuid, "CHANNEL_CREATE");
-                self.emit(&uuid, "CHANNEL_ORIGINATE");
-                self.set_state(&uuid, ChannelState::Routing);
-                self.set_state(&uuid, ChannelState::ConsumeMedia);
-                let steps: Vec<(u64, Signal)> = match behavior.unwrap_or(Behavior::NeverAnswer) {
-                    Behavior::AnswerAfter(d) if d.is_zero() => vec![(0, Signal::Answer)],
-                    Behavior::AnswerAfter(d) => {
-                        vec![(0, Signal::Ring), (d.as_millis() as u64, Signal::Answer)]
-                    }
-                    Behavior::NeverAnswer => vec![(0, Signal::Ring)],
-                    Behavior::EarlyMediaNeverAnswer => vec![(0, Signal::EarlyMedia)],
-                    Behavior::EarlyMediaThenAnswer(d) => vec![
-                        (0, Signal::EarlyMedia),
-                        (d.as_millis() as u64, Signal::Answer),
-                    ],
-                    Behavior::Busy => vec![(0, Signal::Hangup("USER_BUSY".into()))],
-                    Behavior::Reject(cause) => vec![(0, Signal::Hangup(cause))],
-                };
-                for (delay, signal) in steps {
-                    self.schedule(
-                        delay,
-                        Timer::Remote {
-                            uuid: uuid.clone(),
-                            signal,
-                        },
-                    );
-                }
-            }
+        ch
+    }
+
+    /// mod_loopback: creates the `-b` leg of the `-a` leg `a_uuid`, which runs the
+    /// extension's dialplan, and fires both legs' first events in the order a real loopback
+    /// originate produces (transcript 03).
+    fn start_loopback_pair(
+        &mut self,
+        a_uuid: &str,
+        exten: &str,
+        target: &str,
+        vars: &[(String, String)],
+    ) {
+        let b_uuid = self.insert_loopback_b_leg(a_uuid, exten, vars);
+        if let Some(chan) = self.chans.get_mut(a_uuid) {
+            chan.partner = Some(b_uuid.clone());
+            chan.ch.set_var("other_loopback_leg_uuid", b_uuid.clone());
+            chan.ch.set_var("loopback_leg", "A");
         }
-        Ok(uuid)
+        self.codec_events(
+            a_uuid,
+            &format!("loopback/{}-a", target.trim_start_matches("loopback/")),
+        );
+        self.emit(a_uuid, "CHANNEL_OUTGOING");
+        self.set_state(a_uuid, ChannelState::Init);
+        let b_name = self
+            .chans
+            .get(&b_uuid)
+            .map(|c| c.ch.name.clone())
+            .unwrap_or_default();
+        self.codec_events(&b_uuid, &b_name);
+        self.emit(a_uuid, "CHANNEL_CREATE");
+        self.emit(a_uuid, "CHANNEL_ORIGINATE");
+        self.set_state(a_uuid, ChannelState::Routing);
+        self.set_state(a_uuid, ChannelState::ConsumeMedia);
+        self.set_state(&b_uuid, ChannelState::Init);
+        self.emit(&b_uuid, "CHANNEL_CREATE");
+        if let Some(chan) = self.chans.get_mut(&b_uuid) {
+            chan.ch.state = ChannelState::Routing;
+        }
+        self.set_call_state(&b_uuid, "RINGING");
+        self.set_state(&b_uuid, ChannelState::Routing);
+        self.set_state(&b_uuid, ChannelState::Execute);
+        self.wake(&b_uuid);
+    }
+
+    /// The loopback `-b` leg: the A leg's caller id (mod_loopback clones the caller
+    /// profile), the originate's variables (`__loopback_vars__`) and the extension's dialplan.
+    fn insert_loopback_b_leg(
+        &mut self,
+        a_uuid: &str,
+        exten: &str,
+        vars: &[(String, String)],
+    ) -> String {
+        let b_uuid = new_uuid();
+        let mut b = Channel::new(
+            b_uuid.clone(),
+            format!("loopback/{exten}-b"),
+            false,
+            self.now_us(),
+        );
+        b.destination = exten.to_string();
+        b.callee_id_number = "default".into();
+        for (name, value) in [
+            ("direction", "inbound".to_string()),
+            ("uuid", b_uuid.clone()),
+            ("session_id", (self.session_count + 1).to_string()),
+            ("channel_name", b.name.clone()),
+            ("read_codec", "L16".into()),
+            ("read_rate", "8000".into()),
+            ("write_codec", "L16".into()),
+            ("write_rate", "8000".into()),
+            ("other_loopback_leg_uuid", a_uuid.to_string()),
+            ("loopback_leg", "B".into()),
+            ("call_uuid", b_uuid.clone()),
+        ] {
+            b.set_var(name, value);
+        }
+        if let Some(a) = self.chans.get(a_uuid) {
+            b.caller_id_name = a.ch.caller_id_name.clone();
+            b.caller_id_number = a.ch.caller_id_number.clone();
+            b.orig_caller_id_number = a.ch.orig_caller_id_number.clone();
+        }
+        for (name, value) in vars {
+            b.set_var(name, value.clone());
+        }
+        self.insert_chan(b, false);
+        let dialplan = match self.routes.get(exten) {
+            Some(apps) => apps.iter().map(|(a, b)| AppCall::dialplan(a, b)).collect(),
+            None => VecDeque::from([AppCall::dialplan("hangup", "NO_ROUTE_DESTINATION")]),
+        };
+        if let Some(chan) = self.chans.get_mut(&b_uuid) {
+            chan.partner = Some(a_uuid.to_string());
+            chan.dialplan = dialplan;
+        }
+        b_uuid
+    }
+
+    /// A scripted endpoint (`user/1000`...): its first events, then what the far end does.
+    fn dial_endpoint(&mut self, uuid: &str, behavior: Behavior) {
+        self.emit(uuid, "CHANNEL_OUTGOING");
+        self.set_state(uuid, ChannelState::Init);
+        self.emit(uuid, "CHANNEL_CREATE");
+        self.emit(uuid, "CHANNEL_ORIGINATE");
+        self.set_state(uuid, ChannelState::Routing);
+        self.set_state(uuid, ChannelState::ConsumeMedia);
+        let steps: Vec<(u64, Signal)> = match behavior {
+            Behavior::AnswerAfter(d) if d.is_zero() => vec![(0, Signal::Answer)],
+            Behavior::AnswerAfter(d) => {
+                vec![(0, Signal::Ring), (d.as_millis() as u64, Signal::Answer)]
+            }
+            Behavior::NeverAnswer => vec![(0, Signal::Ring)],
+            Behavior::EarlyMediaNeverAnswer => vec![(0, Signal::EarlyMedia)],
+            Behavior::EarlyMediaThenAnswer(d) => vec![
+                (0, Signal::EarlyMedia),
+                (d.as_millis() as u64, Signal::Answer),
+            ],
+            Behavior::Busy => vec![(0, Signal::Hangup("USER_BUSY".into()))],
+            Behavior::Reject(cause) => vec![(0, Signal::Hangup(cause))],
+        };
+        for (delay, signal) in steps {
+            let uuid = uuid.to_string();
+            self.schedule(delay, Timer::Remote { uuid, signal });
+        }
     }
 
     pub(super) fn insert_chan(&mut self, ch: Channel, idle: bool) {
@@ -404,7 +425,33 @@ impl Core {
         if let Some(message) = private_command {
             self.emit_private_command(uuid, message);
         }
-        // unwind the running applications, innermost first
+        self.unwind_apps(uuid);
+        if let Some(other) = bridged {
+            self.release_bridge_peer(other, cause);
+        }
+        if let Some(p) = partner {
+            // mod_loopback hangs the partner up from the CS_HANGUP state handler (run_channel);
+            // a session still held by a sync socket never gets there, the partner only loses
+            // media
+            let blocked = self.chans.get(uuid).is_some_and(|c| !c.stack.is_empty());
+            if blocked {
+                self.actions.push_back(Action::MediaGone(p));
+            }
+        }
+        // the leg's own thread finishes its hangup before the originating thread notices
+        self.wake(uuid);
+        if let Some(id) = originate {
+            self.actions.push_back(Action::Leg {
+                id,
+                uuid: uuid.to_string(),
+                update: LegUpdate::Failed(cause.to_string()),
+            });
+        }
+    }
+
+    /// Ends the running applications of a channel being hung up, innermost first; a sync
+    /// outbound socket holds the session (its thread is busy in the socket).
+    fn unwind_apps(&mut self, uuid: &str) {
         while let Some(top) = self.chans.get(uuid).and_then(|c| c.stack.last()) {
             match &top.kind {
                 Blocking::Socket {
@@ -435,41 +482,26 @@ impl Core {
             }
             self.complete_top(uuid, None);
         }
-        if let Some(other) = bridged {
-            if let Some(o) = self.chans.get_mut(&other) {
-                o.bridged_with = None;
-            }
-            let other_is_bridging = self
-                .chans
-                .get(&other)
-                .is_some_and(|c| c.stack.iter().any(|r| matches!(r.kind, Blocking::Bridged)));
-            if other_is_bridging {
-                self.actions.push_back(Action::Unbridge {
-                    uuid: other,
-                    cause: cause.to_string(),
-                });
-            } else {
-                self.actions
-                    .push_back(Action::Hangup(other, "NORMAL_CLEARING".into()));
-            }
+    }
+
+    /// The channel bridged with a channel that hung up: unbridged when its bridge
+    /// application runs (it may carry on), else hung up.
+    fn release_bridge_peer(&mut self, other: String, cause: &str) {
+        if let Some(o) = self.chans.get_mut(&other) {
+            o.bridged_with = None;
         }
-        if let Some(p) = partner {
-            // mod_loopback hangs the partner up from the CS_HANGUP state handler (run_channel);
-            // a session still held by a sync socket never gets there, the partner only loses
-            // media
-            let blocked = self.chans.get(uuid).is_some_and(|c| !c.stack.is_empty());
-            if blocked {
-                self.actions.push_back(Action::MediaGone(p));
-            }
-        }
-        // the leg's own thread finishes its hangup before the originating thread notices
-        self.wake(uuid);
-        if let Some(id) = originate {
-            self.actions.push_back(Action::Leg {
-                id,
-                uuid: uuid.to_string(),
-                update: LegUpdate::Failed(cause.to_string()),
+        let other_is_bridging = self
+            .chans
+            .get(&other)
+            .is_some_and(|c| c.stack.iter().any(|r| matches!(r.kind, Blocking::Bridged)));
+        if other_is_bridging {
+            self.actions.push_back(Action::Unbridge {
+                uuid: other,
+                cause: cause.to_string(),
             });
+        } else {
+            self.actions
+                .push_back(Action::Hangup(other, "NORMAL_CLEARING".into()));
         }
     }
 
@@ -508,4 +540,12 @@ impl Core {
     pub(super) fn chan_up(&self, uuid: &str) -> bool {
         self.chans.get(uuid).is_some_and(|c| !c.ch.is_down())
     }
+}
+
+/// The last value of `name` among the originate's variables.
+fn var_of(vars: &[(String, String)], name: &str) -> Option<String> {
+    vars.iter()
+        .rev()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
 }

@@ -87,32 +87,7 @@ impl Core {
             return;
         }
         if !authed {
-            let read = self.conns.get_mut(&conn).map_or(0, |c| {
-                c.commands_read += 1;
-                c.commands_read
-            });
-            self.add_timer(
-                HANDSHAKE_TIMEOUT_MS,
-                Timer::AuthTimeout {
-                    conn,
-                    commands: read,
-                },
-            );
-            if lower.starts_with("auth ") {
-                if arg_after(&line, "auth ") == self.cfg.password {
-                    if let Some(c) = self.conns.get_mut(&conn) {
-                        c.authed = true;
-                    }
-                    self.reply(conn, "+OK accepted");
-                } else {
-                    self.reply(conn, "-ERR invalid");
-                    self.disconnect(conn, true);
-                }
-            } else if lower.starts_with("userauth ") {
-                self.cmd_userauth(conn, arg_after(&line, "userauth "));
-            } else {
-                self.reply(conn, "-ERR command not found");
-            }
+            self.dispatch_unauthenticated(conn, &line, &lower);
             return;
         }
         if outbound && !connected {
@@ -166,24 +141,44 @@ impl Core {
         } else if starts("nolinger") {
             self.cmd_nolinger(conn);
         } else if starts("nolog") {
-            let was = self
-                .conns
-                .get_mut(&conn)
-                .is_some_and(|c| c.log_level.take().is_some());
-            self.reply(
-                conn,
-                if was {
-                    "+OK no longer logging"
-                } else {
-                    "-ERR not loging"
-                },
-            );
+            self.cmd_nolog(conn);
         } else if starts("event") {
             self.cmd_event(conn, &line);
         } else if starts("nixevent") {
             self.cmd_nixevent(conn, &arg_of("nixevent"));
         } else if starts("noevents") {
             self.cmd_noevents(conn);
+        } else {
+            self.reply(conn, "-ERR command not found");
+        }
+    }
+
+    /// Before authentication only `auth` and `userauth` work; every command read restarts
+    /// the 25 s read timeout.
+    fn dispatch_unauthenticated(&mut self, conn: ConnId, line: &str, lower: &str) {
+        let read = self.conns.get_mut(&conn).map_or(0, |c| {
+            c.commands_read += 1;
+            c.commands_read
+        });
+        self.add_timer(
+            HANDSHAKE_TIMEOUT_MS,
+            Timer::AuthTimeout {
+                conn,
+                commands: read,
+            },
+        );
+        if lower.starts_with("auth ") {
+            if arg_after(line, "auth ") == self.cfg.password {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.authed = true;
+                }
+                self.reply(conn, "+OK accepted");
+            } else {
+                self.reply(conn, "-ERR invalid");
+                self.disconnect(conn, true);
+            }
+        } else if lower.starts_with("userauth ") {
+            self.cmd_userauth(conn, arg_after(line, "userauth "));
         } else {
             self.reply(conn, "-ERR command not found");
         }
@@ -471,6 +466,21 @@ impl Core {
         }
     }
 
+    pub(super) fn cmd_nolog(&mut self, conn: ConnId) {
+        let was = self
+            .conns
+            .get_mut(&conn)
+            .is_some_and(|c| c.log_level.take().is_some());
+        self.reply(
+            conn,
+            if was {
+                "+OK no longer logging"
+            } else {
+                "-ERR not loging"
+            },
+        );
+    }
+
     /// `event [plain|json|xml] NAMES... [CUSTOM subclasses...]`. Unknown names are skipped; a
     /// name or subclass the user may not have ends the command with `-ERR permission denied`
     /// (the ones before it stay subscribed); without a format word the format is kept.
@@ -646,68 +656,7 @@ impl Core {
             .unwrap_or("execute")
             .to_ascii_lowercase();
         match command.as_str() {
-            "execute" => {
-                let name = cmd
-                    .header("execute-app-name")
-                    .unwrap_or("")
-                    .trim()
-                    .to_string();
-                let arg = match (cmd.header("execute-app-arg"), &cmd.body) {
-                    (Some(a), _) => a.to_string(),
-                    (None, Some(body)) => body.clone(),
-                    (None, None) => String::new(),
-                };
-                let loops = cmd
-                    .header("loops")
-                    .and_then(|l| l.trim().parse::<i64>().ok())
-                    .unwrap_or(1)
-                    .clamp(1, 100);
-                let async_header = cmd.header("async").is_some_and(is_true);
-                let (is_own, async_mode) = match self.conns.get(&conn) {
-                    Some(c) => (
-                        c.outbound && c.session.as_deref() == Some(uuid.as_str()),
-                        c.async_mode,
-                    ),
-                    None => return,
-                };
-                let inline = is_own && !async_mode && !async_header;
-                let park_started = self.chans.get(&uuid).is_some_and(|c| c.park_started);
-                let message = message_headers(cmd);
-                let app_uuid = cmd.header("Event-UUID").map(str::to_string);
-                let app_uuid_name = cmd.header("Event-UUID-Name").map(str::to_string);
-                let event_lock = cmd.header("event-lock").is_some_and(is_true);
-                for _ in 0..loops {
-                    let origin = if inline {
-                        AppOrigin::Inline(conn)
-                    } else {
-                        AppOrigin::Queued {
-                            private_command: park_started.then(|| message.clone()),
-                        }
-                    };
-                    let call = AppCall {
-                        name: name.clone(),
-                        arg: arg.clone(),
-                        app_uuid: app_uuid.clone(),
-                        app_uuid_name: app_uuid_name.clone(),
-                        origin,
-                        event_lock,
-                    };
-                    if inline {
-                        // runs on the listener thread; the reply comes when the app ends
-                        if let Some(c) = self.conns.get_mut(&conn) {
-                            c.busy = true;
-                        }
-                        self.start_app(&uuid, call);
-                        self.pump();
-                    } else if let Some(chan) = self.chans.get_mut(&uuid) {
-                        chan.private.push_back(call);
-                    }
-                }
-                if !inline {
-                    self.reply(conn, "+OK");
-                    self.wake(&uuid);
-                }
-            }
+            "execute" => self.sendmsg_execute(conn, &uuid, cmd),
             "hangup" => {
                 let cause = cmd
                     .header("hangup-cause")
@@ -720,6 +669,71 @@ impl Core {
                 self.hangup(&uuid, &cause, parked.then_some(message.as_slice()));
             }
             _ => self.reply(conn, "+OK"),
+        }
+    }
+
+    /// `sendmsg` with `call-command: execute`: runs the application inline (a sync outbound
+    /// socket's own session: the reply waits for it) or queues it `loops` times.
+    fn sendmsg_execute(&mut self, conn: ConnId, uuid: &str, cmd: &Command) {
+        let name = cmd
+            .header("execute-app-name")
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let arg = match (cmd.header("execute-app-arg"), &cmd.body) {
+            (Some(a), _) => a.to_string(),
+            (None, Some(body)) => body.clone(),
+            (None, None) => String::new(),
+        };
+        let loops = cmd
+            .header("loops")
+            .and_then(|l| l.trim().parse::<i64>().ok())
+            .unwrap_or(1)
+            .clamp(1, 100);
+        let async_header = cmd.header("async").is_some_and(is_true);
+        let (is_own, async_mode) = match self.conns.get(&conn) {
+            Some(c) => (
+                c.outbound && c.session.as_deref() == Some(uuid),
+                c.async_mode,
+            ),
+            None => return,
+        };
+        let inline = is_own && !async_mode && !async_header;
+        let park_started = self.chans.get(uuid).is_some_and(|c| c.park_started);
+        let message = message_headers(cmd);
+        let app_uuid = cmd.header("Event-UUID").map(str::to_string);
+        let app_uuid_name = cmd.header("Event-UUID-Name").map(str::to_string);
+        let event_lock = cmd.header("event-lock").is_some_and(is_true);
+        for _ in 0..loops {
+            let origin = if inline {
+                AppOrigin::Inline(conn)
+            } else {
+                AppOrigin::Queued {
+                    private_command: park_started.then(|| message.clone()),
+                }
+            };
+            let call = AppCall {
+                name: name.clone(),
+                arg: arg.clone(),
+                app_uuid: app_uuid.clone(),
+                app_uuid_name: app_uuid_name.clone(),
+                origin,
+                event_lock,
+            };
+            if inline {
+                // runs on the listener thread; the reply comes when the app ends
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.busy = true;
+                }
+                self.start_app(uuid, call);
+                self.pump();
+            } else if let Some(chan) = self.chans.get_mut(uuid) {
+                chan.private.push_back(call);
+            }
+        }
+        if !inline {
+            self.reply(conn, "+OK");
+            self.wake(uuid);
         }
     }
 }

@@ -6,6 +6,7 @@ use super::enterprise::ENTERPRISE_DELIMITER;
 use super::timers::Timer;
 use super::Core;
 use crate::dial::{is_true, DialString};
+use crate::model::Channel;
 
 impl Core {
     /// `originate <dial> <exten|&app(args)> [dialplan] [context] [cid_name] [cid_num] [timeout]`.
@@ -71,30 +72,14 @@ impl Core {
         }
         let id = self.id();
         let Some(dial) = DialString::parse(dial_string) else {
-            let orig = Originate {
+            let orig = Originate::new(
                 owner,
-                dial: DialString::default(),
-                group: 0,
-                round: 0,
-                retries_left: 0,
-                retry_sleep_ms: 0,
-                retrying: false,
-                legs: vec![],
-                delayed: 0,
-                group_started_ms: 0,
-                causes: vec![],
-                early_ok: true,
-                bridge_early_media: false,
-                continue_on_timeout: false,
-                fail_on_single_reject: None,
-                timeout_s: 0,
-                progress_timeout_s: None,
-                got_progress: false,
+                DialString::default(),
+                OriginateOptions::default(),
                 after,
-                done: false,
                 extra_globals,
                 caller,
-            };
+            );
             self.originates.insert(id, orig);
             self.originate_failed(id, "INVALID_NUMBER_FORMAT");
             return id;
@@ -112,99 +97,8 @@ impl Core {
                 }
             }
         }
-        let (
-            timeout_s,
-            early_ok,
-            bridge_early_media,
-            continue_on_timeout,
-            progress_timeout_s,
-            fail_on_single_reject,
-            retries_left,
-            retry_sleep_ms,
-        ) = {
-            let lookup = |name: &str| -> Option<String> {
-                dial.global_var(name).map(str::to_string).or_else(|| {
-                    globals
-                        .iter()
-                        .rev()
-                        .find(|(n, _)| n == name)
-                        .map(|(_, v)| v.clone())
-                })
-            };
-            // only a few caller variables are copied in (switch_ivr_originate.c:2370-2425)
-            let copied = |name: &str| {
-                lookup(name).or_else(|| {
-                    caller_chan
-                        .as_ref()
-                        .and_then(|c| c.var(name).map(str::to_string))
-                })
-            };
-            let mut timeout_s = base_timeout_s;
-            let call_timeout = caller_chan
-                .as_ref()
-                .and_then(|c| c.var("call_timeout"))
-                .and_then(|v| v.parse::<u64>().ok());
-            if let Some(call_timeout) = call_timeout {
-                timeout_s = call_timeout;
-            }
-            if timeout_s == 0 {
-                timeout_s = 60;
-            }
-            if let Some(t) = lookup("originate_timeout")
-                .and_then(|v| v.parse::<u64>().ok())
-                .filter(|t| *t > 0)
-            {
-                timeout_s = t;
-            }
-            // `bridge_early_media=true` also waits for the answer (ignore_early_media = 3)
-            let bridge_early_media = copied("bridge_early_media").is_some_and(|v| is_true(&v));
-            let early_ok = !copied("ignore_early_media")
-                .is_some_and(|v| is_true(&v) || v == "ring_ready" || v == "consume")
-                && !bridge_early_media;
-            (
-                timeout_s,
-                early_ok,
-                bridge_early_media,
-                copied("originate_continue_on_timeout").is_some_and(|v| is_true(&v)),
-                copied("progress_timeout")
-                    .and_then(|v| v.parse().ok())
-                    .filter(|t| *t > 0),
-                copied("fail_on_single_reject"),
-                // 1 to 100 attempts, 500 ms to 60 s apart (else the defaults: 1, 1000 ms)
-                lookup("originate_retries")
-                    .and_then(|v| v.trim().parse::<u32>().ok())
-                    .filter(|n| (1..=100).contains(n))
-                    .map_or(0, |n| n - 1),
-                lookup("originate_retry_sleep_ms")
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .filter(|ms| (500..=60_000).contains(ms))
-                    .unwrap_or(1000),
-            )
-        };
-        let orig = Originate {
-            owner,
-            dial,
-            group: 0,
-            round: 0,
-            retries_left,
-            retry_sleep_ms,
-            retrying: false,
-            legs: vec![],
-            delayed: 0,
-            group_started_ms: 0,
-            causes: vec![],
-            early_ok,
-            bridge_early_media,
-            continue_on_timeout,
-            fail_on_single_reject,
-            timeout_s,
-            progress_timeout_s,
-            got_progress: false,
-            after,
-            done: false,
-            extra_globals: globals,
-            caller,
-        };
+        let options = OriginateOptions::read(&dial, &globals, caller_chan.as_ref(), base_timeout_s);
+        let orig = Originate::new(owner, dial, options, after, globals, caller);
         self.originates.insert(id, orig);
         self.start_group(id);
         id
@@ -569,5 +463,116 @@ impl Core {
             chan.dialplan = after.into();
         }
         self.wake(winner);
+    }
+}
+
+/// The originate options read from the dial string, the exported variables and (a few) the
+/// caller's own variables.
+#[derive(Default)]
+struct OriginateOptions {
+    timeout_s: u64,
+    early_ok: bool,
+    bridge_early_media: bool,
+    continue_on_timeout: bool,
+    progress_timeout_s: Option<u64>,
+    fail_on_single_reject: Option<String>,
+    retries_left: u32,
+    retry_sleep_ms: u64,
+}
+
+impl OriginateOptions {
+    fn read(
+        dial: &DialString,
+        globals: &[(String, String)],
+        caller: Option<&Channel>,
+        base_timeout_s: u64,
+    ) -> Self {
+        let lookup = |name: &str| -> Option<String> {
+            dial.global_var(name).map(str::to_string).or_else(|| {
+                globals
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+            })
+        };
+        // only a few caller variables are copied in (switch_ivr_originate.c:2370-2425)
+        let copied = |name: &str| {
+            lookup(name).or_else(|| caller.and_then(|c| c.var(name).map(str::to_string)))
+        };
+        let call_timeout = caller
+            .and_then(|c| c.var("call_timeout"))
+            .and_then(|v| v.parse::<u64>().ok());
+        let mut timeout_s = call_timeout.unwrap_or(base_timeout_s);
+        if timeout_s == 0 {
+            timeout_s = 60;
+        }
+        if let Some(t) = lookup("originate_timeout")
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|t| *t > 0)
+        {
+            timeout_s = t;
+        }
+        // `bridge_early_media=true` also waits for the answer (ignore_early_media = 3)
+        let bridge_early_media = copied("bridge_early_media").is_some_and(|v| is_true(&v));
+        let early_ok = !copied("ignore_early_media")
+            .is_some_and(|v| is_true(&v) || v == "ring_ready" || v == "consume")
+            && !bridge_early_media;
+        OriginateOptions {
+            timeout_s,
+            early_ok,
+            bridge_early_media,
+            continue_on_timeout: copied("originate_continue_on_timeout")
+                .is_some_and(|v| is_true(&v)),
+            progress_timeout_s: copied("progress_timeout")
+                .and_then(|v| v.parse().ok())
+                .filter(|t| *t > 0),
+            fail_on_single_reject: copied("fail_on_single_reject"),
+            // 1 to 100 attempts, 500 ms to 60 s apart (else the defaults: 1, 1000 ms)
+            retries_left: lookup("originate_retries")
+                .and_then(|v| v.trim().parse::<u32>().ok())
+                .filter(|n| (1..=100).contains(n))
+                .map_or(0, |n| n - 1),
+            retry_sleep_ms: lookup("originate_retry_sleep_ms")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|ms| (500..=60_000).contains(ms))
+                .unwrap_or(1000),
+        }
+    }
+}
+
+impl Originate {
+    fn new(
+        owner: Owner,
+        dial: DialString,
+        options: OriginateOptions,
+        after: Vec<AppCall>,
+        extra_globals: Vec<(String, String)>,
+        caller: Option<String>,
+    ) -> Self {
+        Originate {
+            owner,
+            dial,
+            group: 0,
+            round: 0,
+            retries_left: options.retries_left,
+            retry_sleep_ms: options.retry_sleep_ms,
+            retrying: false,
+            legs: vec![],
+            delayed: 0,
+            group_started_ms: 0,
+            causes: vec![],
+            early_ok: options.early_ok,
+            bridge_early_media: options.bridge_early_media,
+            continue_on_timeout: options.continue_on_timeout,
+            fail_on_single_reject: options.fail_on_single_reject,
+            timeout_s: options.timeout_s,
+            progress_timeout_s: options.progress_timeout_s,
+            got_progress: false,
+            after,
+            done: false,
+            extra_globals,
+            caller,
+        }
     }
 }
