@@ -5,10 +5,11 @@ use super::io::IoAction;
 use super::timers::Timer;
 use super::Core;
 use crate::model::ChannelState;
+use crate::tone::tone_stream_ms;
 use crate::util::new_uuid;
 
-/// Simulated duration of a playback: `silence_stream://N` plays N ms, tone streams play
-/// forever, anything else one second.
+/// Simulated duration of a playback: `silence_stream://N` plays N ms, a tone stream as long
+/// as its script (never ending for `loops=-1`), anything else one second.
 fn playback_ms(arg: &str) -> Option<u64> {
     if let Some(rest) = arg.strip_prefix("silence_stream://") {
         return rest
@@ -18,8 +19,8 @@ fn playback_ms(arg: &str) -> Option<u64> {
             .filter(|n| *n >= 0)
             .map(|n| n as u64);
     }
-    if arg.starts_with("tone_stream://") {
-        return None;
+    if let Some(spec) = arg.strip_prefix("tone_stream://") {
+        return tone_stream_ms(spec);
     }
     Some(1000)
 }

@@ -8,7 +8,7 @@ use super::{Core, HANDSHAKE_TIMEOUT_MS};
 use crate::dial::is_true;
 use crate::event::Format;
 use crate::perms::{event_type, every_event_name, AllowedApi, AllowedEvents, EventType};
-use crate::util::new_uuid;
+use crate::util::{atoi, new_uuid};
 use tokio::sync::oneshot;
 
 fn uuid_or_empty(arg: &str, cmd: &Command) -> String {
@@ -23,20 +23,6 @@ fn uuid_or_empty(arg: &str, cmd: &Command) -> String {
 /// A value for a header line: line breaks would end the header (or the frame).
 fn header_value(value: &str) -> String {
     value.replace(['\r', '\n'], " ")
-}
-
-/// C's `atoi`: leading blanks, an optional sign, then digits; anything else gives 0.
-fn atoi(text: &str) -> i64 {
-    let text = text.trim_start();
-    let (sign, digits) = match text.as_bytes().first() {
-        Some(b'-') => (-1, &text[1..]),
-        Some(b'+') => (1, &text[1..]),
-        _ => (1, text),
-    };
-    let end = digits
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(digits.len());
-    sign * digits[..end].parse::<i64>().unwrap_or(0)
 }
 
 /// The rest of a command line after its keyword.

@@ -1,0 +1,72 @@
+//! Event-name sequences of scenarios measured against FreeSWITCH 1.11.3-dev that the
+//! transcripts do not cover (FIDELITY.md has them next to the recorded ones).
+
+mod support;
+
+use std::time::Duration;
+
+use esl4j_engine::proto::Frame;
+use support::{virtual_sim, RawConn};
+
+async fn authed(port: u16) -> RawConn {
+    let mut conn = RawConn::connect(port).await;
+    conn.wait_until("auth/request", |f| !f.is_empty()).await;
+    conn.command("auth ClueCon").await;
+    conn
+}
+
+/// A header of a plain event, URL-decoded.
+fn header(event: &Frame, name: &str) -> String {
+    event
+        .header(name)
+        .map(|v| support::decode(&v))
+        .unwrap_or_default()
+}
+
+/// The event names in the order of their first appearance.
+fn first_appearances(events: &[Frame]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for event in events {
+        let name = header(event, "Event-Name");
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// `playback tone_stream://%(500,0,440)` on an answered channel: PLAYBACK_STOP and
+/// CHANNEL_EXECUTE_COMPLETE with `FILE PLAYED` once the tone's 500 ms have passed.
+#[tokio::test]
+async fn a_tone_stream_playback_completes_after_its_duration() {
+    let sim = virtual_sim().await;
+    sim.answer_after("user/1", Duration::ZERO);
+    let mut conn = authed(sim.port()).await;
+    conn.command("event plain PLAYBACK_START PLAYBACK_STOP CHANNEL_EXECUTE_COMPLETE")
+        .await;
+    let reply = conn
+        .command("api originate user/1 &playback(tone_stream://%(500,0,440))")
+        .await;
+    assert!(String::from_utf8_lossy(reply.body()).starts_with("+OK "));
+    sim.advance(Duration::from_millis(499)).await;
+    conn.sync().await;
+    assert_eq!(first_appearances(&conn.events()), ["PLAYBACK_START"]);
+    sim.advance(Duration::from_millis(1)).await;
+    conn.sync().await;
+    let events = conn.events();
+    assert_eq!(
+        first_appearances(&events),
+        [
+            "PLAYBACK_START",
+            "PLAYBACK_STOP",
+            "CHANNEL_EXECUTE_COMPLETE"
+        ]
+    );
+    let complete = events.last().expect("complete");
+    assert_eq!(header(complete, "Application"), "playback");
+    assert_eq!(
+        header(complete, "Application-Data"),
+        "tone_stream://%(500,0,440)"
+    );
+    assert_eq!(header(complete, "Application-Response"), "FILE PLAYED");
+}
