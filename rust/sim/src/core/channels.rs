@@ -37,22 +37,55 @@ impl Core {
                 _ => "CHAN_NOT_IMPLEMENTED".into(),
             });
         }
-        let uuid = var_of(vars, "origination_uuid")
-            .filter(|u| !self.chans.contains_key(u))
-            .unwrap_or_else(new_uuid);
-        let ch = self.outgoing_channel(&uuid, target, loopback_exten, vars, caller);
-        match loopback_exten {
+        // the session gets a uuid of its own; `origination_uuid` renames it once the endpoint
+        // created it (switch_core_session_outgoing_channel), after a loopback leg's CODEC events
+        let wanted = var_of(vars, "origination_uuid").filter(|u| !self.chans.contains_key(u));
+        let first_uuid = new_uuid();
+        let ch = self.outgoing_channel(&first_uuid, target, loopback_exten, vars, caller);
+        let initial_name = ch.name.clone();
+        self.insert_chan(ch, true);
+        let uuid = match loopback_exten {
             Some(exten) => {
                 let exten = exten.to_string();
-                self.insert_chan(ch, true);
-                self.start_loopback_pair(&uuid, &exten, target, vars);
+                self.codec_events(&first_uuid, &initial_name);
+                let uuid = self.set_uuid(&first_uuid, wanted);
+                self.start_loopback_pair(&uuid, &exten, vars);
+                uuid
             }
             None => {
-                self.insert_chan(ch, true);
+                let uuid = self.set_uuid(&first_uuid, wanted);
                 self.dial_endpoint(&uuid, behavior.unwrap_or(Behavior::NeverAnswer));
+                uuid
             }
-        }
+        };
         Ok(uuid)
+    }
+
+    /// `origination_uuid` (switch_core_session_set_uuid): the channel takes the wanted uuid
+    /// (and its `uuid` / `call_uuid` variables) and fires CHANNEL_UUID, whose `Old-Unique-ID`
+    /// names the uuid it had. Returns the channel's uuid from now on.
+    fn set_uuid(&mut self, old: &str, wanted: Option<String>) -> String {
+        let Some(new) = wanted.filter(|w| w != old) else {
+            return old.to_string();
+        };
+        let Some(mut chan) = self.chans.remove(old) else {
+            return old.to_string();
+        };
+        chan.ch.uuid = new.clone();
+        chan.ch.set_var("uuid", new.clone());
+        if chan.ch.call_uuid == old {
+            chan.ch.call_uuid = new.clone();
+            chan.ch.set_var("call_uuid", new.clone());
+        }
+        self.chans.insert(new.clone(), chan);
+        for uuid in self.chan_order.iter_mut().filter(|u| *u == old) {
+            *uuid = new.clone();
+        }
+        let leading = [("Old-Unique-ID", old.to_string())];
+        if let Some(event) = self.channel_event_with(&new, "CHANNEL_UUID", &leading) {
+            self.deliver(&event);
+        }
+        new
     }
 
     /// The outgoing channel of a dialled leg (the loopback `-a` leg, or the endpoint's
@@ -104,26 +137,16 @@ impl Core {
         ch
     }
 
-    /// mod_loopback: creates the `-b` leg of the `-a` leg `a_uuid`, which runs the
-    /// extension's dialplan, and fires both legs' first events in the order a real loopback
-    /// originate produces (transcript 03).
-    fn start_loopback_pair(
-        &mut self,
-        a_uuid: &str,
-        exten: &str,
-        target: &str,
-        vars: &[(String, String)],
-    ) {
+    /// mod_loopback: creates the `-b` leg of the `-a` leg `a_uuid` (whose CODEC events already
+    /// fired), which runs the extension's dialplan, and fires both legs' first events in the
+    /// order a real loopback originate produces (transcript 03).
+    fn start_loopback_pair(&mut self, a_uuid: &str, exten: &str, vars: &[(String, String)]) {
         let b_uuid = self.insert_loopback_b_leg(a_uuid, exten, vars);
         if let Some(chan) = self.chans.get_mut(a_uuid) {
             chan.partner = Some(b_uuid.clone());
             chan.ch.set_var("other_loopback_leg_uuid", b_uuid.clone());
             chan.ch.set_var("loopback_leg", "A");
         }
-        self.codec_events(
-            a_uuid,
-            &format!("loopback/{}-a", target.trim_start_matches("loopback/")),
-        );
         self.emit(a_uuid, "CHANNEL_OUTGOING");
         self.set_state(a_uuid, ChannelState::Init);
         let b_name = self

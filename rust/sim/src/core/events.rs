@@ -98,6 +98,8 @@ impl Core {
                 3993,
             ),
             "CHANNEL_HANGUP" => ("switch_channel.c", "switch_channel_perform_hangup", 3470),
+            // not recorded: the line number is unknown, so none is claimed
+            "CHANNEL_UUID" => ("switch_core_session.c", "switch_core_session_set_uuid", 0),
             _ => (
                 "switch_core_state_machine.c",
                 "switch_core_session_run",
