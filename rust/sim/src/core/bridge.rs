@@ -92,6 +92,7 @@ impl Core {
         for (x, y) in [(a, b), (b, a)] {
             if let Some(chan) = self.chans.get_mut(x) {
                 chan.bridged_with = Some(y.to_string());
+                chan.bridged_as_callee = x == b;
                 chan.ch.other_leg = Some(y.to_string());
                 chan.ch.bridged_us = now;
                 chan.ch.set_var("bridge_uuid", y);

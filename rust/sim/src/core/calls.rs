@@ -83,6 +83,8 @@ pub(super) struct Chan {
     /// A leg with no dialplan of its own: waits instead of hanging up.
     pub(super) idle: bool,
     pub(super) bridged_with: Option<String>,
+    /// The B side of its bridge (a `calls` row belongs to the A side).
+    pub(super) bridged_as_callee: bool,
     pub(super) park_started: bool,
     pub(super) phase2_done: bool,
     pub(super) locks: usize,

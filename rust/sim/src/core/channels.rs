@@ -271,6 +271,7 @@ impl Core {
                 originate: None,
                 idle,
                 bridged_with: None,
+                bridged_as_callee: false,
                 park_started: false,
                 phase2_done: false,
                 locks: 0,
@@ -509,7 +510,7 @@ impl Core {
 
     /// The channel bridged with a channel that hung up: unbridged when its bridge
     /// application runs (it may carry on), else hung up.
-    fn release_bridge_peer(&mut self, other: String, cause: &str) {
+    pub(super) fn release_bridge_peer(&mut self, other: String, cause: &str) {
         if let Some(o) = self.chans.get_mut(&other) {
             o.bridged_with = None;
         }

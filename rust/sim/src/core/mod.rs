@@ -3,6 +3,7 @@
 //!
 //! Rooms: `io` (what crosses the lock), `listener` (subscriptions, filters, queues),
 //! `connections` (socket lifecycle and replies), `commands` / `api` (what clients send),
+//! `mod_commands` (the API commands) and `scheduler` (`sched_api`),
 //! `timers`, `events` (building and firing events), `calls` (the call-model types),
 //! `channels` (legs, answer, hangup), `apps` (the run loop and applications), `originate`,
 //! `enterprise` (`:_:` originate) and `bridge`.
@@ -23,7 +24,9 @@ mod enterprise;
 mod events;
 mod io;
 mod listener;
+mod mod_commands;
 mod originate;
+mod scheduler;
 mod timers;
 
 pub(crate) use calls::ApiOutput;
@@ -32,6 +35,7 @@ pub(crate) use listener::{MAX_MISSED_EVENTS, MAX_QUEUED_EVENTS};
 
 use calls::{Action, Chan, Enterprise, Originate};
 use listener::Conn;
+use scheduler::{SchedTask, FIRST_TASK_ID};
 use timers::Timer;
 
 const GOODBYE: &str = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n";
@@ -83,6 +87,9 @@ pub(crate) struct Core {
     command_log: VecDeque<(String, String)>,
     command_log_bytes: usize,
     commands_total: u64,
+    /// `sched_api` tasks by id.
+    sched_tasks: BTreeMap<u32, SchedTask>,
+    next_task_id: u32,
 }
 
 impl Core {
@@ -146,6 +153,8 @@ impl Core {
             command_log: VecDeque::new(),
             command_log_bytes: 0,
             commands_total: 0,
+            sched_tasks: BTreeMap::new(),
+            next_task_id: FIRST_TASK_ID,
         };
         core.globals[0].1 = core.cfg.hostname.clone();
         if let Some(every) = core.cfg.heartbeat_ms {

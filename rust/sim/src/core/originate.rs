@@ -18,11 +18,12 @@ impl Core {
         }
         let after = match args[1].strip_prefix('&') {
             Some(app) => {
-                // mod_commands: the arguments end at the last `)` (strrchr)
+                // mod_commands cuts at the first `)`: `&playback(tone_stream://%(500,0,440))`
+                // plays `tone_stream://%(500,0,440`
                 let (name, app_arg) = match app.split_once('(') {
                     Some((name, rest)) => (
                         name.to_string(),
-                        rest.rfind(')').map_or(rest, |end| &rest[..end]).to_string(),
+                        rest.split(')').next().unwrap_or("").to_string(),
                     ),
                     None => (app.to_string(), String::new()),
                 };

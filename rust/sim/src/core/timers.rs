@@ -54,6 +54,10 @@ pub(super) enum Timer {
         uuid: String,
     },
     Heartbeat,
+    /// A `sched_api` task is due.
+    SchedTask {
+        id: u32,
+    },
     /// An outbound server must send `connect` within 25 s.
     ConnectTimeout {
         conn: ConnId,
@@ -188,6 +192,7 @@ impl Core {
                     self.disconnect(conn, true);
                 }
             }
+            Timer::SchedTask { id } => self.run_task(id),
             Timer::Heartbeat => {
                 self.heartbeat();
                 if let Some(every) = self.cfg.heartbeat_ms {
