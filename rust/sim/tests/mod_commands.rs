@@ -21,19 +21,18 @@ fn body(frame: &Frame) -> String {
     String::from_utf8_lossy(frame.body()).into_owned()
 }
 
-/// Runs `api <command>` for every row in order and checks each reply; reports every row that
-/// differs.
+/// `api <command>` for every row, with `{U}` standing for the parked channel's uuid.
 async fn expect_replies(conn: &mut RawConn, table: &[(&str, &str)]) {
-    let mut wrong = Vec::new();
-    for (command, expected) in table {
-        let command = command.replace("{U}", U);
-        let expected = expected.replace("{U}", U);
-        let got = body(&conn.command(&format!("api {command}")).await);
-        if got != expected {
-            wrong.push(format!("{command:?}: got {got:?}, want {expected:?}"));
-        }
-    }
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let table: Vec<(String, String)> = table
+        .iter()
+        .map(|(command, expected)| {
+            (
+                format!("api {command}").replace("{U}", U),
+                expected.replace("{U}", U),
+            )
+        })
+        .collect();
+    conn.expect_replies(&table).await;
 }
 
 /// A simulator with one answered, parked channel `U` (`user/1` answers at once).

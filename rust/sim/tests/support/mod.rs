@@ -207,6 +207,27 @@ impl RawConn {
         self.replies()[replies_before].clone()
     }
 
+    /// Sends each command of `table` in order and checks its reply: the body of an
+    /// `api/response`, the `Reply-Text` of a `command/reply`. Reports every row that differs.
+    pub async fn expect_replies<S: AsRef<str>>(&mut self, table: &[(S, S)]) {
+        let mut wrong = Vec::new();
+        for (command, expected) in table {
+            let (command, expected) = (command.as_ref(), expected.as_ref());
+            let reply = self.command(command).await;
+            let got = match reply.content_type().as_deref() {
+                Some("api/response") => String::from_utf8_lossy(reply.body()).into_owned(),
+                _ => reply
+                    .header("Reply-Text")
+                    .map(|v| v.into_owned())
+                    .unwrap_or_default(),
+            };
+            if got != expected {
+                wrong.push(format!("{command:?}: got {got:?}, want {expected:?}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
     /// Round trip: once the reply to a harmless command is here, every frame the simulator
     /// wrote before it has been received too.
     pub async fn sync(&mut self) {
