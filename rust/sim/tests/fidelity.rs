@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use esl4j_engine::proto::{Event as EngineEvent, Frame};
 use esl4j_sim::{ClockMode, SimConfig, Simulator};
-use support::{decode, load, RawConn, Record, WAIT};
+use support::{decode, load, Dir, RawConn, Record, WAIT};
 use tokio::net::TcpListener;
 
 const CAUSE_HEADERS: [&str; 7] = [
@@ -276,7 +276,7 @@ async fn replay(records: &[Record]) -> BTreeMap<String, Vec<Frame>> {
     let mut sent = 0u64;
     let mut now = 0.0f64;
     for record in records {
-        if record.to_server {
+        if record.dir == Dir::ToServer {
             continue;
         }
         if let Ok(Some(frame)) = Frame::parse_one(&record.bytes) {
@@ -312,13 +312,13 @@ async fn replay(records: &[Record]) -> BTreeMap<String, Vec<Frame>> {
             };
             conns.insert(record.conn.clone(), conn);
         }
-        if !record.to_server {
+        if record.dir == Dir::ToClient {
             continue;
         }
         // the replies the real server had sent on this connection by now must be here too
         let expected = records[..index]
             .iter()
-            .filter(|r| r.conn == record.conn && !r.to_server)
+            .filter(|r| r.conn == record.conn && r.dir == Dir::ToClient)
             .filter(|r| {
                 Frame::parse_one(&r.bytes).ok().flatten().is_some_and(|f| {
                     matches!(
@@ -373,7 +373,7 @@ async fn replay(records: &[Record]) -> BTreeMap<String, Vec<Frame>> {
         let recorded_close = records
             .iter()
             .rev()
-            .find(|r| r.conn == name && !r.to_server)
+            .find(|r| r.conn == name && r.dir == Dir::ToClient)
             .is_some_and(|r| {
                 Frame::parse_one(&r.bytes).ok().flatten().is_some_and(|f| {
                     f.content_type().as_deref() == Some("text/disconnect-notice")
@@ -406,7 +406,7 @@ async fn replay(records: &[Record]) -> BTreeMap<String, Vec<Frame>> {
 
 fn recorded_frames(records: &[Record]) -> BTreeMap<String, Vec<Frame>> {
     let mut out: BTreeMap<String, Vec<Frame>> = BTreeMap::new();
-    for record in records.iter().filter(|r| !r.to_server) {
+    for record in records.iter().filter(|r| r.dir == Dir::ToClient) {
         if let Ok(Some(frame)) = Frame::parse_one(&record.bytes) {
             out.entry(record.conn.clone()).or_default().push(frame);
         }
