@@ -236,6 +236,24 @@ fn cut_like_recording(real: &[Frame], simulated: &[Frame]) -> Vec<Frame> {
 }
 
 /// Length of the longest common subsequence, for the global-order similarity.
+/// The event names of `global` (`label detail` entries) in the order they first appear.
+fn first_appearances(global: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for entry in global {
+        let detail = entry.rsplit(' ').next().unwrap_or_default();
+        let name = match detail.split_once(':') {
+            Some(("STATE", _)) => "CHANNEL_STATE",
+            Some(("CALLSTATE", _)) => "CHANNEL_CALLSTATE",
+            Some((name, _)) => name,
+            None => detail,
+        };
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
 fn lcs(a: &[String], b: &[String]) -> usize {
     let mut row = vec![0usize; b.len() + 1];
     for x in a {
@@ -488,6 +506,11 @@ async fn check(name: &str) -> (Vec<String>, bool) {
                 report.push(format!("    [{conn}] {event} headers (informational): missing {missing:?}, extra {extra:?}"));
             }
         }
+        report.push(format!(
+            "- [{conn}] event names by first appearance (FIDELITY.md table)\n      real: {}\n      sim:  {}",
+            first_appearances(&re.global).join(" "),
+            first_appearances(&se.global).join(" ")
+        ));
         let common = lcs(&re.global, &se.global);
         if let Ok(dir) = std::env::var("ESL4J_FIDELITY_DUMP") {
             let file =
