@@ -35,6 +35,13 @@ async fn expect_replies(conn: &mut RawConn, table: &[(&str, &str)]) {
     conn.expect_replies(&table).await;
 }
 
+fn event_names(events: &[Frame]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| e.header("Event-Name").map(|v| v.into_owned()))
+        .collect()
+}
+
 /// A simulator with one answered, parked channel `U` (`user/1` answers at once).
 async fn sim_with_parked_call() -> (esl4j_sim::Simulator, RawConn) {
     let sim = virtual_sim().await;
@@ -151,10 +158,7 @@ async fn a_scheduled_api_command_runs_at_its_second() {
     sim.advance(Duration::from_millis(1)).await;
     expect_replies(&mut conn, &[("uuid_exists {U}", "false")]).await;
     let events = conn.events();
-    let names: Vec<String> = events
-        .iter()
-        .filter_map(|e| e.header("Event-Name").map(|v| v.into_owned()))
-        .collect();
+    let names = event_names(&events);
     assert_eq!(names, ["ADD_SCHEDULE", "CHANNEL_HANGUP", "DEL_SCHEDULE"]);
     assert_eq!(
         events[1].header("Hangup-Cause").as_deref(),
@@ -225,11 +229,7 @@ async fn uuid_broadcast_plays_on_a_parked_channel() {
     .await;
     sim.advance(Duration::from_millis(300)).await;
     conn.sync().await;
-    let names: Vec<String> = conn
-        .events()
-        .iter()
-        .filter_map(|e| e.header("Event-Name").map(|v| v.into_owned()))
-        .collect();
+    let names = event_names(&conn.events());
     assert_eq!(names, ["PLAYBACK_START", "PLAYBACK_STOP"]);
     expect_replies(&mut conn, &[("uuid_exists {U}", "true")]).await;
 }

@@ -1,7 +1,7 @@
 //! The `bridge` application's outcome: established, failed, unbridged, or deferred while a
 //! queued message runs nested in it.
 
-use super::calls::{Action, Blocking, Owner, PendingBridge, Running};
+use super::calls::{Action, Blocking, OriginateRequest, Owner, PendingBridge, Running};
 use super::timers::Timer;
 use super::Core;
 use crate::dial::is_true;
@@ -212,15 +212,15 @@ impl Core {
     }
 
     pub(super) fn start_bridge(&mut self, uuid: &str, dial: &str) {
-        self.start_originate(
-            Owner::Bridge {
+        self.start_originate(OriginateRequest {
+            owner: Owner::Bridge {
                 caller: uuid.to_string(),
             },
-            dial,
-            Vec::new(),
-            0,
-            Some(uuid.to_string()),
-            Vec::new(),
-        );
+            dial_string: dial.to_string(),
+            after: Vec::new(),
+            base_timeout_s: 0,
+            caller: Some(uuid.to_string()),
+            extra_globals: Vec::new(),
+        });
     }
 }

@@ -142,6 +142,18 @@ pub(crate) enum ApiOutput {
     Pending(oneshot::Receiver<String>),
 }
 
+/// What an originate is asked for: by whom, what to dial, what runs on the answered leg, the
+/// timeout when nothing else sets one, the calling channel (a bridge) and the variables every
+/// leg gets besides the dial string's.
+pub(super) struct OriginateRequest {
+    pub(super) owner: Owner,
+    pub(super) dial_string: String,
+    pub(super) after: Vec<AppCall>,
+    pub(super) base_timeout_s: u64,
+    pub(super) caller: Option<String>,
+    pub(super) extra_globals: Vec<(String, String)>,
+}
+
 /// An enterprise originate (`:_:`) in progress: its branches run as originates of their own.
 pub(super) struct Enterprise {
     pub(super) owner: Owner,

@@ -333,6 +333,13 @@ impl Core {
         }
     }
 
+    /// mod_loopback passes what one leg does (answer, early media, ringing) to its partner.
+    fn signal_partner(&mut self, uuid: &str, signal: Signal) {
+        if let Some(partner) = self.chans.get(uuid).and_then(|c| c.partner.clone()) {
+            self.remote_signal(&partner, signal);
+        }
+    }
+
     pub(super) fn answer(&mut self, uuid: &str) {
         let Some(chan) = self.chans.get_mut(uuid) else {
             return;
@@ -340,10 +347,7 @@ impl Core {
         if chan.ch.is_answered() || chan.ch.is_down() {
             return;
         }
-        let partner = chan.partner.clone();
-        if let Some(p) = &partner {
-            self.remote_signal(p, Signal::Answer);
-        }
+        self.signal_partner(uuid, Signal::Answer);
         let now = self.now_us();
         let Some(chan) = self.chans.get_mut(uuid) else {
             return;
@@ -371,10 +375,7 @@ impl Core {
         if chan.ch.is_answered() || chan.ch.progress_media_us != 0 {
             return;
         }
-        let partner = chan.partner.clone();
-        if let Some(p) = &partner {
-            self.remote_signal(p, Signal::EarlyMedia);
-        }
+        self.signal_partner(uuid, Signal::EarlyMedia);
         let now = self.now_us();
         let Some(chan) = self.chans.get_mut(uuid) else {
             return;
@@ -393,10 +394,7 @@ impl Core {
         if chan.ch.progress_us != 0 {
             return;
         }
-        let partner = chan.partner.clone();
-        if let Some(p) = &partner {
-            self.remote_signal(p, Signal::Ring);
-        }
+        self.signal_partner(uuid, Signal::Ring);
         let now = self.now_us();
         let Some(chan) = self.chans.get_mut(uuid) else {
             return;

@@ -1,6 +1,6 @@
 //! Enterprise originate (`a:_:b`): every branch an originate of its own, the first success wins.
 
-use super::calls::{Action, AppCall, Enterprise, Owner};
+use super::calls::{Action, Enterprise, OriginateRequest, Owner};
 use super::Core;
 use crate::dial::DialString;
 
@@ -11,16 +11,9 @@ impl Core {
     /// `<vars>dial1:_:dial2...`: every branch is an originate of its own, run at the same
     /// time with the `<>` variables and `ignore_early_media=true`; the first to succeed wins
     /// and the others are cancelled with LOSE_RACE (switch_ivr_enterprise_originate).
-    pub(super) fn start_enterprise(
-        &mut self,
-        owner: Owner,
-        dial_string: &str,
-        after: Vec<AppCall>,
-        base_timeout_s: u64,
-        caller: Option<String>,
-        mut extra_globals: Vec<(String, String)>,
-    ) -> u64 {
-        let mut rest = dial_string.trim_start();
+    pub(super) fn start_enterprise(&mut self, request: OriginateRequest) -> u64 {
+        let mut extra_globals = request.extra_globals;
+        let mut rest = request.dial_string.trim_start();
         while rest.starts_with('<') {
             let Some(end) = rest.find('>') else {
                 break;
@@ -40,22 +33,22 @@ impl Core {
         self.enterprises.insert(
             id,
             Enterprise {
-                owner,
-                after,
+                owner: request.owner,
+                after: request.after,
                 branches: Vec::new(),
                 outcomes: vec![None; branches.len()],
                 causes: Vec::new(),
             },
         );
         for (index, branch) in branches.iter().enumerate() {
-            let child = self.start_originate(
-                Owner::Branch { parent: id, index },
-                branch,
-                Vec::new(),
-                base_timeout_s,
-                caller.clone(),
-                extra_globals.clone(),
-            );
+            let child = self.start_originate(OriginateRequest {
+                owner: Owner::Branch { parent: id, index },
+                dial_string: branch.clone(),
+                after: Vec::new(),
+                base_timeout_s: request.base_timeout_s,
+                caller: request.caller.clone(),
+                extra_globals: extra_globals.clone(),
+            });
             match self.enterprises.get_mut(&id) {
                 Some(enterprise) => enterprise.branches.push(child),
                 None => break,

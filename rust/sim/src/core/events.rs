@@ -110,14 +110,7 @@ impl Core {
         for (header, value) in leading {
             event.add(header, value.clone());
         }
-        let chan = self.chans.get(uuid)?;
-        let other = chan
-            .ch
-            .other_leg
-            .as_ref()
-            .and_then(|o| self.chans.get(o))
-            .map(|c| &c.ch);
-        chan.ch.add_headers(&mut event, other, is_extended(name));
+        self.add_channel_headers(uuid, &mut event, is_extended(name))?;
         Some(event)
     }
 
@@ -273,15 +266,21 @@ impl Core {
     /// A CHANNEL_DATA event: the `Channel-*` profile copy, then the usual channel data.
     pub(super) fn channel_data(&mut self, uuid: &str, function: &str, line: u32) -> Option<Event> {
         let mut event = self.base_event("CHANNEL_DATA", "mod_event_socket.c", function, line);
+        self.chans.get(uuid)?.ch.add_profile(&mut event, "Channel");
+        self.add_channel_headers(uuid, &mut event, true)?;
+        Some(event)
+    }
+
+    /// The channel data of `uuid` (with its other leg's `Other-Leg-*`); `None` without it.
+    fn add_channel_headers(&self, uuid: &str, event: &mut Event, extended: bool) -> Option<()> {
         let chan = self.chans.get(uuid)?;
-        chan.ch.add_profile(&mut event, "Channel");
         let other = chan
             .ch
             .other_leg
             .as_ref()
             .and_then(|o| self.chans.get(o))
             .map(|c| &c.ch);
-        chan.ch.add_headers(&mut event, other, true);
-        Some(event)
+        chan.ch.add_headers(event, other, extended);
+        Some(())
     }
 }

@@ -1,7 +1,7 @@
 //! Originate (API, bgapi and bridge): dial-string options, groups, legs, timeouts, retries and
 //! who is told the outcome.
 
-use super::calls::{Action, AppCall, LegUpdate, Originate, Owner};
+use super::calls::{Action, AppCall, LegUpdate, Originate, OriginateRequest, Owner};
 use super::enterprise::ENTERPRISE_DELIMITER;
 use super::timers::Timer;
 use super::Core;
@@ -49,31 +49,31 @@ impl Core {
                 extra.push((var.to_string(), value.clone()));
             }
         }
-        self.start_originate(owner, &args[0], after, timeout, None, extra);
+        self.start_originate(OriginateRequest {
+            owner,
+            dial_string: args[0].clone(),
+            after,
+            base_timeout_s: timeout,
+            caller: None,
+            extra_globals: extra,
+        });
         Ok(())
     }
 
-    pub(super) fn start_originate(
-        &mut self,
-        owner: Owner,
-        dial_string: &str,
-        after: Vec<AppCall>,
-        base_timeout_s: u64,
-        caller: Option<String>,
-        extra_globals: Vec<(String, String)>,
-    ) -> u64 {
-        if dial_string.contains(ENTERPRISE_DELIMITER) {
-            return self.start_enterprise(
-                owner,
-                dial_string,
-                after,
-                base_timeout_s,
-                caller,
-                extra_globals,
-            );
+    pub(super) fn start_originate(&mut self, request: OriginateRequest) -> u64 {
+        if request.dial_string.contains(ENTERPRISE_DELIMITER) {
+            return self.start_enterprise(request);
         }
+        let OriginateRequest {
+            owner,
+            dial_string,
+            after,
+            base_timeout_s,
+            caller,
+            extra_globals,
+        } = request;
         let id = self.id();
-        let Some(dial) = DialString::parse(dial_string) else {
+        let Some(dial) = DialString::parse(&dial_string) else {
             let orig = Originate::new(
                 owner,
                 DialString::default(),

@@ -150,36 +150,9 @@ impl Core {
                 leg,
                 delay_s,
             } => self.delayed_leg_due(id, round, leg, delay_s),
-            Timer::LegTimeout { uuid } => {
-                let pending = self
-                    .chans
-                    .get(&uuid)
-                    .is_some_and(|c| c.originate.is_some() && !c.ch.is_down());
-                if pending {
-                    self.hangup(&uuid, "ALLOTTED_TIMEOUT", None);
-                }
-            }
-            Timer::LegProgressTimeout { uuid } => {
-                let silent = self.chans.get(&uuid).is_some_and(|c| {
-                    c.originate.is_some()
-                        && !c.ch.is_down()
-                        && c.ch.progress_us == 0
-                        && c.ch.progress_media_us == 0
-                        && !c.ch.is_answered()
-                });
-                if silent {
-                    self.hangup(&uuid, "PROGRESS_TIMEOUT", None);
-                }
-            }
-            Timer::BridgeAnswerTimeout { uuid } => {
-                let unanswered = self
-                    .chans
-                    .get(&uuid)
-                    .is_some_and(|c| !c.ch.is_down() && !c.ch.is_answered());
-                if unanswered {
-                    self.hangup(&uuid, "ALLOTTED_TIMEOUT", None);
-                }
-            }
+            Timer::LegTimeout { uuid } => self.leg_timeout(&uuid),
+            Timer::LegProgressTimeout { uuid } => self.leg_progress_timeout(&uuid),
+            Timer::BridgeAnswerTimeout { uuid } => self.bridge_answer_timeout(&uuid),
             Timer::Linger { conn } => self.disconnect(conn, true),
             Timer::AsyncPark { uuid } => self.start_async_park(&uuid),
             Timer::ConnectTimeout { conn } => self.connect_timed_out(conn),
@@ -207,6 +180,42 @@ impl Core {
             self.actions.push_back(Action::Timer(timer));
         } else {
             self.add_timer(delay_ms, timer);
+        }
+    }
+
+    /// `leg_timeout`: a leg still pending is hung up with ALLOTTED_TIMEOUT.
+    fn leg_timeout(&mut self, uuid: &str) {
+        let pending = self
+            .chans
+            .get(uuid)
+            .is_some_and(|c| c.originate.is_some() && !c.ch.is_down());
+        if pending {
+            self.hangup(uuid, "ALLOTTED_TIMEOUT", None);
+        }
+    }
+
+    /// `leg_progress_timeout`: a pending leg without ringing, early media or answer.
+    fn leg_progress_timeout(&mut self, uuid: &str) {
+        let silent = self.chans.get(uuid).is_some_and(|c| {
+            c.originate.is_some()
+                && !c.ch.is_down()
+                && c.ch.progress_us == 0
+                && c.ch.progress_media_us == 0
+                && !c.ch.is_answered()
+        });
+        if silent {
+            self.hangup(uuid, "PROGRESS_TIMEOUT", None);
+        }
+    }
+
+    /// `bridge_answer_timeout`: the bridged peer is still unanswered.
+    fn bridge_answer_timeout(&mut self, uuid: &str) {
+        let unanswered = self
+            .chans
+            .get(uuid)
+            .is_some_and(|c| !c.ch.is_down() && !c.ch.is_answered());
+        if unanswered {
+            self.hangup(uuid, "ALLOTTED_TIMEOUT", None);
         }
     }
 }
