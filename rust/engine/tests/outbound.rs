@@ -486,3 +486,104 @@ async fn a_route_does_not_keep_its_session_open() {
         vec![(1, vec!["end".to_owned()])]
     );
 }
+
+/// Connects and reads the `connect` command, so the connection is known to be in its
+/// handshake; then stays silent.
+async fn silent_peer(server: &Server) -> TcpStream {
+    let mut silent = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    let mut parser = FrameParser::default();
+    let connect = read_message(&mut silent, &mut parser)
+        .await
+        .expect("connect");
+    assert_eq!(connect.first_line(), b"connect");
+    silent
+}
+
+/// A call is served: one command and its reply.
+async fn serve_one_command(mut peer: TcpStream, session: &Session) {
+    let answering = tokio::spawn(async move {
+        let mut parser = FrameParser::default();
+        let linger = read_message(&mut peer, &mut parser).await.expect("linger");
+        assert_eq!(linger.first_line(), b"linger");
+        peer.write_all(&reply_frame("+OK will linger"))
+            .await
+            .expect("write");
+        peer
+    });
+    let reply = session.linger(None).await.expect("served");
+    assert_eq!(reply.text(), "+OK will linger");
+    answering.await.expect("no panic");
+}
+
+#[tokio::test]
+async fn silent_handshakes_do_not_take_session_slots() {
+    let server = server(5, WAIT).await;
+    let mut silent = Vec::new();
+    for _ in 0..6 {
+        silent.push(silent_peer(&server).await);
+    }
+    // More silent connections than session slots are all in their handshake; a real call
+    // arriving now is still accepted and served.
+    let (peer, session) = call_in(&server).await;
+    serve_one_command(peer, &session).await;
+    assert_eq!(server.active_sessions(), 1);
+    assert_eq!(server.stats().rejected_over_cap, 0);
+    assert_eq!(server.stats().handshake_failures, 0);
+}
+
+#[tokio::test]
+async fn a_burst_waits_in_the_backlog_while_handshake_slots_are_taken() {
+    const BURST: usize = 2_000;
+    let mut config = ServerConfig::new("127.0.0.1:0");
+    config.max_sessions = BURST + 1;
+    config.max_handshakes = 1;
+    config.handshake_timeout = WAIT;
+    let server = Server::bind(config).await.expect("bound");
+    // The only handshake slot is taken: the listener accepts nothing more until it frees, so
+    // the whole burst has to be held by the kernel's listen backlog. A connect beyond the
+    // backlog would wait for SYN retries that never succeed here: the deadline only keeps a
+    // failure from hanging the test.
+    let mut first = silent_peer(&server).await;
+    let burst = tokio::time::timeout(WAIT * 6, async {
+        let mut burst = Vec::with_capacity(BURST);
+        for _ in 0..BURST {
+            burst.push(
+                TcpStream::connect(server.local_addr())
+                    .await
+                    .expect("connect"),
+            );
+        }
+        burst
+    })
+    .await
+    .expect("the backlog holds the whole burst");
+    // Every call of the burst is then served, one handshake at a time.
+    let records = connection("04_outbound_async_bridge_leg_timeout.txt", "out");
+    let channel_data = records
+        .iter()
+        .find(|r| r.dir == Dir::ToClient)
+        .expect("connect reply")
+        .bytes
+        .clone();
+    first.write_all(&channel_data).await.expect("write");
+    let mut answering = Vec::with_capacity(BURST);
+    for mut peer in burst {
+        answering.push(tokio::spawn(async move {
+            handshake_as_freeswitch(&mut peer).await;
+            peer
+        }));
+    }
+    let mut sessions = Vec::with_capacity(BURST + 1);
+    for _ in 0..=BURST {
+        sessions.push(accept(&server).await);
+    }
+    for peer in answering {
+        peer.await.expect("no panic");
+    }
+    let stats = server.stats();
+    assert_eq!(stats.sessions, (BURST + 1) as u64);
+    assert_eq!(stats.rejected_over_cap, 0);
+    assert_eq!(stats.handshake_failures, 0);
+}
