@@ -261,17 +261,20 @@ public class ESLconnection {
      * libesl.
      *
      * @param cmd the command; trailing line breaks are ignored
-     * @return 0 when sent, 1 when not connected or the command is invalid
+     * @return 0 when sent, 1 when not connected or the command is invalid (refused before
+     *     anything is sent; {@link #getLastError()} says why)
      */
     public int send(String cmd) {
         if (!usable() || cmd == null) {
             return 1;
         }
-        noteEventFormat(cmd);
         CompletableFuture<EslEvent> reply = connection.sendRecv(trimEnd(cmd), commandTimeoutMs);
         if (reply.isCompletedExceptionally()) {
+            // Refused synchronously (the engine checks the command before queueing it).
+            await(reply);
             return 1;
         }
+        noteEventFormat(cmd);
         final CompletableFuture<EslEvent> queued = reply.whenComplete(new BiConsumer<EslEvent, Throwable>() {
             @Override
             public void accept(EslEvent event, Throwable error) {
@@ -560,7 +563,8 @@ public class ESLconnection {
      * @return the reply, or null on failure
      */
     public ESLevent filter(String header, String value) {
-        if (!usable() || header == null || value == null) {
+        if (!usable() || header == null || value == null || !singleLine("filter header", header)
+                || !singleLine("filter value", value)) {
             return null;
         }
         return reply(connection.sendRecv("filter " + header + " " + value, commandTimeoutMs));
@@ -576,13 +580,30 @@ public class ESLconnection {
      * @return 0 when the server answered (even with {@code -ERR}, as in libesl), 1 on failure
      */
     public int events(String etype, String value) {
-        if (!usable() || value == null) {
+        if (!usable() || value == null || !singleLine("event names", value)) {
             return 1;
         }
         String format = "json".equals(etype) || "xml".equals(etype) ? etype : "plain";
         String command = "event " + format + " " + value;
         noteEventFormat(command);
         return await(connection.sendRecv(command, commandTimeoutMs)) == null ? 1 : 0;
+    }
+
+    /**
+     * Whether {@code value} can go on the command line: a CR or LF would end it and send the rest
+     * as header lines (or a second command), a NUL would cut it. Refused as {@code api()} refuses
+     * them, with the same {@link #getLastError()} wording.
+     */
+    private boolean singleLine(String part, String value) {
+        if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
+            lastError = part + " must not contain CR or LF";
+            return false;
+        }
+        if (value.indexOf('\0') >= 0) {
+            lastError = part + " must not contain a NUL byte";
+            return false;
+        }
+        return true;
     }
 
     /**
