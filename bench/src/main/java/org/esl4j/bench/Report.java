@@ -60,10 +60,40 @@ final class Report {
                     number(r, "jvmNativePerSession") / 1024, number(r, "heapPerSession") / 1024, number(r, "threads"), number(r, "p50"), number(r, "p99"),
                     number(r, "handshakeFailures"), number(r, "teardownFailures"), number(r, "hangupP99")));
         }
+        List<Map<String, String>> consumerApi = scenario(results, "consumer-api");
+        if (!consumerApi.isEmpty()) {
+            out.append("\n### `api` from inside the consumer under flood (one call per 1,000 events, on the consumer's thread)\n\n")
+                    .append("| client | pattern | outcome | flood events consumed | api answered / called | api p50 ms | api p99 ms | wall s | peak RSS |\n")
+                    .append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        }
+        for (Map<String, String> r : consumerApi) {
+            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %,.0f of %,.0f | %,.0f / %,.0f | %.2f | %.2f | %.1f | %s |%n", r.get("client"),
+                    ConsumerApiBench.pattern(r.get("client")), outcome(r), Math.min(number(r, "consumed"), number(r, "events")),
+                    number(r, "events"), number(r, "answered"), number(r, "calls"), number(r, "p50"), number(r, "p99"),
+                    number(r, "wall"), mib(r, "rssPeak")));
+        }
         for (Map<String, String> r : scenario(results, "failed")) {
-            out.append(String.format(Locale.ROOT, "%nFAILED: %s (exit status %s)%n", r.get("what"), r.get("status")));
+            out.append(String.format(Locale.ROOT, "%nFAILED: %s (%s)%n", r.get("what"), r.get("status")));
         }
         return out.toString();
+    }
+
+    /** How a consumer-api run ended, in words. */
+    private static String outcome(Map<String, String> r) {
+        switch (r.get("outcome")) {
+            case "completed":
+                return "completed";
+            case "timed-out":
+                return "**timed out** after " + r.get("deadline") + " s";
+            case "connect-timed-out":
+                return "**could not connect**";
+            case "out-of-memory":
+                return "**out of memory** (heap 1 GiB), figures from its last second";
+            case "killed":
+                return "**killed** at the hard limit, figures from its last second";
+            default:
+                return "**failed** (" + r.get("outcome") + ", see the log)";
+        }
     }
 
     private static List<Map<String, String>> scenario(List<Map<String, String>> results, String name) {
