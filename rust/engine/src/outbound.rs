@@ -209,6 +209,7 @@ impl Server {
                 live: live.clone(),
                 counters: counters.clone(),
                 warnings: Warnings {
+                    accept_failed: LogLimit::new(WARNING_INTERVAL),
                     over_cap: LogLimit::new(WARNING_INTERVAL),
                     handshake_failed: LogLimit::new(WARNING_INTERVAL),
                 },
@@ -382,6 +383,7 @@ async fn listen(bind: &str, backlog: u32) -> Result<TcpListener, EslError> {
 /// The per-server warning limits.
 #[derive(Clone)]
 struct Warnings {
+    accept_failed: Arc<LogLimit>,
     over_cap: Arc<LogLimit>,
     handshake_failed: Arc<LogLimit>,
 }
@@ -418,7 +420,10 @@ impl AcceptLoop {
                 }
                 Err(error) => {
                     // Out of file descriptors and the like: wait instead of spinning.
-                    warn!(%error, "accept failed");
+                    self.handshake.warnings.accept_failed.hit(
+                        || warn!(%error, "accept failed"),
+                        |held_back| warn!(held_back, interval = ?WARNING_INTERVAL, "accept kept failing"),
+                    );
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(1));
                     continue;

@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use esl4j_engine::proto::command::SendMsg;
@@ -310,18 +312,7 @@ async fn session_cap_closes_extra_connections() {
 #[tokio::test]
 async fn handshake_deadline_closes_silent_peers() {
     let server = server(4, Duration::from_millis(200)).await;
-    let mut silent = TcpStream::connect(server.local_addr())
-        .await
-        .expect("connect");
-    let mut parser = FrameParser::default();
-    let connect = read_message(&mut silent, &mut parser)
-        .await
-        .expect("connect");
-    assert_eq!(
-        connect.first_line(),
-        b"connect",
-        "connect must be the first command"
-    );
+    let mut silent = silent_peer(&server).await;
     expect_closed_without_data(&mut silent).await;
     assert_eq!(server.stats().handshake_failures, 1);
     assert_eq!(server.stats().sessions, 0);
@@ -487,8 +478,8 @@ async fn a_route_does_not_keep_its_session_open() {
     );
 }
 
-/// Connects and reads the `connect` command, so the connection is known to be in its
-/// handshake; then stays silent.
+/// Connects and reads the `connect` command (the first thing the server must send), so the
+/// connection is known to be in its handshake; then stays silent.
 async fn silent_peer(server: &Server) -> TcpStream {
     let mut silent = TcpStream::connect(server.local_addr())
         .await
@@ -497,7 +488,11 @@ async fn silent_peer(server: &Server) -> TcpStream {
     let connect = read_message(&mut silent, &mut parser)
         .await
         .expect("connect");
-    assert_eq!(connect.first_line(), b"connect");
+    assert_eq!(
+        connect.first_line(),
+        b"connect",
+        "connect must be the first command"
+    );
     silent
 }
 
@@ -586,4 +581,48 @@ async fn a_burst_waits_in_the_backlog_while_handshake_slots_are_taken() {
     assert_eq!(stats.sessions, (BURST + 1) as u64);
     assert_eq!(stats.rejected_over_cap, 0);
     assert_eq!(stats.handshake_failures, 0);
+}
+
+/// Counts the engine's WARN events on the thread it is the default subscriber of.
+struct WarningCounter(Arc<AtomicUsize>);
+
+impl tracing::Subscriber for WarningCounter {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let metadata = event.metadata();
+        if *metadata.level() == tracing::Level::WARN
+            && metadata.target().starts_with("esl4j_engine")
+        {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+// A current-thread runtime: every task of the server logs on this thread, to its default subscriber.
+#[tokio::test(flavor = "current_thread")]
+async fn repeated_handshake_failures_log_one_warning() {
+    const PEERS: u64 = 200;
+    let warnings = Arc::new(AtomicUsize::new(0));
+    let _subscriber = tracing::subscriber::set_default(WarningCounter(warnings.clone()));
+    let server = server(4, WAIT).await;
+    for _ in 0..PEERS {
+        let mut peer = silent_peer(&server).await;
+        peer.write_all(&reply_frame("-ERR command not found"))
+            .await
+            .expect("write");
+        // The failure is counted and logged before the server closes the socket.
+        expect_closed_without_data(&mut peer).await;
+    }
+    assert_eq!(server.stats().handshake_failures, PEERS);
+    // The first is logged; the rest wait for the summary at the end of the interval.
+    assert_eq!(warnings.load(Ordering::Relaxed), 1);
 }
