@@ -560,7 +560,8 @@ public class ESLconnection {
      *
      * @param header the header name
      * @param value the value
-     * @return the reply, or null on failure
+     * @return the reply, or null on failure; a CR, LF or NUL in either is refused before anything
+     *     is sent, and {@link #getLastError()} says so
      */
     public ESLevent filter(String header, String value) {
         if (!usable() || header == null || value == null || !singleLine("filter header", header)
@@ -577,7 +578,9 @@ public class ESLconnection {
      *     in libesl)
      * @param value space-separated event names, e.g. {@code "CHANNEL_ANSWER CHANNEL_HANGUP"} or
      *     {@code "ALL"}
-     * @return 0 when the server answered (even with {@code -ERR}, as in libesl), 1 on failure
+     * @return 0 when the server answered (even with {@code -ERR}, as in libesl), 1 on failure; a
+     *     CR, LF or NUL in {@code value} is refused before anything is sent, and
+     *     {@link #getLastError()} says so
      */
     public int events(String etype, String value) {
         if (!usable() || value == null || !singleLine("event names", value)) {
