@@ -21,12 +21,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.RetriableCommitFailedException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.esl4j.EslEvent;
 import org.esl4j.EventListener;
 import org.esl4j.Subscription;
@@ -71,6 +74,7 @@ public final class EslKafkaConsumer implements AutoCloseable {
     private static final Duration KEEP_ALIVE_POLL = Duration.ofMillis(50);
     private static final long HAND_OVER_WAIT_MS = 60_000;
     private static final long STOP_TIMEOUT_MS = 60_000;
+    private static final int COMMIT_ATTEMPTS = 20;
     private static final Duration READ_BACK_TIMEOUT = Duration.ofSeconds(30);
 
     private final KafkaOptions options;
@@ -263,11 +267,7 @@ public final class EslKafkaConsumer implements AutoCloseable {
                 // Paused: returns no records, but keeps the membership and runs rebalances.
                 group.poll(KEEP_ALIVE_POLL);
             }
-            Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>(batch.offsets);
-            commit.keySet().retainAll(group.assignment());
-            if (!commit.isEmpty()) {
-                group.commitSync(commit);
-            }
+            commit(group, batch.offsets, true);
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();
             closed = true;
@@ -275,6 +275,34 @@ public final class EslKafkaConsumer implements AutoCloseable {
             current = null;
             paused.retainAll(group.assignment());
             group.resume(paused);
+        }
+    }
+
+    /**
+     * Commits the offsets of partitions still assigned. A commit refused because the group is
+     * rebalancing is retried after a (paused) poll when {@code mayPoll}; a commit that fails for
+     * good leaves the records to be delivered again, which at least once allows.
+     */
+    private void commit(KafkaConsumer<String, byte[]> group, Map<TopicPartition, OffsetAndMetadata> offsets, boolean mayPoll) {
+        Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>(offsets);
+        for (int attempt = 1; ; attempt++) {
+            commit.keySet().retainAll(group.assignment());
+            if (commit.isEmpty()) {
+                return;
+            }
+            try {
+                group.commitSync(commit);
+                return;
+            } catch (RebalanceInProgressException rebalancing) {
+                if (!mayPoll || attempt == COMMIT_ATTEMPTS) {
+                    LOG.warn("offsets {} not committed (rebalancing); their records may be delivered again", commit);
+                    return;
+                }
+                group.poll(KEEP_ALIVE_POLL);
+            } catch (CommitFailedException | RetriableCommitFailedException failed) {
+                LOG.warn("offsets {} not committed ({}); their records may be delivered again", commit, failed.toString());
+                return;
+            }
         }
     }
 
@@ -306,11 +334,9 @@ public final class EslKafkaConsumer implements AutoCloseable {
                     if (!batch.await(HAND_OVER_WAIT_MS)) {
                         LOG.warn("listeners did not return within {} ms; their partitions go uncommitted", HAND_OVER_WAIT_MS);
                     } else {
-                        Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>(batch.offsets);
-                        commit.keySet().retainAll(revoked);
-                        if (!commit.isEmpty()) {
-                            group.commitSync(commit);
-                        }
+                        Map<TopicPartition, OffsetAndMetadata> leaving = new HashMap<>(batch.offsets);
+                        leaving.keySet().retainAll(revoked);
+                        commit(group, leaving, false);
                     }
                 } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();

@@ -3,7 +3,6 @@ package org.esl4j.kafka;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -11,8 +10,10 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -22,6 +23,7 @@ import org.esl4j.EslException;
 /** The Kafka clients the relay and the consumer make, with the settings they rely on. */
 final class KafkaClients {
     private static final long ADMIN_TIMEOUT_SECONDS = 30;
+    private static final long RETRY_MS = 100;
 
     private KafkaClients() {
     }
@@ -51,6 +53,8 @@ final class KafkaClients {
             config.put(ConsumerConfig.GROUP_ID_CONFIG, group);
             config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) options.sessionTimeout().toMillis());
             config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(100, options.sessionTimeout().toMillis() / 5));
+            // A rebalance moves only the partitions of the instance that came or went.
+            config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         }
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -64,6 +68,23 @@ final class KafkaClients {
      *
      * @throws EslException when the broker cannot be asked, or the topic has too few partitions
      */
+    /** A topic just created may be unknown to the broker that answers for a moment: asked again. */
+    private static TopicDescription describe(Admin admin, String topic)
+            throws ExecutionException, TimeoutException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(ADMIN_TIMEOUT_SECONDS);
+        while (true) {
+            try {
+                return admin.describeTopics(Collections.singleton(topic)).allTopicNames()
+                        .get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic);
+            } catch (ExecutionException failed) {
+                if (!(failed.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                    throw failed;
+                }
+                TimeUnit.MILLISECONDS.sleep(RETRY_MS);
+            }
+        }
+    }
+
     static void ensureTopic(KafkaOptions options, String topic, int partitions, Map<String, String> configs) {
         try (Admin admin = Admin.create(base(options, "esl4j-admin"))) {
             try {
@@ -74,9 +95,7 @@ final class KafkaClients {
                     throw failed;
                 }
             }
-            Set<String> name = Collections.singleton(topic);
-            TopicDescription description = admin.describeTopics(name).allTopicNames()
-                    .get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic);
+            TopicDescription description = describe(admin, topic);
             if (description.partitions().size() < partitions) {
                 throw new EslException(EslException.Kind.INVALID_STATE, "topic " + topic + " has "
                         + description.partitions().size() + " partitions; it needs at least " + partitions);
