@@ -160,7 +160,7 @@ public class KafkaFailoverTest {
         placeCalls(500);
         Map<String, Long> end = markEveryNode();
         Map<String, Set<Long>> expected = expected(start, end);
-        await("every event delivered", () -> deliveries.missing(expected).isEmpty());
+        await("every event delivered", () -> deliveries.missing(expected).isEmpty(), () -> describeMissing(expected));
 
         deliveries.assertInOrderPerChannel();
         // At least once: an event twice only when the killed instance had it and had not committed it.
@@ -192,7 +192,7 @@ public class KafkaFailoverTest {
         await("another instance relays fs1", () -> relayedNodes().contains("fs1"));
         Map<String, Long> end = markEveryNode();
         Map<String, Set<Long>> expected = expected(start, end);
-        await("every event delivered", () -> deliveries.missing(expected).isEmpty());
+        await("every event delivered", () -> deliveries.missing(expected).isEmpty(), () -> describeMissing(expected));
 
         deliveries.assertInOrderPerChannel();
         assertEquals("no consumer died: every event exactly once", Collections.emptyMap(), deliveries.repeated());
@@ -207,6 +207,11 @@ public class KafkaFailoverTest {
         for (long sequence : expected.get("fs1")) {
             assertTrue("fs1 #" + sequence + " is in the topic", copies.containsKey(Long.toString(sequence)));
         }
+    }
+
+    private String describeMissing(Map<String, Set<Long>> expected) {
+        List<String> missing = deliveries.missing(expected);
+        return missing.size() + " missing, e.g. " + missing.subList(0, Math.min(10, missing.size()));
     }
 
     private Set<String> relayedNodes() {
