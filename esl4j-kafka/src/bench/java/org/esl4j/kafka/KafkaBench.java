@@ -36,7 +36,7 @@ public final class KafkaBench {
                     .eventsTopic("bench-events").eventsPartitions(12).controlTopic("bench-relay").build();
             try (EslCluster cluster = EslCluster.start(ClusterOptions.builder()
                     .node("fs1", simulator.clientOptions().build()).build())) {
-                cluster.subscribe("CUSTOM").get(30, TimeUnit.SECONDS);
+                cluster.subscribe("CUSTOM", "bench::event").get(30, TimeUnit.SECONDS);
                 if (!cluster.awaitUp(1, Duration.ofSeconds(30))) {
                     throw new IllegalStateException("the cluster did not connect");
                 }
@@ -54,11 +54,30 @@ public final class KafkaBench {
                     direct.reset(0);
                     long start = System.nanoTime();
                     fire(simulator, burst, 0);
-                    awaitCount(viaKafka, burst, Duration.ofMinutes(10), "burst");
+                    double fired = (System.nanoTime() - start) / 1e9;
+                    awaitCount(direct, burst, Duration.ofMinutes(10), "burst, ESL");
+                    double received = (System.nanoTime() - start) / 1e9;
+                    awaitCount(viaKafka, burst, Duration.ofMinutes(10), "burst, Kafka");
                     double seconds = (System.nanoTime() - start) / 1e9;
-                    System.out.printf("burst: %,d events fired and delivered through Kafka in %.2f s = %,.0f events/s"
-                            + " (relay published %,d, consumer delivered %,d)%n", burst, seconds, burst / seconds,
+                    System.out.printf("burst: %,d events fired in %.2f s, received by the cluster in %.2f s, delivered"
+                            + " through Kafka in %.2f s = %,.0f events/s end to end (relay published %,d, consumer"
+                            + " delivered %,d)%n", burst, fired, received, seconds, burst / seconds,
                             relay.published(), consumer.delivered());
+
+                    // The consumer side alone: a new group reads the whole topic from the start.
+                    long records = relay.published();
+                    Recorder drained = new Recorder(0);
+                    KafkaOptions again = KafkaOptions.builder().bootstrapServers(broker.bootstrapServers())
+                            .eventsTopic("bench-events").consumerGroup("bench-drain").build();
+                    try (EslKafkaConsumer drain = EslKafkaConsumer.create(again)) {
+                        drain.onAnyEvent(event -> drained.count.incrementAndGet());
+                        long drainStart = System.nanoTime();
+                        drain.start();
+                        awaitCount(drained, (int) records, Duration.ofMinutes(10), "drain");
+                        double drainSeconds = (System.nanoTime() - drainStart) / 1e9;
+                        System.out.printf("consumer alone: %,d records read from the topic and delivered in %.2f s"
+                                + " = %,.0f events/s (group join included)%n", records, drainSeconds, records / drainSeconds);
+                    }
 
                     viaKafka.reset(paced);
                     direct.reset(paced);

@@ -264,8 +264,8 @@ public final class EslKafkaConsumer implements AutoCloseable {
                 if (crashed) {
                     return; // a killed process commits nothing
                 }
-                // Paused: returns no records, but keeps the membership and runs rebalances.
-                group.poll(KEEP_ALIVE_POLL);
+                // Paused: returns no records at once, but keeps the membership and runs rebalances.
+                group.poll(Duration.ZERO);
             }
             commit(group, batch.offsets, true);
         } catch (InterruptedException interrupted) {

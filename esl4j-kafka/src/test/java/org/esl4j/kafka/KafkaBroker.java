@@ -21,7 +21,7 @@ import org.apache.kafka.common.Uuid;
  * class path comes from the build (system property {@code esl4j.kafka.brokerClasspath}); its log
  * is {@code broker.log} in its folder under {@code esl4j.kafka.workDir}.
  */
-final class KafkaBroker implements AutoCloseable {
+public final class KafkaBroker implements AutoCloseable {
     private static final long START_TIMEOUT_SECONDS = 180;
     private static final long STOP_TIMEOUT_SECONDS = 30;
 
@@ -35,7 +35,14 @@ final class KafkaBroker implements AutoCloseable {
         this.bootstrapServers = bootstrapServers;
     }
 
-    static KafkaBroker start() throws IOException, InterruptedException {
+    /**
+     * Formats a fresh storage folder and starts the broker on two free ports.
+     *
+     * @return the running broker, answering admin requests
+     * @throws IOException when its folder or process cannot be made
+     * @throws InterruptedException when interrupted while waiting for it
+     */
+    public static KafkaBroker start() throws IOException, InterruptedException {
         String classpath = System.getProperty("esl4j.kafka.brokerClasspath");
         if (classpath == null || classpath.isEmpty()) {
             throw new IllegalStateException("no broker class path: run through Gradle (esl4j.kafka.brokerClasspath)");
@@ -124,7 +131,8 @@ final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    String bootstrapServers() {
+    /** @return {@code 127.0.0.1:<port>} */
+    public String bootstrapServers() {
         return bootstrapServers;
     }
 
@@ -132,6 +140,7 @@ final class KafkaBroker implements AutoCloseable {
         return new File(dir, "broker.log");
     }
 
+    /** Stops the broker and deletes its data; the log stays. */
     @Override
     public void close() {
         process.destroy();
