@@ -74,7 +74,6 @@ public final class EslKafkaConsumer implements AutoCloseable {
     private static final Duration KEEP_ALIVE_POLL = Duration.ofMillis(50);
     private static final long HAND_OVER_WAIT_MS = 60_000;
     private static final long STOP_TIMEOUT_MS = 60_000;
-    private static final int COMMIT_ATTEMPTS = 20;
     private static final Duration READ_BACK_TIMEOUT = Duration.ofSeconds(30);
 
     private final KafkaOptions options;
@@ -88,6 +87,8 @@ public final class EslKafkaConsumer implements AutoCloseable {
     private final AtomicLong undecodable = new AtomicLong();
     /** The poll being delivered, or null; read by the rebalance callbacks on the poll thread. */
     private Batch current;
+    /** Per partition: the offset after the last record whose listeners returned; poll thread only. */
+    private final Map<TopicPartition, OffsetAndMetadata> deliveredOffsets = new HashMap<>();
     private volatile boolean started;
     private volatile boolean closed;
     private volatile boolean crashed;
@@ -267,7 +268,11 @@ public final class EslKafkaConsumer implements AutoCloseable {
                 // Paused: returns no records at once, but keeps the membership and runs rebalances.
                 group.poll(Duration.ZERO);
             }
-            commit(group, batch.offsets, true);
+            if (crashed) {
+                return; // listeners were cut off: some records of the batch were never delivered
+            }
+            deliveredOffsets.putAll(batch.offsets);
+            commitInBackground(group, batch.offsets);
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();
             closed = true;
@@ -279,30 +284,36 @@ public final class EslKafkaConsumer implements AutoCloseable {
     }
 
     /**
-     * Commits the offsets of partitions still assigned. A commit refused because the group is
-     * rebalancing is retried after a (paused) poll when {@code mayPoll}; a commit that fails for
-     * good leaves the records to be delivered again, which at least once allows.
+     * Commits a delivered poll without waiting for the broker: commits are sent in order, and a
+     * partition leaving this instance is committed synchronously first ({@link Rebalance}), as
+     * is the last poll on {@link #close()} (the consumer's close waits for commits in flight). A
+     * commit lost to a crash leaves records to be delivered again, which at least once allows.
      */
-    private void commit(KafkaConsumer<String, byte[]> group, Map<TopicPartition, OffsetAndMetadata> offsets, boolean mayPoll) {
+    private void commitInBackground(KafkaConsumer<String, byte[]> group, Map<TopicPartition, OffsetAndMetadata> offsets) {
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>(offsets);
-        for (int attempt = 1; ; attempt++) {
-            commit.keySet().retainAll(group.assignment());
-            if (commit.isEmpty()) {
-                return;
-            }
-            try {
-                group.commitSync(commit);
-                return;
-            } catch (RebalanceInProgressException rebalancing) {
-                if (!mayPoll || attempt == COMMIT_ATTEMPTS) {
-                    LOG.warn("offsets {} not committed (rebalancing); their records may be delivered again", commit);
-                    return;
+        commit.keySet().retainAll(group.assignment());
+        if (!commit.isEmpty()) {
+            group.commitAsync(commit, (committed, failure) -> {
+                if (failure != null) {
+                    LOG.debug("offsets {} not committed ({}); a later commit covers them, or their records are delivered again",
+                            committed, failure.toString());
                 }
-                group.poll(KEEP_ALIVE_POLL);
-            } catch (CommitFailedException | RetriableCommitFailedException failed) {
-                LOG.warn("offsets {} not committed ({}); their records may be delivered again", commit, failed.toString());
-                return;
-            }
+            });
+        }
+    }
+
+    /**
+     * Commits before a partition leaves; a commit that fails leaves the records to be delivered
+     * again by the next owner, which at least once allows.
+     */
+    private static void commitNow(KafkaConsumer<String, byte[]> group, Map<TopicPartition, OffsetAndMetadata> offsets) {
+        if (offsets.isEmpty()) {
+            return;
+        }
+        try {
+            group.commitSync(offsets);
+        } catch (RebalanceInProgressException | CommitFailedException | RetriableCommitFailedException failed) {
+            LOG.warn("offsets {} not committed ({}); their records may be delivered again", offsets, failed.toString());
         }
     }
 
@@ -328,26 +339,31 @@ public final class EslKafkaConsumer implements AutoCloseable {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+            if (crashed) {
+                return;
+            }
             Batch batch = current;
-            if (batch != null && !crashed) {
+            if (batch != null) {
                 try {
-                    if (!batch.await(HAND_OVER_WAIT_MS)) {
-                        LOG.warn("listeners did not return within {} ms; their partitions go uncommitted", HAND_OVER_WAIT_MS);
+                    if (batch.await(HAND_OVER_WAIT_MS)) {
+                        deliveredOffsets.putAll(batch.offsets);
                     } else {
-                        Map<TopicPartition, OffsetAndMetadata> leaving = new HashMap<>(batch.offsets);
-                        leaving.keySet().retainAll(revoked);
-                        commit(group, leaving, false);
+                        LOG.warn("listeners did not return within {} ms; the current poll goes uncommitted", HAND_OVER_WAIT_MS);
                     }
                 } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
                 }
             }
-            partitions.keySet().removeAll(revoked);
+            // The commits sent in the background may not have landed: the next owner starts here.
+            Map<TopicPartition, OffsetAndMetadata> leaving = new HashMap<>(deliveredOffsets);
+            leaving.keySet().retainAll(revoked);
+            commitNow(group, leaving);
+            forget(revoked);
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> lost) {
-            partitions.keySet().removeAll(lost);
+            forget(lost);
         }
 
         @Override
@@ -368,6 +384,11 @@ public final class EslKafkaConsumer implements AutoCloseable {
                 partitions.put(partition, seen);
             }
         }
+    }
+
+    private void forget(Collection<TopicPartition> gone) {
+        partitions.keySet().removeAll(gone);
+        deliveredOffsets.keySet().removeAll(gone);
     }
 
     /** Remembers the events of the window before {@code until}: they were delivered by the previous owner. */
@@ -522,6 +543,14 @@ public final class EslKafkaConsumer implements AutoCloseable {
             }
         }
         executor.shutdownNow();
+        try {
+            // After this returns no listener of this consumer runs any more.
+            if (!executor.awaitTermination(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+                LOG.warn("listeners still running {} ms after the consumer stopped", STOP_TIMEOUT_MS);
+            }
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override

@@ -21,7 +21,7 @@ import org.apache.kafka.common.Uuid;
  * class path comes from the build (system property {@code esl4j.kafka.brokerClasspath}); its log
  * is {@code broker.log} in its folder under {@code esl4j.kafka.workDir}.
  */
-public final class KafkaBroker implements AutoCloseable {
+final class KafkaBroker implements AutoCloseable {
     private static final long START_TIMEOUT_SECONDS = 180;
     private static final long STOP_TIMEOUT_SECONDS = 30;
 

@@ -14,10 +14,9 @@ import org.esl4j.cluster.ClusterOptions;
 import org.esl4j.cluster.EslCluster;
 import org.esl4j.kafka.EslKafkaConsumer;
 import org.esl4j.kafka.EslKafkaRelay;
-import org.esl4j.kafka.KafkaBroker;
+import org.esl4j.kafka.KafkaBrokerResource;
 import org.esl4j.testing.EslSimulator;
-import org.junit.AfterClass;
-import org.junit.BeforeClass;
+import org.junit.ClassRule;
 import org.junit.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -25,19 +24,8 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 /** {@code esl4j.kafka.*}: @EslListener methods fed by the consumer group, the cluster bean relayed, on a real broker. */
 public class EslKafkaAutoConfigurationTest {
     private static final long WAIT_SECONDS = 120;
-    private static KafkaBroker broker;
-
-    @BeforeClass
-    public static void startBroker() throws Exception {
-        broker = KafkaBroker.start();
-    }
-
-    @AfterClass
-    public static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
+    @ClassRule
+    public static final KafkaBrokerResource BROKER = new KafkaBrokerResource();
 
     @Test
     public void listenersReceiveTheRelayedEventsOfTheCluster() {
@@ -47,7 +35,7 @@ public class EslKafkaAutoConfigurationTest {
             new ApplicationContextRunner()
                     .withConfiguration(AutoConfigurations.of(EslKafkaAutoConfiguration.class, EslAutoConfiguration.class))
                     .withPropertyValues("esl4j.inbound.enabled=false", "esl4j.kafka.enabled=true",
-                            "esl4j.kafka.bootstrap-servers=" + broker.bootstrapServers(),
+                            "esl4j.kafka.bootstrap-servers=" + BROKER.bootstrapServers(),
                             "esl4j.kafka.events-topic=events-" + run, "esl4j.kafka.control-topic=relay-" + run,
                             "esl4j.kafka.relay-group=relay-" + run, "esl4j.kafka.consumer-group=consumer-" + run)
                     .withBean(EslCluster.class, () -> cluster(sim), definition -> definition.setDestroyMethodName("close"))
