@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * EslKafkaConsumer events = EslKafkaConsumer.create(kafkaOptions);
- * events.onEvent("CHANNEL_ANSWER", e -> cluster.execute(e.event().uniqueId(), "playback", "welcome.wav", timeout));
+ * events.onClusterEvent("CHANNEL_PARK", e -> cluster.execute(e.event().uniqueId(), "playback", "welcome.wav", timeout));
  * events.start();
  * }</pre>
  *
@@ -71,7 +71,7 @@ import org.slf4j.LoggerFactory;
 public final class EslKafkaConsumer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EslKafkaConsumer.class);
     private static final Duration POLL = Duration.ofMillis(200);
-    private static final Duration KEEP_ALIVE_POLL = Duration.ofMillis(50);
+    private static final Duration WAIT_SLICE = Duration.ofMillis(50);
     private static final long HAND_OVER_WAIT_MS = 60_000;
     private static final long STOP_TIMEOUT_MS = 60_000;
     private static final Duration READ_BACK_TIMEOUT = Duration.ofSeconds(30);
@@ -261,7 +261,7 @@ public final class EslKafkaConsumer implements AutoCloseable {
         group.pause(paused);
         try {
             batch.submit();
-            while (!batch.await(KEEP_ALIVE_POLL.toMillis())) {
+            while (!batch.await(WAIT_SLICE.toMillis())) {
                 if (crashed) {
                     return; // a killed process commits nothing
                 }

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -69,6 +71,7 @@ public final class EslKafkaRelay implements AutoCloseable {
     private static final Duration TAIL_READ_TIMEOUT = Duration.ofSeconds(30);
     /** Sends a node relay has in flight at most; it waits for acknowledgements beyond. */
     private static final int MAX_IN_FLIGHT = 20_000;
+    private static final Duration REJOIN_BACKOFF = Duration.ofSeconds(5);
 
     private final KafkaOptions options;
     private final List<String> nodes;
@@ -83,6 +86,9 @@ public final class EslKafkaRelay implements AutoCloseable {
     private volatile boolean closed;
     /** Set by {@link #crash()}: stop as a killed process would, without a last progress record. */
     private volatile boolean crashed;
+    /** Set by a node relay that failed: the membership is left and joined again. */
+    private volatile boolean failedRelay;
+    private final CountDownLatch stopped = new CountDownLatch(1);
 
     private EslKafkaRelay(EslCluster cluster, KafkaOptions options) {
         this.options = options;
@@ -157,12 +163,37 @@ public final class EslKafkaRelay implements AutoCloseable {
 
     // ---- the relay group ------------------------------------------------------------------------
 
+    /**
+     * Keeps this instance in the relay group until closed. A membership that fails (the broker
+     * unreachable past the clients' timeouts, a node relay that failed) is left, so the group
+     * gives its nodes to other instances, and joined again after {@link #REJOIN_BACKOFF}.
+     */
     private void runControl(String instance) {
+        while (!closed) {
+            try {
+                runMembership(instance);
+            } catch (WakeupException closing) {
+                return; // close() or crash()
+            } catch (RuntimeException failed) {
+                LOG.error("relay group membership failed; this instance joins again in {}", REJOIN_BACKOFF, failed);
+            }
+            try {
+                if (stopped.await(REJOIN_BACKOFF.toMillis(), TimeUnit.MILLISECONDS)) {
+                    return;
+                }
+            } catch (InterruptedException interrupted) {
+                return;
+            }
+        }
+    }
+
+    private void runMembership(String instance) {
         KafkaConsumer<String, byte[]> consumer =
                 new KafkaConsumer<>(KafkaClients.consumer(options, instance + "-group", options.relayGroup()));
         KafkaConsumer<String, byte[]> tailReader =
                 new KafkaConsumer<>(KafkaClients.consumer(options, instance + "-tail", null));
         control = consumer;
+        failedRelay = false;
         try {
             consumer.subscribe(Collections.singleton(options.controlTopic()), new ConsumerRebalanceListener() {
                 @Override
@@ -185,11 +216,10 @@ public final class EslKafkaRelay implements AutoCloseable {
             while (!closed) {
                 // The progress records come back here too; only the membership matters.
                 consumer.poll(CONTROL_POLL);
+                if (failedRelay) {
+                    throw new IllegalStateException("a node relay failed");
+                }
             }
-        } catch (WakeupException closing) {
-            // close() or crash()
-        } catch (RuntimeException failed) {
-            LOG.error("relay group membership failed; this instance relays nothing now", failed);
         } finally {
             if (crashed) {
                 // A killed process sends no LeaveGroup: the group waits for the session timeout.
@@ -357,7 +387,8 @@ public final class EslKafkaRelay implements AutoCloseable {
             } catch (InterruptedException stopping) {
                 // stop()
             } catch (RuntimeException failed) {
-                LOG.error("relay of node {} failed; its events are not published until the group moves it", node, failed);
+                LOG.error("relay of node {} failed; this instance leaves the relay group so another takes the node", node, failed);
+                failedRelay = true;
             }
             if (graceful) {
                 finish();
@@ -454,6 +485,7 @@ public final class EslKafkaRelay implements AutoCloseable {
         }
         crashed = crash;
         closed = true;
+        stopped.countDown();
         subscription.close();
         KafkaConsumer<String, byte[]> consumer = control;
         if (consumer != null) {

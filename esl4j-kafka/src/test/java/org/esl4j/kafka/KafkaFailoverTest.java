@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
@@ -210,6 +211,31 @@ public class KafkaFailoverTest {
         }
         return missing.size() + " missing (" + published + " of them in the topic), e.g. "
                 + missing.subList(0, Math.min(10, missing.size()));
+    }
+
+    @Test
+    public void aListenerOnAnyInstanceControlsTheCallThroughItsCluster() {
+        startInstances(options().build());
+        for (EslSimulator simulator : simulators) {
+            simulator.route("parked", "park");
+        }
+        Set<String> hungUp = ConcurrentHashMap.newKeySet();
+        for (Instance instance : instances) {
+            // Whichever instance gets the call's park hangs it up, on the node the record names.
+            instance.consumer.onClusterEvent("CHANNEL_PARK", park -> instance.cluster.client(park.node())
+                    .api("uuid_kill " + park.event().uniqueId())
+                    .thenRun(() -> hungUp.add(park.node() + "/" + park.event().uniqueId())));
+        }
+        for (int i = 0; i < 30; i++) {
+            simulators.get(i % simulators.size()).call("parked");
+        }
+        for (int i = 0; i < NODES.length; i++) {
+            EslSimulator simulator = simulators.get(i);
+            await("every parked call of " + NODES[i] + " hung up by a listener", () -> simulator.channelCount() == 0,
+                    () -> simulator.channelCount() + " channels left");
+        }
+        assertTrue("hang-ups went to every node: " + hungUp, hungUp.stream().map(id -> id.split("/")[0])
+                .collect(Collectors.toSet()).containsAll(List.of(NODES)));
     }
 
     private Set<String> relayedNodes() {
