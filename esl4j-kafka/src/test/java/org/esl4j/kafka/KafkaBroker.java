@@ -82,6 +82,8 @@ final class KafkaBroker implements AutoCloseable {
             throw new IllegalStateException("formatting the broker's storage failed; see " + log);
         }
         Process broker = java(classpath, log, "kafka.Kafka", config.getAbsolutePath());
+        // A test JVM that dies without close() must not leave the broker running.
+        Runtime.getRuntime().addShutdownHook(new Thread(broker::destroyForcibly, "kafka-broker-reaper"));
         KafkaBroker started = new KafkaBroker(dir, broker, "127.0.0.1:" + brokerPort);
         try {
             started.awaitReady();
