@@ -21,6 +21,8 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.esl4j.EslEvent;
@@ -236,6 +238,29 @@ public class KafkaFailoverTest {
         }
         assertTrue("hang-ups went to every node: " + hungUp, hungUp.stream().map(id -> id.split("/")[0])
                 .collect(Collectors.toSet()).containsAll(List.of(NODES)));
+    }
+
+    @Test
+    public void recordsOfFreeSwitchsOwnPublisherAreConsumedTheSameWay() throws Exception {
+        // mod_event_kafka's records: the JSON value only, no key, no headers; one sent twice.
+        options = options().build();
+        KafkaClients.ensureTopic(options, options.eventsTopic(), 1, Collections.emptyMap());
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(KafkaClients.producer(options, "fs-module"))) {
+            for (long sequence : new long[] {1, 2, 2, 3}) {
+                EslEvent event = EslEvent.builder().header("Event-Name", "CHANNEL_ANSWER").header("Core-UUID", "core-1")
+                        .header("Event-Sequence", Long.toString(sequence)).header("Unique-ID", "leg-a").build();
+                producer.send(new ProducerRecord<>(options.eventsTopic(),
+                        FreeSwitchJson.write(event))).get(30, TimeUnit.SECONDS);
+            }
+        }
+        List<String> received = Collections.synchronizedList(new ArrayList<>());
+        try (EslKafkaConsumer consumer = EslKafkaConsumer.create(options)) {
+            consumer.onEvent("CHANNEL_ANSWER", event -> received.add(event.uniqueId() + "#" + event.header("Event-Sequence")));
+            consumer.start();
+            await("the module's events delivered", () -> received.size() >= 3 && consumer.duplicatesRemoved() == 1,
+                    () -> received.toString());
+            assertEquals(List.of("leg-a#1", "leg-a#2", "leg-a#3"), received);
+        }
     }
 
     private Set<String> relayedNodes() {
