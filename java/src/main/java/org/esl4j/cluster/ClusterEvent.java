@@ -8,7 +8,14 @@ public final class ClusterEvent {
     private final String node;
     private final EslEvent event;
 
-    ClusterEvent(String node, EslEvent event) {
+    /**
+     * Tags an event with its node; public so that events relayed through another transport
+     * (esl4j-kafka) reach the same listeners.
+     *
+     * @param node the node's name in {@link ClusterOptions}
+     * @param event the event
+     */
+    public ClusterEvent(String node, EslEvent event) {
         this.node = Objects.requireNonNull(node, "node");
         this.event = Objects.requireNonNull(event, "event");
     }

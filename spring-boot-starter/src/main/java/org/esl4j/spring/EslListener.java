@@ -24,6 +24,10 @@ import java.lang.annotation.Target;
  * none is missed. One channel's events reach the listeners in the order FreeSWITCH sent them, one
  * at a time; different channels are delivered in parallel. An exception is logged and counted and
  * never stops delivery.
+ *
+ * <p>With {@code esl4j.kafka.enabled=true} (esl4j-kafka on the class path) the methods receive the
+ * events of the Kafka consumer group instead: each call's events in one instance of the
+ * application (see {@code org.esl4j.kafka.EslKafkaConsumer}); the relayed cluster subscribes.
  */
 @Target(ElementType.METHOD)
 @Retention(RetentionPolicy.RUNTIME)
@@ -54,6 +58,7 @@ public @interface EslListener {
 
     /**
      * Names of the inbound servers to listen to (see {@code esl4j.inbound.servers}); empty for all.
+     * With {@code esl4j.kafka.enabled}, the names of the relayed cluster's nodes.
      *
      * @return the server names
      */

@@ -59,6 +59,8 @@ final class EslListenerRegistrar implements BeanPostProcessor, SmartInitializing
     private final Map<String, Set<String>> listenerEvents = new HashMap<>();
     private ConfigurableBeanFactory beanFactory;
     private EslServers servers;
+    /** The Kafka consumer group, when {@code esl4j.kafka.enabled}: listeners get its events instead. */
+    private EslEventSource kafka;
 
     @Override
     public void setBeanFactory(BeanFactory factory) {
@@ -80,7 +82,7 @@ final class EslListenerRegistrar implements BeanPostProcessor, SmartInitializing
         List<Target> found = new ArrayList<>();
         methods.forEach((method, annotation) -> found.add(check(new Target(bean, beanName, method, annotation))));
         synchronized (this) {
-            if (servers == null) {
+            if (servers == null && kafka == null) {
                 pending.addAll(found);
             } else {
                 // A bean made after start-up (lazy, prototype): register and subscribe now.
@@ -130,6 +132,16 @@ final class EslListenerRegistrar implements BeanPostProcessor, SmartInitializing
 
     @Override
     public void afterSingletonsInstantiated() {
+        EslEventSource source = beanFactory == null ? null : beanFactory.getBeanProvider(EslEventSource.class).getIfAvailable();
+        if (source != null) {
+            synchronized (this) {
+                kafka = source;
+                pending.forEach(target -> register(target, false));
+                pending.clear();
+            }
+            source.start();
+            return;
+        }
         EslServers connected = beanFactory == null ? null : beanFactory.getBeanProvider(EslServers.class).getIfAvailable();
         synchronized (this) {
             if (connected == null) {
@@ -152,6 +164,10 @@ final class EslListenerRegistrar implements BeanPostProcessor, SmartInitializing
     /** Registers one listener method on every server it names; subscribes at once when asked to. */
     private void register(Target target, boolean subscribeNow) {
         EslListener annotation = target.annotation();
+        if (kafka != null) {
+            listenThroughKafka(target);
+            return;
+        }
         List<String> serverNames = annotation.servers().length == 0 ? servers.names() : Arrays.asList(annotation.servers());
         for (String name : serverNames) {
             if (!servers.names().contains(name)) {
@@ -184,6 +200,28 @@ final class EslListenerRegistrar implements BeanPostProcessor, SmartInitializing
             if (subscribeNow && !events.isEmpty()) {
                 await(client.subscribe(events.toArray(new String[0])), client, "subscribe " + events + " for " + target.describe());
             }
+        }
+    }
+
+    /** Event names (or the subclass) on the consumer group; {@code servers} names the nodes. */
+    private void listenThroughKafka(Target target) {
+        EslListener annotation = target.annotation();
+        EventListener listener = invoker(target, resolve(annotation.channel()));
+        List<String> nodes = Arrays.asList(annotation.servers());
+        List<String> names = new ArrayList<>();
+        if (!annotation.subclass().isEmpty()) {
+            names.add(annotation.subclass());
+        } else {
+            for (String event : annotation.value()) {
+                names.add(event.toUpperCase(Locale.ROOT));
+            }
+        }
+        if (names.isEmpty() || names.contains(ALL)) {
+            registrations.add(kafka.listen(null, nodes, listener));
+            return;
+        }
+        for (String name : names) {
+            registrations.add(kafka.listen(name, nodes, listener));
         }
     }
 

@@ -31,7 +31,7 @@ public class PackagingTest {
         assertEquals(List.of(EslAutoConfiguration.class.getName(), EslOutboundAutoConfiguration.class.getName(),
                 // By name: the class refers to Spring Boot 3's Actuator, absent here.
                 EslHealthAutoConfiguration.class.getName(), "org.esl4j.spring.EslActuatorHealthAutoConfiguration",
-                EslMetricsAutoConfiguration.class.getName()), listed);
+                EslMetricsAutoConfiguration.class.getName(), EslKafkaAutoConfiguration.class.getName()), listed);
     }
 
     @Test
