@@ -18,14 +18,23 @@ import java.util.Map;
  * Runs the JVM benchmarks, each scenario and client in a fresh JVM (no JIT profile or leaked
  * memory carried from one client to the next), and prints the figures as Markdown tables.
  *
- * <p>Usage: {@code Bench [all | flood CLIENT... | soak CLIENT [EVENTS] | outbound SESSIONS...]};
- * clients: raw-socket, esl4j-modern, esl4j-compat, esl-client, thingscloud.
+ * <p>Usage: {@code Bench [all | flood CLIENT... | paced [CLIENT...] | soak CLIENT [EVENTS] | outbound
+ * SESSIONS...]}; clients: raw-socket, esl4j-engine, esl4j-modern, esl4j-compat, esl-client, thingscloud
+ * ({@code paced} without clients: esl4j-compat, esl4j-modern and the two peers).
  */
 public final class Bench {
     private static final int EVENTS_PER_RUN = 200_000;
     private static final int WARMUPS = 2;
     private static final int RUNS = 5;
     private static final long SOAK_EVENTS = 10_000_000;
+    /** The paced-latency scenario: api round trips while this many events/s arrive. */
+    private static final int PACED_RATE = 20_000;
+    private static final int PACED_EVENTS = 200_000;
+    private static final int PACED_WARMUP_EVENTS = 40_000;
+    private static final List<String> PACED_CLIENTS = Arrays.asList("esl4j-compat", "esl4j-modern", "esl-client",
+            "thingscloud");
+    private static final String USAGE =
+            "usage: Bench [all | flood CLIENT... | paced [CLIENT...] | soak CLIENT [EVENTS] | outbound SESSIONS...]";
     private static final List<String> JVM_OPTIONS = Arrays.asList("-Xms1g", "-Xmx1g", "-XX:MaxDirectMemorySize=2g",
             "-Djava.util.logging.config.file=/dev/null");
 
@@ -43,6 +52,9 @@ public final class Bench {
                 for (FloodClient.Kind kind : FloodClient.Kind.values()) {
                     bench.flood(kind);
                 }
+                for (String client : PACED_CLIENTS) {
+                    bench.paced(client);
+                }
                 bench.soak("esl4j-modern", SOAK_EVENTS);
                 bench.outbound(1_000);
                 bench.outbound(10_000);
@@ -50,6 +62,11 @@ public final class Bench {
             case "flood":
                 for (String client : rest) {
                     bench.flood(FloodClient.Kind.byId(client));
+                }
+                break;
+            case "paced":
+                for (String client : rest.isEmpty() ? PACED_CLIENTS : rest) {
+                    bench.paced(client);
                 }
                 break;
             case "soak":
@@ -61,7 +78,7 @@ public final class Bench {
                 }
                 break;
             default:
-                throw new IllegalArgumentException("usage: Bench [all | flood CLIENT... | soak CLIENT [EVENTS] | outbound SESSIONS...]");
+                throw new IllegalArgumentException(USAGE);
         }
         String report = Report.markdown(bench.results);
         System.out.println(report);
@@ -78,6 +95,12 @@ public final class Bench {
             args.add("api");
         }
         fork(FloodBench.class, Collections.<String>emptyList(), args);
+    }
+
+    private void paced(String client) throws Exception {
+        FloodClient.Kind.byId(client);
+        fork(PacedBench.class, Collections.<String>emptyList(), Arrays.asList(client, Integer.toString(PACED_RATE),
+                Integer.toString(PACED_EVENTS), Integer.toString(PACED_WARMUP_EVENTS)));
     }
 
     private void soak(String client, long events) throws Exception {

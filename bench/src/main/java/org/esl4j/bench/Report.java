@@ -44,6 +44,14 @@ final class Report {
                     plain > 0 ? String.format(Locale.ROOT, "%.1f %%", 100 * (1 - number(r, "rate") / plain)) : "—", lost(r),
                     bestPeerP99 < Double.MAX_VALUE ? String.format(Locale.ROOT, "%.3f", number(r, "p99") / bestPeerP99) : "—"));
         }
+        out.append("\n### `api` round trip under a paced flood (a call every 5 ms from another thread)\n\n")
+                .append("| client | events/s | p50 µs | p99 µs | max µs | calls | lost |\n")
+                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (Map<String, String> r : scenario(results, "paced")) {
+            out.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.0f | %,.0f | %,.0f | %,.0f | %s |%n", r.get("client"),
+                    number(r, "rate"), 1000 * number(r, "p50"), 1000 * number(r, "p99"), 1000 * number(r, "max"),
+                    number(r, "calls"), lost(r)));
+        }
         out.append("\n### Memory under a long flood\n\n")
                 .append("| client | events | lost | events/s | RSS after 1 M | RSS at end | heap after GC, 1 M | heap after GC, end |\n")
                 .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
