@@ -42,6 +42,7 @@ pub mod error;
 mod id;
 mod inbound;
 mod outbound;
+mod outbox;
 pub mod proto;
 mod queue;
 

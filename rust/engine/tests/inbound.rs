@@ -313,6 +313,49 @@ async fn a_late_reply_never_reaches_the_next_command() {
     server.await.expect("no panic");
 }
 
+/// More command bytes than the socket buffers hold: what the sending task cannot write at once
+/// waits in the outbox for the writer task, behind which later commands queue, so every reply
+/// still reaches the command it answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_larger_than_the_socket_buffers_keep_wire_order() {
+    const COMMANDS: usize = 64;
+    let padding = "x".repeat(256 * 1024);
+    let (address, server) = serve_once(|mut stream| async move {
+        let mut parser = FrameParser::default();
+        accept_auth(&mut stream, &mut parser, "ClueCon").await;
+        for _ in 0..COMMANDS {
+            let command = read_message(&mut stream, &mut parser)
+                .await
+                .expect("command");
+            let line = String::from_utf8_lossy(command.first_line()).into_owned();
+            let id = line.split(' ').nth(2).expect("id word").to_owned();
+            let frame = format!(
+                "Content-Type: api/response\nContent-Length: {}\n\n{id}",
+                id.len()
+            );
+            stream.write_all(frame.as_bytes()).await.expect("write");
+        }
+        read_message(&mut stream, &mut parser).await
+    })
+    .await;
+    let client = Client::connect(config(&address, "ClueCon"))
+        .await
+        .expect("connected");
+    let calls: Vec<_> = (0..COMMANDS)
+        .map(|id| {
+            let connection = client.connection().clone();
+            let command = format!("eval {id} {padding}");
+            tokio::spawn(async move { (id, connection.api(&command).await) })
+        })
+        .collect();
+    for call in calls {
+        let (id, reply) = call.await.expect("no panic");
+        assert_eq!(reply.expect("reply").text(), id.to_string());
+    }
+    client.close().await;
+    server.await.expect("no panic");
+}
+
 #[tokio::test]
 async fn server_closing_mid_command_fails_it_at_once() {
     let (address, server) = serve_once(|mut stream| async move {
