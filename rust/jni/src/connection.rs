@@ -235,8 +235,8 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionSendRecv<'local>
 ) -> JByteArray<'local> {
     ffi_call(&mut env, |env| {
         let native = borrow(handle)?;
-        let bytes = command::raw(&required_text(env, &command, "command")?)
-            .map_err(EslError::from)?;
+        let bytes =
+            command::raw(&required_text(env, &command, "command")?).map_err(EslError::from)?;
         send_encoded(env, &completion, native, bytes, timeout_ms)
     })
 }
@@ -255,8 +255,8 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionApi<'local>(
 ) -> JByteArray<'local> {
     ffi_call(&mut env, |env| {
         let native = borrow(handle)?;
-        let bytes = command::api(&required_text(env, &command, "command")?)
-            .map_err(EslError::from)?;
+        let bytes =
+            command::api(&required_text(env, &command, "command")?).map_err(EslError::from)?;
         send_encoded(env, &completion, native, bytes, timeout_ms)
     })
 }
@@ -514,7 +514,9 @@ async fn subscription(
             let header = first.ok_or(EslError::InvalidCommand(
                 esl4j_engine::CommandError::Empty { part: "header" },
             ))?;
-            connection.filter(&header, &second.unwrap_or_default()).await
+            connection
+                .filter(&header, &second.unwrap_or_default())
+                .await
         }
         contract::SUBSCRIPTION_FILTER_DELETE => match first {
             Some(header) => connection.filter_delete(&header, second.as_deref()).await,

@@ -141,7 +141,9 @@ mod tests {
                 return code;
             };
             code.push_str(&rest[..at]);
-            let after = rest[at..].find(end).map_or(rest.len(), |e| at + e + end.len());
+            let after = rest[at..]
+                .find(end)
+                .map_or(rest.len(), |e| at + e + end.len());
             rest = &rest[after..];
             code.push('\n');
         }
@@ -181,7 +183,10 @@ mod tests {
     #[test]
     fn error_kinds_match_java_in_order() {
         let java = java_enum_constants(&java_source("org/esl4j/EslException.java"), "Kind");
-        assert_eq!(java, ERROR_KINDS, "EslException.Kind and ERROR_KINDS disagree");
+        assert_eq!(
+            java, ERROR_KINDS,
+            "EslException.Kind and ERROR_KINDS disagree"
+        );
     }
 
     #[test]

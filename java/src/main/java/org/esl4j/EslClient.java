@@ -179,7 +179,10 @@ public final class EslClient implements AutoCloseable {
      * @throws EslTimeoutException when no reply came in time
      */
     public String api(String command, Duration timeout) {
-        return Futures.await(api(command), timeout, "api " + command);
+        long millis = Futures.engineMillis(Futures.requirePositive(timeout, "timeout"));
+        // On this thread: the engine writes the command from here and hands the reply back here.
+        return Futures.observedNow(options.commandObserver(), "api " + verb(command),
+                () -> apiOutput(live().apiBlocking(command, millis)));
     }
 
     private <T> CompletableFuture<T> observed(String name, Supplier<CompletableFuture<T>> command) {
@@ -221,12 +224,14 @@ public final class EslClient implements AutoCloseable {
         // Already subscribed unless the server refused BACKGROUND_JOB at connect: then this
         // fails at once with that refusal instead of waiting for a job event that never comes.
         return ensureSubscribed(BASE_EVENTS).thenCompose(ready -> observed("bgapi " + verb(command),
-                () -> live().bgapiJob(command, jobDeadline.toMillis()).thenApply(replyAndJob -> {
-                    if (replyAndJob.size() < 2) {
-                        throw new EslException(EslException.Kind.PROTOCOL, "bgapi finished without BACKGROUND_JOB");
-                    }
-                    return replyAndJob.get(1).body();
-                })));
+                () -> live().bgapiJob(command, jobDeadline.toMillis()).thenApply(EslClient::jobOutput)));
+    }
+
+    private static String jobOutput(List<EslEvent> replyAndJob) {
+        if (replyAndJob.size() < 2) {
+            throw new EslException(EslException.Kind.PROTOCOL, "bgapi finished without BACKGROUND_JOB");
+        }
+        return replyAndJob.get(1).body();
     }
 
     /**
@@ -238,7 +243,10 @@ public final class EslClient implements AutoCloseable {
      * @throws EslTimeoutException when the job did not finish in time
      */
     public String bgapi(String command, Duration timeout) {
-        return Futures.await(backgroundJob(command, timeout), timeout, "bgapi " + command);
+        long millis = Futures.engineMillis(Futures.requirePositive(timeout, "timeout"));
+        Futures.await(ensureSubscribed(BASE_EVENTS), timeout, "subscribe BACKGROUND_JOB");
+        return Futures.observedNow(options.commandObserver(), "bgapi " + verb(command),
+                () -> jobOutput(live().bgapiJobBlocking(command, millis)));
     }
 
     // ---- subscriptions and listeners ----------------------------------------------------------

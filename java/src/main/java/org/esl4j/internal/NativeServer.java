@@ -1,7 +1,6 @@
 package org.esl4j.internal;
 
 import java.util.List;
-import java.util.concurrent.Executor;
 import org.esl4j.EslEvent;
 
 /**
@@ -64,11 +63,12 @@ public final class NativeServer extends NativeHandle {
         }
     }
 
-    private final Executor executor;
+    /** The sessions' settings (executor, command timeout). */
+    private final NativeConnection.Settings sessionSettings;
 
-    private NativeServer(long handle, Executor executor) {
+    private NativeServer(long handle, NativeConnection.Settings sessionSettings) {
         super(handle, LIFECYCLE);
-        this.executor = executor;
+        this.sessionSettings = sessionSettings;
     }
 
     /**
@@ -88,7 +88,7 @@ public final class NativeServer extends NativeHandle {
         String address = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]:" + port : host + ":" + port;
         long handle = Native.serverBind(NativeConnection.utf8(address), maxSessions, handshakeTimeoutMs,
                 settings.commandTimeoutMs, settings.queueCapacity, settings.blockOnOverflow);
-        return new NativeServer(handle, settings.executor);
+        return new NativeServer(handle, settings);
     }
 
     /**
@@ -121,7 +121,7 @@ public final class NativeServer extends NativeHandle {
         } finally {
             release();
         }
-        return session == 0 ? null : NativeConnection.adopt(session, executor);
+        return session == 0 ? null : NativeConnection.adopt(session, sessionSettings);
     }
 
     /**

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -301,7 +302,8 @@ public class ESLconnection {
             return null;
         }
         noteEventFormat(cmd);
-        return reply(connection.sendRecv(trimEnd(cmd), commandTimeoutMs));
+        final String line = trimEnd(cmd);
+        return reply(() -> connection.sendRecvBlocking(line, commandTimeoutMs));
     }
 
     /**
@@ -315,7 +317,8 @@ public class ESLconnection {
         if (!usable() || cmd == null) {
             return null;
         }
-        return reply(connection.api(join(cmd, arg), commandTimeoutMs));
+        final String line = join(cmd, arg);
+        return reply(() -> connection.apiBlocking(line, commandTimeoutMs));
     }
 
     /**
@@ -345,7 +348,8 @@ public class ESLconnection {
         String jobUuid = job_uuid == null || job_uuid.length() <= MAX_JOB_UUID_LENGTH
                 ? job_uuid
                 : job_uuid.substring(0, MAX_JOB_UUID_LENGTH);
-        return reply(connection.bgapi(join(cmd, arg), jobUuid, commandTimeoutMs));
+        final String line = join(cmd, arg);
+        return reply(() -> connection.bgapiBlocking(line, jobUuid, commandTimeoutMs));
     }
 
     /**
@@ -369,7 +373,8 @@ public class ESLconnection {
         if (!usable() || send_me == null) {
             return null;
         }
-        return reply(connection.sendEvent(send_me.getType(), toEvent(send_me, "Event-Name"), commandTimeoutMs));
+        final EslEvent event = toEvent(send_me, "Event-Name");
+        return reply(() -> connection.sendEventBlocking(send_me.getType(), event, commandTimeoutMs));
     }
 
     /**
@@ -384,7 +389,8 @@ public class ESLconnection {
         if (!usable() || send_me == null) {
             return 1;
         }
-        return await(connection.sendMsg(uuid, toEvent(send_me, null), commandTimeoutMs)) == null ? 1 : 0;
+        final EslEvent message = toEvent(send_me, null);
+        return blocking(() -> connection.sendMsgBlocking(uuid, message, commandTimeoutMs)) == null ? 1 : 0;
     }
 
     /**
@@ -563,7 +569,8 @@ public class ESLconnection {
         if (!usable() || header == null || value == null) {
             return null;
         }
-        return reply(connection.sendRecv("filter " + header + " " + value, commandTimeoutMs));
+        final String line = "filter " + header + " " + value;
+        return reply(() -> connection.sendRecvBlocking(line, commandTimeoutMs));
     }
 
     /**
@@ -582,7 +589,7 @@ public class ESLconnection {
         String format = "json".equals(etype) || "xml".equals(etype) ? etype : "plain";
         String command = "event " + format + " " + value;
         noteEventFormat(command);
-        return await(connection.sendRecv(command, commandTimeoutMs)) == null ? 1 : 0;
+        return blocking(() -> connection.sendRecvBlocking(command, commandTimeoutMs)) == null ? 1 : 0;
     }
 
     /**
@@ -639,7 +646,9 @@ public class ESLconnection {
         if (!usable() || app == null) {
             return null;
         }
-        List<EslEvent> result = await(connection.execute(app, arg, uuid, eventLock, async, false, commandTimeoutMs));
+        final boolean lock = eventLock;
+        List<EslEvent> result = blocking(() -> connection.executeBlocking(app, arg, uuid, lock, async, false,
+                commandTimeoutMs));
         return result == null || result.isEmpty() ? null : compatView(result.get(0));
     }
 
@@ -694,24 +703,19 @@ public class ESLconnection {
         return !ended && connection != null && !connection.isClosed();
     }
 
-    private ESLevent reply(CompletableFuture<EslEvent> future) {
-        EslEvent event = await(future);
+    private ESLevent reply(Supplier<EslEvent> command) {
+        EslEvent event = blocking(command);
         return event == null ? null : compatView(event);
     }
 
-    private <T> T await(CompletableFuture<T> future) {
+    /**
+     * Runs a blocking engine command on this thread (it ends at the reply, at the command timeout
+     * or when the connection ends); a failure is kept in {@link #getLastError()} and returns null.
+     */
+    private <T> T blocking(Supplier<T> command) {
         try {
-            // The engine enforces the command timeout; the margin only guards against a lost
-            // completion, so no caller can hang forever.
-            return future.get(commandTimeoutMs + 5_000L, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        } catch (ExecutionException e) {
-            lastError = String.valueOf(e.getCause() == null ? e : e.getCause().getMessage());
-            LOG.log(Level.FINE, "command failed", e);
-            return null;
-        } catch (TimeoutException | RuntimeException e) {
+            return command.get();
+        } catch (RuntimeException e) {
             lastError = String.valueOf(e.getMessage());
             LOG.log(Level.FINE, "command failed", e);
             return null;
