@@ -9,8 +9,8 @@ use esl4j_engine::{
     Client, ClientConfig, ErrorKind, ExecuteOptions, Incoming, Password, ReconnectPolicy, Response,
 };
 use support::{
-    accept_auth, connection, event_frame, play_server_side, read_message, reply_frame, serve_once,
-    server_frames, Dir,
+    accept_auth, api_response_frame, connection, event_frame, play_server_side, read_message,
+    reply_frame, serve_once, server_frames, Dir,
 };
 use tokio::io::AsyncWriteExt;
 
@@ -287,11 +287,10 @@ async fn a_late_reply_never_reaches_the_next_command() {
         let fast = read_message(&mut stream, &mut parser).await.expect("fast");
         for command in [slow, fast] {
             let output = format!("{}\n", String::from_utf8_lossy(command.first_line()));
-            let frame = format!(
-                "Content-Type: api/response\nContent-Length: {}\n\n{output}",
-                output.len()
-            );
-            stream.write_all(frame.as_bytes()).await.expect("write");
+            stream
+                .write_all(&api_response_frame(&output))
+                .await
+                .expect("write");
         }
         read_message(&mut stream, &mut parser).await
     })
@@ -328,12 +327,11 @@ async fn commands_larger_than_the_socket_buffers_keep_wire_order() {
                 .await
                 .expect("command");
             let line = String::from_utf8_lossy(command.first_line()).into_owned();
-            let id = line.split(' ').nth(2).expect("id word").to_owned();
-            let frame = format!(
-                "Content-Type: api/response\nContent-Length: {}\n\n{id}",
-                id.len()
-            );
-            stream.write_all(frame.as_bytes()).await.expect("write");
+            let id = line.split(' ').nth(2).expect("id word");
+            stream
+                .write_all(&api_response_frame(id))
+                .await
+                .expect("write");
         }
         read_message(&mut stream, &mut parser).await
     })

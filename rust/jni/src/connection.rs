@@ -221,6 +221,20 @@ fn send_encoded<'local>(
     })
 }
 
+/// Encodes a one-line command from Java text with `encode` and sends it.
+fn send_line<'local>(
+    env: &mut JNIEnv<'local>,
+    handle: jlong,
+    line: &JByteArray<'_>,
+    encode: fn(&str) -> Result<Vec<u8>, esl4j_engine::CommandError>,
+    timeout_ms: jlong,
+    completion: &JObject<'_>,
+) -> Result<JByteArray<'local>, BridgeError> {
+    let native = borrow(handle)?;
+    let bytes = encode(&required_text(env, line, "command")?).map_err(EslError::from)?;
+    send_encoded(env, completion, native, bytes, timeout_ms)
+}
+
 /// `static native byte[] connectionSendRecv(long handle, byte[] command, long timeoutMs,
 /// Object completion)`: a raw command (libesl `sendRecv`); the batch holds its reply.
 /// Blocking or not as [`run_command`] says, like every command export below.
@@ -234,10 +248,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionSendRecv<'local>
     completion: JObject<'local>,
 ) -> JByteArray<'local> {
     ffi_call(&mut env, |env| {
-        let native = borrow(handle)?;
-        let bytes =
-            command::raw(&required_text(env, &command, "command")?).map_err(EslError::from)?;
-        send_encoded(env, &completion, native, bytes, timeout_ms)
+        send_line(env, handle, &command, command::raw, timeout_ms, &completion)
     })
 }
 
@@ -254,10 +265,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionApi<'local>(
     completion: JObject<'local>,
 ) -> JByteArray<'local> {
     ffi_call(&mut env, |env| {
-        let native = borrow(handle)?;
-        let bytes =
-            command::api(&required_text(env, &command, "command")?).map_err(EslError::from)?;
-        send_encoded(env, &completion, native, bytes, timeout_ms)
+        send_line(env, handle, &command, command::api, timeout_ms, &completion)
     })
 }
 

@@ -162,21 +162,25 @@ public class BlockingCommandTest {
 
     @Test
     public void theServerClosingFailsABlockedCallerAsClosed() throws Exception {
-        ScriptedServer server = new ScriptedServer();
-        NativeConnection connection = connect(server.port());
-        Future<EslEvent> blocked = helpers.submit(() -> connection.apiBlocking("status", REPLY_DEADLINE_MS * 10));
-        assertEquals("api status", server.commands.poll(HANG_BOUND_MS, TimeUnit.MILLISECONDS));
-        server.close();
-        assertFailsWith(blocked, EslConnectionClosedException.class);
+        assertABlockedCallerFailsAsClosedAfter((server, connection) -> server.close());
     }
 
     @Test
     public void closingTheConnectionFailsABlockedCallerAsClosed() throws Exception {
+        assertABlockedCallerFailsAsClosedAfter((server, connection) -> connection.close());
+    }
+
+    /** What ends the connection under a blocked caller. */
+    private interface Ending {
+        void end(ScriptedServer server, NativeConnection connection) throws IOException;
+    }
+
+    private void assertABlockedCallerFailsAsClosedAfter(Ending ending) throws Exception {
         ScriptedServer server = new ScriptedServer();
         NativeConnection connection = connect(server.port());
         Future<EslEvent> blocked = helpers.submit(() -> connection.apiBlocking("status", REPLY_DEADLINE_MS * 10));
         assertEquals("api status", server.commands.poll(HANG_BOUND_MS, TimeUnit.MILLISECONDS));
-        connection.close();
+        ending.end(server, connection);
         assertFailsWith(blocked, EslConnectionClosedException.class);
     }
 
