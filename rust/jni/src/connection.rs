@@ -199,7 +199,7 @@ where
     F: Future<Output = Result<Vec<u8>, EslError>> + Send + 'static,
 {
     if completion.is_null() {
-        let payload = runtime::block_on(work)??;
+        let payload = runtime::block_on_reply(work)??;
         return Ok(env.byte_array_from_slice(&payload)?);
     }
     spawn_completion(env, completion, work)?;
