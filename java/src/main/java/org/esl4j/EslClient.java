@@ -171,12 +171,17 @@ public final class EslClient implements AutoCloseable {
     }
 
     /**
-     * Blocking {@link #api(String)}.
+     * Blocking {@link #api(String)}, run on the calling thread: it writes the command and the
+     * engine's reader hands the reply straight back to it (no executor in between). Not
+     * interruptible once sent: it returns at the reply, at {@code timeout}, or when the connection
+     * ends; an interrupted thread does not send ({@code INVALID_STATE}). On a virtual thread it
+     * waits on the future form instead, which does not pin the carrier.
      *
      * @param command the API command and arguments
-     * @param timeout how long to wait
+     * @param timeout how long to wait (above zero)
      * @return the output
      * @throws EslTimeoutException when no reply came in time
+     * @throws IllegalArgumentException when {@code timeout} is not above zero
      */
     public String api(String command, Duration timeout) {
         long millis = Futures.engineMillis(Futures.requirePositive(timeout, "timeout"));
@@ -235,12 +240,14 @@ public final class EslClient implements AutoCloseable {
     }
 
     /**
-     * Blocking {@link #bgapi(String)}.
+     * Blocking {@link #bgapi(String)}, run on the calling thread as {@link #api(String, Duration)}
+     * is.
      *
      * @param command the API command and arguments
-     * @param timeout how long to wait for the job's result
+     * @param timeout how long to wait for the job's result (above zero)
      * @return the job's output
      * @throws EslTimeoutException when the job did not finish in time
+     * @throws IllegalArgumentException when {@code timeout} is not above zero
      */
     public String bgapi(String command, Duration timeout) {
         long millis = Futures.engineMillis(Futures.requirePositive(timeout, "timeout"));

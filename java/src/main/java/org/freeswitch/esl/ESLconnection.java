@@ -47,7 +47,10 @@ import org.esl4j.internal.NativeConnection;
  *
  * <p>Commands wait at most {@value #DEFAULT_COMMAND_TIMEOUT_MS} ms for their reply (long enough
  * for a blocking {@code api originate}); change it with the system property
- * {@value #COMMAND_TIMEOUT_PROPERTY}.
+ * {@value #COMMAND_TIMEOUT_PROPERTY}. They run on the calling thread, as in libesl: it writes the
+ * command and the engine hands the reply straight back to it. A call is not interrupted by
+ * {@link Thread#interrupt()} once sent (it ends at its reply, its timeout or the connection's
+ * end); on an interrupted thread it returns null without sending and keeps the interrupt.
  *
  * <p>Events are never dropped, as with libesl: they wait in a bounded queue (65,536) for
  * {@link #recvEvent()}, and when it is full the connection stops reading, so FreeSWITCH keeps them.
