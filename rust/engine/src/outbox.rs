@@ -111,7 +111,9 @@ impl Outbox {
                 match flushed {
                     Flushed::All => break,
                     Flushed::WouldBlock => {
-                        self.socket.writable().await?;
+                        if let Err(error) = self.socket.writable().await {
+                            return Err(self.lock().fail(error));
+                        }
                     }
                 }
             }
