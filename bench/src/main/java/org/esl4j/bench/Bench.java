@@ -19,8 +19,9 @@ import java.util.Map;
  * memory carried from one client to the next), and prints the figures as Markdown tables.
  *
  * <p>Usage: {@code Bench [all | flood CLIENT... | paced [CLIENT...] | soak CLIENT [EVENTS] | outbound
- * SESSIONS...]}; clients: raw-socket, esl4j-engine, esl4j-modern, esl4j-compat, esl-client, thingscloud
- * ({@code paced} without clients: esl4j-compat, esl4j-modern and the two peers).
+ * SESSIONS...]}; clients: raw-socket, raw-api (paced only), esl4j-engine, esl4j-modern, esl4j-compat,
+ * esl-client, thingscloud ({@code paced} without clients: raw-api, esl4j-compat, esl4j-modern and the two
+ * peers).
  */
 public final class Bench {
     private static final int EVENTS_PER_RUN = 200_000;
@@ -31,8 +32,8 @@ public final class Bench {
     private static final int PACED_RATE = 20_000;
     private static final int PACED_EVENTS = 200_000;
     private static final int PACED_WARMUP_EVENTS = 40_000;
-    private static final List<String> PACED_CLIENTS = Arrays.asList("esl4j-compat", "esl4j-modern", "esl-client",
-            "thingscloud");
+    private static final List<String> PACED_CLIENTS = Arrays.asList("raw-api", "esl4j-compat", "esl4j-modern",
+            "esl-client", "thingscloud");
     private static final String USAGE =
             "usage: Bench [all | flood CLIENT... | paced [CLIENT...] | soak CLIENT [EVENTS] | outbound SESSIONS...]";
     private static final List<String> JVM_OPTIONS = Arrays.asList("-Xms1g", "-Xmx1g", "-XX:MaxDirectMemorySize=2g",
@@ -50,7 +51,9 @@ public final class Bench {
         switch (what) {
             case "all":
                 for (FloodClient.Kind kind : FloodClient.Kind.values()) {
-                    bench.flood(kind);
+                    if (kind != FloodClient.Kind.RAW_API) {
+                        bench.flood(kind);
+                    }
                 }
                 for (String client : PACED_CLIENTS) {
                     bench.paced(client);
