@@ -6,7 +6,7 @@
 //!
 //! | request | effect | reply |
 //! | --- | --- | --- |
-//! | `flood <events>` | streams `<events>` corpus frames to every subscribed connection | `flooded <sent>` |
+//! | `flood <events> [<rate>]` | streams `<events>` corpus frames to every subscribed connection, as fast as it drains or paced at `<rate>` events/s | `flooded <sent>` |
 //! | `outbound <extension> <host:port>` | routes `<extension>` to `socket <host:port> async full`; `user/bench` answers at once | `routed` |
 //! | `channels` | counts live channels | `channels <n>` |
 //!
@@ -65,19 +65,24 @@ async fn main() {
 async fn handle(sim: &Simulator, corpus: &[u8], line: &str) -> String {
     let words: Vec<&str> = line.split_whitespace().collect();
     match words.as_slice() {
-        ["flood", events] => match events.parse::<u64>() {
-            Ok(events) => {
-                let spec = FloodSpec {
-                    events: Some(events),
-                    ..FloodSpec::default()
-                };
-                match sim.flood(corpus, spec).await {
-                    Ok(sent) => format!("flooded {sent}"),
-                    Err(error) => format!("error {error}"),
+        ["flood", events, rate @ ..] if rate.len() <= 1 => {
+            let events = events.parse::<u64>();
+            let rate = rate.first().map(|rate| rate.parse::<u32>()).transpose();
+            match (events, rate) {
+                (Ok(events), Ok(rate)) => {
+                    let spec = FloodSpec {
+                        events: Some(events),
+                        rate,
+                        ..FloodSpec::default()
+                    };
+                    match sim.flood(corpus, spec).await {
+                        Ok(sent) => format!("flooded {sent}"),
+                        Err(error) => format!("error {error}"),
+                    }
                 }
+                _ => format!("error bad event count or rate in {line:?}"),
             }
-            Err(_) => format!("error bad event count {events:?}"),
-        },
+        }
         ["outbound", extension, target] => {
             sim.route_to_socket(extension, &format!("{target} async full"));
             "routed".to_string()

@@ -2,8 +2,9 @@
 //! reader task. Shared by inbound clients ([`crate::Client`]) and outbound sessions
 //! ([`crate::Session`]).
 //!
-//! Replies are matched to commands in FIFO order: the command bytes and the reply slot are
-//! queued under one lock, so the order of slots is the order on the wire. A caller that times
+//! Replies are matched to commands in FIFO order: the reply slot is registered and the command
+//! bytes handed to the [`Outbox`] under one lock, so the order of slots is the order on the wire.
+//! The sending thread writes the command itself when the socket takes it at once. A caller that times
 //! out leaves its slot in place; the late reply fills the orphaned slot and is discarded, so it
 //! can never be handed to the next caller. Events are routed by content, never by position.
 
@@ -13,14 +14,15 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 use tracing::{debug, info, warn, Instrument};
 
 use crate::error::EslError;
 use crate::id::new_uuid;
 use crate::inbound::{establish, ClientConfig, ReconnectPolicy};
+use crate::outbox::Outbox;
 use crate::proto::command::{self, SendMsg};
 use crate::proto::{
     ApiResponse, Disposition, Event, EventFormat, FrameLimits, FrameParser, Reply, ServerMessage,
@@ -122,8 +124,8 @@ const READ_CHUNK: usize = 64 * 1024;
 
 #[derive(Debug, Default)]
 struct State {
-    /// Feeds the writer task; `None` while disconnected.
-    writer: Option<mpsc::UnboundedSender<Vec<u8>>>,
+    /// The socket's write side; `None` while disconnected.
+    writer: Option<Arc<Outbox>>,
     pending: VecDeque<ReplySlot>,
     jobs: HashMap<String, EventSlot>,
     executions: HashMap<String, ExecutionWaiter>,
@@ -146,7 +148,9 @@ impl State {
 
     /// Fails every command, job and execution in flight.
     fn fail_in_flight(&mut self, reason: &str) {
-        self.writer = None;
+        if let Some(outbox) = self.writer.take() {
+            outbox.close();
+        }
         let error = || EslError::ConnectionClosed(reason.to_owned());
         for slot in self.pending.drain(..) {
             let _ = slot.send(Err(error()));
@@ -204,24 +208,31 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Queues `bytes` for writing with a reply slot, after `register` (which may add a job or
-    /// execution waiter) - all under one lock, so the slot order is the wire order.
+    /// Registers a reply slot, after `register` (which may add a job or execution waiter), and
+    /// writes `bytes` (or queues them behind earlier commands). The outbox is locked before the
+    /// state lock is released, so the slot order is the wire order, while the write itself
+    /// happens outside the state lock the reader needs.
     fn enqueue(
         &self,
         bytes: Vec<u8>,
         register: impl FnOnce(&mut State) -> Result<(), EslError>,
     ) -> Result<oneshot::Receiver<Result<Response, EslError>>, EslError> {
         let mut state = self.lock();
-        let Some(writer) = state.writer.clone() else {
+        let Some(outbox) = state.writer.clone() else {
             return Err(state.not_connected());
         };
         if state.pending.len() >= self.config.max_in_flight {
             return Err(EslError::Overloaded("too many commands in flight"));
         }
+        let mut backlog = outbox.lock();
+        if let Some(reason) = backlog.stopped() {
+            return Err(EslError::ConnectionClosed(reason));
+        }
         register(&mut state)?;
-        writer.send(bytes).map_err(|_| state.not_connected())?;
         let (slot, receiver) = oneshot::channel();
         state.pending.push_back(slot);
+        drop(state);
+        outbox.push(&mut backlog, bytes);
         Ok(receiver)
     }
 
@@ -317,9 +328,10 @@ impl Shared {
     /// can be queued as soon as this returns.
     fn attach(&self, stream: TcpStream) -> Attached {
         let (reader, writer) = stream.into_split();
-        let (sender, receiver) = mpsc::unbounded_channel();
-        let writer_task = tokio::spawn(write_loop(writer, receiver));
-        self.lock().writer = Some(sender);
+        let outbox = Arc::new(Outbox::new(writer));
+        let queued = outbox.clone();
+        let writer_task = tokio::spawn(async move { queued.write_queued().await });
+        self.lock().writer = Some(outbox);
         Attached {
             reader,
             writer_task,
@@ -457,17 +469,6 @@ pub(crate) async fn read_message(
 struct Attached {
     reader: OwnedReadHalf,
     writer_task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-async fn write_loop(
-    mut writer: OwnedWriteHalf,
-    mut commands: mpsc::UnboundedReceiver<Vec<u8>>,
-) -> std::io::Result<()> {
-    while let Some(bytes) = commands.recv().await {
-        writer.write_all(&bytes).await?;
-    }
-    let _ = writer.shutdown().await;
-    Ok(())
 }
 
 /// Runs a connection until it ends for good: drives the socket, fails what was in flight

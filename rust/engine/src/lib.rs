@@ -43,6 +43,7 @@ mod id;
 mod inbound;
 mod log_limit;
 mod outbound;
+mod outbox;
 pub mod proto;
 mod queue;
 

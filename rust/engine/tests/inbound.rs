@@ -9,8 +9,8 @@ use esl4j_engine::{
     Client, ClientConfig, ErrorKind, ExecuteOptions, Incoming, Password, ReconnectPolicy, Response,
 };
 use support::{
-    accept_auth, connection, event_frame, play_server_side, read_message, reply_frame, serve_once,
-    server_frames, Dir,
+    accept_auth, api_response_frame, connection, event_frame, play_server_side, read_message,
+    reply_frame, serve_once, server_frames, Dir,
 };
 use tokio::io::AsyncWriteExt;
 
@@ -287,11 +287,10 @@ async fn a_late_reply_never_reaches_the_next_command() {
         let fast = read_message(&mut stream, &mut parser).await.expect("fast");
         for command in [slow, fast] {
             let output = format!("{}\n", String::from_utf8_lossy(command.first_line()));
-            let frame = format!(
-                "Content-Type: api/response\nContent-Length: {}\n\n{output}",
-                output.len()
-            );
-            stream.write_all(frame.as_bytes()).await.expect("write");
+            stream
+                .write_all(&api_response_frame(&output))
+                .await
+                .expect("write");
         }
         read_message(&mut stream, &mut parser).await
     })
@@ -309,6 +308,48 @@ async fn a_late_reply_never_reaches_the_next_command() {
     assert_eq!(slow.kind(), ErrorKind::Timeout);
     let fast = client.api("fast").await.expect("reply");
     assert_eq!(fast.text(), "api fast\n");
+    client.close().await;
+    server.await.expect("no panic");
+}
+
+/// More command bytes than the socket buffers hold: what the sending task cannot write at once
+/// waits in the outbox for the writer task, behind which later commands queue, so every reply
+/// still reaches the command it answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_larger_than_the_socket_buffers_keep_wire_order() {
+    const COMMANDS: usize = 64;
+    let padding = "x".repeat(256 * 1024);
+    let (address, server) = serve_once(|mut stream| async move {
+        let mut parser = FrameParser::default();
+        accept_auth(&mut stream, &mut parser, "ClueCon").await;
+        for _ in 0..COMMANDS {
+            let command = read_message(&mut stream, &mut parser)
+                .await
+                .expect("command");
+            let line = String::from_utf8_lossy(command.first_line()).into_owned();
+            let id = line.split(' ').nth(2).expect("id word");
+            stream
+                .write_all(&api_response_frame(id))
+                .await
+                .expect("write");
+        }
+        read_message(&mut stream, &mut parser).await
+    })
+    .await;
+    let client = Client::connect(config(&address, "ClueCon"))
+        .await
+        .expect("connected");
+    let calls: Vec<_> = (0..COMMANDS)
+        .map(|id| {
+            let connection = client.connection().clone();
+            let command = format!("eval {id} {padding}");
+            tokio::spawn(async move { (id, connection.api(&command).await) })
+        })
+        .collect();
+    for call in calls {
+        let (id, reply) = call.await.expect("no panic");
+        assert_eq!(reply.expect("reply").text(), id.to_string());
+    }
     client.close().await;
     server.await.expect("no panic");
 }

@@ -1,7 +1,9 @@
 //! `Native.connection*`: one inbound client or outbound session, shared by both Java faces.
 //!
-//! Commands are asynchronous: Java passes a `NativeCompletion`, a runtime task runs the
-//! command and completes it with a batch (see `codec.rs`). Events are pulled: a Java thread
+//! Commands have one typed export per family (`connectionApi`, `connectionBgapi`, ...). Each
+//! runs on the calling Java thread when Java passes no completion (the blocking forms: the caller
+//! writes the command and the reader hands the reply straight back to it), or as a runtime task
+//! that completes the Java `NativeCompletion` with a batch (see `codec.rs`). Events are pulled: a Java thread
 //! calls `connectionPoll`, which blocks that (non-runtime) thread for at most its timeout and
 //! returns every queued item at once, so one JNI crossing carries many events.
 
@@ -10,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use esl4j_engine::proto::command::{self, SendMsg};
-use esl4j_engine::proto::{Event, EventFormat};
+use esl4j_engine::proto::{Event, EventFormat, Reply};
 use esl4j_engine::{
     Client, ClientConfig, Connection, ConnectionConfig, EslError, ExecuteOptions, OverflowPolicy,
     Password, ReconnectPolicy, Response, Session,
@@ -23,7 +25,7 @@ use crate::callbacks::Completion;
 use crate::codec::{decode_single, size_hint, BatchWriter};
 use crate::convert::{bytes, required_text, text, timeout};
 use crate::error::{ffi_call, BridgeError};
-use crate::{handle, runtime};
+use crate::{contract, handle, runtime};
 
 /// An inbound client or an outbound session.
 pub(crate) enum NativeConnection {
@@ -106,17 +108,6 @@ fn single_response(response: &Response) -> Vec<u8> {
     batch.finish()
 }
 
-fn format_word(word: Option<&str>) -> Result<EventFormat, BridgeError> {
-    match word.unwrap_or("plain") {
-        "plain" => Ok(EventFormat::Plain),
-        "json" => Ok(EventFormat::Json),
-        "xml" => Ok(EventFormat::Xml),
-        other => Err(BridgeError::InvalidArgument(format!(
-            "unknown event format {other:?}"
-        ))),
-    }
-}
-
 /// Borrows the connection behind a Java handle.
 fn borrow(handle: jlong) -> Result<Arc<NativeConnection>, BridgeError> {
     // SAFETY: Java's NativeConnection passes only handles made by `into_handle` below, under a
@@ -191,212 +182,357 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionConnect<'local>(
     })
 }
 
-/// Operation codes of `connectionCommand`. Keep in sync with `NativeConnection.Op`.
-mod op {
-    pub(super) const RAW: i32 = 0;
-    pub(super) const API: i32 = 1;
-    pub(super) const BGAPI: i32 = 2;
-    pub(super) const BGAPI_JOB: i32 = 3;
-    pub(super) const EXECUTE: i32 = 4;
-    pub(super) const SUBSCRIBE: i32 = 5;
-    pub(super) const UNSUBSCRIBE: i32 = 6;
-    pub(super) const NOEVENTS: i32 = 7;
-    pub(super) const MYEVENTS: i32 = 8;
-    pub(super) const FILTER: i32 = 9;
-    pub(super) const FILTER_DELETE: i32 = 10;
-    pub(super) const LINGER: i32 = 11;
-    pub(super) const NOLINGER: i32 = 12;
-    pub(super) const RESUME: i32 = 13;
-    pub(super) const DIVERT_EVENTS: i32 = 14;
-    pub(super) const LOG: i32 = 15;
-    pub(super) const NOLOG: i32 = 16;
-    pub(super) const SENDEVENT: i32 = 17;
-    pub(super) const SENDMSG: i32 = 18;
+/// Runs one command. With a null `completion` it runs on the calling Java thread, which blocks
+/// until the result (every command has a deadline) and gets the batch back: the command is
+/// written from this thread and the reader hands the reply straight to it, with no runtime task,
+/// no callback into Java and no executor hop. Otherwise it runs on the runtime, completes
+/// `completion` with the batch, and this returns null at once.
+///
+/// Nothing Java needs is held while blocked: the arguments were copied out before, the result
+/// is copied in after, and no JNI call happens in between.
+fn run_command<'local, F>(
+    env: &mut JNIEnv<'local>,
+    completion: &JObject<'_>,
+    work: F,
+) -> Result<JByteArray<'local>, BridgeError>
+where
+    F: Future<Output = Result<Vec<u8>, EslError>> + Send + 'static,
+{
+    if completion.is_null() {
+        let payload = runtime::block_on_reply(work)??;
+        return Ok(env.byte_array_from_slice(&payload)?);
+    }
+    spawn_completion(env, completion, work)?;
+    Ok(JByteArray::default())
 }
 
-/// Flag bits of `EXECUTE`. Keep in sync with `NativeConnection`.
-const EXECUTE_EVENT_LOCK: jlong = 1;
-const EXECUTE_ASYNC: jlong = 2;
-const EXECUTE_WAIT: jlong = 4;
-
-/// `static native void connectionCommand(long handle, int op, byte[] a, byte[] b, byte[] c,
-/// long number, long timeoutMs, Object completion)`: starts one command; see `NativeConnection`
-/// for what each op expects and what its completion carries.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_org_esl4j_internal_Native_connectionCommand<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    operation: jint,
-    a: JByteArray<'local>,
-    b: JByteArray<'local>,
-    c: JByteArray<'local>,
-    number: jlong,
+/// Sends encoded command bytes; the batch holds the one reply.
+fn send_encoded<'local>(
+    env: &mut JNIEnv<'local>,
+    completion: &JObject<'_>,
+    native: Arc<NativeConnection>,
+    bytes: Vec<u8>,
     timeout_ms: jlong,
-    completion: JObject<'local>,
-) {
-    ffi_call(&mut env, |env| {
-        let native = borrow(handle)?;
-        let a = text(env, &a, "argument")?;
-        let b_bytes = bytes(env, &b)?;
-        let c = text(env, &c, "argument")?;
-        let deadline = timeout(timeout_ms);
-        let b_text = || -> Result<Option<String>, BridgeError> {
-            b_bytes
-                .clone()
-                .map(|raw| {
-                    String::from_utf8(raw)
-                        .map_err(|_| BridgeError::InvalidArgument("argument is not UTF-8".into()))
-                })
-                .transpose()
-        };
-        let required = |value: Option<String>| {
-            value.ok_or_else(|| BridgeError::InvalidArgument("missing argument".into()))
-        };
-        match operation {
-            op::RAW | op::API | op::BGAPI => {
-                let text = required(a)?;
-                let bytes = match operation {
-                    op::RAW => command::raw(&text),
-                    op::API => command::api(&text),
-                    _ => command::bgapi(&text, b_text()?.as_deref()),
-                }
-                .map_err(EslError::from)?;
-                spawn_completion(env, &completion, async move {
-                    let response = native.connection().send_command(bytes, deadline).await?;
-                    Ok(single_response(&response))
-                })
-            }
-            op::BGAPI_JOB => {
-                let text = required(a)?;
-                spawn_completion(env, &completion, async move {
-                    let connection = native.connection();
-                    let job = connection.bgapi(&text).await?;
-                    let mut batch = BatchWriter::with_capacity(512);
-                    if let Some(reply) = job.reply() {
-                        batch.push_reply(reply, &[]);
-                    }
-                    let event = job
-                        .wait(deadline.unwrap_or(connection.command_timeout()))
-                        .await?;
-                    batch.push_event(&event);
-                    Ok(batch.finish())
-                })
-            }
-            op::EXECUTE => {
-                let app = required(a)?;
-                let arg = b_text()?;
-                let options = ExecuteOptions {
-                    uuid: c,
-                    event_lock: number & EXECUTE_EVENT_LOCK != 0,
-                    async_execute: number & EXECUTE_ASYNC != 0,
-                    loops: None,
-                    wait_for_completion: number & EXECUTE_WAIT != 0,
-                    timeout: deadline,
-                };
-                spawn_completion(env, &completion, async move {
-                    let execution = native
-                        .connection()
-                        .execute(&app, arg.as_deref(), &options)
-                        .await?;
-                    let mut batch = BatchWriter::with_capacity(512);
-                    let id: [(&[u8], &[u8]); 1] =
-                        [(b"Event-UUID", execution.event_uuid.as_bytes())];
-                    batch.push_reply(&execution.reply, &id);
-                    if let Some(event) = &execution.completion {
-                        batch.push_event(event);
-                    }
-                    Ok(batch.finish())
-                })
-            }
-            op::SENDEVENT => {
-                let name = required(a)?;
-                let frame = decode_single(&b_bytes.unwrap_or_default())?;
-                spawn_completion(env, &completion, async move {
-                    let headers: Vec<(&str, &str)> = frame
-                        .headers
-                        .iter()
-                        .filter(|(n, _)| !n.eq_ignore_ascii_case("content-length"))
-                        .map(|(n, v)| (n.as_str(), v.as_str()))
-                        .collect();
-                    let body = (!frame.body.is_empty()).then_some(frame.body.as_slice());
-                    let bytes = command::sendevent(&name, &headers, body)?;
-                    let response = native.connection().send_command(bytes, deadline).await?;
-                    Ok(single_response(&response))
-                })
-            }
-            op::SENDMSG => {
-                let frame = decode_single(&b_bytes.unwrap_or_default())?;
-                let message = sendmsg_from_frame(a.as_deref(), &frame);
-                let bytes = message.encode().map_err(EslError::from)?;
-                spawn_completion(env, &completion, async move {
-                    let response = native.connection().send_command(bytes, deadline).await?;
-                    Ok(single_response(&response))
-                })
-            }
-            _ => {
-                let b = b_text()?;
-                spawn_completion(env, &completion, async move {
-                    let reply = subscription(native.connection(), operation, a, b, number).await?;
-                    let mut batch = BatchWriter::with_capacity(256);
-                    batch.push_reply(&reply, &[]);
-                    Ok(batch.finish())
-                })
-            }
-        }
+) -> Result<JByteArray<'local>, BridgeError> {
+    let deadline = timeout(timeout_ms);
+    run_command(env, completion, async move {
+        let response = native.connection().send_command(bytes, deadline).await?;
+        Ok(single_response(&response))
     })
 }
 
-/// The event-subscription and session commands, which the engine checks for `+OK` (and
-/// replays after a reconnect).
+/// Encodes a one-line command from Java text with `encode` and sends it.
+fn send_line<'local>(
+    env: &mut JNIEnv<'local>,
+    handle: jlong,
+    line: &JByteArray<'_>,
+    encode: fn(&str) -> Result<Vec<u8>, esl4j_engine::CommandError>,
+    timeout_ms: jlong,
+    completion: &JObject<'_>,
+) -> Result<JByteArray<'local>, BridgeError> {
+    let native = borrow(handle)?;
+    let bytes = encode(&required_text(env, line, "command")?).map_err(EslError::from)?;
+    send_encoded(env, completion, native, bytes, timeout_ms)
+}
+
+/// `static native byte[] connectionSendRecv(long handle, byte[] command, long timeoutMs,
+/// Object completion)`: a raw command (libesl `sendRecv`); the batch holds its reply.
+/// Blocking or not as [`run_command`] says, like every command export below.
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_connectionSendRecv<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    command: JByteArray<'local>,
+    timeout_ms: jlong,
+    completion: JObject<'local>,
+) -> JByteArray<'local> {
+    ffi_call(&mut env, |env| {
+        send_line(env, handle, &command, command::raw, timeout_ms, &completion)
+    })
+}
+
+/// `static native byte[] connectionApi(long handle, byte[] command, long timeoutMs, Object
+/// completion)`: `api <command>`; the batch holds the `api/response` (or the `command/reply`
+/// of a refused command).
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_connectionApi<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    command: JByteArray<'local>,
+    timeout_ms: jlong,
+    completion: JObject<'local>,
+) -> JByteArray<'local> {
+    ffi_call(&mut env, |env| {
+        send_line(env, handle, &command, command::api, timeout_ms, &completion)
+    })
+}
+
+/// `static native byte[] connectionBgapi(long handle, byte[] command, byte[] jobUuid, boolean
+/// awaitJob, long timeoutMs, Object completion)`: `bgapi <command>`. Without `awaitJob` the
+/// batch holds the `+OK Job-UUID` reply (`jobUuid` null: the server picks it). With it the
+/// engine picks the `Job-UUID` (`jobUuid` must be null) and the batch holds the reply and the
+/// job's `BACKGROUND_JOB` event, awaited up to `timeoutMs` (the connection must be subscribed).
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_connectionBgapi<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    command: JByteArray<'local>,
+    job_uuid: JByteArray<'local>,
+    await_job: jboolean,
+    timeout_ms: jlong,
+    completion: JObject<'local>,
+) -> JByteArray<'local> {
+    ffi_call(&mut env, |env| {
+        let native = borrow(handle)?;
+        let line = required_text(env, &command, "command")?;
+        let job_uuid = text(env, &job_uuid, "job UUID")?;
+        if await_job != JNI_TRUE {
+            let bytes = command::bgapi(&line, job_uuid.as_deref()).map_err(EslError::from)?;
+            return send_encoded(env, &completion, native, bytes, timeout_ms);
+        }
+        if job_uuid.is_some() {
+            return Err(BridgeError::InvalidArgument(
+                "an awaited bgapi job gets its Job-UUID from the engine".into(),
+            ));
+        }
+        let deadline = timeout(timeout_ms);
+        run_command(env, &completion, async move {
+            let connection = native.connection();
+            let job = connection.bgapi(&line).await?;
+            let mut batch = BatchWriter::with_capacity(512);
+            if let Some(reply) = job.reply() {
+                batch.push_reply(reply, &[]);
+            }
+            let event = job
+                .wait(deadline.unwrap_or(connection.command_timeout()))
+                .await?;
+            batch.push_event(&event);
+            Ok(batch.finish())
+        })
+    })
+}
+
+/// `static native byte[] connectionExecute(long handle, byte[] app, byte[] arg, byte[] uuid,
+/// int flags, long timeoutMs, Object completion)`: a dialplan application through `sendmsg`,
+/// tagged with a fresh `Event-UUID`; `flags` are `NativeContract.EXECUTE_*`. The batch holds the
+/// reply with an added `Event-UUID` header, then the `CHANNEL_EXECUTE_COMPLETE` when awaited.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_org_esl4j_internal_Native_connectionExecute<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    app: JByteArray<'local>,
+    arg: JByteArray<'local>,
+    uuid: JByteArray<'local>,
+    flags: jint,
+    timeout_ms: jlong,
+    completion: JObject<'local>,
+) -> JByteArray<'local> {
+    ffi_call(&mut env, |env| {
+        let native = borrow(handle)?;
+        let app = required_text(env, &app, "application")?;
+        let arg = text(env, &arg, "argument")?;
+        let options = ExecuteOptions {
+            uuid: text(env, &uuid, "channel UUID")?,
+            event_lock: flags & contract::EXECUTE_EVENT_LOCK != 0,
+            async_execute: flags & contract::EXECUTE_ASYNC != 0,
+            loops: None,
+            wait_for_completion: flags & contract::EXECUTE_WAIT != 0,
+            timeout: timeout(timeout_ms),
+        };
+        run_command(env, &completion, async move {
+            let execution = native
+                .connection()
+                .execute(&app, arg.as_deref(), &options)
+                .await?;
+            let mut batch = BatchWriter::with_capacity(512);
+            let id: [(&[u8], &[u8]); 1] = [(b"Event-UUID", execution.event_uuid.as_bytes())];
+            batch.push_reply(&execution.reply, &id);
+            if let Some(event) = &execution.completion {
+                batch.push_event(event);
+            }
+            Ok(batch.finish())
+        })
+    })
+}
+
+/// `static native byte[] connectionSendMsg(long handle, byte[] uuid, byte[] message, long
+/// timeoutMs, Object completion)`: `sendmsg [<uuid>]` built from a one-frame batch (see
+/// [`sendmsg_from_frame`]); the batch holds the reply.
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_connectionSendMsg<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    uuid: JByteArray<'local>,
+    message: JByteArray<'local>,
+    timeout_ms: jlong,
+    completion: JObject<'local>,
+) -> JByteArray<'local> {
+    ffi_call(&mut env, |env| {
+        let native = borrow(handle)?;
+        let uuid = text(env, &uuid, "channel UUID")?;
+        let frame = decode_single(&bytes(env, &message)?.unwrap_or_default())?;
+        let bytes = sendmsg_from_frame(uuid.as_deref(), &frame)
+            .encode()
+            .map_err(EslError::from)?;
+        send_encoded(env, &completion, native, bytes, timeout_ms)
+    })
+}
+
+/// `static native byte[] connectionSendEvent(long handle, byte[] name, byte[] event, long
+/// timeoutMs, Object completion)`: `sendevent <name>` with the headers (sent raw) and body of a
+/// one-frame batch; the batch holds the reply.
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_connectionSendEvent<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    name: JByteArray<'local>,
+    event: JByteArray<'local>,
+    timeout_ms: jlong,
+    completion: JObject<'local>,
+) -> JByteArray<'local> {
+    ffi_call(&mut env, |env| {
+        let native = borrow(handle)?;
+        let name = required_text(env, &name, "event name")?;
+        let frame = decode_single(&bytes(env, &event)?.unwrap_or_default())?;
+        let headers: Vec<(&str, &str)> = frame
+            .headers
+            .iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case("content-length"))
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let body = (!frame.body.is_empty()).then_some(frame.body.as_slice());
+        let bytes = command::sendevent(&name, &headers, body).map_err(EslError::from)?;
+        send_encoded(env, &completion, native, bytes, timeout_ms)
+    })
+}
+
+/// `static native byte[] connectionSubscription(long handle, int command, int format, byte[]
+/// first, byte[] second, Object completion)`: the commands that choose what the connection
+/// receives, replayed after a reconnect; `command` is a `NativeContract.SUBSCRIPTION_*`,
+/// `format` a `FORMAT_*`. `first`/`second`: names / - (`event`, `nixevent`), uuid or null / -
+/// (`myevents`), header / value (`filter`), header or null for all / value or null
+/// (`filter delete`), level or null for debug / - (`log`). The batch holds the `+OK` reply.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_org_esl4j_internal_Native_connectionSubscription<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    which: jint,
+    format: jint,
+    first: JByteArray<'local>,
+    second: JByteArray<'local>,
+    completion: JObject<'local>,
+) -> JByteArray<'local> {
+    ffi_call(&mut env, |env| {
+        let native = borrow(handle)?;
+        let first = text(env, &first, "argument")?;
+        let second = text(env, &second, "argument")?;
+        let format = event_format(format)?;
+        run_command(env, &completion, async move {
+            let reply = subscription(native.connection(), which, format, first, second).await?;
+            Ok(single_reply(&reply))
+        })
+    })
+}
+
+/// `static native byte[] connectionSession(long handle, int command, int number, Object
+/// completion)`: `linger [number]` (no time when negative), `nolinger`, `resume`,
+/// `divert_events on|off` (on when non-zero); `command` is a `NativeContract.SESSION_*`. The
+/// batch holds the `+OK` reply.
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_connectionSession<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    which: jint,
+    number: jint,
+    completion: JObject<'local>,
+) -> JByteArray<'local> {
+    ffi_call(&mut env, |env| {
+        let native = borrow(handle)?;
+        run_command(env, &completion, async move {
+            let connection = native.connection();
+            let reply = match which {
+                contract::SESSION_LINGER => connection.linger(u32::try_from(number).ok()).await,
+                contract::SESSION_NOLINGER => connection.nolinger().await,
+                contract::SESSION_RESUME => connection.resume().await,
+                contract::SESSION_DIVERT_EVENTS => connection.divert_events(number != 0).await,
+                _ => Err(unknown_command()),
+            }?;
+            Ok(single_reply(&reply))
+        })
+    })
+}
+
+fn single_reply(reply: &Reply) -> Vec<u8> {
+    let mut batch = BatchWriter::with_capacity(256);
+    batch.push_reply(reply, &[]);
+    batch.finish()
+}
+
+/// A command code this library does not know (a newer Java class against an older library is
+/// refused at load by the ABI version, so this means a bug).
+fn unknown_command() -> EslError {
+    EslError::InvalidCommand(esl4j_engine::CommandError::Empty { part: "command" })
+}
+
+/// The event format of a `NativeContract.FORMAT_*` code.
+fn event_format(code: jint) -> Result<EventFormat, BridgeError> {
+    match code {
+        contract::FORMAT_PLAIN => Ok(EventFormat::Plain),
+        contract::FORMAT_JSON => Ok(EventFormat::Json),
+        contract::FORMAT_XML => Ok(EventFormat::Xml),
+        other => Err(BridgeError::InvalidArgument(format!(
+            "unknown event format code {other}"
+        ))),
+    }
+}
+
+/// The subscription commands, which the engine checks for `+OK` and replays after a reconnect.
 async fn subscription(
     connection: &Connection,
-    operation: i32,
-    a: Option<String>,
-    b: Option<String>,
-    number: jlong,
-) -> Result<esl4j_engine::proto::Reply, EslError> {
-    let invalid = |what: &str| {
-        EslError::InvalidCommand(esl4j_engine::CommandError::Empty {
-            part: if what == "header" {
-                "header"
-            } else {
-                "argument"
-            },
-        })
+    which: jint,
+    format: EventFormat,
+    first: Option<String>,
+    second: Option<String>,
+) -> Result<Reply, EslError> {
+    let words = |text: &Option<String>| -> Vec<String> {
+        text.as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
     };
-    match operation {
-        op::SUBSCRIBE | op::UNSUBSCRIBE => {
-            let names_text = b.unwrap_or_default();
-            let names: Vec<&str> = names_text.split_whitespace().collect();
-            if operation == op::SUBSCRIBE {
-                let format = format_word(a.as_deref()).map_err(|_| invalid("format"))?;
-                connection.subscribe(format, &names).await
-            } else {
-                connection.unsubscribe(&names).await
-            }
+    let names = words(&first);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    match which {
+        contract::SUBSCRIPTION_EVENT => connection.subscribe(format, &names).await,
+        contract::SUBSCRIPTION_NIXEVENT => connection.unsubscribe(&names).await,
+        contract::SUBSCRIPTION_NOEVENTS => connection.noevents().await,
+        contract::SUBSCRIPTION_MYEVENTS => connection.myevents(first.as_deref(), format).await,
+        contract::SUBSCRIPTION_FILTER => {
+            let header = first.ok_or(EslError::InvalidCommand(
+                esl4j_engine::CommandError::Empty { part: "header" },
+            ))?;
+            connection
+                .filter(&header, &second.unwrap_or_default())
+                .await
         }
-        op::NOEVENTS => connection.noevents().await,
-        op::MYEVENTS => {
-            let format = format_word(a.as_deref()).map_err(|_| invalid("format"))?;
-            connection.myevents(b.as_deref(), format).await
-        }
-        op::FILTER => {
-            let header = a.ok_or_else(|| invalid("header"))?;
-            connection.filter(&header, &b.unwrap_or_default()).await
-        }
-        op::FILTER_DELETE => match a {
-            Some(header) => connection.filter_delete(&header, b.as_deref()).await,
+        contract::SUBSCRIPTION_FILTER_DELETE => match first {
+            Some(header) => connection.filter_delete(&header, second.as_deref()).await,
             None => connection.filter_delete_all().await,
         },
-        op::LINGER => connection.linger(u32::try_from(number).ok()).await,
-        op::NOLINGER => connection.nolinger().await,
-        op::RESUME => connection.resume().await,
-        op::DIVERT_EVENTS => connection.divert_events(number != 0).await,
-        op::LOG => connection.log(a.as_deref().unwrap_or("debug")).await,
-        op::NOLOG => connection.nolog().await,
-        _ => Err(invalid("operation")),
+        contract::SUBSCRIPTION_LOG => connection.log(first.as_deref().unwrap_or("debug")).await,
+        contract::SUBSCRIPTION_NOLOG => connection.nolog().await,
+        _ => Err(unknown_command()),
     }
 }
 

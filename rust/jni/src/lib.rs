@@ -7,6 +7,7 @@
 //! - `callbacks`: classes and method ids cached on a Java thread; completing Java futures.
 //! - `logging`: `tracing` -> `NativeLog` (slf4j or java.util.logging).
 //! - `codec`: the batch byte layout frames use to cross into Java.
+//! - `contract`: the constants Rust and Java share, and the tests that fail when they drift.
 //! - `convert`: Java arguments (UTF-8 `byte[]`, millisecond timeouts) to Rust values.
 //! - `connection`: `Native.connection*`, inbound clients and outbound sessions.
 //! - `server`: `Native.server*`, the outbound listener.
@@ -22,6 +23,7 @@
 mod callbacks;
 mod codec;
 mod connection;
+mod contract;
 mod convert;
 mod error;
 mod handle;
@@ -38,10 +40,6 @@ use jni::JNIEnv;
 
 use crate::error::ffi_call;
 
-/// Version of the contract between this library and the Java classes; bump it whenever an
-/// export or a callback changes. Keep in sync with `Native.ABI_VERSION`.
-const ABI_VERSION: jint = 2;
-
 /// `static native int abiVersion()`: lets the loader reject a stale library before any other
 /// call.
 #[no_mangle]
@@ -49,7 +47,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_abiVersion(
     _env: JNIEnv<'_>,
     _class: JClass<'_>,
 ) -> jint {
-    ABI_VERSION
+    contract::ABI_VERSION
 }
 
 /// `static native String nativeVersion()`: the crate version, for error messages.

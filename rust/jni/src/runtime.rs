@@ -1,7 +1,17 @@
 //! The one tokio runtime shared by every connection and server of the process.
 
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
 use once_cell::sync::OnceCell;
 use tokio::runtime::Runtime;
+
+use crate::error::BridgeError;
 
 static RUNTIME: OnceCell<Runtime> = OnceCell::new();
 
@@ -36,13 +46,68 @@ fn build(workers: usize) -> std::io::Result<Runtime> {
 ///
 /// Refuses instead of panicking when the caller is itself a runtime thread: tokio would panic
 /// with "Cannot start a runtime from within a runtime".
-pub(crate) fn block_on<F: std::future::Future>(
-    future: F,
-) -> Result<F::Output, crate::error::BridgeError> {
+pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output, BridgeError> {
+    refuse_runtime_thread()?;
+    Ok(get()?.block_on(future))
+}
+
+/// How long a thread waiting for a command's reply keeps yielding its core before it parks. A
+/// reply on a LAN or loopback usually comes within tens of microseconds, about what waking a
+/// parked thread costs again; yielding leaves the core to the threads that produce the reply.
+const REPLY_SPIN: Duration = Duration::from_micros(100);
+
+/// Like [`block_on`], for a command the caller waits for: the future is polled on this thread,
+/// and between polls the thread yields for up to [`REPLY_SPIN`] before it parks, so a quick
+/// reply is seen without a wake-up. The future's timers work (the runtime is entered); its
+/// deadline bounds the wait.
+pub(crate) fn block_on_reply<F: Future>(future: F) -> Result<F::Output, BridgeError> {
+    refuse_runtime_thread()?;
+    let _context = get()?.enter();
+    let signal = Arc::new(Signal {
+        woken: AtomicBool::new(false),
+        thread: std::thread::current(),
+    });
+    let waker = Waker::from(signal.clone());
+    let mut context = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return Ok(output);
+        }
+        let spin_until = Instant::now() + REPLY_SPIN;
+        while !signal.woken.swap(false, Ordering::Acquire) {
+            if Instant::now() < spin_until {
+                std::thread::yield_now();
+            } else {
+                // Spurious wake-ups only cost another look at the flag.
+                std::thread::park();
+            }
+        }
+    }
+}
+
+fn refuse_runtime_thread() -> Result<(), BridgeError> {
     if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(crate::error::BridgeError::InvalidState(
+        return Err(BridgeError::InvalidState(
             "a blocking esl4j call was made on an esl4j runtime thread".into(),
         ));
     }
-    Ok(get()?.block_on(future))
+    Ok(())
+}
+
+/// Wakes a thread in [`block_on_reply`].
+struct Signal {
+    woken: AtomicBool,
+    thread: Thread,
+}
+
+impl Wake for Signal {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.thread.unpark();
+    }
 }

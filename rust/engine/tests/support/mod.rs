@@ -241,6 +241,15 @@ pub fn reply_frame(text: &str) -> Vec<u8> {
     format!("Content-Type: command/reply\nReply-Text: {text}\n\n").into_bytes()
 }
 
+/// `api/response` frame bytes with `body`.
+pub fn api_response_frame(body: &str) -> Vec<u8> {
+    format!(
+        "Content-Type: api/response\nContent-Length: {}\n\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
 /// `text/event-plain` frame bytes for the given headers.
 pub fn event_frame(pairs: &[(&str, &str)], body: Option<&[u8]>) -> Vec<u8> {
     let event = esl4j_engine::proto::Event::from_pairs(

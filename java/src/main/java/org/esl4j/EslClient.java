@@ -171,15 +171,23 @@ public final class EslClient implements AutoCloseable {
     }
 
     /**
-     * Blocking {@link #api(String)}.
+     * Blocking {@link #api(String)}, run on the calling thread: it writes the command and the
+     * engine's reader hands the reply straight back to it (no executor in between). Not
+     * interruptible once sent: it returns at the reply, at {@code timeout}, or when the connection
+     * ends; an interrupted thread does not send ({@code INVALID_STATE}). On a virtual thread it
+     * waits on the future form instead, which does not pin the carrier.
      *
      * @param command the API command and arguments
-     * @param timeout how long to wait
+     * @param timeout how long to wait (above zero)
      * @return the output
      * @throws EslTimeoutException when no reply came in time
+     * @throws IllegalArgumentException when {@code timeout} is not above zero
      */
     public String api(String command, Duration timeout) {
-        return Futures.await(api(command), timeout, "api " + command);
+        long millis = Futures.engineMillis(Futures.requirePositive(timeout, "timeout"));
+        // On this thread: the engine writes the command from here and hands the reply back here.
+        return Futures.observedNow(options.commandObserver(), "api " + verb(command),
+                () -> apiOutput(live().apiBlocking(command, millis)));
     }
 
     private <T> CompletableFuture<T> observed(String name, Supplier<CompletableFuture<T>> command) {
@@ -221,24 +229,31 @@ public final class EslClient implements AutoCloseable {
         // Already subscribed unless the server refused BACKGROUND_JOB at connect: then this
         // fails at once with that refusal instead of waiting for a job event that never comes.
         return ensureSubscribed(BASE_EVENTS).thenCompose(ready -> observed("bgapi " + verb(command),
-                () -> live().bgapiJob(command, jobDeadline.toMillis()).thenApply(replyAndJob -> {
-                    if (replyAndJob.size() < 2) {
-                        throw new EslException(EslException.Kind.PROTOCOL, "bgapi finished without BACKGROUND_JOB");
-                    }
-                    return replyAndJob.get(1).body();
-                })));
+                () -> live().bgapiJob(command, jobDeadline.toMillis()).thenApply(EslClient::jobOutput)));
+    }
+
+    private static String jobOutput(List<EslEvent> replyAndJob) {
+        if (replyAndJob.size() < 2) {
+            throw new EslException(EslException.Kind.PROTOCOL, "bgapi finished without BACKGROUND_JOB");
+        }
+        return replyAndJob.get(1).body();
     }
 
     /**
-     * Blocking {@link #bgapi(String)}.
+     * Blocking {@link #bgapi(String)}, run on the calling thread as {@link #api(String, Duration)}
+     * is.
      *
      * @param command the API command and arguments
-     * @param timeout how long to wait for the job's result
+     * @param timeout how long to wait for the job's result (above zero)
      * @return the job's output
      * @throws EslTimeoutException when the job did not finish in time
+     * @throws IllegalArgumentException when {@code timeout} is not above zero
      */
     public String bgapi(String command, Duration timeout) {
-        return Futures.await(backgroundJob(command, timeout), timeout, "bgapi " + command);
+        long millis = Futures.engineMillis(Futures.requirePositive(timeout, "timeout"));
+        Futures.await(ensureSubscribed(BASE_EVENTS), timeout, "subscribe BACKGROUND_JOB");
+        return Futures.observedNow(options.commandObserver(), "bgapi " + verb(command),
+                () -> jobOutput(live().bgapiJobBlocking(command, millis)));
     }
 
     // ---- subscriptions and listeners ----------------------------------------------------------

@@ -12,6 +12,9 @@ import java.util.function.Supplier;
 
 /** Blocking waits with a deadline that report failures as {@link EslException}s. */
 final class Futures {
+    /** Longest deadline handed to the engine; longer ones are cut to it. */
+    private static final Duration LONGEST_DEADLINE = Duration.ofDays(365);
+
     private Futures() {}
 
     static <T> T await(CompletableFuture<T> future, Duration timeout, String what) {
@@ -101,14 +104,45 @@ final class Futures {
         long started = System.nanoTime();
         // The returned stage completes after the observer ran, so a caller that saw the result
         // also sees it counted; whenComplete keeps the command's own value or failure.
-        return attempt(command).whenComplete((value, failure) -> {
-            Duration took = Duration.ofNanos(Math.max(0, System.nanoTime() - started));
-            try {
-                observer.commandCompleted(name, took,
-                        failure == null ? CommandObserver.Outcome.SUCCEEDED : CommandObserver.Outcome.of(failure));
-            } catch (RuntimeException ignored) {
-                // A metrics bug must not change the command's result.
-            }
-        });
+        return attempt(command).whenComplete((value, failure) -> report(observer, name, started, failure));
+    }
+
+    /** Runs a blocking command on this thread, telling {@code observer} (if any) as {@link #observed} does. */
+    static <T> T observedNow(CommandObserver observer, String name, Supplier<T> command) {
+        if (observer == null) {
+            return command.get();
+        }
+        long started = System.nanoTime();
+        T value;
+        try {
+            value = command.get();
+        } catch (RuntimeException failure) {
+            report(observer, name, started, failure);
+            throw failure;
+        }
+        report(observer, name, started, null);
+        return value;
+    }
+
+    private static void report(CommandObserver observer, String name, long started, Throwable failure) {
+        Duration took = Duration.ofNanos(Math.max(0, System.nanoTime() - started));
+        try {
+            observer.commandCompleted(name, took,
+                    failure == null ? CommandObserver.Outcome.SUCCEEDED : CommandObserver.Outcome.of(failure));
+        } catch (RuntimeException ignored) {
+            // A metrics bug must not change the command's result.
+        }
+    }
+
+    /**
+     * A deadline in whole milliseconds for the engine: rounded up, so a sub-millisecond one does
+     * not become 0 (which means "the default"), and capped at a year.
+     */
+    static long engineMillis(Duration timeout) {
+        if (timeout.compareTo(LONGEST_DEADLINE) > 0) {
+            return LONGEST_DEADLINE.toMillis();
+        }
+        long millis = timeout.toMillis();
+        return Math.max(1, timeout.minusMillis(millis).isZero() ? millis : millis + 1);
     }
 }

@@ -20,9 +20,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * Runs the JVM benchmarks, each scenario and client in a fresh JVM (no JIT profile or leaked
  * memory carried from one client to the next), and prints the figures as Markdown tables.
  *
- * <p>Usage: {@code Bench [all | flood CLIENT... | soak CLIENT [EVENTS] | outbound SESSIONS... |
- * consumer-api [CLIENT...]]}; clients: raw-socket, esl4j-modern, esl4j-compat, esl-client,
- * thingscloud ({@code consumer-api} runs esl4j-compat, esl4j-modern and both peers by default).
+ * <p>Usage: {@code Bench [all | flood CLIENT... | paced [CLIENT...] | soak CLIENT [EVENTS] | outbound
+ * SESSIONS... | consumer-api [CLIENT...]]}; clients: raw-socket, raw-api (paced only), esl4j-engine,
+ * esl4j-modern, esl4j-compat, esl-client, thingscloud ({@code paced} without clients: raw-api, esl4j-compat,
+ * esl4j-modern and the two peers; {@code consumer-api} without clients: esl4j-compat, esl4j-modern and both
+ * peers).
  *
  * <p>Every forked JVM has a hard time limit: one that passes it is killed and reported as failed,
  * so the benchmark always finishes.
@@ -40,6 +42,15 @@ public final class Bench {
     private static final long FORK_LIMIT_MS = TimeUnit.HOURS.toMillis(2);
     /** The exit status of a JVM that ran out of memory with {@code -XX:+ExitOnOutOfMemoryError}. */
     private static final int OUT_OF_MEMORY_STATUS = 3;
+    /** The paced-latency scenario: api round trips while this many events/s arrive. */
+    private static final int PACED_RATE = 20_000;
+    private static final int PACED_EVENTS = 200_000;
+    private static final int PACED_WARMUP_EVENTS = 40_000;
+    private static final List<String> PACED_CLIENTS = Arrays.asList("raw-api", "esl4j-compat", "esl4j-modern",
+            "esl-client", "thingscloud");
+    private static final String USAGE =
+            "usage: Bench [all | flood CLIENT... | paced [CLIENT...] | soak CLIENT [EVENTS] | outbound SESSIONS..."
+                    + " | consumer-api [CLIENT...]]";
     private static final List<String> JVM_OPTIONS = Arrays.asList("-Xms1g", "-Xmx1g", "-XX:MaxDirectMemorySize=2g",
             "-Djava.util.logging.config.file=/dev/null");
 
@@ -55,7 +66,12 @@ public final class Bench {
         switch (what) {
             case "all":
                 for (FloodClient.Kind kind : FloodClient.Kind.values()) {
-                    bench.flood(kind);
+                    if (kind != FloodClient.Kind.RAW_API) {
+                        bench.flood(kind);
+                    }
+                }
+                for (String client : PACED_CLIENTS) {
+                    bench.paced(client);
                 }
                 bench.soak("esl4j-modern", SOAK_EVENTS);
                 bench.outbound(1_000);
@@ -65,6 +81,11 @@ public final class Bench {
             case "flood":
                 for (String client : rest) {
                     bench.flood(FloodClient.Kind.byId(client));
+                }
+                break;
+            case "paced":
+                for (String client : rest.isEmpty() ? PACED_CLIENTS : rest) {
+                    bench.paced(client);
                 }
                 break;
             case "soak":
@@ -79,8 +100,7 @@ public final class Bench {
                 bench.consumerApi(rest);
                 break;
             default:
-                throw new IllegalArgumentException("usage: Bench [all | flood CLIENT... | soak CLIENT [EVENTS] | outbound SESSIONS..."
-                        + " | consumer-api [CLIENT...]]");
+                throw new IllegalArgumentException(USAGE);
         }
         String report = Report.markdown(bench.results);
         System.out.println(report);
@@ -113,6 +133,12 @@ public final class Bench {
             args.add("api");
         }
         fork(FloodBench.class, Collections.<String>emptyList(), args, FORK_LIMIT_MS);
+    }
+
+    private void paced(String client) throws Exception {
+        FloodClient.Kind.byId(client);
+        fork(PacedBench.class, Collections.<String>emptyList(), Arrays.asList(client, Integer.toString(PACED_RATE),
+                Integer.toString(PACED_EVENTS), Integer.toString(PACED_WARMUP_EVENTS)), FORK_LIMIT_MS);
     }
 
     private void soak(String client, long events) throws Exception {

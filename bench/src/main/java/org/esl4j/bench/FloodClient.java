@@ -13,6 +13,7 @@ interface FloodClient extends AutoCloseable {
     /** The clients by name, as the benchmark's command line names them. */
     enum Kind {
         RAW_SOCKET("raw-socket"),
+        RAW_API("raw-api"),
         ESL4J_ENGINE("esl4j-engine"),
         ESL4J_MODERN("esl4j-modern"),
         ESL4J_COMPAT("esl4j-compat"),
@@ -44,6 +45,8 @@ interface FloodClient extends AutoCloseable {
             switch (this) {
                 case RAW_SOCKET:
                     return new RawSocketClient(port, counter);
+                case RAW_API:
+                    return new RawApiFloor(port, counter);
                 case ESL4J_ENGINE:
                     return new Esl4jEngineClient(port, counter);
                 case ESL4J_MODERN:

@@ -8,8 +8,8 @@ package org.esl4j.internal;
  * {@value #WORKERS_PROPERTY}, default 2) and connects Rust logging to {@link NativeLog}.
  */
 public final class Native {
-    /** Version of the Java/native contract. Keep in sync with {@code ABI_VERSION} in lib.rs. */
-    static final int ABI_VERSION = 2;
+    /** Version of the Java/native contract (see {@link NativeContract}). */
+    static final int ABI_VERSION = NativeContract.ABI_VERSION;
     /** System property: number of runtime worker threads (0 or unset = 2). */
     public static final String WORKERS_PROPERTY = "esl4j.workers";
 
@@ -55,8 +55,27 @@ public final class Native {
             long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow, long reconnectInitialDelayMs,
             long reconnectMaxDelayMs, int reconnectMaxAttempts);
 
-    static native void connectionCommand(long handle, int op, byte[] a, byte[] b, byte[] c, long number,
-            long timeoutMs, Object completion);
+    // Commands: with a null completion the call blocks the calling thread and returns the
+    // reply batch; otherwise it returns null at once and completes the NativeCompletion later.
+
+    static native byte[] connectionSendRecv(long handle, byte[] command, long timeoutMs, Object completion);
+
+    static native byte[] connectionApi(long handle, byte[] command, long timeoutMs, Object completion);
+
+    static native byte[] connectionBgapi(long handle, byte[] command, byte[] jobUuid, boolean awaitJob, long timeoutMs,
+            Object completion);
+
+    static native byte[] connectionExecute(long handle, byte[] app, byte[] arg, byte[] uuid, int flags, long timeoutMs,
+            Object completion);
+
+    static native byte[] connectionSendMsg(long handle, byte[] uuid, byte[] message, long timeoutMs, Object completion);
+
+    static native byte[] connectionSendEvent(long handle, byte[] name, byte[] event, long timeoutMs, Object completion);
+
+    static native byte[] connectionSubscription(long handle, int command, int format, byte[] first, byte[] second,
+            Object completion);
+
+    static native byte[] connectionSession(long handle, int command, int number, Object completion);
 
     static native byte[] connectionPoll(long handle, int max, long timeoutMs);
 

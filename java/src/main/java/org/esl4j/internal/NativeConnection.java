@@ -3,10 +3,18 @@ package org.esl4j.internal;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.List;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.esl4j.EslEvent;
+import org.esl4j.EslException;
+import org.esl4j.EslTimeoutException;
 
 /**
  * One Event Socket connection in the native engine: an inbound client (FreeSWITCH's port 8021)
@@ -14,7 +22,12 @@ import org.esl4j.EslEvent;
  * {@code org.esl4j}'s client and server and of the compat {@code ESLconnection}.
  *
  * <p>Thread-safe. Commands return {@link CompletableFuture}s that are completed on the
- * {@link Settings#executor(Executor) executor}, never on an engine thread. Replies come back as
+ * {@link Settings#executor(Executor) executor}, never on an engine thread. Their {@code
+ * ...Blocking} forms run on the calling thread instead: the command is written from it and the
+ * engine's reader hands the reply straight back to it, so a blocking call pays no thread hop
+ * but the reader's. They are not interruptible once sent (each ends at its reply, its deadline or
+ * the connection's end), refuse to send from an interrupted thread, and on a virtual thread wait
+ * on the future form, since a native wait would pin the carrier thread. Replies come back as
  * {@link EslEvent}s holding the reply envelope: {@code Content-Type: command/reply} with
  * {@code Reply-Text} (and, e.g., {@code Job-UUID}), or {@code Content-Type: api/response} with
  * the output as body. A command the server answers with {@code -ERR} completes normally for
@@ -29,30 +42,10 @@ import org.esl4j.EslEvent;
  * repeated names.
  */
 public final class NativeConnection extends NativeHandle {
-    /** {@code connectionCommand} operation codes. Keep in sync with {@code op} in connection.rs. */
-    static final int OP_RAW = 0;
-    static final int OP_API = 1;
-    static final int OP_BGAPI = 2;
-    static final int OP_BGAPI_JOB = 3;
-    static final int OP_EXECUTE = 4;
-    static final int OP_SUBSCRIBE = 5;
-    static final int OP_UNSUBSCRIBE = 6;
-    static final int OP_NOEVENTS = 7;
-    static final int OP_MYEVENTS = 8;
-    static final int OP_FILTER = 9;
-    static final int OP_FILTER_DELETE = 10;
-    static final int OP_LINGER = 11;
-    static final int OP_NOLINGER = 12;
-    static final int OP_RESUME = 13;
-    static final int OP_DIVERT_EVENTS = 14;
-    static final int OP_LOG = 15;
-    static final int OP_NOLOG = 16;
-    static final int OP_SENDEVENT = 17;
-    static final int OP_SENDMSG = 18;
-    /** Execute flags. Keep in sync with {@code EXECUTE_*} in connection.rs. */
-    static final long EXECUTE_EVENT_LOCK = 1;
-    static final long EXECUTE_ASYNC = 2;
-    static final long EXECUTE_WAIT = 4;
+    /** The engine's reply deadline when Settings leave it at 0. */
+    private static final long ENGINE_DEFAULT_TIMEOUT_MS = 30_000;
+    /** Extra wait for a future beyond the engine's own deadline, against a lost completion. */
+    private static final long LOST_COMPLETION_MARGIN_MS = 5_000;
 
     private static final Lifecycle LIFECYCLE = new Lifecycle() {
         @Override
@@ -195,10 +188,13 @@ public final class NativeConnection extends NativeHandle {
     }
 
     private final Executor executor;
+    /** The engine's deadline for a command given no timeout of its own. */
+    private final long commandTimeoutMs;
 
-    private NativeConnection(long handle, Executor executor) {
+    private NativeConnection(long handle, Executor executor, long commandTimeoutMs) {
         super(handle, LIFECYCLE);
         this.executor = executor;
+        this.commandTimeoutMs = commandTimeoutMs > 0 ? commandTimeoutMs : ENGINE_DEFAULT_TIMEOUT_MS;
     }
 
     /**
@@ -220,20 +216,24 @@ public final class NativeConnection extends NativeHandle {
         long handle = Native.connectionConnect(utf8(address), utf8(user), utf8(password), settings.connectTimeoutMs,
                 settings.commandTimeoutMs, settings.queueCapacity, settings.blockOnOverflow,
                 settings.reconnectInitialDelayMs, settings.reconnectMaxDelayMs, settings.reconnectMaxAttempts);
-        return new NativeConnection(handle, settings.executor);
+        return new NativeConnection(handle, settings.executor, settings.commandTimeoutMs);
     }
 
     /** Wraps a session handle from {@link NativeServer#accept(long)}. */
-    static NativeConnection adopt(long handle, Executor executor) {
-        return new NativeConnection(handle, executor);
+    static NativeConnection adopt(long handle, Settings settings) {
+        return new NativeConnection(handle, settings.executor, settings.commandTimeoutMs);
     }
 
     static byte[] utf8(String text) {
         return text == null ? null : text.getBytes(StandardCharsets.UTF_8);
     }
 
-    private <T> CompletableFuture<T> command(int op, String a, byte[] b, String c, long number, long timeoutMs,
-            NativeCompletion.Decoder<T> decoder) {
+    /** One call of a typed command export: a null completion makes it block and return the batch. */
+    private interface Invocation {
+        byte[] invoke(long handle, NativeCompletion<?> completion);
+    }
+
+    private <T> CompletableFuture<T> submit(Invocation invocation, NativeCompletion.Decoder<T> decoder) {
         NativeCompletion<T> completion = new NativeCompletion<>(executor, decoder);
         long handle;
         try {
@@ -243,7 +243,7 @@ public final class NativeConnection extends NativeHandle {
             return completion.future();
         }
         try {
-            Native.connectionCommand(handle, op, utf8(a), b, utf8(c), number, timeoutMs, completion);
+            invocation.invoke(handle, completion);
         } catch (RuntimeException e) {
             // Refused before sending (e.g. a line break in the command): fail the future.
             completion.failNow(e);
@@ -253,8 +253,103 @@ public final class NativeConnection extends NativeHandle {
         return completion.future();
     }
 
-    private CompletableFuture<EslEvent> single(int op, String a, String b, long number) {
-        return command(op, a, utf8(b), null, number, 0, SINGLE);
+    /**
+     * Runs a command on the calling thread: the native side writes it from here and its reader
+     * hands the reply straight back, with no task, callback or executor in between. Not
+     * interruptible once sent (it ends at the reply, at its deadline, or when the connection
+     * closes); an interrupted thread does not send. On a virtual thread, which a native wait would
+     * pin to its carrier, it waits on the future form instead.
+     */
+    private <T> T call(Invocation invocation, NativeCompletion.Decoder<T> decoder, long timeoutMs) {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new EslException(EslException.Kind.INVALID_STATE, "interrupted; the command was not sent");
+        }
+        if (VirtualThreads.isCurrent()) {
+            return await(submit(invocation, decoder), timeoutMs);
+        }
+        long handle = acquire();
+        byte[] batch;
+        try {
+            batch = invocation.invoke(handle, null);
+        } finally {
+            release();
+        }
+        return decoder.decode(batch);
+    }
+
+    /** Waits for a future command a little longer than the engine's own deadline for it. */
+    private <T> T await(CompletableFuture<T> future, long timeoutMs) {
+        long engineDeadlineMs = timeoutMs > 0 ? timeoutMs : commandTimeoutMs;
+        try {
+            return future.get(engineDeadlineMs + LOST_COMPLETION_MARGIN_MS, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException failed) {
+            Throwable cause = failed.getCause();
+            throw cause instanceof EslException ? (EslException) cause
+                    : new EslException(EslException.Kind.INTERNAL, String.valueOf(cause), cause);
+        } catch (TimeoutException lost) {
+            throw new EslTimeoutException("no result within " + engineDeadlineMs + " ms");
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new EslException(EslException.Kind.INVALID_STATE, "interrupted while waiting for a reply");
+        }
+    }
+
+    private static Invocation sendRecvCall(String command, long timeoutMs) {
+        final byte[] line = utf8(command);
+        return (handle, completion) -> Native.connectionSendRecv(handle, line, timeoutMs, completion);
+    }
+
+    private static Invocation apiCall(String commandAndArgs, long timeoutMs) {
+        final byte[] line = utf8(commandAndArgs);
+        return (handle, completion) -> Native.connectionApi(handle, line, timeoutMs, completion);
+    }
+
+    private static Invocation bgapiCall(String commandAndArgs, String jobUuid, boolean awaitJob, long timeoutMs) {
+        final byte[] line = utf8(commandAndArgs);
+        final byte[] job = utf8(jobUuid);
+        return (handle, completion) -> Native.connectionBgapi(handle, line, job, awaitJob, timeoutMs, completion);
+    }
+
+    private static Invocation executeCall(String app, String arg, String uuid, int flags, long timeoutMs) {
+        final byte[] name = utf8(app);
+        final byte[] argument = utf8(arg);
+        final byte[] channel = utf8(uuid);
+        return (handle, completion) -> Native.connectionExecute(handle, name, argument, channel, flags, timeoutMs,
+                completion);
+    }
+
+    private static Invocation sendEventCall(String name, EslEvent event, long timeoutMs) {
+        final byte[] eventName = utf8(name);
+        final byte[] frame = FrameCodec.encodeSingle(event);
+        return (handle, completion) -> Native.connectionSendEvent(handle, eventName, frame, timeoutMs, completion);
+    }
+
+    private static Invocation sendMsgCall(String uuid, EslEvent message, long timeoutMs) {
+        final byte[] channel = utf8(uuid);
+        final byte[] frame = FrameCodec.encodeSingle(message);
+        return (handle, completion) -> Native.connectionSendMsg(handle, channel, frame, timeoutMs, completion);
+    }
+
+    private CompletableFuture<EslEvent> subscription(int command, String format, String first, String second) {
+        final byte[] firstBytes = utf8(first);
+        final byte[] secondBytes = utf8(second);
+        return submit((handle, completion) -> Native.connectionSubscription(handle, command, formatCode(format),
+                firstBytes, secondBytes, completion), SINGLE);
+    }
+
+    private CompletableFuture<EslEvent> session(int command, int number) {
+        return submit((handle, completion) -> Native.connectionSession(handle, command, number, completion), SINGLE);
+    }
+
+    private static int formatCode(String format) {
+        if (format == null || format.equals("plain")) {
+            return NativeContract.FORMAT_PLAIN;
+        } else if (format.equals("json")) {
+            return NativeContract.FORMAT_JSON;
+        } else if (format.equals("xml")) {
+            return NativeContract.FORMAT_XML;
+        }
+        throw new EslException(EslException.Kind.INVALID_COMMAND, "unknown event format " + format);
     }
 
     /**
@@ -266,7 +361,19 @@ public final class NativeConnection extends NativeHandle {
      * @return the reply envelope
      */
     public CompletableFuture<EslEvent> sendRecv(String command, long timeoutMs) {
-        return command(OP_RAW, command, null, null, 0, timeoutMs, SINGLE);
+        return submit(sendRecvCall(command, timeoutMs), SINGLE);
+    }
+
+    /**
+     * Blocking {@link #sendRecv(String, long)} on the calling thread (see the class comment).
+     *
+     * @param command the command
+     * @param timeoutMs reply deadline, 0 for the default
+     * @return the reply envelope
+     * @throws EslException on failure, {@link EslTimeoutException} at the deadline
+     */
+    public EslEvent sendRecvBlocking(String command, long timeoutMs) {
+        return call(sendRecvCall(command, timeoutMs), SINGLE, timeoutMs);
     }
 
     /**
@@ -278,7 +385,19 @@ public final class NativeConnection extends NativeHandle {
      *     {@code -ERR permission denied}
      */
     public CompletableFuture<EslEvent> api(String commandAndArgs, long timeoutMs) {
-        return command(OP_API, commandAndArgs, null, null, 0, timeoutMs, SINGLE);
+        return submit(apiCall(commandAndArgs, timeoutMs), SINGLE);
+    }
+
+    /**
+     * Blocking {@link #api(String, long)} on the calling thread (see the class comment).
+     *
+     * @param commandAndArgs the API command and arguments
+     * @param timeoutMs reply deadline, 0 for the default
+     * @return the reply envelope
+     * @throws EslException on failure, {@link EslTimeoutException} at the deadline
+     */
+    public EslEvent apiBlocking(String commandAndArgs, long timeoutMs) {
+        return call(apiCall(commandAndArgs, timeoutMs), SINGLE, timeoutMs);
     }
 
     /**
@@ -291,7 +410,20 @@ public final class NativeConnection extends NativeHandle {
      * @return the {@code +OK Job-UUID: ...} reply
      */
     public CompletableFuture<EslEvent> bgapi(String commandAndArgs, String jobUuid, long timeoutMs) {
-        return command(OP_BGAPI, commandAndArgs, utf8(jobUuid), null, 0, timeoutMs, SINGLE);
+        return submit(bgapiCall(commandAndArgs, jobUuid, false, timeoutMs), SINGLE);
+    }
+
+    /**
+     * Blocking {@link #bgapi(String, String, long)} on the calling thread (see the class comment).
+     *
+     * @param commandAndArgs the API command and arguments
+     * @param jobUuid the {@code Job-UUID} to use, or null to let the server choose
+     * @param timeoutMs reply deadline, 0 for the default
+     * @return the {@code +OK Job-UUID: ...} reply
+     * @throws EslException on failure, {@link EslTimeoutException} at the deadline
+     */
+    public EslEvent bgapiBlocking(String commandAndArgs, String jobUuid, long timeoutMs) {
+        return call(bgapiCall(commandAndArgs, jobUuid, false, timeoutMs), SINGLE, timeoutMs);
     }
 
     /**
@@ -303,7 +435,19 @@ public final class NativeConnection extends NativeHandle {
      * @return [the reply, the BACKGROUND_JOB event whose body is the output]
      */
     public CompletableFuture<List<EslEvent>> bgapiJob(String commandAndArgs, long timeoutMs) {
-        return command(OP_BGAPI_JOB, commandAndArgs, null, null, 0, timeoutMs, BATCH);
+        return submit(bgapiCall(commandAndArgs, null, true, timeoutMs), BATCH);
+    }
+
+    /**
+     * Blocking {@link #bgapiJob(String, long)} on the calling thread (see the class comment).
+     *
+     * @param commandAndArgs the API command and arguments
+     * @param timeoutMs deadline for the job's result, 0 for the command timeout
+     * @return [the reply, the BACKGROUND_JOB event whose body is the output]
+     * @throws EslException on failure, {@link EslTimeoutException} at the deadline
+     */
+    public List<EslEvent> bgapiJobBlocking(String commandAndArgs, long timeoutMs) {
+        return call(bgapiCall(commandAndArgs, null, true, timeoutMs), BATCH, timeoutMs);
     }
 
     /**
@@ -323,9 +467,33 @@ public final class NativeConnection extends NativeHandle {
      */
     public CompletableFuture<List<EslEvent>> execute(String app, String arg, String uuid, boolean eventLock,
             boolean async, boolean waitForCompletion, long timeoutMs) {
-        long flags = (eventLock ? EXECUTE_EVENT_LOCK : 0) | (async ? EXECUTE_ASYNC : 0)
-                | (waitForCompletion ? EXECUTE_WAIT : 0);
-        return command(OP_EXECUTE, app, utf8(arg), uuid, flags, timeoutMs, BATCH);
+        return submit(executeCall(app, arg, uuid, executeFlags(eventLock, async, waitForCompletion), timeoutMs), BATCH);
+    }
+
+    /**
+     * Blocking {@link #execute(String, String, String, boolean, boolean, boolean, long)} on the
+     * calling thread (see the class comment).
+     *
+     * @param app the application
+     * @param arg its argument, or null
+     * @param uuid target channel, or null for an outbound session's own channel
+     * @param eventLock {@code event-lock: true}
+     * @param async {@code async: true}
+     * @param waitForCompletion return only at the matching {@code CHANNEL_EXECUTE_COMPLETE}
+     * @param timeoutMs deadline for reply and completion, 0 for the default
+     * @return [the reply with an added {@code Event-UUID} header, the completion event when
+     *     waited for]
+     * @throws EslException on failure, {@link EslTimeoutException} at the deadline
+     */
+    public List<EslEvent> executeBlocking(String app, String arg, String uuid, boolean eventLock, boolean async,
+            boolean waitForCompletion, long timeoutMs) {
+        return call(executeCall(app, arg, uuid, executeFlags(eventLock, async, waitForCompletion), timeoutMs), BATCH,
+                timeoutMs);
+    }
+
+    private static int executeFlags(boolean eventLock, boolean async, boolean waitForCompletion) {
+        return (eventLock ? NativeContract.EXECUTE_EVENT_LOCK : 0) | (async ? NativeContract.EXECUTE_ASYNC : 0)
+                | (waitForCompletion ? NativeContract.EXECUTE_WAIT : 0);
     }
 
     /**
@@ -336,7 +504,7 @@ public final class NativeConnection extends NativeHandle {
      * @return the reply
      */
     public CompletableFuture<EslEvent> subscribe(String format, String names) {
-        return single(OP_SUBSCRIBE, format, names, 0);
+        return subscription(NativeContract.SUBSCRIPTION_EVENT, format, names, null);
     }
 
     /**
@@ -346,7 +514,7 @@ public final class NativeConnection extends NativeHandle {
      * @return the reply
      */
     public CompletableFuture<EslEvent> unsubscribe(String names) {
-        return single(OP_UNSUBSCRIBE, null, names, 0);
+        return subscription(NativeContract.SUBSCRIPTION_NIXEVENT, null, names, null);
     }
 
     /**
@@ -355,7 +523,7 @@ public final class NativeConnection extends NativeHandle {
      * @return the reply
      */
     public CompletableFuture<EslEvent> noEvents() {
-        return single(OP_NOEVENTS, null, null, 0);
+        return subscription(NativeContract.SUBSCRIPTION_NOEVENTS, null, null, null);
     }
 
     /**
@@ -366,7 +534,7 @@ public final class NativeConnection extends NativeHandle {
      * @return the reply
      */
     public CompletableFuture<EslEvent> myEvents(String format, String uuid) {
-        return single(OP_MYEVENTS, format, uuid, 0);
+        return subscription(NativeContract.SUBSCRIPTION_MYEVENTS, format, uuid, null);
     }
 
     /**
@@ -377,7 +545,7 @@ public final class NativeConnection extends NativeHandle {
      * @return the reply
      */
     public CompletableFuture<EslEvent> filter(String header, String value) {
-        return single(OP_FILTER, header, value, 0);
+        return subscription(NativeContract.SUBSCRIPTION_FILTER, null, header, value);
     }
 
     /**
@@ -388,7 +556,7 @@ public final class NativeConnection extends NativeHandle {
      * @return the reply
      */
     public CompletableFuture<EslEvent> filterDelete(String header, String value) {
-        return single(OP_FILTER_DELETE, header, value, 0);
+        return subscription(NativeContract.SUBSCRIPTION_FILTER_DELETE, null, header, value);
     }
 
     /**
@@ -398,7 +566,7 @@ public final class NativeConnection extends NativeHandle {
      * @return the reply
      */
     public CompletableFuture<EslEvent> linger(int seconds) {
-        return single(OP_LINGER, null, null, seconds);
+        return session(NativeContract.SESSION_LINGER, seconds);
     }
 
     /**
@@ -407,7 +575,7 @@ public final class NativeConnection extends NativeHandle {
      * @return the reply
      */
     public CompletableFuture<EslEvent> noLinger() {
-        return single(OP_NOLINGER, null, null, 0);
+        return session(NativeContract.SESSION_NOLINGER, 0);
     }
 
     /**
@@ -416,7 +584,7 @@ public final class NativeConnection extends NativeHandle {
      * @return the reply
      */
     public CompletableFuture<EslEvent> resume() {
-        return single(OP_RESUME, null, null, 0);
+        return session(NativeContract.SESSION_RESUME, 0);
     }
 
     /**
@@ -426,7 +594,7 @@ public final class NativeConnection extends NativeHandle {
      * @return the reply
      */
     public CompletableFuture<EslEvent> divertEvents(boolean on) {
-        return single(OP_DIVERT_EVENTS, null, null, on ? 1 : 0);
+        return session(NativeContract.SESSION_DIVERT_EVENTS, on ? 1 : 0);
     }
 
     /**
@@ -436,7 +604,7 @@ public final class NativeConnection extends NativeHandle {
      * @return the reply
      */
     public CompletableFuture<EslEvent> log(String level) {
-        return single(OP_LOG, level, null, 0);
+        return subscription(NativeContract.SUBSCRIPTION_LOG, null, level, null);
     }
 
     /**
@@ -445,7 +613,7 @@ public final class NativeConnection extends NativeHandle {
      * @return the reply
      */
     public CompletableFuture<EslEvent> noLog() {
-        return single(OP_NOLOG, null, null, 0);
+        return subscription(NativeContract.SUBSCRIPTION_NOLOG, null, null, null);
     }
 
     /**
@@ -457,7 +625,21 @@ public final class NativeConnection extends NativeHandle {
      * @return the reply ({@code +OK <Event-UUID>})
      */
     public CompletableFuture<EslEvent> sendEvent(String name, EslEvent event, long timeoutMs) {
-        return command(OP_SENDEVENT, name, FrameCodec.encodeSingle(event), null, 0, timeoutMs, SINGLE);
+        return submit(sendEventCall(name, event, timeoutMs), SINGLE);
+    }
+
+    /**
+     * Blocking {@link #sendEvent(String, EslEvent, long)} on the calling thread (see the class
+     * comment).
+     *
+     * @param name the event name
+     * @param event headers and body
+     * @param timeoutMs reply deadline, 0 for the default
+     * @return the reply
+     * @throws EslException on failure, {@link EslTimeoutException} at the deadline
+     */
+    public EslEvent sendEventBlocking(String name, EslEvent event, long timeoutMs) {
+        return call(sendEventCall(name, event, timeoutMs), SINGLE, timeoutMs);
     }
 
     /**
@@ -470,7 +652,21 @@ public final class NativeConnection extends NativeHandle {
      * @return the reply
      */
     public CompletableFuture<EslEvent> sendMsg(String uuid, EslEvent message, long timeoutMs) {
-        return command(OP_SENDMSG, uuid, FrameCodec.encodeSingle(message), null, 0, timeoutMs, SINGLE);
+        return submit(sendMsgCall(uuid, message, timeoutMs), SINGLE);
+    }
+
+    /**
+     * Blocking {@link #sendMsg(String, EslEvent, long)} on the calling thread (see the class
+     * comment).
+     *
+     * @param uuid target channel, or null for an outbound session's own channel
+     * @param message the message headers and body
+     * @param timeoutMs reply deadline, 0 for the default
+     * @return the reply
+     * @throws EslException on failure, {@link EslTimeoutException} at the deadline
+     */
+    public EslEvent sendMsgBlocking(String uuid, EslEvent message, long timeoutMs) {
+        return call(sendMsgCall(uuid, message, timeoutMs), SINGLE, timeoutMs);
     }
 
     /**
@@ -572,5 +768,33 @@ public final class NativeConnection extends NativeHandle {
      */
     public Executor executor() {
         return executor;
+    }
+
+    /** Whether the calling thread is virtual (Java 21+; found by reflection, as the library runs on 8). */
+    private static final class VirtualThreads {
+        private static final MethodHandle IS_VIRTUAL = lookup();
+
+        private VirtualThreads() {
+        }
+
+        private static MethodHandle lookup() {
+            try {
+                return MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual",
+                        MethodType.methodType(boolean.class));
+            } catch (NoSuchMethodException | IllegalAccessException olderJava) {
+                return null;
+            }
+        }
+
+        static boolean isCurrent() {
+            if (IS_VIRTUAL == null) {
+                return false;
+            }
+            try {
+                return (boolean) IS_VIRTUAL.invokeExact(Thread.currentThread());
+            } catch (Throwable unexpected) {
+                throw new IllegalStateException("Thread.isVirtual failed", unexpected);
+            }
+        }
     }
 }

@@ -1,7 +1,6 @@
 package org.esl4j.internal;
 
 import java.util.List;
-import java.util.concurrent.Executor;
 import org.esl4j.EslEvent;
 
 /**
@@ -65,11 +64,12 @@ public final class NativeServer extends NativeHandle {
         }
     }
 
-    private final Executor executor;
+    /** The sessions' settings (executor, command timeout). */
+    private final NativeConnection.Settings sessionSettings;
 
-    private NativeServer(long handle, Executor executor) {
+    private NativeServer(long handle, NativeConnection.Settings sessionSettings) {
         super(handle, LIFECYCLE);
-        this.executor = executor;
+        this.sessionSettings = sessionSettings;
     }
 
     /**
@@ -94,7 +94,7 @@ public final class NativeServer extends NativeHandle {
         long handle = Native.serverBind(NativeConnection.utf8(address), maxSessions, maxHandshakes,
                 handshakeTimeoutMs, listenBacklog, settings.commandTimeoutMs, settings.queueCapacity,
                 settings.blockOnOverflow);
-        return new NativeServer(handle, settings.executor);
+        return new NativeServer(handle, settings);
     }
 
     /**
@@ -127,7 +127,7 @@ public final class NativeServer extends NativeHandle {
         } finally {
             release();
         }
-        return session == 0 ? null : NativeConnection.adopt(session, executor);
+        return session == 0 ? null : NativeConnection.adopt(session, sessionSettings);
     }
 
     /**

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -46,7 +47,10 @@ import org.esl4j.internal.NativeConnection;
  *
  * <p>Commands wait at most {@value #DEFAULT_COMMAND_TIMEOUT_MS} ms for their reply (long enough
  * for a blocking {@code api originate}); change it with the system property
- * {@value #COMMAND_TIMEOUT_PROPERTY}.
+ * {@value #COMMAND_TIMEOUT_PROPERTY}. They run on the calling thread, as in libesl: it writes the
+ * command and the engine hands the reply straight back to it. A call is not interrupted by
+ * {@link Thread#interrupt()} once sent (it ends at its reply, its timeout or the connection's
+ * end); on an interrupted thread it returns null without sending and keeps the interrupt.
  *
  * <p>Events are never dropped, as with libesl: they wait in a bounded queue (65,536) for
  * {@link #recvEvent()}, and when it is full the connection stops reading, so FreeSWITCH keeps them.
@@ -304,7 +308,8 @@ public class ESLconnection {
             return null;
         }
         noteEventFormat(cmd);
-        return reply(connection.sendRecv(trimEnd(cmd), commandTimeoutMs));
+        final String line = trimEnd(cmd);
+        return reply(() -> connection.sendRecvBlocking(line, commandTimeoutMs));
     }
 
     /**
@@ -318,7 +323,8 @@ public class ESLconnection {
         if (!usable() || cmd == null) {
             return null;
         }
-        return reply(connection.api(join(cmd, arg), commandTimeoutMs));
+        final String line = join(cmd, arg);
+        return reply(() -> connection.apiBlocking(line, commandTimeoutMs));
     }
 
     /**
@@ -348,7 +354,8 @@ public class ESLconnection {
         String jobUuid = job_uuid == null || job_uuid.length() <= MAX_JOB_UUID_LENGTH
                 ? job_uuid
                 : job_uuid.substring(0, MAX_JOB_UUID_LENGTH);
-        return reply(connection.bgapi(join(cmd, arg), jobUuid, commandTimeoutMs));
+        final String line = join(cmd, arg);
+        return reply(() -> connection.bgapiBlocking(line, jobUuid, commandTimeoutMs));
     }
 
     /**
@@ -372,7 +379,8 @@ public class ESLconnection {
         if (!usable() || send_me == null) {
             return null;
         }
-        return reply(connection.sendEvent(send_me.getType(), toEvent(send_me, "Event-Name"), commandTimeoutMs));
+        final EslEvent event = toEvent(send_me, "Event-Name");
+        return reply(() -> connection.sendEventBlocking(send_me.getType(), event, commandTimeoutMs));
     }
 
     /**
@@ -387,7 +395,8 @@ public class ESLconnection {
         if (!usable() || send_me == null) {
             return 1;
         }
-        return await(connection.sendMsg(uuid, toEvent(send_me, null), commandTimeoutMs)) == null ? 1 : 0;
+        final EslEvent message = toEvent(send_me, null);
+        return blocking(() -> connection.sendMsgBlocking(uuid, message, commandTimeoutMs)) == null ? 1 : 0;
     }
 
     /**
@@ -568,7 +577,8 @@ public class ESLconnection {
                 || !singleLine("filter value", value)) {
             return null;
         }
-        return reply(connection.sendRecv("filter " + header + " " + value, commandTimeoutMs));
+        final String line = "filter " + header + " " + value;
+        return reply(() -> connection.sendRecvBlocking(line, commandTimeoutMs));
     }
 
     /**
@@ -589,7 +599,7 @@ public class ESLconnection {
         String format = "json".equals(etype) || "xml".equals(etype) ? etype : "plain";
         String command = "event " + format + " " + value;
         noteEventFormat(command);
-        return await(connection.sendRecv(command, commandTimeoutMs)) == null ? 1 : 0;
+        return blocking(() -> connection.sendRecvBlocking(command, commandTimeoutMs)) == null ? 1 : 0;
     }
 
     /**
@@ -663,7 +673,9 @@ public class ESLconnection {
         if (!usable() || app == null) {
             return null;
         }
-        List<EslEvent> result = await(connection.execute(app, arg, uuid, eventLock, async, false, commandTimeoutMs));
+        final boolean lock = eventLock;
+        List<EslEvent> result = blocking(() -> connection.executeBlocking(app, arg, uuid, lock, async, false,
+                commandTimeoutMs));
         return result == null || result.isEmpty() ? null : compatView(result.get(0));
     }
 
@@ -718,24 +730,19 @@ public class ESLconnection {
         return !ended && connection != null && !connection.isClosed();
     }
 
-    private ESLevent reply(CompletableFuture<EslEvent> future) {
-        EslEvent event = await(future);
+    private ESLevent reply(Supplier<EslEvent> command) {
+        EslEvent event = blocking(command);
         return event == null ? null : compatView(event);
     }
 
-    private <T> T await(CompletableFuture<T> future) {
+    /**
+     * Runs a blocking engine command on this thread (it ends at the reply, at the command timeout
+     * or when the connection ends); a failure is kept in {@link #getLastError()} and returns null.
+     */
+    private <T> T blocking(Supplier<T> command) {
         try {
-            // The engine enforces the command timeout; the margin only guards against a lost
-            // completion, so no caller can hang forever.
-            return future.get(commandTimeoutMs + 5_000L, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        } catch (ExecutionException e) {
-            lastError = String.valueOf(e.getCause() == null ? e : e.getCause().getMessage());
-            LOG.log(Level.FINE, "command failed", e);
-            return null;
-        } catch (TimeoutException | RuntimeException e) {
+            return command.get();
+        } catch (RuntimeException e) {
             lastError = String.valueOf(e.getMessage());
             LOG.log(Level.FINE, "command failed", e);
             return null;
