@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingDeque;
@@ -275,7 +276,11 @@ public class ESLconnection {
         CompletableFuture<EslEvent> reply = connection.sendRecv(trimEnd(cmd), commandTimeoutMs);
         if (reply.isCompletedExceptionally()) {
             // Refused synchronously (the engine checks the command before queueing it).
-            await(reply);
+            try {
+                reply.join();
+            } catch (CompletionException e) {
+                lastError = String.valueOf(e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+            }
             return 1;
         }
         noteEventFormat(cmd);
