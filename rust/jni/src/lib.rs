@@ -40,7 +40,7 @@ use crate::error::ffi_call;
 
 /// Version of the contract between this library and the Java classes; bump it whenever an
 /// export or a callback changes. Keep in sync with `Native.ABI_VERSION`.
-const ABI_VERSION: jint = 2;
+const ABI_VERSION: jint = 3;
 
 /// `static native int abiVersion()`: lets the loader reject a stale library before any other
 /// call.

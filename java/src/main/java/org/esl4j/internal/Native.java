@@ -9,7 +9,7 @@ package org.esl4j.internal;
  */
 public final class Native {
     /** Version of the Java/native contract. Keep in sync with {@code ABI_VERSION} in lib.rs. */
-    static final int ABI_VERSION = 2;
+    static final int ABI_VERSION = 3;
     /** System property: number of runtime worker threads (0 or unset = 2). */
     public static final String WORKERS_PROPERTY = "esl4j.workers";
 

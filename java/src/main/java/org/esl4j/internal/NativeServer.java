@@ -1,8 +1,6 @@
 package org.esl4j.internal;
 
-import java.util.List;
 import java.util.concurrent.Executor;
-import org.esl4j.EslEvent;
 
 /**
  * The native listener for FreeSWITCH's outbound {@code socket} connections. Not API: the
@@ -45,22 +43,6 @@ public final class NativeServer extends NativeHandle {
             rejectedOverCap = values[1];
             handshakeFailures = values[2];
             active = values[3];
-        }
-    }
-
-    /** The next items of one routed session, from {@link #poll(long)}. */
-    public static final class Routed {
-        /** The key the session was routed under. */
-        public final long key;
-        /** Its next items in order, as {@link NativeConnection#poll} returns them; may be empty. */
-        public final List<EslEvent> items;
-        /** The session has ended; these were its last items. */
-        public final boolean ended;
-
-        Routed(long key, List<EslEvent> items, boolean ended) {
-            this.key = key;
-            this.items = items;
-            this.ended = ended;
         }
     }
 
@@ -146,16 +128,22 @@ public final class NativeServer extends NativeHandle {
         }
     }
 
+    /** A batch of no items: what {@link #pollRaw} returns on timeout. */
+    private static final byte[] EMPTY_BATCH = new byte[4];
+
     /**
-     * Takes the next items of any routed session, waiting up to {@code timeoutMs}. Blocks the
-     * calling thread, which must not be an esl4j engine thread.
+     * Takes the next items of any routed session, waiting up to {@code timeoutMs}, for an
+     * {@link EventInbox}. Blocks the calling thread, which must not be an esl4j engine thread.
      *
+     * @param route set to the key the items' session was routed under (0 on timeout) and 1 when
+     *     the session has ended (these were its last items; there may be none), else 0
      * @param timeoutMs how long to wait
-     * @return the items, or null when none arrived in time
+     * @return the batch, empty on timeout
      * @throws org.esl4j.EslException once the server is closed
      */
-    public Routed poll(long timeoutMs) {
-        long[] route = new long[2];
+    public byte[] pollRaw(long[] route, long timeoutMs) {
+        route[0] = 0;
+        route[1] = 0;
         byte[] batch;
         long handle = acquire();
         try {
@@ -163,7 +151,7 @@ public final class NativeServer extends NativeHandle {
         } finally {
             release();
         }
-        return batch == null ? null : new Routed(route[0], FrameCodec.decodeBatch(batch), route[1] != 0);
+        return batch == null ? EMPTY_BATCH : batch;
     }
 
     /**
