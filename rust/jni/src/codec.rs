@@ -25,6 +25,7 @@
 //! neither side decodes a header nobody reads.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use esl4j_engine::proto::{url, Event, Frame, Reply};
 use esl4j_engine::{Incoming, Response};
@@ -138,7 +139,12 @@ fn offset(value: usize) -> u32 {
 impl BatchWriter {
     /// An empty batch with room for about `capacity` bytes.
     pub(crate) fn with_capacity(capacity: usize) -> Self {
-        let mut buf = Vec::with_capacity(capacity + 4);
+        BatchWriter::over(Vec::with_capacity(capacity + 4))
+    }
+
+    /// An empty batch written into `buf` (cleared first), keeping its allocation.
+    fn over(mut buf: Vec<u8>) -> Self {
+        buf.clear();
         buf.extend_from_slice(&0u32.to_be_bytes());
         BatchWriter {
             buf,
@@ -376,6 +382,35 @@ fn array_items(value: &[u8], encoded: bool) -> Option<Cow<'_, [u8]>> {
         .then(|| Cow::Owned(decoded[ARRAY_PREFIX.len()..].to_vec()))
 }
 
+thread_local! {
+    /// The polling thread's batch buffer, reused from poll to poll: a fresh buffer of a few
+    /// hundred KiB per poll costs an mmap, a page fault per 4 KiB and an munmap each time.
+    static POLL_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Largest poll buffer kept for the next poll; a larger one (a batch holding a huge frame) is
+/// freed, so an idle poll thread holds at most this much.
+const KEPT_POLL_BUFFER: usize = 1 << 20;
+
+/// Encodes `items` as one batch in the calling thread's reused buffer and hands it to `send`
+/// (which copies it to Java).
+pub(crate) fn with_poll_batch<R>(items: &[Incoming], send: impl FnOnce(&[u8]) -> R) -> R {
+    POLL_BUFFER.with(|cell| {
+        let mut buf = cell.take();
+        buf.reserve(items.iter().map(size_hint).sum::<usize>() + 4);
+        let mut batch = BatchWriter::over(buf);
+        for item in items {
+            batch.push_incoming(item);
+        }
+        let buf = batch.finish();
+        let sent = send(&buf);
+        if buf.capacity() <= KEPT_POLL_BUFFER {
+            cell.replace(buf);
+        }
+        sent
+    })
+}
+
 /// About how many bytes `push_incoming` writes for `item`, so a batch buffer is allocated once.
 pub(crate) fn size_hint(item: &Incoming) -> usize {
     match item {
@@ -599,8 +634,11 @@ mod tests {
         assert_eq!(frame.body, b"body");
     }
 
-    /// The (kind, flags, headers as written) of every frame of a batch.
-    fn frames_of(bytes: &[u8]) -> Vec<(u8, u8, Vec<(Vec<u8>, Vec<u8>)>)> {
+    /// One frame as written: kind, flags, (name, value) pairs.
+    type WrittenFrame = (u8, u8, Vec<(Vec<u8>, Vec<u8>)>);
+
+    /// Every frame of a batch, as written.
+    fn frames_of(bytes: &[u8]) -> Vec<WrittenFrame> {
         let mut reader = Reader { bytes, pos: 0 };
         let count = reader.u32().expect("count");
         (0..count)

@@ -187,6 +187,15 @@ public final class EslEvent {
     }
 
     private String value(int header) {
+        if (isFromWire()) {
+            // Event-Name and Unique-ID read by position (compat getHeader) without the texts array.
+            if (header == intAt(hotAt + FrameCodec.HOT_EVENT_NAME * 4)) {
+                return eventName();
+            }
+            if (header == intAt(hotAt + FrameCodec.HOT_UNIQUE_ID * 4)) {
+                return uniqueId();
+            }
+        }
         return text(header * 2 + 1);
     }
 

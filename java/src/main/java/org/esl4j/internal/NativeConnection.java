@@ -141,9 +141,9 @@ public final class NativeConnection extends NativeHandle {
          * Reconnect after an unexpected loss (default: never; the connection ends). The engine
          * waits {@code initialDelayMs} before the first attempt, doubling up to {@code
          * maxDelayMs}; an attempt succeeds once the subscriptions and filters were sent again and
-         * accepted. {@link #poll} then carries an {@code esl4j/disconnected} item (header {@code
-         * Disconnect-Reason}) at the loss and an {@code esl4j/reconnected} item (headers {@code
-         * Reconnect-Attempts}, {@code Reconnect-Gap-Micros}) when it is back. {@link #close()}
+         * accepted. The {@link #inbox} then carries a {@link FrameCodec#KIND_DISCONNECTED} item
+         * (header {@code Disconnect-Reason}) at the loss and a {@link FrameCodec#KIND_RECONNECTED}
+         * item (headers {@code Reconnect-Attempts}, {@code Reconnect-Gap-Micros}) when it is back. {@link #close()}
          * ends a reconnect at once.
          *
          * @param initialDelayMs the wait before the first attempt
@@ -280,7 +280,7 @@ public final class NativeConnection extends NativeHandle {
     }
 
     /**
-     * {@code bgapi <command>}; the {@code BACKGROUND_JOB} event arrives through {@link #poll}
+     * {@code bgapi <command>}; the {@code BACKGROUND_JOB} event arrives through {@link #inbox}
      * when subscribed.
      *
      * @param commandAndArgs the API command and arguments

@@ -11,8 +11,8 @@ import java.util.concurrent.Executor;
  * a {@link NativeConnection} whose {@link NativeConnection#channelData()} holds the channel data.
  * Sessions beyond {@code maxSessions} are closed at once, so FreeSWITCH fails over.
  *
- * <p>A session's items can be read from the session itself ({@link NativeConnection#poll}) or,
- * once {@link #route routed}, by one thread for every session with {@link #poll(long)}.
+ * <p>A session's items can be read from the session itself ({@link NativeConnection#inbox}) or,
+ * once {@link #route routed}, by one thread for every session with {@link #pollRaw(long[], long)}.
  */
 public final class NativeServer extends NativeHandle {
     private static final Lifecycle LIFECYCLE = new Lifecycle() {
@@ -107,7 +107,7 @@ public final class NativeServer extends NativeHandle {
     }
 
     /**
-     * From now on, {@code session}'s items go to {@link #poll(long)} tagged with {@code key},
+     * From now on, {@code session}'s items go to {@link #pollRaw(long[], long)} tagged with {@code key},
      * followed by its end; do not also poll the session itself.
      *
      * @param session a session from {@link #accept(long)}
