@@ -370,11 +370,12 @@ impl BatchWriter {
 /// The items of an `ARRAY::` value (after the prefix), decoded first when `encoded`; None for
 /// any other value. Only a value starting `ARRAY` is decoded here, and multi-values are rare.
 fn array_items(value: &[u8], encoded: bool) -> Option<Cow<'_, [u8]>> {
-    if !encoded || !value.contains(&b'%') {
-        return value.strip_prefix(ARRAY_PREFIX).map(Cow::Borrowed);
-    }
+    // `ARRAY` is never encoded; checked first, because this runs for every header of every event.
     if !value.starts_with(&ARRAY_PREFIX[..5]) {
         return None;
+    }
+    if !encoded || !value.contains(&b'%') {
+        return value.strip_prefix(ARRAY_PREFIX).map(Cow::Borrowed);
     }
     let decoded = url::decode(value);
     decoded

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.esl4j.EslEvent;
 
 /**
- * Events per second from the engine to a Java consumer ({@link NativeConnection#poll}), over
+ * Events per second from the engine to a Java consumer ({@link NativeConnection#pollRaw}), over
  * loopback, with a flood of recorded {@code text/event-plain} frames, and the {@code api}
  * round trip while flooded. Not a unit test: run with {@code gradle benchEvents}.
  *
