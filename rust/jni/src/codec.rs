@@ -759,27 +759,18 @@ mod tests {
                 (KIND_UNKNOWN, 0),
             ]
         );
-        let first_header = |index: usize| frames[index].2[0].clone();
-        assert_eq!(
-            first_header(1),
-            (b"Content-Type".to_vec(), b"log/data".to_vec())
-        );
-        assert_eq!(
-            first_header(2),
-            (b"Content-Type".to_vec(), b"text/disconnect-notice".to_vec())
-        );
-        assert_eq!(
-            first_header(3),
-            (b"Disconnect-Reason".to_vec(), b"reset".to_vec())
-        );
-        assert_eq!(
-            first_header(4),
-            (b"Reconnect-Attempts".to_vec(), b"2".to_vec())
-        );
-        assert_eq!(
-            first_header(5),
-            (b"Content-Type".to_vec(), b"text/x-custom".to_vec())
-        );
+        let first_headers: Vec<(&[u8], &[u8])> = frames[1..]
+            .iter()
+            .map(|(_, _, headers)| (&headers[0].0[..], &headers[0].1[..]))
+            .collect();
+        let expected: [(&[u8], &[u8]); 5] = [
+            (b"Content-Type", b"log/data"),
+            (b"Content-Type", b"text/disconnect-notice"),
+            (b"Disconnect-Reason", b"reset"),
+            (b"Reconnect-Attempts", b"2"),
+            (b"Content-Type", b"text/x-custom"),
+        ];
+        assert_eq!(first_headers, expected);
     }
 
     #[test]
