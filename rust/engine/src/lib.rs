@@ -41,6 +41,7 @@ mod connection;
 pub mod error;
 mod id;
 mod inbound;
+mod log_limit;
 mod outbound;
 pub mod proto;
 mod queue;

@@ -1,6 +1,11 @@
 //! Outbound mode: FreeSWITCH's `socket` application connects to our listener, one socket per
-//! call. The listener caps concurrent sessions, sends `connect` first with a deadline, parses
-//! the channel data and hands out [`Session`]s with the same command API as inbound.
+//! call. The listener sends `connect` first with a deadline, parses the channel data and hands
+//! out [`Session`]s with the same command API as inbound.
+//!
+//! Admission has two separate limits, so that silent peers cannot refuse real calls: connections
+//! still in the `connect` handshake count against `max_handshakes` only (when all of those are
+//! taken the listener stops accepting and new connections wait in the listen backlog), and a
+//! session takes one of `max_sessions` only once its handshake has succeeded.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,12 +13,13 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tracing::{info, info_span, warn, Instrument};
 
 use crate::connection::{read_message, Connection, ConnectionConfig, Shared};
 use crate::error::{EslError, ProtocolError};
+use crate::log_limit::LogLimit;
 use crate::proto::command;
 use crate::proto::{Event, FrameParser, ServerMessage};
 use crate::queue::Incoming;
@@ -25,28 +31,44 @@ const ROUTED_BATCHES: usize = 1024;
 const ROUTED_BATCH_ITEMS: usize = 64;
 /// Most frame bytes in one routed batch (at least one item): bounds the route to ~64 MiB.
 const ROUTED_BATCH_BYTES: usize = 64 * 1024;
+/// A warning repeated by many connections (failed handshakes, refusals over the cap) is logged
+/// once per interval, then summarized.
+const WARNING_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Settings of the outbound listener.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Address to bind, e.g. `127.0.0.1:8084`; port 0 picks a free port.
     pub bind: String,
-    /// Most sessions alive at once; further connections are closed at once, so FreeSWITCH
-    /// fails over to the next host of the `socket` application.
+    /// Most sessions alive at once; further connections are closed at once (before the
+    /// handshake while the cap is reached, or right after it if the last slot went meanwhile).
+    /// Connections still in the handshake do not count.
     pub max_sessions: usize,
+    /// Most connections in the `connect` handshake at once, apart from `max_sessions`. When all
+    /// are taken the listener stops accepting until one ends, and new connections wait in the
+    /// listen backlog: silent peers can delay a call by up to `handshake_timeout`, but cannot
+    /// refuse it or take a session slot.
+    pub max_handshakes: usize,
     /// Deadline for the `connect` reply.
     pub handshake_timeout: Duration,
+    /// Listen backlog: connections the kernel completes and holds until they are accepted, so
+    /// a burst of calls waits there instead of retrying its SYN a second later. Linux caps it
+    /// at `net.core.somaxconn` (4096 since Linux 5.4, 128 before; raise it with `sysctl` for a
+    /// larger burst).
+    pub listen_backlog: u32,
     /// Command, queue and liveness settings of each session.
     pub connection: ConnectionConfig,
 }
 
 impl ServerConfig {
-    /// Defaults: 1024 sessions, 5 s handshake.
+    /// Defaults: 1024 sessions, 1024 handshakes at once, 5 s handshake, backlog 4096.
     pub fn new(bind: impl Into<String>) -> ServerConfig {
         ServerConfig {
             bind: bind.into(),
             max_sessions: 1024,
+            max_handshakes: 1024,
             handshake_timeout: Duration::from_secs(5),
+            listen_backlog: 4096,
             connection: ConnectionConfig::default(),
         }
     }
@@ -126,7 +148,7 @@ pub struct RoutedItems {
 pub struct ServerStats {
     /// Sessions handed out by `accept`.
     pub sessions: u64,
-    /// Connections closed at once because the session cap was reached.
+    /// Connections closed because the session cap was reached.
     pub rejected_over_cap: u64,
     /// Connections whose handshake failed or timed out.
     pub handshake_failures: u64,
@@ -146,6 +168,8 @@ pub struct Server {
     stop_accepting: watch::Sender<bool>,
     permits: Arc<Semaphore>,
     max_sessions: usize,
+    handshake_permits: Arc<Semaphore>,
+    max_handshakes: usize,
     live: Arc<Mutex<Vec<Weak<Shared>>>>,
     counters: Arc<Counters>,
     route: mpsc::Sender<RoutedItems>,
@@ -163,22 +187,33 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// Binds and starts accepting.
     pub async fn bind(config: ServerConfig) -> Result<Server, EslError> {
-        let listener = TcpListener::bind(&config.bind).await?;
+        let listener = listen(&config.bind, config.listen_backlog).await?;
         let local_addr = listener.local_addr()?;
         let max_sessions = config.max_sessions.max(1);
         let permits = Arc::new(Semaphore::new(max_sessions));
+        let max_handshakes = config.max_handshakes.max(1);
+        let handshake_permits = Arc::new(Semaphore::new(max_handshakes));
         let (ready_sender, ready) = mpsc::channel(max_sessions);
         let stop_accepting = watch::Sender::new(false);
         let live = Arc::new(Mutex::new(Vec::new()));
         let counters = Arc::new(Counters::default());
         let accept = AcceptLoop {
             listener,
-            config,
             permits: permits.clone(),
-            ready: ready_sender,
+            handshake_permits: handshake_permits.clone(),
             stop: stop_accepting.subscribe(),
-            live: live.clone(),
-            counters: counters.clone(),
+            handshake: Handshake {
+                config,
+                permits: permits.clone(),
+                ready: ready_sender,
+                live: live.clone(),
+                counters: counters.clone(),
+                warnings: Warnings {
+                    accept_failed: LogLimit::new(WARNING_INTERVAL),
+                    over_cap: LogLimit::new(WARNING_INTERVAL),
+                    handshake_failed: LogLimit::new(WARNING_INTERVAL),
+                },
+            },
         };
         tokio::spawn(
             accept
@@ -193,6 +228,8 @@ impl Server {
             stop_accepting,
             permits,
             max_sessions,
+            handshake_permits,
+            max_handshakes,
             live,
             counters,
             route,
@@ -280,14 +317,23 @@ impl Server {
         }
     }
 
-    /// Stops accepting, then waits up to `drain` for live sessions (and handshakes) to end;
+    /// Stops accepting, then waits up to `drain` for handshakes and live sessions to end;
     /// sessions still alive after that are closed. Returns how many had to be closed.
     pub async fn shutdown(&self, drain: Duration) -> usize {
         self.stop_accepting.send_replace(true);
-        let all = u32::try_from(self.max_sessions).unwrap_or(u32::MAX);
-        // Every slot free again means every session has ended.
-        if let Ok(Ok(_all_free)) = tokio::time::timeout(drain, self.permits.acquire_many(all)).await
-        {
+        let deadline = tokio::time::Instant::now() + drain;
+        let every = |slots: usize| u32::try_from(slots).unwrap_or(u32::MAX);
+        // Every slot free again means every handshake, then every session, has ended. A
+        // handshake that succeeds takes its session slot before it frees its handshake slot.
+        let drained = async {
+            let handshakes = self
+                .handshake_permits
+                .acquire_many(every(self.max_handshakes))
+                .await;
+            let sessions = self.permits.acquire_many(every(self.max_sessions)).await;
+            handshakes.is_ok() && sessions.is_ok()
+        };
+        if let Ok(true) = tokio::time::timeout_at(deadline, drained).await {
             return 0;
         }
         let live = self.live_sessions();
@@ -308,20 +354,61 @@ impl Drop for Server {
     }
 }
 
+/// Binds `bind` (the first of its addresses that binds) with an explicit listen backlog.
+async fn listen(bind: &str, backlog: u32) -> Result<TcpListener, EslError> {
+    let mut last_error = None;
+    for address in tokio::net::lookup_host(bind).await? {
+        let socket = if address.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        // As `TcpListener::bind` does: a restarted server can bind while old sockets linger.
+        socket.set_reuseaddr(true)?;
+        match socket.bind(address).and_then(|()| socket.listen(backlog)) {
+            Ok(listener) => return Ok(listener),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error
+        .unwrap_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{bind} resolves to no address"),
+            )
+        })
+        .into())
+}
+
+/// The per-server warning limits.
+#[derive(Clone)]
+struct Warnings {
+    accept_failed: Arc<LogLimit>,
+    over_cap: Arc<LogLimit>,
+    handshake_failed: Arc<LogLimit>,
+}
+
 struct AcceptLoop {
     listener: TcpListener,
-    config: ServerConfig,
     permits: Arc<Semaphore>,
-    ready: mpsc::Sender<Session>,
+    handshake_permits: Arc<Semaphore>,
     stop: watch::Receiver<bool>,
-    live: Arc<Mutex<Vec<Weak<Shared>>>>,
-    counters: Arc<Counters>,
+    /// The template each accepted connection's handshake is cloned from.
+    handshake: Handshake,
 }
 
 impl AcceptLoop {
     async fn run(mut self) {
         let mut backoff = Duration::from_millis(10);
         loop {
+            // Only as many connections as handshake slots are taken from the backlog.
+            let handshake_slot = tokio::select! {
+                _ = self.stop.wait_for(|stopped| *stopped) => break,
+                slot = self.handshake_permits.clone().acquire_owned() => slot,
+            };
+            let Ok(handshake_slot) = handshake_slot else {
+                break;
+            };
             let accepted = tokio::select! {
                 _ = self.stop.wait_for(|stopped| *stopped) => break,
                 accepted = self.listener.accept() => accepted,
@@ -333,42 +420,49 @@ impl AcceptLoop {
                 }
                 Err(error) => {
                     // Out of file descriptors and the like: wait instead of spinning.
-                    warn!(%error, "accept failed");
+                    self.handshake.warnings.accept_failed.hit(
+                        || warn!(%error, "accept failed"),
+                        |held_back| warn!(held_back, interval = ?WARNING_INTERVAL, "accept kept failing"),
+                    );
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(1));
                     continue;
                 }
             };
-            let Ok(permit) = self.permits.clone().try_acquire_owned() else {
-                self.counters
-                    .rejected_over_cap
-                    .fetch_add(1, Ordering::Relaxed);
-                warn!(%peer, "session cap reached; connection closed");
-                drop(stream);
+            if self.permits.available_permits() == 0 {
+                self.handshake.reject_over_cap(stream, peer);
                 continue;
-            };
+            }
             let span = info_span!("esl_session", %peer);
-            let handshake = Handshake {
-                config: self.config.clone(),
-                ready: self.ready.clone(),
-                live: self.live.clone(),
-                counters: self.counters.clone(),
-            };
-            tokio::spawn(handshake.run(stream, permit, span.clone()).instrument(span));
+            let handshake = self.handshake.clone();
+            tokio::spawn(
+                handshake
+                    .run(stream, peer, handshake_slot, span.clone())
+                    .instrument(span),
+            );
         }
         info!("listener stopped accepting");
     }
 }
 
+#[derive(Clone)]
 struct Handshake {
     config: ServerConfig,
+    permits: Arc<Semaphore>,
     ready: mpsc::Sender<Session>,
     live: Arc<Mutex<Vec<Weak<Shared>>>>,
     counters: Arc<Counters>,
+    warnings: Warnings,
 }
 
 impl Handshake {
-    async fn run(self, mut stream: TcpStream, permit: OwnedSemaphorePermit, span: tracing::Span) {
+    async fn run(
+        self,
+        mut stream: TcpStream,
+        peer: SocketAddr,
+        handshake_slot: OwnedSemaphorePermit,
+        span: tracing::Span,
+    ) {
         let timeout = self.config.handshake_timeout;
         let outcome = tokio::time::timeout(timeout, self.connect(&mut stream)).await;
         // On failure the counter is updated before `stream` drops, so a peer that sees the
@@ -376,20 +470,22 @@ impl Handshake {
         let (parser, channel_data) = match outcome {
             Ok(Ok(established)) => established,
             Ok(Err(error)) => {
-                self.counters
-                    .handshake_failures
-                    .fetch_add(1, Ordering::Relaxed);
-                warn!(%error, "outbound handshake failed");
+                self.handshake_failed(move || warn!(%peer, %error, "outbound handshake failed"));
                 return;
             }
             Err(_) => {
-                self.counters
-                    .handshake_failures
-                    .fetch_add(1, Ordering::Relaxed);
-                warn!(?timeout, "outbound handshake timed out");
+                self.handshake_failed(
+                    move || warn!(%peer, ?timeout, "outbound handshake timed out"),
+                );
                 return;
             }
         };
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            // The last session slot went while this connection was in its handshake.
+            self.reject_over_cap(stream, peer);
+            return;
+        };
+        drop(handshake_slot);
         let channel = channel_data.header("Unique-ID").map(|v| v.into_owned());
         info!(uuid = ?channel, "outbound session started");
         let connection = Connection::start(
@@ -417,6 +513,39 @@ impl Handshake {
         if self.ready.send(session).await.is_err() {
             info!("listener gone; session dropped");
         }
+    }
+
+    fn handshake_failed(&self, log: impl FnOnce()) {
+        self.counters
+            .handshake_failures
+            .fetch_add(1, Ordering::Relaxed);
+        self.warnings.handshake_failed.hit(log, |held_back| {
+            warn!(
+                held_back,
+                interval = ?WARNING_INTERVAL,
+                "more outbound handshakes failed (see handshake_failures)"
+            );
+        });
+    }
+
+    /// Closes a connection because the session cap is reached, so FreeSWITCH's call fails
+    /// at once instead of waiting on a listener that cannot take it.
+    fn reject_over_cap(&self, stream: TcpStream, peer: SocketAddr) {
+        self.counters
+            .rejected_over_cap
+            .fetch_add(1, Ordering::Relaxed);
+        drop(stream);
+        let max_sessions = self.config.max_sessions;
+        self.warnings.over_cap.hit(
+            || warn!(%peer, max_sessions, "session cap reached; connection closed"),
+            |held_back| {
+                warn!(
+                    held_back,
+                    interval = ?WARNING_INTERVAL,
+                    "more connections closed at the session cap (see rejected_over_cap)"
+                );
+            },
+        );
     }
 
     /// Sends `connect` and reads the channel data reply.

@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use esl4j_engine::proto::command::SendMsg;
@@ -310,18 +312,7 @@ async fn session_cap_closes_extra_connections() {
 #[tokio::test]
 async fn handshake_deadline_closes_silent_peers() {
     let server = server(4, Duration::from_millis(200)).await;
-    let mut silent = TcpStream::connect(server.local_addr())
-        .await
-        .expect("connect");
-    let mut parser = FrameParser::default();
-    let connect = read_message(&mut silent, &mut parser)
-        .await
-        .expect("connect");
-    assert_eq!(
-        connect.first_line(),
-        b"connect",
-        "connect must be the first command"
-    );
+    let mut silent = silent_peer(&server).await;
     expect_closed_without_data(&mut silent).await;
     assert_eq!(server.stats().handshake_failures, 1);
     assert_eq!(server.stats().sessions, 0);
@@ -485,4 +476,149 @@ async fn a_route_does_not_keep_its_session_open() {
         routed_until_ended(&server, &[1]).await,
         vec![(1, vec!["end".to_owned()])]
     );
+}
+
+/// Connects and reads the `connect` command (the first thing the server must send), so the
+/// connection is known to be in its handshake; then stays silent.
+async fn silent_peer(server: &Server) -> TcpStream {
+    let mut silent = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    let mut parser = FrameParser::default();
+    let connect = read_message(&mut silent, &mut parser)
+        .await
+        .expect("connect");
+    assert_eq!(
+        connect.first_line(),
+        b"connect",
+        "connect must be the first command"
+    );
+    silent
+}
+
+/// A call is served: one command and its reply.
+async fn serve_one_command(mut peer: TcpStream, session: &Session) {
+    let answering = tokio::spawn(async move {
+        let mut parser = FrameParser::default();
+        let linger = read_message(&mut peer, &mut parser).await.expect("linger");
+        assert_eq!(linger.first_line(), b"linger");
+        peer.write_all(&reply_frame("+OK will linger"))
+            .await
+            .expect("write");
+        peer
+    });
+    let reply = session.linger(None).await.expect("served");
+    assert_eq!(reply.text(), "+OK will linger");
+    answering.await.expect("no panic");
+}
+
+#[tokio::test]
+async fn silent_handshakes_do_not_take_session_slots() {
+    let server = server(5, WAIT).await;
+    let mut silent = Vec::new();
+    for _ in 0..6 {
+        silent.push(silent_peer(&server).await);
+    }
+    // More silent connections than session slots are all in their handshake; a real call
+    // arriving now is still accepted and served.
+    let (peer, session) = call_in(&server).await;
+    serve_one_command(peer, &session).await;
+    assert_eq!(server.active_sessions(), 1);
+    assert_eq!(server.stats().rejected_over_cap, 0);
+    assert_eq!(server.stats().handshake_failures, 0);
+}
+
+#[tokio::test]
+async fn a_burst_waits_in_the_backlog_while_handshake_slots_are_taken() {
+    const BURST: usize = 2_000;
+    let mut config = ServerConfig::new("127.0.0.1:0");
+    config.max_sessions = BURST + 1;
+    config.max_handshakes = 1;
+    config.handshake_timeout = WAIT;
+    let server = Server::bind(config).await.expect("bound");
+    // The only handshake slot is taken: the listener accepts nothing more until it frees, so
+    // the whole burst has to be held by the kernel's listen backlog. A connect beyond the
+    // backlog would wait for SYN retries that never succeed here: the deadline only keeps a
+    // failure from hanging the test.
+    let mut first = silent_peer(&server).await;
+    let burst = tokio::time::timeout(WAIT * 6, async {
+        let mut burst = Vec::with_capacity(BURST);
+        for _ in 0..BURST {
+            burst.push(
+                TcpStream::connect(server.local_addr())
+                    .await
+                    .expect("connect"),
+            );
+        }
+        burst
+    })
+    .await
+    .expect("the backlog holds the whole burst");
+    // Every call of the burst is then served, one handshake at a time. The kernel hands
+    // connections out of the backlog in arrival order, so the peers are answered in that order:
+    // each step waits for one handshake only, never behind the rest of the burst.
+    let records = connection("04_outbound_async_bridge_leg_timeout.txt", "out");
+    let channel_data = records
+        .iter()
+        .find(|r| r.dir == Dir::ToClient)
+        .expect("connect reply")
+        .bytes
+        .clone();
+    first.write_all(&channel_data).await.expect("write");
+    let mut sessions = Vec::with_capacity(BURST + 1);
+    sessions.push(accept(&server).await);
+    let mut peers = Vec::with_capacity(BURST);
+    for mut peer in burst {
+        handshake_as_freeswitch(&mut peer).await;
+        sessions.push(accept(&server).await);
+        peers.push(peer);
+    }
+    let stats = server.stats();
+    assert_eq!(stats.sessions, (BURST + 1) as u64);
+    assert_eq!(stats.rejected_over_cap, 0);
+    assert_eq!(stats.handshake_failures, 0);
+}
+
+/// Counts the engine's WARN events on the thread it is the default subscriber of.
+struct WarningCounter(Arc<AtomicUsize>);
+
+impl tracing::Subscriber for WarningCounter {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let metadata = event.metadata();
+        if *metadata.level() == tracing::Level::WARN
+            && metadata.target().starts_with("esl4j_engine")
+        {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+// A current-thread runtime: every task of the server logs on this thread, to its default subscriber.
+#[tokio::test(flavor = "current_thread")]
+async fn repeated_handshake_failures_log_one_warning() {
+    const PEERS: u64 = 200;
+    let warnings = Arc::new(AtomicUsize::new(0));
+    let _subscriber = tracing::subscriber::set_default(WarningCounter(warnings.clone()));
+    let server = server(4, WAIT).await;
+    for _ in 0..PEERS {
+        let mut peer = silent_peer(&server).await;
+        peer.write_all(&reply_frame("-ERR command not found"))
+            .await
+            .expect("write");
+        // The failure is counted and logged before the server closes the socket.
+        expect_closed_without_data(&mut peer).await;
+    }
+    assert_eq!(server.stats().handshake_failures, PEERS);
+    // The first is logged; the rest wait for the summary at the end of the interval.
+    assert_eq!(warnings.load(Ordering::Relaxed), 1);
 }

@@ -26,25 +26,32 @@ fn borrow(handle: jlong) -> Result<Arc<Server>, BridgeError> {
     unsafe { handle::borrow::<Server>(handle) }
 }
 
-/// `static native long serverBind(byte[] address, int maxSessions, long handshakeTimeoutMs,
-/// long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow)`.
+/// `static native long serverBind(byte[] address, int maxSessions, int maxHandshakes,
+/// long handshakeTimeoutMs, int listenBacklog, long commandTimeoutMs, int queueCapacity,
+/// boolean blockOnOverflow)`; 0 (or less) for a count or deadline keeps the engine's default.
 #[no_mangle]
 pub extern "system" fn Java_org_esl4j_internal_Native_serverBind<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     address: JByteArray<'local>,
     max_sessions: jint,
+    max_handshakes: jint,
     handshake_timeout_ms: jlong,
+    listen_backlog: jint,
     command_timeout_ms: jlong,
     queue_capacity: jint,
     block_on_overflow: jboolean,
 ) -> jlong {
     ffi_call(&mut env, |env| {
         let mut config = ServerConfig::new(required_text(env, &address, "address")?);
-        if let Ok(max) = usize::try_from(max_sessions) {
-            if max > 0 {
-                config.max_sessions = max;
-            }
+        if let Some(max) = positive(max_sessions) {
+            config.max_sessions = max;
+        }
+        if let Some(max) = positive(max_handshakes) {
+            config.max_handshakes = max;
+        }
+        if let Some(backlog) = positive(listen_backlog) {
+            config.listen_backlog = u32::try_from(backlog).unwrap_or(u32::MAX);
         }
         if let Some(timeout) = timeout(handshake_timeout_ms) {
             config.handshake_timeout = timeout;
@@ -54,6 +61,11 @@ pub extern "system" fn Java_org_esl4j_internal_Native_serverBind<'local>(
         let server = runtime::block_on(Server::bind(config))??;
         Ok(handle::into_handle(Arc::new(server)))
     })
+}
+
+/// `Some(value)` when it is above zero.
+fn positive(value: jint) -> Option<usize> {
+    usize::try_from(value).ok().filter(|&value| value > 0)
 }
 
 /// `static native int serverPort(long handle)`: the bound port (useful after binding port 0).

@@ -79,7 +79,7 @@ public final class EslOutboundServer implements AutoCloseable {
                 .blockOnOverflow(options.delivery().overflowPolicy() == OverflowPolicy.BLOCK)
                 .executor(options.completionExecutor());
         this.server = NativeServer.bind(options.host(), options.port(), options.maxSessions(),
-                options.handshakeTimeout().toMillis(), settings);
+                options.maxHandshakes(), options.handshakeTimeout().toMillis(), options.listenBacklog(), settings);
         this.dispatcher = new EventDispatcher(router, options.delivery(), "esl4j-session-events");
         this.ownsHandlers = options.handlerExecutor() == null;
         this.handlers = ownsHandlers ? defaultHandlerExecutor(options.maxSessions()) : options.handlerExecutor();

@@ -10,6 +10,8 @@ import static org.junit.Assume.assumeTrue;
 import java.io.InputStream;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -468,22 +470,50 @@ public class EslOutboundServerTest {
     @Test
     public void silentPeerFailsTheHandshake() throws Exception {
         serve(ServerOptions.builder().handshakeTimeout(Duration.ofMillis(300)), session -> fail("no session expected"));
-        try (Socket silent = new Socket("127.0.0.1", server.port())) {
-            silent.setSoTimeout((int) WAIT.toMillis());
-            InputStream in = silent.getInputStream();
-            byte[] connect = new byte[9];
-            int read = 0;
-            while (read < connect.length) {
-                int n = in.read(connect, read, connect.length - read);
-                if (n < 0) {
-                    break;
-                }
-                read += n;
-            }
-            assertEquals("connect\n\n", new String(connect, 0, read, "UTF-8"));
-            assertEquals("closed after the handshake deadline", -1, in.read());
+        try (Socket silent = silentPeer()) {
+            assertEquals("closed after the handshake deadline", -1, silent.getInputStream().read());
         }
         assertEquals(1, server.stats().handshakeFailures());
         assertEquals(0, server.stats().sessions());
+    }
+
+    /** A connection that has received {@code connect} (so it is in its handshake) and stays silent. */
+    private Socket silentPeer() throws Exception {
+        Socket silent = new Socket("127.0.0.1", server.port());
+        silent.setSoTimeout((int) WAIT.toMillis());
+        InputStream in = silent.getInputStream();
+        byte[] connect = new byte[9];
+        int read = 0;
+        while (read < connect.length) {
+            int n = in.read(connect, read, connect.length - read);
+            if (n < 0) {
+                break;
+            }
+            read += n;
+        }
+        assertEquals("connect\n\n", new String(connect, 0, read, "UTF-8"));
+        return silent;
+    }
+
+    @Test
+    public void silentHandshakesDoNotRefuseARealCall() throws Exception {
+        BlockingQueue<String> answered = new LinkedBlockingQueue<>();
+        serve(ServerOptions.builder().maxSessions(5), session -> answered.add(session.answer(WAIT).application()));
+        List<Socket> silent = new ArrayList<>();
+        try {
+            for (int i = 0; i < 6; i++) {
+                silent.add(silentPeer());
+            }
+            // More silent connections than session slots are in their handshake: a real call is still served.
+            try (FakeOutboundCall call = new FakeOutboundCall(server.port(), true, "NO_ANSWER")) {
+                assertEquals("answer", next(answered));
+                assertEquals("connect", next(call.commands));
+            }
+            assertEquals(0, server.stats().rejectedOverCap());
+        } finally {
+            for (Socket socket : silent) {
+                socket.close();
+            }
+        }
     }
 }

@@ -141,6 +141,70 @@ public class InjectionTest {
         assertTrue("injected: " + failures, failures.isEmpty());
     }
 
+    /** A CR, LF or NUL in a compat argument, and what {@code getLastError()} must then say. */
+    private static final List<String[]> BREAKS = Arrays.asList(
+            new String[] {"CR", "a\rexit", "CR or LF"},
+            new String[] {"LF", "a\nexit", "CR or LF"},
+            new String[] {"NUL", "a\u0000exit", "NUL"});
+
+    /** One compat entry point fed one value; true when it returned its documented failure value. */
+    private interface CompatEntry {
+        boolean refused(ESLconnection compat, String value);
+    }
+
+    /** A raw command may carry header lines after single LFs; a blank line is what it must refuse. */
+    private static String blankLines(String value) {
+        return value.replace("\n", "\n\n");
+    }
+
+    private static List<Object[]> compatEntries() {
+        List<Object[]> entries = new ArrayList<>();
+        entries.add(new Object[] {"api", (CompatEntry) (l, v) -> l.api("status", v) == null});
+        entries.add(new Object[] {"bgapi", (CompatEntry) (l, v) -> l.bgapi("status", v) == null});
+        entries.add(new Object[] {"filter header", (CompatEntry) (l, v) -> l.filter(v, "x") == null});
+        entries.add(new Object[] {"filter value", (CompatEntry) (l, v) -> l.filter("Unique-ID", v) == null});
+        entries.add(new Object[] {"events", (CompatEntry) (l, v) -> l.events("plain", v) == 1});
+        entries.add(new Object[] {"execute app", (CompatEntry) (l, v) -> l.execute(v, "x", "u-1") == null});
+        entries.add(new Object[] {"execute uuid", (CompatEntry) (l, v) -> l.execute("answer", null, v) == null});
+        entries.add(new Object[] {"sendRecv", (CompatEntry) (l, v) -> l.sendRecv("api status " + blankLines(v)) == null});
+        entries.add(new Object[] {"send", (CompatEntry) (l, v) -> l.send("api status " + blankLines(v)) == 1});
+        return entries;
+    }
+
+    @Test
+    public void compatEntryPointsRefuseAtOnceAndSayWhy() throws Exception {
+        EslSimulator sim = rule.simulator();
+        List<String> failures = new ArrayList<>();
+        ESLconnection compat = new ESLconnection(sim.host(), sim.port(), sim.password());
+        try {
+            for (Object[] entry : compatEntries()) {
+                for (String[] value : BREAKS) {
+                    String name = "ESLconnection." + entry[0] + " <- " + value[0];
+                    int before = sim.commands().size();
+                    // The return value must already be the failure: nothing is waited for here.
+                    boolean refused = ((CompatEntry) entry[1]).refused(compat, value[1]);
+                    String why = compat.getLastError();
+                    compat.sendRecv("api status");
+                    List<String> all = sim.commands();
+                    List<String> sent = new ArrayList<>(all.subList(before, all.size()));
+                    if (!refused) {
+                        failures.add(name + ": not refused");
+                    }
+                    // BREAKS alternate their causes, so a stale message is caught too.
+                    if (why == null || !why.contains(value[2])) {
+                        failures.add(name + ": getLastError() = " + why);
+                    }
+                    if (!sent.equals(Arrays.asList("api status"))) {
+                        failures.add(name + ": sent " + abbreviate(sent));
+                    }
+                }
+            }
+        } finally {
+            compat.disconnect();
+        }
+        assertTrue("not refused at once: " + failures, failures.isEmpty());
+    }
+
     @Test
     public void theCheckSeesASecondCommand() throws Exception {
         // The check above must be able to fail: a raw multi-command write shows up as two.

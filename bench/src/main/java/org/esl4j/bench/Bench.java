@@ -13,19 +13,33 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Runs the JVM benchmarks, each scenario and client in a fresh JVM (no JIT profile or leaked
  * memory carried from one client to the next), and prints the figures as Markdown tables.
  *
- * <p>Usage: {@code Bench [all | flood CLIENT... | soak CLIENT [EVENTS] | outbound SESSIONS...]};
- * clients: raw-socket, esl4j-modern, esl4j-compat, esl-client, thingscloud.
+ * <p>Usage: {@code Bench [all | flood CLIENT... | soak CLIENT [EVENTS] | outbound SESSIONS... |
+ * consumer-api [CLIENT...]]}; clients: raw-socket, esl4j-modern, esl4j-compat, esl-client,
+ * thingscloud ({@code consumer-api} runs esl4j-compat, esl4j-modern and both peers by default).
+ *
+ * <p>Every forked JVM has a hard time limit: one that passes it is killed and reported as failed,
+ * so the benchmark always finishes.
  */
 public final class Bench {
     private static final int EVENTS_PER_RUN = 200_000;
     private static final int WARMUPS = 2;
     private static final int RUNS = 5;
     private static final long SOAK_EVENTS = 10_000_000;
+    /** Deadline of the consumer-api flood, from the flood request. */
+    private static final long CONSUMER_API_DEADLINE_S = 60;
+    /** Hard limit of a consumer-api JVM: its own deadline, connecting, and a margin. */
+    private static final long CONSUMER_API_FORK_LIMIT_MS = TimeUnit.SECONDS.toMillis(CONSUMER_API_DEADLINE_S + 90);
+    /** Hard limit of any other benchmark JVM (the longest, the soak, takes minutes). */
+    private static final long FORK_LIMIT_MS = TimeUnit.HOURS.toMillis(2);
+    /** The exit status of a JVM that ran out of memory with {@code -XX:+ExitOnOutOfMemoryError}. */
+    private static final int OUT_OF_MEMORY_STATUS = 3;
     private static final List<String> JVM_OPTIONS = Arrays.asList("-Xms1g", "-Xmx1g", "-XX:MaxDirectMemorySize=2g",
             "-Djava.util.logging.config.file=/dev/null");
 
@@ -46,6 +60,7 @@ public final class Bench {
                 bench.soak("esl4j-modern", SOAK_EVENTS);
                 bench.outbound(1_000);
                 bench.outbound(10_000);
+                bench.consumerApi(Collections.<String>emptyList());
                 break;
             case "flood":
                 for (String client : rest) {
@@ -60,8 +75,12 @@ public final class Bench {
                     bench.outbound(Integer.parseInt(sessions));
                 }
                 break;
+            case "consumer-api":
+                bench.consumerApi(rest);
+                break;
             default:
-                throw new IllegalArgumentException("usage: Bench [all | flood CLIENT... | soak CLIENT [EVENTS] | outbound SESSIONS...]");
+                throw new IllegalArgumentException("usage: Bench [all | flood CLIENT... | soak CLIENT [EVENTS] | outbound SESSIONS..."
+                        + " | consumer-api [CLIENT...]]");
         }
         String report = Report.markdown(bench.results);
         System.out.println(report);
@@ -71,28 +90,49 @@ public final class Bench {
         System.out.println("written to " + file);
     }
 
+    /** "api from inside the consumer under flood" for {@code clients} (none: every client it knows). */
+    private void consumerApi(List<String> clients) throws Exception {
+        List<String> ids = new ArrayList<>(clients);
+        if (ids.isEmpty()) {
+            for (String[] client : ConsumerApiBench.CLIENTS) {
+                ids.add(client[0]);
+            }
+        }
+        for (String id : ids) {
+            // Heap bounded by JVM_OPTIONS; running out of it ends the JVM at once (status 3) instead of thrashing.
+            fork(ConsumerApiBench.class, Collections.singletonList("-XX:+ExitOnOutOfMemoryError"),
+                    Arrays.asList(FloodClient.Kind.byId(id).id, Integer.toString(EVENTS_PER_RUN),
+                            Long.toString(CONSUMER_API_DEADLINE_S)), CONSUMER_API_FORK_LIMIT_MS);
+        }
+    }
+
     private void flood(FloodClient.Kind kind) throws Exception {
         List<String> args = new ArrayList<>(Arrays.asList(kind.id, Integer.toString(EVENTS_PER_RUN),
                 Integer.toString(WARMUPS), Integer.toString(RUNS)));
         if (kind != FloodClient.Kind.RAW_SOCKET) {
             args.add("api");
         }
-        fork(FloodBench.class, Collections.<String>emptyList(), args);
+        fork(FloodBench.class, Collections.<String>emptyList(), args, FORK_LIMIT_MS);
     }
 
     private void soak(String client, long events) throws Exception {
         // Pre-touched heap: the resident set then grows only if native memory does.
-        fork(SoakBench.class, Collections.singletonList("-XX:+AlwaysPreTouch"), Arrays.asList(client, Long.toString(events)));
+        fork(SoakBench.class, Collections.singletonList("-XX:+AlwaysPreTouch"), Arrays.asList(client, Long.toString(events)),
+                FORK_LIMIT_MS);
     }
 
     private void outbound(int sessions) throws Exception {
         // Pre-touched heap: its pages are resident from the start and do not count per session.
         fork(OutboundBench.class, Arrays.asList("-XX:NativeMemoryTracking=summary", "-XX:+AlwaysPreTouch"),
-                Arrays.asList(Integer.toString(sessions)));
+                Arrays.asList(Integer.toString(sessions)), FORK_LIMIT_MS);
     }
 
-    /** Runs {@code main} in a new JVM with this class path, echoing its output and keeping RESULT lines. */
-    private void fork(Class<?> main, List<String> jvmOptions, List<String> args) throws Exception {
+    /**
+     * Runs {@code main} in a new JVM with this class path, echoing its output and keeping RESULT
+     * lines; kills it after {@code limitMs}. When it ends without its RESULT, its last PROGRESS
+     * line (if any) becomes its row, with how it ended as the outcome.
+     */
+    private void fork(Class<?> main, List<String> jvmOptions, List<String> args, long limitMs) throws Exception {
         List<String> command = new ArrayList<>();
         command.add(new File(System.getProperty("java.home"), "bin/java").getPath());
         command.addAll(JVM_OPTIONS);
@@ -106,30 +146,54 @@ public final class Bench {
         command.addAll(args);
         System.out.printf(Locale.ROOT, "== %s %s%n", main.getSimpleName(), String.join(" ", args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        try (BufferedReader output = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line = output.readLine(); line != null; line = output.readLine()) {
-                System.out.println(line);
-                if (line.startsWith("RESULT ")) {
-                    results.add(parse(line));
-                }
-            }
-        } catch (IOException e) {
+        List<Map<String, String>> reported = Collections.synchronizedList(new ArrayList<Map<String, String>>());
+        AtomicReference<Map<String, String>> progress = new AtomicReference<>();
+        Thread output = new Thread(() -> echo(process, reported, progress), "bench-output-" + main.getSimpleName());
+        output.setDaemon(true);
+        output.start();
+        boolean ended = process.waitFor(limitMs, TimeUnit.MILLISECONDS);
+        if (!ended) {
             process.destroyForcibly();
-            throw e;
+            process.waitFor(Threads.STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
         }
-        int status = process.waitFor();
-        if (status != 0) {
+        Threads.join(output);
+        results.addAll(reported);
+        int status = ended ? process.exitValue() : -1;
+        if (status != 0 || reported.isEmpty()) {
+            String outcome = !ended ? "killed" : status == OUT_OF_MEMORY_STATUS ? "out-of-memory" : "exit-" + status;
+            Map<String, String> last = progress.get();
+            if (last != null && reported.isEmpty()) {
+                last.put("outcome", outcome);
+                results.add(last);
+            }
             Map<String, String> failed = new LinkedHashMap<>();
             failed.put("scenario", "failed");
             failed.put("what", main.getSimpleName() + " " + String.join(" ", args));
-            failed.put("status", Integer.toString(status));
+            failed.put("status", ended ? "exit status " + status : "killed after " + limitMs / 1000 + " s");
             results.add(failed);
+        }
+    }
+
+    private static void echo(Process process, List<Map<String, String>> reported, AtomicReference<Map<String, String>> progress) {
+        try (BufferedReader output = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line = output.readLine(); line != null; line = output.readLine()) {
+                if (line.startsWith("RESULT ")) {
+                    System.out.println(line);
+                    reported.add(parse(line));
+                } else if (line.startsWith("PROGRESS ")) {
+                    progress.set(parse(line));
+                } else {
+                    System.out.println(line);
+                }
+            }
+        } catch (IOException ended) {
+            // the JVM was killed
         }
     }
 
     private static Map<String, String> parse(String line) {
         Map<String, String> fields = new LinkedHashMap<>();
-        for (String pair : line.substring("RESULT ".length()).split(" ")) {
+        for (String pair : line.substring(line.indexOf(' ') + 1).split(" ")) {
             int equals = pair.indexOf('=');
             if (equals > 0) {
                 fields.put(pair.substring(0, equals), pair.substring(equals + 1));

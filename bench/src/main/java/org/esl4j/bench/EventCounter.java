@@ -19,6 +19,7 @@ final class EventCounter {
     private volatile long target = Long.MAX_VALUE;
     private volatile CountDownLatch reached = new CountDownLatch(1);
     private volatile Semaphore ticks;
+    private volatile Runnable inlineTick;
     private volatile long lastEventNanos;
 
     /** Records one event by its two headers (either may be null, e.g. HEARTBEAT has no Unique-ID). */
@@ -29,15 +30,29 @@ final class EventCounter {
         if (count == target) {
             reached.countDown();
         }
-        Semaphore tick = ticks;
-        if (tick != null && count % TICK_EVENTS == 0) {
-            tick.release();
+        if (count % TICK_EVENTS == 0) {
+            Semaphore tick = ticks;
+            if (tick != null) {
+                tick.release();
+            }
+            Runnable inline = inlineTick;
+            if (inline != null) {
+                inline.run();
+            }
         }
     }
 
     /** Releases a permit of {@code tick} every {@link #TICK_EVENTS} events (null: stop). */
     void tickEvery1000(Semaphore tick) {
         ticks = tick;
+    }
+
+    /**
+     * Runs {@code action} every {@link #TICK_EVENTS} events on the consumer's own thread, inside
+     * {@link #accept}: the consumer waits for it before it takes the next event (null: stop).
+     */
+    void runInlineEvery1000(Runnable action) {
+        inlineTick = action;
     }
 
     /** Events consumed so far. */

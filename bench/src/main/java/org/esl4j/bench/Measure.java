@@ -38,9 +38,18 @@ final class Measure {
 
     /** Resident set size of this process in bytes (Linux {@code /proc/self/status}; -1 elsewhere). */
     static long residentBytes() {
+        return statusBytes("VmRSS:");
+    }
+
+    /** The highest resident set size of this process so far, in bytes (-1 when unknown). */
+    static long peakResidentBytes() {
+        return statusBytes("VmHWM:");
+    }
+
+    private static long statusBytes(String field) {
         try {
             for (String line : Files.readAllLines(Paths.get("/proc/self/status"), StandardCharsets.US_ASCII)) {
-                if (line.startsWith("VmRSS:")) {
+                if (line.startsWith(field)) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
                 }
             }
@@ -96,7 +105,12 @@ final class Measure {
 
     /** A machine-readable result line for the orchestrator: {@code RESULT key=value ...}. */
     static void report(Object... keysAndValues) {
-        StringBuilder line = new StringBuilder("RESULT");
+        line("RESULT", keysAndValues);
+    }
+
+    /** A machine-readable line {@code <kind> key=value ...}; values must not contain spaces. */
+    static void line(String kind, Object... keysAndValues) {
+        StringBuilder line = new StringBuilder(kind);
         for (int i = 0; i + 1 < keysAndValues.length; i += 2) {
             Object value = keysAndValues[i + 1];
             String text = value instanceof Double ? String.format(Locale.ROOT, "%.3f", (Double) value) : String.valueOf(value);

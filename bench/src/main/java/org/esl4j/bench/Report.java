@@ -21,20 +21,18 @@ final class Report {
                 bestPeerP99 = Math.min(bestPeerP99, number(r, "p99"));
             }
         }
-        out.append("### Events/s to a consumer reading Event-Name and Unique-ID\n\n")
-                .append("| client | events/s (median) | min – max | × best peer | lost | allocated B/event"
-                        + " | client CPU µs/event | RSS after | heap after GC |\n")
-                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-        for (Map<String, String> r : scenario(results, "flood")) {
+        for (Map<String, String> r : section(out, results, "flood", "### Events/s to a consumer reading Event-Name and Unique-ID",
+                "| client | events/s (median) | min – max | × best peer | lost | allocated B/event | client CPU µs/event"
+                        + " | RSS after | heap after GC |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")) {
             out.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.0f – %,.0f | %s | %s | %,.0f | %.2f | %s | %s |%n",
                     r.get("client"), number(r, "rate"), number(r, "min"), number(r, "max"),
                     ratio(number(r, "rate"), bestPeerRate), lost(r), number(r, "alloc"), number(r, "cpu"), mib(r, "rss"),
                     mib(r, "heap")));
         }
-        out.append("\n### `api` round trip under flood (one call per 1,000 events)\n\n")
-                .append("| client | p50 ms | p99 ms | max ms | calls | events/s with calls | rate drop vs no calls | lost | p99 ÷ best peer p99 |\n")
-                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-        for (Map<String, String> r : scenario(results, "api")) {
+        for (Map<String, String> r : section(out, results, "api", "### `api` round trip under flood (one call per 1,000 events)",
+                "| client | p50 ms | p99 ms | max ms | calls | events/s with calls | rate drop vs no calls | lost | p99 ÷ best peer p99 |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")) {
             double plain = 0;
             for (Map<String, String> f : scenario(results, "flood")) {
                 if (f.get("client").equals(r.get("client"))) {
@@ -46,26 +44,62 @@ final class Report {
                     plain > 0 ? String.format(Locale.ROOT, "%.1f %%", 100 * (1 - number(r, "rate") / plain)) : "—", lost(r),
                     bestPeerP99 < Double.MAX_VALUE ? String.format(Locale.ROOT, "%.3f", number(r, "p99") / bestPeerP99) : "—"));
         }
-        out.append("\n### Memory under a long flood\n\n")
-                .append("| client | events | lost | events/s | RSS after 1 M | RSS at end | heap after GC, 1 M | heap after GC, end |\n")
-                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-        for (Map<String, String> r : scenario(results, "soak")) {
+        for (Map<String, String> r : section(out, results, "soak", "### Memory under a long flood",
+                "| client | events | lost | events/s | RSS after 1 M | RSS at end | heap after GC, 1 M | heap after GC, end |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")) {
             out.append(String.format(Locale.ROOT, "| %s | %,.0f | %s | %,.0f | %s | %s | %s | %s |%n", r.get("client"), number(r, "events"),
                     lost(r), number(r, "rate"), mib(r, "rss1m"), mib(r, "rssEnd"), mib(r, "heap1m"), mib(r, "heapEnd")));
         }
-        out.append("\n### Outbound: concurrent sessions in one JVM (connect, answer, hang up)\n\n")
-                .append("| server | sessions requested | up at once | sessions/s | RSS KiB/session | engine native KiB/session | JVM native KiB/session (thread stacks) | heap KiB/session | threads | handshake p50 ms | handshake p99 ms | failed handshakes | failed hang-ups | hang-up reply p99 ms |\n")
-                .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-        for (Map<String, String> r : scenario(results, "outbound")) {
+        for (Map<String, String> r : section(out, results, "outbound", "### Outbound: concurrent sessions in one JVM (connect, answer, hang up)",
+                "| server | sessions requested | up at once | sessions/s | RSS KiB/session | engine native KiB/session | JVM native KiB/session (thread stacks) | heap KiB/session | threads | handshake p50 ms | handshake p99 ms | failed handshakes | failed hang-ups | hang-up reply p99 ms |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")) {
             out.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.0f | %,.0f | %.1f | %.1f | %.1f | %.1f | %,.0f | %.2f | %.2f | %,.0f | %,.0f | %.2f |%n", r.get("server"),
                     number(r, "sessions"), number(r, "up"), number(r, "rate"), number(r, "rssPerSession") / 1024, number(r, "nativePerSession") / 1024,
                     number(r, "jvmNativePerSession") / 1024, number(r, "heapPerSession") / 1024, number(r, "threads"), number(r, "p50"), number(r, "p99"),
                     number(r, "handshakeFailures"), number(r, "teardownFailures"), number(r, "hangupP99")));
         }
+        for (Map<String, String> r : section(out, results, "consumer-api",
+                "### `api` from inside the consumer under flood (one call per 1,000 events, on the consumer's thread)",
+                "| client | pattern | outcome | flood events consumed | api answered / called | api p50 ms | api p99 ms | wall s | peak RSS |",
+                "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")) {
+            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %,.0f of %,.0f | %,.0f / %,.0f | %.2f | %.2f | %.1f | %s |%n", r.get("client"),
+                    ConsumerApiBench.pattern(r.get("client")), outcome(r), Math.min(number(r, "consumed"), number(r, "events")),
+                    number(r, "events"), number(r, "answered"), number(r, "calls"), number(r, "p50"), number(r, "p99"),
+                    number(r, "wall"), mib(r, "rssPeak")));
+        }
         for (Map<String, String> r : scenario(results, "failed")) {
-            out.append(String.format(Locale.ROOT, "%nFAILED: %s (exit status %s)%n", r.get("what"), r.get("status")));
+            out.append(String.format(Locale.ROOT, "%nFAILED: %s (%s)%n", r.get("what"), r.get("status")));
         }
         return out.toString();
+    }
+
+    /** The rows of {@code name}, after appending its heading and table header when there are any. */
+    private static List<Map<String, String>> section(StringBuilder out, List<Map<String, String>> results, String name,
+            String heading, String header, String align) {
+        List<Map<String, String>> rows = scenario(results, name);
+        if (!rows.isEmpty()) {
+            out.append(out.length() == 0 ? "" : "\n").append(heading).append("\n\n")
+                    .append(header).append('\n').append(align).append('\n');
+        }
+        return rows;
+    }
+
+    /** How a consumer-api run ended, in words. */
+    private static String outcome(Map<String, String> r) {
+        switch (r.get("outcome")) {
+            case "completed":
+                return "completed";
+            case "timed-out":
+                return "**timed out** after " + r.get("deadline") + " s";
+            case "connect-timed-out":
+                return "**could not connect**";
+            case "out-of-memory":
+                return "**out of memory** (heap 1 GiB), figures from its last second";
+            case "killed":
+                return "**killed** at the hard limit, figures from its last second";
+            default:
+                return "**failed** (" + r.get("outcome") + ", see the log)";
+        }
     }
 
     private static List<Map<String, String>> scenario(List<Map<String, String>> results, String name) {

@@ -2,44 +2,20 @@ package org.esl4j.cluster;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiFunction;
-import java.util.function.Function;
 import org.esl4j.ClientOptions;
-import org.esl4j.ConnectionEvent;
 import org.esl4j.EslClient;
 import org.esl4j.EslEvent;
 import org.esl4j.EslException;
-import org.esl4j.EventListener;
 import org.esl4j.HangupCause;
 import org.esl4j.Subscription;
-import org.esl4j.dial.BridgeRequest;
 import org.esl4j.dial.OriginateRequest;
-import org.esl4j.dial.OriginateResult;
-import org.esl4j.internal.Words;
 
 /**
  * One client for several FreeSWITCH servers: originates placed on a healthy node, commands for a
@@ -75,42 +51,23 @@ import org.esl4j.internal.Words;
  * for a UUID not in the map fails with {@link UnknownCallException}; it is never broadcast or
  * sent to a guessed node.
  *
+ * <p>A facade over its parts: {@link NodeSupervisor} (connects, reconnects and tracks node health),
+ * {@link OriginatePlacement} (placement and fail-over), {@link CallRouter} (commands by call UUID),
+ * {@link EventFanOut} (merged, tagged events; listeners replayed onto new clients) and {@link
+ * CallTracker} (the call map from events and {@code show channels}).
+ *
  * <p>Thread-safe. {@link #close()} closes every node's client.
  */
 public final class EslCluster implements AutoCloseable {
-    /** Events every node is subscribed to, for the call map and the channel counts. */
-    private static final List<String> TRACKED_EVENTS = Arrays.asList("CHANNEL_CREATE", "CHANNEL_HANGUP_COMPLETE");
-    /** The node's channels, to correct the call map after a connect or a gap. */
-    private static final String LIST_CHANNELS = "show channels";
-    /** How long an idle connector thread lives; connects are rare once every node is up. */
-    private static final long CONNECTOR_IDLE_SECONDS = 10;
-
     private final ClusterOptions options;
     /** In configuration order: round robin and tie breaks follow it. */
     private final List<Node> nodes;
     private final Map<String, Node> nodesByName;
     private final CallRegistry calls;
-    private final ScheduledExecutorService connector;
-    private final AtomicInteger roundRobin = new AtomicInteger();
-    private final List<NodeStateListener> stateListeners = new CopyOnWriteArrayList<>();
-    /**
-     * State changes not yet told to the listeners, in the order they happened. They are queued
-     * while a node's monitor is held and told after every lock is released, so a listener may call
-     * back into the cluster.
-     */
-    private final Queue<Runnable> stateNotices = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean noticesRunning = new AtomicBoolean();
-    /** Notified on every state change, for {@link #awaitUp(int, Duration)}. */
-    private final Object stateSignal = new Object();
-    /**
-     * Guards {@link #registrations}, {@link #subscribed} and the install of a node's client, so a
-     * listener or subscription added at any time reaches every client exactly once. Taken before a
-     * node's monitor, never after.
-     */
-    private final Object lock = new Object();
-    private final List<Registration> registrations = new ArrayList<>();
-    private final Set<String> subscribed = new LinkedHashSet<>();
-    private volatile boolean closed;
+    private final NodeSupervisor supervisor;
+    private final EventFanOut fanOut;
+    private final OriginatePlacement placement;
+    private final CallRouter router;
 
     private EslCluster(ClusterOptions options) {
         this.options = options;
@@ -124,17 +81,10 @@ public final class EslCluster implements AutoCloseable {
         this.nodes = Collections.unmodifiableList(configured);
         this.nodesByName = Collections.unmodifiableMap(byName);
         this.calls = new CallRegistry(options.maxTrackedCalls());
-        AtomicInteger threadNumber = new AtomicInteger();
-        // A thread per node at most, so a node whose connect hangs until its timeout delays no other.
-        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(configured.size(), task -> {
-                    Thread thread = new Thread(task, "esl4j-cluster-connect-" + threadNumber.incrementAndGet());
-                    thread.setDaemon(true);
-                    return thread;
-                });
-        executor.setKeepAliveTime(CONNECTOR_IDLE_SECONDS, TimeUnit.SECONDS);
-        executor.allowCoreThreadTimeOut(true);
-        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        this.connector = executor;
+        this.fanOut = new EventFanOut(options, nodes);
+        this.supervisor = new NodeSupervisor(options, nodes, new CallTracker(calls), fanOut);
+        this.placement = new OriginatePlacement(options.placement(), nodes, calls);
+        this.router = new CallRouter(nodesByName, calls);
     }
 
     /**
@@ -148,214 +98,8 @@ public final class EslCluster implements AutoCloseable {
     public static EslCluster start(ClusterOptions options) {
         Objects.requireNonNull(options, "options");
         EslCluster cluster = new EslCluster(options);
-        for (Node node : cluster.nodes) {
-            cluster.connector.execute(() -> cluster.connect(node));
-        }
+        cluster.supervisor.start();
         return cluster;
-    }
-
-    // ---- node lifecycle -------------------------------------------------------------------------
-
-    private void connect(Node node) {
-        if (closed) {
-            return;
-        }
-        EslClient client;
-        try {
-            client = EslClient.connect(node.options);
-        } catch (RuntimeException failed) {
-            node.lastFailure = failed.toString();
-            retryLater(node);
-            return;
-        }
-        try {
-            install(node, client);
-        } catch (RuntimeException failed) {
-            node.lastFailure = failed.toString();
-            client.close();
-            retryLater(node);
-        }
-    }
-
-    /**
-     * Wires a freshly connected client in: the call tracker first (so it has seen an event before
-     * any application listener does), the connection watcher, the subscriptions, the application's
-     * listeners; then the node is {@link NodeState#UP}.
-     */
-    private void install(Node node, EslClient client) {
-        client.onAnyEvent(event -> track(node.name, event));
-        client.onConnectionEvent(event -> connectionChanged(node, client, event));
-        List<String> names = new ArrayList<>(TRACKED_EVENTS);
-        synchronized (lock) {
-            names.addAll(subscribed);
-        }
-        awaitOnConnect(client.subscribe(names.toArray(new String[0])), node, "subscribe");
-        long asOf = calls.version();
-        try {
-            reconcile(node, awaitOnConnect(client.api(LIST_CHANNELS), node, LIST_CHANNELS), asOf);
-        } catch (RuntimeException listRefused) {
-            // e.g. a userauth user without the permission: the map learns from events only.
-        }
-        synchronized (lock) {
-            List<String> late = new ArrayList<>(subscribed);
-            late.removeAll(names);
-            if (!late.isEmpty()) {
-                // Added while the first subscribe was on the wire; the client replays it once accepted.
-                client.subscribe(late.toArray(new String[0]));
-            }
-            for (Registration registration : registrations) {
-                registration.attach(node, client);
-            }
-            synchronized (node) {
-                if (closed) {
-                    client.close();
-                    return;
-                }
-                node.client = client;
-                node.lastFailure = null;
-                transition(node, NodeState.UP);
-            }
-        }
-        tellStateListeners();
-        if (!client.isConnected()) {
-            // Lost before its connection watcher could tell: start over with a new client.
-            client.close();
-        }
-    }
-
-    private void connectionChanged(Node node, EslClient client, ConnectionEvent event) {
-        try {
-            nodeConnectionChanged(node, client, event);
-        } finally {
-            tellStateListeners();
-        }
-    }
-
-    private void nodeConnectionChanged(Node node, EslClient client, ConnectionEvent event) {
-        synchronized (node) {
-            if (node.client != client) {
-                return;
-            }
-            switch (event.type()) {
-                case DISCONNECTED:
-                    transition(node, NodeState.RECONNECTING);
-                    return;
-                case RECONNECTED:
-                    // UP once the call map has caught up with the gap, below.
-                    break;
-                case CLOSED:
-                default:
-                    node.client = null;
-                    node.lastFailure = event.reason();
-                    if (!closed) {
-                        transition(node, NodeState.DOWN);
-                        retryLater(node);
-                    }
-                    return;
-            }
-        }
-        // The client replays what it had accepted; this also covers a subscribe that reached it
-        // while it was reconnecting. Harmless when already subscribed.
-        List<String> names;
-        synchronized (lock) {
-            names = new ArrayList<>(subscribed);
-        }
-        if (!names.isEmpty()) {
-            client.subscribe(names.toArray(new String[0]));
-        }
-        long asOf = calls.version();
-        client.api(LIST_CHANNELS).whenComplete((list, failure) -> {
-            if (failure == null) {
-                reconcile(node, list, asOf);
-            }
-            synchronized (node) {
-                if (node.client == client && client.isConnected()) {
-                    transition(node, NodeState.UP);
-                }
-            }
-            tellStateListeners();
-        });
-    }
-
-    /**
-     * Hang-ups and new calls during a gap reached no listener: the node's channel list (the first
-     * column of {@code show channels}) corrects the call map. A refused list changes nothing.
-     */
-    private void reconcile(Node node, String channelList, long asOf) {
-        if (channelList.startsWith("-")) {
-            return;
-        }
-        Set<String> live = new HashSet<>();
-        for (String line : channelList.split("\n")) {
-            int comma = line.indexOf(',');
-            String first = (comma < 0 ? line : line.substring(0, comma)).trim();
-            if (comma > 0 && !first.equals("uuid") && first.indexOf(' ') < 0) {
-                live.add(first);
-            }
-        }
-        calls.reconcile(node.name, live, asOf);
-    }
-
-    /**
-     * Changes a node's state and queues the notice; the caller holds the node's monitor and calls
-     * {@link #tellStateListeners()} once it released every lock.
-     */
-    private void transition(Node node, NodeState next) {
-        NodeState previous = node.state;
-        if (previous == next) {
-            return;
-        }
-        node.state = next;
-        stateNotices.add(() -> {
-            for (NodeStateListener listener : stateListeners) {
-                try {
-                    listener.onNodeState(node.name, previous, next);
-                } catch (RuntimeException ignored) {
-                    // A listener's bug must not stop health tracking.
-                }
-            }
-        });
-        synchronized (stateSignal) {
-            stateSignal.notifyAll();
-        }
-    }
-
-    /** Tells queued state changes, one thread at a time, in order; the caller holds no lock. */
-    private void tellStateListeners() {
-        while (!stateNotices.isEmpty() && noticesRunning.compareAndSet(false, true)) {
-            try {
-                Runnable notice;
-                while ((notice = stateNotices.poll()) != null) {
-                    notice.run();
-                }
-            } finally {
-                noticesRunning.set(false);
-            }
-        }
-    }
-
-    private void retryLater(Node node) {
-        if (closed) {
-            return;
-        }
-        try {
-            connector.schedule(() -> connect(node), options.retryInterval().toNanos(), TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException shutDown) {
-            // The cluster is closing.
-        }
-    }
-
-    private void track(String node, EslEvent event) {
-        String uuid = event.uniqueId();
-        if (uuid == null) {
-            return;
-        }
-        String name = event.eventName();
-        if ("CHANNEL_CREATE".equals(name)) {
-            calls.created(uuid, node);
-        } else if ("CHANNEL_HANGUP_COMPLETE".equals(name)) {
-            calls.hungUp(uuid, node);
-        }
     }
 
     // ---- originate ------------------------------------------------------------------------------
@@ -380,102 +124,7 @@ public final class EslCluster implements AutoCloseable {
      */
     public CompletableFuture<PlacedOriginate> originate(OriginateRequest request) {
         Objects.requireNonNull(request, "request");
-        List<String> legs = new ArrayList<>(request.legUuids());
-        BridgeRequest second = request.application().bridgeRequest();
-        if (second != null) {
-            legs.addAll(second.legUuids());
-        }
-        CompletableFuture<PlacedOriginate> placed = new CompletableFuture<>();
-        place(request, legs, candidates(), 0, new ArrayList<String>(), placed);
-        return placed;
-    }
-
-    /** The healthy nodes, in the order the placement tries them. */
-    private List<Node> candidates() {
-        List<Node> healthy = new ArrayList<>();
-        for (Node node : nodes) {
-            if (node.usableClient() != null) {
-                healthy.add(node);
-            }
-        }
-        if (healthy.size() < 2) {
-            return healthy;
-        }
-        if (options.placement() == Placement.ROUND_ROBIN) {
-            Collections.rotate(healthy, -Math.floorMod(roundRobin.getAndIncrement(), healthy.size()));
-        } else {
-            Map<Node, Integer> load = new LinkedHashMap<>();
-            for (Node node : healthy) {
-                load.put(node, calls.channels(node.name));
-            }
-            // A stable sort: equal loads keep the configuration order.
-            healthy.sort(Comparator.comparing(load::get));
-        }
-        return healthy;
-    }
-
-    private void place(OriginateRequest request, List<String> legs, List<Node> candidates, int first,
-            List<String> skipped, CompletableFuture<PlacedOriginate> placed) {
-        for (int index = first; index < candidates.size(); index++) {
-            Node node = candidates.get(index);
-            EslClient client = node.usableClient();
-            if (client == null) {
-                skipped.add(node.describeState());
-                continue;
-            }
-            // Counted and routable from now on: the call may ring before its events arrive.
-            calls.expect(legs, node.name);
-            int next = index + 1;
-            client.originate(request).whenComplete((result, failure) -> {
-                if (failure == null) {
-                    settle(node, legs, result);
-                    placed.complete(new PlacedOriginate(node.name, result));
-                } else if (notSent(failure)) {
-                    calls.dropUnconfirmed(legs, node.name);
-                    skipped.add(node.name + " refused it: " + unwrap(failure).getMessage());
-                    place(request, legs, candidates, next, skipped, placed);
-                } else {
-                    placed.completeExceptionally(outcomeUnknown(node.name, legs, failure));
-                }
-            });
-            return;
-        }
-        for (Node node : nodes) {
-            if (!candidates.contains(node)) {
-                skipped.add(node.describeState());
-            }
-        }
-        placed.completeExceptionally(new NodeUnavailableException(
-                "no healthy node could take the originate, so it was not sent: " + String.join("; ", skipped)));
-    }
-
-    private void settle(Node node, List<String> legs, OriginateResult result) {
-        if (result.succeeded() && result.channelUuid() != null) {
-            calls.created(result.channelUuid(), node.name);
-        }
-        calls.dropUnconfirmed(legs, node.name);
-    }
-
-    /** Whether the client refused the command before writing it (see {@link #originate}). */
-    private static boolean notSent(Throwable failure) {
-        Throwable cause = unwrap(failure);
-        return cause instanceof EslException && ((EslException) cause).kind() == EslException.Kind.OVERLOADED;
-    }
-
-    private static Throwable unwrap(Throwable failure) {
-        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-    }
-
-    private static Throwable outcomeUnknown(String node, List<String> legs, Throwable failure) {
-        Throwable cause = unwrap(failure);
-        if (!(cause instanceof EslException) || ((EslException) cause).kind() == EslException.Kind.INVALID_COMMAND) {
-            return cause;
-        }
-        EslException explained = EslException.of(((EslException) cause).kind(), "originate on node " + node + ": "
-                + cause.getMessage() + "; not tried on another node, since the call may exist on " + node
-                + " (its UUIDs " + legs + " stay routed there)");
-        explained.initCause(cause);
-        return explained;
+        return placement.originate(request);
     }
 
     // ---- commands by call UUID ------------------------------------------------------------------
@@ -487,7 +136,7 @@ public final class EslCluster implements AutoCloseable {
      * @return the node's name, or null when the call is unknown
      */
     public String nodeOf(String callUuid) {
-        return calls.ownerOf(requireUuid(callUuid));
+        return router.nodeOf(callUuid);
     }
 
     /**
@@ -501,7 +150,7 @@ public final class EslCluster implements AutoCloseable {
      */
     public CompletableFuture<String> apiForCall(String callUuid, String command) {
         Objects.requireNonNull(command, "command");
-        return routed(callUuid, client -> client.api(command));
+        return router.routed(callUuid, client -> client.api(command));
     }
 
     /**
@@ -514,7 +163,7 @@ public final class EslCluster implements AutoCloseable {
      */
     public CompletableFuture<String> bgapiForCall(String callUuid, String command) {
         Objects.requireNonNull(command, "command");
-        return routed(callUuid, client -> client.bgapi(command));
+        return router.routed(callUuid, client -> client.bgapi(command));
     }
 
     /**
@@ -531,7 +180,7 @@ public final class EslCluster implements AutoCloseable {
     public CompletableFuture<EslEvent> execute(String callUuid, String app, String arg, Duration timeout) {
         Objects.requireNonNull(app, "app");
         Objects.requireNonNull(timeout, "timeout");
-        return routed(callUuid, client -> client.execute(callUuid, app, arg, timeout));
+        return router.routed(callUuid, client -> client.execute(callUuid, app, arg, timeout));
     }
 
     /**
@@ -546,40 +195,7 @@ public final class EslCluster implements AutoCloseable {
      */
     public CompletableFuture<Void> hangup(String callUuid, HangupCause cause) {
         Objects.requireNonNull(cause, "cause");
-        return routed(callUuid, client -> client.api("uuid_kill " + callUuid + " " + cause.name())).thenApply(output -> {
-            String reply = output.trim();
-            if (reply.startsWith("-ERR")) {
-                String owner = calls.ownerOf(callUuid);
-                if (owner != null) {
-                    calls.hungUp(callUuid, owner);
-                }
-                throw new EslException(EslException.Kind.COMMAND_FAILED, "uuid_kill " + callUuid + ": " + reply);
-            }
-            return null;
-        });
-    }
-
-    private <T> CompletableFuture<T> routed(String callUuid, Function<EslClient, CompletableFuture<T>> command) {
-        requireUuid(callUuid);
-        CompletableFuture<T> failed = new CompletableFuture<>();
-        String owner = calls.ownerOf(callUuid);
-        if (owner == null) {
-            failed.completeExceptionally(new UnknownCallException(callUuid));
-            return failed;
-        }
-        Node node = nodesByName.get(owner);
-        EslClient client = node.usableClient();
-        if (client == null) {
-            failed.completeExceptionally(new NodeUnavailableException("call " + callUuid + " belongs to node " + owner
-                    + ", which takes no commands now (" + node.describeState() + "); the command was not sent"));
-            return failed;
-        }
-        return command.apply(client);
-    }
-
-    /** A UUID is one word: anything else could smuggle arguments into a command line. */
-    private static String requireUuid(String callUuid) {
-        return Words.requireWord(callUuid, "callUuid");
+        return router.hangup(callUuid, cause);
     }
 
     /**
@@ -610,28 +226,7 @@ public final class EslCluster implements AutoCloseable {
      * @return completes when every node that is up now accepted
      */
     public CompletableFuture<Void> subscribe(String... eventNames) {
-        List<String> names = new ArrayList<>();
-        for (String name : eventNames) {
-            names.add(Words.requireWord(name, "event name"));
-        }
-        if (names.isEmpty()) {
-            throw new IllegalArgumentException("no event names");
-        }
-        List<EslClient> targets = new ArrayList<>();
-        synchronized (lock) {
-            subscribed.addAll(names);
-            for (Node node : nodes) {
-                EslClient client = node.usableClient();
-                if (client != null) {
-                    targets.add(client);
-                }
-            }
-        }
-        List<CompletableFuture<Void>> accepted = new ArrayList<>();
-        for (EslClient client : targets) {
-            accepted.add(client.subscribe(names.toArray(new String[0])));
-        }
-        return CompletableFuture.allOf(accepted.toArray(new CompletableFuture<?>[0]));
+        return fanOut.subscribe(eventNames);
     }
 
     /**
@@ -645,7 +240,7 @@ public final class EslCluster implements AutoCloseable {
     public Subscription onEvent(String eventName, ClusterEventListener listener) {
         Objects.requireNonNull(eventName, "eventName");
         Objects.requireNonNull(listener, "listener");
-        return register((node, client) -> client.onEvent(eventName, tagged(node, listener, true)));
+        return fanOut.onEvent(eventName, listener);
     }
 
     /**
@@ -656,7 +251,7 @@ public final class EslCluster implements AutoCloseable {
      */
     public Subscription onAnyEvent(ClusterEventListener listener) {
         Objects.requireNonNull(listener, "listener");
-        return register((node, client) -> client.onAnyEvent(tagged(node, listener, true)));
+        return fanOut.onAnyEvent(listener);
     }
 
     /**
@@ -668,60 +263,9 @@ public final class EslCluster implements AutoCloseable {
      * @return the registration; close it to stop
      */
     public Subscription onChannel(String callUuid, ClusterEventListener listener) {
-        requireUuid(callUuid);
+        CallRouter.requireUuid(callUuid);
         Objects.requireNonNull(listener, "listener");
-        return register((node, client) -> client.onChannel(callUuid, tagged(node, listener, false)));
-    }
-
-    private EventListener tagged(String node, ClusterEventListener listener, boolean sharded) {
-        return event -> {
-            if (!sharded || options.ownsEvent(event)) {
-                listener.onEvent(new ClusterEvent(node, event));
-            }
-        };
-    }
-
-    private Subscription register(BiFunction<String, EslClient, Subscription> attachTo) {
-        Registration registration = new Registration(attachTo);
-        synchronized (lock) {
-            registrations.add(registration);
-            for (Node node : nodes) {
-                EslClient client = node.client;
-                if (client != null) {
-                    registration.attach(node, client);
-                }
-            }
-        }
-        return registration;
-    }
-
-    /** An application listener, attached to every node's current client. */
-    private final class Registration implements Subscription {
-        private final BiFunction<String, EslClient, Subscription> attachTo;
-        /** By node name; guarded by the cluster's lock. */
-        private final Map<String, Subscription> attached = new HashMap<>();
-
-        Registration(BiFunction<String, EslClient, Subscription> attachTo) {
-            this.attachTo = attachTo;
-        }
-
-        void attach(Node node, EslClient client) {
-            Subscription previous = attached.put(node.name, attachTo.apply(node.name, client));
-            if (previous != null) {
-                previous.close();
-            }
-        }
-
-        @Override
-        public void close() {
-            synchronized (lock) {
-                registrations.remove(this);
-                for (Subscription subscription : attached.values()) {
-                    subscription.close();
-                }
-                attached.clear();
-            }
-        }
+        return fanOut.onChannel(callUuid, listener);
     }
 
     /**
@@ -732,8 +276,7 @@ public final class EslCluster implements AutoCloseable {
      */
     public Subscription onNodeState(NodeStateListener listener) {
         Objects.requireNonNull(listener, "listener");
-        stateListeners.add(listener);
-        return () -> stateListeners.remove(listener);
+        return supervisor.onNodeState(listener);
     }
 
     // ---- state ----------------------------------------------------------------------------------
@@ -790,34 +333,7 @@ public final class EslCluster implements AutoCloseable {
      * @return true when they are, false when the time ran out or the cluster closed
      */
     public boolean awaitUp(int count, Duration timeout) {
-        if (count < 1 || count > nodes.size()) {
-            throw new IllegalArgumentException("count must be 1 to " + nodes.size() + ": " + count);
-        }
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (stateSignal) {
-            while (!closed) {
-                int up = 0;
-                for (Node node : nodes) {
-                    if (node.state == NodeState.UP) {
-                        up++;
-                    }
-                }
-                long left = deadline - System.nanoTime();
-                if (up >= count) {
-                    return true;
-                }
-                if (left <= 0) {
-                    return false;
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(stateSignal, left);
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                    throw new EslException(EslException.Kind.INVALID_STATE, "awaitUp: interrupted");
-                }
-            }
-            return false;
-        }
+        return supervisor.awaitUp(count, timeout);
     }
 
     /**
@@ -841,41 +357,11 @@ public final class EslCluster implements AutoCloseable {
     /** Closes every node's client (failing what is pending) and stops reconnecting. Idempotent. */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        connector.shutdownNow();
-        for (Node node : nodes) {
-            EslClient client;
-            synchronized (node) {
-                client = node.client;
-                node.client = null;
-                node.state = NodeState.DOWN;
-            }
-            if (client != null) {
-                client.close();
-            }
-        }
-        synchronized (stateSignal) {
-            stateSignal.notifyAll();
-        }
-    }
-
-    /** Waits for a command a new client runs before its node is up (on a connector thread). */
-    private static <T> T awaitOnConnect(CompletableFuture<T> reply, Node node, String what) {
-        try {
-            return reply.get(node.options.commandTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException | TimeoutException failed) {
-            throw new EslException(EslException.Kind.COMMAND_FAILED, what + " on node " + node.name + " failed: " + failed, failed);
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            throw new EslException(EslException.Kind.INVALID_STATE, what + " on node " + node.name + ": interrupted");
-        }
+        supervisor.close();
     }
 
     @Override
     public String toString() {
-        return "EslCluster{" + states() + (closed ? ", closed" : "") + "}";
+        return "EslCluster{" + states() + (supervisor.isClosed() ? ", closed" : "") + "}";
     }
 }

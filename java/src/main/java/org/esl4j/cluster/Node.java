@@ -5,7 +5,7 @@ import org.esl4j.EslClient;
 
 /**
  * One FreeSWITCH server of a cluster: its settings, its current client and its health. The
- * client and state change only while holding this object's monitor (see {@link EslCluster}).
+ * client and state change only while holding this object's monitor (see {@link NodeSupervisor}).
  */
 final class Node {
     final String name;

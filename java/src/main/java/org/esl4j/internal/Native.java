@@ -72,8 +72,8 @@ public final class Native {
 
     // --- outbound server (rust/jni/src/server.rs) ---
 
-    static native long serverBind(byte[] address, int maxSessions, long handshakeTimeoutMs, long commandTimeoutMs,
-            int queueCapacity, boolean blockOnOverflow);
+    static native long serverBind(byte[] address, int maxSessions, int maxHandshakes, long handshakeTimeoutMs,
+            int listenBacklog, long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow);
 
     static native int serverPort(long handle);
 

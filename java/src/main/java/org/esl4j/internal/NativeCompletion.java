@@ -73,12 +73,14 @@ public final class NativeCompletion<T> {
     }
 
     /**
-     * Fails the future from Java (for example when a native call threw before it was queued).
+     * Fails the future at once, on the calling thread (for example when the native call refused
+     * the command before queueing it), so the caller sees the refusal as soon as it has the
+     * future. Call it only before handing the future out: no dependent code can run here then.
      *
      * @param error the failure
      */
     public void failNow(Throwable error) {
-        fail(error);
+        future.completeExceptionally(error);
     }
 
     private void hop(Runnable task) {

@@ -9,7 +9,8 @@ import java.util.concurrent.Executor;
  *
  * <p>Each accepted connection has already done the {@code connect} handshake; it is returned as
  * a {@link NativeConnection} whose {@link NativeConnection#channelData()} holds the channel data.
- * Sessions beyond {@code maxSessions} are closed at once, so FreeSWITCH fails over.
+ * Sessions beyond {@code maxSessions} are closed at once. Connections still in the handshake
+ * count against {@code maxHandshakes} only, so silent peers cannot take session slots.
  *
  * <p>A session's items can be read from the session itself ({@link NativeConnection#inbox}) or,
  * once {@link #route routed}, by one thread for every session with {@link #pollRaw(long[], long)}.
@@ -59,17 +60,22 @@ public final class NativeServer extends NativeHandle {
      * @param host address to bind, e.g. {@code 127.0.0.1} or {@code 0.0.0.0}
      * @param port port, e.g. 8084; 0 picks a free one (see {@link #port()})
      * @param maxSessions most sessions at once, 0 for the default (1024)
+     * @param maxHandshakes most connections in the {@code connect} handshake at once, apart from
+     *     {@code maxSessions}; 0 for the default (1024)
      * @param handshakeTimeoutMs deadline for the {@code connect} reply, 0 for the default (5 s)
+     * @param listenBacklog the listen backlog, 0 for the default (4096, capped by the kernel's
+     *     {@code net.core.somaxconn})
      * @param settings per-session connection settings (command timeout, queue, executor)
      * @return the listening server
      * @throws org.esl4j.EslException if the address cannot be bound
      */
-    public static NativeServer bind(String host, int port, int maxSessions, long handshakeTimeoutMs,
-            NativeConnection.Settings settings) {
+    public static NativeServer bind(String host, int port, int maxSessions, int maxHandshakes,
+            long handshakeTimeoutMs, int listenBacklog, NativeConnection.Settings settings) {
         Native.ensureLoaded();
         String address = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]:" + port : host + ":" + port;
-        long handle = Native.serverBind(NativeConnection.utf8(address), maxSessions, handshakeTimeoutMs,
-                settings.commandTimeoutMs, settings.queueCapacity, settings.blockOnOverflow);
+        long handle = Native.serverBind(NativeConnection.utf8(address), maxSessions, maxHandshakes,
+                handshakeTimeoutMs, listenBacklog, settings.commandTimeoutMs, settings.queueCapacity,
+                settings.blockOnOverflow);
         return new NativeServer(handle, settings.executor);
     }
 

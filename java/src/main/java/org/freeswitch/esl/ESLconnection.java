@@ -267,17 +267,20 @@ public class ESLconnection {
      * libesl.
      *
      * @param cmd the command; trailing line breaks are ignored
-     * @return 0 when sent, 1 when not connected or the command is invalid
+     * @return 0 when sent, 1 when not connected or the command is invalid (refused before
+     *     anything is sent; {@link #getLastError()} says why)
      */
     public int send(String cmd) {
         if (!usable() || cmd == null) {
             return 1;
         }
-        noteEventFormat(cmd);
         CompletableFuture<EslEvent> reply = connection.sendRecv(trimEnd(cmd), commandTimeoutMs);
         if (reply.isCompletedExceptionally()) {
+            // Refused synchronously (the engine checks the command before queueing it).
+            await(reply);
             return 1;
         }
+        noteEventFormat(cmd);
         final CompletableFuture<EslEvent> queued = reply.whenComplete(new BiConsumer<EslEvent, Throwable>() {
             @Override
             public void accept(EslEvent event, Throwable error) {
@@ -569,10 +572,12 @@ public class ESLconnection {
      *
      * @param header the header name
      * @param value the value
-     * @return the reply, or null on failure
+     * @return the reply, or null on failure; a CR, LF or NUL in either is refused before anything
+     *     is sent, and {@link #getLastError()} says so
      */
     public ESLevent filter(String header, String value) {
-        if (!usable() || header == null || value == null) {
+        if (!usable() || header == null || value == null || !singleLine("filter header", header)
+                || !singleLine("filter value", value)) {
             return null;
         }
         return reply(connection.sendRecv("filter " + header + " " + value, commandTimeoutMs));
@@ -585,16 +590,35 @@ public class ESLconnection {
      *     in libesl)
      * @param value space-separated event names, e.g. {@code "CHANNEL_ANSWER CHANNEL_HANGUP"} or
      *     {@code "ALL"}
-     * @return 0 when the server answered (even with {@code -ERR}, as in libesl), 1 on failure
+     * @return 0 when the server answered (even with {@code -ERR}, as in libesl), 1 on failure; a
+     *     CR, LF or NUL in {@code value} is refused before anything is sent, and
+     *     {@link #getLastError()} says so
      */
     public int events(String etype, String value) {
-        if (!usable() || value == null) {
+        if (!usable() || value == null || !singleLine("event names", value)) {
             return 1;
         }
         String format = "json".equals(etype) || "xml".equals(etype) ? etype : "plain";
         String command = "event " + format + " " + value;
         noteEventFormat(command);
         return await(connection.sendRecv(command, commandTimeoutMs)) == null ? 1 : 0;
+    }
+
+    /**
+     * Whether {@code value} can go on the command line: a CR or LF would end it and send the rest
+     * as header lines (or a second command), a NUL would cut it. Refused as {@code api()} refuses
+     * them, with the same {@link #getLastError()} wording.
+     */
+    private boolean singleLine(String part, String value) {
+        if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
+            lastError = part + " must not contain CR or LF";
+            return false;
+        }
+        if (value.indexOf('\0') >= 0) {
+            lastError = part + " must not contain a NUL byte";
+            return false;
+        }
+        return true;
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import org.esl4j.EslEvent;
 import org.esl4j.HangupCause;
+import org.esl4j.testsupport.Transcript;
 import org.junit.Before;
 import org.junit.Test;
 
@@ -20,14 +21,14 @@ import org.junit.Test;
 public class ResultParsingTest {
     @Before
     public void needTranscripts() {
-        assumeTrue("recorded transcripts not found", Transcripts.available("03_originate_inbound.txt",
+        assumeTrue("recorded transcripts not found", Transcript.available("03_originate_inbound.txt",
                 "04_outbound_async_bridge_leg_timeout.txt", "05_outbound_async_bridge_call_timeout.txt",
                 "06_outbound_async_bridge_continue_on_fail.txt", "07_outbound_sync_bridge_leg_timeout.txt"));
     }
 
     private static EslEvent bridgeExecuteComplete(String file) throws IOException {
         EslEvent found = null;
-        for (EslEvent event : Transcripts.events(file, "out")) {
+        for (EslEvent event : Transcript.events(file, "out")) {
             if ("CHANNEL_EXECUTE_COMPLETE".equals(event.eventName()) && "bridge".equals(event.application())) {
                 found = event;
             }
@@ -38,7 +39,7 @@ public class ResultParsingTest {
 
     @Test
     public void inboundOriginateApiReplies() throws IOException {
-        List<String> bodies = Transcripts.apiResponses("03_originate_inbound.txt", "in");
+        List<String> bodies = Transcript.apiResponses("03_originate_inbound.txt", "in");
         List<OriginateResult> originates = new ArrayList<>();
         for (String body : bodies) {
             if (body.startsWith("+OK ") || body.startsWith("-ERR ")) {
@@ -68,7 +69,7 @@ public class ResultParsingTest {
     @Test
     public void backgroundJobBody() throws IOException {
         EslEvent job = null;
-        for (EslEvent event : Transcripts.events("03_originate_inbound.txt", "in")) {
+        for (EslEvent event : Transcript.events("03_originate_inbound.txt", "in")) {
             if ("BACKGROUND_JOB".equals(event.eventName())) {
                 job = event;
             }

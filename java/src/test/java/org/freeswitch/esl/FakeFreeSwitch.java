@@ -1,7 +1,6 @@
 package org.freeswitch.esl;
 
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -9,7 +8,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -18,10 +16,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.esl4j.testsupport.Transcript;
 
 /**
  * A scripted FreeSWITCH for tests: replays the server side of a recorded transcript
- * ({@code tests/transcripts}, format in {@code /work/shared/transcripts/README.md}).
+ * (read by {@link Transcript}).
  *
  * <p>For each command the client sends, it answers with the frames that followed the same command
  * line in the recording (repeated commands take the recorded answers in turn; the last one is
@@ -64,36 +63,20 @@ final class FakeFreeSwitch implements AutoCloseable {
 
     /** Parses a transcript into one script per recorded connection. */
     static Map<String, Script> load(String fileName) throws IOException {
-        File file = new File(System.getProperty("esl4j.transcripts", "tests/transcripts"), fileName);
-        byte[] data = Files.readAllBytes(file.toPath());
         Map<String, Script> scripts = new LinkedHashMap<>();
         Map<String, List<byte[]>> current = new LinkedHashMap<>();
-        int pos = 0;
-        while (pos < data.length) {
-            int end = indexOf(data, (byte) '\n', pos);
-            if (end < 0) {
-                break;
-            }
-            String line = new String(data, pos, end - pos, StandardCharsets.UTF_8);
-            pos = end + 1;
-            if (!line.startsWith("#> [")) {
-                continue;
-            }
-            String conn = line.substring(4, line.indexOf(']'));
-            boolean fromServer = line.contains(" S->C ");
-            int len = Integer.parseInt(line.substring(line.lastIndexOf("len=") + 4).trim());
-            byte[] frame = java.util.Arrays.copyOfRange(data, pos, pos + len);
-            pos += len + 1;
+        for (Transcript.Frame frame : Transcript.frames(fileName)) {
+            String conn = frame.connection;
             Script script = scripts.get(conn);
             if (script == null) {
                 script = new Script();
                 scripts.put(conn, script);
             }
-            if (fromServer) {
+            if (frame.fromServer) {
                 List<byte[]> answer = current.get(conn);
-                (answer == null ? script.greeting : answer).add(frame);
+                (answer == null ? script.greeting : answer).add(frame.bytes());
             } else {
-                String command = firstLine(frame);
+                String command = firstLine(frame.text());
                 if (script.firstCommand == null) {
                     script.firstCommand = command;
                 }
@@ -313,22 +296,9 @@ final class FakeFreeSwitch implements AutoCloseable {
         return text + "\n" + new String(body, StandardCharsets.UTF_8);
     }
 
-    private static String firstLine(byte[] frame) {
-        return firstLine(new String(frame, StandardCharsets.UTF_8));
-    }
-
     private static String firstLine(String text) {
         int end = text.indexOf('\n');
         return (end < 0 ? text : text.substring(0, end)).trim();
-    }
-
-    private static int indexOf(byte[] data, byte wanted, int from) {
-        for (int i = from; i < data.length; i++) {
-            if (data[i] == wanted) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     private static void close(Socket socket) {

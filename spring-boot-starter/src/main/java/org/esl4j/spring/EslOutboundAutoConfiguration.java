@@ -38,7 +38,9 @@ public class EslOutboundAutoConfiguration {
                 .host(outbound.getBindAddress())
                 .port(outbound.getPort())
                 .maxSessions(outbound.getMaxSessions())
+                .maxHandshakes(outbound.getMaxHandshakes())
                 .handshakeTimeout(outbound.getHandshakeTimeout())
+                .listenBacklog(outbound.getListenBacklog())
                 .commandTimeout(outbound.getCommandTimeout())
                 .commandObserver(commandTimings)
                 .build();

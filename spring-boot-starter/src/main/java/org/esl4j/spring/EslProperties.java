@@ -327,11 +327,17 @@ public class EslProperties {
         /** Port to listen on; 0 picks a free one. */
         private int port = 8084;
 
-        /** Most calls handled at once; more are refused. */
+        /** Most calls handled at once; more are refused. Calls still in their connect handshake do not count. */
         private int maxSessions = 1000;
+
+        /** Most connections in the connect handshake at once; more wait in the listen backlog. */
+        private int maxHandshakes = 1024;
 
         /** Deadline for FreeSWITCH's reply to connect. */
         private Duration handshakeTimeout = Duration.ofSeconds(5);
+
+        /** Listen backlog: a burst of calls waits there (capped by the kernel's net.core.somaxconn). */
+        private int listenBacklog = 4096;
 
         /** Deadline for a command's reply within a call. */
         private Duration commandTimeout = Duration.ofSeconds(30);
@@ -377,6 +383,26 @@ public class EslProperties {
         /** @param maxSessions the session cap */
         public void setMaxSessions(int maxSessions) {
             this.maxSessions = maxSessions;
+        }
+
+        /** @return the most connections in their handshake at once */
+        public int getMaxHandshakes() {
+            return maxHandshakes;
+        }
+
+        /** @param maxHandshakes the most connections in their handshake at once */
+        public void setMaxHandshakes(int maxHandshakes) {
+            this.maxHandshakes = maxHandshakes;
+        }
+
+        /** @return the listen backlog */
+        public int getListenBacklog() {
+            return listenBacklog;
+        }
+
+        /** @param listenBacklog the listen backlog */
+        public void setListenBacklog(int listenBacklog) {
+            this.listenBacklog = listenBacklog;
         }
 
         /** @return the handshake deadline */

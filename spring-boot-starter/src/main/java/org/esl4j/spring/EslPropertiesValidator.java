@@ -49,9 +49,9 @@ final class EslPropertiesValidator {
         if (outbound.getPort() < 0 || outbound.getPort() > 65535) {
             validator.problem(OUTBOUND + ".port", "must be 0 (any free port) to 65535", outbound.getPort());
         }
-        if (outbound.getMaxSessions() < 1) {
-            validator.problem(OUTBOUND + ".max-sessions", "must be at least 1", outbound.getMaxSessions());
-        }
+        validator.checkAtLeastOne(OUTBOUND + ".max-sessions", outbound.getMaxSessions());
+        validator.checkAtLeastOne(OUTBOUND + ".max-handshakes", outbound.getMaxHandshakes());
+        validator.checkAtLeastOne(OUTBOUND + ".listen-backlog", outbound.getListenBacklog());
         validator.checkPositive(OUTBOUND + ".handshake-timeout", outbound.getHandshakeTimeout());
         validator.checkPositive(OUTBOUND + ".command-timeout", outbound.getCommandTimeout());
         validator.checkNotNegative(OUTBOUND + ".drain-timeout", outbound.getDrainTimeout());
@@ -157,12 +157,8 @@ final class EslPropertiesValidator {
 
     private DeliveryOptions delivery(EslProperties.Queue queue) {
         int before = problems.size();
-        if (queue.getSize() < 1) {
-            problem(INBOUND + ".queue.size", "must be at least 1", queue.getSize());
-        }
-        if (queue.getThreads() < 1) {
-            problem(INBOUND + ".queue.threads", "must be at least 1", queue.getThreads());
-        }
+        checkAtLeastOne(INBOUND + ".queue.size", queue.getSize());
+        checkAtLeastOne(INBOUND + ".queue.threads", queue.getThreads());
         if (queue.getOverflowPolicy() == null) {
             problem(INBOUND + ".queue.overflow-policy", "must be DROP_NEWEST or BLOCK", null);
         }
@@ -215,6 +211,12 @@ final class EslPropertiesValidator {
             return false;
         }
         return true;
+    }
+
+    private void checkAtLeastOne(String property, int value) {
+        if (value < 1) {
+            problem(property, "must be at least 1", value);
+        }
     }
 
     private void checkPositive(String property, Duration value) {

@@ -148,10 +148,13 @@ public class EslOutboundAutoConfigurationTest {
     @Test
     public void badOutboundSettingsFailTheStartUp() {
         runner.withBean(SessionHandler.class, () -> session -> { })
-                .withPropertyValues("esl4j.outbound.max-sessions=0", "esl4j.outbound.bind-address=local host")
+                .withPropertyValues("esl4j.outbound.max-sessions=0", "esl4j.outbound.bind-address=local host",
+                        "esl4j.outbound.max-handshakes=0", "esl4j.outbound.listen-backlog=-1")
                 .run(context -> {
                     String message = String.valueOf(context.getStartupFailure());
                     assertTrue(message, message.contains("esl4j.outbound.max-sessions must be at least 1"));
+                    assertTrue(message, message.contains("esl4j.outbound.max-handshakes must be at least 1"));
+                    assertTrue(message, message.contains("esl4j.outbound.listen-backlog must be at least 1"));
                     assertTrue(message, message.contains("esl4j.outbound.bind-address"));
                 });
     }

@@ -54,7 +54,8 @@ public class PackagingTest {
                 "esl4j.inbound.event-format", "esl4j.inbound.subscriptions", "esl4j.inbound.filters",
                 "esl4j.inbound.servers", "esl4j.inbound.reconnect.max-attempts", "esl4j.inbound.queue.size",
                 "esl4j.inbound.queue.overflow-policy", "esl4j.outbound.bind-address", "esl4j.outbound.port",
-                "esl4j.outbound.max-sessions", "esl4j.outbound.handshake-timeout", "esl4j.outbound.drain-timeout"}) {
+                "esl4j.outbound.max-sessions", "esl4j.outbound.max-handshakes", "esl4j.outbound.handshake-timeout",
+                "esl4j.outbound.listen-backlog", "esl4j.outbound.drain-timeout"}) {
             assertTrue(expected + " missing from " + names, names.contains(expected));
         }
         // The processor merged the hand-written file: the inherited defaults and the hints are there.
