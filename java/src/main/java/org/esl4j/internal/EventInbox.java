@@ -1,5 +1,8 @@
 package org.esl4j.internal;
 
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
 import org.esl4j.EslEvent;
 
 /**
@@ -40,6 +43,8 @@ public final class EventInbox {
         void accept(int kind, EslEvent item);
     }
 
+    private static final Logger LOG = Logger.getLogger(EventInbox.class.getName());
+
     private final Source source;
     private boolean ended;
 
@@ -68,8 +73,12 @@ public final class EventInbox {
             if (bytes != null) {
                 return FrameCodec.decodeBatch(bytes);
             }
-        } catch (RuntimeException closedOrMalformed) {
+        } catch (IllegalArgumentException malformed) {
+            // A bug between the two sides, never the peer's doing: said loudly, then the end.
+            LOG.log(Level.WARNING, "a poll batch does not decode; this connection's items end here", malformed);
+        } catch (RuntimeException closed) {
             // The end of this source: the owner sees it as the connection's end.
+            LOG.log(Level.FINE, "poll source closed", closed);
         }
         ended = true;
         return null;
