@@ -183,6 +183,11 @@ public final class EslEvent {
     }
 
     private String name(int header) {
+        if (texts == null && isFromWire()) {
+            // A name read by position (compat groups repeated names this way) is made on its own:
+            // the text array for it would cost two slots for each of the ~90 headers.
+            return decode(header, 0);
+        }
         return text(header * 2);
     }
 
@@ -201,8 +206,8 @@ public final class EslEvent {
 
     /**
      * Whether header {@code header}'s name is {@code name}, ignoring ASCII case like FreeSWITCH's
-     * {@code strcasecmp}. An event from the wire compares {@code key}, the name's UTF-8 bytes,
-     * with its own bytes, so no string is made.
+     * {@code strcasecmp}. An event from the wire compares {@code key}, the name's UTF-8 bytes (or,
+     * when null, the ASCII name's chars), with its own bytes, so no string is made.
      */
     private boolean nameIs(int header, String name, byte[] key) {
         if (!isFromWire()) {
@@ -218,12 +223,12 @@ public final class EslEvent {
             return true;
         }
         int length = span(header, 1);
-        if (length != key.length) {
+        if (length != (key == null ? name.length() : key.length)) {
             return false;
         }
         int start = partStart(header, 0);
         for (int i = 0; i < length; i++) {
-            if (!sameIgnoringAsciiCase(bytes[start + i], key[i])) {
+            if (!sameIgnoringAsciiCase(bytes[start + i], key == null ? name.charAt(i) : key[i])) {
                 return false;
             }
         }
@@ -239,9 +244,20 @@ public final class EslEvent {
         return lower == (b | 0x20) && lower >= 'a' && lower <= 'z';
     }
 
-    /** The UTF-8 bytes {@link #nameIs} compares for an event from the wire. */
+    /**
+     * The UTF-8 bytes {@link #nameIs} compares for an event from the wire; null for a built event
+     * and for an ASCII name, whose chars are its bytes (no array per lookup).
+     */
     private byte[] key(String name) {
-        return isFromWire() ? name.getBytes(StandardCharsets.UTF_8) : null;
+        if (!isFromWire()) {
+            return null;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (name.charAt(i) >= 0x80) {
+                return name.getBytes(StandardCharsets.UTF_8);
+            }
+        }
+        return null;
     }
 
     /**
