@@ -2,14 +2,15 @@
 //!
 //! `cargo bench -p esl4j-engine --bench parse [-- <corpus> [seconds]]`. The corpus defaults to
 //! `$ESL4J_BENCH_CORPUS`, then the repository's `bench/corpus/events-plain.bin`, then the event frames of
-//! the test transcripts. Prints MB/s and events/s for framing alone and for framing plus
-//! full event decoding (URL-decoding every header).
+//! the test transcripts. Prints MB/s and events/s for framing alone, for framing plus event
+//! parsing with `Event-Name` and `Unique-ID` read (what routing does; values are decoded when
+//! read), and for framing plus URL-decoding every header.
 
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use esl4j_engine::proto::{FrameParser, ServerMessage};
+use esl4j_engine::proto::{Event, FrameParser, ServerMessage};
 
 const CHUNK: usize = 64 * 1024;
 
@@ -108,7 +109,8 @@ fn frames_only(corpus: &[u8]) -> usize {
     count
 }
 
-fn decoded_events(corpus: &[u8]) -> usize {
+/// Parses every event of the corpus and hands it to `read`.
+fn events(corpus: &[u8], mut read: impl FnMut(&Event)) -> usize {
     let mut parser = FrameParser::default();
     let mut count = 0;
     for chunk in corpus.chunks(CHUNK) {
@@ -116,7 +118,7 @@ fn decoded_events(corpus: &[u8]) -> usize {
         while let Some(frame) = parser.next_frame().expect("valid corpus") {
             match ServerMessage::from_frame(frame).expect("decodable") {
                 ServerMessage::Event(event) => {
-                    black_box(&event);
+                    read(&event);
                     count += 1;
                 }
                 other => panic!("corpus holds a non-event frame: {other:?}"),
@@ -146,11 +148,22 @@ fn main() {
     let (source, corpus) = load_corpus(args.next());
     let seconds: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(3.0);
     let duration = Duration::from_secs_f64(seconds);
-    let events = decoded_events(&corpus);
+    let routed = |event: &Event| {
+        black_box((
+            event.header_bytes("Event-Name"),
+            event.header_bytes("Unique-ID"),
+        ));
+    };
+    let decoded = |event: &Event| {
+        for header in event.headers() {
+            black_box(header);
+        }
+    };
+    let count = events(&corpus, routed);
     println!(
-        "corpus: {source}: {} bytes, {events} events ({} bytes/event)",
+        "corpus: {source}: {} bytes, {count} events ({} bytes/event)",
         corpus.len(),
-        corpus.len() / events.max(1)
+        corpus.len() / count.max(1)
     );
     report(
         "frames only",
@@ -158,8 +171,13 @@ fn main() {
         measure(duration, || frames_only(&corpus)),
     );
     report(
-        "frames + decoded events",
+        "frames + routed events",
         corpus.len(),
-        measure(duration, || decoded_events(&corpus)),
+        measure(duration, || events(&corpus, routed)),
+    );
+    report(
+        "frames + every value",
+        corpus.len(),
+        measure(duration, || events(&corpus, decoded)),
     );
 }

@@ -8,23 +8,51 @@
 //!
 //! ```text
 //! batch := count:u32 frame*
-//! frame := headers:u32 dataLen:u32 data[dataLen] span{headers} bodyStart:u32 bodyLen:u32 hot{4}
+//! frame := kind:u8 flags:u8 headers:u32 dataLen:u32 data[dataLen] span{headers}
+//!          bodyStart:u32 bodyLen:u32 hot{4}
+//! kind  := what the item is: one of the `KIND_*` constants below
+//! flags := FLAG_VALUES_ENCODED: header values are as received, URL-encoded (a plain event's);
+//!          the reader decodes a value holding `%` when it reads it. The body never is.
 //! span  := nameStart nameLen valueStart valueLen    (offsets into data; each a u16 when
 //!          dataLen <= 65535, as nearly every event's is, else a u32)
 //! hot   := index:i32 of the first header named Event-Name, Unique-ID, Job-UUID, Event-Subclass
 //!          (ASCII case-insensitive), -1 when absent
 //! ```
 //!
-//! The hot indices let Java read the headers every event's delivery needs without scanning the
-//! ~90 header names; they are found here while the spans are written anyway.
+//! The kind byte tells Java what an item is without comparing content types. The hot indices
+//! let Java read the headers every event's delivery needs without scanning the ~90 header
+//! names; they are found here while the spans are written anyway. Values stay encoded so that
+//! neither side decodes a header nobody reads.
 
-use esl4j_engine::proto::{Event, Frame, Reply};
+use std::borrow::Cow;
+use std::cell::RefCell;
+
+use esl4j_engine::proto::{url, Event, Frame, Reply};
 use esl4j_engine::{Incoming, Response};
 
 use crate::error::BridgeError;
 
 const ARRAY_PREFIX: &[u8] = b"ARRAY::";
 const ARRAY_SEPARATOR: &[u8] = b"|:";
+
+// Item kinds. Keep in sync with `FrameCodec.KIND_*`; append, never renumber.
+/// An event (plain, JSON or XML).
+pub(crate) const KIND_EVENT: u8 = 0;
+/// A `log/data` line.
+pub(crate) const KIND_LOG: u8 = 1;
+/// A `text/disconnect-notice` from the server (linger or final).
+pub(crate) const KIND_DISCONNECT_NOTICE: u8 = 2;
+/// The engine lost the connection and will reconnect (header `Disconnect-Reason`).
+pub(crate) const KIND_DISCONNECTED: u8 = 3;
+/// The engine reconnected (headers `Reconnect-Attempts`, `Reconnect-Gap-Micros`).
+pub(crate) const KIND_RECONNECTED: u8 = 4;
+/// A frame of a content type the engine does not know, as received.
+pub(crate) const KIND_UNKNOWN: u8 = 5;
+/// A `command/reply` or `api/response` (the one-frame batches that complete commands).
+pub(crate) const KIND_REPLY: u8 = 6;
+
+/// Frame flag: header values are URL-encoded. Keep in sync with `FrameCodec`.
+const FLAG_VALUES_ENCODED: u8 = 1;
 
 /// (nameStart, nameLen, valueStart, valueLen) of one header inside a frame's data block.
 type Span = [u32; 4];
@@ -111,7 +139,12 @@ fn offset(value: usize) -> u32 {
 impl BatchWriter {
     /// An empty batch with room for about `capacity` bytes.
     pub(crate) fn with_capacity(capacity: usize) -> Self {
-        let mut buf = Vec::with_capacity(capacity + 4);
+        BatchWriter::over(Vec::with_capacity(capacity + 4))
+    }
+
+    /// An empty batch written into `buf` (cleared first), keeping its allocation.
+    fn over(mut buf: Vec<u8>) -> Self {
+        buf.clear();
         buf.extend_from_slice(&0u32.to_be_bytes());
         BatchWriter {
             buf,
@@ -121,7 +154,8 @@ impl BatchWriter {
         }
     }
 
-    fn begin_frame(&mut self) -> FrameStart {
+    fn begin_frame(&mut self, kind: u8, flags: u8) -> FrameStart {
+        self.buf.extend_from_slice(&[kind, flags]);
         let headers_at = self.buf.len();
         // headers and dataLen, patched by end_frame
         self.buf.extend_from_slice(&[0u8; 8]);
@@ -154,13 +188,14 @@ impl BatchWriter {
         at
     }
 
-    /// Appends one frame from separate header and body slices.
+    /// Appends one frame of `kind` from separate header and body slices (values as they are).
     pub(crate) fn push<'a>(
         &mut self,
+        kind: u8,
         headers: impl Iterator<Item = (&'a [u8], &'a [u8])>,
         body: &[u8],
     ) {
-        let start = self.begin_frame();
+        let start = self.begin_frame(kind, 0);
         for (name, value) in headers {
             self.hot.note(name, self.spans.len());
             let name_at = self.append_data(&start, name);
@@ -170,74 +205,80 @@ impl BatchWriter {
         }
         let body_at = self.append_data(&start, body);
         let data_len = self.buf.len() - start.data_start;
+        self.write_spans(data_len);
+        let headers = self.spans.len();
+        self.end_frame(start, data_len, headers, (body_at, offset(body.len())));
+    }
+
+    /// Appends an event with one copy of its flat buffer, its span table written straight
+    /// after it, values as the engine holds them (a plain event's still URL-encoded). An
+    /// `ARRAY::a|:b` value becomes repeated headers `a`, `b` (the Java `EslEvent` represents
+    /// multi-value headers that way); for an encoded value the items are appended to the data
+    /// block encoded again, so that every value of the frame reads the same way.
+    pub(crate) fn push_event(&mut self, event: &Event) {
+        let (data, spans, body) = event.raw_parts();
+        let encoded = event.values_encoded();
+        let start = self.begin_frame(KIND_EVENT, if encoded { FLAG_VALUES_ENCODED } else { 0 });
+        self.buf.extend_from_slice(data);
+        let base = data.as_ptr() as usize;
+        for span in spans {
+            let name_at = span.name_start;
+            let name_len = span.name_end - span.name_start;
+            self.hot.note(
+                &data[name_at as usize..span.name_end as usize],
+                self.spans.len(),
+            );
+            let value = &data[span.value_start as usize..span.value_end as usize];
+            match array_items(value, encoded) {
+                None => self.spans.push([
+                    name_at,
+                    name_len,
+                    span.value_start,
+                    span.value_end - span.value_start,
+                ]),
+                Some(Cow::Borrowed(items)) => {
+                    for item in split_array(items) {
+                        let item_at = offset(item.as_ptr() as usize - base);
+                        self.spans
+                            .push([name_at, name_len, item_at, offset(item.len())]);
+                    }
+                }
+                Some(Cow::Owned(items)) => {
+                    for item in split_array(&items) {
+                        let item = url::encode(item);
+                        let item_at = self.append_data(&start, item.as_bytes());
+                        self.spans
+                            .push([name_at, name_len, item_at, offset(item.len())]);
+                    }
+                }
+            }
+        }
+        let data_len = self.buf.len() - start.data_start;
+        self.write_spans(data_len);
+        let body = body.map_or((0, 0), |range| (offset(range.start), offset(range.len())));
+        let headers = self.spans.len();
+        self.end_frame(start, data_len, headers, body);
+    }
+
+    /// Writes the span table collected in `self.spans` for a data block of `data_len` bytes.
+    fn write_spans(&mut self, data_len: usize) {
         let narrow = data_len <= NARROW_DATA_MAX;
         self.buf
             .reserve(self.spans.len() * span_bytes(data_len) + 24);
         for span in &self.spans {
             put_span(&mut self.buf, *span, narrow);
         }
-        let headers = self.spans.len();
-        self.end_frame(start, data_len, headers, (body_at, offset(body.len())));
     }
 
-    /// Appends an event with one copy of its flat buffer, its span table written straight
-    /// after it; an `ARRAY::a|:b` value becomes repeated headers `a`, `b` (the Java `EslEvent`
-    /// represents multi-value headers that way).
-    pub(crate) fn push_event(&mut self, event: &Event) {
-        let (data, spans, body) = event.raw_parts();
-        let start = self.begin_frame();
-        self.buf.extend_from_slice(data);
-        let narrow = data.len() <= NARROW_DATA_MAX;
-        self.buf.reserve(spans.len() * span_bytes(data.len()) + 24);
-        let base = data.as_ptr() as usize;
-        let mut headers = 0;
-        for span in spans {
-            let name = [span.name_start, span.name_end - span.name_start];
-            self.hot.note(
-                &data[span.name_start as usize..span.name_end as usize],
-                headers,
-            );
-            let value = &data[span.value_start as usize..span.value_end as usize];
-            match value.strip_prefix(ARRAY_PREFIX) {
-                Some(items) => {
-                    for item in split_array(items) {
-                        let item_at = offset(item.as_ptr() as usize - base);
-                        put_span(
-                            &mut self.buf,
-                            [name[0], name[1], item_at, offset(item.len())],
-                            narrow,
-                        );
-                        headers += 1;
-                    }
-                }
-                None => {
-                    put_span(
-                        &mut self.buf,
-                        [
-                            name[0],
-                            name[1],
-                            span.value_start,
-                            span.value_end - span.value_start,
-                        ],
-                        narrow,
-                    );
-                    headers += 1;
-                }
-            }
-        }
-        let body = body.map_or((0, 0), |range| (offset(range.start), offset(range.len())));
-        self.end_frame(start, data.len(), headers, body);
-    }
-
-    /// Appends a frame as received (raw header values, e.g. a `command/reply`).
-    pub(crate) fn push_frame(&mut self, frame: &Frame, extra: &[(&[u8], &[u8])]) {
+    /// Appends a frame of `kind` as received (raw header values, e.g. a `command/reply`).
+    pub(crate) fn push_frame(&mut self, kind: u8, frame: &Frame, extra: &[(&[u8], &[u8])]) {
         let headers: Vec<(&[u8], &[u8])> = frame.headers().chain(extra.iter().copied()).collect();
-        self.push(headers.into_iter(), frame.body());
+        self.push(kind, headers.into_iter(), frame.body());
     }
 
     /// Appends a command reply.
     pub(crate) fn push_reply(&mut self, reply: &Reply, extra: &[(&[u8], &[u8])]) {
-        self.push_frame(reply.frame(), extra);
+        self.push_frame(KIND_REPLY, reply.frame(), extra);
     }
 
     /// Appends a `command/reply` or an `api/response` (as `Content-Type: api/response` + body).
@@ -250,18 +291,18 @@ impl BatchWriter {
                     (b"Content-Type", b"api/response"),
                     (b"Content-Length", length.as_bytes()),
                 ];
-                self.push(headers.into_iter(), api.body());
+                self.push(KIND_REPLY, headers.into_iter(), api.body());
             }
         }
     }
 
-    /// Appends a queued item: events as events, everything else as an envelope whose
-    /// `Content-Type` says what it is (`log/data`, `text/disconnect-notice`, the unknown
-    /// frame's own, or `esl4j/reconnected`).
+    /// Appends a queued item with its kind: an event as it is, a log line or a disconnect
+    /// notice with the headers FreeSWITCH sent (`Content-Type` included, which compat code
+    /// reads), an unknown frame as received, the engine's own notices with their details.
     pub(crate) fn push_incoming(&mut self, item: &Incoming) {
         match item {
             Incoming::Event(event) => self.push_event(event),
-            Incoming::Unknown(frame) => self.push_frame(frame, &[]),
+            Incoming::Unknown(frame) => self.push_frame(KIND_UNKNOWN, frame, &[]),
             Incoming::Log(line) => {
                 let mut headers: Vec<(&[u8], String)> =
                     vec![(b"Content-Type", "log/data".to_owned())];
@@ -273,7 +314,7 @@ impl BatchWriter {
                     (b"User-Data", line.user_data.clone()),
                 ];
                 headers.extend(optional.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))));
-                self.push_owned(&headers, &line.body);
+                self.push_owned(KIND_LOG, &headers, &line.body);
             }
             Incoming::Disconnect(notice) => {
                 let disposition = match notice.disposition {
@@ -293,28 +334,25 @@ impl BatchWriter {
                     (b"Linger-Time", notice.linger_time.map(|v| v.to_string())),
                 ];
                 headers.extend(optional.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))));
-                self.push_owned(&headers, &notice.body);
+                self.push_owned(KIND_DISCONNECT_NOTICE, &headers, &notice.body);
             }
             Incoming::Disconnected { reason } => {
-                let headers: Vec<(&[u8], String)> = vec![
-                    (b"Content-Type", "esl4j/disconnected".to_owned()),
-                    (b"Disconnect-Reason", reason.clone()),
-                ];
-                self.push_owned(&headers, b"");
+                let headers: Vec<(&[u8], String)> = vec![(b"Disconnect-Reason", reason.clone())];
+                self.push_owned(KIND_DISCONNECTED, &headers, b"");
             }
             Incoming::Reconnected { attempts, gap } => {
                 let headers: Vec<(&[u8], String)> = vec![
-                    (b"Content-Type", "esl4j/reconnected".to_owned()),
                     (b"Reconnect-Attempts", attempts.to_string()),
                     (b"Reconnect-Gap-Micros", gap.as_micros().to_string()),
                 ];
-                self.push_owned(&headers, b"");
+                self.push_owned(KIND_RECONNECTED, &headers, b"");
             }
         }
     }
 
-    fn push_owned(&mut self, headers: &[(&[u8], String)], body: &[u8]) {
+    fn push_owned(&mut self, kind: u8, headers: &[(&[u8], String)], body: &[u8]) {
         self.push(
+            kind,
             headers
                 .iter()
                 .map(|(name, value)| (*name, value.as_bytes())),
@@ -329,12 +367,57 @@ impl BatchWriter {
     }
 }
 
+/// The items of an `ARRAY::` value (after the prefix), decoded first when `encoded`; None for
+/// any other value. Only a value starting `ARRAY` is decoded here, and multi-values are rare.
+fn array_items(value: &[u8], encoded: bool) -> Option<Cow<'_, [u8]>> {
+    // `ARRAY` is never encoded; checked first, because this runs for every header of every event.
+    if !value.starts_with(&ARRAY_PREFIX[..5]) {
+        return None;
+    }
+    if !encoded || !value.contains(&b'%') {
+        return value.strip_prefix(ARRAY_PREFIX).map(Cow::Borrowed);
+    }
+    let decoded = url::decode(value);
+    decoded
+        .starts_with(ARRAY_PREFIX)
+        .then(|| Cow::Owned(decoded[ARRAY_PREFIX.len()..].to_vec()))
+}
+
+thread_local! {
+    /// The polling thread's batch buffer, reused from poll to poll: a fresh buffer of a few
+    /// hundred KiB per poll costs an mmap, a page fault per 4 KiB and an munmap each time.
+    static POLL_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Largest poll buffer kept for the next poll; a larger one (a batch holding a huge frame) is
+/// freed, so an idle poll thread holds at most this much.
+const KEPT_POLL_BUFFER: usize = 1 << 20;
+
+/// Encodes `items` as one batch in the calling thread's reused buffer and hands it to `send`
+/// (which copies it to Java).
+pub(crate) fn with_poll_batch<R>(items: &[Incoming], send: impl FnOnce(&[u8]) -> R) -> R {
+    POLL_BUFFER.with(|cell| {
+        let mut buf = cell.take();
+        buf.reserve(items.iter().map(size_hint).sum::<usize>() + 4);
+        let mut batch = BatchWriter::over(buf);
+        for item in items {
+            batch.push_incoming(item);
+        }
+        let buf = batch.finish();
+        let sent = send(&buf);
+        if buf.capacity() <= KEPT_POLL_BUFFER {
+            cell.replace(buf);
+        }
+        sent
+    })
+}
+
 /// About how many bytes `push_incoming` writes for `item`, so a batch buffer is allocated once.
 pub(crate) fn size_hint(item: &Incoming) -> usize {
     match item {
         Incoming::Event(event) => {
             let (data, spans, _) = event.raw_parts();
-            data.len() + spans.len() * span_bytes(data.len()) + 32
+            data.len() + spans.len() * span_bytes(data.len()) + 34
         }
         Incoming::Unknown(frame) => frame.header_block().len() + frame.body().len() + 256,
         Incoming::Log(line) => line.body.len() + 256,
@@ -388,6 +471,11 @@ pub(crate) fn decode_single(bytes: &[u8]) -> Result<OwnedFrame, BridgeError> {
     let mut reader = Reader { bytes, pos: 0 };
     if reader.u32()? != 1 {
         return Err(BridgeError::InvalidArgument("expected one frame".into()));
+    }
+    // Java sends events with literal values: the kind does not matter, encoded ones are refused.
+    let flags = reader.take(2)?[1];
+    if flags & FLAG_VALUES_ENCODED != 0 {
+        return Err(BridgeError::InvalidArgument("encoded values".into()));
     }
     let count = reader.u32()? as usize;
     let data_len = reader.u32()? as usize;
@@ -460,25 +548,33 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use esl4j_engine::proto::{
+        DisconnectNotice, Disposition, EventFormat, FrameParser, LogLine, ServerMessage,
+    };
+
+    fn words(values: &[u32]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_be_bytes()).collect()
+    }
 
     #[test]
-    fn layout_is_count_then_data_block_then_spans() {
+    fn layout_is_count_then_kind_flags_data_block_then_spans() {
         let mut batch = BatchWriter::with_capacity(64);
         let headers: [(&[u8], &[u8]); 1] = [(b"A", b"bc")];
-        batch.push(headers.into_iter(), b"xy");
-        batch.push(std::iter::empty(), b"");
+        batch.push(KIND_LOG, headers.into_iter(), b"xy");
+        batch.push(KIND_UNKNOWN, std::iter::empty(), b"");
         let bytes = batch.finish();
-        let words =
-            |values: &[u32]| -> Vec<u8> { values.iter().flat_map(|v| v.to_be_bytes()).collect() };
         let halves =
             |values: &[u16]| -> Vec<u8> { values.iter().flat_map(|v| v.to_be_bytes()).collect() };
         let absent = u32::MAX; // -1: no hot header
         let expected: Vec<u8> = [
-            words(&[2, 1, 5]),
+            words(&[2]),
+            vec![KIND_LOG, 0],
+            words(&[1, 5]),
             b"Abcxy".to_vec(),
             halves(&[0, 1, 1, 2]),
             words(&[3, 2]),
             words(&[absent; 4]),
+            vec![KIND_UNKNOWN, 0],
             words(&[0, 0, 0, 0]),
             words(&[absent; 4]),
         ]
@@ -507,7 +603,7 @@ mod tests {
                 ("Event-Subclass", "sofia::register"),
             ],
             None,
-            esl4j_engine::proto::EventFormat::Plain,
+            EventFormat::Plain,
         );
         let mut batch = BatchWriter::with_capacity(64);
         batch.push_event(&event);
@@ -516,7 +612,7 @@ mod tests {
 
         let mut reply = BatchWriter::with_capacity(64);
         let headers: [(&[u8], &[u8]); 2] = [(b"Reply-Text", b"+OK"), (b"JOB-UUID", b"j-1")];
-        reply.push(headers.into_iter(), b"");
+        reply.push(KIND_REPLY, headers.into_iter(), b"");
         assert_eq!(hot_of_single(&reply.finish()), [-1, -1, 1, -1]);
     }
 
@@ -525,7 +621,7 @@ mod tests {
         let event = Event::from_pairs(
             [("Event-Name", "CUSTOM"), ("Multi", "ARRAY::a|:b|:c")],
             Some(b"body"),
-            esl4j_engine::proto::EventFormat::Plain,
+            EventFormat::Plain,
         );
         let mut batch = BatchWriter::with_capacity(64);
         batch.push_event(&event);
@@ -539,16 +635,154 @@ mod tests {
         assert_eq!(frame.body, b"body");
     }
 
+    /// One frame as written: kind, flags, (name, value) pairs.
+    type WrittenFrame = (u8, u8, Vec<(Vec<u8>, Vec<u8>)>);
+
+    /// Every frame of a batch, as written.
+    fn frames_of(bytes: &[u8]) -> Vec<WrittenFrame> {
+        let mut reader = Reader { bytes, pos: 0 };
+        let count = reader.u32().expect("count");
+        (0..count)
+            .map(|_| {
+                let head = reader.take(2).expect("kind and flags");
+                let headers = reader.u32().expect("headers") as usize;
+                let data_len = reader.u32().expect("data length") as usize;
+                let data = reader.take(data_len).expect("data");
+                let narrow = data_len <= NARROW_DATA_MAX;
+                let mut pairs = Vec::new();
+                for _ in 0..headers {
+                    let mut span = [0usize; 4];
+                    for part in &mut span {
+                        *part = reader.offset(narrow).expect("span") as usize;
+                    }
+                    pairs.push((
+                        data[span[0]..span[0] + span[1]].to_vec(),
+                        data[span[2]..span[2] + span[3]].to_vec(),
+                    ));
+                }
+                reader.take(8 + HOT_HEADERS.len() * 4).expect("tail");
+                (head[0], head[1], pairs)
+            })
+            .collect()
+    }
+
+    /// A plain event's values cross as received, flagged; an encoded array's items are
+    /// encoded again, so decoding each gives the item.
+    #[test]
+    fn plain_events_cross_with_encoded_values() {
+        let body = b"Event-Name: CUSTOM\nCaller: a%20b%FF\nMulti: ARRAY%3A%3Ax%20y%7C%3Az%25\n\
+            Plain: ARRAY\n\n";
+        let mut wire = format!(
+            "Content-Length: {}\nContent-Type: text/event-plain\n\n",
+            body.len()
+        )
+        .into_bytes();
+        wire.extend_from_slice(body);
+        let mut parser = FrameParser::default();
+        parser.feed(&wire);
+        let frame = parser.next_frame().expect("valid").expect("one frame");
+        let ServerMessage::Event(event) = ServerMessage::from_frame(frame).expect("event") else {
+            panic!("not an event");
+        };
+        let mut batch = BatchWriter::with_capacity(64);
+        batch.push_event(&event);
+        let frames = frames_of(&batch.finish());
+        let (kind, flags, headers) = &frames[0];
+        assert_eq!((*kind, *flags), (KIND_EVENT, FLAG_VALUES_ENCODED));
+        let decoded: Vec<(&[u8], Vec<u8>)> = headers
+            .iter()
+            .map(|(name, value)| (&name[..], url::decode(value)))
+            .collect();
+        let expected: Vec<(&[u8], Vec<u8>)> = vec![
+            (b"Event-Name", b"CUSTOM".to_vec()),
+            (b"Caller", b"a b\xFF".to_vec()),
+            (b"Multi", b"x y".to_vec()),
+            (b"Multi", b"z%".to_vec()),
+            (b"Plain", b"ARRAY".to_vec()),
+        ];
+        assert_eq!(decoded, expected);
+        assert_eq!(headers[1].1, b"a%20b%FF", "sent as received");
+    }
+
+    #[test]
+    fn every_queued_item_carries_its_kind() {
+        let mut parser = FrameParser::default();
+        parser.feed(b"Content-Type: text/x-custom\nX: y\n\n");
+        let unknown = parser.next_frame().expect("valid").expect("frame");
+        let items = [
+            Incoming::Event(Event::from_pairs(
+                [("Event-Name", "HEARTBEAT")],
+                None,
+                EventFormat::Json,
+            )),
+            Incoming::Log(LogLine {
+                level: Some(7),
+                file: None,
+                function: None,
+                line: None,
+                user_data: None,
+                body: b"text".to_vec(),
+            }),
+            Incoming::Disconnect(DisconnectNotice {
+                disposition: Disposition::Linger,
+                linger_time: None,
+                controlled_session_uuid: None,
+                channel_name: None,
+                body: Vec::new(),
+            }),
+            Incoming::Disconnected {
+                reason: "reset".into(),
+            },
+            Incoming::Reconnected {
+                attempts: 2,
+                gap: std::time::Duration::from_micros(5),
+            },
+            Incoming::Unknown(unknown),
+        ];
+        let mut batch = BatchWriter::with_capacity(items.iter().map(size_hint).sum());
+        for item in &items {
+            batch.push_incoming(item);
+        }
+        let frames = frames_of(&batch.finish());
+        let kinds: Vec<(u8, u8)> = frames
+            .iter()
+            .map(|(kind, flags, _)| (*kind, *flags))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (KIND_EVENT, 0),
+                (KIND_LOG, 0),
+                (KIND_DISCONNECT_NOTICE, 0),
+                (KIND_DISCONNECTED, 0),
+                (KIND_RECONNECTED, 0),
+                (KIND_UNKNOWN, 0),
+            ]
+        );
+        let first_headers: Vec<(&[u8], &[u8])> = frames[1..]
+            .iter()
+            .map(|(_, _, headers)| (&headers[0].0[..], &headers[0].1[..]))
+            .collect();
+        let expected: [(&[u8], &[u8]); 5] = [
+            (b"Content-Type", b"log/data"),
+            (b"Content-Type", b"text/disconnect-notice"),
+            (b"Disconnect-Reason", b"reset"),
+            (b"Reconnect-Attempts", b"2"),
+            (b"Content-Type", b"text/x-custom"),
+        ];
+        assert_eq!(first_headers, expected);
+    }
+
     #[test]
     fn frames_over_64_kib_use_wide_spans_and_round_trip() {
         let body = vec![b'x'; 70_000];
         let headers: [(&[u8], &[u8]); 2] = [(b"Event-Name", b"CUSTOM"), (b"Big", b"v")];
         let mut batch = BatchWriter::with_capacity(64);
-        batch.push(headers.into_iter(), &body);
+        batch.push(KIND_EVENT, headers.into_iter(), &body);
         let bytes = batch.finish();
         let data_len = 10 + 6 + 3 + 1 + body.len();
-        // count, headers, dataLen, data, two u32 spans, body span, hot indices
-        assert_eq!(bytes.len(), 12 + data_len + 2 * 16 + 8 + 16);
+        // count, kind, flags, headers, dataLen, data, two u32 spans, body span, hot indices
+        assert_eq!(bytes.len(), 14 + data_len + 2 * 16 + 8 + 16);
         let frame = decode_single(&bytes).expect("one frame");
         assert_eq!(frame.header("big"), Some("v"));
         assert_eq!(frame.header("event-name"), Some("CUSTOM"));
@@ -556,14 +790,16 @@ mod tests {
     }
 
     #[test]
-    fn truncated_frames_are_rejected() {
+    fn truncated_and_encoded_frames_are_rejected() {
         let mut batch = BatchWriter::with_capacity(64);
         let headers: [(&[u8], &[u8]); 1] = [(b"A", b"b")];
-        batch.push(headers.into_iter(), b"xyz");
-        let bytes = batch.finish();
+        batch.push(KIND_EVENT, headers.into_iter(), b"xyz");
+        let mut bytes = batch.finish();
         for cut in 0..bytes.len() {
             assert!(decode_single(&bytes[..cut]).is_err(), "cut at {cut}");
         }
         assert!(decode_single(&bytes).is_ok());
+        bytes[5] = FLAG_VALUES_ENCODED;
+        assert!(decode_single(&bytes).is_err());
     }
 }

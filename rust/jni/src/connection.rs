@@ -22,7 +22,7 @@ use jni::sys::{jboolean, jint, jlong, JNI_FALSE, JNI_TRUE};
 use jni::JNIEnv;
 
 use crate::callbacks::Completion;
-use crate::codec::{decode_single, size_hint, BatchWriter};
+use crate::codec::{decode_single, with_poll_batch, BatchWriter};
 use crate::convert::{bytes, required_text, text, timeout};
 use crate::error::{ffi_call, BridgeError};
 use crate::{contract, handle, runtime};
@@ -141,8 +141,8 @@ fn reconnect_policy(
 /// long connectTimeoutMs, long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow,
 /// long reconnectInitialDelayMs, long reconnectMaxDelayMs, int reconnectMaxAttempts)`:
 /// connects and authenticates, blocking the calling Java thread up to the deadlines. With a
-/// reconnect policy, the engine reconnects after a loss and queues `esl4j/disconnected` and
-/// `esl4j/reconnected` items for `connectionPoll`.
+/// reconnect policy, the engine reconnects after a loss and queues items of kind
+/// `KIND_DISCONNECTED` and `KIND_RECONNECTED` for `connectionPoll`.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_org_esl4j_internal_Native_connectionConnect<'local>(
@@ -604,11 +604,9 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionPoll<'local>(
             Err(EslError::ConnectionClosed(_)) => return Ok(JByteArray::default()),
             Err(error) => return Err(error.into()),
         };
-        let mut batch = BatchWriter::with_capacity(items.iter().map(size_hint).sum());
-        for item in &items {
-            batch.push_incoming(item);
-        }
-        Ok(env.byte_array_from_slice(&batch.finish())?)
+        Ok(with_poll_batch(&items, |batch| {
+            env.byte_array_from_slice(batch)
+        })?)
     })
 }
 

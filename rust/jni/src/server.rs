@@ -14,7 +14,7 @@ use jni::objects::{JByteArray, JClass, JLongArray};
 use jni::sys::{jboolean, jint, jlong};
 use jni::JNIEnv;
 
-use crate::codec::{size_hint, BatchWriter};
+use crate::codec::with_poll_batch;
 use crate::connection::{connection_config, session_handle, NativeConnection};
 use crate::convert::{required_text, timeout};
 use crate::error::{ffi_call, BridgeError};
@@ -142,11 +142,9 @@ pub extern "system" fn Java_org_esl4j_internal_Native_serverPoll<'local>(
             return Ok(JByteArray::default());
         };
         env.set_long_array_region(&route, 0, &[routed.key as jlong, jlong::from(routed.ended)])?;
-        let mut batch = BatchWriter::with_capacity(routed.items.iter().map(size_hint).sum());
-        for item in &routed.items {
-            batch.push_incoming(item);
-        }
-        Ok(env.byte_array_from_slice(&batch.finish())?)
+        Ok(with_poll_batch(&routed.items, |batch| {
+            env.byte_array_from_slice(batch)
+        })?)
     })
 }
 

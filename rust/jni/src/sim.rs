@@ -14,7 +14,7 @@ use jni::objects::{JByteArray, JClass};
 use jni::sys::{jboolean, jint, jlong, JNI_FALSE, JNI_TRUE};
 use jni::JNIEnv;
 
-use crate::codec::{decode_single, BatchWriter, OwnedFrame};
+use crate::codec::{decode_single, BatchWriter, OwnedFrame, KIND_REPLY};
 use crate::convert::{bytes, required_text, text, timeout};
 use crate::error::{ffi_call, BridgeError};
 use crate::{handle, runtime};
@@ -246,7 +246,9 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simCommands<'local>(
     ffi_call(&mut env, |env| {
         let commands = with_sim(handle, |sim| Ok(sim.commands()))?;
         let mut batch = BatchWriter::with_capacity(commands.iter().map(|c| c.len() + 16).sum());
+        // The answer to this call, read as one frame: a reply.
         batch.push(
+            KIND_REPLY,
             commands
                 .iter()
                 .map(|line| (COMMAND_HEADER.as_bytes(), line.as_bytes())),

@@ -40,36 +40,6 @@ pub fn decode_into(input: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(rest);
 }
 
-/// Percent-decodes `buf` in place (decoding never lengthens) and returns the decoded length.
-/// `first` is the offset of the first `%` (bytes before it are left untouched).
-pub(crate) fn decode_in_place_from(buf: &mut [u8], first: usize) -> usize {
-    let len = buf.len();
-    let mut read = first;
-    let mut write = first;
-    while read < len {
-        let byte = buf[read];
-        let escaped = if byte == b'%' && read + 2 < len {
-            hex_value(buf[read + 1])
-                .zip(hex_value(buf[read + 2]))
-                .map(|(high, low)| high << 4 | low)
-        } else {
-            None
-        };
-        match escaped {
-            Some(decoded) => {
-                buf[write] = decoded;
-                read += 3;
-            }
-            None => {
-                buf[write] = byte;
-                read += 1;
-            }
-        }
-        write += 1;
-    }
-    write
-}
-
 /// Returns the percent-decoded bytes of `input`.
 pub fn decode(input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len());
@@ -103,22 +73,6 @@ mod tests {
     #[test]
     fn decodes_escapes_in_any_case_and_keeps_plus() {
         assert_eq!(decode(b"a%20b%2bc+d%E4%BD%A0"), "a b+c+d你".as_bytes());
-    }
-
-    #[test]
-    fn in_place_decoding_matches() {
-        for input in [
-            &b"a%20b%2bc+d%E4%BD%A0"[..],
-            b"100%",
-            b"%4",
-            b"%zz%41",
-            b"plain",
-        ] {
-            let mut buf = input.to_vec();
-            let first = memchr::memchr(b'%', &buf).unwrap_or(buf.len());
-            let len = decode_in_place_from(&mut buf, first);
-            assert_eq!(&buf[..len], &decode(input)[..]);
-        }
     }
 
     #[test]

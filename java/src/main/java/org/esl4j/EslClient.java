@@ -20,6 +20,7 @@ import org.esl4j.dial.BridgeRequest;
 import org.esl4j.dial.BridgeResult;
 import org.esl4j.dial.OriginateRequest;
 import org.esl4j.dial.OriginateResult;
+import org.esl4j.internal.FrameCodec;
 import org.esl4j.internal.NativeConnection;
 import org.esl4j.internal.NativeLog;
 import org.esl4j.internal.Words;
@@ -68,8 +69,6 @@ public final class EslClient implements AutoCloseable {
     /** Events the client itself needs: job results, and the outcome of executed applications. */
     private static final List<String> BASE_EVENTS = Collections.singletonList("BACKGROUND_JOB");
     /** Envelope content types of the engine's reconnect notices (see NativeConnection.Settings). */
-    private static final String DISCONNECTED_NOTICE = "esl4j/disconnected";
-    private static final String RECONNECTED_NOTICE = "esl4j/reconnected";
     private static final List<String> CALL_CONTROL_EVENTS =
             Arrays.asList("CHANNEL_EXECUTE_COMPLETE", "CHANNEL_BRIDGE", "CHANNEL_HANGUP_COMPLETE");
 
@@ -562,18 +561,17 @@ public final class EslClient implements AutoCloseable {
     // ---- reader -----------------------------------------------------------------------------------
 
     private void readLoop() {
-        dispatcher.dispatchUntilEnded(connection, POLL_BATCH, () -> closed, this::onEnvelope);
+        dispatcher.dispatchUntilEnded(connection.inbox(POLL_BATCH), () -> closed, this::onNotice);
         if (!closed) {
             lostForGood();
         }
     }
 
     /** Turns the engine's reconnect notices into connection events, in stream order. */
-    private void onEnvelope(EslEvent envelope) {
-        String type = envelope.header("Content-Type");
-        if (DISCONNECTED_NOTICE.equals(type)) {
+    private void onNotice(int kind, EslEvent envelope) {
+        if (kind == FrameCodec.KIND_DISCONNECTED) {
             fireConnectionEvent(new ConnectionEvent(ConnectionEvent.Type.DISCONNECTED, "connection lost", Duration.ZERO, 0));
-        } else if (RECONNECTED_NOTICE.equals(type)) {
+        } else if (kind == FrameCodec.KIND_RECONNECTED) {
             int attempts = Integer.parseInt(envelope.header("Reconnect-Attempts"));
             long gapMicros = Long.parseLong(envelope.header("Reconnect-Gap-Micros"));
             Duration gap = Duration.ofNanos(TimeUnit.MICROSECONDS.toNanos(gapMicros));

@@ -10,12 +10,13 @@ import java.util.Map;
 import java.util.Objects;
 
 import org.esl4j.internal.FrameCodec;
+import org.esl4j.internal.UrlCodec;
 
 /**
  * One FreeSWITCH event: its headers in the order the server sent them, and an optional body.
  *
- * <p>Immutable and safe to share between threads. Header values are already decoded (plain events
- * arrive URL-encoded on the wire; the engine decodes them before building this object). A header
+ * <p>Immutable and safe to share between threads. Header values read decoded (plain events arrive
+ * URL-encoded on the wire; a value is decoded the first time it is read). A header
  * that FreeSWITCH sends as {@code ARRAY::a|:b} appears as one header name with several values, in
  * order: {@link #header(String)} returns the first, {@link #headerValues(String)} all of them.
  * Header names are matched ignoring ASCII case, as FreeSWITCH's {@code strcasecmp} does.
@@ -70,12 +71,15 @@ public final class EslEvent {
     private final int bodyLength;
     /** Where the frame's hot header indices start ({@link FrameCodec#HOT_EVENT_NAME} ...). */
     private final int hotAt;
+    /** Whether the values in {@link #bytes} are URL-encoded (an event from the wire, plain). */
+    private final boolean valuesEncoded;
     /** Event-Name and Unique-ID of an event from the wire, read by every delivery, once made. */
     private String eventName;
     private String uniqueId;
 
     private EslEvent(String[] texts, int size, byte[] bytes, int dataStart, int dataLength, int spansAt, int bodyStart,
-            int bodyLength, int hotAt) {
+            int bodyLength, int hotAt, boolean valuesEncoded) {
+        this.valuesEncoded = valuesEncoded;
         this.texts = texts;
         this.size = size;
         this.bytes = bytes;
@@ -87,9 +91,10 @@ public final class EslEvent {
         this.hotAt = hotAt;
     }
 
-    private static EslEvent fromWire(byte[] batch, int dataStart, int dataLength, int headers, int spansAt,
-            int bodyStart, int bodyLength, int hotAt) {
-        return new EslEvent(null, headers, batch, dataStart, dataLength, spansAt, bodyStart, bodyLength, hotAt);
+    private static EslEvent fromWire(boolean valuesEncoded, byte[] batch, int dataStart, int dataLength, int headers,
+            int spansAt, int bodyStart, int bodyLength, int hotAt) {
+        return new EslEvent(null, headers, batch, dataStart, dataLength, spansAt, bodyStart, bodyLength, hotAt,
+                valuesEncoded);
     }
 
     private boolean isFromWire() {
@@ -146,9 +151,17 @@ public final class EslEvent {
         return dataStart + start;
     }
 
-    /** The name ({@code part} 0) or value (2) of a header from the wire, as a new string. */
+    /**
+     * The name ({@code part} 0) or value (2) of a header from the wire, as a new string; an
+     * encoded value is URL-decoded (names never are, as in libesl).
+     */
     private String decode(int header, int part) {
-        return new String(bytes, partStart(header, part), span(header, part + 1), StandardCharsets.UTF_8);
+        int start = partStart(header, part);
+        int length = span(header, part + 1);
+        if (valuesEncoded && part == 2) {
+            return UrlCodec.decode(bytes, start, length);
+        }
+        return new String(bytes, start, length, StandardCharsets.UTF_8);
     }
 
     /** A hot header's value of an event from the wire, made without the {@link #texts} array. */
@@ -170,17 +183,31 @@ public final class EslEvent {
     }
 
     private String name(int header) {
+        if (texts == null && isFromWire()) {
+            // A name read by position (compat groups repeated names this way) is made on its own:
+            // the text array for it would cost two slots for each of the ~90 headers.
+            return decode(header, 0);
+        }
         return text(header * 2);
     }
 
     private String value(int header) {
+        if (isFromWire()) {
+            // Event-Name and Unique-ID read by position (compat getHeader) without the texts array.
+            if (header == intAt(hotAt + FrameCodec.HOT_EVENT_NAME * 4)) {
+                return eventName();
+            }
+            if (header == intAt(hotAt + FrameCodec.HOT_UNIQUE_ID * 4)) {
+                return uniqueId();
+            }
+        }
         return text(header * 2 + 1);
     }
 
     /**
      * Whether header {@code header}'s name is {@code name}, ignoring ASCII case like FreeSWITCH's
-     * {@code strcasecmp}. An event from the wire compares {@code key}, the name's UTF-8 bytes,
-     * with its own bytes, so no string is made.
+     * {@code strcasecmp}. An event from the wire compares {@code key}, the name's UTF-8 bytes (or,
+     * when null, the ASCII name's chars), with its own bytes, so no string is made.
      */
     private boolean nameIs(int header, String name, byte[] key) {
         if (!isFromWire()) {
@@ -196,12 +223,12 @@ public final class EslEvent {
             return true;
         }
         int length = span(header, 1);
-        if (length != key.length) {
+        if (length != (key == null ? name.length() : key.length)) {
             return false;
         }
         int start = partStart(header, 0);
         for (int i = 0; i < length; i++) {
-            if (!sameIgnoringAsciiCase(bytes[start + i], key[i])) {
+            if (!sameIgnoringAsciiCase(bytes[start + i], key == null ? name.charAt(i) : key[i])) {
                 return false;
             }
         }
@@ -217,9 +244,20 @@ public final class EslEvent {
         return lower == (b | 0x20) && lower >= 'a' && lower <= 'z';
     }
 
-    /** The UTF-8 bytes {@link #nameIs} compares for an event from the wire. */
+    /**
+     * The UTF-8 bytes {@link #nameIs} compares for an event from the wire; null for a built event
+     * and for an ASCII name, whose chars are its bytes (no array per lookup).
+     */
     private byte[] key(String name) {
-        return isFromWire() ? name.getBytes(StandardCharsets.UTF_8) : null;
+        if (!isFromWire()) {
+            return null;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (name.charAt(i) >= 0x80) {
+                return name.getBytes(StandardCharsets.UTF_8);
+            }
+        }
+        return null;
     }
 
     /**
@@ -651,7 +689,7 @@ public final class EslEvent {
         public EslEvent build() {
             // The array is handed over, not copied; reset() gives the builder a fresh one.
             EslEvent event = new EslEvent(texts, size, body, 0, body.length, NOT_FROM_WIRE, 0, body.length,
-                    NOT_FROM_WIRE);
+                    NOT_FROM_WIRE, false);
             reset();
             return event;
         }

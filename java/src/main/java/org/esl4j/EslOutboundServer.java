@@ -16,6 +16,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.esl4j.dial.AttemptWatchdog;
+import org.esl4j.internal.EventInbox;
+import org.esl4j.internal.FrameCodec;
 import org.esl4j.internal.NativeConnection;
 import org.esl4j.internal.NativeServer;
 
@@ -163,21 +165,18 @@ public final class EslOutboundServer implements AutoCloseable {
      * channel's order) and ends a session's futures when its connection has ended.
      */
     private void readEvents() {
+        long[] route = new long[2];
+        EventInbox inbox = new EventInbox(timeoutMs -> server.pollRaw(route, timeoutMs));
         try {
-            while (true) {
-                NativeServer.Routed next;
-                try {
-                    next = server.poll(EVENT_WAIT_MS);
-                } catch (RuntimeException listenerClosed) {
-                    return;
+            for (FrameCodec.Batch batch = inbox.take(EVENT_WAIT_MS); batch != null;
+                    batch = inbox.take(EVENT_WAIT_MS)) {
+                if (route[0] == 0) {
+                    continue; // timed out
                 }
-                if (next == null) {
-                    continue;
-                }
-                // A session's envelopes (its disconnect notice) end it through next.ended below.
-                dispatcher.dispatchEvents(next.items, envelope -> { });
-                if (next.ended) {
-                    EslSession session = routed.remove(next.key);
+                // A session's other items (its disconnect notice) end it through route[1] below.
+                dispatcher.dispatchEvents(batch, (kind, item) -> { });
+                if (route[1] != 0) {
+                    EslSession session = routed.remove(route[0]);
                     if (session != null) {
                         session.connectionEnded();
                     }

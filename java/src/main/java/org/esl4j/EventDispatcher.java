@@ -16,8 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
-import org.esl4j.internal.NativeConnection;
+import org.esl4j.internal.EventInbox;
+import org.esl4j.internal.FrameCodec;
 
 /**
  * Delivers events to an {@link EventRouter}: one lane per channel ({@code Unique-ID}) so that a
@@ -168,37 +168,33 @@ final class EventDispatcher implements AutoCloseable {
     }
 
     /**
-     * The client's read loop: polls batches of up to {@code batch} items and dispatches the
-     * events among them, handing every envelope (an item that is not an event, such as a
-     * disconnect notice or a reconnect notice) to {@code envelopes} on the calling thread, in
-     * stream order, until the connection ends or {@code stop} is true.
+     * The client's read loop: takes batches from {@code inbox} and dispatches the events among
+     * them, handing every other item (a disconnect notice, a reconnect notice, ...) to
+     * {@code notices} on the calling thread, in stream order, until the inbox ends or {@code stop}
+     * is true.
      */
-    void dispatchUntilEnded(NativeConnection connection, int batch, BooleanSupplier stop, Consumer<EslEvent> envelopes) {
+    void dispatchUntilEnded(EventInbox inbox, BooleanSupplier stop, EventInbox.Notices notices) {
         while (!stop.getAsBoolean()) {
-            List<EslEvent> items;
-            try {
-                items = connection.poll(batch, POLL_WAIT_MS);
-            } catch (RuntimeException ended) {
+            FrameCodec.Batch batch = inbox.take(POLL_WAIT_MS);
+            if (batch == null) {
                 return;
             }
-            if (items == null) {
-                return;
-            }
-            dispatchEvents(items, envelopes);
+            dispatchEvents(batch, notices);
         }
     }
 
     /**
-     * Dispatches the events among polled items, each lane's share in one hand-over; envelopes
-     * (disconnect notices and the like) go to {@code envelopes} once every event before them is
+     * Dispatches the events of a batch, each lane's share in one hand-over; the other items
+     * (disconnect notices and the like) go to {@code notices} once every event before them is
      * queued.
      */
-    void dispatchEvents(List<EslEvent> items, Consumer<EslEvent> envelopes) {
+    void dispatchEvents(FrameCodec.Batch batch, EventInbox.Notices notices) {
         Map<String, Chunk> pending = new LinkedHashMap<>();
-        for (EslEvent item : items) {
-            if (item.eventName() == null) {
+        for (int i = 0; i < batch.size(); i++) {
+            EslEvent item = batch.item(i);
+            if (batch.kind(i) != FrameCodec.KIND_EVENT) {
                 flush(pending);
-                envelopes.accept(item);
+                notices.accept(batch.kind(i), item);
             } else if (closed) {
                 dropped.incrementAndGet();
             } else if (tryReserve(options.maxQueuedEvents())) {

@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.esl4j.internal.FrameCodec;
 import org.junit.After;
 import org.junit.Test;
 
@@ -251,7 +252,7 @@ public class EventDispatcherTest {
         // A bound far below the batch: the reader must hand over what it holds before it waits.
         EventDispatcher dispatcher = dispatcher(router, blocking(2, 8, java.time.Duration.ofSeconds(30)));
         List<EslEvent> envelopes = new ArrayList<>();
-        dispatcher.dispatchEvents(recorder.interleaved(), envelopes::add);
+        dispatcher.dispatchEvents(batchOf(recorder.interleaved()), (kind, item) -> envelopes.add(item));
         recorder.awaitAllInOrder(dispatcher);
         assertTrue(envelopes.isEmpty());
     }
@@ -272,7 +273,7 @@ public class EventDispatcherTest {
         batch.add(EslEvent.builder().header("Content-Type", "text/disconnect-notice").build());
         batch.add(event("CHANNEL_STATE", "c", 0));
         List<Integer> lanesStartedAtEnvelope = new ArrayList<>();
-        dispatcher.dispatchEvents(batch, envelope -> lanesStartedAtEnvelope.add(tasks.size()));
+        dispatcher.dispatchEvents(batchOf(batch), (kind, envelope) -> lanesStartedAtEnvelope.add(tasks.size()));
         assertEquals("lanes a and b are started before the envelope", Collections.singletonList(2), lanesStartedAtEnvelope);
         assertEquals(3, tasks.size());
         assertEquals(longLane + 2, dispatcher.stats().queueDepth());
@@ -286,5 +287,14 @@ public class EventDispatcherTest {
         assertEquals(turn + 1, delivered.indexOf("c"));
         assertEquals(0, dispatcher.stats().queueDepth());
         assertEquals(longLane + 2, dispatcher.stats().delivered());
+    }
+
+    /** A poll batch of {@code items}: those without an Event-Name are disconnect notices. */
+    private static FrameCodec.Batch batchOf(List<EslEvent> items) {
+        byte[] kinds = new byte[items.size()];
+        for (int i = 0; i < kinds.length; i++) {
+            kinds[i] = (byte) (items.get(i).eventName() == null ? FrameCodec.KIND_DISCONNECT_NOTICE : FrameCodec.KIND_EVENT);
+        }
+        return new FrameCodec.Batch(kinds, items.toArray(new EslEvent[0]));
     }
 }

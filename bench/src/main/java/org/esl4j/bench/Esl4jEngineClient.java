@@ -1,13 +1,13 @@
 package org.esl4j.bench;
 
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.esl4j.EslConnectionClosedException;
 import org.esl4j.EslEvent;
+import org.esl4j.internal.EventInbox;
+import org.esl4j.internal.FrameCodec;
 import org.esl4j.internal.NativeConnection;
 
 /**
- * esl4j's engine seen from Java without the public API on top: {@link NativeConnection#poll}
+ * esl4j's engine seen from Java without the public API on top: {@link NativeConnection#inbox}
  * batches on one thread, with the engine told to stop reading the socket rather than drop
  * when Java falls behind. The ceiling of the JNI crossing plus decoding into {@link EslEvent}s.
  */
@@ -23,16 +23,14 @@ final class Esl4jEngineClient implements FloodClient {
         connection = NativeConnection.connect("127.0.0.1", port, null, "ClueCon",
                 new NativeConnection.Settings().blockOnOverflow(true));
         connection.subscribe("plain", "ALL").get(API_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        EventInbox inbox = connection.inbox(POLL_BATCH);
         reader = new Thread(() -> {
-            try {
-                for (List<EslEvent> batch = connection.poll(POLL_BATCH, POLL_WAIT_MS); batch != null;
-                        batch = connection.poll(POLL_BATCH, POLL_WAIT_MS)) {
-                    for (EslEvent event : batch) {
-                        counter.accept(event.eventName(), event.uniqueId());
-                    }
+            // close() ends the inbox, and with it the loop
+            for (FrameCodec.Batch batch = inbox.take(POLL_WAIT_MS); batch != null; batch = inbox.take(POLL_WAIT_MS)) {
+                for (int i = 0; i < batch.size(); i++) {
+                    EslEvent event = batch.item(i);
+                    counter.accept(event.eventName(), event.uniqueId());
                 }
-            } catch (EslConnectionClosedException closed) {
-                // close() ends the loop
             }
         }, "engine-poll-loop");
         reader.setDaemon(true);

@@ -41,10 +41,13 @@ public final class FloodBench {
             }
             List<Double> rates = new ArrayList<>();
             List<Double> allocations = new ArrayList<>();
+            List<Double> cpuPerEvent = new ArrayList<>();
             long lost = 0;
             for (int i = 0; i < runs; i++) {
                 Map<Long, Long> before = Measure.allocatedByThread();
+                long cpuBefore = Measure.processCpuNanos();
                 Flood.Run run = Flood.once(driver, counter, events, RUN_TIMEOUT_MS);
+                cpuPerEvent.add((Measure.processCpuNanos() - cpuBefore) / 1e3 / run.delivered);
                 rates.add(run.rate);
                 lost += run.lost;
                 allocations.add((double) Measure.allocatedSince(before) / run.delivered);
@@ -53,6 +56,7 @@ public final class FloodBench {
             Measure.report("scenario", "flood", "client", kind.id, "events", events, "runs", runs, "lost", lost,
                     "rate", Measure.quantile(rate, 0.5), "min", Measure.quantile(rate, 0), "max", Measure.quantile(rate, 1),
                     "alloc", Measure.quantile(Measure.toArray(allocations), 0.5),
+                    "cpu", Measure.quantile(Measure.toArray(cpuPerEvent), 0.5),
                     "rss", Measure.residentBytes(), "heap", Measure.heapAfterGc(), "checksum", counter.checksum());
             if (withApi) {
                 floodWithApi(kind, driver, client, counter, events, runs);

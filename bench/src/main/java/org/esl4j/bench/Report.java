@@ -22,11 +22,13 @@ final class Report {
             }
         }
         for (Map<String, String> r : section(out, results, "flood", "### Events/s to a consumer reading Event-Name and Unique-ID",
-                "| client | events/s (median) | min – max | × best peer | lost | allocated B/event | RSS after | heap after GC |",
-                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")) {
-            out.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.0f – %,.0f | %s | %s | %,.0f | %s | %s |%n", r.get("client"),
-                    number(r, "rate"), number(r, "min"), number(r, "max"), ratio(number(r, "rate"), bestPeerRate),
-                    lost(r), number(r, "alloc"), mib(r, "rss"), mib(r, "heap")));
+                "| client | events/s (median) | min – max | × best peer | lost | allocated B/event | client CPU µs/event"
+                        + " | RSS after | heap after GC |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")) {
+            out.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.0f – %,.0f | %s | %s | %,.0f | %.2f | %s | %s |%n",
+                    r.get("client"), number(r, "rate"), number(r, "min"), number(r, "max"),
+                    ratio(number(r, "rate"), bestPeerRate), lost(r), number(r, "alloc"), number(r, "cpu"), mib(r, "rss"),
+                    mib(r, "heap")));
         }
         for (Map<String, String> r : section(out, results, "api", "### `api` round trip under flood (one call per 1,000 events)",
                 "| client | p50 ms | p99 ms | max ms | calls | events/s with calls | rate drop vs no calls | lost | p99 ÷ best peer p99 |",

@@ -3,7 +3,7 @@ package org.esl4j.internal;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -14,7 +14,11 @@ import org.esl4j.EslEvent;
  * (keep in sync):
  * <pre>
  * batch := count:u32 frame*
- * frame := headers:u32 dataLen:u32 data[dataLen] span{headers} bodyStart:u32 bodyLen:u32 hot{4}
+ * frame := kind:u8 flags:u8 headers:u32 dataLen:u32 data[dataLen] span{headers}
+ *          bodyStart:u32 bodyLen:u32 hot{4}
+ * kind  := what the item is: one of the KIND_* constants
+ * flags := FLAG_VALUES_ENCODED: values are URL-encoded as received (plain events); a value is
+ *          decoded when it is read. The body never is.
  * span  := nameStart nameLen valueStart valueLen    (offsets into data; each a u16 when
  *          dataLen &lt;= 65535, as nearly every event's is, else a u32)
  * hot   := index:i32 of the first Event-Name, Unique-ID, Job-UUID, Event-Subclass header, or -1
@@ -26,6 +30,25 @@ import org.esl4j.EslEvent;
  * span cost a fifth of the reading thread's time. Not API.
  */
 public final class FrameCodec {
+    // Item kinds; keep in sync with KIND_* in codec.rs (appended, never renumbered).
+    /** An event (plain, JSON or XML). */
+    public static final int KIND_EVENT = 0;
+    /** A {@code log/data} line (headers as FreeSWITCH sent them, Content-Type included). */
+    public static final int KIND_LOG = 1;
+    /** A {@code text/disconnect-notice} (headers as sent, Content-Disposition included). */
+    public static final int KIND_DISCONNECT_NOTICE = 2;
+    /** The engine lost the connection and reconnects (header {@code Disconnect-Reason}). */
+    public static final int KIND_DISCONNECTED = 3;
+    /** The engine reconnected ({@code Reconnect-Attempts}, {@code Reconnect-Gap-Micros}). */
+    public static final int KIND_RECONNECTED = 4;
+    /** A frame of a content type the engine does not know, as received. */
+    public static final int KIND_UNKNOWN = 5;
+    /** A {@code command/reply} or {@code api/response}. */
+    public static final int KIND_REPLY = 6;
+    /** Frame flag: header values are URL-encoded. Keep in sync with codec.rs. */
+    private static final int FLAG_VALUES_ENCODED = 1;
+    /** Kind and flags bytes before a frame's header count. */
+    private static final int FRAME_HEAD_BYTES = 2;
     /** Position of Event-Name's index among a frame's hot indices. Keep in sync with codec.rs. */
     public static final int HOT_EVENT_NAME = 0;
     /** Position of Unique-ID's index among a frame's hot indices. */
@@ -49,6 +72,7 @@ public final class FrameCodec {
          * An event over one frame of {@code batch}, whose layout has already been checked apart
          * from the header spans.
          *
+         * @param valuesEncoded whether header values are URL-encoded, to decode when read
          * @param batch the batch array, shared by every event of the batch and never changed
          * @param dataStart where the frame's data block starts; span offsets are relative to it
          * @param dataLength the length of the data block, which every span must stay in
@@ -59,7 +83,7 @@ public final class FrameCodec {
          * @param hotAt where the frame's four hot indices start
          * @return the event
          */
-        EslEvent create(byte[] batch, int dataStart, int dataLength, int headers, int spansAt, int bodyStart,
+        EslEvent create(boolean valuesEncoded, byte[] batch, int dataStart, int dataLength, int headers, int spansAt, int bodyStart,
                 int bodyLength, int hotAt);
     }
 
@@ -104,25 +128,85 @@ public final class FrameCodec {
         this.view = ByteBuffer.wrap(batch);
     }
 
+    /** A decoded batch: each item's kind and its frame as an event, in stream order. */
+    public static final class Batch {
+        private final byte[] kinds;
+        private final EslEvent[] items;
+
+        /**
+         * A batch of the given items (the decoder's, or a test's).
+         *
+         * @param kinds each item's kind, one of the {@code KIND_*} constants
+         * @param items the items, as many as kinds
+         */
+        public Batch(byte[] kinds, EslEvent[] items) {
+            if (kinds.length != items.length) {
+                throw new IllegalArgumentException(kinds.length + " kinds for " + items.length + " items");
+            }
+            this.kinds = kinds;
+            this.items = items;
+        }
+
+        /**
+         * The number of items.
+         *
+         * @return the count
+         */
+        public int size() {
+            return items.length;
+        }
+
+        /**
+         * What item {@code index} is.
+         *
+         * @param index the position
+         * @return one of the {@code KIND_*} constants
+         */
+        public int kind(int index) {
+            return kinds[index];
+        }
+
+        /**
+         * Item {@code index}: an event, or the envelope of a notice (its headers and body).
+         *
+         * @param index the position
+         * @return the item
+         */
+        public EslEvent item(int index) {
+            return items[index];
+        }
+
+        /**
+         * Every item, whatever its kind.
+         *
+         * @return a fixed-size view of the items
+         */
+        public List<EslEvent> items() {
+            return Arrays.asList(items);
+        }
+    }
+
     /**
      * Decodes every frame of a batch. The events share {@code batch}, which the caller must
      * therefore never change afterwards.
      *
      * @param batch the bytes from native code
-     * @return the frames as events, in order
+     * @return the frames as events with their kinds, in order
      * @throws IllegalArgumentException if the batch is truncated or malformed
      */
-    public static List<EslEvent> decodeBatch(byte[] batch) {
+    public static Batch decodeBatch(byte[] batch) {
         FrameCodec decoder = new FrameCodec(batch);
-        int count = decoder.readCount(8 + FRAME_TAIL_BYTES);
-        List<EslEvent> events = new ArrayList<>(count);
+        int count = decoder.readCount(FRAME_HEAD_BYTES + 8 + FRAME_TAIL_BYTES);
+        byte[] kinds = new byte[count];
+        EslEvent[] events = new EslEvent[count];
         for (int i = 0; i < count; i++) {
-            events.add(decoder.readFrame());
+            kinds[i] = batch[decoder.pos];
+            events[i] = decoder.readFrame();
         }
         if (decoder.pos != batch.length) {
             throw new IllegalArgumentException((batch.length - decoder.pos) + " trailing bytes in batch");
         }
-        return events;
+        return new Batch(kinds, events);
     }
 
     /**
@@ -133,11 +217,11 @@ public final class FrameCodec {
      * @throws IllegalArgumentException if the batch does not hold exactly one frame
      */
     public static EslEvent decodeSingle(byte[] batch) {
-        List<EslEvent> events = decodeBatch(batch);
-        if (events.size() != 1) {
-            throw new IllegalArgumentException("expected one frame, got " + events.size());
+        Batch decoded = decodeBatch(batch);
+        if (decoded.size() != 1) {
+            throw new IllegalArgumentException("expected one frame, got " + decoded.size());
         }
-        return events.get(0);
+        return decoded.item(0);
     }
 
     /**
@@ -158,8 +242,11 @@ public final class FrameCodec {
         }
         int[] body = new int[2];
         append(data, event.bodyBytes(), body, 0);
-        ByteArrayOutputStream out = new ByteArrayOutputStream(data.size() + spans.length * 4 + 24);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(data.size() + spans.length * 4 + 26);
         writeInt(out, 1);
+        // Values as they are (the engine encodes what it sends); the kind is not read back.
+        out.write(KIND_EVENT);
+        out.write(0);
         writeInt(out, headers.size());
         writeInt(out, data.size());
         out.write(data.toByteArray(), 0, data.size());
@@ -196,6 +283,8 @@ public final class FrameCodec {
 
     /** Makes the event of the frame at {@link #pos}, sharing the batch array. */
     private EslEvent readFrame() {
+        skip(FRAME_HEAD_BYTES);
+        boolean valuesEncoded = (batch[pos - 1] & FLAG_VALUES_ENCODED) != 0;
         int headers = readCount(NARROW_SPAN_BYTES);
         int dataLength = readCount(1);
         int dataStart = pos;
@@ -215,7 +304,7 @@ public final class FrameCodec {
         if (bad < 0) {
             throw new IllegalArgumentException("body span or hot index outside the frame at byte " + dataStart);
         }
-        return wireEvents.create(batch, dataStart, dataLength, headers, spansAt, dataStart + bodyStart, bodyLength,
+        return wireEvents.create(valuesEncoded, batch, dataStart, dataLength, headers, spansAt, dataStart + bodyStart, bodyLength,
                 tail + 8);
     }
 

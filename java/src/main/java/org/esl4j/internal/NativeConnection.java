@@ -1,7 +1,6 @@
 package org.esl4j.internal;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Collections;
 import java.util.List;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -34,12 +33,11 @@ import org.esl4j.EslTimeoutException;
  * {@link #sendRecv}, {@link #api}, {@link #bgapi}, {@link #sendEvent} and {@link #sendMsg}
  * (check {@code Reply-Text}), and exceptionally ({@code COMMAND_FAILED}) for the others.
  *
- * <p>Events are pulled with {@link #poll(int, long)}, which returns what is queued in
- * cache-sized batches. Items that are not events are envelopes with a {@code Content-Type} header:
- * {@code text/disconnect-notice} (with {@code Content-Disposition: linger|disconnect}),
- * {@code log/data}, {@code esl4j/disconnected}, {@code esl4j/reconnected}, or the content type
- * of an unknown frame. Plain, JSON and XML events all arrive decoded, with multi-value headers as
- * repeated names.
+ * <p>Events are taken through an {@link #inbox(int)}, in cache-sized batches whose items each
+ * carry a kind ({@link FrameCodec#KIND_EVENT}, {@code KIND_LOG}, {@code KIND_DISCONNECT_NOTICE},
+ * {@code KIND_DISCONNECTED}, {@code KIND_RECONNECTED}, {@code KIND_UNKNOWN}). Log lines, disconnect
+ * notices and unknown frames keep the headers the server sent. Plain, JSON and XML events all read
+ * decoded (plain values when read), with multi-value headers as repeated names.
  */
 public final class NativeConnection extends NativeHandle {
     /** The engine's reply deadline when Settings leave it at 0. */
@@ -70,7 +68,7 @@ public final class NativeConnection extends NativeHandle {
             new NativeCompletion.Decoder<List<EslEvent>>() {
                 @Override
                 public List<EslEvent> decode(byte[] payload) {
-                    return FrameCodec.decodeBatch(payload);
+                    return FrameCodec.decodeBatch(payload).items();
                 }
             };
 
@@ -136,9 +134,9 @@ public final class NativeConnection extends NativeHandle {
          * Reconnect after an unexpected loss (default: never; the connection ends). The engine
          * waits {@code initialDelayMs} before the first attempt, doubling up to {@code
          * maxDelayMs}; an attempt succeeds once the subscriptions and filters were sent again and
-         * accepted. {@link #poll} then carries an {@code esl4j/disconnected} item (header {@code
-         * Disconnect-Reason}) at the loss and an {@code esl4j/reconnected} item (headers {@code
-         * Reconnect-Attempts}, {@code Reconnect-Gap-Micros}) when it is back. {@link #close()}
+         * accepted. The {@link #inbox} then carries a {@link FrameCodec#KIND_DISCONNECTED} item
+         * (header {@code Disconnect-Reason}) at the loss and a {@link FrameCodec#KIND_RECONNECTED}
+         * item (headers {@code Reconnect-Attempts}, {@code Reconnect-Gap-Micros}) when it is back. {@link #close()}
          * ends a reconnect at once.
          *
          * @param initialDelayMs the wait before the first attempt
@@ -401,7 +399,7 @@ public final class NativeConnection extends NativeHandle {
     }
 
     /**
-     * {@code bgapi <command>}; the {@code BACKGROUND_JOB} event arrives through {@link #poll}
+     * {@code bgapi <command>}; the {@code BACKGROUND_JOB} event arrives through {@link #inbox}
      * when subscribed.
      *
      * @param commandAndArgs the API command and arguments
@@ -670,29 +668,22 @@ public final class NativeConnection extends NativeHandle {
     }
 
     /**
-     * Takes queued events (up to {@code max}, and up to about 192 KiB of frames so the batch
-     * stays in the CPU cache while it is copied and decoded), waiting up to {@code timeoutMs}
-     * for the first.
-     * Blocks the calling thread, which must not be an esl4j engine thread.
+     * An inbox over this connection's queued items: each {@link EventInbox#take} returns up to
+     * {@code max} of them (and up to about 192 KiB of frames, so the batch stays in the CPU cache
+     * while it is copied and decoded). Blocks the taking thread, which must not be an esl4j engine
+     * thread.
      *
-     * @param max the most items to return
-     * @param timeoutMs how long to wait when nothing is queued; 0 returns at once
-     * @return the items (empty on timeout), or null once the connection has ended and everything
-     *     queued has been taken
+     * @param max the most items per batch
+     * @return the inbox; it ends once the connection has ended and everything queued was taken
      */
-    public List<EslEvent> poll(int max, long timeoutMs) {
-        byte[] batch = pollRaw(max, timeoutMs);
-        if (batch == null) {
-            return null;
-        }
-        List<EslEvent> items = FrameCodec.decodeBatch(batch);
-        return items.isEmpty() ? Collections.<EslEvent>emptyList() : items;
+    public EventInbox inbox(int max) {
+        return new EventInbox(timeoutMs -> pollRaw(max, timeoutMs));
     }
 
     /**
-     * Like {@link #poll(int, long)} but returns the undecoded batch, so one thread can keep
-     * draining the engine while another decodes ({@link FrameCodec#decodeBatch(byte[])}): the
-     * two halves of the work then run on two cores.
+     * Takes queued items as an undecoded batch, so one thread can keep draining the engine while
+     * another decodes ({@link FrameCodec#decodeBatch(byte[])}): the two halves of the work then
+     * run on two cores.
      *
      * @param max the most items to return
      * @param timeoutMs how long to wait when nothing is queued; 0 returns at once

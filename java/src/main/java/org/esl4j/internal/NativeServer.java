@@ -1,7 +1,5 @@
 package org.esl4j.internal;
 
-import java.util.List;
-import org.esl4j.EslEvent;
 
 /**
  * The native listener for FreeSWITCH's outbound {@code socket} connections. Not API: the
@@ -13,8 +11,8 @@ import org.esl4j.EslEvent;
  * Sessions beyond {@code maxSessions} are closed at once. Connections still in the handshake
  * count against {@code maxHandshakes} only, so silent peers cannot take session slots.
  *
- * <p>A session's items can be read from the session itself ({@link NativeConnection#poll}) or,
- * once {@link #route routed}, by one thread for every session with {@link #poll(long)}.
+ * <p>A session's items can be read from the session itself ({@link NativeConnection#inbox}) or,
+ * once {@link #route routed}, by one thread for every session with {@link #pollRaw(long[], long)}.
  */
 public final class NativeServer extends NativeHandle {
     private static final Lifecycle LIFECYCLE = new Lifecycle() {
@@ -45,22 +43,6 @@ public final class NativeServer extends NativeHandle {
             rejectedOverCap = values[1];
             handshakeFailures = values[2];
             active = values[3];
-        }
-    }
-
-    /** The next items of one routed session, from {@link #poll(long)}. */
-    public static final class Routed {
-        /** The key the session was routed under. */
-        public final long key;
-        /** Its next items in order, as {@link NativeConnection#poll} returns them; may be empty. */
-        public final List<EslEvent> items;
-        /** The session has ended; these were its last items. */
-        public final boolean ended;
-
-        Routed(long key, List<EslEvent> items, boolean ended) {
-            this.key = key;
-            this.items = items;
-            this.ended = ended;
         }
     }
 
@@ -131,7 +113,7 @@ public final class NativeServer extends NativeHandle {
     }
 
     /**
-     * From now on, {@code session}'s items go to {@link #poll(long)} tagged with {@code key},
+     * From now on, {@code session}'s items go to {@link #pollRaw(long[], long)} tagged with {@code key},
      * followed by its end; do not also poll the session itself.
      *
      * @param session a session from {@link #accept(long)}
@@ -152,16 +134,22 @@ public final class NativeServer extends NativeHandle {
         }
     }
 
+    /** A batch of no items: what {@link #pollRaw} returns on timeout. */
+    private static final byte[] EMPTY_BATCH = new byte[4];
+
     /**
-     * Takes the next items of any routed session, waiting up to {@code timeoutMs}. Blocks the
-     * calling thread, which must not be an esl4j engine thread.
+     * Takes the next items of any routed session, waiting up to {@code timeoutMs}, for an
+     * {@link EventInbox}. Blocks the calling thread, which must not be an esl4j engine thread.
      *
+     * @param route set to the key the items' session was routed under (0 on timeout) and 1 when
+     *     the session has ended (these were its last items; there may be none), else 0
      * @param timeoutMs how long to wait
-     * @return the items, or null when none arrived in time
+     * @return the batch, empty on timeout
      * @throws org.esl4j.EslException once the server is closed
      */
-    public Routed poll(long timeoutMs) {
-        long[] route = new long[2];
+    public byte[] pollRaw(long[] route, long timeoutMs) {
+        route[0] = 0;
+        route[1] = 0;
         byte[] batch;
         long handle = acquire();
         try {
@@ -169,7 +157,7 @@ public final class NativeServer extends NativeHandle {
         } finally {
             release();
         }
-        return batch == null ? null : new Routed(route[0], FrameCodec.decodeBatch(batch), route[1] != 0);
+        return batch == null ? EMPTY_BATCH : batch;
     }
 
     /**

@@ -13,8 +13,10 @@
  *   <li>Commands complete through {@link org.esl4j.internal.NativeCompletion} on esl4j's own
  *       daemon threads ({@link org.esl4j.internal.CompletionThreads}), never on the engine's I/O
  *       threads and never on the common fork-join pool.
- *   <li>Events arrive in poll batches decoded by {@link org.esl4j.internal.FrameCodec}; log records
- *       of the engine reach slf4j or JUL through {@link org.esl4j.internal.NativeLog}.
+ *   <li>Events arrive in poll batches, taken by every Java poll loop through one
+ *       {@link org.esl4j.internal.EventInbox} and decoded by {@link org.esl4j.internal.FrameCodec}
+ *       (a kind byte per item; plain event values stay URL-encoded until read); log records of the
+ *       engine reach slf4j or JUL through {@link org.esl4j.internal.NativeLog}.
  * </ul>
  *
  * <p>The contract with the native side (export names, batch layout, error kinds) is versioned by

@@ -21,6 +21,8 @@ import org.esl4j.EslException;
 import org.esl4j.EventListener;
 import org.esl4j.HangupCause;
 import org.esl4j.Subscription;
+import org.esl4j.internal.EventInbox;
+import org.esl4j.internal.FrameCodec;
 import org.esl4j.internal.NativeConnection;
 import org.esl4j.internal.NativeSimulator;
 
@@ -586,20 +588,16 @@ public final class EslSimulator implements AutoCloseable {
     }
 
     private void record() {
+        EventInbox inbox = control.inbox(POLL_BATCH);
         while (!closed) {
-            List<EslEvent> items;
-            try {
-                items = control.poll(POLL_BATCH, POLL_WAIT_MS);
-            } catch (RuntimeException ended) {
-                items = null;
-            }
-            if (items == null) {
+            FrameCodec.Batch batch = inbox.take(POLL_WAIT_MS);
+            if (batch == null) {
                 break;
             }
-            List<EslEvent> events = new ArrayList<>(items.size());
-            for (EslEvent item : items) {
-                if (item.eventName() != null) {
-                    events.add(item);
+            List<EslEvent> events = new ArrayList<>(batch.size());
+            for (int i = 0; i < batch.size(); i++) {
+                if (batch.kind(i) == FrameCodec.KIND_EVENT) {
+                    events.add(batch.item(i));
                 }
             }
             if (events.isEmpty()) {

@@ -20,7 +20,10 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import org.esl4j.EslEvent;
+import org.esl4j.internal.EventInbox;
+import org.esl4j.internal.FrameCodec;
 import org.esl4j.internal.NativeConnection;
+import org.esl4j.internal.UrlCodec;
 
 /**
  * A connection to FreeSWITCH's event socket with the public API of the SWIG-generated
@@ -74,6 +77,8 @@ public class ESLconnection {
     private static final AtomicInteger DESCRIPTORS = new AtomicInteger(1000);
 
     private final NativeConnection connection;
+    /** The engine's queued items; null for an unconnected object. */
+    private final EventInbox inbox;
     private final EslEvent info;
     private final int descriptor;
     private final long commandTimeoutMs;
@@ -169,6 +174,7 @@ public class ESLconnection {
         NativeConnection connection = opened.connection;
         this.lastError = opened.error;
         this.connection = connection;
+        this.inbox = connection == null ? null : connection.inbox(POLL_BATCH);
         this.info = connection == null ? null : connection.channelData();
         this.descriptor = connection == null ? -1 : DESCRIPTORS.incrementAndGet();
         this.commandTimeoutMs = Long.getLong(COMMAND_TIMEOUT_PROPERTY, DEFAULT_COMMAND_TIMEOUT_MS);
@@ -481,25 +487,32 @@ public class ESLconnection {
 
     /** Moves everything the engine has queued into {@link #received}; caller holds fetchLock. */
     private void fetch(long waitMs) {
-        List<EslEvent> batch;
-        try {
-            batch = connection.poll(POLL_BATCH, waitMs);
-        } catch (RuntimeException e) {
-            ended = true;
-            return;
-        }
+        FrameCodec.Batch batch = inbox.take(waitMs);
         if (batch == null) {
             ended = true;
             return;
         }
-        for (EslEvent item : batch) {
-            if (isFinalDisconnectNotice(item)) {
-                awaitSendReplies();
-                received.add(serverDisconnected);
-            } else if (xmlEvents && item.hasHeader("Event-Name")) {
-                received.add(xmlEnvelope(item));
-            } else {
-                received.add(compatView(item));
+        for (int i = 0; i < batch.size(); i++) {
+            EslEvent item = batch.item(i);
+            switch (batch.kind(i)) {
+                case FrameCodec.KIND_EVENT:
+                    received.add(xmlEvents ? xmlEnvelope(item) : ESLevent.fromEvent(item));
+                    break;
+                case FrameCodec.KIND_DISCONNECT_NOTICE:
+                    if (isFinalDisconnectNotice(item)) {
+                        awaitSendReplies();
+                        received.add(serverDisconnected);
+                    } else {
+                        received.add(envelope(item));
+                    }
+                    break;
+                case FrameCodec.KIND_DISCONNECTED:
+                case FrameCodec.KIND_RECONNECTED:
+                    // The engine's own notices: libesl has none (compat connections do not reconnect).
+                    break;
+                default:
+                    received.add(envelope(item));
+                    break;
             }
         }
     }
@@ -537,12 +550,11 @@ public class ESLconnection {
     }
 
     /**
-     * A disconnect notice other than a linger notice: libesl ends the connection on it instead of
+     * Whether a disconnect notice is not a linger notice: libesl ends the connection on it instead of
      * returning it (only the linger notice reaches the application as an event).
      */
-    private static boolean isFinalDisconnectNotice(EslEvent item) {
-        return "text/disconnect-notice".equalsIgnoreCase(item.header("Content-Type"))
-                && !"linger".equalsIgnoreCase(item.header("Content-Disposition"));
+    private static boolean isFinalDisconnectNotice(EslEvent notice) {
+        return !"linger".equalsIgnoreCase(notice.header("Content-Disposition"));
     }
 
     /**

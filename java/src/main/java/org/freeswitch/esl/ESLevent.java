@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import org.esl4j.EslEvent;
+import org.esl4j.internal.UrlCodec;
 
 /**
  * A FreeSWITCH event with the public API of the SWIG-generated {@code org.freeswitch.esl.ESLevent}

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.esl4j.EslEvent;
 
 /**
- * Events per second from the engine to a Java consumer ({@link NativeConnection#poll}), over
+ * Events per second from the engine to a Java consumer ({@link NativeConnection#pollRaw}), over
  * loopback, with a flood of recorded {@code text/event-plain} frames, and the {@code api}
  * round trip while flooded. Not a unit test: run with {@code gradle benchEvents}.
  *
@@ -90,7 +90,7 @@ public final class EventThroughputBenchmark {
                         long t0 = cpu.getCurrentThreadCpuTime();
                         byte[] raw = connection.pollRaw(4096, 5_000);
                         long t1 = cpu.getCurrentThreadCpuTime();
-                        received.addAndGet(countEvents(raw == null ? null : FrameCodec.decodeBatch(raw), received.get()));
+                        received.addAndGet(countEvents(raw == null ? null : FrameCodec.decodeBatch(raw).items(), received.get()));
                         pollCpu += t1 - t0;
                         decodeCpu += cpu.getCurrentThreadCpuTime() - t1;
                     }
@@ -120,7 +120,7 @@ public final class EventThroughputBenchmark {
             try {
                 while (received.get() < total) {
                     byte[] raw = handOver.poll(5, TimeUnit.SECONDS);
-                    received.addAndGet(countEvents(raw == null ? null : FrameCodec.decodeBatch(raw), received.get()));
+                    received.addAndGet(countEvents(raw == null ? null : FrameCodec.decodeBatch(raw).items(), received.get()));
                 }
             } catch (Throwable t) {
                 failure.set(t);

@@ -33,11 +33,18 @@ public class FrameCodecTest {
 
     private static final String[] HOT = {"event-name", "unique-id", "job-uuid", "event-subclass"};
 
-    /**
-     * One frame: parts are name, value, name, value, ..., body; the data block stores them in
-     * order; the hot indices follow.
-     */
+    /** An event frame with literal values; see {@link #frame(DataOutputStream, int, int, List)}. */
     private static void frame(DataOutputStream out, List<byte[]> parts) throws IOException {
+        frame(out, FrameCodec.KIND_EVENT, 0, parts);
+    }
+
+    /**
+     * One frame: its kind and flags, then parts: name, value, name, value, ..., body; the data
+     * block stores them in order; the hot indices follow.
+     */
+    private static void frame(DataOutputStream out, int kind, int flags, List<byte[]> parts) throws IOException {
+        out.writeByte(kind);
+        out.writeByte(flags);
         int total = 0;
         for (byte[] part : parts) {
             total += part.length;
@@ -72,7 +79,7 @@ public class FrameCodecTest {
             {"Event-Name", "CUSTOM", "Caller-Caller-ID-Name", "\u4f60\u597d \ud83d\ude00", "X", "a", "X", "b"},
             {"Content-Type", "api/response"}
         }, new String[] {"", "+OK\n\nsecond paragraph"});
-        List<EslEvent> events = FrameCodec.decodeBatch(data);
+        List<EslEvent> events = FrameCodec.decodeBatch(data).items();
         assertEquals(2, events.size());
         EslEvent first = events.get(0);
         assertEquals("CUSTOM", first.eventName());
@@ -108,6 +115,8 @@ public class FrameCodecTest {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         out.writeInt(1);
+        out.writeByte(FrameCodec.KIND_EVENT);
+        out.writeByte(0);
         out.writeInt(1);
         out.writeInt(2);
         out.write(new byte[] {'A', 'b'});
@@ -166,7 +175,7 @@ public class FrameCodecTest {
         byte[] data = batch(new String[][] {{"Event-Name", "A", "Unique-ID", "u1"}, {"Event-Name", "B"}},
                 new String[] {"one", "two"});
         byte[] original = data.clone();
-        List<EslEvent> events = FrameCodec.decodeBatch(data);
+        List<EslEvent> events = FrameCodec.decodeBatch(data).items();
         assertEquals("batch bytes untouched by decoding", java.util.Arrays.toString(original),
                 java.util.Arrays.toString(data));
         assertEquals("u1", events.get(0).uniqueId());
@@ -175,9 +184,12 @@ public class FrameCodecTest {
         assertEquals("two", events.get(1).body());
     }
 
-    /** Bytes of a one-frame batch: count, headers, dataLen, data, spans, body span, hot indices. */
+    /**
+     * Bytes of a one-frame batch: count, kind, flags, headers, dataLen, data, spans, body span,
+     * hot indices.
+     */
     private static int singleFrameBytes(int dataLength, int headers, int spanBytes) {
-        return 12 + dataLength + headers * spanBytes + 8 + 16;
+        return 14 + dataLength + headers * spanBytes + 8 + 16;
     }
 
     @Test
@@ -215,5 +227,63 @@ public class FrameCodecTest {
         } catch (IllegalArgumentException expected) {
             // trailing garbage is malformed
         }
+    }
+
+    private static List<byte[]> parts(String... texts) {
+        List<byte[]> parts = new java.util.ArrayList<>();
+        for (String text : texts) {
+            parts.add(text.getBytes(StandardCharsets.ISO_8859_1));
+        }
+        return parts;
+    }
+
+    @Test
+    public void everyItemKeepsItsKind() throws IOException {
+        int[] kinds = {FrameCodec.KIND_EVENT, FrameCodec.KIND_LOG, FrameCodec.KIND_DISCONNECT_NOTICE,
+            FrameCodec.KIND_DISCONNECTED, FrameCodec.KIND_RECONNECTED, FrameCodec.KIND_UNKNOWN, FrameCodec.KIND_REPLY};
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeInt(kinds.length);
+        for (int kind : kinds) {
+            frame(out, kind, 0, parts("Kind", Integer.toString(kind), ""));
+        }
+        FrameCodec.Batch batch = FrameCodec.decodeBatch(bytes.toByteArray());
+        assertEquals(kinds.length, batch.size());
+        for (int i = 0; i < kinds.length; i++) {
+            assertEquals(kinds[i], batch.kind(i));
+            assertEquals(Integer.toString(kinds[i]), batch.item(i).header("Kind"));
+        }
+    }
+
+    /**
+     * A plain event's values arrive as FreeSWITCH encoded them and read decoded: escapes in any
+     * case, invalid UTF-8 replaced, a lone or short {@code %} kept, {@code +} kept, the items of
+     * an ARRAY (each sent encoded) as repeated values; names, the body and literal frames are
+     * never decoded.
+     */
+    @Test
+    public void encodedValuesReadDecoded() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeInt(2);
+        frame(out, FrameCodec.KIND_EVENT, 1, parts("Event-Name", "CHANNEL%5FANSWER", "Unique-ID", "u%2d1",
+                "Caller", "a%20b%2bc+d", "Bad", "%FF%e4%bd%a0", "Percent", "100%", "Short", "%4",
+                "Multi", "x%20y", "Multi", "z%25", "Na%20me", "v", "%41%42"));
+        frame(out, FrameCodec.KIND_LOG, 0, parts("Content-Type", "log/data", "Literal", "a%20b", ""));
+        FrameCodec.Batch batch = FrameCodec.decodeBatch(bytes.toByteArray());
+        EslEvent event = batch.item(0);
+        assertEquals("CHANNEL_ANSWER", event.eventName());
+        assertEquals("u-1", event.uniqueId());
+        assertEquals("a b+c+d", event.header("caller"));
+        assertEquals("\ufffd\u4f60", event.header("Bad"));
+        assertEquals("100%", event.header("Percent"));
+        assertEquals("%4", event.header("Short"));
+        assertEquals(java.util.Arrays.asList("x y", "z%"), event.headerValues("multi"));
+        assertEquals("v", event.header("Na%20me"));
+        assertEquals(null, event.header("Na me"));
+        assertEquals("%41%42", event.body());
+        assertEquals("Na%20me", event.headers().get(8).getKey());
+        assertEquals("v", event.headers().get(8).getValue());
+        assertEquals("a%20b", batch.item(1).header("Literal"));
     }
 }

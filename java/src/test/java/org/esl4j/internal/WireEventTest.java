@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -44,7 +45,7 @@ public class WireEventTest {
         List<byte[]> batches = fromEngine(corpus, expected, RAW);
         int checked = 0;
         for (byte[] batch : batches) {
-            List<EslEvent> lazy = FrameCodec.decodeBatch(batch);
+            List<EslEvent> lazy = FrameCodec.decodeBatch(batch).items();
             List<EslEvent> eager = eagerDecode(batch);
             assertEquals(eager.size(), lazy.size());
             for (int i = 0; i < lazy.size(); i++) {
@@ -68,11 +69,11 @@ public class WireEventTest {
         for (byte[] batch : fromEngine(corpus, expected, RAW)) {
             eager.addAll(eagerDecode(batch));
         }
-        List<List<EslEvent>> polls = fromEngine(corpus, expected, DECODED);
+        List<FrameCodec.Batch> polls = fromEngine(corpus, expected, DECODED);
         assertTrue("the corpus arrived in several polls", polls.size() > 1);
         int at = 0;
-        for (List<EslEvent> poll : polls) {
-            for (EslEvent kept : poll) {
+        for (FrameCodec.Batch poll : polls) {
+            for (EslEvent kept : poll.items()) {
                 assertSameEvent(eager.get(at++), kept);
             }
         }
@@ -143,6 +144,8 @@ public class WireEventTest {
         int count = in.getInt();
         List<EslEvent> events = new ArrayList<>(count);
         for (int f = 0; f < count; f++) {
+            assertEquals(FrameCodec.KIND_EVENT, in.get());
+            boolean encoded = in.get() == 1;
             int headers = in.getInt();
             int dataLength = in.getInt();
             int base = in.position();
@@ -151,7 +154,9 @@ public class WireEventTest {
             boolean narrow = dataLength <= 0xffff;
             for (int h = 0; h < headers; h++) {
                 String name = new String(batch, base + next(in, narrow), next(in, narrow), StandardCharsets.UTF_8);
-                builder.header(name, new String(batch, base + next(in, narrow), next(in, narrow), StandardCharsets.UTF_8));
+                int valueStart = base + next(in, narrow);
+                byte[] value = Arrays.copyOfRange(batch, valueStart, valueStart + next(in, narrow));
+                builder.header(name, new String(encoded ? percentDecoded(value) : value, StandardCharsets.UTF_8));
             }
             int bodyStart = in.getInt();
             byte[] body = new byte[in.getInt()];
@@ -161,6 +166,22 @@ public class WireEventTest {
         }
         assertEquals(batch.length, in.position());
         return events;
+    }
+
+    /** {@code %XX} (either case) to its byte, everything else as it is: libesl's decoding. */
+    private static byte[] percentDecoded(byte[] value) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(value.length);
+        for (int i = 0; i < value.length; i++) {
+            int high = i + 2 < value.length && value[i] == '%' ? Character.digit(value[i + 1], 16) : -1;
+            int low = high < 0 ? -1 : Character.digit(value[i + 2], 16);
+            if (low >= 0) {
+                out.write(high * 16 + low);
+                i += 2;
+            } else {
+                out.write(value[i]);
+            }
+        }
+        return out.toByteArray();
     }
 
     /** How a test takes one poll from the engine. */
@@ -182,14 +203,14 @@ public class WireEventTest {
         }
     };
 
-    private static final Poll<List<EslEvent>> DECODED = new Poll<List<EslEvent>>() {
+    private static final Poll<FrameCodec.Batch> DECODED = new Poll<FrameCodec.Batch>() {
         @Override
-        public List<EslEvent> take(NativeConnection connection) {
-            return connection.poll(64, 1_000);
+        public FrameCodec.Batch take(NativeConnection connection) {
+            return connection.inbox(64).take(1_000);
         }
 
         @Override
-        public int size(List<EslEvent> poll) {
+        public int size(FrameCodec.Batch poll) {
             return poll.size();
         }
     };

@@ -10,6 +10,7 @@ import java.util.List;
 
 import org.esl4j.EslEvent;
 import org.esl4j.internal.FrameCodec;
+import org.esl4j.internal.UrlCodec;
 import org.junit.Test;
 
 public class ESLeventTest {

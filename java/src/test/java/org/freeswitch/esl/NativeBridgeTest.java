@@ -22,6 +22,8 @@ import org.esl4j.EslAuthException;
 import org.esl4j.EslConnectionClosedException;
 import org.esl4j.EslEvent;
 import org.esl4j.EslException;
+import org.esl4j.internal.EventInbox;
+import org.esl4j.internal.FrameCodec;
 import org.esl4j.internal.NativeConnection;
 import org.junit.Test;
 
@@ -88,11 +90,12 @@ public class NativeBridgeTest {
             connection.close();
             assertFalse(connection.isConnected());
             try {
-                connection.poll(1, 0);
+                connection.pollRaw(1, 0);
                 fail("poll after close");
             } catch (EslConnectionClosedException expected) {
                 assertTrue(expected.getMessage().contains("closed"));
             }
+            assertNull("an inbox over a closed connection has ended", connection.inbox(1).take(0));
             try {
                 connection.api("status", 0).get(10, TimeUnit.SECONDS);
                 fail("api after close");
@@ -109,16 +112,19 @@ public class NativeBridgeTest {
                         new NativeConnection.Settings())) {
             // "exit" makes the recorded server answer, send its disconnect notice and close.
             connection.sendRecv("exit", 0).get(10, TimeUnit.SECONDS);
-            List<EslEvent> items;
+            EventInbox inbox = connection.inbox(16);
+            FrameCodec.Batch items;
             EslEvent notice = null;
             int polls = 0;
-            while ((items = connection.poll(16, 1000)) != null && polls++ < 20) {
-                for (EslEvent item : items) {
-                    notice = "text/disconnect-notice".equals(item.header("Content-Type")) ? item : notice;
+            while ((items = inbox.take(1000)) != null && polls++ < 20) {
+                for (int i = 0; i < items.size(); i++) {
+                    notice = items.kind(i) == FrameCodec.KIND_DISCONNECT_NOTICE ? items.item(i) : notice;
                 }
             }
             assertNull("the queue never ended", items);
+            assertTrue(inbox.ended());
             assertNotNull("no disconnect notice", notice);
+            assertEquals("text/disconnect-notice", notice.header("Content-Type"));
             assertEquals("disconnect", notice.header("Content-Disposition"));
         }
     }
