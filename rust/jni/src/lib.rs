@@ -19,6 +19,7 @@
 #![allow(unsafe_code)]
 #![deny(clippy::unwrap_used)]
 
+mod adopt;
 mod callbacks;
 mod codec;
 mod connection;
