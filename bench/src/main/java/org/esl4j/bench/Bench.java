@@ -18,7 +18,7 @@ import java.util.Map;
  * Runs the JVM benchmarks, each scenario and client in a fresh JVM (no JIT profile or leaked
  * memory carried from one client to the next), and prints the figures as Markdown tables.
  *
- * <p>Usage: {@code Bench [all | flood CLIENT... | soak CLIENT [EVENTS] | outbound SESSIONS...]};
+ * <p>Usage: {@code Bench [all | flood CLIENT... | soak CLIENT [EVENTS] | outbound [async|blocking] SESSIONS...]};
  * clients: raw-socket, esl4j-modern, esl4j-compat, esl-client, thingscloud.
  */
 public final class Bench {
@@ -44,8 +44,9 @@ public final class Bench {
                     bench.flood(kind);
                 }
                 bench.soak("esl4j-modern", SOAK_EVENTS);
-                bench.outbound(1_000);
-                bench.outbound(10_000);
+                bench.outbound(1_000, "blocking");
+                bench.outbound(10_000, "blocking");
+                bench.outbound(10_000, "async");
                 break;
             case "flood":
                 for (String client : rest) {
@@ -56,12 +57,18 @@ public final class Bench {
                 bench.soak(rest.get(0), rest.size() > 1 ? Long.parseLong(rest.get(1)) : SOAK_EVENTS);
                 break;
             case "outbound":
-                for (String sessions : rest) {
-                    bench.outbound(Integer.parseInt(sessions));
+                // A word sets the handler for the counts after it: outbound 1000 async 10000.
+                String mode = "blocking";
+                for (String word : rest) {
+                    if (word.equals("async") || word.equals("blocking")) {
+                        mode = word;
+                    } else {
+                        bench.outbound(Integer.parseInt(word), mode);
+                    }
                 }
                 break;
             default:
-                throw new IllegalArgumentException("usage: Bench [all | flood CLIENT... | soak CLIENT [EVENTS] | outbound SESSIONS...]");
+                throw new IllegalArgumentException("usage: Bench [all | flood CLIENT... | soak CLIENT [EVENTS] | outbound [async|blocking] SESSIONS...]");
         }
         String report = Report.markdown(bench.results);
         System.out.println(report);
@@ -85,10 +92,10 @@ public final class Bench {
         fork(SoakBench.class, Collections.singletonList("-XX:+AlwaysPreTouch"), Arrays.asList(client, Long.toString(events)));
     }
 
-    private void outbound(int sessions) throws Exception {
+    private void outbound(int sessions, String mode) throws Exception {
         // Pre-touched heap: its pages are resident from the start and do not count per session.
         fork(OutboundBench.class, Arrays.asList("-XX:NativeMemoryTracking=summary", "-XX:+AlwaysPreTouch"),
-                Arrays.asList(Integer.toString(sessions)));
+                Arrays.asList(Integer.toString(sessions), mode));
     }
 
     /** Runs {@code main} in a new JVM with this class path, echoing its output and keeping RESULT lines. */
