@@ -124,7 +124,7 @@ const HANDSHAKE_READ_CHUNK: usize = 4 * 1024;
 const FIRST_READ_CHUNK: usize = 4 * 1024;
 
 /// The most the reader makes room for: a read that fills its chunk doubles the next one, so a
-/// flood reaches this in a few reads.
+/// flood reaches this in a few reads; reads far below the chunk halve it again.
 const READ_CHUNK: usize = 64 * 1024;
 
 #[derive(Debug, Default)]
@@ -347,7 +347,7 @@ impl Shared {
         stop: &mut watch::Receiver<bool>,
     ) -> String {
         let Attached {
-            mut reader,
+            reader,
             mut writer_task,
         } = attached;
         let idle_timeout = self.config.idle_timeout;
@@ -357,13 +357,17 @@ impl Shared {
             return reason;
         }
         loop {
+            if read_chunk == FIRST_READ_CHUNK {
+                // Not flooded: hold no buffer while waiting; the next read takes a fresh one.
+                parser.release_idle_buffer();
+            }
             let idle = async {
                 match idle_timeout {
                     Some(timeout) => tokio::time::sleep(timeout).await,
                     None => std::future::pending().await,
                 }
             };
-            let read = tokio::select! {
+            let ready = tokio::select! {
                 biased;
                 _ = stop.wait_for(|stopped| *stopped) => return "closed by client".to_owned(),
                 outcome = &mut writer_task => {
@@ -372,15 +376,22 @@ impl Shared {
                         _ => "writer stopped".to_owned(),
                     };
                 }
-                read = reader.read_buf(parser.read_buffer(read_chunk)) => read,
+                ready = reader.readable() => ready,
                 () = idle => {
                     return format!("no data for {idle_timeout:?}; peer presumed dead");
                 }
             };
+            // The buffer is made room for only once bytes are there to read.
+            let read = ready.and_then(|()| reader.try_read_buf(parser.read_buffer(read_chunk)));
             match read {
                 Ok(0) => return "closed by peer".to_owned(),
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
                 Err(error) => return format!("read failed: {error}"),
                 Ok(read) if read >= read_chunk => read_chunk = (read_chunk * 2).min(READ_CHUNK),
+                // The flood has passed: shrink the next reads, down to releasing the buffer.
+                Ok(read) if read < read_chunk / 4 => {
+                    read_chunk = (read_chunk / 2).max(FIRST_READ_CHUNK);
+                }
                 Ok(_) => {}
             }
             if let Some(reason) = self.dispatch_all(&mut parser).await {
