@@ -54,13 +54,12 @@ import org.esl4j.internal.NativeServer;
 public final class EslOutboundServer implements AutoCloseable {
     private static final long ACCEPT_WAIT_MS = 200;
     private static final String LOG_TARGET = "esl4j::outbound";
+    /** What a failed handler hangs the call up with (see {@link AsyncSessionHandler}). */
+    static final HangupCause FAILED_HANDLER_CAUSE = HangupCause.NORMAL_TEMPORARY_FAILURE;
     /** How long one poll for routed events waits, so that the reader notices a close soon. */
     private static final long EVENT_WAIT_MS = 200;
 
     private final ServerOptions options;
-    /** What a failed handler hangs the call up with (see {@link AsyncSessionHandler}). */
-    static final HangupCause FAILED_HANDLER_CAUSE = HangupCause.NORMAL_TEMPORARY_FAILURE;
-
     private final AsyncSessionHandler handler;
     private final NativeServer server;
     private final EventRouter router = new EventRouter();
@@ -116,7 +115,14 @@ public final class EslOutboundServer implements AutoCloseable {
         Objects.requireNonNull(handler, "handler");
         boolean owned = options.handlerExecutor() == null;
         ExecutorService threads = owned ? defaultHandlerExecutor(options.maxSessions()) : options.handlerExecutor();
-        return begin(new EslOutboundServer(options, onThreads(handler, threads), threads, owned));
+        try {
+            return begin(new EslOutboundServer(options, onThreads(handler, threads), threads, owned));
+        } catch (RuntimeException notBound) {
+            if (owned) {
+                threads.shutdownNow();
+            }
+            throw notBound;
+        }
     }
 
     /**
