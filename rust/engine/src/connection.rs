@@ -116,10 +116,17 @@ const MAX_REPLAY_ENTRIES: usize = 4096;
 /// How long `close()` waits for the reply to `exit` before closing anyway.
 const EXIT_REPLY_WAIT: Duration = Duration::from_secs(2);
 
-/// Bytes made room for before each socket read during a handshake.
-const HANDSHAKE_READ_CHUNK: usize = 16 * 1024;
+/// Bytes made room for before each socket read during a handshake (a connect reply with its
+/// channel data is 3-8 KiB: the buffer grows once at most).
+const HANDSHAKE_READ_CHUNK: usize = 4 * 1024;
 
-/// Bytes the reader makes room for before each socket read.
+/// Bytes the reader first makes room for before a socket read. An idle call-control session
+/// reads a few KiB at a time, and a buffer's pages stay resident once written, so buffers start
+/// small: 10,000 outbound sessions with 64 KiB each would hold hundreds of MiB.
+const FIRST_READ_CHUNK: usize = 4 * 1024;
+
+/// The most the reader makes room for: a read that fills its chunk doubles the next one, so a
+/// flood reaches this in a few reads; reads far below the chunk halve it again.
 const READ_CHUNK: usize = 64 * 1024;
 
 #[derive(Debug, Default)]
@@ -352,22 +359,27 @@ impl Shared {
         stop: &mut watch::Receiver<bool>,
     ) -> String {
         let Attached {
-            mut reader,
+            reader,
             mut writer_task,
         } = attached;
         let idle_timeout = self.config.idle_timeout;
+        let mut read_chunk = FIRST_READ_CHUNK;
         // Frames that arrived together with the handshake.
         if let Some(reason) = self.dispatch_all(&mut parser).await {
             return reason;
         }
         loop {
+            if read_chunk == FIRST_READ_CHUNK {
+                // Not flooded: hold no buffer while waiting; the next read takes a fresh one.
+                parser.release_idle_buffer();
+            }
             let idle = async {
                 match idle_timeout {
                     Some(timeout) => tokio::time::sleep(timeout).await,
                     None => std::future::pending().await,
                 }
             };
-            let read = tokio::select! {
+            let ready = tokio::select! {
                 biased;
                 _ = stop.wait_for(|stopped| *stopped) => return "closed by client".to_owned(),
                 outcome = &mut writer_task => {
@@ -376,14 +388,22 @@ impl Shared {
                         _ => "writer stopped".to_owned(),
                     };
                 }
-                read = reader.read_buf(parser.read_buffer(READ_CHUNK)) => read,
+                ready = reader.readable() => ready,
                 () = idle => {
                     return format!("no data for {idle_timeout:?}; peer presumed dead");
                 }
             };
+            // The buffer is made room for only once bytes are there to read.
+            let read = ready.and_then(|()| reader.try_read_buf(parser.read_buffer(read_chunk)));
             match read {
                 Ok(0) => return "closed by peer".to_owned(),
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
                 Err(error) => return format!("read failed: {error}"),
+                Ok(read) if read >= read_chunk => read_chunk = (read_chunk * 2).min(READ_CHUNK),
+                // The flood has passed: shrink the next reads, down to releasing the buffer.
+                Ok(read) if read < read_chunk / 4 => {
+                    read_chunk = (read_chunk / 2).max(FIRST_READ_CHUNK);
+                }
                 Ok(_) => {}
             }
             if let Some(reason) = self.dispatch_all(&mut parser).await {

@@ -21,7 +21,7 @@ use crate::connection::{read_message, Connection, ConnectionConfig, Shared};
 use crate::error::{EslError, ProtocolError};
 use crate::log_limit::LogLimit;
 use crate::proto::command;
-use crate::proto::{Event, FrameParser, ServerMessage};
+use crate::proto::{Event, FrameLimits, FrameParser, ServerMessage};
 use crate::queue::Incoming;
 
 /// Batches waiting at once in a server's shared event route ([`Server::route`]); when it is
@@ -121,6 +121,55 @@ impl Session {
     /// The command API.
     pub fn connection(&self) -> &Connection {
         &self.connection
+    }
+
+    /// Takes over a socket that FreeSWITCH's `socket` application connected to an accept loop
+    /// of the caller's own (libesl's `esl_attach_handle`): sends `connect` within
+    /// `handshake_timeout` and starts the session on it. The socket is closed when the session
+    /// ends. Must be called within the tokio runtime.
+    pub async fn adopt(
+        socket: std::net::TcpStream,
+        config: ConnectionConfig,
+        handshake_timeout: Duration,
+    ) -> Result<Session, EslError> {
+        let peer = socket.peer_addr()?;
+        socket.set_nonblocking(true)?;
+        let mut stream = TcpStream::from_std(socket)?;
+        let span = info_span!("esl_session", %peer);
+        let (parser, channel_data) =
+            tokio::time::timeout(handshake_timeout, connect(&mut stream, config.frame_limits))
+                .instrument(span.clone())
+                .await
+                .map_err(|_| EslError::Timeout {
+                    what: "connect reply",
+                    after: handshake_timeout,
+                })??;
+        Ok(Session::start(
+            stream,
+            parser,
+            channel_data,
+            config,
+            None,
+            span,
+        ))
+    }
+
+    /// Starts the reader and writer of an established session.
+    fn start(
+        stream: TcpStream,
+        parser: FrameParser,
+        channel_data: Event,
+        config: ConnectionConfig,
+        guard: Option<Box<dyn Send>>,
+        span: tracing::Span,
+    ) -> Session {
+        let channel = channel_data.header("Unique-ID").map(|v| v.into_owned());
+        info!(parent: &span, uuid = ?channel, "outbound session started");
+        let connection = Connection::start(stream, parser, config, channel, None, guard, span);
+        Session {
+            connection,
+            channel_data: Arc::new(channel_data),
+        }
     }
 }
 
@@ -464,7 +513,8 @@ impl Handshake {
         span: tracing::Span,
     ) {
         let timeout = self.config.handshake_timeout;
-        let outcome = tokio::time::timeout(timeout, self.connect(&mut stream)).await;
+        let limits = self.config.connection.frame_limits;
+        let outcome = tokio::time::timeout(timeout, connect(&mut stream, limits)).await;
         // On failure the counter is updated before `stream` drops, so a peer that sees the
         // close also sees the count.
         let (parser, channel_data) = match outcome {
@@ -486,14 +536,11 @@ impl Handshake {
             return;
         };
         drop(handshake_slot);
-        let channel = channel_data.header("Unique-ID").map(|v| v.into_owned());
-        info!(uuid = ?channel, "outbound session started");
-        let connection = Connection::start(
+        let session = Session::start(
             stream,
             parser,
+            channel_data,
             self.config.connection.clone(),
-            channel,
-            None,
             Some(Box::new(permit)),
             span,
         );
@@ -503,12 +550,8 @@ impl Handshake {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             live.retain(|shared| shared.strong_count() > 0);
-            live.push(Arc::downgrade(connection.shared()));
+            live.push(Arc::downgrade(session.connection.shared()));
         }
-        let session = Session {
-            connection,
-            channel_data: Arc::new(channel_data),
-        };
         self.counters.sessions.fetch_add(1, Ordering::Relaxed);
         if self.ready.send(session).await.is_err() {
             info!("listener gone; session dropped");
@@ -547,30 +590,33 @@ impl Handshake {
             },
         );
     }
+}
 
-    /// Sends `connect` and reads the channel data reply.
-    async fn connect(&self, stream: &mut TcpStream) -> Result<(FrameParser, Event), EslError> {
-        stream.set_nodelay(true)?;
-        stream.write_all(&command::connect()).await?;
-        let mut parser = FrameParser::new(self.config.connection.frame_limits);
-        match read_message(stream, &mut parser).await? {
-            Some(ServerMessage::CommandReply(reply)) if reply.is_ok() => {
-                match reply.into_channel_data() {
-                    Some(data) => Ok((parser, data)),
-                    None => Err(EslError::CommandFailed(
-                        "connect reply without channel data".to_owned(),
-                    )),
-                }
+/// Sends `connect` and reads the channel data reply.
+async fn connect(
+    stream: &mut TcpStream,
+    limits: FrameLimits,
+) -> Result<(FrameParser, Event), EslError> {
+    stream.set_nodelay(true)?;
+    stream.write_all(&command::connect()).await?;
+    let mut parser = FrameParser::new(limits);
+    match read_message(stream, &mut parser).await? {
+        Some(ServerMessage::CommandReply(reply)) if reply.is_ok() => {
+            match reply.into_channel_data() {
+                Some(data) => Ok((parser, data)),
+                None => Err(EslError::CommandFailed(
+                    "connect reply without channel data".to_owned(),
+                )),
             }
-            Some(ServerMessage::CommandReply(reply)) => {
-                Err(EslError::CommandFailed(reply.text().trim_end().to_owned()))
-            }
-            Some(_) => Err(EslError::Protocol(ProtocolError::UnexpectedFrame {
-                expected: "the connect reply",
-            })),
-            None => Err(EslError::ConnectionClosed(
-                "peer closed before the connect reply".to_owned(),
-            )),
         }
+        Some(ServerMessage::CommandReply(reply)) => {
+            Err(EslError::CommandFailed(reply.text().trim_end().to_owned()))
+        }
+        Some(_) => Err(EslError::Protocol(ProtocolError::UnexpectedFrame {
+            expected: "the connect reply",
+        })),
+        None => Err(EslError::ConnectionClosed(
+            "peer closed before the connect reply".to_owned(),
+        )),
     }
 }

@@ -10,7 +10,8 @@ use std::time::Duration;
 use esl4j_engine::proto::command::SendMsg;
 use esl4j_engine::proto::{Disposition, EventFormat, FrameParser};
 use esl4j_engine::{
-    ErrorKind, ExecuteOptions, Incoming, Server, ServerConfig, Session, SocketMode,
+    ConnectionConfig, ErrorKind, ExecuteOptions, Incoming, Server, ServerConfig, Session,
+    SocketMode,
 };
 use support::{connection, play_server_side, read_message, reply_frame, Dir, PlayLog, Record};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -621,4 +622,48 @@ async fn repeated_handshake_failures_log_one_warning() {
     assert_eq!(server.stats().handshake_failures, PEERS);
     // The first is logged; the rest wait for the summary at the end of the interval.
     assert_eq!(warnings.load(Ordering::Relaxed), 1);
+}
+
+/// A socket accepted by the application's own loop (libesl's `esl_attach_handle` path).
+async fn accepted_by_the_application() -> (TcpStream, std::net::TcpStream) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bound");
+    let freeswitch = TcpStream::connect(listener.local_addr().expect("address"))
+        .await
+        .expect("connect");
+    let (accepted, _) = listener.accept().expect("accepted");
+    (freeswitch, accepted)
+}
+
+#[tokio::test]
+async fn an_adopted_socket_does_the_handshake_and_runs_commands() {
+    let (mut freeswitch, accepted) = accepted_by_the_application().await;
+    let config = ConnectionConfig::default();
+    let adopting = tokio::spawn(Session::adopt(accepted, config, WAIT));
+    handshake_as_freeswitch(&mut freeswitch).await;
+    let session = adopting.await.expect("no panic").expect("adopted");
+    assert_eq!(session.socket_mode(), SocketMode::Async);
+    assert!(session.uuid().is_some());
+    let mut parser = FrameParser::default();
+    let (reply, command) = tokio::join!(session.linger(Some(5)), async {
+        let command = read_message(&mut freeswitch, &mut parser)
+            .await
+            .expect("linger");
+        freeswitch
+            .write_all(&reply_frame("+OK will linger"))
+            .await
+            .expect("write");
+        command
+    });
+    assert_eq!(command.first_line(), b"linger 5");
+    assert!(reply.expect("linger accepted").is_ok());
+}
+
+#[tokio::test]
+async fn an_adopted_socket_whose_peer_stays_silent_fails_within_the_deadline() {
+    let (_silent, accepted) = accepted_by_the_application().await;
+    let config = ConnectionConfig::default();
+    let error = Session::adopt(accepted, config, Duration::from_millis(100))
+        .await
+        .expect_err("no connect reply");
+    assert_eq!(error.kind(), ErrorKind::Timeout);
 }

@@ -20,6 +20,7 @@
 #![allow(unsafe_code)]
 #![deny(clippy::unwrap_used)]
 
+mod adopt;
 mod callbacks;
 mod codec;
 mod connection;

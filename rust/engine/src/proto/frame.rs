@@ -258,6 +258,15 @@ impl FrameParser {
         &mut self.buf
     }
 
+    /// Frees the buffer when it holds no unread bytes, so an idle connection keeps none
+    /// (a buffer's pages stay resident once written).
+    pub(crate) fn release_idle_buffer(&mut self) {
+        if self.buffered_len() == 0 && self.buf.capacity() > 0 {
+            self.buf = Vec::new();
+            self.start = 0;
+        }
+    }
+
     fn compact(&mut self) {
         if self.start > 0 && self.start >= self.buf.len() / 2 {
             // Drop consumed bytes before growing, so the buffer stays about one frame large.
@@ -412,6 +421,21 @@ fn content_length(head: &[u8]) -> Result<usize, ProtocolError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_idle_parser_gives_its_buffer_back_but_keeps_a_partial_frame() {
+        let mut parser = FrameParser::default();
+        parser.feed(b"Content-Type: command/reply\nReply-Text: +OK\n\nContent-Type: comm");
+        assert!(parser.next_frame().expect("valid").is_some());
+        parser.release_idle_buffer();
+        assert!(parser.buf.capacity() > 0, "a partial frame must stay");
+        parser.feed(b"and/reply\nReply-Text: +OK\n\n");
+        assert!(parser.next_frame().expect("valid").is_some());
+        parser.release_idle_buffer();
+        assert_eq!(parser.buf.capacity(), 0);
+        parser.feed(b"Content-Type: command/reply\nReply-Text: +OK\n\n");
+        assert!(parser.next_frame().expect("valid").is_some());
+    }
 
     fn frames(input: &[u8]) -> Vec<Frame> {
         let mut parser = FrameParser::default();

@@ -1,11 +1,17 @@
 package org.esl4j;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -19,14 +25,17 @@ import org.esl4j.dial.AttemptWatchdog;
 import org.esl4j.internal.EventInbox;
 import org.esl4j.internal.FrameCodec;
 import org.esl4j.internal.NativeConnection;
+import org.esl4j.internal.NativeLog;
 import org.esl4j.internal.NativeServer;
 
 /**
  * The server FreeSWITCH's {@code socket} dialplan application connects to (outbound mode): one
- * {@link EslSession} per call, each handled by a {@link SessionHandler} on its own thread —
- * a virtual thread when the JVM has them (Java 21+), else a platform thread — so a handler that
- * blocks never stalls other calls. The events of all sessions are read by one shared thread, so
- * a session costs no thread of its own beyond its handler's.
+ * {@link EslSession} per call, handled either by an {@link AsyncSessionHandler} ({@link
+ * #startAsync}: no thread per call, on any Java version) or by a blocking {@link SessionHandler}
+ * ({@link #start}) on its own thread — a virtual thread when the JVM has them (Java 21+), else a
+ * platform thread — so a handler that blocks never stalls other calls. The events of all
+ * sessions are read by one shared thread. When a session ends and what happens to the call when
+ * its handler fails: see {@link AsyncSessionHandler}.
  *
  * <p>Dialplan: {@code <action application="socket" data="127.0.0.1:8084 async full"/>}.
  *
@@ -46,11 +55,14 @@ import org.esl4j.internal.NativeServer;
  */
 public final class EslOutboundServer implements AutoCloseable {
     private static final long ACCEPT_WAIT_MS = 200;
+    private static final String LOG_TARGET = "esl4j::outbound";
+    /** What a failed handler hangs the call up with (see {@link AsyncSessionHandler}). */
+    static final HangupCause FAILED_HANDLER_CAUSE = HangupCause.NORMAL_TEMPORARY_FAILURE;
     /** How long one poll for routed events waits, so that the reader notices a close soon. */
     private static final long EVENT_WAIT_MS = 200;
 
     private final ServerOptions options;
-    private final SessionHandler handler;
+    private final AsyncSessionHandler handler;
     private final NativeServer server;
     private final EventRouter router = new EventRouter();
     private final EventDispatcher dispatcher;
@@ -70,9 +82,12 @@ public final class EslOutboundServer implements AutoCloseable {
     /** The listener's last counters, read just before it was freed; null while it is open. */
     private volatile NativeServer.Stats finalStats;
 
-    private EslOutboundServer(ServerOptions options, SessionHandler handler) {
+    private EslOutboundServer(ServerOptions options, AsyncSessionHandler handler, ExecutorService handlers,
+            boolean ownsHandlers) {
         this.options = options;
         this.handler = handler;
+        this.handlers = handlers;
+        this.ownsHandlers = ownsHandlers;
         NativeConnection.Settings settings = new NativeConnection.Settings()
                 .commandTimeoutMs(options.commandTimeout().toMillis())
                 // BLOCK must reach the engine too, or its own queue would drop what delivery keeps.
@@ -81,8 +96,6 @@ public final class EslOutboundServer implements AutoCloseable {
         this.server = NativeServer.bind(options.host(), options.port(), options.maxSessions(),
                 options.maxHandshakes(), options.handshakeTimeout().toMillis(), options.listenBacklog(), settings);
         this.dispatcher = new EventDispatcher(router, options.delivery(), "esl4j-session-events");
-        this.ownsHandlers = options.handlerExecutor() == null;
-        this.handlers = ownsHandlers ? defaultHandlerExecutor(options.maxSessions()) : options.handlerExecutor();
         this.acceptor = new Thread(this::acceptLoop, "esl4j-outbound-accept-" + port());
         this.acceptor.setDaemon(true);
         // It blocks in native code, which would pin a virtual thread's carrier: a platform thread.
@@ -91,7 +104,8 @@ public final class EslOutboundServer implements AutoCloseable {
     }
 
     /**
-     * Binds and starts accepting calls.
+     * Binds and starts accepting calls, each handled by a blocking handler on its own thread
+     * ({@link ServerOptions#handlerExecutor()}, by default a virtual thread on Java 21+).
      *
      * @param options the settings
      * @param handler handles each call
@@ -101,10 +115,53 @@ public final class EslOutboundServer implements AutoCloseable {
     public static EslOutboundServer start(ServerOptions options, SessionHandler handler) {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(handler, "handler");
-        EslOutboundServer started = new EslOutboundServer(options, handler);
+        boolean owned = options.handlerExecutor() == null;
+        ExecutorService threads = owned ? defaultHandlerExecutor(options.maxSessions()) : options.handlerExecutor();
+        try {
+            return begin(new EslOutboundServer(options, onThreads(handler, threads), threads, owned));
+        } catch (RuntimeException notBound) {
+            if (owned) {
+                threads.shutdownNow();
+            }
+            throw notBound;
+        }
+    }
+
+    /**
+     * Binds and starts accepting calls, each handled by an asynchronous handler that needs no
+     * thread of its own ({@link ServerOptions#handlerExecutor()} is not used).
+     *
+     * @param options the settings
+     * @param handler handles each call
+     * @return the running server
+     * @throws EslException when the address cannot be bound
+     */
+    public static EslOutboundServer startAsync(ServerOptions options, AsyncSessionHandler handler) {
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(handler, "handler");
+        return begin(new EslOutboundServer(options, handler, null, false));
+    }
+
+    private static EslOutboundServer begin(EslOutboundServer started) {
         started.eventReader.start();
         started.acceptor.start();
         return started;
+    }
+
+    /** A blocking handler as a stage: it runs on one of {@code threads} and completes when it returns. */
+    static AsyncSessionHandler onThreads(SessionHandler handler, Executor threads) {
+        return session -> {
+            CompletableFuture<Void> returned = new CompletableFuture<>();
+            threads.execute(() -> {
+                try {
+                    handler.handle(session);
+                    returned.complete(null);
+                } catch (Throwable failure) {
+                    returned.completeExceptionally(failure);
+                }
+            });
+            return returned;
+        };
     }
 
     /** Virtual threads (Java 21+, found by reflection so the library runs on Java 8), else a pool. */
@@ -152,12 +209,75 @@ public final class EslOutboundServer implements AutoCloseable {
         routed.put(key, session);
         try {
             server.route(connection, key);
-            handlers.execute(() -> runHandler(session));
-        } catch (RejectedExecutionException | EslException notStarted) {
+        } catch (EslException notRouted) {
             // It stays routed: its end still comes through the reader (or when the reader stops).
             live.remove(session);
             session.close();
+            return;
         }
+        session.prepare().thenCompose(ready -> invoke(handler, session))
+                .whenComplete((done, failure) -> onExecutor(() -> endSession(session, failure, false)));
+        // Completed by the event reader: the clean-up moves to the completion executor.
+        session.whenConnectionEnded().thenRun(() -> onExecutor(() -> endSession(session, null, true)));
+    }
+
+    private static CompletableFuture<Object> invoke(AsyncSessionHandler handler, EslSession session) {
+        CompletableFuture<Object> outcome = new CompletableFuture<>();
+        try {
+            CompletionStage<?> stage = handler.handle(session);
+            if (stage == null) {
+                throw new NullPointerException("the session handler returned null instead of a stage");
+            }
+            stage.whenComplete((value, failure) -> {
+                if (failure != null) {
+                    outcome.completeExceptionally(failure);
+                } else {
+                    outcome.complete(value);
+                }
+            });
+        } catch (Throwable failure) {
+            outcome.completeExceptionally(failure);
+        }
+        return outcome;
+    }
+
+    private void onExecutor(Runnable task) {
+        try {
+            options.completionExecutor().execute(task);
+        } catch (RejectedExecutionException shutDown) {
+            task.run();
+        }
+    }
+
+    /**
+     * Ends a session once: at its handler's outcome or at the end of its connection, whichever
+     * comes first (the rule is documented on {@link AsyncSessionHandler}).
+     */
+    private void endSession(EslSession session, Throwable failure, boolean connectionEnded) {
+        if (!session.end()) {
+            return;
+        }
+        live.remove(session);
+        if (failure == null || connectionEnded) {
+            session.close();
+            return;
+        }
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (!session.isChannelUp()) {
+            NativeLog.log(NativeLog.DEBUG, LOG_TARGET, session + ": handler ended after the hang-up: " + cause);
+            session.close();
+            return;
+        }
+        handlerFailures.incrementAndGet();
+        NativeLog.log(NativeLog.WARN, LOG_TARGET, session + ": handler failed; hanging up with "
+                + FAILED_HANDLER_CAUSE + ": " + stackTrace(cause));
+        session.hangup(FAILED_HANDLER_CAUSE).whenComplete((done, refused) -> session.close());
+    }
+
+    private static String stackTrace(Throwable failure) {
+        StringWriter text = new StringWriter();
+        failure.printStackTrace(new PrintWriter(text));
+        return text.toString();
     }
 
     /**
@@ -188,18 +308,6 @@ public final class EslOutboundServer implements AutoCloseable {
                 session.connectionEnded();
             }
             routed.clear();
-        }
-    }
-
-    private void runHandler(EslSession session) {
-        try {
-            session.prepare();
-            handler.handle(session);
-        } catch (Exception | LinkageError | AssertionError failure) {
-            handlerFailures.incrementAndGet();
-        } finally {
-            live.remove(session);
-            session.close();
         }
     }
 

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.esl4j.dial.BridgeRequest;
 import org.esl4j.dial.BridgeResult;
@@ -17,8 +18,10 @@ import org.esl4j.internal.NativeConnection;
  * for the channel's events ({@code myevents}) and, when the socket has {@code full} control,
  * {@code linger}. Applications run with {@link #execute(String, String)} complete when their
  * {@code CHANNEL_EXECUTE_COMPLETE} arrives, whether the dialplan said {@code async full} or only
- * {@code full}. Methods return futures, completed on {@link ServerOptions#completionExecutor()};
- * the overloads with a {@link Duration} block up to it.
+ * {@code full}. Every command has a non-blocking form returning a future, completed on {@link
+ * ServerOptions#completionExecutor()} (never on an engine or event thread), for {@link
+ * AsyncSessionHandler}s that need no thread per call; the overloads with a {@link Duration} block
+ * up to it, for {@link SessionHandler}s.
  *
  * <p>Answer, then bridge with a 20 s no-answer timeout; the channel stays up when nobody answers:
  *
@@ -46,6 +49,7 @@ public final class EslSession implements AutoCloseable {
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     private final CompletableFuture<EslEvent> hangup = new CompletableFuture<>();
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private final AtomicBoolean finished = new AtomicBoolean();
     /** {@code hangup} and {@code ended} as handed out: completed on the completion executor. */
     private final CompletableFuture<EslEvent> hangupOnExecutor;
     private final CompletableFuture<Void> endedOnExecutor;
@@ -68,15 +72,14 @@ public final class EslSession implements AutoCloseable {
         }
     }
 
-    /** Subscribes to the channel's events and asks for linger; run before the handler. */
-    void prepare() {
+    /** Subscribes to the channel's events and asks for linger (with {@code full}); before the handler. */
+    CompletableFuture<Void> prepare() {
         ServerOptions options = server.options();
-        Futures.await(observed("myevents", () -> connection.myEvents(options.eventFormat().wireName(), null)),
-                options.commandTimeout(), "myevents");
-        if (hasFullControl() && !options.linger().isZero()) {
-            Futures.await(observed("linger", () -> connection.linger(lingerSeconds(options.linger()))),
-                    options.commandTimeout(), "linger");
+        CompletableFuture<Void> subscribed = myevents();
+        if (!hasFullControl() || options.linger().isZero()) {
+            return subscribed;
         }
+        return subscribed.thenCompose(done -> linger(options.linger()));
     }
 
     /** Runs a command through the {@link ServerOptions#commandObserver() command observer}, if any. */
@@ -88,6 +91,21 @@ public final class EslSession implements AutoCloseable {
     void connectionEnded() {
         ended.complete(null);
         hangup.complete(null);
+    }
+
+    /** Completes on the server's reader thread when the connection has ended: for the server only. */
+    CompletableFuture<Void> whenConnectionEnded() {
+        return ended;
+    }
+
+    /** Marks the session ended; true the first time only. */
+    boolean end() {
+        return finished.compareAndSet(false, true);
+    }
+
+    /** Whether the channel may still be up: no hang-up seen and the socket open. */
+    boolean isChannelUp() {
+        return !hangup.isDone() && connection.isConnected();
     }
 
     // ---- channel -----------------------------------------------------------------------------------
@@ -272,6 +290,69 @@ public final class EslSession implements AutoCloseable {
     public CompletableFuture<String> api(String command) {
         return observed("api " + EslClient.verb(command),
                 () -> requireFull("api").thenCompose(ok -> connection.api(command, 0)).thenApply(EslEvent::body));
+    }
+
+    /**
+     * Sets a channel variable ({@code set name=value}) and completes when it is set.
+     *
+     * @param name the variable, e.g. {@code "hangup_after_bridge"}
+     * @param value its value
+     * @return the CHANNEL_EXECUTE_COMPLETE event
+     */
+    public CompletableFuture<EslEvent> set(String name, String value) {
+        return execute("set", assignment(name, value));
+    }
+
+    /**
+     * Blocking {@link #set(String, String)}.
+     *
+     * @param name the variable
+     * @param value its value
+     * @param timeout how long to wait
+     * @return the CHANNEL_EXECUTE_COMPLETE event
+     */
+    public EslEvent set(String name, String value, Duration timeout) {
+        return execute("set", assignment(name, value), timeout);
+    }
+
+    private static String assignment(String name, String value) {
+        Objects.requireNonNull(value, "value");
+        if (Objects.requireNonNull(name, "name").isEmpty() || name.indexOf('=') >= 0) {
+            throw new IllegalArgumentException("not a variable name: '" + name + "'");
+        }
+        return name + "=" + value;
+    }
+
+    /**
+     * Subscribes this socket to its channel's events ({@code myevents}, in the server's {@link
+     * ServerOptions#eventFormat() format}). The session does it before the handler runs; again
+     * after {@code noevents} or the like.
+     *
+     * @return completes when FreeSWITCH accepted
+     */
+    public CompletableFuture<Void> myevents() {
+        String format = server.options().eventFormat().wireName();
+        return observed("myevents", () -> connection.myEvents(format, null)).thenApply(reply -> (Void) null);
+    }
+
+    /**
+     * Cancels {@link #linger(Duration)}: the socket closes as soon as the channel hangs up
+     * ({@code nolinger}).
+     *
+     * @return completes when FreeSWITCH accepted
+     */
+    public CompletableFuture<Void> nolinger() {
+        return observed("nolinger", () -> connection.noLinger()).thenApply(reply -> (Void) null);
+    }
+
+    /**
+     * Asks FreeSWITCH to continue the dialplan, instead of hanging up, once this socket closes
+     * ({@code resume}).
+     *
+     * @return completes when FreeSWITCH accepted
+     */
+    public CompletableFuture<Void> resume() {
+        return observed("resume", () -> connection.resume()).thenApply(reply -> (Void) null);
     }
 
     private static int lingerSeconds(Duration time) {

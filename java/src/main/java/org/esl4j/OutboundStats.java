@@ -54,7 +54,8 @@ public final class OutboundStats {
     }
 
     /**
-     * Handlers that threw.
+     * Handlers that failed (threw, or returned a stage that failed) while their call was up; see
+     * {@link AsyncSessionHandler} for what happens to the call.
      *
      * @return the count
      */

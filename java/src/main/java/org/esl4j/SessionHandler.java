@@ -1,9 +1,11 @@
 package org.esl4j;
 
 /**
- * Handles one call handed to an {@link EslOutboundServer}. Runs on its own thread (a virtual
- * thread when the JVM has them), so it may block; when it returns or throws, the session is
- * closed (after the linger period FreeSWITCH was asked for).
+ * Handles one call handed to an {@link EslOutboundServer} with blocking calls. Runs on its own
+ * thread (a virtual thread when the JVM has them), so it may block; when it returns the session is
+ * closed, and when it throws while the call is up the call is hung up first (the rule is {@link
+ * AsyncSessionHandler}'s). Without virtual threads each running call holds a platform thread;
+ * {@link AsyncSessionHandler} needs none.
  *
  * <pre>{@code
  * SessionHandler handler = session -> {
@@ -23,8 +25,8 @@ public interface SessionHandler {
      * Handles the call.
      *
      * @param session the call's session
-     * @throws Exception anything; it is counted ({@link OutboundStats#handlerFailures()}) and the
-     *     session is closed
+     * @throws Exception anything; while the call is up it is logged, counted ({@link
+     *     OutboundStats#handlerFailures()}) and the call hung up
      */
     void handle(EslSession session) throws Exception;
 }

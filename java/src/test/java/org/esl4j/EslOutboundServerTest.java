@@ -366,7 +366,7 @@ public class EslOutboundServerTest {
     }
 
     @Test
-    public void handlerFailureIsCountedAndTheSessionClosed() throws Exception {
+    public void handlerFailureIsCountedAndTheCallHungUpBeforeTheSessionCloses() throws Exception {
         serve(ServerOptions.builder(), session -> {
             throw new IllegalStateException("handler bug");
         });
@@ -374,6 +374,8 @@ public class EslOutboundServerTest {
             assertEquals("connect", next(call.commands));
             assertTrue(next(call.commands).startsWith("myevents"));
             assertTrue(next(call.commands).startsWith("linger"));
+            assertEquals("sendmsg", next(call.commands));
+            assertEquals("NORMAL_TEMPORARY_FAILURE", next(call.hangupCauses));
             assertEquals("the session says goodbye", "exit", next(call.commands));
         }
         assertEquals(1, server.stats().handlerFailures());

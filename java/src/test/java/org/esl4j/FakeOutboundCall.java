@@ -35,6 +35,8 @@ final class FakeOutboundCall implements AutoCloseable {
     final BlockingQueue<String> commands = new LinkedBlockingQueue<>();
     /** Every application executed, as "app arg". */
     final BlockingQueue<String> executed = new LinkedBlockingQueue<>();
+    /** The cause of every {@code hangup} the server sent. */
+    final BlockingQueue<String> hangupCauses = new LinkedBlockingQueue<>();
     private final Thread worker;
     private boolean up = true;
 
@@ -86,6 +88,10 @@ final class FakeOutboundCall implements AutoCloseable {
             write(reply.toString());
         } else if (first.startsWith("myevents")) {
             reply("+OK Events Enabled");
+        } else if (first.equals("nolinger")) {
+            reply(full ? "+OK will not linger" : "-ERR command not found");
+        } else if (first.equals("resume")) {
+            reply("+OK");
         } else if (first.startsWith("linger")) {
             reply(full ? "+OK will linger" : "-ERR command not found");
         } else if (first.startsWith("api ")) {
@@ -109,6 +115,7 @@ final class FakeOutboundCall implements AutoCloseable {
         String callCommand = headers.get("call-command");
         if ("hangup".equals(callCommand)) {
             reply("+OK");
+            hangupCauses.add(headers.getOrDefault("hangup-cause", "NORMAL_CLEARING"));
             hangUp(headers.getOrDefault("hangup-cause", "NORMAL_CLEARING"));
             return;
         }
@@ -155,6 +162,18 @@ final class FakeOutboundCall implements AutoCloseable {
         if (bridgeHangsUp) {
             event(channelHeaders("CHANNEL_HANGUP_COMPLETE"));
         }
+    }
+
+    /**
+     * The caller hangs up, as FreeSWITCH reports it on a socket without linger: the hang-up
+     * events, the final disconnect notice, then the socket closes.
+     */
+    void callerHangsUp(String cause) throws IOException {
+        hangUp(cause);
+        String body = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n";
+        write("Content-Type: text/disconnect-notice\nControlled-Session-UUID: " + uuid
+                + "\nContent-Disposition: disconnect\nContent-Length: " + body.length() + "\n\n" + body);
+        socket.close();
     }
 
     private void hangUp(String cause) throws IOException {

@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * memory carried from one client to the next), and prints the figures as Markdown tables.
  *
  * <p>Usage: {@code Bench [all | flood CLIENT... | paced [CLIENT...] | soak CLIENT [EVENTS] | outbound
- * SESSIONS... | consumer-api [CLIENT...]]}; clients: raw-socket, raw-api (paced only), esl4j-engine,
+ * [async|blocking] SESSIONS... | consumer-api [CLIENT...]]}; clients: raw-socket, raw-api (paced only), esl4j-engine,
  * esl4j-modern, esl4j-compat, esl-client, thingscloud ({@code paced} without clients: raw-api, esl4j-compat,
  * esl4j-modern and the two peers; {@code consumer-api} without clients: esl4j-compat, esl4j-modern and both
  * peers).
@@ -49,7 +49,7 @@ public final class Bench {
     private static final List<String> PACED_CLIENTS = Arrays.asList("raw-api", "esl4j-compat", "esl4j-modern",
             "esl-client", "thingscloud");
     private static final String USAGE =
-            "usage: Bench [all | flood CLIENT... | paced [CLIENT...] | soak CLIENT [EVENTS] | outbound SESSIONS..."
+            "usage: Bench [all | flood CLIENT... | paced [CLIENT...] | soak CLIENT [EVENTS] | outbound [async|blocking] SESSIONS..."
                     + " | consumer-api [CLIENT...]]";
     private static final List<String> JVM_OPTIONS = Arrays.asList("-Xms1g", "-Xmx1g", "-XX:MaxDirectMemorySize=2g",
             "-Djava.util.logging.config.file=/dev/null");
@@ -74,8 +74,9 @@ public final class Bench {
                     bench.paced(client);
                 }
                 bench.soak("esl4j-modern", SOAK_EVENTS);
-                bench.outbound(1_000);
-                bench.outbound(10_000);
+                bench.outbound(1_000, "blocking");
+                bench.outbound(10_000, "blocking");
+                bench.outbound(10_000, "async");
                 bench.consumerApi(Collections.<String>emptyList());
                 break;
             case "flood":
@@ -92,8 +93,14 @@ public final class Bench {
                 bench.soak(rest.get(0), rest.size() > 1 ? Long.parseLong(rest.get(1)) : SOAK_EVENTS);
                 break;
             case "outbound":
-                for (String sessions : rest) {
-                    bench.outbound(Integer.parseInt(sessions));
+                // A word sets the handler for the counts after it: outbound 1000 async 10000.
+                String mode = "blocking";
+                for (String word : rest) {
+                    if (word.equals("async") || word.equals("blocking")) {
+                        mode = word;
+                    } else {
+                        bench.outbound(Integer.parseInt(word), mode);
+                    }
                 }
                 break;
             case "consumer-api":
@@ -147,10 +154,10 @@ public final class Bench {
                 FORK_LIMIT_MS);
     }
 
-    private void outbound(int sessions) throws Exception {
+    private void outbound(int sessions, String mode) throws Exception {
         // Pre-touched heap: its pages are resident from the start and do not count per session.
         fork(OutboundBench.class, Arrays.asList("-XX:NativeMemoryTracking=summary", "-XX:+AlwaysPreTouch"),
-                Arrays.asList(Integer.toString(sessions)), FORK_LIMIT_MS);
+                Arrays.asList(Integer.toString(sessions), mode), FORK_LIMIT_MS);
     }
 
     /**

@@ -10,7 +10,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
@@ -18,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.management.ObjectName;
 import org.esl4j.EslOutboundServer;
+import org.esl4j.EslSession;
 import org.esl4j.HangupCause;
 import org.esl4j.ServerOptions;
 
@@ -34,7 +38,9 @@ import org.esl4j.ServerOptions;
  * (the Rust engine's sockets, buffers and tasks), with the heap pre-touched so its pages do not
  * count. Needs {@code -XX:NativeMemoryTracking=summary -XX:+AlwaysPreTouch} (set by the orchestrator).
  *
- * <p>Argument: number of sessions.
+ * <p>Arguments: number of sessions, then {@code blocking} (default: a {@link
+ * org.esl4j.SessionHandler}, one thread per call before Java 21) or {@code async} (an {@link
+ * org.esl4j.AsyncSessionHandler}: the calls wait in futures, no thread each).
  */
 public final class OutboundBench {
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(60);
@@ -59,6 +65,7 @@ public final class OutboundBench {
 
     private static void run(String[] args) throws Exception {
         int sessions = Integer.parseInt(args[0]);
+        boolean async = args.length > 1 && "async".equals(args[1]);
         Map<String, Long> originatedAt = new ConcurrentHashMap<>();
         List<Double> handshakes = java.util.Collections.synchronizedList(new ArrayList<Double>());
         CountDownLatch answered = new CountDownLatch(sessions);
@@ -71,39 +78,58 @@ public final class OutboundBench {
         Map<String, AtomicLong> failureKinds = new ConcurrentHashMap<>();
         ServerOptions options = ServerOptions.builder().port(0).maxSessions(sessions + 16)
                 .handshakeTimeout(HANDSHAKE_TIMEOUT).linger(Duration.ZERO).build();
+        Outcomes outcomes = new Outcomes(hungUp, failures, failureKinds, hangupReplies);
+        /* Async mode: each answered call parks its continuation here; the main thread releases them
+         * paced, IN_FLIGHT hang-ups awaited at a time, without a thread per call. */
+        Queue<CompletableFuture<Void>> parked = new ConcurrentLinkedQueue<>();
         try (LoadDriver driver = LoadDriver.start();
-                EslOutboundServer server = EslOutboundServer.start(options, session -> {
-                    Long sent = originatedAt.get(session.uuid());
-                    if (sent != null) {
-                        handshakes.add((System.nanoTime() - sent) / 1e6);
-                    }
-                    String step = "answer";
-                    try {
-                        session.answer(STEP_TIMEOUT);
-                        settingUp.release();
-                        answered.countDown();
-                        if (!release.await(HOLD_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
-                            throw new IllegalStateException("never released");
-                        }
-                        step = "hangup";
-                        if (!tearingDown.tryAcquire(HOLD_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
-                            throw new IllegalStateException("tear-down stalled");
-                        }
-                        try {
-                            long hangupSent = System.nanoTime();
-                            session.hangup(HangupCause.NORMAL_CLEARING).get(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS);
-                            hangupReplies.add((System.nanoTime() - hangupSent) / 1e6);
-                        } finally {
-                            tearingDown.release();
-                        }
-                    } catch (Exception | Error e) {
-                        failures.incrementAndGet();
-                        failureKinds.computeIfAbsent(failureKind(step, e), kind -> new AtomicLong()).incrementAndGet();
-                        throw e;
-                    } finally {
-                        hungUp.countDown();
-                    }
-                })) {
+                EslOutboundServer server = async
+                        ? EslOutboundServer.startAsync(options, session -> {
+                            recordHandshake(originatedAt, handshakes, session);
+                            CompletableFuture<Void> go = new CompletableFuture<>();
+                            long[] hangupSent = new long[1];
+                            return session.answer().thenCompose(event -> {
+                                settingUp.release();
+                                parked.add(go);
+                                answered.countDown();
+                                return go;
+                            }).thenCompose(released -> {
+                                hangupSent[0] = System.nanoTime();
+                                return session.hangup(HangupCause.NORMAL_CLEARING);
+                            }).whenComplete((done, failure) -> {
+                                tearingDown.release();
+                                outcomes.record(hangupSent[0] == 0 ? "answer" : "hangup", hangupSent[0], failure);
+                            });
+                        })
+                        : EslOutboundServer.start(options, session -> {
+                            recordHandshake(originatedAt, handshakes, session);
+                            String step = "answer";
+                            long hangupSent = 0;
+                            Throwable failure = null;
+                            try {
+                                session.answer(STEP_TIMEOUT);
+                                settingUp.release();
+                                answered.countDown();
+                                if (!release.await(HOLD_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
+                                    throw new IllegalStateException("never released");
+                                }
+                                step = "hangup";
+                                if (!tearingDown.tryAcquire(HOLD_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
+                                    throw new IllegalStateException("tear-down stalled");
+                                }
+                                try {
+                                    hangupSent = System.nanoTime();
+                                    session.hangup(HangupCause.NORMAL_CLEARING).get(STEP_TIMEOUT.getSeconds(), TimeUnit.SECONDS);
+                                } finally {
+                                    tearingDown.release();
+                                }
+                            } catch (Exception | Error e) {
+                                failure = e;
+                                throw e;
+                            } finally {
+                                outcomes.record(step, hangupSent, failure);
+                            }
+                        })) {
             driver.request("outbound " + EXTENSION + " 127.0.0.1:" + server.port(), STEP_TIMEOUT.toMillis());
             long heapBefore = Measure.heapAfterGc();
             long rssBefore = Measure.residentBytes();
@@ -132,6 +158,13 @@ public final class OutboundBench {
                 long jvmNative = jvmNonHeapCommitted() - jvmNativeBefore;
                 long teardownStart = System.nanoTime();
                 release.countDown();
+                for (CompletableFuture<Void> go = parked.poll(); go != null; go = parked.poll()) {
+                    if (!tearingDown.tryAcquire(HOLD_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
+                        System.out.println("tear-down stalled");
+                        break;
+                    }
+                    go.complete(null);
+                }
                 if (!hungUp.await(HOLD_TIMEOUT.getSeconds(), TimeUnit.SECONDS)) {
                     System.out.println(hungUp.getCount() + " sessions did not hang up");
                 }
@@ -141,7 +174,8 @@ public final class OutboundBench {
                 double[] replies = Measure.toArray(hangupReplies);
                 long teardownFailures = failureKinds.entrySet().stream().filter(kind -> kind.getKey().startsWith("hangup"))
                         .mapToLong(kind -> kind.getValue().get()).sum();
-                Measure.report("scenario", "outbound", "server", "esl4j", "sessions", sessions, "up", up, "rate", up / seconds,
+                Measure.report("scenario", "outbound", "server", "esl4j " + (async ? "async" : "blocking"),
+                        "sessions", sessions, "up", up, "rate", up / seconds,
                         "teardownRate", up / teardown, "rssPerSession", (double) rss / up,
                         "heapPerSession", (double) heap / up, "jvmNativePerSession", (double) jvmNative / up,
                         "nativePerSession", (double) (rss - jvmNative) / up, "threads", threads,
@@ -150,6 +184,39 @@ public final class OutboundBench {
                         "hangupP99", Measure.quantile(replies, 0.99), "hangupMax", Measure.quantile(replies, 1),
                         "handshakeFailures", server.stats().handshakeFailures());
             }
+        }
+    }
+
+    private static void recordHandshake(Map<String, Long> originatedAt, List<Double> handshakes, EslSession session) {
+        Long sent = originatedAt.get(session.uuid());
+        if (sent != null) {
+            handshakes.add((System.nanoTime() - sent) / 1e6);
+        }
+    }
+
+    /** What each call's end is recorded into, by either handler. */
+    private static final class Outcomes {
+        private final CountDownLatch hungUp;
+        private final AtomicLong failures;
+        private final Map<String, AtomicLong> failureKinds;
+        private final List<Double> hangupReplies;
+
+        Outcomes(CountDownLatch hungUp, AtomicLong failures, Map<String, AtomicLong> failureKinds, List<Double> hangupReplies) {
+            this.hungUp = hungUp;
+            this.failures = failures;
+            this.failureKinds = failureKinds;
+            this.hangupReplies = hangupReplies;
+        }
+
+        /** One call ended: after its hang-up reply ({@code hangupSent} != 0) or a failure at {@code step}. */
+        void record(String step, long hangupSent, Throwable failure) {
+            if (failure != null) {
+                failures.incrementAndGet();
+                failureKinds.computeIfAbsent(failureKind(step, failure), kind -> new AtomicLong()).incrementAndGet();
+            } else if (hangupSent != 0) {
+                hangupReplies.add((System.nanoTime() - hangupSent) / 1e6);
+            }
+            hungUp.countDown();
         }
     }
 

@@ -89,6 +89,11 @@ public final class Native {
 
     static native void connectionDestroy(long handle);
 
+    // --- an outbound session on a socket the application accepted (rust/jni/src/adopt.rs) ---
+
+    static native long connectionAdoptDescriptor(int fd, long handshakeTimeoutMs, long commandTimeoutMs,
+            int queueCapacity, boolean blockOnOverflow);
+
     // --- outbound server (rust/jni/src/server.rs) ---
 
     static native long serverBind(byte[] address, int maxSessions, int maxHandshakes, long handshakeTimeoutMs,

@@ -217,6 +217,27 @@ public final class NativeConnection extends NativeHandle {
         return new NativeConnection(handle, settings.executor, settings.commandTimeoutMs);
     }
 
+    /**
+     * Takes over a socket that FreeSWITCH's {@code socket} application connected to an accept loop
+     * of the caller's own, by its descriptor (libesl's {@code esl_attach_handle}): the engine
+     * duplicates the descriptor (the caller may close its own), sends {@code connect} and starts
+     * an outbound session on it, blocking up to the handshake deadline. Unix only.
+     *
+     * @param fd a connected TCP socket's descriptor
+     * @param handshakeTimeoutMs deadline for the {@code connect} reply, 0 for the default (5 s)
+     * @param settings the connection settings (command timeout, queue, executor)
+     * @return the session, whose {@link #channelData()} holds the connect reply
+     * @throws org.esl4j.EslException for a descriptor that is not a connected TCP socket
+     *     ({@code INVALID_COMMAND}), a peer that does not answer {@code connect} in time, or a
+     *     platform without descriptors ({@code INVALID_STATE})
+     */
+    public static NativeConnection adoptDescriptor(int fd, long handshakeTimeoutMs, Settings settings) {
+        Native.ensureLoaded();
+        long handle = Native.connectionAdoptDescriptor(fd, handshakeTimeoutMs, settings.commandTimeoutMs,
+                settings.queueCapacity, settings.blockOnOverflow);
+        return adopt(handle, settings);
+    }
+
     /** Wraps a session handle from {@link NativeServer#accept(long)}. */
     static NativeConnection adopt(long handle, Settings settings) {
         return new NativeConnection(handle, settings.executor, settings.commandTimeoutMs);

@@ -149,16 +149,30 @@ public class ESLconnection {
     }
 
     /**
-     * Kept for signature compatibility only: Java cannot hand a socket descriptor to the engine,
-     * so the object is created unconnected ({@link #connected()} is 0). Receive outbound calls
-     * with {@link ESLserver} instead, which gives each call an {@code ESLconnection} whose
-     * {@link #getInfo()} is the channel data.
+     * Takes over an outbound call's socket by its descriptor, as libesl's {@code
+     * esl_attach_handle} does: for code that accepts FreeSWITCH's {@code socket} connections
+     * itself and hands each descriptor over. The engine works on a duplicate of {@code socket}, so
+     * the caller may close its own at any time; it sends {@code connect}, and {@link #getInfo()}
+     * is the channel data. Without a reply within 10 s, or when {@code socket} is not a connected
+     * TCP socket, the object is unconnected ({@link #connected()} 0, {@link #getLastError()} says
+     * why), as libesl leaves it.
      *
-     * @param socket ignored
+     * <p>Unlike libesl, which took the descriptor over and closed it at {@link #disconnect()}, the
+     * caller keeps its descriptor and must close it (any time after this constructor returned;
+     * the engine closes only its duplicate). Close it with {@code close(2)} or its owner's plain
+     * close: {@code java.net.Socket.close()} also shuts the connection down, for the duplicate too.
+     *
+     * <p>Java does not expose a socket's descriptor; applications get one from the code that
+     * accepted the connection: a JNI accept loop, Netty's epoll transport ({@code
+     * ((EpollSocketChannel) channel).fd().intValue()}), or the process's launcher (inetd or
+     * systemd socket activation hands the call over as descriptor 0 or 3). Accepting in Java needs
+     * no descriptor: {@link ESLserver} gives each call an {@code ESLconnection}. Unix only; on
+     * other systems the object is unconnected and {@link #getLastError()} says so.
+     *
+     * @param socket the descriptor of a connected TCP socket
      */
     public ESLconnection(int socket) {
-        this(new Opened(null, "ESLconnection(int socket) is not supported by esl4j; use ESLserver"), null);
-        LOG.warning(lastError);
+        this(adopt(socket), null);
     }
 
     /**
@@ -176,7 +190,7 @@ public class ESLconnection {
         this.connection = connection;
         this.inbox = connection == null ? null : connection.inbox(POLL_BATCH);
         this.info = connection == null ? null : connection.channelData();
-        this.descriptor = connection == null ? -1 : DESCRIPTORS.incrementAndGet();
+        this.descriptor = connection == null ? -1 : opened.descriptor >= 0 ? opened.descriptor : DESCRIPTORS.incrementAndGet();
         this.commandTimeoutMs = Long.getLong(COMMAND_TIMEOUT_PROPERTY, DEFAULT_COMMAND_TIMEOUT_MS);
         this.ended = connection == null;
     }
@@ -193,10 +207,35 @@ public class ESLconnection {
     private static final class Opened {
         final NativeConnection connection;
         final String error;
+        /** The caller's descriptor of an adopted socket, else -1. */
+        final int descriptor;
 
         Opened(NativeConnection connection, String error) {
+            this(connection, error, -1);
+        }
+
+        Opened(NativeConnection connection, String error, int descriptor) {
             this.connection = connection;
             this.error = error;
+            this.descriptor = descriptor;
+        }
+    }
+
+    private static NativeConnection.Settings settings() {
+        return new NativeConnection.Settings()
+                .connectTimeoutMs(CONNECT_TIMEOUT_MS)
+                .commandTimeoutMs(Long.getLong(COMMAND_TIMEOUT_PROPERTY, DEFAULT_COMMAND_TIMEOUT_MS))
+                // Like libesl, never drop an event: a full queue pushes back on FreeSWITCH.
+                .blockOnOverflow(true);
+    }
+
+    private static Opened adopt(int socket) {
+        try {
+            return new Opened(NativeConnection.adoptDescriptor(socket, CONNECT_TIMEOUT_MS, settings()), null, socket);
+        } catch (RuntimeException e) {
+            String error = "attaching descriptor " + socket + " failed: " + e.getMessage();
+            LOG.log(Level.WARNING, error);
+            return new Opened(null, error);
         }
     }
 
@@ -205,11 +244,7 @@ public class ESLconnection {
             return new Opened(null, "invalid host, port or password");
         }
         try {
-            return new Opened(NativeConnection.connect(host, port, user, password, new NativeConnection.Settings()
-                    .connectTimeoutMs(CONNECT_TIMEOUT_MS)
-                    .commandTimeoutMs(Long.getLong(COMMAND_TIMEOUT_PROPERTY, DEFAULT_COMMAND_TIMEOUT_MS))
-                    // Like libesl, never drop an event: a full queue pushes back on FreeSWITCH.
-                    .blockOnOverflow(true)), null);
+            return new Opened(NativeConnection.connect(host, port, user, password, settings()), null);
         } catch (RuntimeException e) {
             // libesl keeps the reason in handle.err and reports connected() == 0; we also log it.
             String error = "connect to " + host + ":" + port + " failed: " + e.getMessage();
@@ -229,10 +264,11 @@ public class ESLconnection {
     }
 
     /**
-     * A number identifying this connection while it is connected. Not a real OS descriptor: the
-     * socket lives in the native engine.
+     * A number identifying this connection while it is connected: the descriptor given to {@link
+     * #ESLconnection(int)}; otherwise not a real OS descriptor, as the socket lives in the native
+     * engine.
      *
-     * @return a positive id, or -1 when not connected
+     * @return a non-negative id, or -1 when not connected
      */
     public int socketDescriptor() {
         return connected() == 1 ? descriptor : -1;

@@ -97,14 +97,6 @@ public class ESLconnectionTest {
     }
 
     @Test
-    public void unsupportedDescriptorConstructorIsUnconnected() {
-        ESLconnection fromFd = new ESLconnection(5);
-        assertEquals(0, fromFd.connected());
-        assertNull(fromFd.getInfo());
-        assertNull(fromFd.api("status", null));
-    }
-
-    @Test
     public void backgroundJobResultArrivesAsAnEvent() {
         assertEquals(0, con.events("plain", "ALL"));
         ESLevent reply = con.bgapi("status", null, null);
