@@ -257,7 +257,7 @@ impl BatchWriter {
 
     /// Appends a queued item: events as events, everything else as an envelope whose
     /// `Content-Type` says what it is (`log/data`, `text/disconnect-notice`, the unknown
-    /// frame's own, or `esl4j/reconnected`).
+    /// frame's own, `esl4j/disconnected`, `esl4j/reconnected` or `esl4j/overloaded`).
     pub(crate) fn push_incoming(&mut self, item: &Incoming) {
         match item {
             Incoming::Event(event) => self.push_event(event),
@@ -310,6 +310,18 @@ impl BatchWriter {
                 ];
                 self.push_owned(&headers, b"");
             }
+            Incoming::Overloaded(counts) => {
+                let headers: Vec<(&[u8], String)> = vec![
+                    (b"Content-Type", "esl4j/overloaded".to_owned()),
+                    (b"Overload-Dropped", counts.dropped.to_string()),
+                    (
+                        b"Overload-Critical-Dropped",
+                        counts.critical_dropped.to_string(),
+                    ),
+                    (b"Overload-Queued", counts.queued.to_string()),
+                ];
+                self.push_owned(&headers, b"");
+            }
         }
     }
 
@@ -341,6 +353,7 @@ pub(crate) fn size_hint(item: &Incoming) -> usize {
         Incoming::Disconnect(notice) => notice.body.len() + 256,
         Incoming::Disconnected { reason } => reason.len() + 64,
         Incoming::Reconnected { .. } => 96,
+        Incoming::Overloaded(_) => 128,
     }
 }
 

@@ -52,8 +52,8 @@ public final class Native {
     // --- connections (rust/jni/src/connection.rs) ---
 
     static native long connectionConnect(byte[] address, byte[] user, byte[] password, long connectTimeoutMs,
-            long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow, long reconnectInitialDelayMs,
-            long reconnectMaxDelayMs, int reconnectMaxAttempts);
+            long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow, long spillMaxEvents,
+            long spillMaxBytes, long reconnectInitialDelayMs, long reconnectMaxDelayMs, int reconnectMaxAttempts);
 
     static native void connectionCommand(long handle, int op, byte[] a, byte[] b, byte[] c, long number,
             long timeoutMs, Object completion);
@@ -73,7 +73,7 @@ public final class Native {
     // --- outbound server (rust/jni/src/server.rs) ---
 
     static native long serverBind(byte[] address, int maxSessions, long handshakeTimeoutMs, long commandTimeoutMs,
-            int queueCapacity, boolean blockOnOverflow);
+            int queueCapacity, boolean blockOnOverflow, long spillMaxEvents, long spillMaxBytes);
 
     static native int serverPort(long handle);
 

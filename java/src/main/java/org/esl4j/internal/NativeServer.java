@@ -87,7 +87,8 @@ public final class NativeServer extends NativeHandle {
         Native.ensureLoaded();
         String address = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]:" + port : host + ":" + port;
         long handle = Native.serverBind(NativeConnection.utf8(address), maxSessions, handshakeTimeoutMs,
-                settings.commandTimeoutMs, settings.queueCapacity, settings.blockOnOverflow);
+                settings.commandTimeoutMs, settings.queueCapacity, settings.blockOnOverflow, settings.spillMaxEvents,
+                settings.spillMaxBytes);
         return new NativeServer(handle, settings.executor);
     }
 
