@@ -170,25 +170,43 @@ pub(crate) struct QueueBounds {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Overload(pub(crate) OverloadCounts);
 
+/// The queued items in two FIFOs, so that dropping the oldest ordinary item is O(1) however
+/// many critical items wait before it; a sequence number restores the arrival order.
 #[derive(Debug)]
 struct Inner {
-    items: VecDeque<Incoming>,
+    /// Droppable items (ordinary events, log lines, unknown frames), oldest first.
+    ordinary: VecDeque<(u64, Incoming)>,
+    /// Critical events and notices, oldest first.
+    kept: VecDeque<(u64, Incoming)>,
+    /// Sequence number of the next item pushed.
+    next_sequence: u64,
     /// Sum of the items' [`Incoming::approximate_size`].
     bytes: usize,
-    /// How many of the items are droppable, so a queue of critical items is not scanned.
-    droppable: usize,
     /// Set once no more items will come; the reason is reported after the queue drains.
     closed: Option<String>,
     stats: QueueStats,
 }
 
 impl Inner {
+    fn len(&self) -> usize {
+        self.ordinary.len() + self.kept.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ordinary.is_empty() && self.kept.is_empty()
+    }
+
     fn push(&mut self, item: Incoming, capacity: usize) {
         self.bytes += item.approximate_size();
-        self.droppable += usize::from(item.is_droppable());
-        self.items.push_back(item);
+        let entry = (self.next_sequence, item);
+        self.next_sequence += 1;
+        if entry.1.is_droppable() {
+            self.ordinary.push_back(entry);
+        } else {
+            self.kept.push_back(entry);
+        }
         self.stats.received += 1;
-        let len = self.items.len();
+        let len = self.len();
         self.stats.high_water = self.stats.high_water.max(len);
         if len > capacity {
             self.stats.spilled += 1;
@@ -212,33 +230,50 @@ impl Inner {
 
     /// Drops the oldest droppable item; false when there is none.
     fn drop_oldest(&mut self) -> bool {
-        if self.droppable == 0 {
-            return false;
-        }
-        let Some(oldest) = self.items.iter().position(Incoming::is_droppable) else {
+        let Some((_, item)) = self.ordinary.pop_front() else {
             return false;
         };
-        if let Some(item) = self.items.remove(oldest) {
-            self.bytes -= item.approximate_size();
-            self.droppable -= 1;
-            self.count_drop(&item);
-        }
+        self.bytes -= item.approximate_size();
+        self.count_drop(&item);
         true
     }
 
-    /// Takes up to `take` items from the front.
-    fn take(&mut self, take: usize) -> Vec<Incoming> {
-        let batch: Vec<Incoming> = self.items.drain(..take).collect();
-        for item in &batch {
-            self.bytes -= item.approximate_size();
-            self.droppable -= usize::from(item.is_droppable());
+    /// The FIFO holding the oldest item.
+    fn oldest(&mut self) -> Option<&mut VecDeque<(u64, Incoming)>> {
+        match (self.ordinary.front(), self.kept.front()) {
+            (Some((ordinary, _)), Some((kept, _))) if kept < ordinary => Some(&mut self.kept),
+            (Some(_), _) => Some(&mut self.ordinary),
+            (None, Some(_)) => Some(&mut self.kept),
+            (None, None) => None,
+        }
+    }
+
+    /// Takes up to `max` items (at least one if any), in arrival order, and no more once they
+    /// hold `max_bytes` ([`Incoming::approximate_size`]).
+    fn take(&mut self, max: usize, max_bytes: usize) -> Vec<Incoming> {
+        let mut batch = Vec::new();
+        let mut bytes = 0usize;
+        while batch.len() < max.max(1) {
+            let Some(queue) = self.oldest() else {
+                break;
+            };
+            let size = queue.front().map_or(0, |(_, item)| item.approximate_size());
+            if !batch.is_empty() && bytes.saturating_add(size) > max_bytes {
+                break;
+            }
+            let Some((_, item)) = queue.pop_front() else {
+                break;
+            };
+            bytes = bytes.saturating_add(size.max(1));
+            self.bytes -= size;
+            batch.push(item);
         }
         batch
     }
 
     fn snapshot(&self) -> QueueStats {
         QueueStats {
-            queued: self.items.len(),
+            queued: self.len(),
             queued_bytes: self.bytes,
             ..self.stats
         }
@@ -270,9 +305,10 @@ impl EventQueue {
         let max_events = bounds.max_events.max(1);
         EventQueue {
             inner: Mutex::new(Inner {
-                items: VecDeque::new(),
+                ordinary: VecDeque::new(),
+                kept: VecDeque::new(),
+                next_sequence: 0,
                 bytes: 0,
-                droppable: 0,
                 closed: None,
                 stats: QueueStats::default(),
             }),
@@ -335,7 +371,7 @@ impl EventQueue {
         if item.is_notice() {
             return Placement::Queue;
         }
-        if inner.items.len() >= self.bounds.capacity {
+        if inner.len() >= self.bounds.capacity {
             match self.policy {
                 OverflowPolicy::DropOldest => {
                     if !inner.drop_oldest() && item.is_droppable() {
@@ -349,7 +385,7 @@ impl EventQueue {
                 }
             }
         }
-        if inner.items.len() >= self.bounds.max_events
+        if inner.len() >= self.bounds.max_events
             || inner.bytes + item.approximate_size() > self.bounds.max_bytes
         {
             return Placement::Overload;
@@ -420,7 +456,7 @@ impl EventQueue {
         let counts = OverloadCounts {
             dropped: inner.stats.dropped,
             critical_dropped: inner.stats.critical_dropped,
-            queued: inner.items.len(),
+            queued: inner.len(),
         };
         warn!(
             queued = counts.queued,
@@ -451,20 +487,9 @@ impl EventQueue {
             notified.as_mut().enable();
             {
                 let mut inner = self.lock();
-                if !inner.items.is_empty() {
-                    let mut bytes = 0usize;
-                    let take = inner
-                        .items
-                        .iter()
-                        .take(max.max(1))
-                        .take_while(|item| {
-                            let fits = bytes == 0 || bytes + item.approximate_size() <= max_bytes;
-                            bytes = bytes.saturating_add(item.approximate_size().max(1));
-                            fits
-                        })
-                        .count();
-                    let batch = inner.take(take);
-                    let more = !inner.items.is_empty();
+                if !inner.is_empty() {
+                    let batch = inner.take(max, max_bytes);
+                    let more = !inner.is_empty();
                     drop(inner);
                     self.not_full.notify_one();
                     if more {
@@ -491,8 +516,7 @@ impl EventQueue {
     /// Takes one item without waiting.
     pub(crate) fn try_recv(&self) -> Result<Option<Incoming>, EslError> {
         let mut inner = self.lock();
-        let available = inner.items.len().min(1);
-        if let Some(item) = inner.take(available).pop() {
+        if let Some(item) = inner.take(1, usize::MAX).pop() {
             drop(inner);
             self.not_full.notify_one();
             return Ok(Some(item));
@@ -596,6 +620,29 @@ mod tests {
         let stats = queue.stats();
         assert_eq!((stats.dropped, stats.critical_dropped), (2, 0));
         assert_eq!((stats.spilled, stats.spill_high_water), (2, 2));
+    }
+
+    #[tokio::test]
+    async fn ordinary_and_kept_items_come_out_in_arrival_order() {
+        let queue = EventQueue::new(bounds(100, 100), OverflowPolicy::DropOldest);
+        queue
+            .push_all(vec![
+                event("A"),
+                event("CHANNEL_HANGUP"),
+                event("B"),
+                Incoming::Disconnected {
+                    reason: "lost".into(),
+                },
+                event("C"),
+            ])
+            .await
+            .expect("below the cap");
+        let first = queue.recv_batch(2, usize::MAX, None).await.expect("open");
+        let rest = queue.recv_batch(10, usize::MAX, None).await.expect("open");
+        assert_eq!(names(&first), vec!["A", "CHANNEL_HANGUP"]);
+        assert_eq!(names(&rest)[0], "B");
+        assert!(matches!(rest[1], Incoming::Disconnected { .. }));
+        assert_eq!(names(&rest[2..]), vec!["C"]);
     }
 
     #[tokio::test]
