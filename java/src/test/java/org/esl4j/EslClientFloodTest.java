@@ -3,7 +3,6 @@ package org.esl4j;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
@@ -30,7 +29,7 @@ public class EslClientFloodTest {
             CountDownLatch all = new CountDownLatch(EVENTS);
             client.onEvent("CUSTOM", event -> all.countDown());
             client.subscribe("ALL").get(10, TimeUnit.SECONDS);
-            assertEquals(EVENTS, sim.flood(corpus(), EVENTS, Duration.ZERO, 0));
+            assertEquals(EVENTS, sim.flood(FloodCorpus.tiny(), EVENTS, Duration.ZERO, 0));
             assertTrue("all events delivered, missing " + all.getCount(), all.await(60, TimeUnit.SECONDS));
             assertEquals(0, client.deliveryStats().dropped());
         }
@@ -73,30 +72,10 @@ public class EslClientFloodTest {
                 all.countDown();
             });
             client.subscribe("ALL").get(10, TimeUnit.SECONDS);
-            assertEquals(events, sim.flood(paddedCorpus(), events, Duration.ZERO, 0));
+            assertEquals(events, sim.flood(FloodCorpus.padded(), events, Duration.ZERO, 0));
             assertTrue("all events delivered, missing " + all.getCount(), all.await(120, TimeUnit.SECONDS));
             assertEquals("every call gets its own reply", Collections.emptyList(), wrong);
             assertEquals(0, client.deliveryStats().dropped());
         }
-    }
-
-    /**
-     * Events of about a kilobyte, as FreeSWITCH's are (at a few dozen bytes each, the kernel's
-     * socket buffers alone would hold more events than the queue's hard cap).
-     */
-    private static byte[] paddedCorpus() {
-        StringBuilder padding = new StringBuilder();
-        while (padding.length() < 1_000) {
-            padding.append("padding");
-        }
-        String body = "Event-Name: CUSTOM\nEvent-Subclass: esl4j%3A%3Aflood\nPadding: " + padding + "\n\n";
-        String frame = "Content-Length: " + body.length() + "\nContent-Type: text/event-plain\n\n" + body;
-        return frame.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static byte[] corpus() {
-        String body = "Event-Name: CUSTOM\nEvent-Subclass: esl4j%3A%3Aflood\n\n";
-        String frame = "Content-Length: " + body.length() + "\nContent-Type: text/event-plain\n\n" + body;
-        return frame.getBytes(StandardCharsets.UTF_8);
     }
 }

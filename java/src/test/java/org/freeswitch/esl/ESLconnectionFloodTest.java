@@ -3,12 +3,12 @@ package org.freeswitch.esl;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.esl4j.FloodCorpus;
 import org.esl4j.testing.EslSimulator;
 import org.junit.Test;
 
@@ -25,7 +25,7 @@ public class ESLconnectionFloodTest {
             assertEquals(1, con.connected());
             assertEquals("+OK event listener enabled plain",
                     con.sendRecv("event plain CUSTOM esl4j::flood").getHeader("Reply-Text"));
-            Future<Long> sent = flooder.submit(() -> sim.flood(corpus(), EVENTS, Duration.ZERO, 0));
+            Future<Long> sent = flooder.submit(() -> sim.flood(FloodCorpus.tiny(), EVENTS, Duration.ZERO, 0));
             int received = 0;
             ESLevent event;
             while (received < EVENTS && (event = con.recvEventTimed(10_000)) != null) {
@@ -60,7 +60,7 @@ public class ESLconnectionFloodTest {
         try (EslSimulator sim = EslSimulator.builder().recordEvents(false).heartbeat(Duration.ZERO).start()) {
             ESLconnection con = new ESLconnection("127.0.0.1", sim.port(), sim.password());
             assertEquals(0, con.events("plain", "CUSTOM esl4j::flood"));
-            Future<Long> sent = flooder.submit(() -> sim.flood(paddedCorpus(), events, Duration.ZERO, 0));
+            Future<Long> sent = flooder.submit(() -> sim.flood(FloodCorpus.padded(), events, Duration.ZERO, 0));
             int received = 0;
             int calls = 0;
             ESLevent event;
@@ -81,25 +81,5 @@ public class ESLconnectionFloodTest {
             System.clearProperty(ESLconnection.SPILL_MAX_EVENTS_PROPERTY);
             flooder.shutdownNow();
         }
-    }
-
-    /**
-     * Events of about a kilobyte, as FreeSWITCH's are (at a few dozen bytes each, the kernel's
-     * socket buffers alone would hold more events than the queue's hard cap).
-     */
-    private static byte[] paddedCorpus() {
-        StringBuilder padding = new StringBuilder();
-        while (padding.length() < 1_000) {
-            padding.append("padding");
-        }
-        String body = "Event-Name: CUSTOM\nEvent-Subclass: esl4j%3A%3Aflood\nPadding: " + padding + "\n\n";
-        String frame = "Content-Length: " + body.length() + "\nContent-Type: text/event-plain\n\n" + body;
-        return frame.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static byte[] corpus() {
-        String body = "Event-Name: CUSTOM\nEvent-Subclass: esl4j%3A%3Aflood\n\n";
-        String frame = "Content-Length: " + body.length() + "\nContent-Type: text/event-plain\n\n" + body;
-        return frame.getBytes(StandardCharsets.UTF_8);
     }
 }
