@@ -114,6 +114,12 @@ pub fn originate_api_args(line: &str) -> Vec<String> {
     separate(&chars, ' ', ORIGINATE_API_ARGS)
 }
 
+/// `switch_separate_string` of an API argument: at most `max` pieces, the last keeps the rest.
+pub(crate) fn separate_string(text: &str, delimiter: char, max: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    separate(&chars, delimiter, max)
+}
+
 /// `switch_true`: "true", "yes", "on", "enabled", "active", "allow", or a non-zero number.
 pub fn is_true(value: &str) -> bool {
     let v = value.trim();

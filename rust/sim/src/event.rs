@@ -187,6 +187,9 @@ pub fn url_encode(value: &str) -> String {
     out
 }
 
+/// A JSON string as cJSON prints it. The simulator's only JSON escaping: every JSON it writes
+/// (`text/event-json`, `show ... as json`) goes through [`Event::to_json`]; the engine only
+/// parses JSON, so there is no shared writer to depend on.
 fn json_string(out: &mut String, value: &str) {
     out.push('"');
     for c in value.chars() {

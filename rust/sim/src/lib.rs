@@ -20,6 +20,7 @@ mod model;
 mod perms;
 mod regex;
 mod server;
+mod tone;
 mod util;
 
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -81,6 +81,20 @@ pub fn whole_second_deadline(start_epoch_ms: u64, n: u64, inclusive: bool) -> u6
     (start_s + n + u64::from(!inclusive)) * 1000
 }
 
+/// C's `atoi`: leading blanks, an optional sign, then digits; anything else gives 0.
+pub fn atoi(text: &str) -> i64 {
+    let text = text.trim_start();
+    let (sign, digits) = match text.as_bytes().first() {
+        Some(b'-') => (-1, &text[1..]),
+        Some(b'+') => (1, &text[1..]),
+        _ => (1, text),
+    };
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    sign * digits[..end].parse::<i64>().unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use esl4j_engine::proto::{Event as EngineEvent, Frame};
 use esl4j_sim::{ClockMode, SimConfig, Simulator};
-use support::{decode, load, RawConn, Record, WAIT};
+use support::{decode, load, Dir, RawConn, Record, WAIT};
 use tokio::net::TcpListener;
 
 const CAUSE_HEADERS: [&str; 7] = [
@@ -236,6 +236,24 @@ fn cut_like_recording(real: &[Frame], simulated: &[Frame]) -> Vec<Frame> {
 }
 
 /// Length of the longest common subsequence, for the global-order similarity.
+/// The event names of `global` (`label detail` entries) in the order they first appear.
+fn first_appearances(global: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for entry in global {
+        let detail = entry.rsplit(' ').next().unwrap_or_default();
+        let name = match detail.split_once(':') {
+            Some(("STATE", _)) => "CHANNEL_STATE",
+            Some(("CALLSTATE", _)) => "CHANNEL_CALLSTATE",
+            Some((name, _)) => name,
+            None => detail,
+        };
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
 fn lcs(a: &[String], b: &[String]) -> usize {
     let mut row = vec![0usize; b.len() + 1];
     for x in a {
@@ -276,7 +294,7 @@ async fn replay(records: &[Record]) -> BTreeMap<String, Vec<Frame>> {
     let mut sent = 0u64;
     let mut now = 0.0f64;
     for record in records {
-        if record.to_server {
+        if record.dir == Dir::ToServer {
             continue;
         }
         if let Ok(Some(frame)) = Frame::parse_one(&record.bytes) {
@@ -312,13 +330,13 @@ async fn replay(records: &[Record]) -> BTreeMap<String, Vec<Frame>> {
             };
             conns.insert(record.conn.clone(), conn);
         }
-        if !record.to_server {
+        if record.dir == Dir::ToClient {
             continue;
         }
         // the replies the real server had sent on this connection by now must be here too
         let expected = records[..index]
             .iter()
-            .filter(|r| r.conn == record.conn && !r.to_server)
+            .filter(|r| r.conn == record.conn && r.dir == Dir::ToClient)
             .filter(|r| {
                 Frame::parse_one(&r.bytes).ok().flatten().is_some_and(|f| {
                     matches!(
@@ -373,7 +391,7 @@ async fn replay(records: &[Record]) -> BTreeMap<String, Vec<Frame>> {
         let recorded_close = records
             .iter()
             .rev()
-            .find(|r| r.conn == name && !r.to_server)
+            .find(|r| r.conn == name && r.dir == Dir::ToClient)
             .is_some_and(|r| {
                 Frame::parse_one(&r.bytes).ok().flatten().is_some_and(|f| {
                     f.content_type().as_deref() == Some("text/disconnect-notice")
@@ -406,7 +424,7 @@ async fn replay(records: &[Record]) -> BTreeMap<String, Vec<Frame>> {
 
 fn recorded_frames(records: &[Record]) -> BTreeMap<String, Vec<Frame>> {
     let mut out: BTreeMap<String, Vec<Frame>> = BTreeMap::new();
-    for record in records.iter().filter(|r| !r.to_server) {
+    for record in records.iter().filter(|r| r.dir == Dir::ToClient) {
         if let Ok(Some(frame)) = Frame::parse_one(&record.bytes) {
             out.entry(record.conn.clone()).or_default().push(frame);
         }
@@ -488,6 +506,11 @@ async fn check(name: &str) -> (Vec<String>, bool) {
                 report.push(format!("    [{conn}] {event} headers (informational): missing {missing:?}, extra {extra:?}"));
             }
         }
+        report.push(format!(
+            "- [{conn}] event names by first appearance (FIDELITY.md table)\n      real: {}\n      sim:  {}",
+            first_appearances(&re.global).join(" "),
+            first_appearances(&se.global).join(" ")
+        ));
         let common = lcs(&re.global, &se.global);
         if let Ok(dir) = std::env::var("ESL4J_FIDELITY_DUMP") {
             let file =

@@ -4,7 +4,7 @@
 mod support;
 
 use esl4j_sim::{FloodSpec, SimConfig, Simulator};
-use support::{load, RawConn};
+use support::{load, Dir, RawConn};
 
 /// A corpus of the recorded plain event frames of a transcript, concatenated.
 fn corpus() -> (Vec<u8>, usize) {
@@ -12,7 +12,7 @@ fn corpus() -> (Vec<u8>, usize) {
     let mut count = 0;
     for record in load("03_originate_inbound.txt")
         .into_iter()
-        .filter(|r| !r.to_server)
+        .filter(|r| r.dir == Dir::ToClient)
     {
         if record.bytes.starts_with(b"Content-Length:")
             && record.bytes.windows(16).any(|w| w == b"text/event-plain")

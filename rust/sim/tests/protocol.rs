@@ -94,18 +94,15 @@ async fn authentication_rules() {
 async fn subscriptions_formats_and_custom_subclasses() {
     let sim = virtual_sim().await;
     let mut conn = authed(&sim).await;
-    assert_eq!(
-        reply_text(&conn.command("event json").await),
-        "-ERR no keywords supplied"
-    );
-    assert_eq!(
-        reply_text(&conn.command("noevents").await),
-        "-ERR not listening for events"
-    );
-    assert_eq!(
-        reply_text(&conn.command("event plain CUSTOM test::wanted").await),
-        "+OK event listener enabled plain"
-    );
+    conn.expect_replies(&[
+        ("event json", "-ERR no keywords supplied"),
+        ("noevents", "-ERR not listening for events"),
+        (
+            "event plain CUSTOM test::wanted",
+            "+OK event listener enabled plain",
+        ),
+    ])
+    .await;
     for subclass in ["test::other", "test::wanted"] {
         let mut event = Event::named("CUSTOM");
         event.add("Event-Subclass", subclass);
@@ -117,14 +114,11 @@ async fn subscriptions_formats_and_custom_subclasses() {
         .filter_map(|e| e.header("Event-Subclass").map(|v| v.into_owned()))
         .collect();
     assert_eq!(got, vec!["test::wanted"]);
-    assert_eq!(
-        reply_text(&conn.command("nixevent CUSTOM test::wanted").await),
-        "+OK events nixed"
-    );
-    assert_eq!(
-        reply_text(&conn.command("event xml HEARTBEAT").await),
-        "+OK event listener enabled xml"
-    );
+    conn.expect_replies(&[
+        ("nixevent CUSTOM test::wanted", "+OK events nixed"),
+        ("event xml HEARTBEAT", "+OK event listener enabled xml"),
+    ])
+    .await;
     let mut event = Event::named("HEARTBEAT");
     event.add("Note", "a b&c");
     sim.fire_event(&event).await;
@@ -147,22 +141,13 @@ async fn filters_are_ored_and_a_negative_match_vetoes() {
     let sim = virtual_sim().await;
     let mut conn = authed(&sim).await;
     conn.command("event plain CUSTOM test::f").await;
-    assert_eq!(
-        reply_text(&conn.command("filter Tag a").await),
-        "+OK filter added. [Tag]=[a]"
-    );
-    assert_eq!(
-        reply_text(&conn.command("filter Tag b").await),
-        "+OK filter added. [Tag]=[b]"
-    );
-    assert_eq!(
-        reply_text(&conn.command("filter Color -red").await),
-        "+OK filter added. [Color]=[-red]"
-    );
-    assert_eq!(
-        reply_text(&conn.command("filter Tag").await),
-        "-ERR invalid syntax"
-    );
+    conn.expect_replies(&[
+        ("filter Tag a", "+OK filter added. [Tag]=[a]"),
+        ("filter Tag b", "+OK filter added. [Tag]=[b]"),
+        ("filter Color -red", "+OK filter added. [Color]=[-red]"),
+        ("filter Tag", "-ERR invalid syntax"),
+    ])
+    .await;
     for (tag, color) in [("a", "blue"), ("b", "red"), ("c", "blue"), ("b", "green")] {
         let mut event = Event::named("CUSTOM");
         event
@@ -223,14 +208,11 @@ async fn bgapi_job_uuid_and_background_job() {
     assert!(
         String::from_utf8_lossy(job.body().unwrap_or_default()).starts_with("FreeSWITCH Version")
     );
-    assert_eq!(
-        body(&conn.command("api nonsense").await),
-        "-ERR nonsense Command not found!\n"
-    );
-    assert_eq!(
-        body(&conn.command("api global_getvar nope").await),
-        "-ERR no reply\n"
-    );
+    conn.expect_replies(&[
+        ("api nonsense", "-ERR nonsense Command not found!\n"),
+        ("api global_getvar nope", "-ERR no reply\n"),
+    ])
+    .await;
 }
 
 #[tokio::test]
@@ -250,14 +232,12 @@ async fn inbound_myevents_binds_to_one_channel_and_closes_with_it() {
         reply_text(&watcher.command(&format!("myevents {uuid}")).await),
         "+OK Events Enabled"
     );
-    assert_eq!(
-        reply_text(&watcher.command("linger").await),
-        "+OK will linger"
-    );
-    assert_eq!(
-        reply_text(&watcher.command("nolinger").await),
-        "+OK will not linger"
-    );
+    watcher
+        .expect_replies(&[
+            ("linger", "+OK will linger"),
+            ("nolinger", "+OK will not linger"),
+        ])
+        .await;
     control.command("api originate user/2 &park").await;
     control
         .command(&format!("api uuid_setvar {uuid} color blue"))
@@ -336,19 +316,13 @@ async fn outbound_without_full_refuses_global_commands() {
             "{command}"
         );
     }
-    assert_eq!(
-        reply_text(&out.command("myevents").await),
-        "+OK Events Enabled"
-    );
-    assert_eq!(
-        reply_text(&out.command("myevents").await),
-        "-ERR aready enabled."
-    );
-    assert_eq!(reply_text(&out.command("getvar loopback_leg").await), "B");
-    assert_eq!(
-        reply_text(&out.command("getvar not_set").await),
-        "-ERR command not found"
-    );
+    out.expect_replies(&[
+        ("myevents", "+OK Events Enabled"),
+        ("myevents", "-ERR aready enabled."),
+        ("getvar loopback_leg", "B"),
+        ("getvar not_set", "-ERR command not found"),
+    ])
+    .await;
 }
 
 #[tokio::test]
@@ -421,7 +395,8 @@ async fn show_channels_and_hupall() {
     let mut conn = authed(&sim).await;
     assert_eq!(
         body(&conn.command("api show channels as json").await),
-        "{\"row_count\":0}"
+        "{\"row_count\": 0}\n",
+        "mod_commands writes an empty result itself"
     );
     conn.command("api originate user/1 &park").await;
     assert_eq!(
@@ -433,14 +408,14 @@ async fn show_channels_and_hupall() {
         json.starts_with("{\"row_count\":1,\"rows\":[{\"uuid\":"),
         "{json}"
     );
-    assert_eq!(
-        body(&conn.command("api hupall").await),
-        "+OK hangup all channels with cause MANAGER_REQUEST\n"
-    );
-    assert_eq!(
-        body(&conn.command("api show channels count").await),
-        "\n0 total.\n"
-    );
+    conn.expect_replies(&[
+        (
+            "api hupall",
+            "+OK hangup all channels with cause MANAGER_REQUEST\n",
+        ),
+        ("api show channels count", "\n0 total.\n"),
+    ])
+    .await;
     assert_eq!(sim.channel_count(), 0);
 }
 
@@ -566,14 +541,12 @@ async fn log_lines_follow_the_log_level() {
         "[NOTICE] switch_channel.c:1104 New Channel user/1 [{uuid}]"
     )));
     assert!(body(&lines[1]).contains("[USER_BUSY]"));
-    assert_eq!(
-        reply_text(&chatty.command("nolog").await),
-        "+OK no longer logging"
-    );
-    assert_eq!(
-        reply_text(&chatty.command("nolog").await),
-        "-ERR not loging"
-    );
+    chatty
+        .expect_replies(&[
+            ("nolog", "+OK no longer logging"),
+            ("nolog", "-ERR not loging"),
+        ])
+        .await;
 }
 
 #[tokio::test]
@@ -1036,14 +1009,11 @@ async fn userauth_permissions_limit_events_api_and_log() {
 async fn event_lines_skip_unknown_names_and_keep_the_format() {
     let sim = virtual_sim().await;
     let mut conn = authed(&sim).await;
-    assert_eq!(
-        reply_text(&conn.command("event plain NO_SUCH_EVENT").await),
-        "-ERR no keywords supplied"
-    );
-    assert_eq!(
-        reply_text(&conn.command("event json HEARTBEAT").await),
-        "+OK event listener enabled json"
-    );
+    conn.expect_replies(&[
+        ("event plain NO_SUCH_EVENT", "-ERR no keywords supplied"),
+        ("event json HEARTBEAT", "+OK event listener enabled json"),
+    ])
+    .await;
     assert_eq!(
         reply_text(&conn.command("event SWITCH_EVENT_channel_answer").await),
         "+OK event listener enabled json",
@@ -1128,14 +1098,11 @@ async fn divert_events_sends_events_queued_to_the_session_to_its_socket_only() {
 async fn linger_reads_its_number_like_atoi_and_closes_after_that_many_whole_seconds() {
     let sim = virtual_sim().await;
     let (_control, mut out) = outbound(&sim, "async full").await;
-    assert_eq!(
-        reply_text(&out.command("linger x").await),
-        "+OK will linger 0 seconds"
-    );
-    assert_eq!(
-        reply_text(&out.command("linger 2").await),
-        "+OK will linger 2 seconds"
-    );
+    out.expect_replies(&[
+        ("linger x", "+OK will linger 0 seconds"),
+        ("linger 2", "+OK will linger 2 seconds"),
+    ])
+    .await;
     sim.advance(Duration::from_millis(300)).await;
     out.command("sendmsg\ncall-command: hangup").await;
     out.wait_until("linger notice", |f| {
@@ -1177,7 +1144,7 @@ async fn api_without_a_connection_sees_and_changes_the_simulators_state() {
     sim.answer_after("user/1000", Duration::from_secs(2));
     let mut watcher = authed(&sim).await;
     watcher.command("event plain API CHANNEL_ANSWER").await;
-    assert_eq!(sim.api("global_setvar direct=yes").await, "+OK\n");
+    assert_eq!(sim.api("global_setvar direct=yes").await, "+OK");
     assert_eq!(
         body(&watcher.command("api global_getvar direct").await),
         "yes"

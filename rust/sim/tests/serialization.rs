@@ -5,7 +5,7 @@ mod support;
 
 use esl4j_engine::proto::{Event as EngineEvent, Frame};
 use esl4j_sim::{Event, Format};
-use support::load;
+use support::{load, Dir};
 
 fn sample() -> Event {
     let mut event = Event::named("BACKGROUND_JOB");
@@ -79,7 +79,7 @@ fn plain_encoding_reproduces_recorded_events() {
         "03_originate_inbound.txt",
         "04_outbound_async_bridge_leg_timeout.txt",
     ] {
-        for record in load(name).iter().filter(|r| !r.to_server) {
+        for record in load(name).iter().filter(|r| r.dir == Dir::ToClient) {
             let Ok(Some(frame)) = Frame::parse_one(&record.bytes) else {
                 continue;
             };

@@ -59,7 +59,8 @@ fn events(conn: &RawConn) -> Vec<EngineEvent> {
 }
 
 /// Advances to `at` ms after the originate was sent, asserting the job has not finished just
-/// before it and has finished at it; returns the result.
+/// before it and has finished at it; `at` 0: it finishes once the clock runs, without time
+/// passing. Returns the result.
 async fn expect_job_at(
     sim: &Simulator,
     conn: &mut RawConn,
@@ -67,47 +68,158 @@ async fn expect_job_at(
     start_ms: u64,
     at_ms: u64,
 ) -> String {
-    let before = start_ms + at_ms - 1;
-    sim.advance(Duration::from_millis(before - sim.now_ms()))
+    if at_ms > 0 {
+        let before = start_ms + at_ms - 1;
+        sim.advance(Duration::from_millis(before - sim.now_ms()))
+            .await;
+        conn.sync().await;
+        assert_eq!(job_result(conn, job), None, "finished before {at_ms} ms");
+    }
+    sim.advance(Duration::from_millis(start_ms + at_ms - sim.now_ms()))
         .await;
-    conn.sync().await;
-    assert_eq!(job_result(conn, job), None, "finished before {at_ms} ms");
-    sim.advance(MS).await;
     conn.wait_until("BACKGROUND_JOB", |_| job_result(conn, job).is_some())
         .await;
     job_result(conn, job).expect("result")
 }
 
+/// How an originate's job must end.
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    /// Exactly this body.
+    Is(&'static str),
+    /// `+OK <uuid>`.
+    Answered,
+}
+
+/// One `bgapi originate`: sent `offset_ms` into a whole second, its job must still be running
+/// 1 ms before `at_ms` after it was sent, and end at `at_ms` (0: at once) with `outcome`.
+struct Job {
+    args: &'static str,
+    offset_ms: u64,
+    at_ms: u64,
+    outcome: Outcome,
+}
+
+const fn job(args: &'static str, offset_ms: u64, at_ms: u64, outcome: Outcome) -> Job {
+    Job {
+        args,
+        offset_ms,
+        at_ms,
+        outcome,
+    }
+}
+
+const NO_ANSWER: Outcome = Outcome::Is("-ERR NO_ANSWER\n");
+
+/// Every deadline whose only observable is the job's result, each checked 1 ms before and at
+/// it, on one simulator with an endpoint per behaviour.
 #[tokio::test]
-async fn originate_timeout_counts_whole_seconds_inclusive() {
+async fn originate_jobs_end_at_their_deadlines() {
     let sim = virtual_sim().await;
-    sim.never_answer("user/1000");
+    sim.never_answer("user/silent");
+    sim.answer_after("user/rings30", Duration::from_secs(30));
+    sim.early_media_never_answer("user/early");
+    sim.busy("user/busy");
+    sim.answer_after("user/answers", Duration::ZERO);
+    // a destination that neither rings nor sends early media
+    sim.set_route("quiet", &[("sleep", "100000")]);
     let mut conn = inbound(&sim).await;
-    // started on a whole second: fires exactly 3 s later
-    let job = bgapi(&mut conn, "originate {originate_timeout=3}user/1000 &park").await;
-    assert_eq!(
-        expect_job_at(&sim, &mut conn, &job, 0, 3000).await,
-        "-ERR NO_ANSWER\n"
-    );
-    // started 700 ms into a second: `elapsed >= 3` in whole seconds fires after 2.3 s
-    sim.advance(Duration::from_millis(700)).await;
-    let start = sim.now_ms();
-    assert_eq!(start % 1000, 700);
-    let job = bgapi(&mut conn, "originate {originate_timeout=3}user/1000 &park").await;
-    assert_eq!(
-        expect_job_at(&sim, &mut conn, &job, start, 2300).await,
-        "-ERR NO_ANSWER\n"
-    );
+    let table = [
+        // originate_timeout counts whole epoch seconds, inclusive: sent on a whole second it
+        // fires 3 s later, sent 700 ms into one after 2.3 s
+        job("{originate_timeout=3}user/silent &park", 0, 3000, NO_ANSWER),
+        job("{originate_timeout=3}user/silent &park", 700, 2300, NO_ANSWER),
+        // the positional timeout, and the default of 60 s
+        job("user/silent &park XML default undef undef 5", 0, 5000, NO_ANSWER),
+        job("user/silent &park", 0, 60_000, NO_ANSWER),
+        // a ringing leg satisfies progress_timeout; the overall timeout still applies
+        job(
+            "{progress_timeout=2,originate_timeout=4}user/rings30 &park",
+            0,
+            4000,
+            NO_ANSWER,
+        ),
+        job(
+            "{progress_timeout=2}loopback/quiet/default &park",
+            0,
+            2000,
+            Outcome::Is("-ERR PROGRESS_TIMEOUT\n"),
+        ),
+        // early media is success unless ignored
+        job("{originate_timeout=3}user/early &park", 0, 0, Outcome::Answered),
+        job(
+            "{ignore_early_media=true,originate_timeout=3}user/early &park",
+            0,
+            3000,
+            NO_ANSWER,
+        ),
+        // a global timeout stops the `|` chain, unless originate_continue_on_timeout ...
+        job("{originate_timeout=2}user/silent|user/answers &park", 0, 2000, NO_ANSWER),
+        job(
+            "{originate_timeout=2,originate_continue_on_timeout=true}user/silent|user/answers &park",
+            0,
+            2000,
+            Outcome::Answered,
+        ),
+        // ... while a per-leg timeout moves on to the next group (exclusive: after 3 s)
+        job("[leg_timeout=2]user/silent|user/answers &park", 0, 3000, Outcome::Answered),
+        // leg_progress_timeout cuts a silent leg; a ringing one is not affected
+        job(
+            "[leg_progress_timeout=2]loopback/quiet/default &park",
+            0,
+            3000,
+            Outcome::Is("-ERR PROGRESS_TIMEOUT\n"),
+        ),
+        job(
+            "{originate_timeout=5}[leg_progress_timeout=2]user/silent &park",
+            0,
+            5000,
+            NO_ANSWER,
+        ),
+        // fail_on_single_reject ends a ring-all at the first reject; without it the ringing
+        // leg keeps the originate going until the timeout
+        job(
+            "{fail_on_single_reject=USER_BUSY}user/silent,user/busy &park",
+            0,
+            0,
+            Outcome::Is("-ERR USER_BUSY\n"),
+        ),
+        job("{originate_timeout=3}user/silent,user/busy &park", 0, 3000, NO_ANSWER),
+    ];
+    for row in table {
+        let into_second = sim.now_ms() % 1000;
+        sim.advance(Duration::from_millis(
+            (1000 + row.offset_ms - into_second) % 1000,
+        ))
+        .await;
+        let start = sim.now_ms();
+        let result = originate_job(&sim, &mut conn, row.args, start, row.at_ms).await;
+        match row.outcome {
+            Outcome::Is(expected) => assert_eq!(result, expected, "{}", row.args),
+            Outcome::Answered => assert!(result.starts_with("+OK "), "{}: {result}", row.args),
+        }
+    }
+}
+
+/// `bgapi originate <args>` sent at `start_ms`; its result, checked to arrive at `at_ms`.
+async fn originate_job(
+    sim: &Simulator,
+    conn: &mut RawConn,
+    args: &str,
+    start_ms: u64,
+    at_ms: u64,
+) -> String {
+    let job = bgapi(conn, &format!("originate {args}")).await;
+    expect_job_at(sim, conn, &job, start_ms, at_ms).await
 }
 
 #[tokio::test]
-async fn leg_timeout_is_exclusive_and_reports_allotted_timeout() {
+async fn leg_timeout_reports_allotted_timeout() {
     let sim = virtual_sim().await;
     sim.never_answer("user/1000");
     let mut conn = inbound(&sim).await;
-    let job = bgapi(&mut conn, "originate {leg_timeout=3}user/1000 &park").await;
     assert_eq!(
-        expect_job_at(&sim, &mut conn, &job, 0, 4000).await,
+        originate_job(&sim, &mut conn, "{leg_timeout=3}user/1000 &park", 0, 4000).await,
         "-ERR ALLOTTED_TIMEOUT\n"
     );
     let hangup = events(&conn)
@@ -117,83 +229,6 @@ async fn leg_timeout_is_exclusive_and_reports_allotted_timeout() {
     assert_eq!(
         hangup.header("Hangup-Cause").as_deref(),
         Some("ALLOTTED_TIMEOUT")
-    );
-}
-
-#[tokio::test]
-async fn positional_timeout_and_default_sixty_seconds() {
-    let sim = virtual_sim().await;
-    sim.never_answer("user/1000");
-    let mut conn = inbound(&sim).await;
-    let job = bgapi(
-        &mut conn,
-        "originate user/1000 &park XML default undef undef 5",
-    )
-    .await;
-    assert_eq!(
-        expect_job_at(&sim, &mut conn, &job, 0, 5000).await,
-        "-ERR NO_ANSWER\n"
-    );
-    let start = sim.now_ms();
-    let job = bgapi(&mut conn, "originate user/1000 &park").await;
-    assert_eq!(
-        expect_job_at(&sim, &mut conn, &job, start, 60_000).await,
-        "-ERR NO_ANSWER\n"
-    );
-}
-
-#[tokio::test]
-async fn progress_timeout_needs_ringing_or_early_media() {
-    let sim = virtual_sim().await;
-    sim.answer_after("user/1000", Duration::from_secs(30));
-    // a destination that neither rings nor sends early media
-    sim.set_route("quiet", &[("sleep", "100000")]);
-    let mut conn = inbound(&sim).await;
-    // a ringing leg satisfies progress_timeout; the overall timeout still applies
-    let job = bgapi(
-        &mut conn,
-        "originate {progress_timeout=2,originate_timeout=4}user/1000 &park",
-    )
-    .await;
-    assert_eq!(
-        expect_job_at(&sim, &mut conn, &job, 0, 4000).await,
-        "-ERR NO_ANSWER\n"
-    );
-    let start = sim.now_ms();
-    let job = bgapi(
-        &mut conn,
-        "originate {progress_timeout=2}loopback/quiet/default &park",
-    )
-    .await;
-    assert_eq!(
-        expect_job_at(&sim, &mut conn, &job, start, 2000).await,
-        "-ERR PROGRESS_TIMEOUT\n"
-    );
-}
-
-#[tokio::test]
-async fn early_media_counts_as_success_unless_ignored() {
-    let sim = virtual_sim().await;
-    sim.early_media_never_answer("user/1000");
-    let mut conn = inbound(&sim).await;
-    let job = bgapi(&mut conn, "originate {originate_timeout=3}user/1000 &park").await;
-    sim.advance(MS).await;
-    conn.wait_until("job", |_| job_result(&conn, &job).is_some())
-        .await;
-    assert!(
-        job_result(&conn, &job).expect("result").starts_with("+OK "),
-        "early media is success"
-    );
-    let start = sim.now_ms();
-    let job = bgapi(
-        &mut conn,
-        "originate {ignore_early_media=true,originate_timeout=3}user/1000 &park",
-    )
-    .await;
-    let at = 3000 - start % 1000;
-    assert_eq!(
-        expect_job_at(&sim, &mut conn, &job, start, at).await,
-        "-ERR NO_ANSWER\n"
     );
 }
 
@@ -226,8 +261,8 @@ async fn answer_after_delay_and_simultaneous_legs() {
     sim.answer_after("user/1000", Duration::from_secs(2));
     sim.never_answer("user/1001");
     let mut conn = inbound(&sim).await;
-    let job = bgapi(&mut conn, "originate {origination_uuid=aaaaaaaa-0000-4000-8000-000000000001}user/1001,user/1000 &park").await;
-    let result = expect_job_at(&sim, &mut conn, &job, 0, 2000).await;
+    let args = "{origination_uuid=aaaaaaaa-0000-4000-8000-000000000001}user/1001,user/1000 &park";
+    let result = originate_job(&sim, &mut conn, args, 0, 2000).await;
     assert!(
         result.starts_with("+OK ") && !result.contains("aaaaaaaa"),
         "user/1000 wins: {result}"
@@ -240,40 +275,6 @@ async fn answer_after_delay_and_simultaneous_legs() {
         })
         .expect("losing leg hung up");
     assert_eq!(loser.header("Hangup-Cause").as_deref(), Some("LOSE_RACE"));
-}
-
-#[tokio::test]
-async fn failover_groups_and_continue_on_timeout() {
-    let sim = virtual_sim().await;
-    sim.never_answer("user/1");
-    sim.answer_after("user/2", Duration::ZERO);
-    let mut conn = inbound(&sim).await;
-    // a global timeout stops the `|` chain
-    let job = bgapi(
-        &mut conn,
-        "originate {originate_timeout=2}user/1|user/2 &park",
-    )
-    .await;
-    assert_eq!(
-        expect_job_at(&sim, &mut conn, &job, 0, 2000).await,
-        "-ERR NO_ANSWER\n"
-    );
-    // ... unless originate_continue_on_timeout=true
-    let start = sim.now_ms();
-    let job = bgapi(
-        &mut conn,
-        "originate {originate_timeout=2,originate_continue_on_timeout=true}user/1|user/2 &park",
-    )
-    .await;
-    assert!(expect_job_at(&sim, &mut conn, &job, start, 2000)
-        .await
-        .starts_with("+OK "));
-    // a per-leg timeout moves on to the next group
-    let start = sim.now_ms();
-    let job = bgapi(&mut conn, "originate [leg_timeout=2]user/1|user/2 &park").await;
-    assert!(expect_job_at(&sim, &mut conn, &job, start, 3000)
-        .await
-        .starts_with("+OK "));
 }
 
 /// An outbound async session: the simulator dials `loopback/ob/default`, whose dialplan
@@ -559,63 +560,6 @@ async fn bridge_answer_timeout_cuts_an_early_media_bridge() {
     );
 }
 
-#[tokio::test]
-async fn leg_progress_timeout_cuts_a_silent_leg() {
-    let sim = virtual_sim().await;
-    sim.set_route("quiet", &[("sleep", "100000")]);
-    sim.never_answer("user/1000");
-    let mut conn = inbound(&sim).await;
-    let job = bgapi(
-        &mut conn,
-        "originate [leg_progress_timeout=2]loopback/quiet/default &park",
-    )
-    .await;
-    assert_eq!(
-        expect_job_at(&sim, &mut conn, &job, 0, 3000).await,
-        "-ERR PROGRESS_TIMEOUT\n"
-    );
-    // a ringing leg is not affected; the overall timeout ends it
-    let start = sim.now_ms();
-    let job = bgapi(
-        &mut conn,
-        "originate {originate_timeout=5}[leg_progress_timeout=2]user/1000 &park",
-    )
-    .await;
-    assert_eq!(
-        expect_job_at(&sim, &mut conn, &job, start, 5000).await,
-        "-ERR NO_ANSWER\n"
-    );
-}
-
-#[tokio::test]
-async fn fail_on_single_reject_ends_a_ring_all() {
-    let sim = virtual_sim().await;
-    sim.busy("user/busy");
-    sim.never_answer("user/ring");
-    let mut conn = inbound(&sim).await;
-    let job = bgapi(
-        &mut conn,
-        "originate {fail_on_single_reject=USER_BUSY}user/ring,user/busy &park",
-    )
-    .await;
-    sim.advance(MS).await;
-    conn.wait_until("job", |_| job_result(&conn, &job).is_some())
-        .await;
-    assert_eq!(job_result(&conn, &job).as_deref(), Some("-ERR USER_BUSY\n"));
-    // without it the ringing leg keeps the originate going until the timeout
-    let start = sim.now_ms();
-    let job = bgapi(
-        &mut conn,
-        "originate {originate_timeout=3}user/ring,user/busy &park",
-    )
-    .await;
-    let at = 3000 - start % 1000;
-    assert_eq!(
-        expect_job_at(&sim, &mut conn, &job, start, at).await,
-        "-ERR NO_ANSWER\n"
-    );
-}
-
 fn creates_of(conn: &RawConn, name: &str) -> usize {
     events(conn)
         .iter()
@@ -659,13 +603,9 @@ async fn the_overall_timeout_ends_the_retries_too() {
     let sim = virtual_sim().await;
     sim.never_answer("user/1000");
     let mut conn = inbound(&sim).await;
-    let job = bgapi(
-        &mut conn,
-        "originate {originate_retries=3,originate_timeout=2}user/1000 &park",
-    )
-    .await;
+    let args = "{originate_retries=3,originate_timeout=2}user/1000 &park";
     assert_eq!(
-        expect_job_at(&sim, &mut conn, &job, 0, 2000).await,
+        originate_job(&sim, &mut conn, args, 0, 2000).await,
         "-ERR NO_ANSWER\n"
     );
     sim.advance(Duration::from_secs(5)).await;

@@ -1,102 +1,17 @@
 //! Test support: the transcript loader and a scripted FreeSWITCH that replays the server side.
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+#[path = "../../../../tests/support/transcript.rs"]
+mod transcript;
+#[allow(unused_imports)] // as above: not every test binary replays transcripts
+pub use transcript::{connection, fixtures_dir, load, transcript_names, Dir, Record};
+
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use esl4j_engine::proto::{Frame, FrameParser};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// Direction of a recorded frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dir {
-    /// Client to server (a command).
-    ToServer,
-    /// Server to client.
-    ToClient,
-}
-
-/// One recorded frame.
-#[derive(Debug, Clone)]
-pub struct Record {
-    pub conn: String,
-    pub dir: Dir,
-    pub bytes: Vec<u8>,
-}
-
-pub fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/transcripts")
-}
-
-pub fn transcript_names() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(fixtures_dir())
-        .expect("fixtures directory")
-        .map(|entry| {
-            entry
-                .expect("entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .filter(|name| name.ends_with(".txt"))
-        .collect();
-    names.sort();
-    names
-}
-
-/// Parses a transcript: `#> [conn] DIR t=+S len=N`, N raw bytes, `\n`; `## ` comments.
-pub fn load(name: &str) -> Vec<Record> {
-    let data = std::fs::read(fixtures_dir().join(name)).expect("transcript readable");
-    let mut records = Vec::new();
-    let mut pos = 0;
-    while pos < data.len() {
-        let end = data[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(data.len(), |at| pos + at);
-        let line = std::str::from_utf8(&data[pos..end]).expect("marker lines are UTF-8");
-        pos = end + 1;
-        let Some(marker) = line.strip_prefix("#> [") else {
-            assert!(
-                line.is_empty() || line.starts_with("## "),
-                "unexpected line in {name}: {line:?}"
-            );
-            continue;
-        };
-        let (conn, rest) = marker.split_once("] ").expect("conn");
-        let mut fields = rest.split(' ');
-        let dir = match fields.next() {
-            Some("C->S") => Dir::ToServer,
-            Some("S->C") => Dir::ToClient,
-            other => panic!("bad direction {other:?} in {name}"),
-        };
-        let len: usize = fields
-            .find_map(|field| field.strip_prefix("len="))
-            .expect("len field")
-            .parse()
-            .expect("numeric len");
-        records.push(Record {
-            conn: conn.to_owned(),
-            dir,
-            bytes: data[pos..pos + len].to_vec(),
-        });
-        pos += len;
-        assert_eq!(
-            data.get(pos),
-            Some(&b'\n'),
-            "frame of {name} not followed by newline"
-        );
-        pos += 1;
-    }
-    records
-}
-
-/// The records of one connection.
-pub fn connection(name: &str, conn: &str) -> Vec<Record> {
-    load(name).into_iter().filter(|r| r.conn == conn).collect()
-}
 
 /// Reads one client message (header block plus Content-Length body).
 pub async fn read_message(stream: &mut TcpStream, parser: &mut FrameParser) -> Option<Frame> {

@@ -1,11 +1,49 @@
 //! The socket commands of mod_event_socket (`parse_command`).
 
-use super::*;
-use crate::perms::{event_type, every_event_name, EventType};
+use super::calls::{AppCall, AppOrigin, Blocking, Running};
+use super::io::{Command, ConnId};
+use super::listener::MYEVENTS;
+use super::timers::Timer;
+use super::{Core, HANDSHAKE_TIMEOUT_MS};
+use crate::dial::is_true;
+use crate::event::Format;
+use crate::perms::{event_type, every_event_name, AllowedApi, AllowedEvents, EventType};
+use crate::util::{atoi, new_uuid};
+use tokio::sync::oneshot;
+
+fn uuid_or_empty(arg: &str, cmd: &Command) -> String {
+    let shown = if arg.trim().is_empty() {
+        cmd.header("session-id").unwrap_or("")
+    } else {
+        arg.trim()
+    };
+    shown.replace(['\r', '\n'], "")
+}
+
+/// A value for a header line: line breaks would end the header (or the frame).
+fn header_value(value: &str) -> String {
+    value.replace(['\r', '\n'], " ")
+}
+
+/// The rest of a command line after its keyword.
+fn arg_after<'a>(line: &'a str, keyword: &str) -> &'a str {
+    line.get(keyword.len()..).unwrap_or("").trim()
+}
+
+/// A queued message as the PRIVATE_COMMAND event repeats it: `Command` holds the whole raw
+/// message, then its headers.
+fn message_headers(cmd: &Command) -> Vec<(String, String)> {
+    let mut raw = format!("{}\n", cmd.line);
+    for (name, value) in &cmd.headers {
+        raw.push_str(&format!("{name}: {value}\n"));
+    }
+    raw.push('\n');
+    let mut headers = vec![("Command".to_string(), raw)];
+    headers.extend(cmd.headers.iter().cloned());
+    headers
+}
 
 impl Core {
-    // ---------------------------------------------------------------- commands
-
     /// Handles one client message. Returns a receiver when the reply is deferred (a blocking
     /// `api` or a sync outbound `sendmsg`): the connection reads nothing more until it fires.
     pub fn command(&mut self, conn: ConnId, cmd: Command) -> Option<oneshot::Receiver<()>> {
@@ -35,32 +73,7 @@ impl Core {
             return;
         }
         if !authed {
-            let read = self.conns.get_mut(&conn).map_or(0, |c| {
-                c.commands_read += 1;
-                c.commands_read
-            });
-            self.add_timer(
-                HANDSHAKE_TIMEOUT_MS,
-                Timer::AuthTimeout {
-                    conn,
-                    commands: read,
-                },
-            );
-            if lower.starts_with("auth ") {
-                if arg_after(&line, "auth ") == self.cfg.password {
-                    if let Some(c) = self.conns.get_mut(&conn) {
-                        c.authed = true;
-                    }
-                    self.reply(conn, "+OK accepted");
-                } else {
-                    self.reply(conn, "-ERR invalid");
-                    self.disconnect(conn, true);
-                }
-            } else if lower.starts_with("userauth ") {
-                self.cmd_userauth(conn, arg_after(&line, "userauth "));
-            } else {
-                self.reply(conn, "-ERR command not found");
-            }
+            self.dispatch_unauthenticated(conn, &line, &lower);
             return;
         }
         if outbound && !connected {
@@ -114,18 +127,7 @@ impl Core {
         } else if starts("nolinger") {
             self.cmd_nolinger(conn);
         } else if starts("nolog") {
-            let was = self
-                .conns
-                .get_mut(&conn)
-                .is_some_and(|c| c.log_level.take().is_some());
-            self.reply(
-                conn,
-                if was {
-                    "+OK no longer logging"
-                } else {
-                    "-ERR not loging"
-                },
-            );
+            self.cmd_nolog(conn);
         } else if starts("event") {
             self.cmd_event(conn, &line);
         } else if starts("nixevent") {
@@ -137,9 +139,40 @@ impl Core {
         }
     }
 
+    /// Before authentication only `auth` and `userauth` work; every command read restarts
+    /// the 25 s read timeout.
+    fn dispatch_unauthenticated(&mut self, conn: ConnId, line: &str, lower: &str) {
+        let read = self.conns.get_mut(&conn).map_or(0, |c| {
+            c.commands_read += 1;
+            c.commands_read
+        });
+        self.add_timer(
+            HANDSHAKE_TIMEOUT_MS,
+            Timer::AuthTimeout {
+                conn,
+                commands: read,
+            },
+        );
+        if lower.starts_with("auth ") {
+            if arg_after(line, "auth ") == self.cfg.password {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.authed = true;
+                }
+                self.reply(conn, "+OK accepted");
+            } else {
+                self.reply(conn, "-ERR invalid");
+                self.disconnect(conn, true);
+            }
+        } else if lower.starts_with("userauth ") {
+            self.cmd_userauth(conn, arg_after(line, "userauth "));
+        } else {
+            self.reply(conn, "-ERR command not found");
+        }
+    }
+
     /// `userauth user@domain:password` (or `user:password@domain`) against the registered
     /// directory users, with their permissions (mod_event_socket `parse_command`).
-    fn cmd_userauth(&mut self, conn: ConnId, credentials: &str) {
+    pub(super) fn cmd_userauth(&mut self, conn: ConnId, credentials: &str) {
         let (mut user, mut domain, mut password) = (credentials, "", "");
         if let Some((u, d)) = user.split_once('@') {
             (user, domain) = (u, d);
@@ -181,10 +214,6 @@ impl Core {
         self.send_raw(conn, reply.into_bytes());
     }
 
-    pub(super) fn conn_session(&self, conn: ConnId) -> Option<String> {
-        self.conns.get(&conn).and_then(|c| c.session.clone())
-    }
-
     pub(super) fn connect_reply(&mut self, conn: ConnId) {
         let Some(uuid) = self.conn_session(conn) else {
             return;
@@ -209,29 +238,6 @@ impl Core {
             let latency = self.thread_latency_ms();
             self.schedule(latency, Timer::AsyncPark { uuid });
         }
-    }
-
-    pub(super) fn schedule(&mut self, delay_ms: u64, timer: Timer) {
-        if delay_ms == 0 {
-            self.actions.push_back(Action::Timer(timer));
-        } else {
-            self.add_timer(delay_ms, timer);
-        }
-    }
-
-    /// A CHANNEL_DATA event: the `Channel-*` profile copy, then the usual channel data.
-    pub(super) fn channel_data(&mut self, uuid: &str, function: &str, line: u32) -> Option<Event> {
-        let mut event = self.base_event("CHANNEL_DATA", "mod_event_socket.c", function, line);
-        let chan = self.chans.get(uuid)?;
-        chan.ch.add_profile(&mut event, "Channel");
-        let other = chan
-            .ch
-            .other_leg
-            .as_ref()
-            .and_then(|o| self.chans.get(o))
-            .map(|c| &c.ch);
-        chan.ch.add_headers(&mut event, other, true);
-        Some(event)
     }
 
     pub(super) fn start_async_park(&mut self, uuid: &str) {
@@ -446,6 +452,21 @@ impl Core {
         }
     }
 
+    pub(super) fn cmd_nolog(&mut self, conn: ConnId) {
+        let was = self
+            .conns
+            .get_mut(&conn)
+            .is_some_and(|c| c.log_level.take().is_some());
+        self.reply(
+            conn,
+            if was {
+                "+OK no longer logging"
+            } else {
+                "-ERR not loging"
+            },
+        );
+    }
+
     /// `event [plain|json|xml] NAMES... [CUSTOM subclasses...]`. Unknown names are skipped; a
     /// name or subclass the user may not have ends the command with `-ERR permission denied`
     /// (the ones before it stay subscribed); without a format word the format is kept.
@@ -602,29 +623,6 @@ impl Core {
         }
     }
 
-    /// An event queued to a session reaches the sockets controlling it only while
-    /// `divert_events on`, and then regardless of their subscriptions' names and filters
-    /// (read_packet moves it straight into the socket's queue); otherwise the session consumes it.
-    fn divert_to_controller(&mut self, uuid: &str, event: &Event) {
-        if !self.chans.get(uuid).is_some_and(|c| c.divert_events) {
-            return;
-        }
-        let mut killed = Vec::new();
-        for (&id, conn) in self.conns.iter_mut() {
-            let controls = conn.session.as_deref() == Some(uuid);
-            if !controls || conn.closed || !conn.subscribed() {
-                continue;
-            }
-            let frame = Arc::from(conn.format.frame(event));
-            if !conn.enqueue_event(frame) {
-                killed.push(id);
-            }
-        }
-        for id in killed {
-            self.kill_slow_listener(id);
-        }
-    }
-
     pub(super) fn cmd_sendmsg(&mut self, conn: ConnId, arg: &str, cmd: &Command) {
         let uuid = Some(arg.trim().to_string())
             .filter(|u| !u.is_empty())
@@ -644,68 +642,7 @@ impl Core {
             .unwrap_or("execute")
             .to_ascii_lowercase();
         match command.as_str() {
-            "execute" => {
-                let name = cmd
-                    .header("execute-app-name")
-                    .unwrap_or("")
-                    .trim()
-                    .to_string();
-                let arg = match (cmd.header("execute-app-arg"), &cmd.body) {
-                    (Some(a), _) => a.to_string(),
-                    (None, Some(body)) => body.clone(),
-                    (None, None) => String::new(),
-                };
-                let loops = cmd
-                    .header("loops")
-                    .and_then(|l| l.trim().parse::<i64>().ok())
-                    .unwrap_or(1)
-                    .clamp(1, 100);
-                let async_header = cmd.header("async").is_some_and(is_true);
-                let (is_own, async_mode) = match self.conns.get(&conn) {
-                    Some(c) => (
-                        c.outbound && c.session.as_deref() == Some(uuid.as_str()),
-                        c.async_mode,
-                    ),
-                    None => return,
-                };
-                let inline = is_own && !async_mode && !async_header;
-                let park_started = self.chans.get(&uuid).is_some_and(|c| c.park_started);
-                let message = message_headers(cmd);
-                let app_uuid = cmd.header("Event-UUID").map(str::to_string);
-                let app_uuid_name = cmd.header("Event-UUID-Name").map(str::to_string);
-                let event_lock = cmd.header("event-lock").is_some_and(is_true);
-                for _ in 0..loops {
-                    let origin = if inline {
-                        AppOrigin::Inline(conn)
-                    } else {
-                        AppOrigin::Queued {
-                            private_command: park_started.then(|| message.clone()),
-                        }
-                    };
-                    let call = AppCall {
-                        name: name.clone(),
-                        arg: arg.clone(),
-                        app_uuid: app_uuid.clone(),
-                        app_uuid_name: app_uuid_name.clone(),
-                        origin,
-                        event_lock,
-                    };
-                    if inline {
-                        // runs on the listener thread; the reply comes when the app ends
-                        if let Some(c) = self.conns.get_mut(&conn) {
-                            c.busy = true;
-                        }
-                        self.start_app(&uuid, call);
-                        self.pump();
-                    } else if let Some(chan) = self.chans.get_mut(&uuid) {
-                        chan.private.push_back(call);
-                    }
-                }
-                if !inline {
-                    self.reply(conn, "+OK");
-                    self.wake(&uuid);
-                }
-            }
+            "execute" => self.sendmsg_execute(conn, &uuid, cmd),
             "hangup" => {
                 let cause = cmd
                     .header("hangup-cause")
@@ -720,41 +657,69 @@ impl Core {
             _ => self.reply(conn, "+OK"),
         }
     }
-}
 
-/// A value for a header line: line breaks would end the header (or the frame).
-fn header_value(value: &str) -> String {
-    value.replace(['\r', '\n'], " ")
-}
-
-/// C's `atoi`: leading blanks, an optional sign, then digits; anything else gives 0.
-fn atoi(text: &str) -> i64 {
-    let text = text.trim_start();
-    let (sign, digits) = match text.as_bytes().first() {
-        Some(b'-') => (-1, &text[1..]),
-        Some(b'+') => (1, &text[1..]),
-        _ => (1, text),
-    };
-    let end = digits
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(digits.len());
-    sign * digits[..end].parse::<i64>().unwrap_or(0)
-}
-
-/// The rest of a command line after its keyword.
-fn arg_after<'a>(line: &'a str, keyword: &str) -> &'a str {
-    line.get(keyword.len()..).unwrap_or("").trim()
-}
-
-/// A queued message as the PRIVATE_COMMAND event repeats it: `Command` holds the whole raw
-/// message, then its headers.
-fn message_headers(cmd: &Command) -> Vec<(String, String)> {
-    let mut raw = format!("{}\n", cmd.line);
-    for (name, value) in &cmd.headers {
-        raw.push_str(&format!("{name}: {value}\n"));
+    /// `sendmsg` with `call-command: execute`: runs the application inline (a sync outbound
+    /// socket's own session: the reply waits for it) or queues it `loops` times.
+    fn sendmsg_execute(&mut self, conn: ConnId, uuid: &str, cmd: &Command) {
+        let name = cmd
+            .header("execute-app-name")
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let arg = match (cmd.header("execute-app-arg"), &cmd.body) {
+            (Some(a), _) => a.to_string(),
+            (None, Some(body)) => body.clone(),
+            (None, None) => String::new(),
+        };
+        let loops = cmd
+            .header("loops")
+            .and_then(|l| l.trim().parse::<i64>().ok())
+            .unwrap_or(1)
+            .clamp(1, 100);
+        let async_header = cmd.header("async").is_some_and(is_true);
+        let (is_own, async_mode) = match self.conns.get(&conn) {
+            Some(c) => (
+                c.outbound && c.session.as_deref() == Some(uuid),
+                c.async_mode,
+            ),
+            None => return,
+        };
+        let inline = is_own && !async_mode && !async_header;
+        let park_started = self.chans.get(uuid).is_some_and(|c| c.park_started);
+        let message = message_headers(cmd);
+        let app_uuid = cmd.header("Event-UUID").map(str::to_string);
+        let app_uuid_name = cmd.header("Event-UUID-Name").map(str::to_string);
+        let event_lock = cmd.header("event-lock").is_some_and(is_true);
+        for _ in 0..loops {
+            let origin = if inline {
+                AppOrigin::Inline(conn)
+            } else {
+                AppOrigin::Queued {
+                    private_command: park_started.then(|| message.clone()),
+                }
+            };
+            let call = AppCall {
+                name: name.clone(),
+                arg: arg.clone(),
+                app_uuid: app_uuid.clone(),
+                app_uuid_name: app_uuid_name.clone(),
+                origin,
+                event_lock,
+            };
+            if inline {
+                // runs on the listener thread; the reply comes when the app ends
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.busy = true;
+                }
+                self.start_app(uuid, call);
+                self.pump();
+            } else if let Some(chan) = self.chans.get_mut(uuid) {
+                chan.private.push_back(call);
+            }
+        }
+        if !inline {
+            self.reply(conn, "+OK");
+            self.wake(uuid);
+        }
     }
-    raw.push('\n');
-    let mut headers = vec![("Command".to_string(), raw)];
-    headers.extend(cmd.headers.iter().cloned());
-    headers
 }

@@ -1,13 +1,14 @@
-//! Originate (API and bridge): dial strings, legs, timeouts, and the bridge outcome.
+//! Originate (API, bgapi and bridge): dial-string options, groups, legs, timeouts, retries and
+//! who is told the outcome.
 
-use super::*;
-
-/// `SWITCH_ENT_ORIGINATE_DELIM`: separates the branches of an enterprise originate.
-const ENTERPRISE_DELIMITER: &str = ":_:";
+use super::calls::{Action, AppCall, LegUpdate, Originate, OriginateRequest, Owner};
+use super::enterprise::ENTERPRISE_DELIMITER;
+use super::timers::Timer;
+use super::Core;
+use crate::dial::{is_true, DialString};
+use crate::model::Channel;
 
 impl Core {
-    // ---------------------------------------------------------------- originate
-
     /// `originate <dial> <exten|&app(args)> [dialplan] [context] [cid_name] [cid_num] [timeout]`.
     pub(super) fn api_originate(&mut self, owner: Owner, arg: &str) -> Result<(), String> {
         const USAGE: &str = "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n";
@@ -17,6 +18,8 @@ impl Core {
         }
         let after = match args[1].strip_prefix('&') {
             Some(app) => {
+                // mod_commands cuts at the first `)`: `&playback(tone_stream://%(500,0,440))`
+                // plays `tone_stream://%(500,0,440`
                 let (name, app_arg) = match app.split_once('(') {
                     Some((name, rest)) => (
                         name.to_string(),
@@ -46,55 +49,39 @@ impl Core {
                 extra.push((var.to_string(), value.clone()));
             }
         }
-        self.start_originate(owner, &args[0], after, timeout, None, extra);
+        self.start_originate(OriginateRequest {
+            owner,
+            dial_string: args[0].clone(),
+            after,
+            base_timeout_s: timeout,
+            caller: None,
+            extra_globals: extra,
+        });
         Ok(())
     }
 
-    pub(super) fn start_originate(
-        &mut self,
-        owner: Owner,
-        dial_string: &str,
-        after: Vec<AppCall>,
-        base_timeout_s: u64,
-        caller: Option<String>,
-        extra_globals: Vec<(String, String)>,
-    ) -> u64 {
-        if dial_string.contains(ENTERPRISE_DELIMITER) {
-            return self.start_enterprise(
-                owner,
-                dial_string,
-                after,
-                base_timeout_s,
-                caller,
-                extra_globals,
-            );
+    pub(super) fn start_originate(&mut self, request: OriginateRequest) -> u64 {
+        if request.dial_string.contains(ENTERPRISE_DELIMITER) {
+            return self.start_enterprise(request);
         }
+        let OriginateRequest {
+            owner,
+            dial_string,
+            after,
+            base_timeout_s,
+            caller,
+            extra_globals,
+        } = request;
         let id = self.id();
-        let Some(dial) = DialString::parse(dial_string) else {
-            let orig = Originate {
+        let Some(dial) = DialString::parse(&dial_string) else {
+            let orig = Originate::new(
                 owner,
-                dial: DialString::default(),
-                group: 0,
-                round: 0,
-                retries_left: 0,
-                retry_sleep_ms: 0,
-                retrying: false,
-                legs: vec![],
-                delayed: 0,
-                group_started_ms: 0,
-                causes: vec![],
-                early_ok: true,
-                bridge_early_media: false,
-                continue_on_timeout: false,
-                fail_on_single_reject: None,
-                timeout_s: 0,
-                progress_timeout_s: None,
-                got_progress: false,
+                DialString::default(),
+                OriginateOptions::default(),
                 after,
-                done: false,
                 extra_globals,
                 caller,
-            };
+            );
             self.originates.insert(id, orig);
             self.originate_failed(id, "INVALID_NUMBER_FORMAT");
             return id;
@@ -112,99 +99,8 @@ impl Core {
                 }
             }
         }
-        let (
-            timeout_s,
-            early_ok,
-            bridge_early_media,
-            continue_on_timeout,
-            progress_timeout_s,
-            fail_on_single_reject,
-            retries_left,
-            retry_sleep_ms,
-        ) = {
-            let lookup = |name: &str| -> Option<String> {
-                dial.global_var(name).map(str::to_string).or_else(|| {
-                    globals
-                        .iter()
-                        .rev()
-                        .find(|(n, _)| n == name)
-                        .map(|(_, v)| v.clone())
-                })
-            };
-            // only a few caller variables are copied in (switch_ivr_originate.c:2370-2425)
-            let copied = |name: &str| {
-                lookup(name).or_else(|| {
-                    caller_chan
-                        .as_ref()
-                        .and_then(|c| c.var(name).map(str::to_string))
-                })
-            };
-            let mut timeout_s = base_timeout_s;
-            let call_timeout = caller_chan
-                .as_ref()
-                .and_then(|c| c.var("call_timeout"))
-                .and_then(|v| v.parse::<u64>().ok());
-            if let Some(call_timeout) = call_timeout {
-                timeout_s = call_timeout;
-            }
-            if timeout_s == 0 {
-                timeout_s = 60;
-            }
-            if let Some(t) = lookup("originate_timeout")
-                .and_then(|v| v.parse::<u64>().ok())
-                .filter(|t| *t > 0)
-            {
-                timeout_s = t;
-            }
-            // `bridge_early_media=true` also waits for the answer (ignore_early_media = 3)
-            let bridge_early_media = copied("bridge_early_media").is_some_and(|v| is_true(&v));
-            let early_ok = !copied("ignore_early_media")
-                .is_some_and(|v| is_true(&v) || v == "ring_ready" || v == "consume")
-                && !bridge_early_media;
-            (
-                timeout_s,
-                early_ok,
-                bridge_early_media,
-                copied("originate_continue_on_timeout").is_some_and(|v| is_true(&v)),
-                copied("progress_timeout")
-                    .and_then(|v| v.parse().ok())
-                    .filter(|t| *t > 0),
-                copied("fail_on_single_reject"),
-                // 1 to 100 attempts, 500 ms to 60 s apart (else the defaults: 1, 1000 ms)
-                lookup("originate_retries")
-                    .and_then(|v| v.trim().parse::<u32>().ok())
-                    .filter(|n| (1..=100).contains(n))
-                    .map_or(0, |n| n - 1),
-                lookup("originate_retry_sleep_ms")
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .filter(|ms| (500..=60_000).contains(ms))
-                    .unwrap_or(1000),
-            )
-        };
-        let orig = Originate {
-            owner,
-            dial,
-            group: 0,
-            round: 0,
-            retries_left,
-            retry_sleep_ms,
-            retrying: false,
-            legs: vec![],
-            delayed: 0,
-            group_started_ms: 0,
-            causes: vec![],
-            early_ok,
-            bridge_early_media,
-            continue_on_timeout,
-            fail_on_single_reject,
-            timeout_s,
-            progress_timeout_s,
-            got_progress: false,
-            after,
-            done: false,
-            extra_globals: globals,
-            caller,
-        };
+        let options = OriginateOptions::read(&dial, &globals, caller_chan.as_ref(), base_timeout_s);
+        let orig = Originate::new(owner, dial, options, after, globals, caller);
         self.originates.insert(id, orig);
         self.start_group(id);
         id
@@ -288,7 +184,7 @@ impl Core {
 
     /// Creates leg `index` of the current group and arms its `leg_timeout` and
     /// `leg_progress_timeout`, which count from the group's start plus the leg's delay.
-    fn start_leg(&mut self, id: u64, index: usize, delay_s: u64) {
+    pub(super) fn start_leg(&mut self, id: u64, index: usize, delay_s: u64) {
         let Some(orig) = self.originates.get(&id) else {
             return;
         };
@@ -340,7 +236,7 @@ impl Core {
 
     /// No leg of the group is ringing or waiting for its delay: the group failed with the last
     /// leg's cause.
-    fn fail_group_if_no_leg_left(&mut self, id: u64) {
+    pub(super) fn fail_group_if_no_leg_left(&mut self, id: u64) {
         let Some(orig) = self.originates.get(&id) else {
             return;
         };
@@ -353,317 +249,6 @@ impl Core {
             .map(|(_, c)| c.clone())
             .unwrap_or_else(|| "CHAN_NOT_IMPLEMENTED".into());
         self.group_failed(id, &cause, false);
-    }
-
-    /// Creates the channel(s) of one dialed leg; returns the uuid the originator sees.
-    pub(super) fn create_leg(
-        &mut self,
-        target: &str,
-        vars: &[(String, String)],
-        caller: Option<&str>,
-    ) -> Result<String, String> {
-        let var = |name: &str| {
-            vars.iter()
-                .rev()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-        };
-        let uuid = var("origination_uuid")
-            .filter(|u| !self.chans.contains_key(u))
-            .unwrap_or_else(new_uuid);
-        let now = self.now_us();
-        let (kind, rest) = target.split_once('/').unwrap_or((target, ""));
-        let behavior = self.endpoints.get(target).cloned();
-        let loopback_route = if kind == "loopback" {
-            let exten = rest.split('/').next().unwrap_or("").to_string();
-            Some(exten)
-        } else {
-            None
-        };
-        if loopback_route.is_none() && behavior.is_none() {
-            return Err(match kind {
-                "user" => "USER_NOT_REGISTERED".into(),
-                "error" => rest.to_ascii_uppercase(),
-                _ => "CHAN_NOT_IMPLEMENTED".into(),
-            });
-        }
-        let name = match &loopback_route {
-            Some(exten) => format!("loopback/{exten}-a"),
-            None => target.to_string(),
-        };
-        let mut ch = Channel::new(uuid.clone(), name, true, now);
-        ch.destination = loopback_route.clone().unwrap_or_else(|| rest.to_string());
-        if loopback_route.is_none() {
-            ch.callee_id_number = ch.destination.clone();
-        }
-        ch.source = if loopback_route.is_some() {
-            "mod_loopback".into()
-        } else {
-            "mod_sofia".into()
-        };
-        if let Some(number) = var("origination_caller_id_number") {
-            ch.orig_caller_id_number = number.clone();
-            ch.caller_id_number = number;
-        }
-        if let Some(caller_name) = var("origination_caller_id_name") {
-            ch.caller_id_name = caller_name;
-        }
-        ch.set_var("direction", "outbound");
-        ch.set_var("uuid", uuid.clone());
-        ch.set_var("session_id", (self.session_count + 1).to_string());
-        ch.set_var("channel_name", ch.name.clone());
-        for (name, value) in vars {
-            ch.set_var(name, value.clone());
-        }
-        if let Some(c) = caller.and_then(|c| self.chans.get(c)) {
-            ch.call_uuid = c.ch.call_uuid.clone();
-            ch.other_leg = Some(c.ch.uuid.clone());
-        }
-        ch.set_var("call_uuid", ch.call_uuid.clone());
-        // mod_loopback clones the A leg's caller profile for the B leg
-        let caller_id = (
-            ch.caller_id_name.clone(),
-            ch.caller_id_number.clone(),
-            ch.orig_caller_id_number.clone(),
-        );
-        self.insert_chan(ch, true);
-        match loopback_route {
-            Some(exten) => {
-                let b_uuid = new_uuid();
-                let mut b = Channel::new(b_uuid.clone(), format!("loopback/{exten}-b"), false, now);
-                b.destination = exten.clone();
-                b.callee_id_number = "default".into();
-                for (name, value) in [
-                    ("direction", "inbound".to_string()),
-                    ("uuid", b_uuid.clone()),
-                    ("session_id", (self.session_count + 2).to_string()),
-                    ("channel_name", b.name.clone()),
-                    ("read_codec", "L16".into()),
-                    ("read_rate", "8000".into()),
-                    ("write_codec", "L16".into()),
-                    ("write_rate", "8000".into()),
-                    ("other_loopback_leg_uuid", uuid.clone()),
-                    ("loopback_leg", "B".into()),
-                    ("call_uuid", b_uuid.clone()),
-                ] {
-                    b.set_var(name, value);
-                }
-                (
-                    b.caller_id_name,
-                    b.caller_id_number,
-                    b.orig_caller_id_number,
-                ) = caller_id;
-                // and replays the originate's variables (`__loopback_vars__`) onto it
-                for (name, value) in vars {
-                    b.set_var(name, value.clone());
-                }
-                self.insert_chan(b, false);
-                let apps = self.routes.get(&exten).cloned();
-                if let Some(chan) = self.chans.get_mut(&b_uuid) {
-                    chan.partner = Some(uuid.clone());
-                    match &apps {
-                        Some(apps) => {
-                            chan.dialplan =
-                                apps.iter().map(|(a, b)| AppCall::dialplan(a, b)).collect()
-                        }
-                        None => {
-                            chan.dialplan = VecDeque::from([AppCall::dialplan(
-                                "hangup",
-                                "NO_ROUTE_DESTINATION",
-                            )])
-                        }
-                    }
-                }
-                if let Some(chan) = self.chans.get_mut(&uuid) {
-                    chan.partner = Some(b_uuid.clone());
-                    chan.ch.set_var("other_loopback_leg_uuid", b_uuid.clone());
-                    chan.ch.set_var("loopback_leg", "A");
-                }
-                // the order a real loopback originate produces (transcript 03)
-                self.codec_events(
-                    &uuid,
-                    &format!("loopback/{}-a", target.trim_start_matches("loopback/")),
-                );
-                self.emit(&uuid, "CHANNEL_OUTGOING");
-                self.set_state(&uuid, ChannelState::Init);
-                let b_name = self
-                    .chans
-                    .get(&b_uuid)
-                    .map(|c| c.ch.name.clone())
-                    .unwrap_or_default();
-                self.codec_events(&b_uuid, &b_name);
-                self.emit(&uuid, "CHANNEL_CREATE");
-                self.emit(&uuid, "CHANNEL_ORIGINATE");
-                self.set_state(&uuid, ChannelState::Routing);
-                self.set_state(&uuid, ChannelState::ConsumeMedia);
-                self.set_state(&b_uuid, ChannelState::Init);
-                self.emit(&b_uuid, "CHANNEL_CREATE");
-                if let Some(chan) = self.chans.get_mut(&b_uuid) {
-                    chan.ch.state = ChannelState::Routing;
-                }
-                self.set_call_state(&b_uuid, "RINGING");
-                self.set_state(&b_uuid, ChannelState::Routing);
-                self.set_state(&b_uuid, ChannelState::Execute);
-                self.wake(&b_uuid);
-            }
-            None => {
-                self.emit(&uuid, "CHANNEL_OUTGOING");
-                self.set_state(&uuid, ChannelState::Init);
-                self.emit(&uuid, "CHANNEL_CREATE");
-                self.emit(&uuid, "CHANNEL_ORIGINATE");
-                self.set_state(&uuid, ChannelState::Routing);
-                self.set_state(&uuid, ChannelState::ConsumeMedia);
-                let steps: Vec<(u64, Signal)> = match behavior.unwrap_or(Behavior::NeverAnswer) {
-                    Behavior::AnswerAfter(d) if d.is_zero() => vec![(0, Signal::Answer)],
-                    Behavior::AnswerAfter(d) => {
-                        vec![(0, Signal::Ring), (d.as_millis() as u64, Signal::Answer)]
-                    }
-                    Behavior::NeverAnswer => vec![(0, Signal::Ring)],
-                    Behavior::EarlyMediaNeverAnswer => vec![(0, Signal::EarlyMedia)],
-                    Behavior::EarlyMediaThenAnswer(d) => vec![
-                        (0, Signal::EarlyMedia),
-                        (d.as_millis() as u64, Signal::Answer),
-                    ],
-                    Behavior::Busy => vec![(0, Signal::Hangup("USER_BUSY".into()))],
-                    Behavior::Reject(cause) => vec![(0, Signal::Hangup(cause))],
-                };
-                for (delay, signal) in steps {
-                    self.schedule(
-                        delay,
-                        Timer::Remote {
-                            uuid: uuid.clone(),
-                            signal,
-                        },
-                    );
-                }
-            }
-        }
-        Ok(uuid)
-    }
-
-    /// The two CODEC events (read codec, then write codec) a new loopback channel fires
-    /// before its state machine runs, under its initial name.
-    pub(super) fn codec_events(&mut self, uuid: &str, initial_name: &str) {
-        const READ: [&str; 3] = [
-            "channel-read-codec-name",
-            "channel-read-codec-rate",
-            "channel-read-codec-bit-rate",
-        ];
-        const READ_SET: [&str; 3] = [
-            "Channel-Read-Codec-Name",
-            "Channel-Read-Codec-Rate",
-            "Channel-Read-Codec-Bit-Rate",
-        ];
-        const WRITE: [&str; 3] = [
-            "Channel-Write-Codec-Name",
-            "Channel-Write-Codec-Rate",
-            "Channel-Write-codec-bit-rate",
-        ];
-        let codec = ["L16", "8000", "128000"];
-        for (function, line, groups) in [
-            ("switch_core_session_set_read_codec", 300, vec![READ]),
-            (
-                "switch_core_session_set_write_codec",
-                520,
-                vec![READ_SET, WRITE],
-            ),
-        ] {
-            let mut event = self.base_event("CODEC", "switch_core_codec.c", function, line);
-            let Some(chan) = self.chans.get(uuid) else {
-                return;
-            };
-            let mut early = chan.ch.clone();
-            early.name = initial_name.to_string();
-            early.add_state_headers(&mut event, Some(("CS_NONE", 0)));
-            for names in groups {
-                for (name, value) in names.iter().zip(codec) {
-                    event.add(name, value);
-                }
-            }
-            self.deliver(&event);
-        }
-    }
-
-    pub(super) fn insert_chan(&mut self, ch: Channel, idle: bool) {
-        self.session_count += 1;
-        let text = format!("New Channel {} [{}]", ch.name, ch.uuid);
-        self.log_line(
-            5,
-            ("switch_channel.c", "switch_channel_set_name", 1104),
-            &ch.uuid,
-            &text,
-        );
-        self.chan_order.push(ch.uuid.clone());
-        self.chans.insert(
-            ch.uuid.clone(),
-            Chan {
-                ch,
-                dialplan: VecDeque::new(),
-                private: VecDeque::new(),
-                stack: Vec::new(),
-                partner: None,
-                originate: None,
-                idle,
-                bridged_with: None,
-                park_started: false,
-                phase2_done: false,
-                locks: 0,
-                divert_events: false,
-                pending_bridge: None,
-            },
-        );
-    }
-
-    /// The remote side of an outgoing leg did something.
-    pub(super) fn remote_signal(&mut self, uuid: &str, signal: Signal) {
-        let Some(chan) = self.chans.get_mut(uuid) else {
-            return;
-        };
-        if chan.ch.is_down() {
-            return;
-        }
-        let now = self.cfg.epoch_base_ms * 1000 + self.now_ms * 1000;
-        let originate = chan.originate;
-        let update = match signal {
-            Signal::Ring => {
-                if chan.ch.progress_us == 0 {
-                    chan.ch.progress_us = now;
-                }
-                self.emit(uuid, "CHANNEL_PROGRESS");
-                self.set_call_state(uuid, "RINGING");
-                Some(LegUpdate::Progress)
-            }
-            Signal::EarlyMedia => {
-                chan.ch.progress_media_us = now;
-                if !chan.ch.is_answered() {
-                    chan.ch.answer_state = "early";
-                }
-                self.emit(uuid, "CHANNEL_PROGRESS_MEDIA");
-                self.set_call_state(uuid, "EARLY");
-                Some(LegUpdate::Early)
-            }
-            Signal::Answer => {
-                if chan.ch.is_answered() {
-                    return;
-                }
-                chan.ch.answered_us = now;
-                chan.ch.answer_state = "answered";
-                self.emit(uuid, "CHANNEL_ANSWER");
-                self.set_call_state(uuid, "ACTIVE");
-                Some(LegUpdate::Answer)
-            }
-            Signal::Hangup(cause) => {
-                self.hangup(uuid, &cause, None);
-                None
-            }
-        };
-        if let (Some(id), Some(update)) = (originate, update) {
-            self.actions.push_back(Action::Leg {
-                id,
-                uuid: uuid.to_string(),
-                update,
-            });
-        }
     }
 
     pub(super) fn leg_update(&mut self, id: u64, uuid: &str, update: LegUpdate) {
@@ -797,7 +382,12 @@ impl Core {
     }
 
     /// Tells whoever waits for an originate that it failed with `cause`.
-    fn report_failure(&mut self, owner: Owner, cause: &str, causes: Vec<(String, String)>) {
+    pub(super) fn report_failure(
+        &mut self,
+        owner: Owner,
+        cause: &str,
+        causes: Vec<(String, String)>,
+    ) {
         match self.answer_api_caller(owner, format!("-ERR {cause}\n")) {
             Some(Owner::Bridge { caller }) => self.bridge_failed(&caller, cause, &causes),
             Some(Owner::Branch { parent, index }) => {
@@ -808,7 +398,13 @@ impl Core {
     }
 
     /// Tells whoever waits for an originate that `winner` answered (or sent early media).
-    fn report_success(&mut self, owner: Owner, winner: &str, early: bool, after: Vec<AppCall>) {
+    pub(super) fn report_success(
+        &mut self,
+        owner: Owner,
+        winner: &str,
+        early: bool,
+        after: Vec<AppCall>,
+    ) {
         if matches!(
             owner,
             Owner::Api { .. } | Owner::Direct { .. } | Owner::Bgapi { .. }
@@ -826,7 +422,7 @@ impl Core {
     /// for it, after its `API` event; any other owner is handed back.
     ///
     /// [`Simulator::api`]: crate::Simulator::api
-    fn answer_api_caller(&mut self, owner: Owner, result: String) -> Option<Owner> {
+    pub(super) fn answer_api_caller(&mut self, owner: Owner, result: String) -> Option<Owner> {
         match owner {
             Owner::Api { conn, arg } => {
                 self.api_event("originate", &arg);
@@ -847,113 +443,6 @@ impl Core {
             other => return Some(other),
         }
         None
-    }
-
-    // ---------------------------------------------------------------- enterprise originate
-
-    /// `<vars>dial1:_:dial2...`: every branch is an originate of its own, run at the same
-    /// time with the `<>` variables and `ignore_early_media=true`; the first to succeed wins
-    /// and the others are cancelled with LOSE_RACE (switch_ivr_enterprise_originate).
-    fn start_enterprise(
-        &mut self,
-        owner: Owner,
-        dial_string: &str,
-        after: Vec<AppCall>,
-        base_timeout_s: u64,
-        caller: Option<String>,
-        mut extra_globals: Vec<(String, String)>,
-    ) -> u64 {
-        let mut rest = dial_string.trim_start();
-        while rest.starts_with('<') {
-            let Some(end) = rest.find('>') else {
-                break;
-            };
-            // parsed like a `{}` block (the leg name only completes the dial string)
-            if let Some(block) = DialString::parse(&format!("{}x", &rest[..=end])) {
-                extra_globals.extend(block.globals);
-            }
-            rest = rest[end + 1..].trim_start();
-        }
-        extra_globals.push(("ignore_early_media".into(), "true".into()));
-        let id = self.id();
-        let branches: Vec<String> = rest
-            .split(ENTERPRISE_DELIMITER)
-            .map(str::to_string)
-            .collect();
-        self.enterprises.insert(
-            id,
-            Enterprise {
-                owner,
-                after,
-                branches: Vec::new(),
-                outcomes: vec![None; branches.len()],
-                causes: Vec::new(),
-            },
-        );
-        for (index, branch) in branches.iter().enumerate() {
-            let child = self.start_originate(
-                Owner::Branch { parent: id, index },
-                branch,
-                Vec::new(),
-                base_timeout_s,
-                caller.clone(),
-                extra_globals.clone(),
-            );
-            match self.enterprises.get_mut(&id) {
-                Some(enterprise) => enterprise.branches.push(child),
-                None => break,
-            }
-        }
-        id
-    }
-
-    fn branch_failed(
-        &mut self,
-        parent: u64,
-        index: usize,
-        cause: &str,
-        causes: Vec<(String, String)>,
-    ) {
-        let Some(enterprise) = self.enterprises.get_mut(&parent) else {
-            return;
-        };
-        if let Some(outcome) = enterprise.outcomes.get_mut(index) {
-            *outcome = Some(cause.to_string());
-        }
-        enterprise.causes.extend(causes);
-        if enterprise.outcomes.iter().any(Option::is_none) {
-            return;
-        }
-        if let Some(enterprise) = self.enterprises.remove(&parent) {
-            // in branch order, the last cause that is not LOSE_RACE or NO_PICKUP
-            let cause = enterprise
-                .outcomes
-                .iter()
-                .flatten()
-                .rfind(|c| *c != "LOSE_RACE" && *c != "NO_PICKUP")
-                .cloned()
-                .unwrap_or_else(|| "NO_ANSWER".into());
-            self.report_failure(enterprise.owner, &cause, enterprise.causes);
-        }
-    }
-
-    fn branch_succeeded(&mut self, parent: u64, winner: &str, early: bool) {
-        let Some(enterprise) = self.enterprises.remove(&parent) else {
-            return;
-        };
-        for branch in &enterprise.branches {
-            let Some(losing) = self.originates.remove(branch) else {
-                continue;
-            };
-            for leg in losing.legs {
-                if let Some(chan) = self.chans.get_mut(&leg) {
-                    chan.originate = None;
-                }
-                self.actions
-                    .push_back(Action::Hangup(leg, "LOSE_RACE".into()));
-            }
-        }
-        self.report_success(enterprise.owner, winner, early, enterprise.after);
     }
 
     pub(super) fn start_after_apps(&mut self, winner: &str, after: Vec<AppCall>) {
@@ -977,208 +466,115 @@ impl Core {
         }
         self.wake(winner);
     }
+}
 
-    // ---------------------------------------------------------------- bridge
+/// The originate options read from the dial string, the exported variables and (a few) the
+/// caller's own variables.
+#[derive(Default)]
+struct OriginateOptions {
+    timeout_s: u64,
+    early_ok: bool,
+    bridge_early_media: bool,
+    continue_on_timeout: bool,
+    progress_timeout_s: Option<u64>,
+    fail_on_single_reject: Option<String>,
+    retries_left: u32,
+    retry_sleep_ms: u64,
+}
 
-    /// A queued message runs nested inside the bridge (its originate loop and its bridge loop
-    /// call `switch_ivr_parse_all_events`): the bridge notices an outcome only once that
-    /// message's application returned. True when `outcome` was kept for then.
-    fn defer_bridge_outcome(&mut self, uuid: &str, outcome: PendingBridge) -> bool {
-        let Some(chan) = self.chans.get_mut(uuid) else {
-            return false;
-        };
-        let nested = chan
-            .stack
-            .last()
-            .is_some_and(|top| !matches!(top.kind, Blocking::Bridge | Blocking::Bridged));
-        let in_bridge = chan
-            .stack
-            .iter()
-            .any(|r| matches!(r.kind, Blocking::Bridge | Blocking::Bridged));
-        if nested && in_bridge {
-            chan.pending_bridge = Some(outcome);
-        }
-        nested && in_bridge
-    }
-
-    /// Applies a bridge outcome that waited for a nested application (see
-    /// [`defer_bridge_outcome`](Self::defer_bridge_outcome)).
-    pub(super) fn apply_pending_bridge(&mut self, uuid: &str, outcome: PendingBridge) {
-        match outcome {
-            PendingBridge::Established { peer, early } => {
-                self.bridge_established(uuid, &peer, early)
-            }
-            PendingBridge::Failed { cause, causes } => self.bridge_failed(uuid, &cause, &causes),
-            PendingBridge::Unbridged { cause } => self.unbridge(uuid, &cause),
-        }
-    }
-
-    pub(super) fn bridge_established(&mut self, caller: &str, peer: &str, early: bool) {
-        if !self.chan_up(caller) {
-            self.actions
-                .push_back(Action::Hangup(peer.to_string(), "ORIGINATOR_CANCEL".into()));
-            return;
-        }
-        let outcome = PendingBridge::Established {
-            peer: peer.to_string(),
-            early,
-        };
-        if self.defer_bridge_outcome(caller, outcome) {
-            return;
-        }
-        if !early {
-            self.answer(caller);
-        }
-        let status = if early { "EARLY" } else { "SUCCESS" };
-        if let Some(chan) = self.chans.get_mut(caller) {
-            chan.ch.set_var("originate_disposition", "SUCCESS");
-            chan.ch.set_var("DIALSTATUS", status);
-            chan.ch.set_var("last_bridge_to", peer);
-            chan.ch.set_var("bridge_to", peer);
-            if let Some(Running { kind, .. }) = chan.stack.last_mut() {
-                *kind = Blocking::Bridged;
-            }
-        }
-        self.set_call_state(caller, if early { "EARLY" } else { "ACTIVE" });
-        self.link_bridge(caller, peer);
-        if early {
-            let timeout = self
-                .chans
-                .get(caller)
-                .and_then(|c| c.ch.var("bridge_answer_timeout"))
-                .and_then(|v| v.parse::<u64>().ok());
-            if let Some(t) = timeout.filter(|t| *t > 0) {
-                let due = self.whole_seconds_from_now(t, true);
-                self.add_timer_at(
-                    due,
-                    Timer::BridgeAnswerTimeout {
-                        uuid: peer.to_string(),
-                    },
-                );
-            }
-        }
-    }
-
-    pub(super) fn link_bridge(&mut self, a: &str, b: &str) {
-        let now = self.now_us();
-        for (x, y) in [(a, b), (b, a)] {
-            if let Some(chan) = self.chans.get_mut(x) {
-                chan.bridged_with = Some(y.to_string());
-                chan.ch.other_leg = Some(y.to_string());
-                chan.ch.bridged_us = now;
-                chan.ch.set_var("bridge_uuid", y);
-            }
-        }
-        self.emit_with(
-            a,
-            "CHANNEL_BRIDGE",
-            &[
-                ("Bridge-A-Unique-ID", a.to_string()),
-                ("Bridge-B-Unique-ID", b.to_string()),
-            ],
-        );
-    }
-
-    pub(super) fn bridge_failed(&mut self, caller: &str, cause: &str, causes: &[(String, String)]) {
-        let outcome = PendingBridge::Failed {
-            cause: cause.to_string(),
-            causes: causes.to_vec(),
-        };
-        if self.defer_bridge_outcome(caller, outcome) {
-            return;
-        }
-        let Some(chan) = self.chans.get_mut(caller) else {
-            return;
-        };
-        let listed: Vec<String> = causes
-            .iter()
-            .filter(|(u, _)| !u.is_empty())
-            .map(|(u, c)| format!("{u};{c}"))
-            .collect();
-        chan.ch.set_var("originate_disposition", cause);
-        chan.ch.set_var("DIALSTATUS", dial_status(cause));
-        if !listed.is_empty() {
-            let value = if listed.len() == 1 {
-                listed[0].clone()
-            } else {
-                format!("ARRAY::{}", listed.join("|:"))
-            };
-            chan.ch.set_var("originate_causes", value);
-        }
-        chan.ch.set_var("originate_failed_cause", cause);
-        chan.ch.set_var("last_bridge_hangup_cause", cause);
-        let keep = match chan.ch.var("continue_on_fail") {
-            Some(v) if is_true(v) => true,
-            Some(list) => list.split(',').map(str::trim).any(|c| {
-                c.eq_ignore_ascii_case(cause)
-                    || cause_number(cause).is_some_and(|n| c == n.to_string())
-            }),
-            None => false,
-        } || matches!(
-            cause,
-            "NO_ANSWER" | "NO_USER_RESPONSE" | "ORIGINATOR_CANCEL"
-        );
-        let back_to = if chan.ch.is_answered() {
-            "ACTIVE"
-        } else if chan.ch.answer_state == "early" {
-            "EARLY"
-        } else {
-            "RINGING"
-        };
-        self.set_call_state(caller, back_to);
-        if keep {
-            self.complete_top(caller, None);
-            self.wake(caller);
-        } else {
-            self.hangup(caller, cause, None);
-        }
-    }
-
-    pub(super) fn unbridge(&mut self, uuid: &str, cause: &str) {
-        let outcome = PendingBridge::Unbridged {
-            cause: cause.to_string(),
-        };
-        if self.defer_bridge_outcome(uuid, outcome) {
-            return;
-        }
-        let Some(chan) = self.chans.get_mut(uuid) else {
-            return;
-        };
-        let other = chan.ch.other_leg.clone().unwrap_or_default();
-        chan.ch.set_var("bridge_hangup_cause", cause);
-        chan.ch.set_var("last_bridge_hangup_cause", cause);
-        self.emit_with(
-            uuid,
-            "CHANNEL_UNBRIDGE",
-            &[
-                ("Bridge-A-Unique-ID", uuid.to_string()),
-                ("Bridge-B-Unique-ID", other),
-            ],
-        );
-        let Some(chan) = self.chans.get_mut(uuid) else {
-            return;
-        };
-        chan.ch.other_leg = None;
-        chan.bridged_with = None;
-        let bridge_app = matches!(
-            chan.stack.last(),
-            Some(Running {
-                kind: Blocking::Bridged,
-                ..
+impl OriginateOptions {
+    fn read(
+        dial: &DialString,
+        globals: &[(String, String)],
+        caller: Option<&Channel>,
+        base_timeout_s: u64,
+    ) -> Self {
+        let lookup = |name: &str| -> Option<String> {
+            dial.global_var(name).map(str::to_string).or_else(|| {
+                globals
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
             })
-        );
-        let hangup_after = chan
-            .ch
-            .var("hangup_after_bridge")
-            .is_some_and(|v| is_true(v) || v == "explicit");
-        if chan.ch.is_down() {
-            return;
+        };
+        // only a few caller variables are copied in (switch_ivr_originate.c:2370-2425)
+        let copied = |name: &str| {
+            lookup(name).or_else(|| caller.and_then(|c| c.var(name).map(str::to_string)))
+        };
+        let call_timeout = caller
+            .and_then(|c| c.var("call_timeout"))
+            .and_then(|v| v.parse::<u64>().ok());
+        let mut timeout_s = call_timeout.unwrap_or(base_timeout_s);
+        if timeout_s == 0 {
+            timeout_s = 60;
         }
-        if hangup_after || !bridge_app {
-            self.hangup(uuid, "NORMAL_CLEARING", None);
-        } else {
-            self.complete_top(uuid, None);
-            self.wake(uuid);
+        if let Some(t) = lookup("originate_timeout")
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|t| *t > 0)
+        {
+            timeout_s = t;
+        }
+        // `bridge_early_media=true` also waits for the answer (ignore_early_media = 3)
+        let bridge_early_media = copied("bridge_early_media").is_some_and(|v| is_true(&v));
+        let early_ok = !copied("ignore_early_media")
+            .is_some_and(|v| is_true(&v) || v == "ring_ready" || v == "consume")
+            && !bridge_early_media;
+        OriginateOptions {
+            timeout_s,
+            early_ok,
+            bridge_early_media,
+            continue_on_timeout: copied("originate_continue_on_timeout")
+                .is_some_and(|v| is_true(&v)),
+            progress_timeout_s: copied("progress_timeout")
+                .and_then(|v| v.parse().ok())
+                .filter(|t| *t > 0),
+            fail_on_single_reject: copied("fail_on_single_reject"),
+            // 1 to 100 attempts, 500 ms to 60 s apart (else the defaults: 1, 1000 ms)
+            retries_left: lookup("originate_retries")
+                .and_then(|v| v.trim().parse::<u32>().ok())
+                .filter(|n| (1..=100).contains(n))
+                .map_or(0, |n| n - 1),
+            retry_sleep_ms: lookup("originate_retry_sleep_ms")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|ms| (500..=60_000).contains(ms))
+                .unwrap_or(1000),
+        }
+    }
+}
+
+impl Originate {
+    fn new(
+        owner: Owner,
+        dial: DialString,
+        options: OriginateOptions,
+        after: Vec<AppCall>,
+        extra_globals: Vec<(String, String)>,
+        caller: Option<String>,
+    ) -> Self {
+        Originate {
+            owner,
+            dial,
+            group: 0,
+            round: 0,
+            retries_left: options.retries_left,
+            retry_sleep_ms: options.retry_sleep_ms,
+            retrying: false,
+            legs: vec![],
+            delayed: 0,
+            group_started_ms: 0,
+            causes: vec![],
+            early_ok: options.early_ok,
+            bridge_early_media: options.bridge_early_media,
+            continue_on_timeout: options.continue_on_timeout,
+            fail_on_single_reject: options.fail_on_single_reject,
+            timeout_s: options.timeout_s,
+            progress_timeout_s: options.progress_timeout_s,
+            got_progress: false,
+            after,
+            done: false,
+            extra_globals,
+            caller,
         }
     }
 }

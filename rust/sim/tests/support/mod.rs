@@ -1,7 +1,11 @@
 //! Test support: transcript loading, a raw ESL test client, and frame summaries.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
-use std::path::PathBuf;
+#[path = "../../../../tests/support/transcript.rs"]
+mod transcript;
+#[allow(unused_imports)] // as above: not every test binary replays transcripts
+pub use transcript::{load, Dir, Record};
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -33,59 +37,6 @@ pub async fn route_ob_to_listener(sim: &Simulator, flags: &str) -> TcpListener {
     let port = listener.local_addr().expect("addr").port();
     sim.route_to_socket("ob", &format!("127.0.0.1:{port} {flags}"));
     listener
-}
-
-/// One recorded frame of a transcript.
-#[derive(Debug, Clone)]
-pub struct Record {
-    pub conn: String,
-    pub to_server: bool,
-    pub t: f64,
-    pub bytes: Vec<u8>,
-}
-
-/// The recorded transcripts (the engine's copy of `../shared/transcripts`).
-pub fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/transcripts")
-}
-
-/// Parses `#> [conn] DIR t=+S len=N`, N raw bytes, `\n`; skips `## ` comments.
-pub fn load(name: &str) -> Vec<Record> {
-    let data = std::fs::read(fixtures_dir().join(name)).expect("transcript readable");
-    let mut records = Vec::new();
-    let mut pos = 0;
-    while pos < data.len() {
-        let end = data[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(data.len(), |at| pos + at);
-        let line = String::from_utf8_lossy(&data[pos..end]).into_owned();
-        pos = end + 1;
-        let Some(marker) = line.strip_prefix("#> [") else {
-            continue;
-        };
-        let (conn, rest) = marker.split_once("] ").expect("marker");
-        let mut parts = rest.split(' ');
-        let to_server = parts.next() == Some("C->S");
-        let t: f64 = parts
-            .next()
-            .and_then(|p| p.strip_prefix("t=+"))
-            .and_then(|v| v.parse().ok())
-            .expect("t");
-        let len: usize = parts
-            .next()
-            .and_then(|p| p.strip_prefix("len="))
-            .and_then(|v| v.parse().ok())
-            .expect("len");
-        records.push(Record {
-            conn: conn.to_string(),
-            to_server,
-            t,
-            bytes: data[pos..pos + len].to_vec(),
-        });
-        pos += len + 1;
-    }
-    records
 }
 
 /// Parses all frames of a byte stream.
@@ -205,6 +156,27 @@ impl RawConn {
         self.wait_until(text, |frames| replies(frames).len() > replies_before)
             .await;
         self.replies()[replies_before].clone()
+    }
+
+    /// Sends each command of `table` in order and checks its reply: the body of an
+    /// `api/response`, the `Reply-Text` of a `command/reply`. Reports every row that differs.
+    pub async fn expect_replies<S: AsRef<str>>(&mut self, table: &[(S, S)]) {
+        let mut wrong = Vec::new();
+        for (command, expected) in table {
+            let (command, expected) = (command.as_ref(), expected.as_ref());
+            let reply = self.command(command).await;
+            let got = match reply.content_type().as_deref() {
+                Some("api/response") => String::from_utf8_lossy(reply.body()).into_owned(),
+                _ => reply
+                    .header("Reply-Text")
+                    .map(|v| v.into_owned())
+                    .unwrap_or_default(),
+            };
+            if got != expected {
+                wrong.push(format!("{command:?}: got {got:?}, want {expected:?}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 
     /// Round trip: once the reply to a harmless command is here, every frame the simulator

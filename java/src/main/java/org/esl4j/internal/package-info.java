@@ -1,0 +1,23 @@
+/**
+ * Not API: the bridge between the Java faces and the Rust engine. Nothing here is stable across
+ * releases; applications use {@code org.esl4j} or {@code org.freeswitch.esl}.
+ *
+ * <ul>
+ *   <li>{@link org.esl4j.internal.NativeLoader} finds the native library for this platform (a
+ *       system property, the copy bundled in the jar, the library path) and {@link
+ *       org.esl4j.internal.Native} checks that its ABI version matches these classes.
+ *   <li>{@link org.esl4j.internal.NativeConnection}, {@link org.esl4j.internal.NativeServer} and
+ *       {@link org.esl4j.internal.NativeSimulator} own one native handle each; a handle is freed
+ *       once, and a call through a closed handle fails with a typed error instead of touching
+ *       freed memory.
+ *   <li>Commands complete through {@link org.esl4j.internal.NativeCompletion} on esl4j's own
+ *       daemon threads ({@link org.esl4j.internal.CompletionThreads}), never on the engine's I/O
+ *       threads and never on the common fork-join pool.
+ *   <li>Events arrive in poll batches decoded by {@link org.esl4j.internal.FrameCodec}; log records
+ *       of the engine reach slf4j or JUL through {@link org.esl4j.internal.NativeLog}.
+ * </ul>
+ *
+ * <p>The contract with the native side (export names, batch layout, error kinds) is versioned by
+ * {@code Native.ABI_VERSION}; see {@code docs/design/overload-and-native-contract.md}.
+ */
+package org.esl4j.internal;
