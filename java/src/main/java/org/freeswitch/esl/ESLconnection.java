@@ -208,19 +208,26 @@ public class ESLconnection {
             return new Opened(null, "invalid host, port or password");
         }
         try {
-            return new Opened(NativeConnection.connect(host, port, user, password, new NativeConnection.Settings()
-                    .connectTimeoutMs(CONNECT_TIMEOUT_MS)
-                    .commandTimeoutMs(Long.getLong(COMMAND_TIMEOUT_PROPERTY, DEFAULT_COMMAND_TIMEOUT_MS))
-                    // Like libesl, never drop an event: a full queue pushes back on FreeSWITCH.
-                    .blockOnOverflow(true)
-                    .spill(Long.getLong(SPILL_MAX_EVENTS_PROPERTY, 0L), Long.getLong(SPILL_MAX_BYTES_PROPERTY, 0L))),
-                    null);
+            return new Opened(NativeConnection.connect(host, port, user, password,
+                    compatSettings().connectTimeoutMs(CONNECT_TIMEOUT_MS)), null);
         } catch (RuntimeException e) {
             // libesl keeps the reason in handle.err and reports connected() == 0; we also log it.
             String error = "connect to " + host + ":" + port + " failed: " + e.getMessage();
             LOG.log(Level.WARNING, error);
             return new Opened(null, error);
         }
+    }
+
+    /**
+     * The connection settings of the compat API, inbound and outbound ({@link ESLserver}): the
+     * command deadline and the queue's hard cap from the system properties, and like libesl,
+     * never drop an event: a full queue pushes back on FreeSWITCH.
+     */
+    static NativeConnection.Settings compatSettings() {
+        return new NativeConnection.Settings()
+                .commandTimeoutMs(Long.getLong(COMMAND_TIMEOUT_PROPERTY, DEFAULT_COMMAND_TIMEOUT_MS))
+                .blockOnOverflow(true)
+                .spill(Long.getLong(SPILL_MAX_EVENTS_PROPERTY, 0L), Long.getLong(SPILL_MAX_BYTES_PROPERTY, 0L));
     }
 
     /**
