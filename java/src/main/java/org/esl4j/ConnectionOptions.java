@@ -8,7 +8,8 @@ import org.esl4j.internal.CompletionThreads;
 /**
  * The settings the inbound client ({@link ClientOptions}) and the outbound server's sessions
  * ({@link ServerOptions}) share: address, command deadline, event format, event delivery,
- * watchdog margin and where futures complete. One definition, so that the two cannot drift apart.
+ * watchdog margin, where futures complete and the event queue's hard cap. One definition, so that
+ * the two cannot drift apart.
  */
 abstract class ConnectionOptions {
     private final String host;
