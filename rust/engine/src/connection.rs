@@ -461,6 +461,8 @@ impl Shared {
         } = attached;
         let idle_timeout = self.config.idle_timeout;
         let command_timeout = self.config.command_timeout;
+        // A fresh socket: earlier timeouts say nothing about it.
+        self.consecutive_timeouts.store(0, Ordering::Relaxed);
         self.broken.send_replace(None);
         let mut broken = self.broken.subscribe();
         // Liveness: a frame that stays incomplete while a command awaits its reply.
