@@ -9,7 +9,7 @@
 //! can never be handed to the next caller. Events are routed by content, never by position.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -27,18 +27,29 @@ use crate::proto::command::{self, SendMsg};
 use crate::proto::{
     ApiResponse, Disposition, Event, EventFormat, FrameLimits, FrameParser, Reply, ServerMessage,
 };
-use crate::queue::{EventQueue, Incoming, OverflowPolicy, QueueStats};
+use crate::queue::{EventQueue, Incoming, OverflowPolicy, Overload, QueueBounds, QueueStats};
 
 /// Settings of a connection, inbound or outbound.
 #[derive(Debug, Clone)]
 pub struct ConnectionConfig {
     /// Default deadline for a command's reply.
     pub command_timeout: Duration,
-    /// Capacity of the event queue. A decoded event of a typical call-control stream takes
-    /// about 4 KiB, so the default of 16,384 bounds the queue near 64 MiB.
+    /// Soft bound of the event queue, where [`overflow_policy`](Self::overflow_policy)
+    /// applies. A decoded event of a typical call-control stream takes about 4 KiB, so the
+    /// default of 16,384 is near 64 MiB.
     pub event_queue_capacity: usize,
-    /// What the reader does when the event queue is full.
+    /// What the reader does at the soft bound while no command awaits its reply.
     pub overflow_policy: OverflowPolicy,
+    /// Hard cap of the event queue in items, soft bound and spill together (items queued past
+    /// the soft bound: while a command awaits its reply, or critical events that nothing
+    /// droppable could make room for). Reaching it overloads the connection: pending commands
+    /// fail with [`EslError::Overloaded`], an [`Incoming::Overloaded`] notice is queued and
+    /// the socket is closed (then reconnected if a policy allows). Default 100,000,
+    /// FreeSWITCH's own per-listener queue length.
+    pub spill_max_events: usize,
+    /// Hard cap of the event queue in bytes ([`Incoming::approximate_size`]), soft bound and
+    /// spill together. Default 256 MiB.
+    pub spill_max_bytes: usize,
     /// Close the connection when nothing arrives for this long (subscribe to `HEARTBEAT`,
     /// sent every 20 s, to keep an idle but healthy connection alive). `None` disables it.
     pub idle_timeout: Option<Duration>,
@@ -61,6 +72,8 @@ impl Default for ConnectionConfig {
             command_timeout: Duration::from_secs(30),
             event_queue_capacity: 16_384,
             overflow_policy: OverflowPolicy::DropOldest,
+            spill_max_events: 100_000,
+            spill_max_bytes: 256 * 1024 * 1024,
             idle_timeout: None,
             max_in_flight: 10_000,
             frame_limits: FrameLimits::default(),
@@ -94,6 +107,21 @@ pub struct Gap {
 }
 
 type ReplySlot = oneshot::Sender<Result<Response, EslError>>;
+
+/// A command waiting for its reply, and which reply fits it.
+#[derive(Debug)]
+struct PendingReply {
+    /// `api`: an `api/response`, or a `command/reply` (`-ERR permission denied`). Every
+    /// other command: a `command/reply` only.
+    api: bool,
+    slot: ReplySlot,
+}
+
+impl PendingReply {
+    fn fits(&self, response: &Response) -> bool {
+        self.api || matches!(response, Response::Reply(_))
+    }
+}
 type EventSlot = oneshot::Sender<Result<Event, EslError>>;
 
 #[derive(Debug)]
@@ -129,11 +157,35 @@ const FIRST_READ_CHUNK: usize = 4 * 1024;
 /// flood reaches this in a few reads; reads far below the chunk halve it again.
 const READ_CHUNK: usize = 64 * 1024;
 
+/// Command timeouts in a row, with no reply in between, after which the connection is
+/// declared broken.
+const BROKEN_AFTER_TIMEOUTS: u32 = 3;
+
+/// Log an unsolicited reply the first time and then once per this many.
+const UNSOLICITED_WARNING_EVERY: u64 = 1_000;
+
+/// Why a socket's reader stopped.
+#[derive(Debug)]
+struct Ended {
+    reason: String,
+    /// The event queue reached its hard cap: pending work fails with `Overloaded`.
+    overloaded: bool,
+}
+
+impl From<String> for Ended {
+    fn from(reason: String) -> Self {
+        Ended {
+            reason,
+            overloaded: false,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
     /// The socket's write side; `None` while disconnected.
     writer: Option<Arc<Outbox>>,
-    pending: VecDeque<ReplySlot>,
+    pending: VecDeque<PendingReply>,
     jobs: HashMap<String, EventSlot>,
     executions: HashMap<String, ExecutionWaiter>,
     /// Subscription and filter commands, replayed in order after a reconnect.
@@ -153,14 +205,21 @@ impl State {
         )
     }
 
-    /// Fails every command, job and execution in flight.
-    fn fail_in_flight(&mut self, reason: &str) {
+    /// Fails every command, job and execution in flight: with `Overloaded` when the event
+    /// queue overloaded, else with `ConnectionClosed`.
+    fn fail_in_flight(&mut self, ended: &Ended) {
         if let Some(outbox) = self.writer.take() {
             outbox.close();
         }
-        let error = || EslError::ConnectionClosed(reason.to_owned());
-        for slot in self.pending.drain(..) {
-            let _ = slot.send(Err(error()));
+        let error = || {
+            if ended.overloaded {
+                EslError::Overloaded("event queue reached its hard cap; connection closed")
+            } else {
+                EslError::ConnectionClosed(ended.reason.clone())
+            }
+        };
+        for pending in self.pending.drain(..) {
+            let _ = pending.slot.send(Err(error()));
         }
         for (_, slot) in self.jobs.drain() {
             let _ = slot.send(Err(error()));
@@ -205,6 +264,13 @@ pub(crate) struct Shared {
     /// `Event-Sequence` and `Event-Date-Timestamp` of the last event queued (0 = none yet).
     last_sequence: AtomicU64,
     last_timestamp: AtomicU64,
+    /// Replies dropped because no command waited for them or they did not fit it.
+    unsolicited_replies: AtomicU64,
+    /// Command reply timeouts since the last reply.
+    consecutive_timeouts: AtomicU32,
+    /// Set to a reason when the connection is presumed broken (liveness); the reader ends
+    /// the socket.
+    broken: watch::Sender<Option<String>>,
 }
 
 impl Shared {
@@ -236,22 +302,72 @@ impl Shared {
             return Err(EslError::ConnectionClosed(reason));
         }
         register(&mut state)?;
+        let api = bytes.starts_with(b"api ");
         let (slot, receiver) = oneshot::channel();
-        state.pending.push_back(slot);
+        state.pending.push_back(PendingReply { api, slot });
+        self.queue.set_reply_awaited(true);
         drop(state);
         outbox.push(&mut backlog, bytes);
         Ok(receiver)
     }
 
+    /// Hands a reply to the oldest pending command if it fits it; else drops it, counted.
     fn complete_reply(&self, response: Response) {
-        let slot = self.lock().pending.pop_front();
-        match slot {
-            Some(slot) => {
-                if slot.send(Ok(response)).is_err() {
-                    debug!("discarded the late reply of a command that timed out");
-                }
+        self.consecutive_timeouts.store(0, Ordering::Relaxed);
+        let mut state = self.lock();
+        if !state
+            .pending
+            .front()
+            .is_some_and(|next| next.fits(&response))
+        {
+            let waiting = state.pending.len();
+            drop(state);
+            let count = self.unsolicited_replies.fetch_add(1, Ordering::Relaxed) + 1;
+            if count % UNSOLICITED_WARNING_EVERY == 1 {
+                let kind = match response {
+                    Response::Reply(_) => "command/reply",
+                    Response::Api(_) => "api/response",
+                };
+                warn!(
+                    kind,
+                    waiting,
+                    unsolicited = count,
+                    "reply that no pending command expects dropped"
+                );
             }
-            None => warn!("reply without a pending command discarded"),
+            return;
+        }
+        let pending = state.pending.pop_front();
+        self.queue.set_reply_awaited(!state.pending.is_empty());
+        drop(state);
+        if let Some(pending) = pending {
+            if pending.slot.send(Ok(response)).is_err() {
+                debug!("discarded the late reply of a command that timed out");
+            }
+        }
+    }
+
+    /// Waits for a command's reply; counts timeouts for the liveness rule.
+    async fn await_reply(
+        &self,
+        receiver: oneshot::Receiver<Result<Response, EslError>>,
+        timeout: Duration,
+    ) -> Result<Response, EslError> {
+        match tokio::time::timeout(timeout, receiver).await {
+            Err(_) => {
+                let timeouts = self.consecutive_timeouts.fetch_add(1, Ordering::Relaxed) + 1;
+                if timeouts >= BROKEN_AFTER_TIMEOUTS {
+                    self.broken.send_replace(Some(format!(
+                        "{timeouts} command replies in a row timed out; peer presumed broken"
+                    )));
+                }
+                Err(EslError::Timeout {
+                    what: "command reply",
+                    after: timeout,
+                })
+            }
+            Ok(Err(_)) => Err(EslError::ConnectionClosed("connection ended".to_owned())),
+            Ok(Ok(outcome)) => outcome,
         }
     }
 
@@ -357,16 +473,24 @@ impl Shared {
         attached: Attached,
         mut parser: FrameParser,
         stop: &mut watch::Receiver<bool>,
-    ) -> String {
+    ) -> Ended {
         let Attached {
             reader,
             mut writer_task,
         } = attached;
         let idle_timeout = self.config.idle_timeout;
         let mut read_chunk = FIRST_READ_CHUNK;
+        let command_timeout = self.config.command_timeout;
+        // A fresh socket: earlier timeouts say nothing about it.
+        self.consecutive_timeouts.store(0, Ordering::Relaxed);
+        self.broken.send_replace(None);
+        let mut broken = self.broken.subscribe();
+        // Liveness: a frame that stays incomplete while a command awaits its reply.
+        let mut stuck = StuckFrame::default();
         // Frames that arrived together with the handshake.
-        if let Some(reason) = self.dispatch_all(&mut parser).await {
-            return reason;
+        match self.dispatch_all(&mut parser).await {
+            Ok(frames) => stuck.after_dispatch(frames, &parser, command_timeout),
+            Err(ended) => return ended,
         }
         loop {
             if read_chunk == FIRST_READ_CHUNK {
@@ -379,26 +503,51 @@ impl Shared {
                     None => std::future::pending().await,
                 }
             };
+            let check_at = stuck.check_at;
+            let stuck_check = async move {
+                match check_at {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             let ready = tokio::select! {
                 biased;
-                _ = stop.wait_for(|stopped| *stopped) => return "closed by client".to_owned(),
+                _ = stop.wait_for(|stopped| *stopped) => return "closed by client".to_owned().into(),
+                reason = broken.wait_for(Option::is_some) => {
+                    let reason = reason.ok().and_then(|reason| reason.clone());
+                    return reason.unwrap_or_default().into();
+                }
                 outcome = &mut writer_task => {
                     return match outcome {
                         Ok(Err(error)) => format!("write failed: {error}"),
                         _ => "writer stopped".to_owned(),
-                    };
+                    }
+                    .into();
                 }
                 ready = reader.readable() => ready,
                 () = idle => {
-                    return format!("no data for {idle_timeout:?}; peer presumed dead");
+                    return format!("no data for {idle_timeout:?}; peer presumed dead").into();
+                }
+                () = stuck_check => {
+                    if self.queue.reply_awaited() {
+                        return format!(
+                            "a frame stayed incomplete for twice the command timeout \
+                             ({command_timeout:?}) while a command awaited its reply; peer \
+                             presumed broken"
+                        )
+                        .into();
+                    }
+                    // Nothing awaited yet: look again soon, as a command may be sent any time.
+                    stuck.check_at = Some(Instant::now() + command_timeout / 4);
+                    continue;
                 }
             };
             // The buffer is made room for only once bytes are there to read.
             let read = ready.and_then(|()| reader.try_read_buf(parser.read_buffer(read_chunk)));
             match read {
-                Ok(0) => return "closed by peer".to_owned(),
+                Ok(0) => return "closed by peer".to_owned().into(),
                 Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
-                Err(error) => return format!("read failed: {error}"),
+                Err(error) => return format!("read failed: {error}").into(),
                 Ok(read) if read >= read_chunk => read_chunk = (read_chunk * 2).min(READ_CHUNK),
                 // The flood has passed: shrink the next reads, down to releasing the buffer.
                 Ok(read) if read < read_chunk / 4 => {
@@ -406,8 +555,9 @@ impl Shared {
                 }
                 Ok(_) => {}
             }
-            if let Some(reason) = self.dispatch_all(&mut parser).await {
-                return reason;
+            match self.dispatch_all(&mut parser).await {
+                Ok(frames) => stuck.after_dispatch(frames, &parser, command_timeout),
+                Err(ended) => return ended,
             }
         }
     }
@@ -435,15 +585,32 @@ impl Shared {
     }
 
     /// Dispatches every complete frame; queue-bound items go to the queue as one batch.
-    async fn dispatch_all(&self, parser: &mut FrameParser) -> Option<String> {
+    /// Returns how many frames were complete, or why the socket must end: a protocol error,
+    /// a final disconnect notice (libesl ends the connection on it), an overloaded queue.
+    async fn dispatch_all(&self, parser: &mut FrameParser) -> Result<usize, Ended> {
         let mut batch = Vec::new();
         let mut frames = 0;
-        let outcome = loop {
+        let ending = loop {
             match parser.next_frame() {
                 Ok(Some(frame)) => match ServerMessage::from_frame(frame) {
                     Ok(message) => {
                         frames += 1;
-                        batch.extend(self.dispatch(message));
+                        let item = self.dispatch(message);
+                        let ending = match &item {
+                            Some(Incoming::Disconnect(notice))
+                                if notice.disposition != Disposition::Linger =>
+                            {
+                                Some(format!(
+                                    "disconnect notice from the server: {}",
+                                    String::from_utf8_lossy(&notice.body).trim_end()
+                                ))
+                            }
+                            _ => None,
+                        };
+                        batch.extend(item);
+                        if ending.is_some() {
+                            break ending;
+                        }
                     }
                     Err(error) => warn!(%error, "undecodable event skipped"),
                 },
@@ -454,14 +621,51 @@ impl Shared {
         let completed_waiters = frames > batch.len();
         self.remember_last_event(&batch);
         if !batch.is_empty() {
-            self.queue.push_all(batch).await;
+            if let Err(Overload(counts)) = self.queue.push_all(batch).await {
+                return Err(Ended {
+                    reason: format!(
+                        "event queue overloaded: {} items queued, {} ordinary and {} critical \
+                         events dropped",
+                        counts.queued, counts.dropped, counts.critical_dropped
+                    ),
+                    overloaded: true,
+                });
+            }
         }
         if completed_waiters {
             // A woken caller sits in this worker's LIFO slot, which other workers cannot
             // steal; under a flood this task would keep it waiting, so let it run now.
             tokio::task::yield_now().await;
         }
-        outcome
+        match ending {
+            Some(reason) => Err(reason.into()),
+            None => Ok(frames),
+        }
+    }
+
+    /// Fails every command, job and execution in flight (see [`State::fail_in_flight`]).
+    fn fail_in_flight(&self, ended: &Ended) {
+        self.lock().fail_in_flight(ended);
+        self.queue.set_reply_awaited(false);
+    }
+}
+
+/// When the reader next checks for a frame stuck mid-read.
+#[derive(Debug, Default)]
+struct StuckFrame {
+    check_at: Option<Instant>,
+}
+
+impl StuckFrame {
+    /// A frame left incomplete is stuck once twice the command timeout passes without any
+    /// frame completing (twice, so the command waiting for that frame times out first and
+    /// says so); a frame that completed restarts the clock.
+    fn after_dispatch(&mut self, frames: usize, parser: &FrameParser, timeout: Duration) {
+        if parser.buffered_len() == 0 {
+            self.check_at = None;
+        } else if frames > 0 || self.check_at.is_none() {
+            self.check_at = Some(Instant::now() + 2 * timeout);
+        }
     }
 }
 
@@ -506,20 +710,18 @@ async fn run(
         let Some((attached, parser)) = next.take() else {
             break "reconnect gave up".to_owned();
         };
-        let reason = shared.drive(attached, parser, &mut stop).await;
-        shared.lock().fail_in_flight(&reason);
+        let ended = shared.drive(attached, parser, &mut stop).await;
+        shared.fail_in_flight(&ended);
+        let reason = ended.reason;
         let wanted_end = shared.closing.load(Ordering::SeqCst) || *stop.borrow();
         let Some((config, policy)) = reconnect.as_ref().filter(|_| !wanted_end) else {
             break reason;
         };
         warn!(%reason, "connection lost; reconnecting");
         let lost_at = Instant::now();
-        shared
-            .queue
-            .push_all(vec![Incoming::Disconnected {
-                reason: reason.clone(),
-            }])
-            .await;
+        shared.queue.push_notice(Incoming::Disconnected {
+            reason: reason.clone(),
+        });
         match reconnect_with_backoff(&shared, config, policy, &mut stop).await {
             Some(restored) => {
                 info!(
@@ -535,28 +737,27 @@ async fn run(
                 });
                 // Connected before the notice is seen, so a consumer reacting to it can send.
                 let attached = shared.attach(restored.stream);
-                let mut items = vec![Incoming::Reconnected {
+                shared.queue.push_notice(Incoming::Reconnected {
                     attempts: restored.attempts,
                     gap: lost_at.elapsed(),
-                }];
+                });
                 // Events that came after a replayed subscription took effect, in order.
-                items.extend(
-                    restored
-                        .early_messages
-                        .into_iter()
-                        .filter_map(|message| shared.dispatch(message)),
-                );
-                shared.queue.push_all(items).await;
+                let early: Vec<Incoming> = restored
+                    .early_messages
+                    .into_iter()
+                    .filter_map(|message| shared.dispatch(message))
+                    .collect();
+                // At the hard cap the overload is queued and counted here; the reader of the
+                // new socket then meets the same cap and ends it.
+                let _ = shared.queue.push_all(early).await;
                 next = Some((attached, restored.parser));
             }
             None => break format!("{reason}; reconnect gave up"),
         }
     };
     info!(%reason, "connection ended");
-    let mut state = shared.lock();
-    state.fail_in_flight(&reason);
-    state.closed = Some(reason.clone());
-    drop(state);
+    shared.fail_in_flight(&reason.clone().into());
+    shared.lock().closed = Some(reason.clone());
     shared.queue.close(&reason);
     // Release the session slot before anyone waiting on `closed()` looks at the listener.
     drop(guard);
@@ -809,20 +1010,6 @@ impl Drop for ExecutionGuard<'_> {
     }
 }
 
-async fn await_reply(
-    receiver: oneshot::Receiver<Result<Response, EslError>>,
-    timeout: Duration,
-) -> Result<Response, EslError> {
-    match tokio::time::timeout(timeout, receiver).await {
-        Err(_) => Err(EslError::Timeout {
-            what: "command reply",
-            after: timeout,
-        }),
-        Ok(Err(_)) => Err(EslError::ConnectionClosed("connection ended".to_owned())),
-        Ok(Ok(outcome)) => outcome,
-    }
-}
-
 fn expect_ok(response: Response) -> Result<Reply, EslError> {
     match response {
         Response::Reply(reply) if reply.is_ok() => Ok(reply),
@@ -847,7 +1034,14 @@ impl Connection {
     ) -> Connection {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
-            queue: EventQueue::new(config.event_queue_capacity, config.overflow_policy),
+            queue: EventQueue::new(
+                QueueBounds {
+                    capacity: config.event_queue_capacity,
+                    max_events: config.spill_max_events,
+                    max_bytes: config.spill_max_bytes,
+                },
+                config.overflow_policy,
+            ),
             config,
             default_channel,
             closing: AtomicBool::new(false),
@@ -855,6 +1049,9 @@ impl Connection {
             finished: watch::Sender::new(false),
             last_sequence: AtomicU64::new(0),
             last_timestamp: AtomicU64::new(0),
+            unsolicited_replies: AtomicU64::new(0),
+            consecutive_timeouts: AtomicU32::new(0),
+            broken: watch::Sender::new(None),
         });
         let attached = shared.attach(stream);
         tokio::spawn(run(shared.clone(), attached, parser, reconnect, guard).instrument(span));
@@ -888,11 +1085,12 @@ impl Connection {
             self.shared.closing.store(true, Ordering::SeqCst);
         }
         let receiver = self.shared.enqueue(bytes, |_| Ok(()))?;
-        await_reply(
-            receiver,
-            timeout.unwrap_or(self.shared.config.command_timeout),
-        )
-        .await
+        self.shared
+            .await_reply(
+                receiver,
+                timeout.unwrap_or(self.shared.config.command_timeout),
+            )
+            .await
     }
 
     /// Sends a raw command (libesl `sendRecv`): a line plus optional `Name: value` lines.
@@ -939,7 +1137,10 @@ impl Connection {
             state.jobs.insert(uuid, slot);
             Ok(())
         })?;
-        let response = await_reply(receiver, self.shared.config.command_timeout).await?;
+        let response = self
+            .shared
+            .await_reply(receiver, self.shared.config.command_timeout)
+            .await?;
         job.reply = Some(expect_ok(response)?);
         Ok(job)
     }
@@ -1013,7 +1214,7 @@ impl Connection {
             shared: &self.shared,
             id: &event_uuid,
         });
-        let reply = expect_ok(await_reply(receiver, timeout).await?)?;
+        let reply = expect_ok(self.shared.await_reply(receiver, timeout).await?)?;
         let completion = match completion {
             None => None,
             Some(receiver) => match tokio::time::timeout_at(deadline, receiver).await {
@@ -1179,9 +1380,12 @@ impl Connection {
         self.shared.lock().last_gap.clone()
     }
 
-    /// Event queue counters.
+    /// Event queue counters, with the connection's count of unsolicited replies.
     pub fn queue_stats(&self) -> QueueStats {
-        self.shared.queue.stats()
+        QueueStats {
+            unsolicited_replies: self.shared.unsolicited_replies.load(Ordering::Relaxed),
+            ..self.shared.queue.stats()
+        }
     }
 
     /// Sends `exit` (waiting briefly for `+OK bye`), then closes the socket. Items already

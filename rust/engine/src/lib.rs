@@ -51,4 +51,4 @@ pub use connection::{Connection, ConnectionConfig, ExecuteOptions, Execution, Ga
 pub use error::{CommandError, ErrorKind, EslError, ProtocolError};
 pub use inbound::{Client, ClientConfig, Password, ReconnectPolicy};
 pub use outbound::{RoutedItems, Server, ServerConfig, ServerStats, Session, SocketMode};
-pub use queue::{Incoming, OverflowPolicy, QueueStats};
+pub use queue::{Incoming, OverflowPolicy, OverloadCounts, QueueStats};

@@ -19,7 +19,8 @@ use crate::{handle, runtime};
 const DEFAULT_HANDSHAKE: Duration = Duration::from_secs(5);
 
 /// `static native long connectionAdoptDescriptor(int fd, long handshakeTimeoutMs,
-/// long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow)`: duplicates `fd`, sends
+/// long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow, long spillMaxEvents,
+/// long spillMaxBytes)`: duplicates `fd`, sends
 /// `connect` on the duplicate and returns the session's connection handle, blocking the calling
 /// Java thread up to the handshake deadline.
 #[no_mangle]
@@ -31,10 +32,18 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionAdoptDescriptor<
     command_timeout_ms: jlong,
     queue_capacity: jint,
     block_on_overflow: jboolean,
+    spill_max_events: jlong,
+    spill_max_bytes: jlong,
 ) -> jlong {
     ffi_call(&mut env, |_| {
         let socket = duplicate(fd)?;
-        let config = connection_config(command_timeout_ms, queue_capacity, block_on_overflow);
+        let config = connection_config(
+            command_timeout_ms,
+            queue_capacity,
+            block_on_overflow,
+            spill_max_events,
+            spill_max_bytes,
+        );
         let deadline = timeout(handshake_timeout_ms).unwrap_or(DEFAULT_HANDSHAKE);
         let session = runtime::block_on(Session::adopt(socket, config, deadline))??;
         Ok(handle::into_handle(Arc::new(NativeConnection::Outbound(

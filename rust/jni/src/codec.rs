@@ -30,29 +30,14 @@ use std::cell::RefCell;
 use esl4j_engine::proto::{url, Event, Frame, Reply};
 use esl4j_engine::{Incoming, Response};
 
+use crate::contract::{
+    FLAG_VALUES_ENCODED, KIND_DISCONNECTED, KIND_DISCONNECT_NOTICE, KIND_EVENT, KIND_LOG,
+    KIND_OVERLOADED, KIND_RECONNECTED, KIND_REPLY, KIND_UNKNOWN,
+};
 use crate::error::BridgeError;
 
 const ARRAY_PREFIX: &[u8] = b"ARRAY::";
 const ARRAY_SEPARATOR: &[u8] = b"|:";
-
-// Item kinds. Keep in sync with `FrameCodec.KIND_*`; append, never renumber.
-/// An event (plain, JSON or XML).
-pub(crate) const KIND_EVENT: u8 = 0;
-/// A `log/data` line.
-pub(crate) const KIND_LOG: u8 = 1;
-/// A `text/disconnect-notice` from the server (linger or final).
-pub(crate) const KIND_DISCONNECT_NOTICE: u8 = 2;
-/// The engine lost the connection and will reconnect (header `Disconnect-Reason`).
-pub(crate) const KIND_DISCONNECTED: u8 = 3;
-/// The engine reconnected (headers `Reconnect-Attempts`, `Reconnect-Gap-Micros`).
-pub(crate) const KIND_RECONNECTED: u8 = 4;
-/// A frame of a content type the engine does not know, as received.
-pub(crate) const KIND_UNKNOWN: u8 = 5;
-/// A `command/reply` or `api/response` (the one-frame batches that complete commands).
-pub(crate) const KIND_REPLY: u8 = 6;
-
-/// Frame flag: header values are URL-encoded. Keep in sync with `FrameCodec`.
-const FLAG_VALUES_ENCODED: u8 = 1;
 
 /// (nameStart, nameLen, valueStart, valueLen) of one header inside a frame's data block.
 type Span = [u32; 4];
@@ -298,7 +283,8 @@ impl BatchWriter {
 
     /// Appends a queued item with its kind: an event as it is, a log line or a disconnect
     /// notice with the headers FreeSWITCH sent (`Content-Type` included, which compat code
-    /// reads), an unknown frame as received, the engine's own notices with their details.
+    /// reads), an unknown frame as received, the engine's own notices (disconnected, reconnected, overloaded)
+    /// with their details.
     pub(crate) fn push_incoming(&mut self, item: &Incoming) {
         match item {
             Incoming::Event(event) => self.push_event(event),
@@ -346,6 +332,17 @@ impl BatchWriter {
                     (b"Reconnect-Gap-Micros", gap.as_micros().to_string()),
                 ];
                 self.push_owned(KIND_RECONNECTED, &headers, b"");
+            }
+            Incoming::Overloaded(counts) => {
+                let headers: Vec<(&[u8], String)> = vec![
+                    (b"Overload-Dropped", counts.dropped.to_string()),
+                    (
+                        b"Overload-Critical-Dropped",
+                        counts.critical_dropped.to_string(),
+                    ),
+                    (b"Overload-Queued", counts.queued.to_string()),
+                ];
+                self.push_owned(KIND_OVERLOADED, &headers, b"");
             }
         }
     }
@@ -424,6 +421,7 @@ pub(crate) fn size_hint(item: &Incoming) -> usize {
         Incoming::Disconnect(notice) => notice.body.len() + 256,
         Incoming::Disconnected { reason } => reason.len() + 64,
         Incoming::Reconnected { .. } => 96,
+        Incoming::Overloaded(_) => 128,
     }
 }
 

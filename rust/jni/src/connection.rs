@@ -56,14 +56,23 @@ impl NativeConnection {
 /// kernel doubles it) keeps ~1 GB/s on a LAN with a 0.5 ms round trip.
 const BLOCKING_RECEIVE_BUFFER: u32 = 256 * 1024;
 
-/// Settings shared by inbound connects and outbound servers. Keep in sync with
-/// `NativeConnection.Settings`.
+/// Settings shared by inbound connects and outbound servers; zero or negative values keep
+/// the engine's defaults. Keep in sync with `NativeConnection.Settings`.
 pub(crate) fn connection_config(
     command_timeout_ms: jlong,
     queue_capacity: jint,
     block_on_overflow: jboolean,
+    spill_max_events: jlong,
+    spill_max_bytes: jlong,
 ) -> ConnectionConfig {
     let mut config = ConnectionConfig::default();
+    let positive = |value: jlong| usize::try_from(value).ok().filter(|value| *value > 0);
+    if let Some(events) = positive(spill_max_events) {
+        config.spill_max_events = events;
+    }
+    if let Some(bytes) = positive(spill_max_bytes) {
+        config.spill_max_bytes = bytes;
+    }
     if let Some(timeout) = timeout(command_timeout_ms) {
         config.command_timeout = timeout;
     }
@@ -139,7 +148,8 @@ fn reconnect_policy(
 
 /// `static native long connectionConnect(byte[] address, byte[] user, byte[] password,
 /// long connectTimeoutMs, long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow,
-/// long reconnectInitialDelayMs, long reconnectMaxDelayMs, int reconnectMaxAttempts)`:
+/// long spillMaxEvents, long spillMaxBytes, long reconnectInitialDelayMs,
+/// long reconnectMaxDelayMs, int reconnectMaxAttempts)`:
 /// connects and authenticates, blocking the calling Java thread up to the deadlines. With a
 /// reconnect policy, the engine reconnects after a loss and queues items of kind
 /// `KIND_DISCONNECTED` and `KIND_RECONNECTED` for `connectionPoll`.
@@ -155,6 +165,8 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionConnect<'local>(
     command_timeout_ms: jlong,
     queue_capacity: jint,
     block_on_overflow: jboolean,
+    spill_max_events: jlong,
+    spill_max_bytes: jlong,
     reconnect_initial_delay_ms: jlong,
     reconnect_max_delay_ms: jlong,
     reconnect_max_attempts: jint,
@@ -168,8 +180,13 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionConnect<'local>(
             config.connect_timeout = timeout;
             config.auth_timeout = timeout;
         }
-        config.connection =
-            connection_config(command_timeout_ms, queue_capacity, block_on_overflow);
+        config.connection = connection_config(
+            command_timeout_ms,
+            queue_capacity,
+            block_on_overflow,
+            spill_max_events,
+            spill_max_bytes,
+        );
         config.reconnect = reconnect_policy(
             reconnect_initial_delay_ms,
             reconnect_max_delay_ms,
@@ -648,7 +665,8 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionIsConnected<'loc
 }
 
 /// `static native long[] connectionStats(long handle)`: received, dropped, readerWaits,
-/// queued, highWater. Keep in sync with `NativeConnection.Stats`.
+/// queued, highWater, criticalDropped, spilled, spillHighWater, overloads,
+/// unsolicitedReplies, queuedBytes. Keep in sync with `NativeConnection.Stats`.
 #[no_mangle]
 pub extern "system" fn Java_org_esl4j_internal_Native_connectionStats<'local>(
     mut env: JNIEnv<'local>,
@@ -663,6 +681,12 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionStats<'local>(
             stats.reader_waits as jlong,
             stats.queued as jlong,
             stats.high_water as jlong,
+            stats.critical_dropped as jlong,
+            stats.spilled as jlong,
+            stats.spill_high_water as jlong,
+            stats.overloads as jlong,
+            stats.unsolicited_replies as jlong,
+            stats.queued_bytes as jlong,
         ];
         let array = env.new_long_array(values.len() as i32)?;
         env.set_long_array_region(&array, 0, &values)?;

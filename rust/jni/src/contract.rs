@@ -20,7 +20,7 @@ macro_rules! shared_constants {
 shared_constants! {
     /// Version of the contract between this library and the Java classes; bump it whenever an
     /// export, a callback or a constant here changes, so a stale library is refused at load.
-    ABI_VERSION: i32 = 4;
+    ABI_VERSION: i32 = 5;
 
     /// `connectionSubscription` commands: `event <format> <names>`.
     SUBSCRIPTION_EVENT: i32 = 0;
@@ -61,6 +61,27 @@ shared_constants! {
     EXECUTE_ASYNC: i32 = 2;
     /// `connectionExecute` flag: complete at the matching `CHANNEL_EXECUTE_COMPLETE`.
     EXECUTE_WAIT: i32 = 4;
+
+    /// Poll batch item kinds (`codec.rs`; appended, never renumbered): an event (plain, JSON or
+    /// XML).
+    KIND_EVENT: u8 = 0;
+    /// A `log/data` line.
+    KIND_LOG: u8 = 1;
+    /// A `text/disconnect-notice` from the server (linger or final).
+    KIND_DISCONNECT_NOTICE: u8 = 2;
+    /// The engine lost the connection and will reconnect (header `Disconnect-Reason`).
+    KIND_DISCONNECTED: u8 = 3;
+    /// The engine reconnected (headers `Reconnect-Attempts`, `Reconnect-Gap-Micros`).
+    KIND_RECONNECTED: u8 = 4;
+    /// A frame of a content type the engine does not know, as received.
+    KIND_UNKNOWN: u8 = 5;
+    /// A `command/reply` or `api/response` (the one-frame batches that complete commands).
+    KIND_REPLY: u8 = 6;
+    /// The event queue reached its hard cap (headers `Overload-Dropped`,
+    /// `Overload-Critical-Dropped`, `Overload-Queued`); the connection is closed.
+    KIND_OVERLOADED: u8 = 7;
+    /// Poll batch frame flag: header values are still URL-encoded (plain events).
+    FLAG_VALUES_ENCODED: u8 = 1;
 }
 
 /// Names of Java's `EslException.Kind`, in its declaration order (ordinals are kept: new kinds

@@ -28,7 +28,8 @@ fn borrow(handle: jlong) -> Result<Arc<Server>, BridgeError> {
 
 /// `static native long serverBind(byte[] address, int maxSessions, int maxHandshakes,
 /// long handshakeTimeoutMs, int listenBacklog, long commandTimeoutMs, int queueCapacity,
-/// boolean blockOnOverflow)`; 0 (or less) for a count or deadline keeps the engine's default.
+/// boolean blockOnOverflow, long spillMaxEvents, long spillMaxBytes)`; 0 (or less) for a count
+/// or deadline keeps the engine's default.
 #[no_mangle]
 pub extern "system" fn Java_org_esl4j_internal_Native_serverBind<'local>(
     mut env: JNIEnv<'local>,
@@ -41,6 +42,8 @@ pub extern "system" fn Java_org_esl4j_internal_Native_serverBind<'local>(
     command_timeout_ms: jlong,
     queue_capacity: jint,
     block_on_overflow: jboolean,
+    spill_max_events: jlong,
+    spill_max_bytes: jlong,
 ) -> jlong {
     ffi_call(&mut env, |env| {
         let mut config = ServerConfig::new(required_text(env, &address, "address")?);
@@ -56,8 +59,13 @@ pub extern "system" fn Java_org_esl4j_internal_Native_serverBind<'local>(
         if let Some(timeout) = timeout(handshake_timeout_ms) {
             config.handshake_timeout = timeout;
         }
-        config.connection =
-            connection_config(command_timeout_ms, queue_capacity, block_on_overflow);
+        config.connection = connection_config(
+            command_timeout_ms,
+            queue_capacity,
+            block_on_overflow,
+            spill_max_events,
+            spill_max_bytes,
+        );
         let server = runtime::block_on(Server::bind(config))??;
         Ok(handle::into_handle(Arc::new(server)))
     })

@@ -14,7 +14,8 @@ use jni::objects::{JByteArray, JClass};
 use jni::sys::{jboolean, jint, jlong, JNI_FALSE, JNI_TRUE};
 use jni::JNIEnv;
 
-use crate::codec::{decode_single, BatchWriter, OwnedFrame, KIND_REPLY};
+use crate::codec::{decode_single, BatchWriter, OwnedFrame};
+use crate::contract::KIND_REPLY;
 use crate::convert::{bytes, required_text, text, timeout};
 use crate::error::{ffi_call, BridgeError};
 use crate::{handle, runtime};

@@ -33,7 +33,8 @@ public final class ClientOptions extends ConnectionOptions {
     /**
      * Starts from the defaults: {@code 127.0.0.1:8021}, password {@code ClueCon}, 5 s connect,
      * 30 s command deadline, plain events, no reconnect, default delivery, 5 s watchdog margin,
-     * futures completed on the common fork-join pool.
+     * futures completed on the common fork-join pool, an event queue capped at 100,000 events or
+     * 256 MiB.
      *
      * @return a builder
      */

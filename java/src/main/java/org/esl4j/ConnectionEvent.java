@@ -4,7 +4,7 @@ import java.time.Duration;
 
 /**
  * A change of an {@link EslClient}'s connection: lost, restored (with the gap during which events
- * were lost), or closed for good.
+ * were lost), overloaded (events were lost, with counts), or closed for good.
  */
 public final class ConnectionEvent {
     /** What happened. */
@@ -13,6 +13,15 @@ public final class ConnectionEvent {
         DISCONNECTED,
         /** The connection is back and subscriptions were sent again; events of the gap are lost. */
         RECONNECTED,
+        /**
+         * Listeners fell so far behind that the connection's event queue reached its hard cap
+         * ({@link ClientOptions.Builder#spill(int, long)}): the connection was closed, commands
+         * pending then failed with {@link EslOverloadedException}, and the events FreeSWITCH sent
+         * after the ones already delivered are lost, call-ending ones included ({@link
+         * #droppedCriticalEvents()}). {@link #DISCONNECTED} follows, then RECONNECTED if the policy
+         * allows; reconcile call state with {@code show channels}.
+         */
+        OVERLOADED,
         /** The client is closed: by {@link EslClient#close()}, or because reconnecting gave up. */
         CLOSED
     }
@@ -21,12 +30,26 @@ public final class ConnectionEvent {
     private final String reason;
     private final Duration gap;
     private final int attempts;
+    private final long droppedEvents;
+    private final long droppedCriticalEvents;
 
     ConnectionEvent(Type type, String reason, Duration gap, int attempts) {
+        this(type, reason, gap, attempts, 0, 0);
+    }
+
+    ConnectionEvent(Type type, String reason, Duration gap, int attempts, long droppedEvents, long droppedCriticalEvents) {
         this.type = type;
         this.reason = reason;
         this.gap = gap;
         this.attempts = attempts;
+        this.droppedEvents = droppedEvents;
+        this.droppedCriticalEvents = droppedCriticalEvents;
+    }
+
+    /** The notice of an overloaded connection, from the engine's overload item (kind {@code KIND_OVERLOADED} in the poll batch). */
+    static ConnectionEvent overloaded(long droppedEvents, long droppedCriticalEvents, long queued) {
+        return new ConnectionEvent(Type.OVERLOADED, "event queue reached its hard cap with " + queued
+                + " events waiting; connection closed", Duration.ZERO, 0, droppedEvents, droppedCriticalEvents);
     }
 
     /**
@@ -66,8 +89,30 @@ public final class ConnectionEvent {
         return attempts;
     }
 
+    /**
+     * For {@link Type#OVERLOADED}: ordinary events the connection's queue dropped so far.
+     *
+     * @return the count, 0 for other types
+     */
+    public long droppedEvents() {
+        return droppedEvents;
+    }
+
+    /**
+     * For {@link Type#OVERLOADED}: call-ending events the connection's queue dropped so far
+     * (read from the socket but not queued; events still unread when the connection closed are
+     * not counted).
+     *
+     * @return the count, 0 for other types
+     */
+    public long droppedCriticalEvents() {
+        return droppedCriticalEvents;
+    }
+
     @Override
     public String toString() {
-        return "ConnectionEvent{" + type + ", " + reason + (type == Type.RECONNECTED ? ", gap=" + gap : "") + "}";
+        return "ConnectionEvent{" + type + ", " + reason + (type == Type.RECONNECTED ? ", gap=" + gap : "")
+                + (type == Type.OVERLOADED ? ", dropped=" + droppedEvents + ", criticalDropped=" + droppedCriticalEvents : "")
+                + "}";
     }
 }

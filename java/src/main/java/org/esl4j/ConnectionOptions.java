@@ -8,7 +8,8 @@ import org.esl4j.internal.CompletionThreads;
 /**
  * The settings the inbound client ({@link ClientOptions}) and the outbound server's sessions
  * ({@link ServerOptions}) share: address, command deadline, event format, event delivery,
- * watchdog margin and where futures complete. One definition, so that the two cannot drift apart.
+ * watchdog margin, where futures complete and the event queue's hard cap. One definition, so that
+ * the two cannot drift apart.
  */
 abstract class ConnectionOptions {
     private final String host;
@@ -19,6 +20,8 @@ abstract class ConnectionOptions {
     private final Duration watchdogMargin;
     private final Executor completionExecutor;
     private final CommandObserver commandObserver;
+    private final int spillMaxEvents;
+    private final long spillMaxBytes;
 
     ConnectionOptions(Builder<?> builder) {
         this.host = builder.host;
@@ -29,6 +32,8 @@ abstract class ConnectionOptions {
         this.watchdogMargin = builder.watchdogMargin;
         this.completionExecutor = builder.completionExecutor;
         this.commandObserver = builder.commandObserver;
+        this.spillMaxEvents = builder.spillMaxEvents;
+        this.spillMaxBytes = builder.spillMaxBytes;
     }
 
     /**
@@ -105,6 +110,24 @@ abstract class ConnectionOptions {
     }
 
     /**
+     * Hard cap of a connection's event queue in events (see {@link Builder#spill(int, long)}).
+     *
+     * @return the most events
+     */
+    public int spillMaxEvents() {
+        return spillMaxEvents;
+    }
+
+    /**
+     * Hard cap of a connection's event queue in bytes (see {@link Builder#spill(int, long)}).
+     *
+     * @return the most bytes of event frames
+     */
+    public long spillMaxBytes() {
+        return spillMaxBytes;
+    }
+
+    /**
      * Collects the shared settings; {@code B} is the concrete builder, returned by every setter.
      *
      * @param <B> the concrete builder
@@ -119,6 +142,8 @@ abstract class ConnectionOptions {
         private Duration watchdogMargin = Duration.ofSeconds(5);
         private Executor completionExecutor = CompletionThreads.shared();
         private CommandObserver commandObserver;
+        private int spillMaxEvents = 100_000;
+        private long spillMaxBytes = 256L * 1024 * 1024;
 
         Builder(int defaultPort, int lowestPort) {
             this.port = defaultPort;
@@ -234,6 +259,28 @@ abstract class ConnectionOptions {
          */
         public B commandObserver(CommandObserver observer) {
             commandObserver = observer;
+            return self();
+        }
+
+        /**
+         * The hard cap of a connection's event queue in the native engine (default 100,000 events,
+         * FreeSWITCH's own per-listener limit, and 256 MiB of frames). The queue normally holds
+         * up to its soft bound; past it, it still takes every event while a command awaits its
+         * reply (so a reply never waits behind unread events) and every call-ending event. An
+         * event that would pass the cap overloads the connection: pending commands fail with
+         * {@link EslOverloadedException}, listeners get {@link ConnectionEvent.Type#OVERLOADED}
+         * with the counts, the connection is closed and the reconnect policy applies.
+         *
+         * @param maxEvents at least 1
+         * @param maxBytes at least 1
+         * @return this builder
+         */
+        public B spill(int maxEvents, long maxBytes) {
+            if (maxEvents < 1 || maxBytes < 1) {
+                throw new IllegalArgumentException("spill caps must be positive: " + maxEvents + ", " + maxBytes);
+            }
+            spillMaxEvents = maxEvents;
+            spillMaxBytes = maxBytes;
             return self();
         }
     }

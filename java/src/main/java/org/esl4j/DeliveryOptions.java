@@ -84,7 +84,8 @@ public final class DeliveryOptions {
     }
 
     /**
-     * Room above the bound kept for call-ending events.
+     * Room above the bound kept for call-ending events; when it is full as well, the reader waits
+     * for room rather than drop one.
      *
      * @return the reserve
      */

@@ -87,6 +87,8 @@ public final class EslClient implements AutoCloseable {
     private final Thread reader;
     /** One engine connection for the client's life: the engine reconnects it per the policy. */
     private final NativeConnection connection;
+    /** The engine's counters read just before the connection was closed; null while open. */
+    private volatile NativeConnection.Stats finalEngineStats;
     private volatile boolean closed;
 
     private EslClient(ClientOptions options, NativeConnection connection) {
@@ -143,6 +145,7 @@ public final class EslClient implements AutoCloseable {
                 .commandTimeoutMs(options.commandTimeout().toMillis())
                 // BLOCK must reach the engine too, or its own queue would drop what delivery keeps.
                 .blockOnOverflow(options.delivery().overflowPolicy() == OverflowPolicy.BLOCK)
+                .spill(options.spillMaxEvents(), options.spillMaxBytes())
                 .reconnect(reconnect.initialDelay().toMillis(), reconnect.maxDelay().toMillis(), reconnect.maxAttempts())
                 .executor(options.completionExecutor());
         return NativeConnection.connect(options.host(), options.port(), options.user(), options.password(), settings);
@@ -494,12 +497,29 @@ public final class EslClient implements AutoCloseable {
     // ---- state ----------------------------------------------------------------------------------
 
     /**
-     * Event delivery counters.
+     * Event delivery counters, the engine's event queue in front of delivery included.
      *
      * @return a snapshot
      */
     public DeliveryStats deliveryStats() {
-        return dispatcher.stats();
+        NativeConnection.Stats engine = engineStats();
+        return engine == null ? dispatcher.stats()
+                : dispatcher.stats(engine.dropped, engine.criticalDropped, engine.overloads);
+    }
+
+    /** The engine queue's counters: live, or the last ones once closed (null if none were read). */
+    private NativeConnection.Stats engineStats() {
+        try {
+            return connection.stats();
+        } catch (RuntimeException closedAlready) {
+            return finalEngineStats;
+        }
+    }
+
+    /** Closes the engine connection, keeping its last counters for {@link #deliveryStats()}. */
+    private void closeConnection() {
+        finalEngineStats = engineStats();
+        connection.close();
     }
 
     /**
@@ -530,7 +550,7 @@ public final class EslClient implements AutoCloseable {
             return;
         }
         closed = true;
-        connection.close();
+        closeConnection();
         failPending("client closed");
         watchdog.close();
         dispatcher.close();
@@ -567,10 +587,14 @@ public final class EslClient implements AutoCloseable {
         }
     }
 
-    /** Turns the engine's reconnect notices into connection events, in stream order. */
+    /** Turns the engine's overload and reconnect notices into connection events, in stream order. */
     private void onNotice(int kind, EslEvent envelope) {
         if (kind == FrameCodec.KIND_DISCONNECTED) {
             fireConnectionEvent(new ConnectionEvent(ConnectionEvent.Type.DISCONNECTED, "connection lost", Duration.ZERO, 0));
+        } else if (kind == FrameCodec.KIND_OVERLOADED) {
+            fireConnectionEvent(ConnectionEvent.overloaded(Long.parseLong(envelope.header("Overload-Dropped")),
+                    Long.parseLong(envelope.header("Overload-Critical-Dropped")),
+                    Long.parseLong(envelope.header("Overload-Queued"))));
         } else if (kind == FrameCodec.KIND_RECONNECTED) {
             int attempts = Integer.parseInt(envelope.header("Reconnect-Attempts"));
             long gapMicros = Long.parseLong(envelope.header("Reconnect-Gap-Micros"));
@@ -590,7 +614,7 @@ public final class EslClient implements AutoCloseable {
             fireConnectionEvent(new ConnectionEvent(ConnectionEvent.Type.DISCONNECTED, "connection lost", Duration.ZERO, 0));
         }
         closed = true;
-        connection.close();
+        closeConnection();
         failPending("connection lost");
         dispatcher.close();
         watchdog.close();

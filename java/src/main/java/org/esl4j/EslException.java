@@ -34,7 +34,10 @@ public class EslException extends RuntimeException {
         INVALID_COMMAND,
         /** The server answered {@code -ERR ...}, or the awaited work failed (channel hung up). */
         COMMAND_FAILED,
-        /** A local limit was reached (too many commands in flight, session cap). */
+        /**
+         * A local limit was reached: the event queue's hard cap (the connection was closed), too
+         * many commands in flight, the session cap.
+         */
         OVERLOADED,
         /** The call is not allowed in the current state (e.g. blocking on an esl4j runtime thread). */
         INVALID_STATE,
@@ -83,7 +86,8 @@ public class EslException extends RuntimeException {
      * @param kind what went wrong
      * @param message the details
      * @return an {@link EslAuthException}, {@link EslTimeoutException},
-     *     {@link EslConnectionClosedException} or plain {@code EslException}
+     *     {@link EslConnectionClosedException}, {@link EslOverloadedException} or plain
+     *     {@code EslException}
      */
     public static EslException of(Kind kind, String message) {
         switch (kind) {
@@ -94,6 +98,8 @@ public class EslException extends RuntimeException {
                 return new EslTimeoutException(message);
             case CONNECTION_CLOSED:
                 return new EslConnectionClosedException(message);
+            case OVERLOADED:
+                return new EslOverloadedException(message);
             default:
                 return new EslException(kind, message);
         }

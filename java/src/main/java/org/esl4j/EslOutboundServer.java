@@ -92,6 +92,7 @@ public final class EslOutboundServer implements AutoCloseable {
                 .commandTimeoutMs(options.commandTimeout().toMillis())
                 // BLOCK must reach the engine too, or its own queue would drop what delivery keeps.
                 .blockOnOverflow(options.delivery().overflowPolicy() == OverflowPolicy.BLOCK)
+                .spill(options.spillMaxEvents(), options.spillMaxBytes())
                 .executor(options.completionExecutor());
         this.server = NativeServer.bind(options.host(), options.port(), options.maxSessions(),
                 options.maxHandshakes(), options.handshakeTimeout().toMillis(), options.listenBacklog(), settings);

@@ -23,6 +23,12 @@ import org.esl4j.internal.FrameCodec;
  * Delivers events to an {@link EventRouter}: one lane per channel ({@code Unique-ID}) so that a
  * channel's events stay in order, lanes running in parallel on the executor, the total queue
  * bounded by {@link DeliveryOptions}.
+ *
+ * <p>Call-ending events ({@code isCritical}) are never dropped while the dispatcher is open: they
+ * take the reserve above the bound, and when that is full too the reading thread waits for room.
+ * That pushes back on the engine, which keeps reading while a command awaits its reply (replies
+ * never travel this path), spills critical events and, at its own hard cap, closes the connection
+ * with an overload notice ({@code FrameCodec.KIND_OVERLOADED}): memory stays bounded and nothing is lost silently.
  */
 final class EventDispatcher implements AutoCloseable {
     /** Events one lane delivers before it yields its thread to other lanes. */
@@ -30,6 +36,8 @@ final class EventDispatcher implements AutoCloseable {
     private static final String GLOBAL_LANE = "";
     /** How long one poll of a connection waits, so that a reader notices {@code stop} soon. */
     private static final long POLL_WAIT_MS = 200;
+    /** Longest single wait for room, so that a waiting reader notices {@link #close()}. */
+    private static final long ROOM_WAIT_SLICE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final EventRouter router;
     private final DeliveryOptions options;
@@ -39,6 +47,7 @@ final class EventDispatcher implements AutoCloseable {
     private final AtomicInteger depth = new AtomicInteger();
     private final LongAdder delivered = new LongAdder();
     private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong criticalDropped = new AtomicLong();
     private final AtomicLong keptOverBound = new AtomicLong();
     private final AtomicLong listenerFailures = new AtomicLong();
     private final AtomicLong maxLagNanos = new AtomicLong();
@@ -139,6 +148,18 @@ final class EventDispatcher implements AutoCloseable {
             }
             return count;
         }
+
+        /** Critical events held but not yet delivered; called under the lane's lock. */
+        int undeliveredCritical() {
+            int count = 0;
+            if (current != null) {
+                count += countCritical(current.events.subList(position, current.events.size()));
+            }
+            for (Chunk chunk : queue) {
+                count += countCritical(chunk.events);
+            }
+            return count;
+        }
     }
 
     static boolean isCritical(EslEvent event) {
@@ -156,6 +177,16 @@ final class EventDispatcher implements AutoCloseable {
             default:
                 return false;
         }
+    }
+
+    private static int countCritical(List<EslEvent> events) {
+        int count = 0;
+        for (EslEvent event : events) {
+            if (isCritical(event)) {
+                count++;
+            }
+        }
+        return count;
     }
 
     private static String laneKey(EslEvent event) {
@@ -196,7 +227,7 @@ final class EventDispatcher implements AutoCloseable {
                 flush(pending);
                 notices.accept(batch.kind(i), item);
             } else if (closed) {
-                dropped.incrementAndGet();
+                countDropped(item);
             } else if (tryReserve(options.maxQueuedEvents())) {
                 pendingChunk(pending, laneKey(item)).events.add(item);
             } else {
@@ -227,7 +258,7 @@ final class EventDispatcher implements AutoCloseable {
     /** Queues one event for delivery, applying the overflow policy. Never throws. */
     void dispatch(EslEvent event) {
         if (closed || !admit(event)) {
-            dropped.incrementAndGet();
+            countDropped(event);
             return;
         }
         Chunk chunk = new Chunk(System.nanoTime());
@@ -258,34 +289,44 @@ final class EventDispatcher implements AutoCloseable {
         }
     }
 
-    /** Reserves room for the event in the total count, or says it must be dropped. */
+    private void countDropped(EslEvent event) {
+        (isCritical(event) ? criticalDropped : dropped).incrementAndGet();
+    }
+
+    /**
+     * Reserves room for the event in the total count, or says it must be dropped. A critical
+     * event waits for room in the reserve for as long as the dispatcher is open.
+     */
     private boolean admit(EslEvent event) {
         int bound = options.maxQueuedEvents();
         if (tryReserve(bound)) {
             return true;
         }
         if (isCritical(event)) {
-            if (tryReserve(bound + options.criticalReserve())) {
+            int reserve = bound + options.criticalReserve();
+            if (tryReserve(reserve) || waitForRoom(reserve, Long.MAX_VALUE)) {
                 keptOverBound.incrementAndGet();
                 return true;
             }
             return false;
         }
-        if (options.overflowPolicy() != OverflowPolicy.BLOCK) {
-            return false;
-        }
-        long deadline = System.nanoTime() + options.blockTimeout().toNanos();
+        return options.overflowPolicy() == OverflowPolicy.BLOCK && waitForRoom(bound, options.blockTimeout().toNanos());
+    }
+
+    /** Waits until room below {@code limit} is reserved; false after {@code maxWaitNanos}, on close or interrupt. */
+    private boolean waitForRoom(int limit, long maxWaitNanos) {
+        long start = System.nanoTime();
         synchronized (room) {
             // Counted before the check below: a delivery that frees room after it sees the count.
             waitingForRoom++;
             try {
-                while (!tryReserve(bound)) {
-                    long left = deadline - System.nanoTime();
+                while (!tryReserve(limit)) {
+                    long left = maxWaitNanos - (System.nanoTime() - start);
                     if (left <= 0 || closed) {
                         return false;
                     }
                     try {
-                        TimeUnit.NANOSECONDS.timedWait(room, left);
+                        TimeUnit.NANOSECONDS.timedWait(room, Math.min(left, ROOM_WAIT_SLICE_NANOS));
                     } catch (InterruptedException interrupted) {
                         Thread.currentThread().interrupt();
                         return false;
@@ -315,8 +356,10 @@ final class EventDispatcher implements AutoCloseable {
             executor.execute(lane);
         } catch (RejectedExecutionException rejected) {
             int lost;
+            int criticalLost;
             synchronized (lane) {
                 lost = lane.undelivered();
+                criticalLost = lane.undeliveredCritical();
                 lane.queue.clear();
                 lane.current = null;
                 lane.running = false;
@@ -324,7 +367,8 @@ final class EventDispatcher implements AutoCloseable {
                 lanes.remove(lane.key, lane);
             }
             depth.addAndGet(-lost);
-            dropped.addAndGet(lost);
+            dropped.addAndGet(lost - criticalLost);
+            criticalDropped.addAndGet(criticalLost);
         }
     }
 
@@ -358,8 +402,18 @@ final class EventDispatcher implements AutoCloseable {
         }
     }
 
+    /** The counters of this dispatcher alone. */
     DeliveryStats stats() {
-        return new DeliveryStats(depth.get(), delivered.sum(), dropped.get(), keptOverBound.get(),
+        return stats(0, 0, 0);
+    }
+
+    /**
+     * The counters, with the drops and overloads of the engine's queue in front of this
+     * dispatcher added (zero when there is no single connection, as for the outbound server).
+     */
+    DeliveryStats stats(long engineDropped, long engineCriticalDropped, long overloads) {
+        return new DeliveryStats(depth.get(), delivered.sum(), dropped.get() + engineDropped,
+                criticalDropped.get() + engineCriticalDropped, overloads, keptOverBound.get(),
                 listenerFailures.get(), TimeUnit.NANOSECONDS.toMicros(maxLagNanos.get()));
     }
 

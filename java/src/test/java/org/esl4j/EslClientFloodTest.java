@@ -3,10 +3,13 @@ package org.esl4j;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.esl4j.testing.EslSimulator;
 import org.junit.Test;
 
@@ -26,15 +29,53 @@ public class EslClientFloodTest {
             CountDownLatch all = new CountDownLatch(EVENTS);
             client.onEvent("CUSTOM", event -> all.countDown());
             client.subscribe("ALL").get(10, TimeUnit.SECONDS);
-            assertEquals(EVENTS, sim.flood(corpus(), EVENTS, Duration.ZERO, 0));
+            assertEquals(EVENTS, sim.flood(FloodCorpus.tiny(), EVENTS, Duration.ZERO, 0));
             assertTrue("all events delivered, missing " + all.getCount(), all.await(60, TimeUnit.SECONDS));
             assertEquals(0, client.deliveryStats().dropped());
         }
     }
 
-    private static byte[] corpus() {
-        String body = "Event-Name: CUSTOM\nEvent-Subclass: esl4j%3A%3Aflood\n\n";
-        String frame = "Content-Length: " + body.length() + "\nContent-Type: text/event-plain\n\n" + body;
-        return frame.getBytes(StandardCharsets.UTF_8);
+    /**
+     * A listener under {@link OverflowPolicy#BLOCK} that calls {@code api} and waits for it every
+     * 1,000 events: the blocked listener stops delivery, delivery stops the reader, and the reply
+     * used to wait behind the unread events until the call timed out.
+     */
+    @Test
+    public void aBlockingListenerCallingApiUnderAFloodGetsEveryReply() throws Exception {
+        int events = 200_000;
+        DeliveryOptions blocking = DeliveryOptions.builder()
+                .overflowPolicy(OverflowPolicy.BLOCK)
+                .blockTimeout(Duration.ofMinutes(1))
+                .build();
+        try (EslSimulator sim = EslSimulator.builder().recordEvents(false).heartbeat(Duration.ZERO).start();
+                // Each api reads everything the socket buffers hold ahead of its reply while the
+                // listener takes 1,000 events per call, so the queue grows by the difference: a
+                // cap above the whole flood keeps it from overloading here.
+                EslClient client = EslClient.connect(sim.clientOptions().delivery(blocking)
+                        .spill(events, 1024L * 1024 * 1024).build())) {
+            CountDownLatch all = new CountDownLatch(events);
+            List<String> wrong = new CopyOnWriteArrayList<>();
+            AtomicInteger received = new AtomicInteger();
+            client.onEvent("CUSTOM", event -> {
+                int count = received.incrementAndGet();
+                if (count % 1_000 == 0) {
+                    String text = "call" + count / 1_000;
+                    try {
+                        String reply = client.api("eval " + text, Duration.ofSeconds(30));
+                        if (!text.equals(reply)) {
+                            wrong.add(text + " got " + reply);
+                        }
+                    } catch (EslException failed) {
+                        wrong.add(text + " failed: " + failed);
+                    }
+                }
+                all.countDown();
+            });
+            client.subscribe("ALL").get(10, TimeUnit.SECONDS);
+            assertEquals(events, sim.flood(FloodCorpus.padded(), events, Duration.ZERO, 0));
+            assertTrue("all events delivered, missing " + all.getCount(), all.await(120, TimeUnit.SECONDS));
+            assertEquals("every call gets its own reply", Collections.emptyList(), wrong);
+            assertEquals(0, client.deliveryStats().dropped());
+        }
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -139,8 +140,8 @@ public class EventDispatcherTest {
     }
 
     @Test
-    public void overflowDropsOrdinaryEventsButNeverHangups() {
-        List<Runnable> tasks = new ArrayList<>();
+    public void overflowDropsOrdinaryEventsButCallEndingOnesWaitForRoom() throws InterruptedException {
+        List<Runnable> tasks = new CopyOnWriteArrayList<>();
         EventRouter router = new EventRouter();
         List<String> delivered = new CopyOnWriteArrayList<>();
         router.onEverything(event -> delivered.add(event.eventName()));
@@ -152,20 +153,39 @@ public class EventDispatcherTest {
         dispatcher.dispatch(event("CHANNEL_HANGUP", "c", 10));
         dispatcher.dispatch(event("CHANNEL_HANGUP_COMPLETE", "c", 11));
         dispatcher.dispatch(event("BACKGROUND_JOB", null, 12));
-        dispatcher.dispatch(event("CHANNEL_DESTROY", "c", 13)); // reserve exhausted: dropped
         DeliveryStats stats = dispatcher.stats();
         assertEquals(7, stats.queueDepth());
-        assertEquals(7, stats.dropped());
+        assertEquals(6, stats.dropped());
         assertEquals(3, stats.keptOverBound());
+        // The reserve is full: the next call-ending event waits (pushing back on the reader)
+        // until delivery makes room, instead of being dropped.
+        Thread reader = new Thread(() -> dispatcher.dispatch(event("CHANNEL_DESTROY", "c", 13)));
+        reader.start();
         while (!tasks.isEmpty()) {
             tasks.remove(0).run();
         }
-        assertEquals(7, delivered.size());
-        assertTrue(delivered.contains("CHANNEL_HANGUP"));
-        assertTrue(delivered.contains("CHANNEL_HANGUP_COMPLETE"));
-        assertTrue(delivered.contains("BACKGROUND_JOB"));
-        assertFalse(delivered.contains("CHANNEL_DESTROY"));
-        assertEquals(0, dispatcher.stats().queueDepth());
+        reader.join(TimeUnit.SECONDS.toMillis(30));
+        assertFalse("the waiting reader got room", reader.isAlive());
+        while (!tasks.isEmpty()) {
+            tasks.remove(0).run();
+        }
+        assertEquals(8, delivered.size());
+        assertTrue(delivered.containsAll(Arrays.asList("CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "BACKGROUND_JOB",
+                "CHANNEL_DESTROY")));
+        stats = dispatcher.stats();
+        assertEquals(0, stats.queueDepth());
+        assertEquals(6, stats.dropped());
+        assertEquals(0, stats.criticalDropped());
+    }
+
+    @Test
+    public void aClosedDispatcherCountsCallEndingEventsApart() {
+        EventDispatcher dispatcher = dispatcher(new EventRouter(), DeliveryOptions.builder().executor(task -> { }).build());
+        dispatcher.close();
+        dispatcher.dispatch(event("CHANNEL_HANGUP", "c", 0));
+        dispatcher.dispatch(event("CHANNEL_STATE", "c", 1));
+        assertEquals(1, dispatcher.stats().criticalDropped());
+        assertEquals(1, dispatcher.stats().dropped());
     }
 
     @Test

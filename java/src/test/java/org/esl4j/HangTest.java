@@ -1,6 +1,7 @@
 package org.esl4j;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
@@ -63,6 +64,9 @@ public class HangTest {
         HALF_FRAME("Content-Type: api/response\nContent-Len", EslTimeoutException.class),
         HALF_BODY("Content-Type: api/response\nContent-Length: 100\n\nonly part of it", EslTimeoutException.class),
         CLOSES_MID_FRAME("Content-Type: api/response\nContent-Length: 100\n\nonly part of it",
+                EslConnectionClosedException.class),
+        /** A disconnect notice that is not a linger notice, the socket left open: libesl ends there. */
+        DISCONNECT_NOTICE_SOCKET_OPEN("Content-Type: text/disconnect-notice\nContent-Length: 14\n\nDisconnected.\n",
                 EslConnectionClosedException.class);
 
         final String afterFirstCommand;
@@ -303,6 +307,66 @@ public class HangTest {
             // blocks by design (libesl), but must end with the connection
             assertEquals("SERVER_DISCONNECTED", within(connection::recvEvent).value.getType());
             assertEquals(0, connection.connected());
+        } finally {
+            System.clearProperty(ESLconnection.COMMAND_TIMEOUT_PROPERTY);
+        }
+    }
+
+    /** The client's connection losses, from now on. */
+    private static BlockingQueue<ConnectionEvent> losses(EslClient client) {
+        BlockingQueue<ConnectionEvent> events = new LinkedBlockingQueue<>();
+        client.onConnectionEvent(event -> {
+            if (event.type() == ConnectionEvent.Type.DISCONNECTED) {
+                events.add(event);
+            }
+        });
+        return events;
+    }
+
+    @Test
+    public void aShortBodyEndsTheConnectionInsteadOfWedgingIt() throws Exception {
+        ScriptedServer server = new ScriptedServer(true, 1, Misbehaviour.HALF_BODY);
+        EslClient client = EslClient.connect(options(server.port()));
+        BlockingQueue<ConnectionEvent> losses = losses(client);
+        try {
+            // A timeout, or the end if the machine stalls past both deadlines at once.
+            within(() -> client.api("status", CALL_DEADLINE)).assertThrew("short body", EslException.class);
+            assertNotNull("declared broken", losses.poll(HANG_BOUND_MS, TimeUnit.MILLISECONDS));
+            assertFalse(client.isConnected());
+        } finally {
+            client.close();
+        }
+    }
+
+    @Test
+    public void aDisconnectNoticeWithTheSocketOpenEndsTheModernClient() throws Exception {
+        ScriptedServer server = new ScriptedServer(true, 1, Misbehaviour.DISCONNECT_NOTICE_SOCKET_OPEN);
+        ClientOptions patient = ClientOptions.builder().host("127.0.0.1").port(server.port()).password("ClueCon")
+                .connectTimeout(CALL_DEADLINE).commandTimeout(Duration.ofMinutes(5)).build();
+        EslClient client = EslClient.connect(patient);
+        BlockingQueue<ConnectionEvent> losses = losses(client);
+        try {
+            within(() -> client.api("status", Duration.ofMinutes(5)))
+                    .assertThrew("ended by the notice", EslConnectionClosedException.class);
+            assertNotNull(losses.poll(HANG_BOUND_MS, TimeUnit.MILLISECONDS));
+            assertFalse(client.isConnected());
+        } finally {
+            client.close();
+        }
+    }
+
+    @Test
+    public void compatDisconnectNoticeWithTheSocketOpenEndsTheConnection() throws Exception {
+        // Far above the hang bound: a command that waited for its deadline would fail the test.
+        System.setProperty(ESLconnection.COMMAND_TIMEOUT_PROPERTY, Long.toString(10 * HANG_BOUND_MS));
+        try {
+            ScriptedServer server = new ScriptedServer(true, 0, Misbehaviour.DISCONNECT_NOTICE_SOCKET_OPEN);
+            ESLconnection connection = within(() -> new ESLconnection("127.0.0.1", server.port(), "ClueCon")).value;
+            assertEquals(1, connection.connected());
+            assertNull(within(() -> connection.api("status")).value);
+            assertEquals(0, (int) within(connection::connected).value);
+            assertEquals("SERVER_DISCONNECTED", within(connection::recvEvent).value.getType());
+            assertNull(within(() -> connection.api("status")).value);
         } finally {
             System.clearProperty(ESLconnection.COMMAND_TIMEOUT_PROPERTY);
         }

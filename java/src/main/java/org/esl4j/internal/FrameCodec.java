@@ -30,23 +30,28 @@ import org.esl4j.EslEvent;
  * span cost a fifth of the reading thread's time. Not API.
  */
 public final class FrameCodec {
-    // Item kinds; keep in sync with KIND_* in codec.rs (appended, never renumbered).
+    // Item kinds, from the drift-checked NativeContract (appended, never renumbered).
     /** An event (plain, JSON or XML). */
-    public static final int KIND_EVENT = 0;
+    public static final int KIND_EVENT = NativeContract.KIND_EVENT;
     /** A {@code log/data} line (headers as FreeSWITCH sent them, Content-Type included). */
-    public static final int KIND_LOG = 1;
+    public static final int KIND_LOG = NativeContract.KIND_LOG;
     /** A {@code text/disconnect-notice} (headers as sent, Content-Disposition included). */
-    public static final int KIND_DISCONNECT_NOTICE = 2;
+    public static final int KIND_DISCONNECT_NOTICE = NativeContract.KIND_DISCONNECT_NOTICE;
     /** The engine lost the connection and reconnects (header {@code Disconnect-Reason}). */
-    public static final int KIND_DISCONNECTED = 3;
+    public static final int KIND_DISCONNECTED = NativeContract.KIND_DISCONNECTED;
     /** The engine reconnected ({@code Reconnect-Attempts}, {@code Reconnect-Gap-Micros}). */
-    public static final int KIND_RECONNECTED = 4;
+    public static final int KIND_RECONNECTED = NativeContract.KIND_RECONNECTED;
     /** A frame of a content type the engine does not know, as received. */
-    public static final int KIND_UNKNOWN = 5;
+    public static final int KIND_UNKNOWN = NativeContract.KIND_UNKNOWN;
     /** A {@code command/reply} or {@code api/response}. */
-    public static final int KIND_REPLY = 6;
+    public static final int KIND_REPLY = NativeContract.KIND_REPLY;
+    /**
+     * The event queue reached its hard cap (headers {@code Overload-Dropped}, {@code
+     * Overload-Critical-Dropped}, {@code Overload-Queued}); the connection is closed.
+     */
+    public static final int KIND_OVERLOADED = NativeContract.KIND_OVERLOADED;
     /** Frame flag: header values are URL-encoded. Keep in sync with codec.rs. */
-    private static final int FLAG_VALUES_ENCODED = 1;
+    private static final int FLAG_VALUES_ENCODED = NativeContract.FLAG_VALUES_ENCODED;
     /** Kind and flags bytes before a frame's header count. */
     private static final int FRAME_HEAD_BYTES = 2;
     /** Position of Event-Name's index among a frame's hot indices. Keep in sync with codec.rs. */

@@ -52,8 +52,8 @@ public final class Native {
     // --- connections (rust/jni/src/connection.rs) ---
 
     static native long connectionConnect(byte[] address, byte[] user, byte[] password, long connectTimeoutMs,
-            long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow, long reconnectInitialDelayMs,
-            long reconnectMaxDelayMs, int reconnectMaxAttempts);
+            long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow, long spillMaxEvents,
+            long spillMaxBytes, long reconnectInitialDelayMs, long reconnectMaxDelayMs, int reconnectMaxAttempts);
 
     // Commands: with a null completion the call blocks the calling thread and returns the
     // reply batch; otherwise it returns null at once and completes the NativeCompletion later.
@@ -92,12 +92,13 @@ public final class Native {
     // --- an outbound session on a socket the application accepted (rust/jni/src/adopt.rs) ---
 
     static native long connectionAdoptDescriptor(int fd, long handshakeTimeoutMs, long commandTimeoutMs,
-            int queueCapacity, boolean blockOnOverflow);
+            int queueCapacity, boolean blockOnOverflow, long spillMaxEvents, long spillMaxBytes);
 
     // --- outbound server (rust/jni/src/server.rs) ---
 
     static native long serverBind(byte[] address, int maxSessions, int maxHandshakes, long handshakeTimeoutMs,
-            int listenBacklog, long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow);
+            int listenBacklog, long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow, long spillMaxEvents,
+            long spillMaxBytes);
 
     static native int serverPort(long handle);
 

@@ -35,7 +35,9 @@ import org.esl4j.EslTimeoutException;
  *
  * <p>Events are taken through an {@link #inbox(int)}, in cache-sized batches whose items each
  * carry a kind ({@link FrameCodec#KIND_EVENT}, {@code KIND_LOG}, {@code KIND_DISCONNECT_NOTICE},
- * {@code KIND_DISCONNECTED}, {@code KIND_RECONNECTED}, {@code KIND_UNKNOWN}). Log lines, disconnect
+ * {@code KIND_DISCONNECTED}, {@code KIND_RECONNECTED}, {@code KIND_UNKNOWN}, {@code KIND_OVERLOADED}:
+ * the event queue reached its hard cap and the connection was closed, with headers {@code
+ * Overload-Dropped}, {@code Overload-Critical-Dropped}, {@code Overload-Queued}). Log lines, disconnect
  * notices and unknown frames keep the headers the server sent. Plain, JSON and XML events all read
  * decoded (plain values when read), with multi-value headers as repeated names.
  */
@@ -78,6 +80,8 @@ public final class NativeConnection extends NativeHandle {
         long commandTimeoutMs;
         int queueCapacity;
         boolean blockOnOverflow;
+        long spillMaxEvents;
+        long spillMaxBytes;
         long reconnectInitialDelayMs;
         long reconnectMaxDelayMs;
         int reconnectMaxAttempts = -1;
@@ -106,9 +110,9 @@ public final class NativeConnection extends NativeHandle {
         }
 
         /**
-         * Capacity of the event queue (default 65,536).
+         * Soft bound of the event queue, where the overflow policy applies (default 16,384).
          *
-         * @param capacity the most queued items
+         * @param capacity the most queued items before blocking or dropping
          * @return this
          */
         public Settings queueCapacity(int capacity) {
@@ -117,10 +121,28 @@ public final class NativeConnection extends NativeHandle {
         }
 
         /**
-         * What happens when the event queue is full: true stops reading the socket (TCP pushes
-         * back on FreeSWITCH), false (default) drops the oldest droppable event and counts it.
-         * Blocking also caps the socket's receive buffer (256 KiB), because a command's reply
-         * waits behind every event buffered ahead of it until the consumer has taken them.
+         * Hard cap of the event queue, soft bound and spill together (default 100,000 items and
+         * 256 MiB). Past the soft bound the queue still takes events while a command awaits its
+         * reply, and call-ending events; reaching the cap overloads the connection: pending
+         * commands fail with {@code OVERLOADED}, an overload item ({@link FrameCodec#KIND_OVERLOADED}) is queued and
+         * the socket is closed (then reconnected if a policy allows).
+         *
+         * @param maxEvents the most queued items, 0 for the default
+         * @param maxBytes the most queued frame bytes, 0 for the default
+         * @return this
+         */
+        public Settings spill(long maxEvents, long maxBytes) {
+            spillMaxEvents = maxEvents;
+            spillMaxBytes = maxBytes;
+            return this;
+        }
+
+        /**
+         * What happens at the queue's soft bound while no command awaits its reply: true stops
+         * reading the socket (TCP pushes back on FreeSWITCH), false (default) drops the oldest
+         * droppable event and counts it. Call-ending events are never dropped below the hard cap
+         * (see {@link #spill(long, long)}), and a command's reply is always read: while one is
+         * awaited the reader reads on. Blocking also caps the socket's receive buffer (256 KiB).
          *
          * @param block true to block
          * @return this
@@ -167,7 +189,7 @@ public final class NativeConnection extends NativeHandle {
     public static final class Stats {
         /** Items the reader offered to the queue. */
         public final long received;
-        /** Items dropped because the queue was full. */
+        /** Ordinary items dropped because the queue was full (or at an overload). */
         public final long dropped;
         /** Times the reader waited for room. */
         public final long readerWaits;
@@ -175,6 +197,18 @@ public final class NativeConnection extends NativeHandle {
         public final long queued;
         /** Most items ever queued at once. */
         public final long highWater;
+        /** Call-ending events dropped: only an overload drops them. */
+        public final long criticalDropped;
+        /** Items queued past the soft bound. */
+        public final long spilled;
+        /** Most items ever queued past the soft bound. */
+        public final long spillHighWater;
+        /** Times the queue reached its hard cap. */
+        public final long overloads;
+        /** Replies dropped because no command awaited them or they did not fit it. */
+        public final long unsolicitedReplies;
+        /** Frame bytes queued now. */
+        public final long queuedBytes;
 
         Stats(long[] values) {
             received = values[0];
@@ -182,6 +216,12 @@ public final class NativeConnection extends NativeHandle {
             readerWaits = values[2];
             queued = values[3];
             highWater = values[4];
+            criticalDropped = values[5];
+            spilled = values[6];
+            spillHighWater = values[7];
+            overloads = values[8];
+            unsolicitedReplies = values[9];
+            queuedBytes = values[10];
         }
     }
 
@@ -212,8 +252,8 @@ public final class NativeConnection extends NativeHandle {
         Native.ensureLoaded();
         String address = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]:" + port : host + ":" + port;
         long handle = Native.connectionConnect(utf8(address), utf8(user), utf8(password), settings.connectTimeoutMs,
-                settings.commandTimeoutMs, settings.queueCapacity, settings.blockOnOverflow,
-                settings.reconnectInitialDelayMs, settings.reconnectMaxDelayMs, settings.reconnectMaxAttempts);
+                settings.commandTimeoutMs, settings.queueCapacity, settings.blockOnOverflow, settings.spillMaxEvents,
+                settings.spillMaxBytes, settings.reconnectInitialDelayMs, settings.reconnectMaxDelayMs, settings.reconnectMaxAttempts);
         return new NativeConnection(handle, settings.executor, settings.commandTimeoutMs);
     }
 
@@ -234,7 +274,7 @@ public final class NativeConnection extends NativeHandle {
     public static NativeConnection adoptDescriptor(int fd, long handshakeTimeoutMs, Settings settings) {
         Native.ensureLoaded();
         long handle = Native.connectionAdoptDescriptor(fd, handshakeTimeoutMs, settings.commandTimeoutMs,
-                settings.queueCapacity, settings.blockOnOverflow);
+                settings.queueCapacity, settings.blockOnOverflow, settings.spillMaxEvents, settings.spillMaxBytes);
         return adopt(handle, settings);
     }
 

@@ -8,7 +8,7 @@ package org.esl4j.internal;
  */
 final class NativeContract {
     /** Version of the Java/native contract; the loader refuses a library with another one. */
-    static final int ABI_VERSION = 4;
+    static final int ABI_VERSION = 5;
 
     /** {@code connectionSubscription}: {@code event <format> <names>}. */
     static final int SUBSCRIPTION_EVENT = 0;
@@ -52,4 +52,23 @@ final class NativeContract {
 
     private NativeContract() {
     }
+
+    /** Poll batch item kind (appended, never renumbered): an event. */
+    static final int KIND_EVENT = 0;
+    /** Item kind: a {@code log/data} line. */
+    static final int KIND_LOG = 1;
+    /** Item kind: a {@code text/disconnect-notice}. */
+    static final int KIND_DISCONNECT_NOTICE = 2;
+    /** Item kind: the engine lost the connection and will reconnect. */
+    static final int KIND_DISCONNECTED = 3;
+    /** Item kind: the engine reconnected. */
+    static final int KIND_RECONNECTED = 4;
+    /** Item kind: a frame of an unknown content type. */
+    static final int KIND_UNKNOWN = 5;
+    /** Item kind: a {@code command/reply} or {@code api/response}. */
+    static final int KIND_REPLY = 6;
+    /** Item kind: the event queue reached its hard cap; the connection is closed. */
+    static final int KIND_OVERLOADED = 7;
+    /** Poll batch frame flag: header values are still URL-encoded. */
+    static final int FLAG_VALUES_ENCODED = 1;
 }

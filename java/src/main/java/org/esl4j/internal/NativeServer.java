@@ -75,7 +75,7 @@ public final class NativeServer extends NativeHandle {
         String address = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]:" + port : host + ":" + port;
         long handle = Native.serverBind(NativeConnection.utf8(address), maxSessions, maxHandshakes,
                 handshakeTimeoutMs, listenBacklog, settings.commandTimeoutMs, settings.queueCapacity,
-                settings.blockOnOverflow);
+                settings.blockOnOverflow, settings.spillMaxEvents, settings.spillMaxBytes);
         return new NativeServer(handle, settings);
     }
 

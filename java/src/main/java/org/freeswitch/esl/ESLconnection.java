@@ -56,17 +56,29 @@ import org.esl4j.internal.UrlCodec;
  * {@link Thread#interrupt()} once sent (it ends at its reply, its timeout or the connection's
  * end); on an interrupted thread it returns null without sending and keeps the interrupt.
  *
- * <p>Events are never dropped, as with libesl: they wait in a bounded queue (65,536) for
- * {@link #recvEvent()}, and when it is full the connection stops reading, so FreeSWITCH keeps them.
- * A program that subscribes to events must therefore read them; one that only sends commands
- * while subscribed would see its replies wait behind the unread events (libesl instead grows its
- * memory without bound).
+ * <p>Events are never dropped, as with libesl: they wait in a queue for {@link #recvEvent()}, and
+ * when it holds 16,384 the connection stops reading, so FreeSWITCH keeps them. A command's reply
+ * never waits behind unread events, though: while one is awaited the connection reads on and
+ * queues the events past that bound, so the libesl loop "{@code recvEvent()}, and {@code api()}
+ * on the same thread every N events" cannot deadlock. That spill has a hard cap (100,000 events
+ * or 256 MiB by default; system properties {@value #SPILL_MAX_EVENTS_PROPERTY} and {@value
+ * #SPILL_MAX_BYTES_PROPERTY}); a program that sends commands while never reading its events
+ * reaches it, and the connection is then closed ({@link #getLastError()} says it was overloaded),
+ * where libesl would grow its memory without bound.
+ *
+ * <p>A disconnect notice from the server ends the connection at once, as in libesl, even if the
+ * server leaves the socket open: waiting commands return null and {@link #connected()} is 0 once
+ * the events received before the notice have been taken.
  */
 public class ESLconnection {
     /** System property: milliseconds a command waits for its reply. */
     public static final String COMMAND_TIMEOUT_PROPERTY = "esl4j.compat.commandTimeoutMs";
     /** Default reply deadline: 2 minutes (an {@code api originate} rings up to 60 s by default). */
     public static final long DEFAULT_COMMAND_TIMEOUT_MS = 120_000L;
+    /** System property: the most events queued for {@link #recvEvent()} (default 100,000). */
+    public static final String SPILL_MAX_EVENTS_PROPERTY = "esl4j.compat.spillMaxEvents";
+    /** System property: the most bytes of event frames queued for {@link #recvEvent()} (default 256 MiB). */
+    public static final String SPILL_MAX_BYTES_PROPERTY = "esl4j.compat.spillMaxBytes";
     private static final Logger LOG = Logger.getLogger(ESLconnection.class.getName());
     private static final long CONNECT_TIMEOUT_MS = 10_000L;
     /** Longest single native wait inside {@link #recvEvent()}, so a closed connection is noticed. */
@@ -75,6 +87,7 @@ public class ESLconnection {
     /** mod_event_socket copies a client's {@code Job-UUID} into a 37-byte buffer. */
     private static final int MAX_JOB_UUID_LENGTH = 36;
     private static final AtomicInteger DESCRIPTORS = new AtomicInteger(1000);
+    /** The engine's notice that the queue reached its hard cap (see NativeConnection). */
 
     private final NativeConnection connection;
     /** The engine's queued items; null for an unconnected object. */
@@ -222,11 +235,7 @@ public class ESLconnection {
     }
 
     private static NativeConnection.Settings settings() {
-        return new NativeConnection.Settings()
-                .connectTimeoutMs(CONNECT_TIMEOUT_MS)
-                .commandTimeoutMs(Long.getLong(COMMAND_TIMEOUT_PROPERTY, DEFAULT_COMMAND_TIMEOUT_MS))
-                // Like libesl, never drop an event: a full queue pushes back on FreeSWITCH.
-                .blockOnOverflow(true);
+        return compatSettings().connectTimeoutMs(CONNECT_TIMEOUT_MS);
     }
 
     private static Opened adopt(int socket) {
@@ -254,6 +263,18 @@ public class ESLconnection {
     }
 
     /**
+     * The connection settings of the compat API, inbound and outbound ({@link ESLserver}): the
+     * command deadline and the queue's hard cap from the system properties, and like libesl,
+     * never drop an event: a full queue pushes back on FreeSWITCH.
+     */
+    static NativeConnection.Settings compatSettings() {
+        return new NativeConnection.Settings()
+                .commandTimeoutMs(Long.getLong(COMMAND_TIMEOUT_PROPERTY, DEFAULT_COMMAND_TIMEOUT_MS))
+                .blockOnOverflow(true)
+                .spill(Long.getLong(SPILL_MAX_EVENTS_PROPERTY, 0L), Long.getLong(SPILL_MAX_BYTES_PROPERTY, 0L));
+    }
+
+    /**
      * Why the last failed call failed (libesl's {@code handle.err}, which the SWIG binding did not
      * expose): a connect error, a command timeout, a closed connection, an invalid command.
      *
@@ -275,7 +296,9 @@ public class ESLconnection {
     }
 
     /**
-     * Whether the connection is up, or still has received events to hand out.
+     * Whether the connection is up, or still has events received before its end to hand out.
+     * The server's final disconnect notice does not count: as in libesl, the connection is down
+     * once it has arrived.
      *
      * @return 1 when connected, else 0
      */
@@ -283,14 +306,22 @@ public class ESLconnection {
         if (ended || connection == null || connection.isClosed()) {
             return 0;
         }
-        if (connection.isConnected() || !received.isEmpty()) {
+        if (connection.isConnected()) {
             return 1;
         }
-        try {
-            return connection.stats().queued > 0 ? 1 : 0;
-        } catch (RuntimeException e) {
+        if (fetchLock.tryLock()) {
+            try {
+                // Moves what is left into received, the final notice becoming its marker.
+                fetch(0);
+            } finally {
+                fetchLock.unlock();
+            }
+        } else if (received.isEmpty()) {
+            // Another thread is receiving: it holds whatever the engine has left.
             return 0;
         }
+        ESLevent next = received.peek();
+        return next != null && next != serverDisconnected ? 1 : 0;
     }
 
     /**
@@ -541,6 +572,11 @@ public class ESLconnection {
                     } else {
                         received.add(envelope(item));
                     }
+                    break;
+                case FrameCodec.KIND_OVERLOADED:
+                    lastError = "overloaded: " + item.header("Overload-Queued") + " events were waiting for recvEvent()"
+                            + " when the queue reached its hard cap; the connection was closed";
+                    LOG.warning(lastError);
                     break;
                 case FrameCodec.KIND_DISCONNECTED:
                 case FrameCodec.KIND_RECONNECTED:

@@ -49,11 +49,7 @@ public class ESLserver implements AutoCloseable {
      * @throws org.esl4j.EslException if the address cannot be bound
      */
     public ESLserver(String host, int port) {
-        this.server = NativeServer.bind(host, port, 0, 0, 0, 0, new NativeConnection.Settings()
-                .commandTimeoutMs(Long.getLong(ESLconnection.COMMAND_TIMEOUT_PROPERTY,
-                        ESLconnection.DEFAULT_COMMAND_TIMEOUT_MS))
-                // Like libesl, never drop an event: a full queue pushes back on FreeSWITCH.
-                .blockOnOverflow(true));
+        this.server = NativeServer.bind(host, port, 0, 0, 0, 0, ESLconnection.compatSettings());
     }
 
     /**

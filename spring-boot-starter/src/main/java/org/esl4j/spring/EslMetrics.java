@@ -36,9 +36,13 @@ public final class EslMetrics implements MeterBinder {
         for (EslServer server : servers.all()) {
             EslClient client = server.client();
             counter(registry, server, "esl4j.events.received", "Events read from FreeSWITCH (delivered, queued or dropped)",
-                    stats -> stats.delivered() + stats.queueDepth() + stats.dropped());
+                    stats -> stats.delivered() + stats.queueDepth() + stats.dropped() + stats.criticalDropped());
             counter(registry, server, "esl4j.events.delivered", "Events handed to the listeners", DeliveryStats::delivered);
             counter(registry, server, "esl4j.events.dropped", "Events dropped because the queue was full", DeliveryStats::dropped);
+            counter(registry, server, "esl4j.events.dropped.critical",
+                    "Call-ending events dropped (only when the connection was overloaded)", DeliveryStats::criticalDropped);
+            counter(registry, server, "esl4j.connection.overloads",
+                    "Times the event queue reached its hard cap and the connection was closed", DeliveryStats::overloads);
             counter(registry, server, "esl4j.events.listener.failures", "Listener calls that threw", DeliveryStats::listenerFailures);
             Gauge.builder("esl4j.events.queue.depth", client, c -> c.deliveryStats().queueDepth())
                     .description("Events waiting for the listeners")

@@ -31,6 +31,8 @@ public final class EslServer {
             case DISCONNECTED -> client.options().reconnect().enabled() ? ConnectionState.RECONNECTING : ConnectionState.DOWN;
             case RECONNECTED -> ConnectionState.CONNECTED;
             case CLOSED -> ConnectionState.DOWN;
+            // The loss that follows (DISCONNECTED) changes the state; this records why.
+            case OVERLOADED -> status.state();
         };
         status = new Status(next, event.reason(), Instant.now());
     }
@@ -93,6 +95,7 @@ public final class EslServer {
      * What the health endpoint shows about this server.
      *
      * @return state, address, time and reason of the last change, queue depth, events dropped
+     *     (ordinary and call-ending apart), overloads
      */
     public Map<String, Object> healthDetails() {
         Status now = status;
@@ -104,6 +107,8 @@ public final class EslServer {
         details.put("lastChange", now.reason());
         details.put("queueDepth", delivery.queueDepth());
         details.put("eventsDropped", delivery.dropped());
+        details.put("criticalEventsDropped", delivery.criticalDropped());
+        details.put("overloads", delivery.overloads());
         return details;
     }
 
