@@ -25,7 +25,7 @@ import org.esl4j.dial.BridgeResult;
 import org.esl4j.dial.Endpoint;
 import org.esl4j.dial.OriginateRequest;
 import org.esl4j.dial.Timeouts;
-import org.esl4j.internal.NativeSimulator;
+import org.esl4j.testing.internal.NativeSimulator;
 import org.junit.After;
 import org.junit.BeforeClass;
 import org.junit.Test;
