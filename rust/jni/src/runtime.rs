@@ -1,5 +1,7 @@
 //! The one tokio runtime shared by every connection and server of the process.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use once_cell::sync::OnceCell;
 use tokio::runtime::Runtime;
 
@@ -25,9 +27,11 @@ fn build(workers: usize) -> std::io::Result<Runtime> {
     } else {
         workers
     };
+    // esl4j-io-1, esl4j-io-2, ...: readable in thread dumps and log patterns (%thread).
+    let next_thread = AtomicUsize::new(1);
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
-        .thread_name("esl4j-rt")
+        .thread_name_fn(move || format!("esl4j-io-{}", next_thread.fetch_add(1, Ordering::Relaxed)))
         .enable_all()
         .build()
 }

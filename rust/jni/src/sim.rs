@@ -260,7 +260,9 @@ pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simComman
 /// `static native boolean simWaitForCommands(long handle, long count, long timeoutMs)`: true
 /// once `count` commands were received in total, false after the timeout.
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simWaitForCommands<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simWaitForCommands<
+    'local,
+>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
