@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
-use tracing::{debug, info, warn, Instrument};
+use tracing::{debug, info, trace, warn, Instrument};
 
 use crate::error::EslError;
 use crate::id::new_uuid;
@@ -408,13 +408,20 @@ impl Shared {
         let mut frames = 0;
         let outcome = loop {
             match parser.next_frame() {
-                Ok(Some(frame)) => match ServerMessage::from_frame(frame) {
-                    Ok(message) => {
-                        frames += 1;
-                        batch.extend(self.dispatch(message));
+                Ok(Some(frame)) => {
+                    trace!(
+                        content_type = %frame.content_type().unwrap_or_default(),
+                        body_bytes = frame.body().len(),
+                        "received"
+                    );
+                    match ServerMessage::from_frame(frame) {
+                        Ok(message) => {
+                            frames += 1;
+                            batch.extend(self.dispatch(message));
+                        }
+                        Err(error) => warn!(%error, "undecodable event skipped"),
                     }
-                    Err(error) => warn!(%error, "undecodable event skipped"),
-                },
+                }
                 Ok(None) => break None,
                 Err(error) => break Some(format!("protocol error: {error}")),
             }
@@ -464,6 +471,7 @@ async fn write_loop(
     mut commands: mpsc::UnboundedReceiver<Vec<u8>>,
 ) -> std::io::Result<()> {
     while let Some(bytes) = commands.recv().await {
+        trace!(command = %crate::proto::command::redacted(&bytes), "sent");
         writer.write_all(&bytes).await?;
     }
     let _ = writer.shutdown().await;
