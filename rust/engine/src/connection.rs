@@ -297,7 +297,11 @@ impl Shared {
             ServerMessage::ApiResponse(api) => self.complete_reply(Response::Api(api)),
             ServerMessage::Event(event) => return self.route_event(event).map(Incoming::Event),
             ServerMessage::DisconnectNotice(notice) => {
-                info!(disposition = ?notice.disposition, linger_time = ?notice.linger_time, "disconnect notice");
+                debug!(
+                    disposition = ?notice.disposition,
+                    linger_time = %notice.linger_time.map_or_else(|| "none".to_owned(), |t| t.to_string()),
+                    "disconnect notice"
+                );
                 if notice.disposition == Disposition::Linger {
                     if let Some(channel) = &notice.controlled_session_uuid {
                         self.fail_executions_of(&mut self.lock(), channel);
@@ -539,7 +543,7 @@ async fn run(
             None => break format!("{reason}; reconnect gave up"),
         }
     };
-    info!(%reason, "connection ended");
+    debug!(%reason, "connection ended");
     let mut state = shared.lock();
     state.fail_in_flight(&reason);
     state.closed = Some(reason.clone());

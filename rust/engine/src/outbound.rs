@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
-use tracing::{info, info_span, warn, Instrument};
+use tracing::{debug, info, info_span, warn, Instrument};
 
 use crate::connection::{read_message, Connection, ConnectionConfig, Shared};
 use crate::error::{EslError, ProtocolError};
@@ -356,7 +356,7 @@ impl AcceptLoop {
             };
             tokio::spawn(handshake.run(stream, permit, span.clone()).instrument(span));
         }
-        info!("listener stopped accepting");
+        debug!("listener stopped accepting");
     }
 }
 
@@ -386,12 +386,18 @@ impl Handshake {
                 self.counters
                     .handshake_failures
                     .fetch_add(1, Ordering::Relaxed);
-                warn!(?timeout, "outbound handshake timed out");
+                warn!(
+                    timeout_ms = timeout.as_millis(),
+                    "outbound handshake timed out"
+                );
                 return;
             }
         };
         let channel = channel_data.header("Unique-ID").map(|v| v.into_owned());
-        info!(uuid = ?channel, "outbound session started");
+        debug!(
+            uuid = channel.as_deref().unwrap_or("unknown"),
+            "outbound session started"
+        );
         let connection = Connection::start(
             stream,
             parser,
@@ -415,7 +421,7 @@ impl Handshake {
         };
         self.counters.sessions.fetch_add(1, Ordering::Relaxed);
         if self.ready.send(session).await.is_err() {
-            info!("listener gone; session dropped");
+            debug!("listener gone; session dropped");
         }
     }
 
