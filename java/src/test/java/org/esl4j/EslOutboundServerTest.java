@@ -101,6 +101,16 @@ public class EslOutboundServerTest {
     }
 
     @Test
+    public void handlersRunOnThreadsNamedForCalls() throws Exception {
+        BlockingQueue<String> threads = new LinkedBlockingQueue<>();
+        serve(ServerOptions.builder(), session -> threads.add(Thread.currentThread().getName()));
+        try (FakeOutboundCall call = new FakeOutboundCall(server.port(), true, "NO_ANSWER")) {
+            String name = next(threads);
+            assertTrue(name + " for " + call.uuid(), name.matches("esl4j-call-\\d+"));
+        }
+    }
+
+    @Test
     public void sessionFuturesCompleteOnTheCompletionExecutor() throws Exception {
         ExecutorService completions = Executors.newSingleThreadExecutor(task -> new Thread(task, "app-completions"));
         BlockingQueue<String> threads = new LinkedBlockingQueue<>();
@@ -335,7 +345,9 @@ public class EslOutboundServerTest {
     /** Live threads the server started for its sessions (handlers and any per-session reader). */
     private static long sessionThreads() {
         return Thread.getAllStackTraces().keySet().stream()
-                .filter(thread -> thread.getName().startsWith("esl4j-session")).count();
+                .filter(thread -> thread.getName().startsWith(EslOutboundServer.CALL_THREAD_PREFIX)
+                        || thread.getName().startsWith("esl4j-session"))
+                .count();
     }
 
     @Test

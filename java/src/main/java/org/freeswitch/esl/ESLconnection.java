@@ -14,10 +14,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 import org.esl4j.EslEvent;
+import org.esl4j.internal.Log;
 import org.esl4j.internal.NativeConnection;
 
 /**
@@ -59,7 +58,7 @@ public class ESLconnection {
     public static final String COMMAND_TIMEOUT_PROPERTY = "esl4j.compat.commandTimeoutMs";
     /** Default reply deadline: 2 minutes (an {@code api originate} rings up to 60 s by default). */
     public static final long DEFAULT_COMMAND_TIMEOUT_MS = 120_000L;
-    private static final Logger LOG = Logger.getLogger(ESLconnection.class.getName());
+    private static final Log LOG = Log.of(ESLconnection.class);
     private static final long CONNECT_TIMEOUT_MS = 10_000L;
     /** Longest single native wait inside {@link #recvEvent()}, so a closed connection is noticed. */
     private static final long RECV_SLICE_MS = 1_000L;
@@ -148,7 +147,7 @@ public class ESLconnection {
      */
     public ESLconnection(int socket) {
         this(new Opened(null, "ESLconnection(int socket) is not supported by esl4j; use ESLserver"), null);
-        LOG.warning(lastError);
+        LOG.warn(lastError);
     }
 
     /**
@@ -202,7 +201,7 @@ public class ESLconnection {
         } catch (RuntimeException e) {
             // libesl keeps the reason in handle.err and reports connected() == 0; we also log it.
             String error = "connect to " + host + ":" + port + " failed: " + e.getMessage();
-            LOG.log(Level.WARNING, error);
+            LOG.warn(error);
             return new Opened(null, error);
         }
     }
@@ -500,7 +499,7 @@ public class ESLconnection {
                 Thread.currentThread().interrupt();
                 return;
             } catch (ExecutionException | TimeoutException e) {
-                LOG.log(Level.FINE, "a send() reply never came", e);
+                LOG.debug("a send() reply never came", e);
             }
         }
     }
@@ -709,11 +708,11 @@ public class ESLconnection {
             return null;
         } catch (ExecutionException e) {
             lastError = String.valueOf(e.getCause() == null ? e : e.getCause().getMessage());
-            LOG.log(Level.FINE, "command failed", e);
+            LOG.debug("command failed", e);
             return null;
         } catch (TimeoutException | RuntimeException e) {
             lastError = String.valueOf(e.getMessage());
-            LOG.log(Level.FINE, "command failed", e);
+            LOG.debug("command failed", e);
             return null;
         }
     }
