@@ -12,7 +12,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
@@ -108,12 +108,16 @@ impl JavaLogSubscriber {
         }
     }
 
+    /// The span table; a panic elsewhere while it was held leaves it usable.
+    fn lock_spans(&self) -> MutexGuard<'_, HashMap<u64, SpanEntry>> {
+        self.spans
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// The fields of `span` and its ancestors, outermost first.
     fn context(&self, span: u64) -> String {
-        let spans = self
-            .spans
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let spans = self.lock_spans();
         let mut chain = Vec::new();
         let mut next = Some(span);
         while let Some(id) = next {
@@ -161,10 +165,7 @@ impl Subscriber for JavaLogSubscriber {
             attributes.parent().map(Id::into_u64)
         };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut spans = self
-            .spans
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut spans = self.lock_spans();
         if let Some(parent) = parent.and_then(|parent| spans.get_mut(&parent)) {
             // A child keeps its parent's fields alive.
             parent.handles += 1;
@@ -183,10 +184,7 @@ impl Subscriber for JavaLogSubscriber {
     fn record(&self, span: &Id, values: &Record<'_>) {
         let mut fields = FieldText::default();
         values.record(&mut fields);
-        let mut spans = self
-            .spans
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut spans = self.lock_spans();
         if let Some(entry) = spans.get_mut(&span.into_u64()) {
             entry.fields.push_str(&fields.0);
         }
@@ -236,10 +234,7 @@ impl Subscriber for JavaLogSubscriber {
     }
 
     fn clone_span(&self, span: &Id) -> Id {
-        let mut spans = self
-            .spans
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut spans = self.lock_spans();
         if let Some(entry) = spans.get_mut(&span.into_u64()) {
             entry.handles += 1;
         }
@@ -247,10 +242,7 @@ impl Subscriber for JavaLogSubscriber {
     }
 
     fn try_close(&self, span: Id) -> bool {
-        let mut spans = self
-            .spans
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut spans = self.lock_spans();
         let mut next = Some(span.into_u64());
         let mut closed_first = false;
         // Closing a span releases its hold on its parent, which may close in turn.
