@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 use tokio::sync::{oneshot, watch};
-use tracing::{debug, info, warn, Instrument};
+use tracing::{debug, info, trace, warn, Instrument};
 
 use crate::error::EslError;
 use crate::id::new_uuid;
@@ -431,7 +431,11 @@ impl Shared {
             ServerMessage::ApiResponse(api) => self.complete_reply(Response::Api(api)),
             ServerMessage::Event(event) => return self.route_event(event).map(Incoming::Event),
             ServerMessage::DisconnectNotice(notice) => {
-                info!(disposition = ?notice.disposition, linger_time = ?notice.linger_time, "disconnect notice");
+                debug!(
+                    disposition = ?notice.disposition,
+                    linger_time = %notice.linger_time.map_or_else(|| "none".to_owned(), |t| t.to_string()),
+                    "disconnect notice"
+                );
                 if notice.disposition == Disposition::Linger {
                     if let Some(channel) = &notice.controlled_session_uuid {
                         self.fail_executions_of(&mut self.lock(), channel);
@@ -592,28 +596,35 @@ impl Shared {
         let mut frames = 0;
         let ending = loop {
             match parser.next_frame() {
-                Ok(Some(frame)) => match ServerMessage::from_frame(frame) {
-                    Ok(message) => {
-                        frames += 1;
-                        let item = self.dispatch(message);
-                        let ending = match &item {
-                            Some(Incoming::Disconnect(notice))
-                                if notice.disposition != Disposition::Linger =>
-                            {
-                                Some(format!(
-                                    "disconnect notice from the server: {}",
-                                    String::from_utf8_lossy(&notice.body).trim_end()
-                                ))
+                Ok(Some(frame)) => {
+                    trace!(
+                        content_type = %frame.content_type().unwrap_or_default(),
+                        body_bytes = frame.body().len(),
+                        "received"
+                    );
+                    match ServerMessage::from_frame(frame) {
+                        Ok(message) => {
+                            frames += 1;
+                            let item = self.dispatch(message);
+                            let ending = match &item {
+                                Some(Incoming::Disconnect(notice))
+                                    if notice.disposition != Disposition::Linger =>
+                                {
+                                    Some(format!(
+                                        "disconnect notice from the server: {}",
+                                        String::from_utf8_lossy(&notice.body).trim_end()
+                                    ))
+                                }
+                                _ => None,
+                            };
+                            batch.extend(item);
+                            if ending.is_some() {
+                                break ending;
                             }
-                            _ => None,
-                        };
-                        batch.extend(item);
-                        if ending.is_some() {
-                            break ending;
                         }
+                        Err(error) => warn!(%error, "undecodable event skipped"),
                     }
-                    Err(error) => warn!(%error, "undecodable event skipped"),
-                },
+                }
                 Ok(None) => break None,
                 Err(error) => break Some(format!("protocol error: {error}")),
             }
@@ -755,7 +766,7 @@ async fn run(
             None => break format!("{reason}; reconnect gave up"),
         }
     };
-    info!(%reason, "connection ended");
+    debug!(%reason, "connection ended");
     shared.fail_in_flight(&reason.clone().into());
     shared.lock().closed = Some(reason.clone());
     shared.queue.close(&reason);

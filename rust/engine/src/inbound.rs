@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
-use tracing::{info, info_span, Instrument};
+use tracing::{debug, info_span, Instrument};
 
 use crate::connection::{read_message, Connection, ConnectionConfig};
 use crate::error::{EslError, ProtocolError};
@@ -205,7 +205,7 @@ impl Client {
     /// [`EslError::Timeout`], [`EslError::Auth`], [`EslError::Rejected`], ...
     pub async fn connect(config: ClientConfig) -> Result<Client, EslError> {
         let span = info_span!("esl_inbound", address = %config.address);
-        info!(parent: &span, "connecting");
+        debug!(parent: &span, "connecting");
         let (stream, parser) = establish(&config).instrument(span.clone()).await?;
         let reconnect = config
             .reconnect

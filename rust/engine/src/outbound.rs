@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
-use tracing::{info, info_span, warn, Instrument};
+use tracing::{debug, info, info_span, warn, Instrument};
 
 use crate::connection::{read_message, Connection, ConnectionConfig, Shared};
 use crate::error::{EslError, ProtocolError};
@@ -164,7 +164,11 @@ impl Session {
         span: tracing::Span,
     ) -> Session {
         let channel = channel_data.header("Unique-ID").map(|v| v.into_owned());
-        info!(parent: &span, uuid = ?channel, "outbound session started");
+        debug!(
+            parent: &span,
+            uuid = channel.as_deref().unwrap_or("unknown"),
+            "outbound session started"
+        );
         let connection = Connection::start(stream, parser, config, channel, None, guard, span);
         Session {
             connection,
@@ -490,7 +494,7 @@ impl AcceptLoop {
                     .instrument(span),
             );
         }
-        info!("listener stopped accepting");
+        debug!("listener stopped accepting");
     }
 }
 
@@ -524,9 +528,9 @@ impl Handshake {
                 return;
             }
             Err(_) => {
-                self.handshake_failed(
-                    move || warn!(%peer, ?timeout, "outbound handshake timed out"),
-                );
+                self.handshake_failed(move || {
+                    warn!(%peer, timeout_ms = timeout.as_millis(), "outbound handshake timed out")
+                });
                 return;
             }
         };
@@ -554,7 +558,7 @@ impl Handshake {
         }
         self.counters.sessions.fetch_add(1, Ordering::Relaxed);
         if self.ready.send(session).await.is_err() {
-            info!("listener gone; session dropped");
+            debug!("listener gone; session dropped");
         }
     }
 

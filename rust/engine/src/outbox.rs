@@ -12,6 +12,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::Notify;
+use tracing::trace;
+
+use crate::proto::command::redacted;
 
 /// A socket's write half with the bytes it has not taken yet.
 #[derive(Debug)]
@@ -65,6 +68,7 @@ impl Outbox {
     /// rest for the writer task. A write error is kept for the writer task, which ends with it,
     /// and so ends the connection (failing the pending replies).
     pub(crate) fn push(&self, backlog: &mut Backlog, bytes: Vec<u8>) {
+        trace!(command = %redacted(&bytes), "sent");
         backlog.queued.push_back(bytes);
         if backlog.queued.len() > 1 {
             return; // the writer task is already working through the backlog

@@ -11,7 +11,8 @@
 //! - `convert`: Java arguments (UTF-8 `byte[]`, millisecond timeouts) to Rust values.
 //! - `connection`: `Native.connection*`, inbound clients and outbound sessions.
 //! - `server`: `Native.server*`, the outbound listener.
-//! - `sim`: `Native.sim*`, the FreeSWITCH simulator for Java tests.
+//! - `sim` (feature `sim` only): `NativeSimulator.sim*`, the FreeSWITCH simulator for the test
+//!   kit; the library shipped in the esl4j jar has no simulator.
 //! - `testing` (feature `testing` only): exports the Java tests use to reach error paths that
 //!   production inputs cannot, e.g. a panic.
 //!
@@ -31,6 +32,7 @@ mod handle;
 mod logging;
 mod runtime;
 mod server;
+#[cfg(feature = "sim")]
 mod sim;
 #[cfg(feature = "testing")]
 mod testing;

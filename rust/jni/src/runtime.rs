@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
@@ -35,9 +35,11 @@ fn build(workers: usize) -> std::io::Result<Runtime> {
     } else {
         workers
     };
+    // esl4j-io-1, esl4j-io-2, ...: readable in thread dumps and log patterns (%thread).
+    let next_thread = AtomicUsize::new(1);
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
-        .thread_name("esl4j-rt")
+        .thread_name_fn(move || format!("esl4j-io-{}", next_thread.fetch_add(1, Ordering::Relaxed)))
         .enable_all()
         .build()
 }

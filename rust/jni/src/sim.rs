@@ -1,5 +1,6 @@
-//! `Native.sim*`: the FreeSWITCH simulator (`esl4j-sim`) for Java tests, behind
-//! `org.esl4j.internal.NativeSimulator` and the test kit `org.esl4j.testing`.
+//! `NativeSimulator.sim*`: the FreeSWITCH simulator (`esl4j-sim`) for Java tests, behind
+//! `org.esl4j.testing.internal.NativeSimulator` and the test kit `org.esl4j.testing`. Built only
+//! with the cargo feature `sim` (the esl4j-test artifact's library); the esl4j library has none.
 //!
 //! The simulator runs on the shared runtime; every export blocks the calling Java thread (never
 //! a runtime thread) for at most its own deadline. Text crosses as UTF-8 `byte[]`; lists and
@@ -127,7 +128,7 @@ fn sim_event(frame: OwnedFrame) -> Result<Event, BridgeError> {
 /// long heartbeatMs)`: binds 127.0.0.1:`port` (0: a free port). A null password means
 /// `ClueCon`; a zero or negative heartbeat disables HEARTBEAT events.
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_internal_Native_simStart<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simStart<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     port: jint,
@@ -159,7 +160,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simStart<'local>(
 
 /// `static native int simPort(long handle)`.
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_internal_Native_simPort<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simPort<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
@@ -172,7 +173,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simPort<'local>(
 /// `static native void simSetEndpoint(long handle, byte[] name, int behavior, long delayMs,
 /// byte[] cause)`: scripts a dialable endpoint such as `user/1000`.
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_internal_Native_simSetEndpoint<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simSetEndpoint<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
@@ -194,7 +195,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simSetEndpoint<'local>(
 /// `static native void simSetRoute(long handle, byte[] extension, byte[] apps)`: the
 /// extension's dialplan, one frame whose headers are `application: argument` in order.
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_internal_Native_simSetRoute<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simSetRoute<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
@@ -219,7 +220,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simSetRoute<'local>(
 /// `static native void simRouteToSocket(long handle, byte[] extension, byte[] target)`: routes
 /// an extension to an outbound server (`host:port [async] [full]`).
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_internal_Native_simRouteToSocket<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simRouteToSocket<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
@@ -239,7 +240,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simRouteToSocket<'local>(
 /// `static native byte[] simCommands(long handle)`: every command line received (the most
 /// recent 10 000), as one frame with a `Command` header per line.
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_internal_Native_simCommands<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simCommands<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
@@ -262,7 +263,9 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simCommands<'local>(
 /// `static native boolean simWaitForCommands(long handle, long count, long timeoutMs)`: true
 /// once `count` commands were received in total, false after the timeout.
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_internal_Native_simWaitForCommands<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simWaitForCommands<
+    'local,
+>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
@@ -305,7 +308,7 @@ fn esl_user(frame: &OwnedFrame) -> Result<EslUser, BridgeError> {
 /// `static native void simAddUser(long handle, byte[] user)`: registers a directory user for
 /// `userauth` (one frame, see `esl_user`).
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_internal_Native_simAddUser<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simAddUser<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
@@ -323,7 +326,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simAddUser<'local>(
 /// `static native void simRejectInbound(long handle, boolean reject)`: inbound connections
 /// accepted from now on get `text/rude-rejection` and are closed, like a denying ACL.
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_internal_Native_simRejectInbound<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simRejectInbound<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
@@ -341,7 +344,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simRejectInbound<'local>(
 /// command against the simulator's state without a connection and returns its output (UTF-8);
 /// an `originate` returns when it ends. TIMEOUT after `timeoutMs` (zero or negative: no limit).
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_internal_Native_simApi<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simApi<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
@@ -374,7 +377,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simApi<'local>(
 
 /// `static native int simChannelCount(long handle)`: live channels.
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_internal_Native_simChannelCount<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simChannelCount<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
@@ -390,7 +393,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simChannelCount<'local>(
 /// with `Event-Name` and the other headers, body optional) to subscribed connections and
 /// returns once it is written to their sockets.
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_internal_Native_simFireEvent<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simFireEvent<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
@@ -408,7 +411,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simFireEvent<'local>(
 /// `static native void simAdvance(long handle, long millis)`: virtual clock only; fires every
 /// timer due and returns once the resulting frames are written.
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_internal_Native_simAdvance<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simAdvance<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
@@ -428,7 +431,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simAdvance<'local>(
 /// negative limits mean "none" (at least one of `events` and `durationMs` must be set).
 /// Returns the events sent per connection.
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_internal_Native_simFlood<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simFlood<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
@@ -465,7 +468,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simFlood<'local>(
 /// `static native void simShutdown(long handle)`: stops listening and closes every connection.
 /// Idempotent; the handle stays valid until `simDestroy`.
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_internal_Native_simShutdown<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simShutdown<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
@@ -487,7 +490,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_simShutdown<'local>(
 
 /// `static native void simDestroy(long handle)`.
 #[no_mangle]
-pub extern "system" fn Java_org_esl4j_internal_Native_simDestroy<'local>(
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simDestroy<'local>(
     _env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,

@@ -138,6 +138,34 @@ pub fn userauth(user: &str, password: &str) -> Result<Vec<u8>, CommandError> {
     simple(&format!("userauth {user}:{password}"))
 }
 
+/// A command as one log line for the wire trace: its header lines joined by ` | `, the
+/// password of `auth` and `userauth` replaced by `********`, a body given by its length only.
+pub fn redacted(command: &[u8]) -> String {
+    let text = String::from_utf8_lossy(command);
+    let text = text.trim_end_matches('\n');
+    let (head, body) = text.split_once("\n\n").unwrap_or((text, ""));
+    let mut line = String::with_capacity(head.len());
+    for (index, header) in head.split('\n').enumerate() {
+        if index > 0 {
+            line.push_str(" | ");
+        }
+        if index == 0 && header.starts_with("auth ") {
+            line.push_str("auth ********");
+        } else if let Some(rest) = header.strip_prefix("userauth ").filter(|_| index == 0) {
+            let user = rest.split_once(':').map_or(rest, |(user, _)| user);
+            line.push_str("userauth ");
+            line.push_str(user);
+            line.push_str(":********");
+        } else {
+            line.push_str(header);
+        }
+    }
+    if !body.is_empty() {
+        line.push_str(&format!(" (+{} byte body)", body.len()));
+    }
+    line
+}
+
 /// `api <command and arguments>`; the answer is an `api/response`.
 pub fn api(command: &str) -> Result<Vec<u8>, CommandError> {
     simple(&format!("api {}", non_empty_line("api command", command)?))
@@ -473,6 +501,21 @@ pub fn raw(command: &str) -> Result<Vec<u8>, CommandError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wire_trace_never_shows_a_password() -> Result<(), CommandError> {
+        assert_eq!(redacted(&auth("Clue Con")?), "auth ********");
+        assert_eq!(
+            redacted(&userauth("agent@pbx", "s3cret:x")?),
+            "userauth agent@pbx:********"
+        );
+        assert_eq!(redacted(&api("status")?), "api status");
+        let message = SendMsg::execute("playback", Some("auth secret.wav")).uuid("abc");
+        let line = redacted(&message.encode()?);
+        assert!(line.starts_with("sendmsg abc | "), "{line}");
+        assert!(line.contains("execute-app-name: playback"), "{line}");
+        Ok(())
+    }
 
     fn text(bytes: Vec<u8>) -> String {
         String::from_utf8(bytes).expect("commands are UTF-8")

@@ -54,6 +54,8 @@ import org.esl4j.internal.NativeServer;
  * }</pre>
  */
 public final class EslOutboundServer implements AutoCloseable {
+    /** Session handler threads: esl4j-call-1, esl4j-call-2, ... */
+    static final String CALL_THREAD_PREFIX = "esl4j-call-";
     private static final long ACCEPT_WAIT_MS = 200;
     private static final String LOG_TARGET = "esl4j::outbound";
     /** What a failed handler hangs the call up with (see {@link AsyncSessionHandler}). */
@@ -165,13 +167,21 @@ public final class EslOutboundServer implements AutoCloseable {
         };
     }
 
-    /** Virtual threads (Java 21+, found by reflection so the library runs on Java 8), else a pool. */
+    /**
+     * Virtual threads named {@code esl4j-call-N} (Java 21+, found by reflection so the library runs
+     * on Java 8), else a pool of platform threads with the same names.
+     */
     static ExecutorService defaultHandlerExecutor(int maxThreads) {
         try {
-            Method virtual = Executors.class.getMethod("newVirtualThreadPerTaskExecutor");
-            return (ExecutorService) virtual.invoke(null);
+            // Thread.ofVirtual().name("esl4j-call-", 1).factory(), through the public Thread.Builder.
+            Class<?> builderType = Class.forName("java.lang.Thread$Builder");
+            Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
+            builder = builderType.getMethod("name", String.class, long.class).invoke(builder, CALL_THREAD_PREFIX, 1L);
+            ThreadFactory factory = (ThreadFactory) builderType.getMethod("factory").invoke(builder);
+            Method perTask = Executors.class.getMethod("newThreadPerTaskExecutor", ThreadFactory.class);
+            return (ExecutorService) perTask.invoke(null, factory);
         } catch (ReflectiveOperationException | RuntimeException notAvailable) {
-            return boundedPool(maxThreads, daemonThreads("esl4j-session"));
+            return boundedPool(maxThreads, daemonThreads(CALL_THREAD_PREFIX));
         }
     }
 
@@ -182,7 +192,7 @@ public final class EslOutboundServer implements AutoCloseable {
     private static ThreadFactory daemonThreads(String prefix) {
         AtomicInteger counter = new AtomicInteger();
         return runnable -> {
-            Thread thread = new Thread(runnable, prefix + "-" + counter.incrementAndGet());
+            Thread thread = new Thread(runnable, prefix + counter.incrementAndGet());
             thread.setDaemon(true);
             return thread;
         };

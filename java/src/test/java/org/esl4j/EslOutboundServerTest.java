@@ -27,7 +27,7 @@ import org.esl4j.dial.BridgeResult;
 import org.esl4j.dial.Endpoint;
 import org.esl4j.dial.OriginateRequest;
 import org.esl4j.dial.Timeouts;
-import org.esl4j.internal.NativeSimulator;
+import org.esl4j.testing.internal.NativeSimulator;
 import org.junit.After;
 import org.junit.BeforeClass;
 import org.junit.Test;
@@ -99,6 +99,16 @@ public class EslOutboundServerTest {
             assertEquals("connect", next(call.commands));
             assertTrue(next(call.commands).startsWith("myevents"));
             assertTrue(next(call.commands).startsWith("linger"));
+        }
+    }
+
+    @Test
+    public void handlersRunOnThreadsNamedForCalls() throws Exception {
+        BlockingQueue<String> threads = new LinkedBlockingQueue<>();
+        serve(ServerOptions.builder(), session -> threads.add(Thread.currentThread().getName()));
+        try (FakeOutboundCall call = new FakeOutboundCall(server.port(), true, "NO_ANSWER")) {
+            String name = next(threads);
+            assertTrue(name + " for " + call.uuid(), name.matches("esl4j-call-\\d+"));
         }
     }
 
@@ -337,7 +347,9 @@ public class EslOutboundServerTest {
     /** Live threads the server started for its sessions (handlers and any per-session reader). */
     private static long sessionThreads() {
         return Thread.getAllStackTraces().keySet().stream()
-                .filter(thread -> thread.getName().startsWith("esl4j-session")).count();
+                .filter(thread -> thread.getName().startsWith(EslOutboundServer.CALL_THREAD_PREFIX)
+                        || thread.getName().startsWith("esl4j-session"))
+                .count();
     }
 
     @Test

@@ -5,7 +5,7 @@ import static org.junit.Assert.assertTrue;
 import java.time.Duration;
 import java.util.List;
 import org.esl4j.internal.Native;
-import org.esl4j.internal.NativeSimulator;
+import org.esl4j.testing.internal.NativeSimulator;
 
 /** Helpers for tests against the in-process simulator (virtual clock). */
 final class SimulatorSupport {

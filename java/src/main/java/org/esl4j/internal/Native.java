@@ -113,38 +113,4 @@ public final class Native {
     static native void serverShutdown(long handle, long drainMs);
 
     static native void serverDestroy(long handle);
-
-    // --- simulator (rust/jni/src/sim.rs) ---
-
-    static native long simStart(int port, byte[] password, boolean virtualClock, long heartbeatMs);
-
-    static native int simPort(long handle);
-
-    static native void simSetEndpoint(long handle, byte[] name, int behavior, long delayMs, byte[] cause);
-
-    static native void simSetRoute(long handle, byte[] extension, byte[] apps);
-
-    static native void simRouteToSocket(long handle, byte[] extension, byte[] target);
-
-    static native byte[] simCommands(long handle);
-
-    static native boolean simWaitForCommands(long handle, long count, long timeoutMs);
-
-    static native byte[] simApi(long handle, byte[] command, long timeoutMs);
-
-    static native void simRejectInbound(long handle, boolean reject);
-
-    static native void simAddUser(long handle, byte[] user);
-
-    static native int simChannelCount(long handle);
-
-    static native void simFireEvent(long handle, byte[] event);
-
-    static native void simAdvance(long handle, long millis);
-
-    static native long simFlood(long handle, byte[] corpus, long events, long durationMs, int rate);
-
-    static native void simShutdown(long handle);
-
-    static native void simDestroy(long handle);
 }

@@ -283,7 +283,13 @@ public final class NativeConnection extends NativeHandle {
         return new NativeConnection(handle, settings.executor, settings.commandTimeoutMs);
     }
 
-    static byte[] utf8(String text) {
+    /**
+     * The UTF-8 bytes of a text argument for a native call.
+     *
+     * @param text the text, or null
+     * @return its UTF-8 bytes, or null
+     */
+    public static byte[] utf8(String text) {
         return text == null ? null : text.getBytes(StandardCharsets.UTF_8);
     }
 

@@ -7,8 +7,6 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * A Java owner of one native object ({@code Arc<T>} behind a {@code long}). Not API.
@@ -24,7 +22,7 @@ import java.util.logging.Logger;
  * becomes unreachable, with a warning (Java 8 has no {@code Cleaner}).
  */
 public abstract class NativeHandle implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(NativeHandle.class.getName());
+    private static final Log LOG = Log.of(NativeHandle.class);
 
     /** How a kind of native object shuts down and is freed. */
     public interface Lifecycle {
@@ -191,10 +189,10 @@ public abstract class NativeHandle implements AutoCloseable {
                     PENDING.remove(guard);
                     try {
                         if (guard.cell.close()) {
-                            LOG.warning(guard.cell.owner + " was not closed; closed by the garbage collector");
+                            LOG.warn(guard.cell.owner + " was not closed; closed by the garbage collector");
                         }
                     } catch (RuntimeException e) {
-                        LOG.log(Level.WARNING, "closing a leaked " + guard.cell.owner + " failed", e);
+                        LOG.warn("closing a leaked " + guard.cell.owner + " failed", e);
                     }
                 }
             }

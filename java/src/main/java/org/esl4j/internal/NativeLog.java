@@ -6,9 +6,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Receives log records from the Rust engine and hands them to slf4j when it is on the class path,
- * else to {@code java.util.logging}. Logger names are {@code org.esl4j.native.<rust target>}, with
- * {@code ::} turned into dots. Not API.
+ * The one log sink of esl4j: records from the Rust engine and from esl4j's Java classes ({@link
+ * Log}) go to slf4j when it is on the class path, else to {@code java.util.logging}. Rust logger
+ * names are {@code org.esl4j.native.<rust target>}, with {@code ::} turned into dots. Not API.
  */
 public final class NativeLog {
     /** Nothing is forwarded. Keep the numbers in sync with {@code rust/jni/src/logging.rs}. */
@@ -32,7 +32,7 @@ public final class NativeLog {
 
     /** Where records go. */
     interface Sink {
-        void log(String logger, int level, String message);
+        void log(String logger, int level, String message, Throwable error);
 
         int enabledLevel(String logger);
     }
@@ -65,10 +65,19 @@ public final class NativeLog {
     @UsedByNative
     public static void log(int level, String target, String message) {
         try {
-            SINK.log(ROOT + "." + target.replace("::", "."), level, message);
+            SINK.log(ROOT + "." + target.replace("::", "."), level, message, null);
         } catch (Throwable t) {
             // A broken logging backend must not unwind into Rust.
         }
+    }
+
+    /**
+     * The sink chosen for this class loader.
+     *
+     * @return the slf4j sink when slf4j is on the class path, else the java.util.logging one
+     */
+    static Sink sink() {
+        return SINK;
     }
 
     /** java.util.logging. */
@@ -91,13 +100,13 @@ public final class NativeLog {
         }
 
         @Override
-        public void log(String logger, int level, String message) {
+        public void log(String logger, int level, String message, Throwable error) {
             Logger target = loggers.get(logger);
             if (target == null) {
                 target = Logger.getLogger(logger);
                 loggers.putIfAbsent(logger, target);
             }
-            target.log(julLevel(level), message);
+            target.log(julLevel(level), message, error);
         }
 
         @Override
@@ -115,23 +124,23 @@ public final class NativeLog {
     /** slf4j, referenced only after it was found on the class path. */
     static final class Slf4jSink implements Sink {
         @Override
-        public void log(String logger, int level, String message) {
+        public void log(String logger, int level, String message, Throwable error) {
             org.slf4j.Logger target = org.slf4j.LoggerFactory.getLogger(logger);
             switch (level) {
                 case ERROR:
-                    target.error(message);
+                    target.error(message, error);
                     break;
                 case WARN:
-                    target.warn(message);
+                    target.warn(message, error);
                     break;
                 case INFO:
-                    target.info(message);
+                    target.info(message, error);
                     break;
                 case DEBUG:
-                    target.debug(message);
+                    target.debug(message, error);
                     break;
                 default:
-                    target.trace(message);
+                    target.trace(message, error);
                     break;
             }
         }

@@ -16,12 +16,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 import org.esl4j.EslEvent;
 import org.esl4j.internal.EventInbox;
 import org.esl4j.internal.FrameCodec;
+import org.esl4j.internal.Log;
 import org.esl4j.internal.NativeConnection;
 import org.esl4j.internal.UrlCodec;
 
@@ -79,7 +78,7 @@ public class ESLconnection {
     public static final String SPILL_MAX_EVENTS_PROPERTY = "esl4j.compat.spillMaxEvents";
     /** System property: the most bytes of event frames queued for {@link #recvEvent()} (default 256 MiB). */
     public static final String SPILL_MAX_BYTES_PROPERTY = "esl4j.compat.spillMaxBytes";
-    private static final Logger LOG = Logger.getLogger(ESLconnection.class.getName());
+    private static final Log LOG = Log.of(ESLconnection.class);
     private static final long CONNECT_TIMEOUT_MS = 10_000L;
     /** Longest single native wait inside {@link #recvEvent()}, so a closed connection is noticed. */
     private static final long RECV_SLICE_MS = 1_000L;
@@ -243,7 +242,7 @@ public class ESLconnection {
             return new Opened(NativeConnection.adoptDescriptor(socket, CONNECT_TIMEOUT_MS, settings()), null, socket);
         } catch (RuntimeException e) {
             String error = "attaching descriptor " + socket + " failed: " + e.getMessage();
-            LOG.log(Level.WARNING, error);
+            LOG.warn(error);
             return new Opened(null, error);
         }
     }
@@ -257,7 +256,7 @@ public class ESLconnection {
         } catch (RuntimeException e) {
             // libesl keeps the reason in handle.err and reports connected() == 0; we also log it.
             String error = "connect to " + host + ":" + port + " failed: " + e.getMessage();
-            LOG.log(Level.WARNING, error);
+            LOG.warn(error);
             return new Opened(null, error);
         }
     }
@@ -576,7 +575,7 @@ public class ESLconnection {
                 case FrameCodec.KIND_OVERLOADED:
                     lastError = "overloaded: " + item.header("Overload-Queued") + " events were waiting for recvEvent()"
                             + " when the queue reached its hard cap; the connection was closed";
-                    LOG.warning(lastError);
+                    LOG.warn(lastError);
                     break;
                 case FrameCodec.KIND_DISCONNECTED:
                 case FrameCodec.KIND_RECONNECTED:
@@ -602,7 +601,7 @@ public class ESLconnection {
                 Thread.currentThread().interrupt();
                 return;
             } catch (ExecutionException | TimeoutException e) {
-                LOG.log(Level.FINE, "a send() reply never came", e);
+                LOG.debug("a send() reply never came", e);
             }
         }
     }
@@ -833,7 +832,7 @@ public class ESLconnection {
             return command.get();
         } catch (RuntimeException e) {
             lastError = String.valueOf(e.getMessage());
-            LOG.log(Level.FINE, "command failed", e);
+            LOG.debug("command failed", e);
             return null;
         }
     }

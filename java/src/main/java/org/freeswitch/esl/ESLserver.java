@@ -1,9 +1,8 @@
 package org.freeswitch.esl;
 
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
+import org.esl4j.internal.Log;
 import org.esl4j.internal.NativeConnection;
 import org.esl4j.internal.NativeServer;
 
@@ -24,7 +23,7 @@ import org.esl4j.internal.NativeServer;
  * }</pre>
  */
 public class ESLserver implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(ESLserver.class.getName());
+    private static final Log LOG = Log.of(ESLserver.class);
     private static final long ACCEPT_SLICE_MS = 500L;
     private static final AtomicInteger THREADS = new AtomicInteger();
 
@@ -89,7 +88,7 @@ public class ESLserver implements AutoCloseable {
             return session == null ? null : new ESLconnection(session);
         } catch (RuntimeException e) {
             if (!closed) {
-                LOG.log(Level.WARNING, "accepting an outbound call failed", e);
+                LOG.warn("accepting an outbound call failed", e);
             }
             return null;
         }
@@ -112,7 +111,7 @@ public class ESLserver implements AutoCloseable {
                     try {
                         handler.handle(connection);
                     } catch (RuntimeException e) {
-                        LOG.log(Level.WARNING, "outbound call handler failed", e);
+                        LOG.warn("outbound call handler failed", e);
                     } finally {
                         connection.disconnect();
                     }

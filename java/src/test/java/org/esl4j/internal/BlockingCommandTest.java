@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import org.esl4j.EslConnectionClosedException;
 import org.esl4j.EslEvent;
 import org.esl4j.EslException;
+import org.esl4j.testing.internal.NativeSimulator;
 import org.esl4j.EslTimeoutException;
 import org.junit.After;
 import org.junit.Assume;

@@ -46,7 +46,7 @@ public class NativeLogTest {
     private static void checkSink(final NativeLog.Sink sink, String name) {
         List<LogRecord> records = capture(name, Level.FINE, () -> {
             for (int level = NativeLog.ERROR; level <= NativeLog.TRACE; level++) {
-                sink.log(name, level, "record " + level);
+                sink.log(name, level, "record " + level, null);
             }
         });
         // FINE lets error..debug through; trace (FINER/FINEST) is filtered.
@@ -71,6 +71,19 @@ public class NativeLogTest {
     public void slf4jSinkMapsLevels() {
         // slf4j-jdk14 forwards to JUL, so the same handler sees what went through slf4j.
         checkSink(new NativeLog.Slf4jSink(), "org.esl4j.native.test.slf4j");
+    }
+
+    @Test
+    public void javaClassesLogThroughSlf4jWhenItIsPresent() {
+        // slf4j is on this class path: esl4j's Java classes must not bypass it for JUL.
+        assertTrue(NativeLog.sink() instanceof NativeLog.Slf4jSink);
+        IllegalStateException cause = new IllegalStateException("boom");
+        List<LogRecord> records = capture(NativeLogTest.class.getName(), Level.FINE,
+                () -> Log.of(NativeLogTest.class).warn("it failed", cause));
+        assertEquals(1, records.size());
+        assertEquals(Level.WARNING, records.get(0).getLevel());
+        assertEquals("it failed", records.get(0).getMessage());
+        assertEquals(cause, records.get(0).getThrown());
     }
 
     @Test

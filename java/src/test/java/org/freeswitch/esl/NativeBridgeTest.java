@@ -24,7 +24,9 @@ import org.esl4j.EslEvent;
 import org.esl4j.EslException;
 import org.esl4j.internal.EventInbox;
 import org.esl4j.internal.FrameCodec;
+import org.esl4j.internal.Native;
 import org.esl4j.internal.NativeConnection;
+import org.esl4j.internal.NativeLog;
 import org.junit.Test;
 
 /** The JNI bridge seen from Java: errors, completion threads, logging, close semantics. */
@@ -130,7 +132,7 @@ public class NativeBridgeTest {
     }
 
     @Test
-    public void rustLogRecordsReachJavaUtilLogging() throws Exception {
+    public void rustLogRecordsReachJavaUtilLoggingWithTheirConnectionsAddress() throws Exception {
         final List<LogRecord> records = new CopyOnWriteArrayList<>();
         Handler handler = new Handler() {
             @Override
@@ -147,20 +149,28 @@ public class NativeBridgeTest {
             }
         };
         Logger root = Logger.getLogger("org.esl4j.native");
+        Level previous = root.getLevel();
+        root.setLevel(Level.FINE);
         root.addHandler(handler);
+        // The connection lifecycle is logged at DEBUG.
+        Native.setLogLevel(NativeLog.DEBUG);
+        String address;
         try (FakeFreeSwitch fake = fake();
                 NativeConnection connection = NativeConnection.connect("127.0.0.1", fake.port(), null, "ClueCon",
                         new NativeConnection.Settings())) {
             assertTrue(connection.isConnected());
+            address = "127.0.0.1:" + fake.port();
         } finally {
             root.removeHandler(handler);
+            root.setLevel(previous);
+            Native.setLogLevel(NativeLog.configuredLevel());
         }
         boolean found = false;
         for (LogRecord record : records) {
-            found |= record.getLoggerName().startsWith("org.esl4j.native.esl4j_engine") && record.getLevel() == Level.INFO
-                    && record.getMessage().contains("connecting");
+            found |= record.getLoggerName().startsWith("org.esl4j.native.esl4j_engine") && record.getLevel() == Level.FINE
+                    && record.getMessage().equals("connecting [address=" + address + "]");
         }
-        assertTrue("no engine record forwarded: " + records.size(), found);
+        assertTrue("no engine record forwarded with its address among " + records.size(), found);
         for (LogRecord record : records) {
             assertFalse("a password reached the logs", record.getMessage().contains("ClueCon"));
         }

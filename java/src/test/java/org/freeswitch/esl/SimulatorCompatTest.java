@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.esl4j.examples.TestClient;
 import org.esl4j.examples.TestServer;
-import org.esl4j.internal.NativeSimulator;
+import org.esl4j.testing.internal.NativeSimulator;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;

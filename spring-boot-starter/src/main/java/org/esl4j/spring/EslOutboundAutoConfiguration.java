@@ -8,6 +8,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.ConfigurableEnvironment;
 
 /**
  * The outbound server, when the application has one {@link SessionHandler} bean to hand calls to
@@ -26,11 +27,13 @@ public class EslOutboundAutoConfiguration {
      *
      * @param properties the settings
      * @param handler the application's handler
+     * @param environment where the bound port is published ({@value EslOutboundLifecycle#LOCAL_PORT_PROPERTY})
      * @return the lifecycle running the server
      */
     @Bean
     @ConditionalOnMissingBean
-    public EslOutboundLifecycle eslOutboundServer(EslProperties properties, SessionHandler handler) {
+    public EslOutboundLifecycle eslOutboundServer(EslProperties properties, SessionHandler handler,
+            ConfigurableEnvironment environment) {
         EslProperties.Outbound outbound = properties.getOutbound();
         EslPropertiesValidator.checkOutbound(outbound);
         CommandTimings commandTimings = new CommandTimings();
@@ -44,6 +47,6 @@ public class EslOutboundAutoConfiguration {
                 .commandTimeout(outbound.getCommandTimeout())
                 .commandObserver(commandTimings)
                 .build();
-        return new EslOutboundLifecycle(options, handler, outbound.getDrainTimeout(), commandTimings);
+        return new EslOutboundLifecycle(options, handler, outbound.getDrainTimeout(), commandTimings, environment);
     }
 }

@@ -64,6 +64,8 @@ public class EslOutboundAutoConfigurationTest {
             assertEquals(null, context.getStartupFailure());
             EslOutboundLifecycle server = context.getBean(EslOutboundLifecycle.class);
             assertTrue(server.isRunning());
+            assertEquals("esl4j.outbound.port=0 publishes the bound port", Integer.valueOf(server.port()),
+                    context.getEnvironment().getProperty(EslOutboundLifecycle.LOCAL_PORT_PROPERTY, Integer.class));
             MeterRegistry registry = new SimpleMeterRegistry();
             context.getBean(EslOutboundMetrics.class).bindTo(registry);
             assertEquals(0.0, registry.get("esl4j.outbound.sessions").functionCounter().count(), 0.0);

@@ -3,7 +3,7 @@ package org.esl4j.testing;
 import java.time.Duration;
 import java.util.Objects;
 import org.esl4j.HangupCause;
-import org.esl4j.internal.NativeSimulator;
+import org.esl4j.testing.internal.NativeSimulator;
 
 /**
  * How a simulated endpoint such as {@code user/2000} reacts when it is dialed.

@@ -24,7 +24,7 @@ import org.esl4j.Subscription;
 import org.esl4j.internal.EventInbox;
 import org.esl4j.internal.FrameCodec;
 import org.esl4j.internal.NativeConnection;
-import org.esl4j.internal.NativeSimulator;
+import org.esl4j.testing.internal.NativeSimulator;
 
 /**
  * A FreeSWITCH event socket simulator inside your test: a real TCP server on 127.0.0.1 that

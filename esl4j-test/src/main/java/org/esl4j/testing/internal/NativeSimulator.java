@@ -1,4 +1,6 @@
-package org.esl4j.internal;
+package org.esl4j.testing.internal;
+
+import static org.esl4j.internal.NativeConnection.utf8;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -6,6 +8,10 @@ import java.util.List;
 import java.util.Map;
 
 import org.esl4j.EslEvent;
+import org.esl4j.internal.FrameCodec;
+import org.esl4j.internal.Native;
+import org.esl4j.internal.NativeHandle;
+import org.esl4j.internal.NativeLoader;
 
 /**
  * The FreeSWITCH simulator of {@code esl4j-sim}: an event socket on 127.0.0.1 with a call
@@ -33,12 +39,12 @@ public final class NativeSimulator extends NativeHandle {
     private static final Lifecycle LIFECYCLE = new Lifecycle() {
         @Override
         public void shutdown(long handle) {
-            Native.simShutdown(handle);
+            simShutdown(handle);
         }
 
         @Override
         public void destroy(long handle) {
-            Native.simDestroy(handle);
+            simDestroy(handle);
         }
     };
 
@@ -54,10 +60,24 @@ public final class NativeSimulator extends NativeHandle {
      * @param virtualClock true: time moves only through {@link #advance(long)}
      * @param heartbeatMs HEARTBEAT interval, 0 to disable
      * @return the running simulator
+     * @throws UnsatisfiedLinkError naming the library loaded when it has no simulator
      */
     public static NativeSimulator start(int port, String password, boolean virtualClock, long heartbeatMs) {
         Native.ensureLoaded();
-        return new NativeSimulator(Native.simStart(port, NativeConnection.utf8(password), virtualClock, heartbeatMs));
+        long handle;
+        try {
+            handle = simStart(port, utf8(password), virtualClock, heartbeatMs);
+        } catch (UnsatisfiedLinkError e) {
+            // esl4j's own library (no simulator) was loaded: esl4j-test has none for this platform,
+            // or -Desl4j.native.path names a library built without the cargo feature `sim`.
+            UnsatisfiedLinkError error = new UnsatisfiedLinkError("the esl4j native library loaded from "
+                    + NativeLoader.loadedFrom() + " has no simulator; esl4j-test needs its own library "
+                    + NativeLoader.resourcePath(NativeLoader.platformId(), NativeLoader.TEST_LIBRARY_NAME)
+                    + " (cargo feature `sim`) on platform " + NativeLoader.platformId());
+            error.initCause(e);
+            throw error;
+        }
+        return new NativeSimulator(handle);
     }
 
     /**
@@ -68,7 +88,7 @@ public final class NativeSimulator extends NativeHandle {
     public int port() {
         long handle = acquire();
         try {
-            return Native.simPort(handle);
+            return simPort(handle);
         } finally {
             release();
         }
@@ -85,8 +105,8 @@ public final class NativeSimulator extends NativeHandle {
     public void setEndpoint(String name, Behavior behavior, long delayMs, String cause) {
         long handle = acquire();
         try {
-            Native.simSetEndpoint(handle, NativeConnection.utf8(name), behavior.ordinal(), delayMs,
-                    NativeConnection.utf8(cause));
+            simSetEndpoint(handle, utf8(name), behavior.ordinal(), delayMs,
+                    utf8(cause));
         } finally {
             release();
         }
@@ -105,7 +125,7 @@ public final class NativeSimulator extends NativeHandle {
         }
         long handle = acquire();
         try {
-            Native.simSetRoute(handle, NativeConnection.utf8(extension), FrameCodec.encodeSingle(frame.build()));
+            simSetRoute(handle, utf8(extension), FrameCodec.encodeSingle(frame.build()));
         } finally {
             release();
         }
@@ -120,7 +140,7 @@ public final class NativeSimulator extends NativeHandle {
     public void routeToSocket(String extension, String target) {
         long handle = acquire();
         try {
-            Native.simRouteToSocket(handle, NativeConnection.utf8(extension), NativeConnection.utf8(target));
+            simRouteToSocket(handle, utf8(extension), utf8(target));
         } finally {
             release();
         }
@@ -135,7 +155,7 @@ public final class NativeSimulator extends NativeHandle {
         long handle = acquire();
         byte[] batch;
         try {
-            batch = Native.simCommands(handle);
+            batch = simCommands(handle);
         } finally {
             release();
         }
@@ -152,7 +172,7 @@ public final class NativeSimulator extends NativeHandle {
     public boolean waitForCommands(long count, long timeoutMs) {
         long handle = acquire();
         try {
-            return Native.simWaitForCommands(handle, count, timeoutMs);
+            return simWaitForCommands(handle, count, timeoutMs);
         } finally {
             release();
         }
@@ -170,7 +190,7 @@ public final class NativeSimulator extends NativeHandle {
         long handle = acquire();
         byte[] output;
         try {
-            output = Native.simApi(handle, NativeConnection.utf8(command), timeoutMs);
+            output = simApi(handle, utf8(command), timeoutMs);
         } finally {
             release();
         }
@@ -199,7 +219,7 @@ public final class NativeSimulator extends NativeHandle {
         }
         long handle = acquire();
         try {
-            Native.simAddUser(handle, FrameCodec.encodeSingle(frame.build()));
+            simAddUser(handle, FrameCodec.encodeSingle(frame.build()));
         } finally {
             release();
         }
@@ -214,7 +234,7 @@ public final class NativeSimulator extends NativeHandle {
     public void rejectInbound(boolean reject) {
         long handle = acquire();
         try {
-            Native.simRejectInbound(handle, reject);
+            simRejectInbound(handle, reject);
         } finally {
             release();
         }
@@ -228,7 +248,7 @@ public final class NativeSimulator extends NativeHandle {
     public int channelCount() {
         long handle = acquire();
         try {
-            return Native.simChannelCount(handle);
+            return simChannelCount(handle);
         } finally {
             release();
         }
@@ -242,7 +262,7 @@ public final class NativeSimulator extends NativeHandle {
     public void fireEvent(EslEvent event) {
         long handle = acquire();
         try {
-            Native.simFireEvent(handle, FrameCodec.encodeSingle(event));
+            simFireEvent(handle, FrameCodec.encodeSingle(event));
         } finally {
             release();
         }
@@ -257,7 +277,7 @@ public final class NativeSimulator extends NativeHandle {
     public void advance(long millis) {
         long handle = acquire();
         try {
-            Native.simAdvance(handle, millis);
+            simAdvance(handle, millis);
         } finally {
             release();
         }
@@ -276,9 +296,43 @@ public final class NativeSimulator extends NativeHandle {
     public long flood(byte[] corpus, long events, long durationMs, int rate) {
         long handle = acquire();
         try {
-            return Native.simFlood(handle, corpus, events, durationMs, rate);
+            return simFlood(handle, corpus, events, durationMs, rate);
         } finally {
             release();
         }
     }
+
+    // --- natives: rust/jni/src/sim.rs, in the library built with the cargo feature `sim` ---
+
+    private static native long simStart(int port, byte[] password, boolean virtualClock, long heartbeatMs);
+
+    private static native int simPort(long handle);
+
+    private static native void simSetEndpoint(long handle, byte[] name, int behavior, long delayMs, byte[] cause);
+
+    private static native void simSetRoute(long handle, byte[] extension, byte[] apps);
+
+    private static native void simRouteToSocket(long handle, byte[] extension, byte[] target);
+
+    private static native byte[] simCommands(long handle);
+
+    private static native boolean simWaitForCommands(long handle, long count, long timeoutMs);
+
+    private static native byte[] simApi(long handle, byte[] command, long timeoutMs);
+
+    private static native void simRejectInbound(long handle, boolean reject);
+
+    private static native void simAddUser(long handle, byte[] user);
+
+    private static native int simChannelCount(long handle);
+
+    private static native void simFireEvent(long handle, byte[] event);
+
+    private static native void simAdvance(long handle, long millis);
+
+    private static native long simFlood(long handle, byte[] corpus, long events, long durationMs, int rate);
+
+    private static native void simShutdown(long handle);
+
+    private static native void simDestroy(long handle);
 }
