@@ -226,7 +226,9 @@ public final class EslOutboundServer implements AutoCloseable {
             session.close();
             return;
         }
-        session.prepare().thenCompose(ready -> invoke(handler, session))
+        // Async, not thenCompose: a prepare() whose replies came before this line would run the
+        // handler here, on the accept thread, where a slow handler holds up every later call.
+        session.prepare().thenComposeAsync(ready -> invoke(handler, session), this::onExecutor)
                 .whenComplete((done, failure) -> onExecutor(() -> endSession(session, failure, false)));
         // Completed by the event reader: the clean-up moves to the completion executor.
         session.whenConnectionEnded().thenRun(() -> onExecutor(() -> endSession(session, null, true)));
