@@ -1,13 +1,15 @@
 //! Inbound mode: connect to FreeSWITCH's event socket (port 8021) and authenticate.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 use tracing::{debug, info_span, Instrument};
 
-use crate::connection::{read_message, Connection, ConnectionConfig};
+use crate::connection::{Connection, ConnectionConfig, Reconnect, ReconnectPolicy};
 use crate::error::{EslError, ProtocolError};
+use crate::handshake::read_message;
 use crate::proto::command;
 use crate::proto::{FrameParser, ServerMessage};
 
@@ -29,27 +31,6 @@ impl Password {
 impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Password(***)")
-    }
-}
-
-/// Reconnect with exponential backoff after an unexpected disconnect.
-#[derive(Debug, Clone)]
-pub struct ReconnectPolicy {
-    /// Delay before the first attempt.
-    pub initial_backoff: Duration,
-    /// Upper bound of the doubling delay.
-    pub max_backoff: Duration,
-    /// Give up after this many attempts; `None` retries forever (until `close`).
-    pub max_attempts: Option<u32>,
-}
-
-impl Default for ReconnectPolicy {
-    fn default() -> Self {
-        ReconnectPolicy {
-            initial_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(30),
-            max_attempts: None,
-        }
     }
 }
 
@@ -207,10 +188,16 @@ impl Client {
         let span = info_span!("esl_inbound", address = %config.address);
         debug!(parent: &span, "connecting");
         let (stream, parser) = establish(&config).instrument(span.clone()).await?;
-        let reconnect = config
-            .reconnect
-            .clone()
-            .map(|policy| (config.clone(), policy));
+        let reconnect = config.reconnect.clone().map(|policy| {
+            let config = Arc::new(config.clone());
+            Reconnect {
+                policy,
+                establish: Box::new(move || {
+                    let config = config.clone();
+                    Box::pin(async move { establish(&config).await })
+                }),
+            }
+        });
         let connection = Connection::start(
             stream,
             parser,

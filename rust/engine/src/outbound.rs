@@ -17,8 +17,9 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, info, info_span, warn, Instrument};
 
-use crate::connection::{read_message, Connection, ConnectionConfig, Shared};
+use crate::connection::{Connection, ConnectionConfig, Shared};
 use crate::error::{EslError, ProtocolError};
+use crate::handshake::read_message;
 use crate::log_limit::LogLimit;
 use crate::proto::command;
 use crate::proto::{Event, FrameLimits, FrameParser, ServerMessage};
