@@ -3,15 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 use tracing::{debug, info_span, Instrument};
 
 use crate::connection::{Connection, ConnectionConfig, Reconnect, ReconnectPolicy};
-use crate::error::{EslError, ProtocolError};
-use crate::handshake::read_message;
-use crate::proto::command;
-use crate::proto::{FrameParser, ServerMessage};
+use crate::error::EslError;
+use crate::handshake;
+use crate::proto::FrameParser;
 
 /// A password that never appears in `Debug` output, logs or errors.
 #[derive(Clone, PartialEq, Eq)]
@@ -78,23 +76,6 @@ async fn with_deadline<T>(
         .map_err(|_| EslError::Timeout { what, after })?
 }
 
-/// The error for a handshake that got `message` instead of what it waited for (`what`).
-fn closed_before(what: &str, message: Option<ServerMessage>) -> EslError {
-    match message {
-        Some(ServerMessage::RudeRejection(body)) => {
-            EslError::Rejected(String::from_utf8_lossy(&body).trim_end().to_owned())
-        }
-        Some(ServerMessage::DisconnectNotice(notice)) => EslError::ConnectionClosed(format!(
-            "server disconnected before {what}: {}",
-            String::from_utf8_lossy(&notice.body).trim_end()
-        )),
-        None => EslError::ConnectionClosed(format!("server closed the connection before {what}")),
-        Some(_) => EslError::Protocol(ProtocolError::UnexpectedFrame {
-            expected: "auth/request or the auth reply",
-        }),
-    }
-}
-
 /// Connects to the first resolved address that accepts, with the receive buffer capped (before
 /// the handshake, so the advertised window matches) when asked.
 async fn connect_stream(address: &str, receive_buffer: Option<u32>) -> std::io::Result<TcpStream> {
@@ -153,24 +134,12 @@ pub(crate) async fn establish(config: &ClientConfig) -> Result<(TcpStream, Frame
     let mut stream = with_deadline("connect", config.connect_timeout, connect).await?;
     stream.set_nodelay(true)?;
     let mut parser = FrameParser::new(config.connection.frame_limits);
-    let authenticate = async {
-        match read_message(&mut stream, &mut parser).await? {
-            Some(ServerMessage::AuthRequest) => {}
-            other => return Err(closed_before("auth/request", other)),
-        }
-        let auth = match &config.user {
-            Some(user) => command::userauth(user, config.password.expose())?,
-            None => command::auth(config.password.expose())?,
-        };
-        stream.write_all(&auth).await?;
-        match read_message(&mut stream, &mut parser).await? {
-            Some(ServerMessage::CommandReply(reply)) if reply.is_ok() => Ok(()),
-            Some(ServerMessage::CommandReply(reply)) => {
-                Err(EslError::Auth(reply.text().trim_end().to_owned()))
-            }
-            other => Err(closed_before("the auth reply", other)),
-        }
-    };
+    let authenticate = handshake::authenticate(
+        &mut stream,
+        &mut parser,
+        config.user.as_deref(),
+        config.password.expose(),
+    );
     with_deadline("authentication", config.auth_timeout, authenticate).await?;
     Ok((stream, parser))
 }

@@ -10,7 +10,7 @@
 //!   its state (`state.rs`) and reconnect (`reconnect.rs`). Replies
 //!   are matched FIFO; events go to a bounded queue ([`Incoming`], [`OverflowPolicy`]);
 //!   `bgapi` jobs and `execute` completions are correlated by client-generated UUIDs.
-//! - `handshake.rs`: reading whole messages before the reader task exists (auth, `connect`).
+//! - `handshake.rs`: the inbound `auth` and outbound `connect` exchanges, before the reader task.
 //! - [`Client`] (`inbound.rs`): connect + auth with deadlines, optional reconnect that queues
 //!   [`Incoming::Disconnected`], replays subscriptions and emits [`Incoming::Reconnected`].
 //! - [`Server`] / [`Session`] (`outbound.rs`): the listener for the `socket` application.
