@@ -3,10 +3,14 @@
 //! ([`crate::Session`]).
 //!
 //! Replies are matched to commands in FIFO order: the reply slot is registered and the command
-//! bytes handed to the [`Outbox`] under one lock, so the order of slots is the order on the wire.
-//! The sending thread writes the command itself when the socket takes it at once. A caller that times
-//! out leaves its slot in place; the late reply fills the orphaned slot and is discarded, so it
-//! can never be handed to the next caller. Events are routed by content, never by position.
+//! bytes handed to the [`Outbox`](crate::outbox::Outbox) under one lock, so the order of slots
+//! is the order on the wire. The sending thread writes the command itself when the socket takes
+//! it at once. A caller that times out leaves its slot in place; the late reply fills the
+//! orphaned slot and is discarded, so it can never be handed to the next caller. Events are
+//! routed by content, never by position.
+//!
+//! This file is the command API; `state.rs` holds what is awaited and routes each message,
+//! `driver.rs` is the reader loop, `reconnect.rs` the connection's lifetime and reconnects.
 
 mod driver;
 mod reconnect;
