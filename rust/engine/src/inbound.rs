@@ -1,15 +1,15 @@
 //! Inbound mode: connect to FreeSWITCH's event socket (port 8021) and authenticate.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 use tracing::{debug, info_span, Instrument};
 
-use crate::connection::{read_message, Connection, ConnectionConfig};
-use crate::error::{EslError, ProtocolError};
-use crate::proto::command;
-use crate::proto::{FrameParser, ServerMessage};
+use crate::connection::{Connection, ConnectionConfig, Reconnect, ReconnectPolicy};
+use crate::error::EslError;
+use crate::handshake;
+use crate::proto::FrameParser;
 
 /// A password that never appears in `Debug` output, logs or errors.
 #[derive(Clone, PartialEq, Eq)]
@@ -29,27 +29,6 @@ impl Password {
 impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Password(***)")
-    }
-}
-
-/// Reconnect with exponential backoff after an unexpected disconnect.
-#[derive(Debug, Clone)]
-pub struct ReconnectPolicy {
-    /// Delay before the first attempt.
-    pub initial_backoff: Duration,
-    /// Upper bound of the doubling delay.
-    pub max_backoff: Duration,
-    /// Give up after this many attempts; `None` retries forever (until `close`).
-    pub max_attempts: Option<u32>,
-}
-
-impl Default for ReconnectPolicy {
-    fn default() -> Self {
-        ReconnectPolicy {
-            initial_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(30),
-            max_attempts: None,
-        }
     }
 }
 
@@ -95,23 +74,6 @@ async fn with_deadline<T>(
     tokio::time::timeout(after, work)
         .await
         .map_err(|_| EslError::Timeout { what, after })?
-}
-
-/// The error for a handshake that got `message` instead of what it waited for (`what`).
-fn closed_before(what: &str, message: Option<ServerMessage>) -> EslError {
-    match message {
-        Some(ServerMessage::RudeRejection(body)) => {
-            EslError::Rejected(String::from_utf8_lossy(&body).trim_end().to_owned())
-        }
-        Some(ServerMessage::DisconnectNotice(notice)) => EslError::ConnectionClosed(format!(
-            "server disconnected before {what}: {}",
-            String::from_utf8_lossy(&notice.body).trim_end()
-        )),
-        None => EslError::ConnectionClosed(format!("server closed the connection before {what}")),
-        Some(_) => EslError::Protocol(ProtocolError::UnexpectedFrame {
-            expected: "auth/request or the auth reply",
-        }),
-    }
 }
 
 /// Connects to the first resolved address that accepts, with the receive buffer capped (before
@@ -172,24 +134,12 @@ pub(crate) async fn establish(config: &ClientConfig) -> Result<(TcpStream, Frame
     let mut stream = with_deadline("connect", config.connect_timeout, connect).await?;
     stream.set_nodelay(true)?;
     let mut parser = FrameParser::new(config.connection.frame_limits);
-    let authenticate = async {
-        match read_message(&mut stream, &mut parser).await? {
-            Some(ServerMessage::AuthRequest) => {}
-            other => return Err(closed_before("auth/request", other)),
-        }
-        let auth = match &config.user {
-            Some(user) => command::userauth(user, config.password.expose())?,
-            None => command::auth(config.password.expose())?,
-        };
-        stream.write_all(&auth).await?;
-        match read_message(&mut stream, &mut parser).await? {
-            Some(ServerMessage::CommandReply(reply)) if reply.is_ok() => Ok(()),
-            Some(ServerMessage::CommandReply(reply)) => {
-                Err(EslError::Auth(reply.text().trim_end().to_owned()))
-            }
-            other => Err(closed_before("the auth reply", other)),
-        }
-    };
+    let authenticate = handshake::authenticate(
+        &mut stream,
+        &mut parser,
+        config.user.as_deref(),
+        config.password.expose(),
+    );
     with_deadline("authentication", config.auth_timeout, authenticate).await?;
     Ok((stream, parser))
 }
@@ -207,10 +157,16 @@ impl Client {
         let span = info_span!("esl_inbound", address = %config.address);
         debug!(parent: &span, "connecting");
         let (stream, parser) = establish(&config).instrument(span.clone()).await?;
-        let reconnect = config
-            .reconnect
-            .clone()
-            .map(|policy| (config.clone(), policy));
+        let reconnect = config.reconnect.clone().map(|policy| {
+            let config = Arc::new(config.clone());
+            Reconnect {
+                policy,
+                establish: Box::new(move || {
+                    let config = config.clone();
+                    Box::pin(async move { establish(&config).await })
+                }),
+            }
+        });
         let connection = Connection::start(
             stream,
             parser,

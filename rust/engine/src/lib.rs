@@ -6,9 +6,11 @@
 //!   events into one flat buffer, [`proto::command`] encodes every command and refuses
 //!   CR/LF injection.
 //! - [`error`]: [`EslError`] and its stable [`ErrorKind`].
-//! - [`Connection`] (`connection.rs`): one socket, a reader task and a writer task. Replies
+//! - [`Connection`] (`connection/`): one socket, a reader task (`driver.rs`) and a writer task;
+//!   its state (`state.rs`) and reconnect (`reconnect.rs`). Replies
 //!   are matched FIFO; events go to a bounded queue ([`Incoming`], [`OverflowPolicy`]);
 //!   `bgapi` jobs and `execute` completions are correlated by client-generated UUIDs.
+//! - `handshake.rs`: the inbound `auth` and outbound `connect` exchanges, before the reader task.
 //! - [`Client`] (`inbound.rs`): connect + auth with deadlines, optional reconnect that queues
 //!   [`Incoming::Disconnected`], replays subscriptions and emits [`Incoming::Reconnected`].
 //! - [`Server`] / [`Session`] (`outbound.rs`): the listener for the `socket` application.
@@ -39,6 +41,7 @@
 
 mod connection;
 pub mod error;
+mod handshake;
 mod id;
 mod inbound;
 mod log_limit;
@@ -47,8 +50,10 @@ mod outbox;
 pub mod proto;
 mod queue;
 
-pub use connection::{Connection, ConnectionConfig, ExecuteOptions, Execution, Gap, Job, Response};
+pub use connection::{
+    Connection, ConnectionConfig, ExecuteOptions, Execution, Gap, Job, ReconnectPolicy, Response,
+};
 pub use error::{CommandError, ErrorKind, EslError, ProtocolError};
-pub use inbound::{Client, ClientConfig, Password, ReconnectPolicy};
+pub use inbound::{Client, ClientConfig, Password};
 pub use outbound::{RoutedItems, Server, ServerConfig, ServerStats, Session, SocketMode};
 pub use queue::{Incoming, OverflowPolicy, OverloadCounts, QueueStats};

@@ -12,16 +12,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, info, info_span, warn, Instrument};
 
-use crate::connection::{read_message, Connection, ConnectionConfig, Shared};
-use crate::error::{EslError, ProtocolError};
+use crate::connection::{Connection, ConnectionConfig, Shared};
+use crate::error::EslError;
+use crate::handshake::connect;
 use crate::log_limit::LogLimit;
-use crate::proto::command;
-use crate::proto::{Event, FrameLimits, FrameParser, ServerMessage};
+use crate::proto::{Event, FrameParser};
 use crate::queue::Incoming;
 
 /// Batches waiting at once in a server's shared event route ([`Server::route`]); when it is
@@ -593,34 +592,5 @@ impl Handshake {
                 );
             },
         );
-    }
-}
-
-/// Sends `connect` and reads the channel data reply.
-async fn connect(
-    stream: &mut TcpStream,
-    limits: FrameLimits,
-) -> Result<(FrameParser, Event), EslError> {
-    stream.set_nodelay(true)?;
-    stream.write_all(&command::connect()).await?;
-    let mut parser = FrameParser::new(limits);
-    match read_message(stream, &mut parser).await? {
-        Some(ServerMessage::CommandReply(reply)) if reply.is_ok() => {
-            match reply.into_channel_data() {
-                Some(data) => Ok((parser, data)),
-                None => Err(EslError::CommandFailed(
-                    "connect reply without channel data".to_owned(),
-                )),
-            }
-        }
-        Some(ServerMessage::CommandReply(reply)) => {
-            Err(EslError::CommandFailed(reply.text().trim_end().to_owned()))
-        }
-        Some(_) => Err(EslError::Protocol(ProtocolError::UnexpectedFrame {
-            expected: "the connect reply",
-        })),
-        None => Err(EslError::ConnectionClosed(
-            "peer closed before the connect reply".to_owned(),
-        )),
     }
 }

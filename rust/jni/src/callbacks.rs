@@ -6,13 +6,11 @@
 //! servers and fat jars. Keep the names and signatures in sync with `NativeCallbacks.java` and
 //! `NativeLog.java`.
 
-use jni::objects::{GlobalRef, JClass, JObject, JStaticMethodID, JString, JValueOwned};
+use jni::objects::{GlobalRef, JClass, JObject, JStaticMethodID, JThrowable, JValueOwned};
 use jni::signature::{Primitive, ReturnType};
 use jni::sys::jvalue;
 use jni::{JNIEnv, JavaVM};
 use once_cell::sync::OnceCell;
-
-use crate::error::BridgeError;
 
 const CALLBACKS_CLASS: &str = "org/esl4j/internal/NativeCallbacks";
 const LOG_CLASS: &str = "org/esl4j/internal/NativeLog";
@@ -33,11 +31,11 @@ struct JavaRefs {
 static REFS: OnceCell<JavaRefs> = OnceCell::new();
 
 /// Caches the classes and method ids. Must run on a Java thread; later calls are no-ops.
-pub(crate) fn init(env: &mut JNIEnv<'_>) -> Result<(), BridgeError> {
+pub(crate) fn init(env: &mut JNIEnv<'_>) -> jni::errors::Result<()> {
     REFS.get_or_try_init(|| {
         let callbacks = env.find_class(CALLBACKS_CLASS)?;
         let log = env.find_class(LOG_CLASS)?;
-        Ok::<_, BridgeError>(JavaRefs {
+        Ok::<_, jni::errors::Error>(JavaRefs {
             vm: env.get_java_vm()?,
             complete: env.get_static_method_id(
                 &callbacks,
@@ -71,13 +69,16 @@ fn refs() -> jni::errors::Result<&'static JavaRefs> {
         .ok_or(jni::errors::Error::JniCall(jni::errors::JniError::Unknown))
 }
 
+/// Builds (does not throw) the Java exception for `kind` and `message`:
 /// `NativeCallbacks.newException(kind, message)`.
 pub(crate) fn new_exception<'local>(
     env: &mut JNIEnv<'local>,
-    kind: &JString<'_>,
-    message: &JString<'_>,
-) -> jni::errors::Result<JObject<'local>> {
+    kind: &str,
+    message: &str,
+) -> jni::errors::Result<JThrowable<'local>> {
     let refs = refs()?;
+    let kind = env.new_string(kind)?;
+    let message = env.new_string(message)?;
     let args = [
         jvalue { l: kind.as_raw() },
         jvalue {
@@ -94,7 +95,7 @@ pub(crate) fn new_exception<'local>(
             &args,
         )
     }?;
-    value.l()
+    Ok(JThrowable::from(value.l()?))
 }
 
 /// Runs `body` on this thread's JNI environment, attaching the thread (as a daemon, once) if
@@ -124,11 +125,9 @@ pub(crate) struct Completion {
 }
 
 impl Completion {
-    /// Keeps a global reference to the Java completion object.
-    pub(crate) fn new(env: &JNIEnv<'_>, target: &JObject<'_>) -> Result<Self, BridgeError> {
-        if target.is_null() {
-            return Err(BridgeError::InvalidArgument("completion is null".into()));
-        }
+    /// Keeps a global reference to the Java completion object (the caller checks it is not
+    /// null).
+    pub(crate) fn new(env: &JNIEnv<'_>, target: &JObject<'_>) -> jni::errors::Result<Self> {
         Ok(Completion {
             target: Some(env.new_global_ref(target)?),
         })

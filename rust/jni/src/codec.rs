@@ -27,7 +27,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
-use esl4j_engine::proto::{url, Event, Frame, Reply};
+use esl4j_engine::proto::{split_array, url, Event, Frame, Reply, ARRAY_PREFIX};
 use esl4j_engine::{Incoming, Response};
 
 use crate::contract::{
@@ -35,9 +35,6 @@ use crate::contract::{
     KIND_OVERLOADED, KIND_RECONNECTED, KIND_REPLY, KIND_UNKNOWN,
 };
 use crate::error::BridgeError;
-
-const ARRAY_PREFIX: &[u8] = b"ARRAY::";
-const ARRAY_SEPARATOR: &[u8] = b"|:";
 
 /// (nameStart, nameLen, valueStart, valueLen) of one header inside a frame's data block.
 type Span = [u32; 4];
@@ -423,27 +420,6 @@ pub(crate) fn size_hint(item: &Incoming) -> usize {
         Incoming::Reconnected { .. } => 96,
         Incoming::Overloaded(_) => 128,
     }
-}
-
-/// Splits the part after `ARRAY::` on `|:`.
-fn split_array(items: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = Some(items);
-    std::iter::from_fn(move || {
-        let current = rest?;
-        match current
-            .windows(ARRAY_SEPARATOR.len())
-            .position(|window| window == ARRAY_SEPARATOR)
-        {
-            Some(at) => {
-                rest = Some(&current[at + ARRAY_SEPARATOR.len()..]);
-                Some(&current[..at])
-            }
-            None => {
-                rest = None;
-                Some(current)
-            }
-        }
-    })
 }
 
 /// One frame that Java encoded in the same layout (headers and body of a `sendevent` or

@@ -99,6 +99,9 @@ fn spawn_completion<F>(
 where
     F: Future<Output = Result<Vec<u8>, EslError>> + Send + 'static,
 {
+    if completion.is_null() {
+        return Err(BridgeError::InvalidArgument("completion is null".into()));
+    }
     let completion = Completion::new(env, completion)?;
     runtime::get()?.spawn(async move {
         match work.await {

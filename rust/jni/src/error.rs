@@ -7,7 +7,6 @@
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use jni::objects::{JObject, JThrowable};
 use jni::JNIEnv;
 
 use esl4j_engine::{ErrorKind, EslError};
@@ -93,24 +92,12 @@ pub(crate) fn throw(env: &mut JNIEnv<'_>, error: &BridgeError) {
     if env.exception_check().unwrap_or(false) {
         return;
     }
-    let thrown = new_exception(env, error.kind(), &error.to_string())
+    let thrown = callbacks::new_exception(env, error.kind(), &error.to_string())
         .and_then(|exception| env.throw(exception));
     if thrown.is_err() && !env.exception_check().unwrap_or(false) {
         // Last resort, as libsignal does: a future must never be left without an outcome.
         let _ = env.throw_new("java/lang/AssertionError", error.to_string());
     }
-}
-
-/// Builds (does not throw) the Java exception for `kind` and `message`.
-pub(crate) fn new_exception<'local>(
-    env: &mut JNIEnv<'local>,
-    kind: &str,
-    message: &str,
-) -> jni::errors::Result<JThrowable<'local>> {
-    let kind = env.new_string(kind)?;
-    let message = env.new_string(message)?;
-    let exception: JObject<'local> = callbacks::new_exception(env, &kind, &message)?;
-    Ok(JThrowable::from(exception))
 }
 
 /// The text of a panic payload (`&str` or `String`; anything else is described generically).

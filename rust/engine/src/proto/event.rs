@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use super::frame::HeaderSpan;
+use super::frame::{HeaderBlock, HeaderSpan};
 use super::url;
 use crate::error::ProtocolError;
 
@@ -39,7 +39,7 @@ impl EventFormat {
 }
 
 /// Prefix of a multi-value header value in plain events (`ARRAY::a|:b`).
-const ARRAY_PREFIX: &[u8] = b"ARRAY::";
+pub const ARRAY_PREFIX: &[u8] = b"ARRAY::";
 const ARRAY_SEPARATOR: &[u8] = b"|:";
 
 /// A FreeSWITCH event: ordered headers with case-insensitive lookup, and an optional body.
@@ -48,11 +48,11 @@ const ARRAY_SEPARATOR: &[u8] = b"|:";
 /// sequences, while the `*_bytes` accessors return the exact bytes.
 #[derive(Clone)]
 pub struct Event {
-    data: Vec<u8>,
-    headers: Vec<HeaderSpan>,
+    /// Names and stored values; a body, if any, sits in the same buffer.
+    block: HeaderBlock,
     body: Option<Range<u32>>,
     format: EventFormat,
-    /// Whether the values in `data` are still URL-encoded (plain events).
+    /// Whether the stored values are still URL-encoded (plain events).
     encoded: bool,
     /// The decoded values of an encoded event, made the first time a value holding a `%` is
     /// read.
@@ -70,7 +70,7 @@ impl std::fmt::Debug for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Event")
             .field("name", &self.name())
-            .field("headers", &self.headers.len())
+            .field("headers", &self.block.spans.len())
             .field("body_len", &self.body().map_or(0, <[u8]>::len))
             .finish()
     }
@@ -80,7 +80,7 @@ impl std::fmt::Debug for Event {
 impl PartialEq for Event {
     fn eq(&self, other: &Event) -> bool {
         self.format == other.format
-            && self.headers.len() == other.headers.len()
+            && self.block.spans.len() == other.block.spans.len()
             && self.headers().eq(other.headers())
             && self.body() == other.body()
     }
@@ -129,8 +129,10 @@ impl EventBuilder {
             start..self.offset()
         });
         Event {
-            data: self.data,
-            headers: self.headers,
+            block: HeaderBlock {
+                data: self.data,
+                spans: self.headers,
+            },
             body,
             format,
             encoded: false,
@@ -184,8 +186,10 @@ impl Event {
             .filter(|_| lines.has_length)
             .map(|start| start as u32..len as u32);
         Event {
-            data,
-            headers: lines.headers,
+            block: HeaderBlock {
+                data,
+                spans: lines.headers,
+            },
             body,
             format: EventFormat::Plain,
             encoded: true,
@@ -264,23 +268,22 @@ impl Event {
 
     /// Number of headers.
     pub fn len(&self) -> usize {
-        self.headers.len()
+        self.block.spans.len()
     }
 
     /// `true` when the event has no headers.
     pub fn is_empty(&self) -> bool {
-        self.headers.is_empty()
+        self.block.spans.is_empty()
     }
 
     /// Headers in wire order as `(name, value)` bytes.
     pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        (0..self.headers.len())
-            .map(|index| (self.headers[index].name(&self.data), self.value(index)))
+        (0..self.block.spans.len()).map(|index| (self.block.name(index), self.value(index)))
     }
 
     /// The decoded value of header `index`: the bytes as stored unless they hold an escape.
     fn value(&self, index: usize) -> &[u8] {
-        let stored = self.headers[index].value(&self.data);
+        let stored = self.block.raw_value(index);
         if !self.encoded || memchr::memchr(b'%', stored).is_none() {
             return stored;
         }
@@ -291,27 +294,20 @@ impl Event {
 
     fn decode_values(&self) -> DecodedValues {
         let mut decoded = DecodedValues {
-            bytes: Vec::with_capacity(self.data.len()),
-            ranges: Vec::with_capacity(self.headers.len()),
+            bytes: Vec::with_capacity(self.block.data.len()),
+            ranges: Vec::with_capacity(self.block.spans.len()),
         };
-        for span in &self.headers {
+        for span in &self.block.spans {
             let start = decoded.bytes.len() as u32;
-            url::decode_into(span.value(&self.data), &mut decoded.bytes);
+            url::decode_into(span.value(&self.block.data), &mut decoded.bytes);
             decoded.ranges.push(start..decoded.bytes.len() as u32);
         }
         decoded
     }
 
-    /// Index of the first header called `name` (ASCII case-insensitive).
-    fn index_of(&self, name: &str) -> Option<usize> {
-        self.headers
-            .iter()
-            .position(|span| span.name(&self.data).eq_ignore_ascii_case(name.as_bytes()))
-    }
-
     /// Exact bytes of the first header called `name` (ASCII case-insensitive).
     pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
-        self.index_of(name).map(|index| self.value(index))
+        self.block.position(name).map(|index| self.value(index))
     }
 
     /// Text of the first header called `name` (invalid UTF-8 replaced). A multi-value header
@@ -323,10 +319,7 @@ impl Event {
     /// Every value of `name`: the parts of an `ARRAY::a|:b` value and repeated headers.
     pub fn header_values(&self, name: &str) -> Vec<Cow<'_, str>> {
         let mut values = Vec::new();
-        for (index, span) in self.headers.iter().enumerate() {
-            if !span.name(&self.data).eq_ignore_ascii_case(name.as_bytes()) {
-                continue;
-            }
+        for index in self.block.positions(name) {
             let value = self.value(index);
             match value.strip_prefix(ARRAY_PREFIX) {
                 Some(items) => values.extend(split_array(items).map(String::from_utf8_lossy)),
@@ -340,7 +333,7 @@ impl Event {
     pub fn body(&self) -> Option<&[u8]> {
         self.body
             .as_ref()
-            .map(|range| &self.data[range.start as usize..range.end as usize])
+            .map(|range| &self.block.data[range.start as usize..range.end as usize])
     }
 
     /// The event body as text (invalid UTF-8 replaced).
@@ -362,13 +355,13 @@ impl Event {
             .body
             .as_ref()
             .map(|range| range.start as usize..range.end as usize);
-        (&self.data, &self.headers, body)
+        (&self.block.data, &self.block.spans, body)
     }
 
     /// Serializes as a `text/event-plain` body (URL-encoded values), the inverse of
     /// [`from_plain`](Event::from_plain) for well-formed events.
     pub fn to_plain(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.data.len() * 2);
+        let mut out = Vec::with_capacity(self.block.data.len() * 2);
         for (name, value) in self.headers() {
             if self.body.is_some() && name.eq_ignore_ascii_case(b"content-length") {
                 continue;
@@ -487,8 +480,8 @@ impl PlainLines {
     }
 }
 
-/// Splits the part after `ARRAY::` on `|:`.
-fn split_array(items: &[u8]) -> impl Iterator<Item = &[u8]> {
+/// Splits the part after `ARRAY::` (see [`ARRAY_PREFIX`]) on `|:` into its items.
+pub fn split_array(items: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = Some(items);
     std::iter::from_fn(move || {
         let current = rest?;

@@ -46,6 +46,47 @@ impl HeaderSpan {
     }
 }
 
+/// A buffer and the spans of the headers in it: the lookup by name that frames and events
+/// share. Bytes outside the spans (a frame's body, an event's body) are the owner's business.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct HeaderBlock {
+    pub(crate) data: Vec<u8>,
+    pub(crate) spans: Vec<HeaderSpan>,
+}
+
+impl HeaderBlock {
+    /// Name of header `index`, exact bytes.
+    pub(crate) fn name(&self, index: usize) -> &[u8] {
+        self.spans[index].name(&self.data)
+    }
+
+    /// Value of header `index` as stored (an event's may still be URL-encoded).
+    pub(crate) fn raw_value(&self, index: usize) -> &[u8] {
+        self.spans[index].value(&self.data)
+    }
+
+    /// Every `(name, stored value)` in wire order.
+    pub(crate) fn raw_headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        self.spans
+            .iter()
+            .map(|span| (span.name(&self.data), span.value(&self.data)))
+    }
+
+    /// Indexes of the headers called `name` (ASCII case-insensitive), in wire order.
+    pub(crate) fn positions<'a>(&'a self, name: &'a str) -> impl Iterator<Item = usize> + 'a {
+        self.spans
+            .iter()
+            .enumerate()
+            .filter(move |(_, span)| span.name(&self.data).eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(index, _)| index)
+    }
+
+    /// Index of the first header called `name` (ASCII case-insensitive).
+    pub(crate) fn position(&self, name: &str) -> Option<usize> {
+        self.positions(name).next()
+    }
+}
+
 /// Splits one line (without its `\n`) at the first `:` and skips spaces after it, as
 /// mod_event_socket does. A trailing `\r` is dropped. Returns `None` for a line without `:`.
 pub(crate) fn split_header_line(line: &[u8], offset: usize) -> Option<HeaderSpan> {
@@ -71,19 +112,19 @@ pub(crate) fn split_header_line(line: &[u8], offset: usize) -> Option<HeaderSpan
 /// One complete frame: its header block and its body, in a single allocation.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Frame {
-    data: Vec<u8>,
+    /// The header block, then the body, in one buffer.
+    block: HeaderBlock,
     /// Length of the header block, including the `\n` of its last line but not the blank line.
     head_len: usize,
     body_start: usize,
     first_line_end: usize,
-    headers: Vec<HeaderSpan>,
 }
 
 impl std::fmt::Debug for Frame {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Frame")
             .field("content_type", &self.header("Content-Type"))
-            .field("headers", &self.headers.len())
+            .field("headers", &self.block.spans.len())
             .field("body_len", &self.body().len())
             .finish()
     }
@@ -108,11 +149,13 @@ impl Frame {
             }
         }
         Frame {
-            data,
+            block: HeaderBlock {
+                data,
+                spans: headers,
+            },
             head_len,
             body_start,
             first_line_end,
-            headers,
         }
     }
 
@@ -127,37 +170,35 @@ impl Frame {
     /// The first line of the header block, without line ending. For a client-to-server message
     /// this is the command (`api status`); for a server frame it is simply the first header.
     pub fn first_line(&self) -> &[u8] {
-        let line = &self.data[..self.first_line_end];
+        let line = &self.block.data[..self.first_line_end];
         line.strip_suffix(b"\r").unwrap_or(line)
     }
 
     /// The raw header block (every line, with its line endings, without the blank line).
     pub fn header_block(&self) -> &[u8] {
-        &self.data[..self.head_len]
+        &self.block.data[..self.head_len]
     }
 
     /// All `Name: value` headers in wire order, as raw (not URL-decoded) bytes.
     pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        self.headers
-            .iter()
-            .map(|span| (span.name(&self.data), span.value(&self.data)))
+        self.block.raw_headers()
     }
 
     /// The headers after the first line: what follows the command of a client message.
     pub fn command_headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
         let first_line_end = self.first_line_end as u32;
-        self.headers
+        self.block
+            .spans
             .iter()
             .filter(move |span| span.name_start > first_line_end)
-            .map(|span| (span.name(&self.data), span.value(&self.data)))
+            .map(|span| (span.name(&self.block.data), span.value(&self.block.data)))
     }
 
     /// Raw value of the first header called `name` (ASCII case-insensitive).
     pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
-            .find(|span| span.name(&self.data).eq_ignore_ascii_case(name.as_bytes()))
-            .map(|span| span.value(&self.data))
+        self.block
+            .position(name)
+            .map(|index| self.block.raw_value(index))
     }
 
     /// Value of the first header called `name`, as text (invalid UTF-8 replaced).
@@ -172,29 +213,29 @@ impl Frame {
 
     /// The body (`Content-Length` bytes after the blank line); empty when there is none.
     pub fn body(&self) -> &[u8] {
-        &self.data[self.body_start..]
+        &self.block.data[self.body_start..]
     }
 
     /// Takes the body out of the frame without copying when possible.
     pub fn into_body(mut self) -> Vec<u8> {
         if self.body_start == 0 {
-            return self.data;
+            return self.block.data;
         }
-        self.data.drain(..self.body_start);
-        self.data
+        self.block.data.drain(..self.body_start);
+        self.block.data
     }
 
     /// The buffer (header block, then body) and the offset where the body starts.
     pub(crate) fn into_parts(self) -> (Vec<u8>, usize) {
-        (self.data, self.body_start)
+        (self.block.data, self.body_start)
     }
 
     pub(crate) fn spans(&self) -> &[HeaderSpan] {
-        &self.headers
+        &self.block.spans
     }
 
     pub(crate) fn data(&self) -> &[u8] {
-        &self.data
+        &self.block.data
     }
 }
 

@@ -1,0 +1,248 @@
+//! The reader loop: reads a socket, dispatches its frames and decides when it has ended.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tracing::{trace, warn};
+
+use super::state::{Ended, Shared};
+use crate::outbox::Outbox;
+use crate::proto::{Disposition, FrameParser, ServerMessage};
+use crate::queue::{Incoming, Overload};
+
+/// Bytes the reader first makes room for before a socket read. An idle call-control session
+/// reads a few KiB at a time, and a buffer's pages stay resident once written, so buffers start
+/// small: 10,000 outbound sessions with 64 KiB each would hold hundreds of MiB.
+const FIRST_READ_CHUNK: usize = 4 * 1024;
+
+/// The most the reader makes room for: a read that fills its chunk doubles the next one, so a
+/// flood reaches this in a few reads; reads far below the chunk halve it again.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// A socket whose writer task runs.
+pub(super) struct Attached {
+    reader: OwnedReadHalf,
+    writer_task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Shared {
+    /// Splits a fresh socket, starts its writer task and installs the writer, so commands
+    /// can be queued as soon as this returns.
+    pub(super) fn attach(&self, stream: TcpStream) -> Attached {
+        let (reader, writer) = stream.into_split();
+        let outbox = Arc::new(Outbox::new(writer));
+        let queued = outbox.clone();
+        let writer_task = tokio::spawn(async move { queued.write_queued().await });
+        self.lock().writer = Some(outbox);
+        Attached {
+            reader,
+            writer_task,
+        }
+    }
+
+    /// Reads and dispatches frames until the socket ends; returns why it ended.
+    pub(super) async fn drive(
+        &self,
+        attached: Attached,
+        mut parser: FrameParser,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Ended {
+        let Attached {
+            reader,
+            mut writer_task,
+        } = attached;
+        let idle_timeout = self.config.idle_timeout;
+        let mut read_chunk = FIRST_READ_CHUNK;
+        let command_timeout = self.config.command_timeout;
+        // A fresh socket: earlier timeouts say nothing about it.
+        self.consecutive_timeouts.store(0, Ordering::Relaxed);
+        self.broken.send_replace(None);
+        let mut broken = self.broken.subscribe();
+        // Liveness: a frame that stays incomplete while a command awaits its reply.
+        let mut stuck = StuckFrame::default();
+        // Frames that arrived together with the handshake.
+        match self.dispatch_all(&mut parser).await {
+            Ok(frames) => stuck.after_dispatch(frames, &parser, command_timeout),
+            Err(ended) => return ended,
+        }
+        loop {
+            if read_chunk == FIRST_READ_CHUNK {
+                // Not flooded: hold no buffer while waiting; the next read takes a fresh one.
+                parser.release_idle_buffer();
+            }
+            let idle = async {
+                match idle_timeout {
+                    Some(timeout) => tokio::time::sleep(timeout).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let check_at = stuck.check_at;
+            let stuck_check = async move {
+                match check_at {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let ready = tokio::select! {
+                biased;
+                _ = stop.wait_for(|stopped| *stopped) => return "closed by client".to_owned().into(),
+                reason = broken.wait_for(Option::is_some) => {
+                    let reason = reason.ok().and_then(|reason| reason.clone());
+                    return reason.unwrap_or_default().into();
+                }
+                outcome = &mut writer_task => {
+                    return match outcome {
+                        Ok(Err(error)) => format!("write failed: {error}"),
+                        _ => "writer stopped".to_owned(),
+                    }
+                    .into();
+                }
+                ready = reader.readable() => ready,
+                () = idle => {
+                    return format!("no data for {idle_timeout:?}; peer presumed dead").into();
+                }
+                () = stuck_check => {
+                    if self.queue.reply_awaited() {
+                        return format!(
+                            "a frame stayed incomplete for twice the command timeout \
+                             ({command_timeout:?}) while a command awaited its reply; peer \
+                             presumed broken"
+                        )
+                        .into();
+                    }
+                    // Nothing awaited yet: look again soon, as a command may be sent any time.
+                    stuck.check_at = Some(Instant::now() + command_timeout / 4);
+                    continue;
+                }
+            };
+            // The buffer is made room for only once bytes are there to read.
+            let read = ready.and_then(|()| reader.try_read_buf(parser.read_buffer(read_chunk)));
+            match read {
+                Ok(0) => return "closed by peer".to_owned().into(),
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(error) => return format!("read failed: {error}").into(),
+                Ok(read) if read >= read_chunk => read_chunk = (read_chunk * 2).min(READ_CHUNK),
+                // The flood has passed: shrink the next reads, down to releasing the buffer.
+                Ok(read) if read < read_chunk / 4 => {
+                    read_chunk = (read_chunk / 2).max(FIRST_READ_CHUNK);
+                }
+                Ok(_) => {}
+            }
+            match self.dispatch_all(&mut parser).await {
+                Ok(frames) => stuck.after_dispatch(frames, &parser, command_timeout),
+                Err(ended) => return ended,
+            }
+        }
+    }
+
+    /// Remembers where the event stream was, once per batch, for the gap report.
+    fn remember_last_event(&self, batch: &[Incoming]) {
+        let last = batch.iter().rev().find_map(|item| match item {
+            Incoming::Event(event) => Some(event),
+            _ => None,
+        });
+        let Some(event) = last else {
+            return;
+        };
+        let number = |name: &str| {
+            event
+                .header(name)
+                .and_then(|value| value.parse::<u64>().ok())
+        };
+        if let Some(sequence) = number("Event-Sequence") {
+            self.last_sequence.store(sequence, Ordering::Relaxed);
+        }
+        if let Some(timestamp) = number("Event-Date-Timestamp") {
+            self.last_timestamp.store(timestamp, Ordering::Relaxed);
+        }
+    }
+
+    /// Dispatches every complete frame; queue-bound items go to the queue as one batch.
+    /// Returns how many frames were complete, or why the socket must end: a protocol error,
+    /// a final disconnect notice (libesl ends the connection on it), an overloaded queue.
+    pub(super) async fn dispatch_all(&self, parser: &mut FrameParser) -> Result<usize, Ended> {
+        let mut batch = Vec::new();
+        let mut frames = 0;
+        let ending = loop {
+            match parser.next_frame() {
+                Ok(Some(frame)) => {
+                    trace!(
+                        content_type = %frame.content_type().unwrap_or_default(),
+                        body_bytes = frame.body().len(),
+                        "received"
+                    );
+                    match ServerMessage::from_frame(frame) {
+                        Ok(message) => {
+                            frames += 1;
+                            let item = self.dispatch(message);
+                            let ending = match &item {
+                                Some(Incoming::Disconnect(notice))
+                                    if notice.disposition != Disposition::Linger =>
+                                {
+                                    Some(format!(
+                                        "disconnect notice from the server: {}",
+                                        String::from_utf8_lossy(&notice.body).trim_end()
+                                    ))
+                                }
+                                _ => None,
+                            };
+                            batch.extend(item);
+                            if ending.is_some() {
+                                break ending;
+                            }
+                        }
+                        Err(error) => warn!(%error, "undecodable event skipped"),
+                    }
+                }
+                Ok(None) => break None,
+                Err(error) => break Some(format!("protocol error: {error}")),
+            }
+        };
+        let completed_waiters = frames > batch.len();
+        self.remember_last_event(&batch);
+        if !batch.is_empty() {
+            if let Err(Overload(counts)) = self.queue.push_all(batch).await {
+                return Err(Ended {
+                    reason: format!(
+                        "event queue overloaded: {} items queued, {} ordinary and {} critical \
+                         events dropped",
+                        counts.queued, counts.dropped, counts.critical_dropped
+                    ),
+                    overloaded: true,
+                });
+            }
+        }
+        if completed_waiters {
+            // A woken caller sits in this worker's LIFO slot, which other workers cannot
+            // steal; under a flood this task would keep it waiting, so let it run now.
+            tokio::task::yield_now().await;
+        }
+        match ending {
+            Some(reason) => Err(reason.into()),
+            None => Ok(frames),
+        }
+    }
+}
+
+/// When the reader next checks for a frame stuck mid-read.
+#[derive(Debug, Default)]
+struct StuckFrame {
+    check_at: Option<Instant>,
+}
+
+impl StuckFrame {
+    /// A frame left incomplete is stuck once twice the command timeout passes without any
+    /// frame completing (twice, so the command waiting for that frame times out first and
+    /// says so); a frame that completed restarts the clock.
+    fn after_dispatch(&mut self, frames: usize, parser: &FrameParser, timeout: Duration) {
+        if parser.buffered_len() == 0 {
+            self.check_at = None;
+        } else if frames > 0 || self.check_at.is_none() {
+            self.check_at = Some(Instant::now() + 2 * timeout);
+        }
+    }
+}
