@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.Objects;
 
 import org.esl4j.internal.FrameCodec;
-import org.esl4j.internal.UrlCodec;
+import org.esl4j.internal.WireEvent;
 
 /**
  * One FreeSWITCH event: its headers in the order the server sent them, and an optional body.
@@ -42,80 +42,45 @@ import org.esl4j.internal.UrlCodec;
 public final class EslEvent {
     private static final String VARIABLE_PREFIX = "variable_";
     private static final byte[] NO_BODY = new byte[0];
-    private static final int NOT_FROM_WIRE = -1;
 
     static {
-        FrameCodec.installWireEvents(EslEvent::fromWire);
+        WireEvent.installWrapper(EslEvent::new);
     }
 
     /**
      * Names and values interleaved (name 0, value 0, name 1, ...). A built event fills it at once;
      * an event from the wire makes it when a header other than Event-Name or Unique-ID is first
-     * read and fills an entry the first time it is read, from {@link #bytes}: most consumers read
+     * read and fills an entry the first time it is read, from {@link #wire}: most consumers read
      * two or three headers of the ninety an event carries.
      */
     private String[] texts;
     private final int size;
-    /**
-     * A built event: its body. An event from the wire: its poll batch, shared with the other
-     * events of that batch and never written; this event's data block starts at
-     * {@link #dataStart}, its span table at {@link #spansAt} (big-endian nameStart, nameLength,
-     * valueStart, valueLength per header, offsets into the data block, checked by
-     * {@link FrameCodec}).
-     */
+    /** The frame an event from the wire reads its headers from; null for a built event. */
+    private final WireEvent wire;
+    /** A built event: its body. An event from the wire: its poll batch (never written). */
     private final byte[] bytes;
-    private final int dataStart;
-    private final int dataLength;
-    private final int spansAt;
     private final int bodyStart;
     private final int bodyLength;
-    /** Where the frame's hot header indices start ({@link FrameCodec#HOT_EVENT_NAME} ...). */
-    private final int hotAt;
-    /** Whether the values in {@link #bytes} are URL-encoded (an event from the wire, plain). */
-    private final boolean valuesEncoded;
     /** Event-Name and Unique-ID of an event from the wire, read by every delivery, once made. */
     private String eventName;
     private String uniqueId;
 
-    private EslEvent(String[] texts, int size, byte[] bytes, int dataStart, int dataLength, int spansAt, int bodyStart,
-            int bodyLength, int hotAt, boolean valuesEncoded) {
-        this.valuesEncoded = valuesEncoded;
+    private EslEvent(String[] texts, int size, byte[] body) {
         this.texts = texts;
         this.size = size;
-        this.bytes = bytes;
-        this.dataStart = dataStart;
-        this.dataLength = dataLength;
-        this.spansAt = spansAt;
-        this.bodyStart = bodyStart;
-        this.bodyLength = bodyLength;
-        this.hotAt = hotAt;
+        this.wire = null;
+        this.bytes = body;
+        this.bodyStart = 0;
+        this.bodyLength = body.length;
     }
 
-    private static EslEvent fromWire(boolean valuesEncoded, byte[] batch, int dataStart, int dataLength, int headers,
-            int spansAt, int bodyStart, int bodyLength, int hotAt) {
-        return new EslEvent(null, headers, batch, dataStart, dataLength, spansAt, bodyStart, bodyLength, hotAt,
-                valuesEncoded);
-    }
-
-    private boolean isFromWire() {
-        return spansAt != NOT_FROM_WIRE;
-    }
-
-    private int intAt(int at) {
-        return ((bytes[at] & 0xff) << 24) | ((bytes[at + 1] & 0xff) << 16) | ((bytes[at + 2] & 0xff) << 8)
-                | (bytes[at + 3] & 0xff);
-    }
-
-    /**
-     * Entry {@code index} of the span table: 0 name start, 1 name length, 2 value start, 3 value
-     * length; u16s for a data block that fits them ({@link FrameCodec#hasNarrowSpans}), else u32s.
-     */
-    private int span(int header, int index) {
-        if (FrameCodec.hasNarrowSpans(dataLength)) {
-            int at = spansAt + header * 8 + index * 2;
-            return ((bytes[at] & 0xff) << 8) | (bytes[at + 1] & 0xff);
-        }
-        return intAt(spansAt + header * 16 + index * 4);
+    private EslEvent(WireEvent wire) {
+        this.texts = null;
+        this.size = wire.headerCount();
+        this.wire = wire;
+        this.bytes = wire.batch();
+        this.bodyStart = wire.bodyStart();
+        this.bodyLength = wire.bodyLength();
     }
 
     /** Text {@code slot} of {@link #texts} (2i: name i, 2i+1: value i), decoded on first use. */
@@ -129,45 +94,16 @@ public final class EslEvent {
         String text = cache[slot];
         if (text == null) {
             // Racing readers decode equal strings; String is immutable, so either may win.
-            text = decode(slot >> 1, (slot & 1) * 2);
+            text = (slot & 1) == 0 ? wire.name(slot >> 1) : wire.value(slot >> 1);
             cache[slot] = text;
         }
         return text;
     }
 
-    /**
-     * Where the name ({@code part} 0) or value (2) of a header from the wire starts in
-     * {@link #bytes}; its length is {@code span(header, part + 1)}. Checked when read, so that a
-     * faulty span can never reach another frame's bytes ({@link FrameCodec} checks the rest of the
-     * layout).
-     */
-    private int partStart(int header, int part) {
-        int start = span(header, part);
-        int length = span(header, part + 1);
-        if (start < 0 || length < 0 || start > dataLength - length) {
-            throw new IllegalStateException("header span " + start + "+" + length + " outside its frame of "
-                    + dataLength + " bytes");
-        }
-        return dataStart + start;
-    }
-
-    /**
-     * The name ({@code part} 0) or value (2) of a header from the wire, as a new string; an
-     * encoded value is URL-decoded (names never are, as in libesl).
-     */
-    private String decode(int header, int part) {
-        int start = partStart(header, part);
-        int length = span(header, part + 1);
-        if (valuesEncoded && part == 2) {
-            return UrlCodec.decode(bytes, start, length);
-        }
-        return new String(bytes, start, length, StandardCharsets.UTF_8);
-    }
-
     /** A hot header's value of an event from the wire, made without the {@link #texts} array. */
     private String decodeHot(int which) {
-        int index = intAt(hotAt + which * 4);
-        return index < 0 ? null : decode(index, 2);
+        int index = wire.hotIndex(which);
+        return index < 0 ? null : wire.value(index);
     }
 
     /**
@@ -175,29 +111,29 @@ public final class EslEvent {
      * otherwise.
      */
     private String hot(int which, String name) {
-        if (!isFromWire()) {
+        if (wire == null) {
             return header(name);
         }
-        int index = intAt(hotAt + which * 4);
+        int index = wire.hotIndex(which);
         return index < 0 ? null : value(index);
     }
 
     private String name(int header) {
-        if (texts == null && isFromWire()) {
+        if (texts == null && wire != null) {
             // A name read by position (compat groups repeated names this way) is made on its own:
             // the text array for it would cost two slots for each of the ~90 headers.
-            return decode(header, 0);
+            return wire.name(header);
         }
         return text(header * 2);
     }
 
     private String value(int header) {
-        if (isFromWire()) {
+        if (wire != null) {
             // Event-Name and Unique-ID read by position (compat getHeader) without the texts array.
-            if (header == intAt(hotAt + FrameCodec.HOT_EVENT_NAME * 4)) {
+            if (header == wire.hotIndex(FrameCodec.HOT_EVENT_NAME)) {
                 return eventName();
             }
-            if (header == intAt(hotAt + FrameCodec.HOT_UNIQUE_ID * 4)) {
+            if (header == wire.hotIndex(FrameCodec.HOT_UNIQUE_ID)) {
                 return uniqueId();
             }
         }
@@ -206,58 +142,28 @@ public final class EslEvent {
 
     /**
      * Whether header {@code header}'s name is {@code name}, ignoring ASCII case like FreeSWITCH's
-     * {@code strcasecmp}. An event from the wire compares {@code key}, the name's UTF-8 bytes (or,
-     * when null, the ASCII name's chars), with its own bytes, so no string is made.
+     * {@code strcasecmp}; an event from the wire compares its bytes with {@code key}
+     * ({@link WireEvent#key}).
      */
     private boolean nameIs(int header, String name, byte[] key) {
-        if (!isFromWire()) {
-            String own = texts[header * 2];
-            if (own.length() != name.length()) {
-                return false;
-            }
-            for (int i = 0; i < own.length(); i++) {
-                if (!sameIgnoringAsciiCase(own.charAt(i), name.charAt(i))) {
-                    return false;
-                }
-            }
-            return true;
+        if (wire != null) {
+            return wire.nameIs(header, name, key);
         }
-        int length = span(header, 1);
-        if (length != (key == null ? name.length() : key.length)) {
+        String own = texts[header * 2];
+        if (own.length() != name.length()) {
             return false;
         }
-        int start = partStart(header, 0);
-        for (int i = 0; i < length; i++) {
-            if (!sameIgnoringAsciiCase(bytes[start + i], key == null ? name.charAt(i) : key[i])) {
+        for (int i = 0; i < own.length(); i++) {
+            if (!WireEvent.sameIgnoringAsciiCase(own.charAt(i), name.charAt(i))) {
                 return false;
             }
         }
         return true;
     }
 
-    /** Equal, or the same ASCII letter in either case (non-ASCII UTF-8 bytes never fold). */
-    private static boolean sameIgnoringAsciiCase(int a, int b) {
-        if (a == b) {
-            return true;
-        }
-        int lower = a | 0x20;
-        return lower == (b | 0x20) && lower >= 'a' && lower <= 'z';
-    }
-
-    /**
-     * The UTF-8 bytes {@link #nameIs} compares for an event from the wire; null for a built event
-     * and for an ASCII name, whose chars are its bytes (no array per lookup).
-     */
+    /** What {@link #nameIs} compares a wire event's name bytes with; null for a built event. */
     private byte[] key(String name) {
-        if (!isFromWire()) {
-            return null;
-        }
-        for (int i = 0; i < name.length(); i++) {
-            if (name.charAt(i) >= 0x80) {
-                return name.getBytes(StandardCharsets.UTF_8);
-            }
-        }
-        return null;
+        return wire == null ? null : WireEvent.key(name);
     }
 
     /**
@@ -428,7 +334,7 @@ public final class EslEvent {
      * @return the event name, or null
      */
     public String eventName() {
-        if (!isFromWire()) {
+        if (wire == null) {
             return header("Event-Name");
         }
         String name = eventName;
@@ -454,7 +360,7 @@ public final class EslEvent {
      * @return the channel UUID, or null
      */
     public String uniqueId() {
-        if (!isFromWire()) {
+        if (wire == null) {
             return header("Unique-ID");
         }
         String id = uniqueId;
@@ -688,8 +594,7 @@ public final class EslEvent {
          */
         public EslEvent build() {
             // The array is handed over, not copied; reset() gives the builder a fresh one.
-            EslEvent event = new EslEvent(texts, size, body, 0, body.length, NOT_FROM_WIRE, 0, body.length,
-                    NOT_FROM_WIRE, false);
+            EslEvent event = new EslEvent(texts, size, body);
             reset();
             return event;
         }

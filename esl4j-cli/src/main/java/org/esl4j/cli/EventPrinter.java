@@ -1,12 +1,13 @@
 package org.esl4j.cli;
 
 import java.io.PrintStream;
+import java.util.Collections;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.esl4j.EslEvent;
+import org.esl4j.internal.EventSerializer;
 
 /** Prints events for {@code esl4j events}: FreeSWITCH's plain layout, or one JSON object a line. */
 final class EventPrinter {
@@ -23,20 +24,16 @@ final class EventPrinter {
         out.flush();
     }
 
-    /** Headers as {@code Name: value} lines, the body after a blank line, a blank line after. */
+    /**
+     * Headers as {@code Name: value} lines in the order received (line breaks escaped), the body
+     * after a blank line, a blank line after.
+     */
     static String plain(EslEvent event) {
-        StringBuilder text = new StringBuilder(1024);
+        EventSerializer text = new EventSerializer(event.headerCount());
         for (Map.Entry<String, String> header : event.headers()) {
-            text.append(header.getKey()).append(": ").append(oneLine(header.getValue())).append('\n');
+            text.header(header.getKey(), Collections.singletonList(header.getValue()), false);
         }
-        if (event.hasBody()) {
-            String body = event.body();
-            text.append("Content-Length: ").append(event.bodyBytes().length).append("\n\n").append(body);
-            if (!body.endsWith("\n")) {
-                text.append('\n');
-            }
-        }
-        return text.append('\n').toString();
+        return withBody(text, event).plain(EventSerializer.PlainStyle.READABLE);
     }
 
     /**
@@ -44,76 +41,18 @@ final class EventPrinter {
      * events do), the body as {@code _body}.
      */
     static String json(EslEvent event) {
-        StringBuilder text = new StringBuilder(1024).append('{');
+        EventSerializer text = new EventSerializer(event.headerCount());
         Set<String> written = new HashSet<>();
-        boolean first = true;
         for (Map.Entry<String, String> header : event.headers()) {
             String name = header.getKey();
-            if (!written.add(name.toLowerCase(Locale.ROOT))) {
-                continue;
-            }
-            if (!first) {
-                text.append(',');
-            }
-            first = false;
-            quote(text, name).append(':');
-            List<String> values = event.headerValues(name);
-            if (values.size() == 1) {
-                quote(text, values.get(0));
-            } else {
-                text.append('[');
-                for (int i = 0; i < values.size(); i++) {
-                    if (i > 0) {
-                        text.append(',');
-                    }
-                    quote(text, values.get(i));
-                }
-                text.append(']');
+            if (written.add(name.toLowerCase(Locale.ROOT))) {
+                text.header(name, event.headerValues(name), false);
             }
         }
-        if (event.hasBody()) {
-            if (!first) {
-                text.append(',');
-            }
-            quote(text, "_body").append(':');
-            quote(text, event.body());
-        }
-        return text.append('}').toString();
+        return withBody(text, event).json(EventSerializer.JsonLayout.ONE_LINE);
     }
 
-    private static StringBuilder quote(StringBuilder text, String value) {
-        text.append('"');
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            switch (c) {
-                case '"':
-                    text.append("\\\"");
-                    break;
-                case '\\':
-                    text.append("\\\\");
-                    break;
-                case '\n':
-                    text.append("\\n");
-                    break;
-                case '\r':
-                    text.append("\\r");
-                    break;
-                case '\t':
-                    text.append("\\t");
-                    break;
-                default:
-                    if (c < 0x20) {
-                        text.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        text.append(c);
-                    }
-            }
-        }
-        return text.append('"');
-    }
-
-    /** A decoded header value may hold line breaks; keep one header a line. */
-    private static String oneLine(String value) {
-        return value.indexOf('\n') < 0 && value.indexOf('\r') < 0 ? value : value.replace("\r", "\\r").replace("\n", "\\n");
+    private static EventSerializer withBody(EventSerializer text, EslEvent event) {
+        return text.body(event.hasBody() ? event.body() : null);
     }
 }

@@ -25,7 +25,7 @@ import org.esl4j.EslEvent;
  * </pre>
  * Integers are big-endian, text UTF-8 (invalid bytes become U+FFFD, never an error). The events
  * of one batch share the batch array (no copy per event). The layout (counts, lengths, body span,
- * hot indices) is checked here, once per frame; a header's span is checked by {@link EslEvent}
+ * hot indices) is checked here, once per frame; a header's span is checked by {@link WireEvent}
  * when that header is read, because a consumer reads a few of ~90 headers and a pass over every
  * span cost a fifth of the reading thread's time. Not API.
  */
@@ -71,29 +71,6 @@ public final class FrameCodec {
     /** Body span and hot indices after a frame's span table. */
     private static final int FRAME_TAIL_BYTES = 8 + HOT_NAMES.length * 4;
 
-    /** Makes an {@link EslEvent} over frame bytes; installed by {@code EslEvent}. */
-    public interface WireEvents {
-        /**
-         * An event over one frame of {@code batch}, whose layout has already been checked apart
-         * from the header spans.
-         *
-         * @param valuesEncoded whether header values are URL-encoded, to decode when read
-         * @param batch the batch array, shared by every event of the batch and never changed
-         * @param dataStart where the frame's data block starts; span offsets are relative to it
-         * @param dataLength the length of the data block, which every span must stay in
-         * @param headers the number of spans
-         * @param spansAt where the span table starts
-         * @param bodyStart where the body starts in {@code batch}
-         * @param bodyLength the body length
-         * @param hotAt where the frame's four hot indices start
-         * @return the event
-         */
-        EslEvent create(boolean valuesEncoded, byte[] batch, int dataStart, int dataLength, int headers, int spansAt, int bodyStart,
-                int bodyLength, int hotAt);
-    }
-
-    private static WireEvents wireEvents;
-
     /**
      * Whether a frame's span table holds u16s rather than u32s.
      *
@@ -104,29 +81,10 @@ public final class FrameCodec {
         return dataLength <= NARROW_DATA_MAX;
     }
 
-    static {
-        // EslEvent's initializer installs the factory; make sure it ran.
-        EslEvent.builder(1);
-    }
-
     private final byte[] batch;
     /** Big-endian view of {@link #batch}; its absolute {@code getInt} is one load, not four. */
     private final ByteBuffer view;
     private int pos;
-
-    /**
-     * Called once by {@code EslEvent}'s initializer, which is the only class that can make events
-     * over frame bytes.
-     *
-     * @param factory the factory
-     * @throws IllegalStateException when one is already installed
-     */
-    public static synchronized void installWireEvents(WireEvents factory) {
-        if (wireEvents != null) {
-            throw new IllegalStateException("already installed");
-        }
-        wireEvents = factory;
-    }
 
     private FrameCodec(byte[] batch) {
         this.batch = batch;
@@ -309,8 +267,8 @@ public final class FrameCodec {
         if (bad < 0) {
             throw new IllegalArgumentException("body span or hot index outside the frame at byte " + dataStart);
         }
-        return wireEvents.create(valuesEncoded, batch, dataStart, dataLength, headers, spansAt, dataStart + bodyStart, bodyLength,
-                tail + 8);
+        return new WireEvent(valuesEncoded, batch, dataStart, dataLength, headers, spansAt, dataStart + bodyStart,
+                bodyLength, tail + 8).toEvent();
     }
 
     private void skip(long bytes) {

@@ -15,8 +15,11 @@
  *       threads and never on the common fork-join pool.
  *   <li>Events arrive in poll batches, taken by every Java poll loop through one
  *       {@link org.esl4j.internal.EventInbox} and decoded by {@link org.esl4j.internal.FrameCodec}
- *       (a kind byte per item; plain event values stay URL-encoded until read); log records of the
- *       engine reach slf4j or JUL through {@link org.esl4j.internal.NativeLog}.
+ *       (a kind byte per item); each event reads its frame in place through a {@link
+ *       org.esl4j.internal.WireEvent} (plain event values stay URL-encoded until read); log
+ *       records of the engine reach slf4j or JUL through {@link org.esl4j.internal.NativeLog}.
+ *   <li>{@link org.esl4j.internal.EventSerializer} writes an event as plain text, JSON or XML,
+ *       for the compat {@code ESLevent.serialize} and the CLI.
  * </ul>
  *
  * <p>The contract with the native side (export names, batch layout, error kinds) is versioned by

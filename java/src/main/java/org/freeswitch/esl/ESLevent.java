@@ -1,6 +1,5 @@
 package org.freeswitch.esl;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -8,7 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import org.esl4j.EslEvent;
-import org.esl4j.internal.UrlCodec;
+import org.esl4j.internal.EventSerializer;
 
 /**
  * A FreeSWITCH event with the public API of the SWIG-generated {@code org.freeswitch.esl.ESLevent}
@@ -53,17 +52,7 @@ public class ESLevent {
         }
 
         String joined() {
-            if (!array) {
-                return values.get(0);
-            }
-            StringBuilder text = new StringBuilder(ARRAY_PREFIX);
-            for (int i = 0; i < values.size(); i++) {
-                if (i > 0) {
-                    text.append(ARRAY_SEPARATOR);
-                }
-                text.append(values.get(i));
-            }
-            return text.toString();
+            return array ? EventSerializer.arrayValue(values) : values.get(0);
         }
     }
 
@@ -295,11 +284,11 @@ public class ESLevent {
         own();
         String text;
         if ("json".equalsIgnoreCase(format)) {
-            text = serializeJson();
+            text = serializer().json(EventSerializer.JsonLayout.CJSON_PRINT);
         } else if ("xml".equalsIgnoreCase(format)) {
-            text = serializeXml();
+            text = serializer().xml();
         } else {
-            text = serializePlain();
+            text = serializer().plain(EventSerializer.PlainStyle.FREESWITCH);
         }
         serializedString = text;
         return text;
@@ -314,106 +303,12 @@ public class ESLevent {
         return serialize(null);
     }
 
-    private String serializePlain() {
-        StringBuilder out = new StringBuilder(64 * (headers.size() + 1));
+    private EventSerializer serializer() {
+        EventSerializer serializer = new EventSerializer(headers.size());
         for (Header header : headers) {
-            if (body != null && header.name.equalsIgnoreCase("Content-Length")) {
-                continue;
-            }
-            out.append(header.name).append(": ").append(UrlCodec.encode(header.joined())).append('\n');
+            serializer.header(header.name, header.values, header.array);
         }
-        if (body != null) {
-            out.append("Content-Length: ").append(body.getBytes(StandardCharsets.UTF_8).length).append("\n\n");
-            out.append(body);
-        } else {
-            out.append('\n');
-        }
-        return out.toString();
-    }
-
-    /**
-     * libesl's {@code esl_event_serialize_json}: every header a string member (arrays for
-     * multi-value headers), then {@code Content-Length} and {@code _body} when there is a body,
-     * printed by {@code cJSON_Print}: one member a line, a tab before it, a tab after the colon,
-     * array items joined by {@code ", "}.
-     */
-    private String serializeJson() {
-        StringBuilder out = new StringBuilder(64 * (headers.size() + 1)).append('{');
-        boolean first = true;
-        for (Header header : headers) {
-            first = jsonMemberName(out, header.name, first);
-            if (header.array) {
-                out.append('[');
-                for (int i = 0; i < header.values.size(); i++) {
-                    if (i > 0) {
-                        out.append(", ");
-                    }
-                    MiniJson.quote(header.values.get(i), out);
-                }
-                out.append(']');
-            } else {
-                MiniJson.quote(header.values.get(0), out);
-            }
-        }
-        if (body != null) {
-            first = jsonMemberName(out, "Content-Length", first);
-            MiniJson.quote(String.valueOf(body.getBytes(StandardCharsets.UTF_8).length), out);
-            jsonMemberName(out, "_body", first);
-            MiniJson.quote(body, out);
-        }
-        // cJSON ends even an empty object with a line break: "{\n}".
-        return out.append("\n}").toString();
-    }
-
-    /** Starts a member in cJSON_Print's layout; returns false (no longer the first member). */
-    private static boolean jsonMemberName(StringBuilder out, String name, boolean first) {
-        out.append(first ? "\n\t" : ",\n\t");
-        MiniJson.quote(name, out);
-        out.append(":\t");
-        return false;
-    }
-
-    private String serializeXml() {
-        StringBuilder out = new StringBuilder(64 * (headers.size() + 1)).append("<event>\n  <headers>\n");
-        for (Header header : headers) {
-            for (String value : header.values) {
-                out.append("    <").append(header.name).append('>').append(xmlEscape(UrlCodec.encode(value)))
-                        .append("</").append(header.name).append(">\n");
-            }
-        }
-        out.append("  </headers>\n");
-        if (body != null) {
-            out.append("  <Content-Length>").append(body.getBytes(StandardCharsets.UTF_8).length)
-                    .append("</Content-Length>\n  <body>").append(xmlEscape(body)).append("</body>\n");
-        }
-        return out.append("</event>").toString();
-    }
-
-    private static String xmlEscape(String text) {
-        StringBuilder out = new StringBuilder(text.length());
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '<':
-                    out.append("&lt;");
-                    break;
-                case '>':
-                    out.append("&gt;");
-                    break;
-                case '&':
-                    out.append("&amp;");
-                    break;
-                case '"':
-                    out.append("&quot;");
-                    break;
-                case '\'':
-                    out.append("&apos;");
-                    break;
-                default:
-                    out.append(c);
-            }
-        }
-        return out.toString();
+        return serializer.body(body);
     }
 
     /**
@@ -726,7 +621,7 @@ public class ESLevent {
     @Override
     public synchronized String toString() {
         own();
-        return serializePlain();
+        return serializer().plain(EventSerializer.PlainStyle.FREESWITCH);
     }
 
     /** FreeSWITCH's event names, for libesl's type lookup. */

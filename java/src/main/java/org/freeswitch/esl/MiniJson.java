@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The JSON needed for {@code ESLevent}: quoting strings, and reading FreeSWITCH's flat event
- * objects ({@code {"Name":"value","Multi":["a","b"],"_body":"..."}}; numbers and booleans are kept
- * as their text).
+ * Reads FreeSWITCH's flat JSON event objects for {@code ESLevent}
+ * ({@code {"Name":"value","Multi":["a","b"],"_body":"..."}}; numbers and booleans are kept as
+ * their text). Writing them is {@code org.esl4j.internal.EventSerializer}'s.
  */
 final class MiniJson {
     private final String text;
@@ -14,44 +14,6 @@ final class MiniJson {
 
     private MiniJson(String text) {
         this.text = text;
-    }
-
-    /** Appends {@code value} as a JSON string literal. */
-    static void quote(String value, StringBuilder out) {
-        out.append('"');
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            switch (c) {
-                case '"':
-                    out.append("\\\"");
-                    break;
-                case '\\':
-                    out.append("\\\\");
-                    break;
-                case '\n':
-                    out.append("\\n");
-                    break;
-                case '\r':
-                    out.append("\\r");
-                    break;
-                case '\t':
-                    out.append("\\t");
-                    break;
-                case '\b':
-                    out.append("\\b");
-                    break;
-                case '\f':
-                    out.append("\\f");
-                    break;
-                default:
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-            }
-        }
-        out.append('"');
     }
 
     /**
