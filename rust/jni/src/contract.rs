@@ -3,7 +3,7 @@
 //! `Native.java` for the exports). The tests below read the Java sources and fail on any drift,
 //! so a constant is added to both files or the build fails.
 //!
-//! To share a new constant, add it to [`shared_constants!`] below and as a `static final` of the
+//! To share a new constant, add it to the `shared_constants!` list below and as a `static final` of the
 //! same name and value in `NativeContract.java`.
 
 /// Declares the shared integer constants and, for the drift test, a table of them by name.

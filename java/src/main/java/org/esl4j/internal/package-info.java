@@ -6,8 +6,8 @@
  *   <li>{@link org.esl4j.internal.NativeLoader} finds the native library for this platform (a
  *       system property, the copy bundled in the jar, the library path) and {@link
  *       org.esl4j.internal.Native} checks that its ABI version matches these classes.
- *   <li>{@link org.esl4j.internal.NativeConnection}, {@link org.esl4j.internal.NativeServer} and
- *       {@link org.esl4j.internal.NativeSimulator} own one native handle each; a handle is freed
+ *   <li>{@link org.esl4j.internal.NativeConnection} and {@link org.esl4j.internal.NativeServer} own
+ *       one native handle each (the simulator's, {@code NativeSimulator}, is in esl4j-test); a handle is freed
  *       once, and a call through a closed handle fails with a typed error instead of touching
  *       freed memory.
  *   <li>Commands complete through {@link org.esl4j.internal.NativeCompletion} on esl4j's own
@@ -22,7 +22,8 @@
  *       for the compat {@code ESLevent.serialize} and the CLI.
  * </ul>
  *
- * <p>The contract with the native side (export names, batch layout, error kinds) is versioned by
- * {@code Native.ABI_VERSION}; see {@code docs/design/overload-and-native-contract.md}.
+ * <p>The contract with the native side (export names, batch layout, error kinds) lives in {@code
+ * NativeContract} (checked against {@code rust/jni/src/contract.rs} by a test) and is versioned by
+ * its {@code ABI_VERSION}; see {@code docs/design/overload-and-native-contract.md}.
  */
 package org.esl4j.internal;
