@@ -211,14 +211,14 @@ public final class EslClient implements AutoCloseable {
      * CONNECTED; false when the client was closed meanwhile (the caller closes the connection).
      */
     private boolean firstConnected(NativeConnection opened) {
-        List<String> events;
+        Set<String> events;
         List<String[]> filters;
         synchronized (firstConnect) {
             if (closed) {
                 return false;
             }
             connection = opened;
-            events = new ArrayList<>(BASE_EVENTS);
+            events = new LinkedHashSet<>(BASE_EVENTS);
             events.addAll(deferredEvents);
             filters = new ArrayList<>(deferredFilters);
             deferredEvents.clear();

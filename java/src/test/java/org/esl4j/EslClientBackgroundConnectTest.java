@@ -88,7 +88,6 @@ public class EslClientBackgroundConnectTest {
         simulator.awaitCommand("event plain BACKGROUND_JOB CHANNEL_ANSWER", WAIT);
         simulator.awaitCommand("filter Event-Name CHANNEL_ANSWER", WAIT);
         assertNotNull(client.api("status", WAIT));
-        assertNotNull(client.bgapi("status", WAIT));
     }
 
     @Test
