@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -99,7 +99,7 @@ public final class EslClient implements AutoCloseable {
     private final Set<String> deferredEvents = new LinkedHashSet<>();
     private final List<String[]> deferredFilters = new ArrayList<>();
     /** Opened by close: wakes the background connector out of its back-off at once. */
-    private final CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
+    private final CountDownLatch closing = new CountDownLatch(1);
     /** The engine's counters read just before the connection was closed; null while open. */
     private volatile NativeConnection.Stats finalEngineStats;
     private volatile boolean closed;

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.esl4j.testing.EslSimulator;
 import org.junit.After;
 import org.junit.BeforeClass;
@@ -98,9 +99,13 @@ public class EslClientBackgroundConnectTest {
         client = EslClient.connectInBackground(options(port)
                 .reconnect(ReconnectPolicy.backoff(Duration.ofMinutes(10), Duration.ofMinutes(10), 0)).build());
         client.onConnectionEvent(changes::add);
+        Thread connector = connectorThread(port);
         client.close();
         ConnectionEvent closed = next(changes);
         assertEquals(ConnectionEvent.Type.CLOSED, closed.type());
+        // The connector leaves its ten-minute back-off at once.
+        connector.join(WAIT.toMillis());
+        assertFalse("the connector kept waiting after close", connector.isAlive());
         // Nothing connects later, even with a server up.
         simulator = EslSimulator.builder().port(port).start();
         assertFalse(client.isConnected());
@@ -125,13 +130,22 @@ public class EslClientBackgroundConnectTest {
         EslClient.connectInBackground(options(1).reconnect(ReconnectPolicy.none()).build());
     }
 
+    private static Thread connectorThread(int port) {
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread.getName().equals("esl4j-connect-127.0.0.1:" + port)) {
+                return thread;
+            }
+        }
+        throw new AssertionError("no connector thread for port " + port);
+    }
+
     private static void assertFailsClosed(CompletableFuture<?> command) throws InterruptedException {
         try {
             command.get(WAIT.getSeconds(), TimeUnit.SECONDS);
             fail("expected the command to fail");
         } catch (ExecutionException expected) {
             assertTrue(String.valueOf(expected.getCause()), expected.getCause() instanceof EslConnectionClosedException);
-        } catch (java.util.concurrent.TimeoutException hung) {
+        } catch (TimeoutException hung) {
             fail("the command hung");
         }
     }
