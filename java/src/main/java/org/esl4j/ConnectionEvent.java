@@ -9,6 +9,11 @@ import java.time.Duration;
 public final class ConnectionEvent {
     /** What happened. */
     public enum Type {
+        /**
+         * The first connection of {@link EslClient#connectInBackground(ClientOptions)} is up and
+         * the subscriptions and filters asked for before it were sent.
+         */
+        CONNECTED,
         /** The connection dropped; the client is reconnecting (if its policy allows). */
         DISCONNECTED,
         /** The connection is back and subscriptions were sent again; events of the gap are lost. */

@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -85,8 +86,20 @@ public final class EslClient implements AutoCloseable {
     /** Futures completed by events rather than by the engine; failed on close. */
     private final Set<CompletableFuture<?>> pending = Collections.synchronizedSet(new LinkedHashSet<CompletableFuture<?>>());
     private final Thread reader;
-    /** One engine connection for the client's life: the engine reconnects it per the policy. */
-    private final NativeConnection connection;
+    /**
+     * One engine connection for the client's life: the engine reconnects it per the policy. Null
+     * only until the first connection of {@link #connectInBackground(ClientOptions)} is made.
+     */
+    private volatile NativeConnection connection;
+    /**
+     * Guards {@link #connection}'s first assignment against subscriptions and filters asked for
+     * before it, which wait in {@link #deferredEvents} and {@link #deferredFilters}.
+     */
+    private final Object firstConnect = new Object();
+    private final Set<String> deferredEvents = new LinkedHashSet<>();
+    private final List<String[]> deferredFilters = new ArrayList<>();
+    /** Opened by close: wakes the background connector out of its back-off at once. */
+    private final CountDownLatch closing = new CountDownLatch(1);
     /** The engine's counters read just before the connection was closed; null while open. */
     private volatile NativeConnection.Stats finalEngineStats;
     private volatile boolean closed;
@@ -118,6 +131,144 @@ public final class EslClient implements AutoCloseable {
             throw failure;
         }
         return client;
+    }
+
+    /**
+     * Returns at once, without a connection, and connects on an esl4j daemon thread ({@code
+     * esl4j-connect-host:port}): attempts follow the options' {@link ReconnectPolicy} (the first at
+     * once, then waits from its initial delay doubling up to its maximum, giving up after its
+     * maximum attempts unless that is 0), each bounded by the connect timeout. For an application
+     * that must start while FreeSWITCH is down.
+     *
+     * <p>Until the first connection: commands fail at once with {@link
+     * EslConnectionClosedException}; {@link #subscribe(String...)} and {@link #filter(String,
+     * String)} are remembered, complete at once, and are sent once connected (a refusal then is
+     * logged); listeners may be registered as usual. Once connected, {@link ConnectionEvent.Type#CONNECTED}
+     * is told and the client behaves as one from {@link #connect(ClientOptions)}. When the policy
+     * gives up (bad credentials end the attempts at once), {@link ConnectionEvent.Type#CLOSED} is
+     * told with the last failure. {@link #close()} ends the attempts: an attempt under way finishes
+     * (within the connect timeout) and its connection is closed.
+     *
+     * @param options the settings; their reconnect policy must be enabled
+     * @return the client, not connected yet
+     * @throws IllegalArgumentException when the options' reconnect policy is {@link ReconnectPolicy#none()}
+     */
+    public static EslClient connectInBackground(ClientOptions options) {
+        Objects.requireNonNull(options, "options");
+        if (!options.reconnect().enabled()) {
+            throw new IllegalArgumentException("connecting in the background needs a reconnect policy (ReconnectPolicy.backoff)");
+        }
+        EslClient client = new EslClient(options, null);
+        Thread connector = new Thread(client::connectLoop, "esl4j-connect-" + options.host() + ":" + options.port());
+        connector.setDaemon(true);
+        connector.start();
+        return client;
+    }
+
+    /** The background connector: tries per the reconnect policy until connected, closed or given up. */
+    private void connectLoop() {
+        ReconnectPolicy policy = options.reconnect();
+        long delayMillis = policy.initialDelay().toMillis();
+        for (int attempt = 1; !closed; attempt++) {
+            NativeConnection opened;
+            try {
+                opened = open(options);
+            } catch (RuntimeException failure) {
+                // Only a refusal, a timeout or an unreachable server is worth another attempt.
+                boolean last = !(failure instanceof EslException) || failure instanceof EslAuthException
+                        || (policy.maxAttempts() > 0 && attempt >= policy.maxAttempts());
+                NativeLog.log(NativeLog.WARN, "esl4j::client", "connect attempt " + attempt + " to " + options.host() + ":"
+                        + options.port() + " failed" + (last ? ", giving up: " : ": ") + failure.getMessage());
+                if (last) {
+                    givenUp("connecting gave up: " + failure.getMessage());
+                    return;
+                }
+                if (awaitClosing(delayMillis)) {
+                    return;
+                }
+                delayMillis = Math.min(Math.max(1, delayMillis * 2), policy.maxDelay().toMillis());
+                continue;
+            }
+            if (!firstConnected(opened)) {
+                opened.close();
+            }
+            return;
+        }
+    }
+
+    /** Waits the back-off; true when the client was closed meanwhile. */
+    private boolean awaitClosing(long delayMillis) {
+        try {
+            return closing.await(delayMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            return true;
+        }
+    }
+
+    /**
+     * Makes the first connection the client's, sends what was asked for before it and tells
+     * CONNECTED; false when the client was closed meanwhile (the caller closes the connection).
+     */
+    private boolean firstConnected(NativeConnection opened) {
+        Set<String> events;
+        List<String[]> filters;
+        synchronized (firstConnect) {
+            if (closed) {
+                return false;
+            }
+            connection = opened;
+            events = new LinkedHashSet<>(BASE_EVENTS);
+            events.addAll(deferredEvents);
+            filters = new ArrayList<>(deferredFilters);
+            deferredEvents.clear();
+            deferredFilters.clear();
+        }
+        reader.start();
+        applyDeferred("subscribe " + events, subscribe(events.toArray(new String[0])));
+        for (String[] filter : filters) {
+            applyDeferred("filter " + filter[0], filter(filter[0], filter[1]));
+        }
+        fireConnectionEvent(new ConnectionEvent(ConnectionEvent.Type.CONNECTED,
+                "connected to " + options.host() + ":" + options.port(), Duration.ZERO, 0));
+        return true;
+    }
+
+    private void applyDeferred(String what, CompletableFuture<Void> sent) {
+        try {
+            Futures.await(sent, options.commandTimeout(), what);
+        } catch (EslException refused) {
+            NativeLog.log(NativeLog.WARN, "esl4j::client", what + " asked before the connection was refused: " + refused.getMessage());
+        }
+    }
+
+    /** The background connector gave up before any connection: the client ends as after a loss. */
+    private void givenUp(String reason) {
+        synchronized (firstConnect) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        closing.countDown();
+        failPending(reason);
+        watchdog.close();
+        dispatcher.close();
+        fireConnectionEvent(new ConnectionEvent(ConnectionEvent.Type.CLOSED, reason, Duration.ZERO, 0));
+    }
+
+    /**
+     * Remembers a subscription or filter asked for before the first connection of {@link
+     * #connectInBackground(ClientOptions)}; false once connected (then it is sent as usual).
+     */
+    private boolean deferred(Runnable remember) {
+        synchronized (firstConnect) {
+            if (connection != null || closed) {
+                return false;
+            }
+            remember.run();
+            return true;
+        }
     }
 
     /**
@@ -156,7 +307,12 @@ public final class EslClient implements AutoCloseable {
         if (closed) {
             throw new EslConnectionClosedException("client is closed");
         }
-        return connection;
+        NativeConnection current = connection;
+        if (current == null) {
+            throw new EslConnectionClosedException("not connected yet: connecting in the background to "
+                    + options.host() + ":" + options.port());
+        }
+        return current;
     }
 
     // ---- API commands ------------------------------------------------------------------------
@@ -276,6 +432,9 @@ public final class EslClient implements AutoCloseable {
         if (names.isEmpty()) {
             return Futures.failed(new IllegalArgumentException("no event names"));
         }
+        if (deferred(() -> deferredEvents.addAll(names))) {
+            return CompletableFuture.completedFuture(null);
+        }
         return observed("event", () -> live().subscribe(options.eventFormat().wireName(), String.join(" ", names))
                 .thenApply(reply -> {
                     subscribed.addAll(names);
@@ -313,6 +472,9 @@ public final class EslClient implements AutoCloseable {
         for (String name : eventNames) {
             names.add(Words.requireWord(name, "event name"));
         }
+        if (deferred(() -> deferredEvents.removeAll(names))) {
+            return CompletableFuture.completedFuture(null);
+        }
         return observed("nixevent", () -> live().unsubscribe(String.join(" ", names)).thenApply(reply -> {
             subscribed.removeAll(names);
             return (Void) null;
@@ -330,6 +492,9 @@ public final class EslClient implements AutoCloseable {
     public CompletableFuture<Void> filter(String header, String value) {
         Words.requireWord(header, "header");
         Objects.requireNonNull(value, "value");
+        if (deferred(() -> deferredFilters.add(new String[] {header, value}))) {
+            return CompletableFuture.completedFuture(null);
+        }
         return observed("filter", () -> live().filter(header, value).thenApply(reply -> (Void) null));
     }
 
@@ -455,8 +620,9 @@ public final class EslClient implements AutoCloseable {
 
     private void killLegs(List<String> uuids) {
         // A closed handle refuses commands by throwing; while reconnecting the engine fails them.
-        if (!closed) {
-            ChannelControl.killLegs(connection, uuids);
+        NativeConnection current = connection;
+        if (!closed && current != null) {
+            ChannelControl.killLegs(current, uuids);
         }
     }
 
@@ -509,8 +675,12 @@ public final class EslClient implements AutoCloseable {
 
     /** The engine queue's counters: live, or the last ones once closed (null if none were read). */
     private NativeConnection.Stats engineStats() {
+        NativeConnection current = connection;
+        if (current == null) {
+            return finalEngineStats;
+        }
         try {
-            return connection.stats();
+            return current.stats();
         } catch (RuntimeException closedAlready) {
             return finalEngineStats;
         }
@@ -519,7 +689,10 @@ public final class EslClient implements AutoCloseable {
     /** Closes the engine connection, keeping its last counters for {@link #deliveryStats()}. */
     private void closeConnection() {
         finalEngineStats = engineStats();
-        connection.close();
+        NativeConnection current = connection;
+        if (current != null) {
+            current.close();
+        }
     }
 
     /**
@@ -528,7 +701,8 @@ public final class EslClient implements AutoCloseable {
      * @return false while reconnecting and after close
      */
     public boolean isConnected() {
-        return !closed && connection.isConnected();
+        NativeConnection current = connection;
+        return !closed && current != null && current.isConnected();
     }
 
     /**
@@ -546,10 +720,13 @@ public final class EslClient implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        synchronized (firstConnect) {
+            if (closed) {
+                return;
+            }
+            closed = true;
         }
-        closed = true;
+        closing.countDown();
         closeConnection();
         failPending("client closed");
         watchdog.close();

@@ -135,6 +135,12 @@ public class EslProperties {
         /** Format FreeSWITCH sends events in. */
         private EventFormat eventFormat = EventFormat.PLAIN;
 
+        /**
+         * Whether the application starts without waiting for FreeSWITCH: the clients connect in
+         * the background per the reconnect policy (health DOWN, state CONNECTING, until then).
+         */
+        private boolean connectInBackground;
+
         /** Named FreeSWITCH servers; when empty, esl4j.inbound.host/port describe the only one. */
         private final Map<String, Server> servers = new LinkedHashMap<>();
 
@@ -188,6 +194,16 @@ public class EslProperties {
         /** @param eventFormat the event format */
         public void setEventFormat(EventFormat eventFormat) {
             this.eventFormat = eventFormat;
+        }
+
+        /** @return whether the clients connect in the background */
+        public boolean isConnectInBackground() {
+            return connectInBackground;
+        }
+
+        /** @param connectInBackground whether the clients connect in the background */
+        public void setConnectInBackground(boolean connectInBackground) {
+            this.connectInBackground = connectInBackground;
         }
 
         /** @return the named servers, by name */

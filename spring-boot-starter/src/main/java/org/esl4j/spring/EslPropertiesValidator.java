@@ -66,6 +66,10 @@ final class EslPropertiesValidator {
         }
         DeliveryOptions delivery = delivery(inbound.getQueue());
         ReconnectPolicy reconnect = reconnect(inbound.getReconnect());
+        if (inbound.isConnectInBackground() && !inbound.getReconnect().isEnabled()) {
+            problem(INBOUND + ".connect-in-background", "needs " + INBOUND + ".reconnect.enabled=true: the background"
+                    + " attempts follow the reconnect settings", true);
+        }
         Map<String, EslProperties.Server> named = new LinkedHashMap<>();
         if (inbound.getServers().isEmpty()) {
             named.put(DEFAULT_SERVER, inbound);
@@ -142,7 +146,8 @@ final class EslPropertiesValidator {
                 .reconnect(reconnect)
                 .delivery(delivery)
                 .commandObserver(commandTimings);
-        return new ServerConfig(name, prefix, options.build(), List.copyOf(events), List.copyOf(filters), commandTimings);
+        return new ServerConfig(name, prefix, options.build(), List.copyOf(events), List.copyOf(filters), commandTimings,
+                shared.isConnectInBackground());
     }
 
     private ServerConfig.Filter filter(String property, String text) {

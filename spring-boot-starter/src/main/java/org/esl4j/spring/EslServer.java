@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.esl4j.ConnectionEvent;
 import org.esl4j.DeliveryStats;
 import org.esl4j.EslClient;
@@ -16,25 +17,33 @@ public final class EslServer {
     private final ServerConfig config;
     private final EslClient client;
     /** Replaced as a whole, so that readers see a state with its own reason and time. */
-    private volatile Status status = new Status(ConnectionState.CONNECTED, "connected", Instant.now());
+    private final AtomicReference<Status> status;
 
     private record Status(ConnectionState state, String reason, Instant since) {}
 
     EslServer(ServerConfig config, EslClient client) {
         this.config = config;
         this.client = client;
+        Status connecting = new Status(ConnectionState.CONNECTING,
+                "connecting in the background to " + address() + "; not connected yet", Instant.now());
+        this.status = new AtomicReference<>(config.connectInBackground() ? connecting
+                : new Status(ConnectionState.CONNECTED, "connected", Instant.now()));
         client.onConnectionEvent(this::onConnectionEvent);
+        // CONNECTED may have been told before the listener above was registered.
+        if (client.isConnected()) {
+            status.compareAndSet(connecting, new Status(ConnectionState.CONNECTED, "connected to " + address(), Instant.now()));
+        }
     }
 
     private void onConnectionEvent(ConnectionEvent event) {
         ConnectionState next = switch (event.type()) {
             case DISCONNECTED -> client.options().reconnect().enabled() ? ConnectionState.RECONNECTING : ConnectionState.DOWN;
-            case RECONNECTED -> ConnectionState.CONNECTED;
+            case CONNECTED, RECONNECTED -> ConnectionState.CONNECTED;
             case CLOSED -> ConnectionState.DOWN;
             // The loss that follows (DISCONNECTED) changes the state; this records why.
-            case OVERLOADED -> status.state();
+            case OVERLOADED -> state();
         };
-        status = new Status(next, event.reason(), Instant.now());
+        status.set(new Status(next, event.reason(), Instant.now()));
     }
 
     /**
@@ -70,7 +79,7 @@ public final class EslServer {
      * @return the state
      */
     public ConnectionState state() {
-        return status.state();
+        return status.get().state();
     }
 
     /**
@@ -79,7 +88,7 @@ public final class EslServer {
      * @return the reason
      */
     public String lastChange() {
-        return status.reason();
+        return status.get().reason();
     }
 
     /**
@@ -88,7 +97,7 @@ public final class EslServer {
      * @return the time
      */
     public Instant since() {
-        return status.since();
+        return status.get().since();
     }
 
     /**
@@ -98,7 +107,7 @@ public final class EslServer {
      *     (ordinary and call-ending apart), overloads
      */
     public Map<String, Object> healthDetails() {
-        Status now = status;
+        Status now = status.get();
         DeliveryStats delivery = client.deliveryStats();
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("state", now.state());

@@ -29,7 +29,8 @@ public final class EslServers implements AutoCloseable {
         Map<String, EslServer> connected = new LinkedHashMap<>();
         for (ServerConfig config : configs) {
             try {
-                connected.put(config.name(), new EslServer(config, EslClient.connect(config.options())));
+                connected.put(config.name(), new EslServer(config, config.connectInBackground()
+                        ? EslClient.connectInBackground(config.options()) : EslClient.connect(config.options())));
             } catch (EslException failure) {
                 connected.values().forEach(server -> server.client().close());
                 String address = config.options().host() + ":" + config.options().port();

@@ -12,9 +12,10 @@ import org.esl4j.ClientOptions;
  * @param subscriptions event names to subscribe to (CUSTOM subclasses as {@code CUSTOM x::y})
  * @param filters filters as {header, value}
  * @param commandTimings the client's command observer, for the latency metric
+ * @param connectInBackground whether the client is made at once and connects in the background
  */
 record ServerConfig(String name, String propertyPrefix, ClientOptions options, List<String> subscriptions,
-        List<Filter> filters, CommandTimings commandTimings) {
+        List<Filter> filters, CommandTimings commandTimings, boolean connectInBackground) {
 
     /**
      * One server-side filter.

@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.esl4j.ConnectionEvent;
 import org.esl4j.EslClient;
+import org.esl4j.EslConnectionClosedException;
 import org.esl4j.EslEvent;
 import org.esl4j.EslException;
 import org.esl4j.testing.EslSimulator;
@@ -250,6 +251,54 @@ public class EslAutoConfigurationTest {
                     sim = restartOn(port);
                     assertTrue("reconnected", restored.await(WAIT_SECONDS, TimeUnit.SECONDS));
                     assertEquals(Status.UP, health.health().getStatus());
+                });
+    }
+
+    @Test
+    public void startsWithFreeSwitchDownAndConnectsInTheBackground() throws Exception {
+        int port = sim.port();
+        sim.close();
+        sim = null;
+        runner.withPropertyValues("esl4j.inbound.port=" + port, "esl4j.inbound.connect-in-background=true",
+                "esl4j.inbound.subscriptions=CHANNEL_ANSWER", "esl4j.inbound.reconnect.initial-delay=20ms",
+                "esl4j.inbound.reconnect.max-delay=100ms").run(context -> {
+                    assertEquals(null, context.getStartupFailure());
+                    HealthIndicator health = (HealthIndicator) context.getBean("esl4jHealthContributor", CompositeHealthContributor.class)
+                            .getContributor("default");
+                    EslClient client = context.getBean(EslClient.class);
+                    CountDownLatch connected = new CountDownLatch(1);
+                    client.onConnectionEvent(event -> {
+                        if (event.type() == ConnectionEvent.Type.CONNECTED) {
+                            connected.countDown();
+                        }
+                    });
+                    Health down = health.health();
+                    assertEquals(Status.DOWN, down.getStatus());
+                    assertEquals(ConnectionState.CONNECTING, down.getDetails().get("state"));
+                    assertTrue(String.valueOf(down.getDetails()),
+                            String.valueOf(down.getDetails().get("lastChange")).contains("connecting in the background"));
+                    try {
+                        client.api("status", WAIT);
+                        fail("expected a command before the connection to fail at once");
+                    } catch (EslConnectionClosedException expected) {
+                        assertTrue(expected.getMessage(), expected.getMessage().contains("not connected yet"));
+                    }
+                    sim = restartOn(port);
+                    assertTrue("connected", connected.await(WAIT_SECONDS, TimeUnit.SECONDS));
+                    assertEquals(Status.UP, health.health().getStatus());
+                    // The configured subscription, asked for at start-up, was sent once connected.
+                    sim.awaitCommand(command -> command.startsWith("event plain") && command.contains("CHANNEL_ANSWER"), WAIT);
+                    assertNotNull(client.api("status", WAIT));
+                });
+    }
+
+    @Test
+    public void connectingInTheBackgroundNeedsReconnect() {
+        runner.withPropertyValues("esl4j.inbound.connect-in-background=true", "esl4j.inbound.reconnect.enabled=false")
+                .run(context -> {
+                    Throwable cause = startupCause(context.getStartupFailure());
+                    assertTrue(String.valueOf(cause), cause instanceof EslStartupException);
+                    assertTrue(cause.getMessage(), cause.getMessage().contains("esl4j.inbound.connect-in-background needs"));
                 });
     }
 
