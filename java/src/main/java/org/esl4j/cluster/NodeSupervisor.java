@@ -156,6 +156,13 @@ final class NodeSupervisor {
                 case RECONNECTED:
                     // UP once the call map has caught up with the gap, below.
                     break;
+                case OVERLOADED:
+                    // The disconnect (or close) that follows moves the node; keep why for its health.
+                    node.lastFailure = event.reason();
+                    return;
+                case CONNECTED:
+                    // Sent only to clients made by connectInBackground; nodes connect in the foreground.
+                    return;
                 case CLOSED:
                 default:
                     node.client = null;
