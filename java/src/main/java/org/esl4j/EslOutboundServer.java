@@ -78,6 +78,8 @@ public final class EslOutboundServer implements AutoCloseable {
     /** The last route key handed out; only the acceptor thread uses it. */
     private long lastRouteKey;
     private final AtomicLong handlerFailures = new AtomicLong();
+    private final AtomicLong overloadedSessions = new AtomicLong();
+    private final AtomicLong criticalDropped = new AtomicLong();
     private final Set<EslSession> live = ConcurrentHashMap.newKeySet();
     private volatile boolean accepting = true;
     private volatile boolean closed;
@@ -306,8 +308,14 @@ public final class EslOutboundServer implements AutoCloseable {
                 if (route[0] == 0) {
                     continue; // timed out
                 }
-                // A session's other items (its disconnect notice) end it through route[1] below.
-                dispatcher.dispatchEvents(batch, (kind, item) -> { });
+                // A session's other items (its disconnect notice) end it through route[1] below;
+                // an overload is counted and said, as the engine closed the call's socket for it.
+                long key = route[0];
+                dispatcher.dispatchEvents(batch, (kind, item) -> {
+                    if (kind == FrameCodec.KIND_OVERLOADED) {
+                        overloaded(routed.get(key), item);
+                    }
+                });
                 if (route[1] != 0) {
                     EslSession session = routed.remove(route[0]);
                     if (session != null) {
@@ -322,6 +330,15 @@ public final class EslOutboundServer implements AutoCloseable {
             }
             routed.clear();
         }
+    }
+
+    private void overloaded(EslSession session, EslEvent notice) {
+        overloadedSessions.incrementAndGet();
+        long critical = Long.parseLong(notice.header("Overload-Critical-Dropped"));
+        criticalDropped.addAndGet(critical);
+        NativeLog.log(NativeLog.WARN, LOG_TARGET, session + ": event queue reached its hard cap with "
+                + notice.header("Overload-Queued") + " events queued (" + notice.header("Overload-Dropped")
+                + " ordinary and " + critical + " call-ending events dropped); the call's socket was closed");
     }
 
     ServerOptions options() {
@@ -358,11 +375,12 @@ public final class EslOutboundServer implements AutoCloseable {
     public synchronized OutboundStats stats() {
         NativeServer.Stats last = finalStats;
         if (last != null) {
-            return new OutboundStats(last.sessions, last.rejectedOverCap, last.handshakeFailures, 0, handlerFailures.get());
+            return new OutboundStats(last.sessions, last.rejectedOverCap, last.handshakeFailures, 0, handlerFailures.get(),
+                    overloadedSessions.get(), criticalDropped.get());
         }
         NativeServer.Stats stats = server.stats();
         return new OutboundStats(stats.sessions, stats.rejectedOverCap, stats.handshakeFailures, stats.active,
-                handlerFailures.get());
+                handlerFailures.get(), overloadedSessions.get(), criticalDropped.get());
     }
 
     /**

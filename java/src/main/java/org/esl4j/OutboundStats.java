@@ -7,13 +7,18 @@ public final class OutboundStats {
     private final long handshakeFailures;
     private final long active;
     private final long handlerFailures;
+    private final long overloadedSessions;
+    private final long criticalDropped;
 
-    OutboundStats(long sessions, long rejectedOverCap, long handshakeFailures, long active, long handlerFailures) {
+    OutboundStats(long sessions, long rejectedOverCap, long handshakeFailures, long active, long handlerFailures,
+            long overloadedSessions, long criticalDropped) {
         this.sessions = sessions;
         this.rejectedOverCap = rejectedOverCap;
         this.handshakeFailures = handshakeFailures;
         this.active = active;
         this.handlerFailures = handlerFailures;
+        this.overloadedSessions = overloadedSessions;
+        this.criticalDropped = criticalDropped;
     }
 
     /**
@@ -63,9 +68,31 @@ public final class OutboundStats {
         return handlerFailures;
     }
 
+    /**
+     * Sessions whose event queue reached its hard cap ({@link ConnectionOptions#spillMaxEvents()},
+     * {@link ConnectionOptions#spillMaxBytes()}): the engine closed the call's socket, its pending
+     * commands failed with {@code OVERLOADED}, and a WARN line gave the counts.
+     *
+     * @return the count
+     */
+    public long overloadedSessions() {
+        return overloadedSessions;
+    }
+
+    /**
+     * Call-ending events ({@code CHANNEL_HANGUP}, {@code CHANNEL_HANGUP_COMPLETE}, ...) that
+     * overloaded sessions lost past their hard cap, summed over those sessions.
+     *
+     * @return the count
+     */
+    public long criticalDropped() {
+        return criticalDropped;
+    }
+
     @Override
     public String toString() {
         return "OutboundStats{sessions=" + sessions + ", rejectedOverCap=" + rejectedOverCap + ", handshakeFailures="
-                + handshakeFailures + ", active=" + active + ", handlerFailures=" + handlerFailures + "}";
+                + handshakeFailures + ", active=" + active + ", handlerFailures=" + handlerFailures
+                + ", overloadedSessions=" + overloadedSessions + ", criticalDropped=" + criticalDropped + "}";
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 import static org.junit.Assume.assumeTrue;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.time.Duration;
@@ -73,6 +74,46 @@ public class EslOutboundServerTest {
         T item = queue.poll(WAIT.getSeconds(), TimeUnit.SECONDS);
         assertNotNull("nothing within " + WAIT, item);
         return item;
+    }
+
+    @Test
+    public void aSessionFloodedPastItsHardCapIsClosedCountedAndSaid() throws Exception {
+        CountDownLatch listening = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        // A stalled listener and room for one event: the shared reader pushes back on the
+        // call-ending events, so the session's engine queue reaches its hard cap of 50.
+        serve(ServerOptions.builder().spill(50, 1 << 20)
+                .delivery(DeliveryOptions.builder().maxQueuedEvents(1).criticalReserve(1).build()), session -> {
+                    session.onEvent(event -> awaitRelease(release));
+                    listening.countDown();
+                    awaitRelease(release);
+                });
+        try (FakeOutboundCall call = new FakeOutboundCall(server.port(), true, "NO_ANSWER")) {
+            assertTrue("session started", listening.await(WAIT.getSeconds(), TimeUnit.SECONDS));
+            try {
+                call.sendEvents("CHANNEL_HANGUP", 500);
+            } catch (IOException closedByServer) {
+                // The engine closed the socket at the cap, part way through the flood.
+            }
+            assertTrue("the server closed the call's socket", call.awaitClosedByServer(WAIT.toMillis()));
+            release.countDown();
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (server.stats().overloadedSessions() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10); // polling a counter the reader sets, with a deadline
+            }
+            assertEquals(1, server.stats().overloadedSessions());
+            assertTrue("call-ending events lost past the cap are counted", server.stats().criticalDropped() > 0);
+        } finally {
+            release.countDown();
+        }
+    }
+
+    private static void awaitRelease(CountDownLatch release) {
+        try {
+            assertTrue("released", release.await(WAIT.getSeconds(), TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Test

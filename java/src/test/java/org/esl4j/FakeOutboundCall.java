@@ -176,6 +176,23 @@ final class FakeOutboundCall implements AutoCloseable {
         socket.close();
     }
 
+    /** Sends {@code count} events named {@code eventName} for this channel, as a flood would. */
+    void sendEvents(String eventName, int count) throws IOException {
+        for (int i = 0; i < count; i++) {
+            event(channelHeaders(eventName));
+        }
+    }
+
+    /**
+     * Waits until the server closed the socket (the fake's reader saw its end).
+     *
+     * @return false when it was still open after {@code waitMs}
+     */
+    boolean awaitClosedByServer(long waitMs) throws InterruptedException {
+        worker.join(waitMs);
+        return !worker.isAlive();
+    }
+
     private void hangUp(String cause) throws IOException {
         startHangUp(cause);
         event(channelHeaders("CHANNEL_HANGUP_COMPLETE"));
