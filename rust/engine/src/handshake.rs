@@ -3,6 +3,7 @@
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tracing::trace;
 
 use crate::error::{EslError, ProtocolError};
 use crate::proto::command;
@@ -32,6 +33,13 @@ pub(crate) async fn read_message(
     }
 }
 
+/// Writes a command before the reader task exists, with the same TRACE wire line (password
+/// redacted) that the outbox gives every later command.
+pub(crate) async fn send(stream: &mut TcpStream, bytes: &[u8]) -> std::io::Result<()> {
+    trace!(command = %command::redacted(bytes), "sent");
+    stream.write_all(bytes).await
+}
+
 /// Inbound: waits for `auth/request`, then sends `auth` (or `userauth` when `user` is set) and
 /// checks the reply.
 pub(crate) async fn authenticate(
@@ -48,7 +56,7 @@ pub(crate) async fn authenticate(
         Some(user) => command::userauth(user, password)?,
         None => command::auth(password)?,
     };
-    stream.write_all(&auth).await?;
+    send(stream, &auth).await?;
     match read_message(stream, parser).await? {
         Some(ServerMessage::CommandReply(reply)) if reply.is_ok() => Ok(()),
         Some(ServerMessage::CommandReply(reply)) => {
@@ -81,7 +89,7 @@ pub(crate) async fn connect(
     limits: FrameLimits,
 ) -> Result<(FrameParser, Event), EslError> {
     stream.set_nodelay(true)?;
-    stream.write_all(&command::connect()).await?;
+    send(stream, &command::connect()).await?;
     let mut parser = FrameParser::new(limits);
     match read_message(stream, &mut parser).await? {
         Some(ServerMessage::CommandReply(reply)) if reply.is_ok() => {

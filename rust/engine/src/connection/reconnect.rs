@@ -7,7 +7,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
@@ -16,7 +15,7 @@ use super::driver::Attached;
 use super::state::Shared;
 use super::Gap;
 use crate::error::EslError;
-use crate::handshake::read_message;
+use crate::handshake::{read_message, send};
 use crate::proto::{FrameParser, ServerMessage};
 use crate::queue::Incoming;
 
@@ -190,7 +189,7 @@ async fn replay(
     commands: &[Vec<u8>],
 ) -> Result<Vec<ServerMessage>, EslError> {
     for bytes in commands {
-        stream.write_all(bytes).await?;
+        send(stream, bytes).await?;
     }
     let mut early_messages = Vec::new();
     let mut replies = 0;
