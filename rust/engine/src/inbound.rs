@@ -49,6 +49,8 @@ pub struct ClientConfig {
     pub reconnect: Option<ReconnectPolicy>,
     /// Command, queue and liveness settings.
     pub connection: ConnectionConfig,
+    /// A name for this server in log lines (span field `server`, next to `address`).
+    pub server_name: Option<String>,
 }
 
 impl ClientConfig {
@@ -62,6 +64,7 @@ impl ClientConfig {
             auth_timeout: Duration::from_secs(10),
             reconnect: None,
             connection: ConnectionConfig::default(),
+            server_name: None,
         }
     }
 }
@@ -154,7 +157,14 @@ impl Client {
     /// Connects, authenticates and starts the reader. Errors: [`EslError::Refused`],
     /// [`EslError::Timeout`], [`EslError::Auth`], [`EslError::Rejected`], ...
     pub async fn connect(config: ClientConfig) -> Result<Client, EslError> {
-        let span = info_span!("esl_inbound", address = %config.address);
+        let span = info_span!(
+            "esl_inbound",
+            address = %config.address,
+            server = tracing::field::Empty
+        );
+        if let Some(name) = &config.server_name {
+            span.record("server", name.as_str());
+        }
         debug!(parent: &span, "connecting");
         let (stream, parser) = establish(&config).instrument(span.clone()).await?;
         let reconnect = config.reconnect.clone().map(|policy| {

@@ -150,6 +150,7 @@ fn reconnect_policy(
 }
 
 /// `static native long connectionConnect(byte[] address, byte[] user, byte[] password,
+/// byte[] serverName,
 /// long connectTimeoutMs, long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow,
 /// long spillMaxEvents, long spillMaxBytes, long reconnectInitialDelayMs,
 /// long reconnectMaxDelayMs, int reconnectMaxAttempts)`:
@@ -164,6 +165,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionConnect<'local>(
     address: JByteArray<'local>,
     user: JByteArray<'local>,
     password: JByteArray<'local>,
+    server_name: JByteArray<'local>,
     connect_timeout_ms: jlong,
     command_timeout_ms: jlong,
     queue_capacity: jint,
@@ -179,6 +181,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionConnect<'local>(
         let password = required_text(env, &password, "password")?;
         let mut config = ClientConfig::new(address, Password::new(password));
         config.user = text(env, &user, "user")?;
+        config.server_name = text(env, &server_name, "server name")?;
         if let Some(timeout) = timeout(connect_timeout_ms) {
             config.connect_timeout = timeout;
             config.auth_timeout = timeout;

@@ -20,7 +20,7 @@ macro_rules! shared_constants {
 shared_constants! {
     /// Version of the contract between this library and the Java classes; bump it whenever an
     /// export, a callback or a constant here changes, so a stale library is refused at load.
-    ABI_VERSION: i32 = 5;
+    ABI_VERSION: i32 = 6;
 
     /// `connectionSubscription` commands: `event <format> <names>`.
     SUBSCRIPTION_EVENT: i32 = 0;

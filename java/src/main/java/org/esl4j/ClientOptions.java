@@ -21,6 +21,7 @@ public final class ClientOptions extends ConnectionOptions {
     private final String password;
     private final Duration connectTimeout;
     private final ReconnectPolicy reconnect;
+    private final String serverName;
 
     private ClientOptions(Builder builder) {
         super(builder);
@@ -28,6 +29,7 @@ public final class ClientOptions extends ConnectionOptions {
         this.password = builder.password;
         this.connectTimeout = builder.connectTimeout;
         this.reconnect = builder.reconnect;
+        this.serverName = builder.serverName;
     }
 
     /**
@@ -78,9 +80,18 @@ public final class ClientOptions extends ConnectionOptions {
         return reconnect;
     }
 
+    /**
+     * The name this server goes by in log lines (field {@code server}), next to its address.
+     *
+     * @return the name, or null for none
+     */
+    public String serverName() {
+        return serverName;
+    }
+
     @Override
     public String toString() {
-        return "ClientOptions{" + host() + ":" + port() + (user == null ? "" : ", user=" + user) + ", format=" + eventFormat() + "}";
+        return "ClientOptions{" + (serverName == null ? "" : serverName + "@") + host() + ":" + port() + (user == null ? "" : ", user=" + user) + ", format=" + eventFormat() + "}";
     }
 
     /** Collects {@link ClientOptions}. Not thread-safe. */
@@ -89,6 +100,7 @@ public final class ClientOptions extends ConnectionOptions {
         private String password = "ClueCon";
         private Duration connectTimeout = Duration.ofSeconds(5);
         private ReconnectPolicy reconnect = ReconnectPolicy.none();
+        private String serverName;
 
         private Builder() {
             super(8021, 1);
@@ -143,6 +155,22 @@ public final class ClientOptions extends ConnectionOptions {
          */
         public Builder reconnect(ReconnectPolicy value) {
             reconnect = Objects.requireNonNull(value, "reconnect");
+            return this;
+        }
+
+        /**
+         * A name for this server in log lines (the engine's connection lines carry it as {@code
+         * server=...} next to the address), e.g. the cluster node's or the Spring server's name.
+         *
+         * @param value one line of at most 100 characters, or null for none
+         * @return this builder
+         */
+        public Builder serverName(String value) {
+            if (value != null && (value.isEmpty() || value.length() > 100 || value.indexOf('\n') >= 0
+                    || value.indexOf('\r') >= 0 || value.indexOf('\0') >= 0)) {
+                throw new IllegalArgumentException("serverName must be one line of 1 to 100 characters: " + value);
+            }
+            serverName = value;
             return this;
         }
 

@@ -298,7 +298,8 @@ public final class EslClient implements AutoCloseable {
                 .blockOnOverflow(options.delivery().overflowPolicy() == OverflowPolicy.BLOCK)
                 .spill(options.spillMaxEvents(), options.spillMaxBytes())
                 .reconnect(reconnect.initialDelay().toMillis(), reconnect.maxDelay().toMillis(), reconnect.maxAttempts())
-                .executor(options.completionExecutor());
+                .executor(options.completionExecutor())
+                .serverName(options.serverName());
         return NativeConnection.connect(options.host(), options.port(), options.user(), options.password(), settings);
     }
 

@@ -51,7 +51,8 @@ public final class Native {
 
     // --- connections (rust/jni/src/connection.rs) ---
 
-    static native long connectionConnect(byte[] address, byte[] user, byte[] password, long connectTimeoutMs,
+    static native long connectionConnect(byte[] address, byte[] user, byte[] password, byte[] serverName,
+            long connectTimeoutMs,
             long commandTimeoutMs, int queueCapacity, boolean blockOnOverflow, long spillMaxEvents,
             long spillMaxBytes, long reconnectInitialDelayMs, long reconnectMaxDelayMs, int reconnectMaxAttempts);
 

@@ -86,6 +86,18 @@ public final class NativeConnection extends NativeHandle {
         long reconnectMaxDelayMs;
         int reconnectMaxAttempts = -1;
         Executor executor = CompletionThreads.shared();
+        String serverName;
+
+        /**
+         * The name the engine's log lines give this connection ({@code server=...}), or null.
+         *
+         * @param name the name
+         * @return this
+         */
+        public Settings serverName(String name) {
+            serverName = name;
+            return this;
+        }
 
         /**
          * Deadline for TCP connect and for authentication (default 5 s / 10 s).
@@ -251,7 +263,8 @@ public final class NativeConnection extends NativeHandle {
     public static NativeConnection connect(String host, int port, String user, String password, Settings settings) {
         Native.ensureLoaded();
         String address = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]:" + port : host + ":" + port;
-        long handle = Native.connectionConnect(utf8(address), utf8(user), utf8(password), settings.connectTimeoutMs,
+        long handle = Native.connectionConnect(utf8(address), utf8(user), utf8(password), utf8(settings.serverName),
+                settings.connectTimeoutMs,
                 settings.commandTimeoutMs, settings.queueCapacity, settings.blockOnOverflow, settings.spillMaxEvents,
                 settings.spillMaxBytes, settings.reconnectInitialDelayMs, settings.reconnectMaxDelayMs, settings.reconnectMaxAttempts);
         return new NativeConnection(handle, settings.executor, settings.commandTimeoutMs);

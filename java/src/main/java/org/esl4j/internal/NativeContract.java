@@ -8,7 +8,7 @@ package org.esl4j.internal;
  */
 final class NativeContract {
     /** Version of the Java/native contract; the loader refuses a library with another one. */
-    static final int ABI_VERSION = 5;
+    static final int ABI_VERSION = 6;
 
     /** {@code connectionSubscription}: {@code event <format> <names>}. */
     static final int SUBSCRIPTION_EVENT = 0;

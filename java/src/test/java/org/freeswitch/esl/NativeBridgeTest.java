@@ -111,7 +111,7 @@ public class NativeBridgeTest {
     public void pollReturnsNullOnceTheServerClosedAndEverythingWasTaken() throws Exception {
         try (FakeFreeSwitch fake = fake();
                 NativeConnection connection = NativeConnection.connect("127.0.0.1", fake.port(), null, "ClueCon",
-                        new NativeConnection.Settings())) {
+                        new NativeConnection.Settings().serverName("fs-test"))) {
             // "exit" makes the recorded server answer, send its disconnect notice and close.
             connection.sendRecv("exit", 0).get(10, TimeUnit.SECONDS);
             EventInbox inbox = connection.inbox(16);
@@ -157,7 +157,7 @@ public class NativeBridgeTest {
         String address;
         try (FakeFreeSwitch fake = fake();
                 NativeConnection connection = NativeConnection.connect("127.0.0.1", fake.port(), null, "ClueCon",
-                        new NativeConnection.Settings())) {
+                        new NativeConnection.Settings().serverName("fs-test"))) {
             assertTrue(connection.isConnected());
             address = "127.0.0.1:" + fake.port();
         } finally {
@@ -168,9 +168,9 @@ public class NativeBridgeTest {
         boolean found = false;
         for (LogRecord record : records) {
             found |= record.getLoggerName().startsWith("org.esl4j.native.esl4j_engine") && record.getLevel() == Level.FINE
-                    && record.getMessage().equals("connecting [address=" + address + "]");
+                    && record.getMessage().equals("connecting [address=" + address + " server=fs-test]");
         }
-        assertTrue("no engine record forwarded with its address among " + records.size(), found);
+        assertTrue("no engine record forwarded with its address and server name among " + records, found);
         for (LogRecord record : records) {
             assertFalse("a password reached the logs", record.getMessage().contains("ClueCon"));
         }

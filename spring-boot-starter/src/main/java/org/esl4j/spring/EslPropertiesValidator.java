@@ -145,7 +145,8 @@ final class EslPropertiesValidator {
                 .eventFormat(shared.getEventFormat())
                 .reconnect(reconnect)
                 .delivery(delivery)
-                .commandObserver(commandTimings);
+                .commandObserver(commandTimings)
+                .serverName(name);
         return new ServerConfig(name, prefix, options.build(), List.copyOf(events), List.copyOf(filters), commandTimings,
                 shared.isConnectInBackground());
     }
