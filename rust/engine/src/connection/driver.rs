@@ -195,7 +195,10 @@ impl Shared {
                                 break ending;
                             }
                         }
-                        Err(error) => warn!(%error, "undecodable event skipped"),
+                        Err(error) => self.undecodable_events.hit(
+                            || warn!(%error, "undecodable event skipped"),
+                            |held_back| warn!(held_back, "more undecodable events skipped"),
+                        ),
                     }
                 }
                 Ok(None) => break None,

@@ -26,6 +26,7 @@ use tracing::Instrument;
 
 use crate::error::EslError;
 use crate::id::new_uuid;
+use crate::log_limit::LogLimit;
 use crate::proto::command::{self, SendMsg};
 use crate::proto::{ApiResponse, Event, EventFormat, FrameLimits, FrameParser, Reply};
 use crate::queue::{EventQueue, Incoming, OverflowPolicy, QueueBounds, QueueStats};
@@ -34,6 +35,10 @@ pub(crate) use reconnect::Reconnect;
 pub use reconnect::ReconnectPolicy;
 pub(crate) use state::Shared;
 use state::{ExecutionWaiter, Replay, State};
+
+/// At most one warning line about undecodable events per connection and interval, plus a
+/// summary with how many more there were.
+const UNDECODABLE_WARNING_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Settings of a connection, inbound or outbound.
 #[derive(Debug, Clone)]
@@ -276,6 +281,7 @@ impl Connection {
             unsolicited_replies: AtomicU64::new(0),
             consecutive_timeouts: AtomicU32::new(0),
             broken: watch::Sender::new(None),
+            undecodable_events: LogLimit::new(UNDECODABLE_WARNING_INTERVAL),
         });
         let attached = shared.attach(stream);
         tokio::spawn(run(shared.clone(), attached, parser, reconnect, guard).instrument(span));

@@ -11,6 +11,7 @@ use tracing::{debug, warn};
 
 use super::{ConnectionConfig, Gap, Response};
 use crate::error::EslError;
+use crate::log_limit::LogLimit;
 use crate::outbox::Outbox;
 use crate::proto::{Disposition, Event, ServerMessage};
 use crate::queue::{EventQueue, Incoming};
@@ -164,6 +165,8 @@ pub(crate) struct Shared {
     /// Set to a reason when the connection is presumed broken (liveness); the reader ends
     /// the socket.
     pub(super) broken: watch::Sender<Option<String>>,
+    /// Events that could not be decoded are skipped; a flood of them logs one line per interval.
+    pub(super) undecodable_events: Arc<LogLimit>,
 }
 
 impl Shared {
