@@ -56,6 +56,11 @@ impl NativeConnection {
 /// kernel doubles it) keeps ~1 GB/s on a LAN with a 0.5 ms round trip.
 const BLOCKING_RECEIVE_BUFFER: u32 = 256 * 1024;
 
+/// `Some(value)` when a Java count is above zero (zero or less keeps the engine's default).
+pub(crate) fn positive(value: impl TryInto<usize>) -> Option<usize> {
+    value.try_into().ok().filter(|&value| value > 0)
+}
+
 /// Settings shared by inbound connects and outbound servers; zero or negative values keep
 /// the engine's defaults. Keep in sync with `NativeConnection.Settings`.
 pub(crate) fn connection_config(
@@ -66,7 +71,6 @@ pub(crate) fn connection_config(
     spill_max_bytes: jlong,
 ) -> ConnectionConfig {
     let mut config = ConnectionConfig::default();
-    let positive = |value: jlong| usize::try_from(value).ok().filter(|value| *value > 0);
     if let Some(events) = positive(spill_max_events) {
         config.spill_max_events = events;
     }
@@ -76,10 +80,8 @@ pub(crate) fn connection_config(
     if let Some(timeout) = timeout(command_timeout_ms) {
         config.command_timeout = timeout;
     }
-    if let Ok(capacity) = usize::try_from(queue_capacity) {
-        if capacity > 0 {
-            config.event_queue_capacity = capacity;
-        }
+    if let Some(capacity) = positive(queue_capacity) {
+        config.event_queue_capacity = capacity;
     }
     if block_on_overflow == JNI_TRUE {
         config.overflow_policy = OverflowPolicy::Block;

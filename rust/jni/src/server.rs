@@ -15,7 +15,7 @@ use jni::sys::{jboolean, jint, jlong};
 use jni::JNIEnv;
 
 use crate::codec::with_poll_batch;
-use crate::connection::{connection_config, session_handle, NativeConnection};
+use crate::connection::{connection_config, positive, session_handle, NativeConnection};
 use crate::convert::{required_text, timeout};
 use crate::error::{ffi_call, BridgeError};
 use crate::{handle, runtime};
@@ -69,11 +69,6 @@ pub extern "system" fn Java_org_esl4j_internal_Native_serverBind<'local>(
         let server = runtime::block_on(Server::bind(config))??;
         Ok(handle::into_handle(Arc::new(server)))
     })
-}
-
-/// `Some(value)` when it is above zero.
-fn positive(value: jint) -> Option<usize> {
-    usize::try_from(value).ok().filter(|&value| value > 0)
 }
 
 /// `static native int serverPort(long handle)`: the bound port (useful after binding port 0).
