@@ -3,57 +3,15 @@
 
 mod support;
 
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use esl4j_engine::proto::FrameParser;
 use esl4j_engine::{Client, ClientConfig, Password};
-use support::{accept_auth, api_response_frame, read_message, serve_once};
+use support::{accept_auth, api_response_frame, read_message, serve_once, Recorder};
 use tokio::io::AsyncWriteExt;
 
 const PASSWORD: &str = "S3cret-Pass";
-
-/// Every event's level and fields as one line, on the thread it is the default subscriber of.
-struct Recorder(Arc<Mutex<Vec<String>>>);
-
-impl Recorder {
-    fn lines(lines: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
-        lines
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
-    }
-}
-
-struct Fields(String);
-
-impl tracing::field::Visit for Fields {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, "{}={:?} ", field.name(), value);
-    }
-}
-
-impl tracing::Subscriber for Recorder {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut fields = Fields(format!("{} ", event.metadata().level()));
-        event.record(&mut fields);
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(fields.0);
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
 
 // A current-thread runtime: the handshake runs on this thread, under its default subscriber.
 #[tokio::test(flavor = "current_thread")]
@@ -114,7 +72,7 @@ async fn a_flood_of_undecodable_events_logs_one_warning() {
     let _stream = server.await.expect("no panic");
     let warnings: Vec<String> = Recorder::lines(&lines)
         .into_iter()
-        .filter(|line| line.starts_with("WARN") && line.contains("undecodable"))
+        .filter(|line| line.starts_with("WARN esl4j_engine") && line.contains("undecodable"))
         .collect();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
 }

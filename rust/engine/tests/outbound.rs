@@ -3,8 +3,7 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use esl4j_engine::proto::command::SendMsg;
@@ -13,7 +12,9 @@ use esl4j_engine::{
     ConnectionConfig, ErrorKind, ExecuteOptions, Incoming, Server, ServerConfig, Session,
     SocketMode,
 };
-use support::{connection, play_server_side, read_message, reply_frame, Dir, PlayLog, Record};
+use support::{
+    connection, play_server_side, read_message, reply_frame, Dir, PlayLog, Record, Recorder,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -580,36 +581,12 @@ async fn a_burst_waits_in_the_backlog_while_handshake_slots_are_taken() {
     assert_eq!(stats.handshake_failures, 0);
 }
 
-/// Counts the engine's WARN events on the thread it is the default subscriber of.
-struct WarningCounter(Arc<AtomicUsize>);
-
-impl tracing::Subscriber for WarningCounter {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let metadata = event.metadata();
-        if *metadata.level() == tracing::Level::WARN
-            && metadata.target().starts_with("esl4j_engine")
-        {
-            self.0.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
 // A current-thread runtime: every task of the server logs on this thread, to its default subscriber.
 #[tokio::test(flavor = "current_thread")]
 async fn repeated_handshake_failures_log_one_warning() {
     const PEERS: u64 = 200;
-    let warnings = Arc::new(AtomicUsize::new(0));
-    let _subscriber = tracing::subscriber::set_default(WarningCounter(warnings.clone()));
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let _subscriber = tracing::subscriber::set_default(Recorder(lines.clone()));
     let server = server(4, WAIT).await;
     for _ in 0..PEERS {
         let mut peer = silent_peer(&server).await;
@@ -621,7 +598,11 @@ async fn repeated_handshake_failures_log_one_warning() {
     }
     assert_eq!(server.stats().handshake_failures, PEERS);
     // The first is logged; the rest wait for the summary at the end of the interval.
-    assert_eq!(warnings.load(Ordering::Relaxed), 1);
+    let warnings = Recorder::lines(&lines)
+        .into_iter()
+        .filter(|line| line.starts_with("WARN esl4j_engine"))
+        .count();
+    assert_eq!(warnings, 1);
 }
 
 /// A socket accepted by the application's own loop (libesl's `esl_attach_handle` path).

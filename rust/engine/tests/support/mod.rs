@@ -7,6 +7,8 @@ mod transcript;
 pub use transcript::{connection, fixtures_dir, load, transcript_names, Dir, Record};
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use esl4j_engine::proto::{Frame, FrameParser};
@@ -279,4 +281,47 @@ pub async fn accept_auth(stream: &mut TcpStream, parser: &mut FrameParser, passw
         .write_all(&reply_frame("+OK accepted"))
         .await
         .expect("write");
+}
+
+/// Every tracing event as one line (`LEVEL target field=value ...`), for the tests that check
+/// what the engine logs; it records on the thread it is the default subscriber of.
+pub struct Recorder(pub Arc<Mutex<Vec<String>>>);
+
+impl Recorder {
+    pub fn lines(lines: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
+        lines
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+struct Fields(String);
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        let _ = write!(self.0, "{}={:?} ", field.name(), value);
+    }
+}
+
+impl tracing::Subscriber for Recorder {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let metadata = event.metadata();
+        let mut fields = Fields(format!("{} {} ", metadata.level(), metadata.target()));
+        event.record(&mut fields);
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(fields.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
 }
