@@ -116,13 +116,19 @@ final class NodeSupervisor {
             return;
         }
         notices.tell();
-        if (!client.isConnected()) {
-            // Lost before its connection watcher could tell: start over with a new client.
+        if (!client.isConnected() && !node.options.reconnect().enabled()) {
+            // Lost, perhaps before its connection watcher could tell, and nothing will reconnect
+            // it: start over with a new client. A reconnecting client is kept (its watcher sees
+            // the outcome); closing it here lost the node for a retry interval whenever a server
+            // went away just after the node came up.
             client.close();
         }
     }
 
-    /** Makes {@code client} the node's and the node UP; false (and the client closed) once closed. */
+    /**
+     * Makes {@code client} the node's and the node UP (RECONNECTING if already lost); false (and
+     * the client closed) once closed.
+     */
     private boolean goLive(Node node, EslClient client) {
         synchronized (node) {
             if (closed) {
@@ -131,7 +137,8 @@ final class NodeSupervisor {
             }
             node.client = client;
             node.lastFailure = null;
-            transition(node, NodeState.UP);
+            // Lost meanwhile: the watcher may have heard DISCONNECTED before the node was this client's.
+            transition(node, client.isConnected() ? NodeState.UP : NodeState.RECONNECTING);
             return true;
         }
     }

@@ -377,6 +377,46 @@ public class EslClusterTest {
         assertEquals(0, cluster.activeChannels("n0"));
     }
 
+    @Test
+    public void aServerLostJustAsItsNodeComesUpIsReconnectedNotDropped() throws Exception {
+        EslSimulator sim = answeringSim();
+        int port = sim.port();
+        ClientOptions withReconnect = sim.clientOptions()
+                .reconnect(ReconnectPolicy.backoff(Duration.ofMillis(20), Duration.ofMillis(100), 0)).build();
+        EslCluster cluster = EslCluster.start(ClusterOptions.builder().node("n0", withReconnect).build());
+        clusters.add(cluster);
+        // The UP notice is told on the thread that installed the client: holding it there keeps
+        // that thread between "node UP" and its last look at the connection while the server goes.
+        CountDownLatch upTold = new CountDownLatch(1);
+        CountDownLatch serverGone = new CountDownLatch(1);
+        BlockingQueue<String> changes = new LinkedBlockingQueue<>();
+        List<String> told = Collections.synchronizedList(new ArrayList<>());
+        cluster.onNodeState((node, previous, current) -> {
+            changes.add(node + ":" + current);
+            told.add(node + ":" + current);
+            if (current == NodeState.UP && upTold.getCount() > 0) {
+                upTold.countDown();
+                try {
+                    serverGone.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        assertTrue("the first UP was told to the listener", upTold.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        sim.close();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (cluster.state("n0") != NodeState.RECONNECTING) {
+            assertTrue("n0 never noticed the loss: " + cluster.states(), System.nanoTime() < deadline);
+            Thread.yield();
+        }
+        serverGone.countDown();
+        track(restartOn(port));
+        awaitItem(changes, "n0:RECONNECTING");
+        awaitItem(changes, "n0:UP");
+        assertEquals("the reconnecting client was kept", Arrays.asList("n0:UP", "n0:RECONNECTING", "n0:UP"), told);
+    }
+
     // ---- merged events --------------------------------------------------------------------------
 
     @Test
