@@ -5,10 +5,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.esl4j.AsyncSessionHandler;
 import org.esl4j.EslOutboundServer;
-import org.esl4j.HangupCause;
 import org.esl4j.ServerOptions;
 import org.esl4j.dial.BridgeRequest;
 import org.esl4j.dial.Endpoint;
+import org.esl4j.dial.HangupCause;
 import org.esl4j.dial.Timeouts;
 
 /**

@@ -3,13 +3,13 @@ package org.esl4j.readme;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.esl4j.ClientOptions;
-import org.esl4j.HangupCause;
 import org.esl4j.ReconnectPolicy;
 import org.esl4j.cluster.ClusterOptions;
 import org.esl4j.cluster.EslCluster;
 import org.esl4j.cluster.PlacedOriginate;
 import org.esl4j.cluster.Placement;
 import org.esl4j.dial.Endpoint;
+import org.esl4j.dial.HangupCause;
 import org.esl4j.dial.OriginateRequest;
 import org.esl4j.dial.Timeouts;
 

@@ -4,12 +4,12 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.esl4j.EslOutboundServer;
-import org.esl4j.HangupCause;
 import org.esl4j.ServerOptions;
 import org.esl4j.SessionHandler;
 import org.esl4j.dial.BridgeRequest;
 import org.esl4j.dial.BridgeResult;
 import org.esl4j.dial.Endpoint;
+import org.esl4j.dial.HangupCause;
 import org.esl4j.dial.Timeouts;
 
 /**

@@ -1,6 +1,7 @@
 package org.esl4j;
 
 import java.util.concurrent.CompletionStage;
+import org.esl4j.dial.HangupCause;
 
 /**
  * Handles one call handed to an {@link EslOutboundServer} without a thread of its own: it chains

@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
+import org.esl4j.dial.HangupCause;
+import org.esl4j.dial.OutcomeEvent;
 import org.esl4j.internal.FrameCodec;
 import org.esl4j.internal.WireEvent;
 
@@ -39,7 +41,7 @@ import org.esl4j.internal.WireEvent;
  * events of one poll batch share that batch's byte array (never written after it arrived), so an
  * event kept for long keeps its batch (at most a few hundred KiB) reachable.
  */
-public final class EslEvent {
+public final class EslEvent implements OutcomeEvent {
     private static final String VARIABLE_PREFIX = "variable_";
     private static final byte[] NO_BODY = new byte[0];
 
@@ -191,6 +193,7 @@ public final class EslEvent {
      * @param name the header name, any case
      * @return the value, or null when the event has no such header
      */
+    @Override
     public String header(String name) {
         int index = headerIndex(name, 0);
         return index < 0 ? null : value(index);
@@ -252,6 +255,7 @@ public final class EslEvent {
      * @param name the header name, any case
      * @return the values, empty when the event has no such header; never null
      */
+    @Override
     public List<String> headerValues(String name) {
         if (name == null) {
             return Collections.emptyList();
@@ -315,6 +319,7 @@ public final class EslEvent {
      *
      * @return the body text, empty when there is none
      */
+    @Override
     public String body() {
         return new String(bytes, bodyStart, bodyLength, StandardCharsets.UTF_8);
     }
@@ -333,6 +338,7 @@ public final class EslEvent {
      *
      * @return the event name, or null
      */
+    @Override
     public String eventName() {
         if (wire == null) {
             return header("Event-Name");

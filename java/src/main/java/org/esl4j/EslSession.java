@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.esl4j.dial.BridgeRequest;
 import org.esl4j.dial.BridgeResult;
+import org.esl4j.dial.HangupCause;
 import org.esl4j.internal.NativeConnection;
 
 /**

@@ -1,5 +1,7 @@
 package org.esl4j;
 
+import org.esl4j.dial.HangupCause;
+
 /**
  * Handles one call handed to an {@link EslOutboundServer} with blocking calls. Runs on its own
  * thread (a virtual thread when the JVM has them), so it may block; when it returns the session is

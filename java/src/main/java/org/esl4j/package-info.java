@@ -7,7 +7,7 @@
  *       job, typed {@code originate}, reconnect with a gap notice.
  *   <li>{@link org.esl4j.EslOutboundServer} and {@link org.esl4j.EslSession}: outbound mode, the
  *       server FreeSWITCH's {@code socket} application connects to, one handler per call.
- *   <li>{@link org.esl4j.EslEvent}: an immutable event; {@link org.esl4j.HangupCause}: every
+ *   <li>{@link org.esl4j.EslEvent}: an immutable event; {@link org.esl4j.dial.HangupCause}: every
  *       FreeSWITCH cause with its Q.850 code.
  *   <li>{@link org.esl4j.dial}: dial strings, typed no-answer timeouts and typed outcomes.
  * </ul>

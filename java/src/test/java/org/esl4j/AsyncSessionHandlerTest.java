@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.esl4j.dial.BridgeRequest;
 import org.esl4j.dial.BridgeResult;
 import org.esl4j.dial.Endpoint;
+import org.esl4j.dial.HangupCause;
 import org.esl4j.dial.Timeouts;
 import org.junit.After;
 import org.junit.Before;

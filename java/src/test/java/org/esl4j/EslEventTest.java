@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import org.esl4j.dial.HangupCause;
 import org.junit.Test;
 
 public class EslEventTest {

@@ -26,6 +26,7 @@ import org.esl4j.dial.Application;
 import org.esl4j.dial.BridgeRequest;
 import org.esl4j.dial.BridgeResult;
 import org.esl4j.dial.Endpoint;
+import org.esl4j.dial.HangupCause;
 import org.esl4j.dial.OriginateRequest;
 import org.esl4j.dial.Timeouts;
 import org.esl4j.testing.internal.NativeSimulator;

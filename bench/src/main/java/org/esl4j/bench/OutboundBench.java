@@ -13,8 +13,8 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import javax.management.ObjectName;
 import org.esl4j.EslOutboundServer;
 import org.esl4j.EslSession;
-import org.esl4j.HangupCause;
 import org.esl4j.ServerOptions;
+import org.esl4j.dial.HangupCause;
 
 /**
  * Outbound mode: the simulator originates {@code SESSIONS} calls whose dialplan is {@code socket

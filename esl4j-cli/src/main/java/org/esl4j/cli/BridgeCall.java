@@ -3,10 +3,10 @@ package org.esl4j.cli;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.esl4j.EslSession;
-import org.esl4j.HangupCause;
 import org.esl4j.dial.BridgeRequest;
 import org.esl4j.dial.BridgeResult;
 import org.esl4j.dial.Endpoint;
+import org.esl4j.dial.HangupCause;
 import org.esl4j.dial.Timeouts;
 
 /**

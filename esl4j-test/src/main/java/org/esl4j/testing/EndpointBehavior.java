@@ -2,7 +2,7 @@ package org.esl4j.testing;
 
 import java.time.Duration;
 import java.util.Objects;
-import org.esl4j.HangupCause;
+import org.esl4j.dial.HangupCause;
 import org.esl4j.testing.internal.NativeSimulator;
 
 /**

@@ -5,7 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.esl4j.EslClient;
 import org.esl4j.EslException;
-import org.esl4j.HangupCause;
+import org.esl4j.dial.HangupCause;
 import org.esl4j.internal.Words;
 
 /**

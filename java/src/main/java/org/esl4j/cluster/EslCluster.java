@@ -13,8 +13,8 @@ import org.esl4j.ClientOptions;
 import org.esl4j.EslClient;
 import org.esl4j.EslEvent;
 import org.esl4j.EslException;
-import org.esl4j.HangupCause;
 import org.esl4j.Subscription;
+import org.esl4j.dial.HangupCause;
 import org.esl4j.dial.OriginateRequest;
 
 /**

@@ -6,8 +6,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import org.esl4j.EslEvent;
-import org.esl4j.HangupCause;
 
 /**
  * The outcome of a {@code bridge}, read from the controlled channel's {@code
@@ -29,6 +27,8 @@ import org.esl4j.HangupCause;
  * }</pre>
  */
 public final class BridgeResult {
+    private static final String VARIABLE_PREFIX = "variable_";
+
     /** How the bridge attempt ended. */
     public enum Status {
         /** The far end answered and the bridge ran (the event comes when it has ended). */
@@ -84,29 +84,30 @@ public final class BridgeResult {
      * @throws IllegalArgumentException when the event is neither of those two and carries no
      *     bridge outcome
      */
-    public static BridgeResult fromExecuteComplete(EslEvent event) {
+    public static BridgeResult fromExecuteComplete(OutcomeEvent event) {
         Objects.requireNonNull(event, "event");
-        String dialStatus = event.variable("DIALSTATUS");
-        String disposition = event.variable("originate_disposition");
-        String failedCause = event.variable("originate_failed_cause");
+        String dialStatus = variable(event, "DIALSTATUS");
+        String disposition = variable(event, "originate_disposition");
+        String failedCause = variable(event, "originate_failed_cause");
+        HangupCause own = HangupCause.fromName(event.header("Hangup-Cause"));
+        boolean hungUp = "hangup".equalsIgnoreCase(event.header("Answer-State"));
         if (dialStatus == null && disposition == null && failedCause == null) {
             String name = event.eventName();
             if (!"CHANNEL_EXECUTE_COMPLETE".equals(name) && !"CHANNEL_HANGUP_COMPLETE".equals(name)) {
                 throw new IllegalArgumentException("event carries no bridge outcome: " + event);
             }
-            HangupCause own = event.hangupCause();
             return new BridgeResult(Status.FAILED, own == null ? HangupCause.UNKNOWN : own, null, null,
                     Collections.<String, HangupCause>emptyMap(), null, null,
-                    own == null && !"hangup".equalsIgnoreCase(event.answerState()), false);
+                    own == null && !hungUp, false);
         }
-        Map<String, HangupCause> legCauses = legCauses(event.variableValues("originate_causes"));
-        HangupCause peerCause = HangupCause.fromName(event.variable("bridge_hangup_cause"));
-        String peerUuid = event.variable("last_bridge_to");
-        boolean channelUp = !"hangup".equalsIgnoreCase(event.answerState()) && event.hangupCause() == null;
+        Map<String, HangupCause> legCauses = legCauses(event.headerValues(VARIABLE_PREFIX + "originate_causes"));
+        HangupCause peerCause = HangupCause.fromName(variable(event, "bridge_hangup_cause"));
+        String peerUuid = variable(event, "last_bridge_to");
+        boolean channelUp = !hungUp && own == null;
         String upperStatus = dialStatus == null ? "" : dialStatus.toUpperCase(Locale.ROOT);
         if (upperStatus.equals("ANSWER")) {
             if (peerCause == null) {
-                peerCause = HangupCause.fromName(event.variable("last_bridge_hangup_cause"));
+                peerCause = HangupCause.fromName(variable(event, "last_bridge_hangup_cause"));
             }
             return new BridgeResult(Status.ANSWERED, null, dialStatus, disposition, legCauses, peerCause, peerUuid, channelUp);
         }
@@ -114,7 +115,7 @@ public final class BridgeResult {
             return new BridgeResult(Status.EARLY_MEDIA, null, dialStatus, disposition, legCauses, peerCause, peerUuid, channelUp);
         }
         HangupCause cause = firstKnown(failedCause, disposition, causeOfDialStatus(upperStatus),
-                event.variable("last_bridge_hangup_cause"));
+                variable(event, "last_bridge_hangup_cause"));
         return new BridgeResult(Status.FAILED, cause, dialStatus, disposition, legCauses, null, null, channelUp);
     }
 
@@ -130,6 +131,11 @@ public final class BridgeResult {
     }
 
     /** {@code DIALSTATUS} words that are not cause names. */
+    /** A channel variable as an event carries it: the {@code variable_<name>} header. */
+    private static String variable(OutcomeEvent event, String name) {
+        return event.header(VARIABLE_PREFIX + name);
+    }
+
     private static String causeOfDialStatus(String dialStatus) {
         switch (dialStatus) {
             case "NOANSWER":

@@ -2,8 +2,6 @@ package org.esl4j.dial;
 
 import java.util.Locale;
 import java.util.Objects;
-import org.esl4j.EslEvent;
-import org.esl4j.HangupCause;
 
 /**
  * The outcome of an inbound {@code originate}, read from the {@code api} reply or the {@code
@@ -81,7 +79,7 @@ public final class OriginateResult {
      * @return the outcome
      * @throws IllegalArgumentException when the event is not a BACKGROUND_JOB
      */
-    public static OriginateResult fromBackgroundJob(EslEvent job) {
+    public static OriginateResult fromBackgroundJob(OutcomeEvent job) {
         Objects.requireNonNull(job, "job");
         if (!"BACKGROUND_JOB".equals(job.eventName())) {
             throw new IllegalArgumentException("not a BACKGROUND_JOB: " + job);

@@ -3,7 +3,7 @@
  *
  * <p>The question this package answers: <em>how do I set the no-answer timeout?</em> Build the
  * request with {@link org.esl4j.dial.Timeouts}; the request picks the FreeSWITCH variables that
- * work on its path, and the outcome says what happened with a {@link org.esl4j.HangupCause}.
+ * work on its path, and the outcome says what happened with a {@link HangupCause}.
  *
  * <p><b>Inbound originate, 30 s.</b> {@code originate_timeout} in the dial string, early media
  * ignored, a client-chosen channel UUID:
@@ -45,5 +45,9 @@
  * API's blank split, {@code |}, the leg {@code ,}, the block delimiter and the {@code =} of each
  * pair), so they may hold commas, quotes, blanks, {@code =}, {@code |}, backslashes, line breaks
  * and any Unicode text.
+ *
+ * <p>This package is the call vocabulary the client package {@code org.esl4j} builds on: it names
+ * no type of any other esl4j package. Results are read from any {@link OutcomeEvent} (every
+ * {@code org.esl4j.EslEvent} is one), and {@link HangupCause} lives here because outcomes carry it.
  */
 package org.esl4j.dial;

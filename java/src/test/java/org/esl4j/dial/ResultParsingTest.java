@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.esl4j.EslEvent;
-import org.esl4j.HangupCause;
 import org.esl4j.testsupport.Transcript;
 import org.junit.Before;
 import org.junit.Test;

@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.esl4j.EslClient;
-import org.esl4j.HangupCause;
+import org.esl4j.dial.HangupCause;
 import org.esl4j.dial.OriginateRequest;
 import org.esl4j.dial.OriginateResult;
 import org.esl4j.testing.EndpointBehavior;

@@ -5,11 +5,11 @@ import java.util.concurrent.TimeUnit;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.esl4j.EslSession;
-import org.esl4j.HangupCause;
 import org.esl4j.SessionHandler;
 import org.esl4j.dial.BridgeRequest;
 import org.esl4j.dial.BridgeResult;
 import org.esl4j.dial.Endpoint;
+import org.esl4j.dial.HangupCause;
 import org.esl4j.dial.Timeouts;
 import org.springframework.stereotype.Component;
 

@@ -1,4 +1,4 @@
-package org.esl4j;
+package org.esl4j.dial;
 
 import java.util.HashMap;
 import java.util.Locale;

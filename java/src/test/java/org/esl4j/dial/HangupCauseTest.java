@@ -1,4 +1,4 @@
-package org.esl4j;
+package org.esl4j.dial;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
