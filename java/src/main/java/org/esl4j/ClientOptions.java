@@ -45,6 +45,21 @@ public final class ClientOptions extends ConnectionOptions {
     }
 
     /**
+     * A builder holding every setting of these options, to derive options that differ in a few.
+     *
+     * @return a new builder; changing it leaves these options as they are
+     */
+    public Builder toBuilder() {
+        Builder builder = new Builder().copyOf(this);
+        builder.user = user;
+        builder.password = password;
+        builder.connectTimeout = connectTimeout;
+        builder.reconnect = reconnect;
+        builder.serverName = serverName;
+        return builder;
+    }
+
+    /**
      * The {@code userauth} user.
      *
      * @return {@code user@domain}, or null for plain {@code auth}

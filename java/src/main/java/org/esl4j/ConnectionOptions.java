@@ -153,6 +153,21 @@ abstract class ConnectionOptions {
         /** This builder as its concrete type. */
         abstract B self();
 
+        /** Takes every shared setting of {@code from}, for a {@code toBuilder()}. */
+        final B copyOf(ConnectionOptions from) {
+            host = from.host;
+            port = from.port;
+            commandTimeout = from.commandTimeout;
+            eventFormat = from.eventFormat;
+            delivery = from.delivery;
+            watchdogMargin = from.watchdogMargin;
+            completionExecutor = from.completionExecutor;
+            commandObserver = from.commandObserver;
+            spillMaxEvents = from.spillMaxEvents;
+            spillMaxBytes = from.spillMaxBytes;
+            return self();
+        }
+
         /**
          * The host: FreeSWITCH's for the client, the address to bind for the server (default
          * {@code 127.0.0.1}; {@code 0.0.0.0} for every interface).

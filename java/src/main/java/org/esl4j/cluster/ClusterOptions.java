@@ -199,7 +199,9 @@ public final class ClusterOptions {
          * org.esl4j.ReconnectPolicy}; when that gives up (or the first connect fails), the cluster
          * makes a new client every {@link #retryInterval(Duration)}.
          *
-         * @param name a unique name, e.g. {@code "fs1"}; events and results are tagged with it
+         * @param name a unique name, e.g. {@code "fs1"}; events and results are tagged with it, and
+         *     it is the connection's {@link ClientOptions#serverName()} in log lines unless the
+         *     options name the server already
          * @param options where the node is and how to talk to it
          * @return this builder
          */
@@ -212,7 +214,16 @@ public final class ClusterOptions {
             if (nodes.containsKey(name)) {
                 throw new IllegalArgumentException("node added twice: " + name);
             }
-            nodes.put(name, options);
+            if (options.serverName() != null) {
+                nodes.put(name, options);
+                return this;
+            }
+            try {
+                // The engine's log lines of this node's connection then say which node they are.
+                nodes.put(name, options.toBuilder().serverName(name).build());
+            } catch (IllegalArgumentException unfit) {
+                throw new IllegalArgumentException("a node name must be one line of 1 to 100 characters: " + name, unfit);
+            }
             return this;
         }
 

@@ -17,6 +17,22 @@ import org.junit.Test;
 /** The shard rule, which other JVMs and languages must be able to reproduce, and the builder's checks. */
 public class ClusterOptionsTest {
     @Test
+    public void aNodeIsNamedInItsConnectionsLogLinesUnlessItsOptionsNameTheServer() {
+        ClientOptions unnamed = ClientOptions.builder().host("10.0.0.5").build();
+        ClientOptions named = ClientOptions.builder().host("10.0.0.6").serverName("edge-a").build();
+        ClusterOptions options = ClusterOptions.builder().node("fs1", unnamed).node("fs2", named).build();
+        assertEquals("fs1", options.nodes().get("fs1").serverName());
+        assertEquals("10.0.0.5", options.nodes().get("fs1").host());
+        assertEquals("edge-a", options.nodes().get("fs2").serverName());
+        try {
+            ClusterOptions.builder().node("fs\nINFO forged", unnamed);
+            fail("a node name over two lines was accepted");
+        } catch (IllegalArgumentException expected) {
+            assertTrue(expected.getMessage(), expected.getMessage().startsWith("a node name must be one line"));
+        }
+    }
+
+    @Test
     public void theHashIsFnv1a32AsPublished() {
         // Test vectors of the FNV reference (http://www.isthe.com/chongo/tech/comp/fnv/).
         assertEquals(0x811C9DC5, ClusterOptions.fnv1a32(""));
