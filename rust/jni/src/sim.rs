@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use esl4j_engine::EslError;
 use esl4j_sim::{Behavior, ClockMode, EslUser, Event, FloodSpec, SimConfig, Simulator};
-use jni::objects::{JByteArray, JClass};
+use jni::objects::{JByteArray, JClass, JObjectArray};
 use jni::sys::{jboolean, jint, jlong, JNI_FALSE, JNI_TRUE};
 use jni::JNIEnv;
 
@@ -403,6 +403,34 @@ pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simFireEv
         let event = sim_event(required_frame(env, &event, "event")?)?;
         with_sim(handle, |sim| {
             runtime::block_on(sim.fire_event(&event))?;
+            Ok(())
+        })
+    })
+}
+
+/// `static native void simFireEvents(long handle, byte[][] events)`: fires every event, in
+/// order, as `simFireEvent` does one, and returns once all are written.
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simFireEvents<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    events: JObjectArray<'local>,
+) {
+    ffi_call(&mut env, |env| {
+        if events.is_null() {
+            return Err(BridgeError::InvalidArgument("events is null".into()));
+        }
+        let count = env.get_array_length(&events)?;
+        let mut decoded = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+        for index in 0..count {
+            let event = JByteArray::from(env.get_object_array_element(&events, index)?);
+            decoded.push(sim_event(required_frame(env, &event, "an event")?)?);
+            // Frees the local reference now: a large array would otherwise fill the local frame.
+            env.delete_local_ref(event)?;
+        }
+        with_sim(handle, |sim| {
+            runtime::block_on(sim.fire_events(&decoded))?;
             Ok(())
         })
     })

@@ -379,7 +379,17 @@ impl Simulator {
 
     /// Fires an event to subscribed connections; standard headers are added in front.
     pub async fn fire_event(&self, event: &Event) {
-        self.shared.with(|core| core.fire_custom(event));
+        self.fire_events(std::slice::from_ref(event)).await;
+    }
+
+    /// Fires events in order, as [`fire_event`](Self::fire_event) does each, and returns once
+    /// all are written: one lock and one flush for the lot, for load tests.
+    pub async fn fire_events(&self, events: &[Event]) {
+        self.shared.with(|core| {
+            for event in events {
+                core.fire_custom(event);
+            }
+        });
         self.flush().await;
     }
 

@@ -8,9 +8,14 @@ import static org.junit.Assert.fail;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.esl4j.EslClient;
 import org.esl4j.EslEvent;
@@ -201,6 +206,37 @@ public class EslSimulatorTest {
             assertEquals("payload", event.body());
             assertNotNull("standard headers are added", event.header("Core-UUID"));
             assertEquals("42", sim.awaitEvent(e -> "kit::ping".equals(e.eventSubclass()), WAIT).header("X-Answer"));
+        }
+    }
+
+    @Test
+    public void eventsFiredTogetherArriveInOrderWithRisingSequences() throws Exception {
+        EslSimulator sim = rule.simulator();
+        try (EslClient client = connect()) {
+            BlockingQueue<EslEvent> received = new LinkedBlockingQueue<>();
+            client.onEvent("kit::burst", received::add);
+            client.subscribe("CUSTOM", "kit::burst").get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            List<EslEvent> burst = new ArrayList<>();
+            for (int i = 0; i < 500; i++) {
+                burst.add(EslEvent.builder().header("Event-Name", "CUSTOM").header("Event-Subclass", "kit::burst")
+                        .header("X-Index", Integer.toString(i)).build());
+            }
+            sim.fireEvents(burst);
+            long previousSequence = -1;
+            for (int i = 0; i < burst.size(); i++) {
+                EslEvent event = received.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                assertNotNull("event " + i + " of " + burst.size(), event);
+                assertEquals(Integer.toString(i), event.header("X-Index"));
+                long sequence = Long.parseLong(event.header("Event-Sequence"));
+                assertTrue(sequence + " after " + previousSequence, sequence > previousSequence);
+                previousSequence = sequence;
+            }
+        }
+        try {
+            sim.fireEvents(Collections.singletonList(EslEvent.builder().header("X-Nameless", "1").build()));
+            fail("an event without Event-Name was fired");
+        } catch (IllegalArgumentException expected) {
+            assertTrue(expected.getMessage(), expected.getMessage().contains("Event-Name"));
         }
     }
 

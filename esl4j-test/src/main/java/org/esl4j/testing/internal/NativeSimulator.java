@@ -269,6 +269,25 @@ public final class NativeSimulator extends NativeHandle {
     }
 
     /**
+     * Fires events in order, as {@link #fireEvent} does each, with one native call and one wait
+     * for the sockets.
+     *
+     * @param events each with its {@code Event-Name}, other headers and body
+     */
+    public void fireEvents(List<EslEvent> events) {
+        byte[][] encoded = new byte[events.size()][];
+        for (int i = 0; i < encoded.length; i++) {
+            encoded[i] = FrameCodec.encodeSingle(events.get(i));
+        }
+        long handle = acquire();
+        try {
+            simFireEvents(handle, encoded);
+        } finally {
+            release();
+        }
+    }
+
+    /**
      * Virtual clock: moves time forward, firing due timers, and returns once the resulting
      * frames are written.
      *
@@ -327,6 +346,8 @@ public final class NativeSimulator extends NativeHandle {
     private static native int simChannelCount(long handle);
 
     private static native void simFireEvent(long handle, byte[] event);
+
+    private static native void simFireEvents(long handle, byte[][] events);
 
     private static native void simAdvance(long handle, long millis);
 
