@@ -1,8 +1,5 @@
 package org.esl4j.internal;
 
-import java.util.logging.Level;
-import java.util.logging.Logger;
-
 import org.esl4j.EslEvent;
 
 /**
@@ -43,7 +40,7 @@ public final class EventInbox {
         void accept(int kind, EslEvent item);
     }
 
-    private static final Logger LOG = Logger.getLogger(EventInbox.class.getName());
+    private static final Log LOG = Log.of(EventInbox.class);
 
     private final Source source;
     private boolean ended;
@@ -75,10 +72,10 @@ public final class EventInbox {
             }
         } catch (IllegalArgumentException malformed) {
             // A bug between the two sides, never the peer's doing: said loudly, then the end.
-            LOG.log(Level.WARNING, "a poll batch does not decode; this connection's items end here", malformed);
+            LOG.warn("a poll batch does not decode; this connection's items end here", malformed);
         } catch (RuntimeException closed) {
             // The end of this source: the owner sees it as the connection's end.
-            LOG.log(Level.FINE, "poll source closed", closed);
+            LOG.debug("poll source closed", closed);
         }
         ended = true;
         return null;
