@@ -173,79 +173,144 @@ public final class KafkaOptions {
         private Builder() {
         }
 
-        /** @param value Kafka's {@code bootstrap.servers} @return this builder */
+        /**
+         * Kafka's {@code bootstrap.servers}.
+         *
+         * @param value Kafka's {@code bootstrap.servers}
+         * @return this builder
+         */
         public Builder bootstrapServers(String value) {
             bootstrapServers = requireText(value, "bootstrapServers");
             return this;
         }
 
-        /** @param value the events topic @return this builder */
+        /**
+         * The events topic.
+         *
+         * @param value the events topic
+         * @return this builder
+         */
         public Builder eventsTopic(String value) {
             eventsTopic = requireText(value, "eventsTopic");
             return this;
         }
 
-        /** @param value partitions of the events topic when created @return this builder */
+        /**
+         * Partitions of the events topic when created.
+         *
+         * @param value partitions of the events topic when created
+         * @return this builder
+         */
         public Builder eventsPartitions(int value) {
             eventsPartitions = atLeast(1, value, "eventsPartitions");
             return this;
         }
 
-        /** @param value the relays' topic @return this builder */
+        /**
+         * The relays' topic.
+         *
+         * @param value the relays' topic
+         * @return this builder
+         */
         public Builder controlTopic(String value) {
             controlTopic = requireText(value, "controlTopic");
             return this;
         }
 
-        /** @param value the relays' group @return this builder */
+        /**
+         * The relays' group.
+         *
+         * @param value the relays' group
+         * @return this builder
+         */
         public Builder relayGroup(String value) {
             relayGroup = requireText(value, "relayGroup");
             return this;
         }
 
-        /** @param value the consumers' group @return this builder */
+        /**
+         * The consumers' group.
+         *
+         * @param value the consumers' group
+         * @return this builder
+         */
         public Builder consumerGroup(String value) {
             consumerGroup = requireText(value, "consumerGroup");
             return this;
         }
 
-        /** @param value events held per node for a hand-over @return this builder */
+        /**
+         * Events held per node for a hand-over.
+         *
+         * @param value events held per node for a hand-over
+         * @return this builder
+         */
         public Builder standbyEvents(int value) {
             standbyEvents = atLeast(1, value, "standbyEvents");
             return this;
         }
 
-        /** @param value published events between progress records @return this builder */
+        /**
+         * Published events between progress records.
+         *
+         * @param value published events between progress records
+         * @return this builder
+         */
         public Builder progressEvery(int value) {
             progressEvery = atLeast(1, value, "progressEvery");
             return this;
         }
 
-        /** @param value longest time between progress records @return this builder */
+        /**
+         * Longest time between progress records.
+         *
+         * @param value longest time between progress records
+         * @return this builder
+         */
         public Builder progressInterval(Duration value) {
             progressInterval = positive(value, "progressInterval");
             return this;
         }
 
-        /** @param value events republished before the resume point @return this builder */
+        /**
+         * Events republished before the resume point.
+         *
+         * @param value events republished before the resume point
+         * @return this builder
+         */
         public Builder republishMargin(int value) {
             republishMargin = atLeast(0, value, "republishMargin");
             return this;
         }
 
-        /** @param value records per partition remembered to remove duplicates @return this builder */
+        /**
+         * Records per partition remembered to remove duplicates.
+         *
+         * @param value records per partition remembered to remove duplicates
+         * @return this builder
+         */
         public Builder dedupWindow(int value) {
             dedupWindow = atLeast(1, value, "dedupWindow");
             return this;
         }
 
-        /** @param value listener threads of a consumer @return this builder */
+        /**
+         * Listener threads of a consumer.
+         *
+         * @param value listener threads of a consumer
+         * @return this builder
+         */
         public Builder consumerThreads(int value) {
             consumerThreads = atLeast(1, value, "consumerThreads");
             return this;
         }
 
-        /** @param value Kafka's session timeout for both groups @return this builder */
+        /**
+         * Kafka's session timeout for both groups.
+         *
+         * @param value Kafka's session timeout for both groups
+         * @return this builder
+         */
         public Builder sessionTimeout(Duration value) {
             sessionTimeout = positive(value, "sessionTimeout");
             return this;
