@@ -392,8 +392,8 @@ public class EslClusterTest {
         BlockingQueue<String> changes = new LinkedBlockingQueue<>();
         List<String> told = Collections.synchronizedList(new ArrayList<>());
         cluster.onNodeState((node, previous, current) -> {
+            told.add(node + ":" + current); // before the queue the test waits on
             changes.add(node + ":" + current);
-            told.add(node + ":" + current);
             if (current == NodeState.UP && upTold.getCount() > 0) {
                 upTold.countDown();
                 try {
