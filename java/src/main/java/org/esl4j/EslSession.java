@@ -44,8 +44,14 @@ public final class EslSession implements AutoCloseable {
 
     private final EslOutboundServer server;
     private final NativeConnection connection;
-    private final EslEvent channelData;
+    /**
+     * The view of the channel data handed out, made on first use: reading a header caches the
+     * event's decoded texts (two slots per header), which a call that never asks should not hold.
+     */
+    private volatile EslEvent channelData;
     private final String uuid;
+    private final boolean fullControl;
+    private final String socketMode;
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     private final CompletableFuture<EslEvent> hangup = new CompletableFuture<>();
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
@@ -57,9 +63,11 @@ public final class EslSession implements AutoCloseable {
     EslSession(EslOutboundServer server, NativeConnection connection) {
         this.server = server;
         this.connection = connection;
-        EslEvent data = connection.channelData();
-        this.channelData = data == null ? EslEvent.builder().build() : data;
-        this.uuid = channelData.uniqueId();
+        // A throwaway view: what the session reads itself is kept, its decoded texts are not.
+        EslEvent data = channelDataOf(connection);
+        this.uuid = data.uniqueId();
+        this.fullControl = "full".equalsIgnoreCase(data.header("Control"));
+        this.socketMode = sharedSocketMode(data.header("Socket-Mode"));
         this.hangupOnExecutor = Futures.completeOn(hangup, server.options().completionExecutor());
         this.endedOnExecutor = Futures.completeOn(ended, server.options().completionExecutor());
         if (uuid != null) {
@@ -70,6 +78,16 @@ public final class EslSession implements AutoCloseable {
                 }
             }));
         }
+    }
+
+    private static EslEvent channelDataOf(NativeConnection connection) {
+        EslEvent data = connection.channelData();
+        return data == null ? EslEvent.builder().build() : data;
+    }
+
+    /** The mode as one of two shared strings when it is one of FreeSWITCH's two. */
+    private static String sharedSocketMode(String mode) {
+        return "async".equals(mode) ? "async" : "static".equals(mode) ? "static" : mode;
     }
 
     /** Subscribes to the channel's events and asks for linger (with {@code full}); before the handler. */
@@ -117,7 +135,13 @@ public final class EslSession implements AutoCloseable {
      * @return the channel data
      */
     public EslEvent channelData() {
-        return channelData;
+        EslEvent data = channelData;
+        if (data == null) {
+            // Racing first calls may each make a view; either reads the same bytes.
+            data = channelDataOf(connection);
+            channelData = data;
+        }
+        return data;
     }
 
     /**
@@ -136,7 +160,7 @@ public final class EslSession implements AutoCloseable {
      * @return the value, or null
      */
     public String variable(String name) {
-        return channelData.variable(name);
+        return channelData().variable(name);
     }
 
     /**
@@ -147,7 +171,7 @@ public final class EslSession implements AutoCloseable {
      * @return true with {@code full}
      */
     public boolean hasFullControl() {
-        return "full".equalsIgnoreCase(channelData.header("Control"));
+        return fullControl;
     }
 
     /**
@@ -156,7 +180,7 @@ public final class EslSession implements AutoCloseable {
      * @return the socket mode from the connect reply
      */
     public String socketMode() {
-        return channelData.header("Socket-Mode");
+        return socketMode;
     }
 
     // ---- applications ----------------------------------------------------------------------------

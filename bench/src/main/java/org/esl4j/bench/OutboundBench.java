@@ -54,6 +54,8 @@ public final class OutboundBench {
      * not requested in one burst (which would measure the backlog, not the handshake).
      */
     private static final int IN_FLIGHT = 200;
+    /** Classes of the heap histogram printed with all sessions up. */
+    private static final int LARGEST_CLASSES = 25;
 
     private OutboundBench() {
     }
@@ -156,6 +158,7 @@ public final class OutboundBench {
                 long heap = Measure.heapAfterGc() - heapBefore;
                 long rss = Measure.residentBytes() - rssBefore;
                 long jvmNative = jvmNonHeapCommitted() - jvmNativeBefore;
+                printLargestClasses(up);
                 long teardownStart = System.nanoTime();
                 release.countDown();
                 for (CompletableFuture<Void> go = parked.poll(); go != null; go = parked.poll()) {
@@ -188,7 +191,8 @@ public final class OutboundBench {
     }
 
     private static void recordHandshake(Map<String, Long> originatedAt, List<Double> handshakes, EslSession session) {
-        Long sent = originatedAt.get(session.uuid());
+        // Removed, so that the harness's own entries do not count as the sessions' heap.
+        Long sent = originatedAt.remove(session.uuid());
         if (sent != null) {
             handshakes.add((System.nanoTime() - sent) / 1e6);
         }
@@ -232,10 +236,31 @@ public final class OutboundBench {
      * code), from Native Memory Tracking; 0 when tracking is off.
      */
     private static long jvmNonHeapCommitted() throws Exception {
-        String summary = (String) ManagementFactory.getPlatformMBeanServer().invoke(
-                new ObjectName("com.sun.management:type=DiagnosticCommand"), "vmNativeMemory",
-                new Object[] {new String[] {"summary"}}, new String[] {String[].class.getName()});
+        String summary = diagnosticCommand("vmNativeMemory", "summary");
         return committedKb(summary, "Total:") * 1024 - committedKb(summary, "Java Heap (") * 1024;
+    }
+
+    /**
+     * Prints the heap's largest classes with all sessions up (what {@code jcmd GC.class_histogram}
+     * shows), in bytes per session: where the heap share goes.
+     */
+    private static void printLargestClasses(long sessions) throws Exception {
+        String[] lines = diagnosticCommand("gcClassHistogram").split("\n");
+        System.out.println("heap histogram with " + sessions + " sessions up (bytes and instances per session):");
+        // Two heading lines, then one line per class, largest first: rank: instances bytes name.
+        for (int i = 2; i < Math.min(lines.length, 2 + LARGEST_CLASSES); i++) {
+            String[] columns = lines[i].trim().split("\\s+");
+            if (columns.length >= 4) {
+                System.out.printf("  %8.1f B %6.2f x %s%n", Long.parseLong(columns[2]) / (double) sessions,
+                        Long.parseLong(columns[1]) / (double) sessions, columns[3]);
+            }
+        }
+    }
+
+    private static String diagnosticCommand(String operation, String... arguments) throws Exception {
+        return (String) ManagementFactory.getPlatformMBeanServer().invoke(
+                new ObjectName("com.sun.management:type=DiagnosticCommand"), operation,
+                new Object[] {arguments}, new String[] {String[].class.getName()});
     }
 
     private static long committedKb(String summary, String label) {
