@@ -230,12 +230,14 @@ impl Frame {
         (self.block.data, self.body_start)
     }
 
-    pub(crate) fn spans(&self) -> &[HeaderSpan] {
-        &self.block.spans
+    /// The header block (names, raw values and the body in one buffer).
+    pub(crate) fn block(&self) -> &HeaderBlock {
+        &self.block
     }
 
-    pub(crate) fn data(&self) -> &[u8] {
-        &self.block.data
+    /// Takes the header block out of the frame without copying.
+    pub(crate) fn into_block(self) -> HeaderBlock {
+        self.block
     }
 }
 
