@@ -56,9 +56,12 @@ public final class EslSession implements AutoCloseable {
     private final CompletableFuture<EslEvent> hangup = new CompletableFuture<>();
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private final AtomicBoolean finished = new AtomicBoolean();
-    /** {@code hangup} and {@code ended} as handed out: completed on the completion executor. */
-    private final CompletableFuture<EslEvent> hangupOnExecutor;
-    private final CompletableFuture<Void> endedOnExecutor;
+    /**
+     * {@code hangup} and {@code ended} as handed out, completed on the completion executor; made
+     * when first asked for (guarded by {@code this}), as most handlers never ask.
+     */
+    private CompletableFuture<EslEvent> hangupOnExecutor;
+    private CompletableFuture<Void> endedOnExecutor;
 
     EslSession(EslOutboundServer server, NativeConnection connection) {
         this.server = server;
@@ -68,8 +71,6 @@ public final class EslSession implements AutoCloseable {
         this.uuid = data.uniqueId();
         this.fullControl = "full".equalsIgnoreCase(data.header("Control"));
         this.socketMode = sharedSocketMode(data.header("Socket-Mode"));
-        this.hangupOnExecutor = Futures.completeOn(hangup, server.options().completionExecutor());
-        this.endedOnExecutor = Futures.completeOn(ended, server.options().completionExecutor());
         if (uuid != null) {
             subscriptions.add(server.router().onChannel(uuid, event -> {
                 String name = event.eventName();
@@ -109,11 +110,6 @@ public final class EslSession implements AutoCloseable {
     void connectionEnded() {
         ended.complete(null);
         hangup.complete(null);
-    }
-
-    /** Completes on the server's reader thread when the connection has ended: for the server only. */
-    CompletableFuture<Void> whenConnectionEnded() {
-        return ended;
     }
 
     /** Marks the session ended; true the first time only. */
@@ -419,7 +415,10 @@ public final class EslSession implements AutoCloseable {
      *
      * @return the hang-up event or null
      */
-    public CompletableFuture<EslEvent> hangupEvent() {
+    public synchronized CompletableFuture<EslEvent> hangupEvent() {
+        if (hangupOnExecutor == null) {
+            hangupOnExecutor = Futures.completeOn(hangup, server.options().completionExecutor());
+        }
         return hangupOnExecutor;
     }
 
@@ -428,7 +427,10 @@ public final class EslSession implements AutoCloseable {
      *
      * @return the end of the session
      */
-    public CompletableFuture<Void> ended() {
+    public synchronized CompletableFuture<Void> ended() {
+        if (endedOnExecutor == null) {
+            endedOnExecutor = Futures.completeOn(ended, server.options().completionExecutor());
+        }
         return endedOnExecutor;
     }
 
