@@ -85,7 +85,7 @@ fn check_frame(name: &str, index: usize, record: &Record, frame: &Frame) {
         ServerMessage::CommandReply(reply) => {
             if let Some(data) = reply.channel_data() {
                 assert_eq!(
-                    event_pairs(&data),
+                    event_pairs(data),
                     naive_headers(head, true),
                     "{context}: channel data"
                 );

@@ -197,16 +197,16 @@ impl Event {
         }
     }
 
-    /// The header lines of a frame that are not in a body (the outbound `connect` reply), taking
-    /// over its buffer: values stay URL-encoded until read, as a plain event's do.
-    pub(crate) fn from_encoded_block(block: HeaderBlock) -> Event {
-        Event {
-            block,
-            body: None,
-            format: EventFormat::Plain,
-            encoded: true,
-            decoded: OnceLock::new(),
+    /// Decodes URL-encoded header lines that are not in a body: the outbound `connect` reply,
+    /// whose whole header block is the channel's `CHANNEL_DATA` event.
+    pub(crate) fn from_encoded_spans(data: &[u8], spans: &[HeaderSpan]) -> Event {
+        let mut builder = EventBuilder::with_capacity(data.len(), spans.len());
+        for span in spans {
+            builder.push_with(span.name(data), |out| {
+                url::decode_into(span.value(data), out)
+            });
         }
+        builder.finish(None, EventFormat::Plain)
     }
 
     /// Decodes the body of a `text/event-json` frame (`cJSON_PrintUnformatted` of the event).

@@ -230,14 +230,12 @@ impl Frame {
         (self.block.data, self.body_start)
     }
 
-    /// The header block (names, raw values and the body in one buffer).
-    pub(crate) fn block(&self) -> &HeaderBlock {
-        &self.block
+    pub(crate) fn spans(&self) -> &[HeaderSpan] {
+        &self.block.spans
     }
 
-    /// Takes the header block out of the frame without copying.
-    pub(crate) fn into_block(self) -> HeaderBlock {
-        self.block
+    pub(crate) fn data(&self) -> &[u8] {
+        &self.block.data
     }
 }
 

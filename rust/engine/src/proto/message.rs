@@ -4,7 +4,6 @@ use std::borrow::Cow;
 
 use super::event::Event;
 use super::frame::Frame;
-use super::url;
 use crate::error::ProtocolError;
 
 /// Reply to a command (`command/reply`).
@@ -12,6 +11,7 @@ use crate::error::ProtocolError;
 pub struct Reply {
     text: String,
     frame: Frame,
+    channel_data: Option<Event>,
 }
 
 impl Reply {
@@ -35,22 +35,14 @@ impl Reply {
         self.header("Job-UUID")
     }
 
-    /// A copy of the channel data (`CHANNEL_DATA` event) carried by the reply to `connect`.
-    pub fn channel_data(&self) -> Option<Event> {
-        self.is_connect_reply()
-            .then(|| Event::from_encoded_block(self.frame.block().clone()))
+    /// The channel data (`CHANNEL_DATA` event) carried by the reply to `connect`.
+    pub fn channel_data(&self) -> Option<&Event> {
+        self.channel_data.as_ref()
     }
 
-    /// Takes the channel data out of the reply: the event keeps the frame's buffer, values
-    /// decoded when read, so the handshake makes no second copy of a 3-8 KiB reply.
+    /// Takes the channel data out of the reply.
     pub fn into_channel_data(self) -> Option<Event> {
-        self.is_connect_reply()
-            .then(|| Event::from_encoded_block(self.frame.into_block()))
-    }
-
-    /// The reply that carries `Event-Name` is the outbound `connect` reply.
-    fn is_connect_reply(&self) -> bool {
-        self.frame.header_bytes("Event-Name").is_some()
+        self.channel_data
     }
 
     /// The frame as received.
@@ -212,13 +204,27 @@ impl ServerMessage {
 /// A `command/reply`; the one that carries `Event-Name` is the outbound `connect` reply,
 /// whose whole header block is a URL-encoded `CHANNEL_DATA` event.
 fn reply(frame: Frame) -> Reply {
-    let raw_text = frame.header_bytes("Reply-Text").unwrap_or_default();
-    let text = if frame.header_bytes("Event-Name").is_some() {
-        String::from_utf8_lossy(&url::decode(raw_text)).into_owned()
-    } else {
-        String::from_utf8_lossy(raw_text).into_owned()
-    };
-    Reply { text, frame }
+    if frame.header_bytes("Event-Name").is_some() {
+        let channel_data = Event::from_encoded_spans(frame.data(), frame.spans());
+        let text = channel_data
+            .header("Reply-Text")
+            .map(Cow::into_owned)
+            .unwrap_or_default();
+        return Reply {
+            text,
+            frame,
+            channel_data: Some(channel_data),
+        };
+    }
+    let text = frame
+        .header("Reply-Text")
+        .map(Cow::into_owned)
+        .unwrap_or_default();
+    Reply {
+        text,
+        frame,
+        channel_data: None,
+    }
 }
 
 #[cfg(test)]
@@ -242,9 +248,7 @@ mod tests {
         };
         assert_eq!(reply.text(), "+OK\n");
         assert!(reply.is_ok());
-        let data = reply.into_channel_data().expect("channel data");
-        // The reply's own buffer, not a decoded copy: values are decoded when read.
-        assert!(data.values_encoded());
+        let data = reply.channel_data().expect("channel data");
         assert_eq!(data.header("caller-caller-id-name").as_deref(), Some("A B"));
         assert_eq!(data.header("Socket-Mode").as_deref(), Some("async"));
     }
