@@ -135,7 +135,8 @@ public final class OutboundBench {
             driver.request("outbound " + EXTENSION + " 127.0.0.1:" + server.port(), STEP_TIMEOUT.toMillis());
             long heapBefore = Measure.heapAfterGc();
             long rssBefore = Measure.residentBytes();
-            long jvmNativeBefore = jvmNonHeapCommitted();
+            String nmtBefore = diagnosticCommand("vmNativeMemory", "summary");
+            long jvmNativeBefore = jvmNonHeapCommitted(nmtBefore);
             int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
             long start = System.nanoTime();
             try (Originator originator = new Originator(driver.port())) {
@@ -157,8 +158,10 @@ public final class OutboundBench {
                 int threads = ManagementFactory.getThreadMXBean().getThreadCount() - threadsBefore;
                 long heap = Measure.heapAfterGc() - heapBefore;
                 long rss = Measure.residentBytes() - rssBefore;
-                long jvmNative = jvmNonHeapCommitted() - jvmNativeBefore;
+                String nmt = diagnosticCommand("vmNativeMemory", "summary");
+                long jvmNative = jvmNonHeapCommitted(nmt) - jvmNativeBefore;
                 printLargestClasses(up);
+                printNativeGrowth(nmtBefore, nmt, up);
                 long teardownStart = System.nanoTime();
                 release.countDown();
                 for (CompletableFuture<Void> go = parked.poll(); go != null; go = parked.poll()) {
@@ -235,9 +238,24 @@ public final class OutboundBench {
      * The JVM's own committed native memory outside the Java heap (thread stacks, metaspace, GC,
      * code), from Native Memory Tracking; 0 when tracking is off.
      */
-    private static long jvmNonHeapCommitted() throws Exception {
-        String summary = diagnosticCommand("vmNativeMemory", "summary");
+    private static long jvmNonHeapCommitted(String summary) {
         return committedKb(summary, "Total:") * 1024 - committedKb(summary, "Java Heap (") * 1024;
+    }
+
+    /** Prints the JVM's native memory categories (NMT) that grew with the sessions, per session. */
+    private static void printNativeGrowth(String before, String after, long sessions) {
+        System.out.println("JVM native memory (NMT committed) grown per session:");
+        for (String line : after.split("\n")) {
+            String trimmed = line.trim();
+            int open = trimmed.indexOf(" (reserved=");
+            if (trimmed.startsWith("-") && open > 0) {
+                String label = trimmed.substring(1, open + 2).trim();
+                double grown = (committedKb(after, label) - committedKb(before, label)) * 1024.0 / sessions;
+                if (Math.abs(grown) >= 1) {
+                    System.out.printf("  %8.1f B %s%n", grown, label.substring(0, label.length() - 2));
+                }
+            }
+        }
     }
 
     /**
