@@ -1,12 +1,16 @@
 //! Resident memory per outbound session, engine only (no JVM): a child process plays
 //! FreeSWITCH's `socket` application for N calls (connect reply with ~7 KiB of channel data,
 //! `+OK` to every command); this process accepts them on a [`Server`], routes each to the shared
-//! receiver as the Java server does, sends `myevents` on each and reports the growth of its
-//! resident set divided by N while all are up.
+//! receiver as the Java server does, hands its channel data over (as the JNI bridge gives it to
+//! Java), sends `myevents` on each and reports the growth of its resident set divided by N while
+//! all are up.
 //!
 //! `cargo bench -p esl4j-engine --bench outbound_memory [-- <sessions>]` (default 10,000; needs
 //! twice as many open files: `ulimit -n`). `VARS=<n>` sets the channel variables per call
-//! (default 100; 0 leaves a few hundred bytes of channel data).
+//! (default 100; 0 leaves a few hundred bytes of channel data). With glibc it also reports how
+//! much of the growth is live allocations and how much free chunks left between them, and the
+//! resident set once those free pages are returned (`malloc_trim`).
+#![cfg_attr(all(target_os = "linux", target_env = "gnu"), allow(unsafe_code))]
 
 use std::time::Duration;
 
@@ -16,6 +20,44 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const PEER: &str = "--play-freeswitch";
+
+/// glibc's allocator statistics, to tell the sessions' live memory from the free chunks that
+/// stay resident between them (fragmentation).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod glibc {
+    /// `struct mallinfo2` (glibc 2.33+).
+    #[repr(C)]
+    struct MallInfo2 {
+        arena: usize,
+        ordblks: usize,
+        smblks: usize,
+        hblks: usize,
+        hblkhd: usize,
+        usmblks: usize,
+        fsmblks: usize,
+        uordblks: usize,
+        fordblks: usize,
+        keepcost: usize,
+    }
+
+    unsafe extern "C" {
+        fn mallinfo2() -> MallInfo2;
+        fn malloc_trim(pad: usize) -> i32;
+    }
+
+    /// Bytes allocated and bytes free inside the allocator's arenas, over all arenas.
+    pub fn allocated_and_free() -> (usize, usize) {
+        // SAFETY: mallinfo2 takes no arguments and returns a plain struct by value.
+        let info = unsafe { mallinfo2() };
+        (info.uordblks + info.hblkhd, info.fordblks)
+    }
+
+    /// Returns the free pages inside the arenas to the system.
+    pub fn trim() {
+        // SAFETY: malloc_trim only releases free memory; any pad is valid.
+        unsafe { malloc_trim(0) };
+    }
+}
 
 fn resident_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux /proc");
@@ -124,6 +166,8 @@ fn main() {
         });
         tokio::time::sleep(Duration::from_millis(200)).await;
         let before = resident_bytes();
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        let heap_before = glibc::allocated_and_free();
         let mut peer = std::process::Command::new(std::env::current_exe().expect("own path"))
             .args([
                 PEER,
@@ -141,12 +185,15 @@ fn main() {
             else {
                 panic!("only {key} calls within a minute: {:?}", server.stats());
             };
-            server.route(&session, key as u64);
-            session
+            // As the JNI bridge does: the channel data goes to Java, the engine keeps none.
+            let (connection, channel_data) = session.into_parts();
+            drop(channel_data);
+            server.route(&connection, key as u64);
+            connection
                 .myevents(None, EventFormat::Plain)
                 .await
                 .expect("myevents accepted");
-            up.push(session);
+            up.push(connection);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let grown = resident_bytes().saturating_sub(before);
@@ -155,6 +202,23 @@ fn main() {
             grown as f64 / (1024.0 * 1024.0),
             grown as f64 / 1024.0 / sessions as f64
         );
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        {
+            let (allocated, free) = glibc::allocated_and_free();
+            let per_session =
+                |now: usize, then: usize| (now as f64 - then as f64) / 1024.0 / sessions as f64;
+            println!(
+                "of it: allocated {:.1} KiB, free between allocations {:.1} KiB per session",
+                per_session(allocated, heap_before.0),
+                per_session(free, heap_before.1)
+            );
+            glibc::trim();
+            let trimmed = resident_bytes().saturating_sub(before);
+            println!(
+                "resident once free pages are returned (malloc_trim): {:.1} KiB per session",
+                trimmed as f64 / 1024.0 / sessions as f64
+            );
+        }
         let _ = peer.kill();
         let _ = peer.wait();
     });

@@ -96,6 +96,16 @@ impl Session {
         &self.channel_data
     }
 
+    /// Splits the session into its command API and its channel data, for a holder that keeps
+    /// the channel data elsewhere (the JNI bridge hands it to Java): the connection then holds
+    /// no copy of it, which is most of what an idle session costs. The data is copied only if
+    /// a clone of this session still shares it.
+    pub fn into_parts(self) -> (Connection, Event) {
+        let channel_data =
+            Arc::try_unwrap(self.channel_data).unwrap_or_else(|shared| (*shared).clone());
+        (self.connection, channel_data)
+    }
+
     /// The controlled channel's `Unique-ID`.
     pub fn uuid(&self) -> Option<String> {
         self.channel_data
@@ -312,12 +322,12 @@ impl Server {
         }
     }
 
-    /// From now on, `session`'s items go to [`recv_routed`](Self::recv_routed) tagged with
+    /// From now on, `session`'s items (a [`Session`]'s connection) go to [`recv_routed`](Self::recv_routed) tagged with
     /// `key`, in order, followed by an end marker once it has ended, so one consumer can serve
     /// every session instead of one waiting reader each. Do not also receive from the session.
     /// The route does not keep the session open. Must be called within the tokio runtime.
-    pub fn route(&self, session: &Session, key: u64) {
-        let shared = session.connection.shared().clone();
+    pub fn route(&self, session: &Connection, key: u64) {
+        let shared = session.shared().clone();
         let route = self.route.clone();
         tokio::spawn(async move {
             loop {

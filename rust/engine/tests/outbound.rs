@@ -466,6 +466,29 @@ async fn routed_sessions_share_one_receiver_in_order_and_report_their_end() {
 }
 
 #[tokio::test]
+async fn a_session_split_into_parts_hands_over_its_channel_data_and_still_runs() {
+    let server = server(4, WAIT).await;
+    let (mut peer, session) = call_in(&server).await;
+    let clone = session.clone();
+    let (connection, channel_data) = session.into_parts();
+    // The clone still shares the data, so it was copied: both read the same headers.
+    assert_eq!(&channel_data, clone.channel_data());
+    assert_eq!(channel_data.len(), 103);
+    assert_eq!(
+        channel_data.header("Unique-ID").as_deref(),
+        clone.uuid().as_deref()
+    );
+    drop(clone);
+    server.route(&connection, 3);
+    send_events(&mut peer, &["1"]).await;
+    drop(peer);
+    assert_eq!(
+        routed_until_ended(&server, &[3]).await,
+        vec![(3, vec!["1".to_owned(), "end".to_owned()])]
+    );
+}
+
+#[tokio::test]
 async fn a_route_does_not_keep_its_session_open() {
     let server = server(4, WAIT).await;
     let (mut peer, session) = call_in(&server).await;

@@ -2,7 +2,6 @@
 //! accepted itself and hands over by its descriptor (`ESLconnection(int fd)`, libesl's
 //! `esl_attach_handle`). The engine works on a duplicate, so the caller may close its own.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use esl4j_engine::Session;
@@ -10,10 +9,10 @@ use jni::objects::JClass;
 use jni::sys::{jboolean, jint, jlong};
 use jni::JNIEnv;
 
-use crate::connection::{connection_config, NativeConnection};
+use crate::connection::{connection_config, session_handle};
 use crate::convert::timeout;
 use crate::error::{ffi_call, BridgeError};
-use crate::{handle, runtime};
+use crate::runtime;
 
 /// `connect` reply deadline when Java passes none, as the outbound listener's.
 const DEFAULT_HANDSHAKE: Duration = Duration::from_secs(5);
@@ -46,9 +45,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionAdoptDescriptor<
         );
         let deadline = timeout(handshake_timeout_ms).unwrap_or(DEFAULT_HANDSHAKE);
         let session = runtime::block_on(Session::adopt(socket, config, deadline))??;
-        Ok(handle::into_handle(Arc::new(NativeConnection::Outbound(
-            session,
-        ))))
+        Ok(session_handle(session))
     })
 }
 

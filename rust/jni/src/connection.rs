@@ -8,7 +8,7 @@
 //! returns every queued item at once, so one JNI crossing carries many events.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use esl4j_engine::proto::command::{self, SendMsg};
@@ -30,21 +30,30 @@ use crate::{contract, handle, runtime};
 /// An inbound client or an outbound session.
 pub(crate) enum NativeConnection {
     Inbound(Client),
-    Outbound(Session),
+    Outbound {
+        connection: Connection,
+        /// The `connect` reply's channel data until Java takes it (`connectionChannelData`):
+        /// Java keeps the one copy, the engine none (it was most of an idle session's memory).
+        channel_data: Mutex<Option<Event>>,
+    },
 }
 
 impl NativeConnection {
     fn connection(&self) -> &Connection {
         match self {
             NativeConnection::Inbound(client) => client.connection(),
-            NativeConnection::Outbound(session) => session.connection(),
+            NativeConnection::Outbound { connection, .. } => connection,
         }
     }
 
-    fn channel_data(&self) -> Option<&Event> {
+    /// The channel data, the first time only; `None` afterwards and for inbound connections.
+    fn take_channel_data(&self) -> Option<Event> {
         match self {
             NativeConnection::Inbound(_) => None,
-            NativeConnection::Outbound(session) => Some(session.channel_data()),
+            NativeConnection::Outbound { channel_data, .. } => channel_data
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take(),
         }
     }
 }
@@ -129,9 +138,13 @@ fn borrow(handle: jlong) -> Result<Arc<NativeConnection>, BridgeError> {
     unsafe { handle::borrow::<NativeConnection>(handle) }
 }
 
-/// Wraps an outbound session for Java.
+/// Wraps an outbound session for Java; its channel data waits for `connectionChannelData`.
 pub(crate) fn session_handle(session: Session) -> jlong {
-    handle::into_handle(Arc::new(NativeConnection::Outbound(session)))
+    let (connection, channel_data) = session.into_parts();
+    handle::into_handle(Arc::new(NativeConnection::Outbound {
+        connection,
+        channel_data: Mutex::new(Some(channel_data)),
+    }))
 }
 
 /// The engine's reconnect policy from `NativeConnection.Settings`: a negative
@@ -636,7 +649,8 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionPoll<'local>(
 }
 
 /// `static native byte[] connectionChannelData(long handle)`: the outbound session's channel
-/// data as a one-frame batch; null for inbound connections.
+/// data as a one-frame batch, handed over: the engine keeps no copy, so a second call (and any
+/// call for an inbound connection) returns null.
 #[no_mangle]
 pub extern "system" fn Java_org_esl4j_internal_Native_connectionChannelData<'local>(
     mut env: JNIEnv<'local>,
@@ -645,11 +659,11 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionChannelData<'loc
 ) -> JByteArray<'local> {
     ffi_call(&mut env, |env| {
         let native = borrow(handle)?;
-        match native.channel_data() {
+        match native.take_channel_data() {
             None => Ok(JByteArray::default()),
             Some(event) => {
                 let mut batch = BatchWriter::with_capacity(4096);
-                batch.push_event(event);
+                batch.push_event(&event);
                 Ok(env.byte_array_from_slice(&batch.finish())?)
             }
         }

@@ -115,13 +115,13 @@ pub extern "system" fn Java_org_esl4j_internal_Native_serverRoute<'local>(
         // SAFETY: Java's NativeServer passes the handle of a NativeConnection it holds a
         // lease on, made by `session_handle` (an `into_handle::<NativeConnection>`).
         let native = unsafe { handle::borrow::<NativeConnection>(session) }?;
-        let NativeConnection::Outbound(session) = &*native else {
+        let NativeConnection::Outbound { connection, .. } = &*native else {
             return Err(BridgeError::InvalidArgument(
                 "only outbound sessions can be routed".into(),
             ));
         };
         let _in_runtime = runtime::get()?.enter();
-        server.route(session, key as u64);
+        server.route(connection, key as u64);
         Ok(())
     })
 }

@@ -233,8 +233,13 @@ public final class EslOutboundServer implements AutoCloseable {
         // handler here, on the accept thread, where a slow handler holds up every later call.
         session.prepare().thenComposeAsync(ready -> invoke(handler, session), this::onExecutor)
                 .whenComplete((done, failure) -> onExecutor(() -> endSession(session, failure, false)));
-        // Completed by the event reader: the clean-up moves to the completion executor.
-        session.whenConnectionEnded().thenRun(() -> onExecutor(() -> endSession(session, null, true)));
+    }
+
+    /** Called by the event reader once a session's connection has ended and its last events went out. */
+    private void connectionEnded(EslSession session) {
+        session.connectionEnded();
+        // The clean-up moves to the completion executor.
+        onExecutor(() -> endSession(session, null, true));
     }
 
     private static CompletableFuture<Object> invoke(AsyncSessionHandler handler, EslSession session) {
@@ -320,14 +325,14 @@ public final class EslOutboundServer implements AutoCloseable {
                 if (route[1] != 0) {
                     EslSession session = routed.remove(route[0]);
                     if (session != null) {
-                        session.connectionEnded();
+                        connectionEnded(session);
                     }
                 }
             }
         } finally {
             // Sessions whose end never came through (the listener was closed first) end now.
             for (EslSession session : routed.values()) {
-                session.connectionEnded();
+                connectionEnded(session);
             }
             routed.clear();
         }

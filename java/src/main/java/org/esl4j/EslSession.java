@@ -45,24 +45,33 @@ public final class EslSession implements AutoCloseable {
 
     private final EslOutboundServer server;
     private final NativeConnection connection;
-    private final EslEvent channelData;
+    /**
+     * The view of the channel data handed out, made on first use: reading a header caches the
+     * event's decoded texts (two slots per header), which a call that never asks should not hold.
+     */
+    private volatile EslEvent channelData;
     private final String uuid;
+    private final boolean fullControl;
+    private final String socketMode;
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     private final CompletableFuture<EslEvent> hangup = new CompletableFuture<>();
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private final AtomicBoolean finished = new AtomicBoolean();
-    /** {@code hangup} and {@code ended} as handed out: completed on the completion executor. */
-    private final CompletableFuture<EslEvent> hangupOnExecutor;
-    private final CompletableFuture<Void> endedOnExecutor;
+    /**
+     * {@code hangup} and {@code ended} as handed out, completed on the completion executor; made
+     * when first asked for (guarded by {@code this}), as most handlers never ask.
+     */
+    private CompletableFuture<EslEvent> hangupOnExecutor;
+    private CompletableFuture<Void> endedOnExecutor;
 
     EslSession(EslOutboundServer server, NativeConnection connection) {
         this.server = server;
         this.connection = connection;
-        EslEvent data = connection.channelData();
-        this.channelData = data == null ? EslEvent.builder().build() : data;
-        this.uuid = channelData.uniqueId();
-        this.hangupOnExecutor = Futures.completeOn(hangup, server.options().completionExecutor());
-        this.endedOnExecutor = Futures.completeOn(ended, server.options().completionExecutor());
+        // A throwaway view: what the session reads itself is kept, its decoded texts are not.
+        EslEvent data = channelDataOf(connection);
+        this.uuid = data.uniqueId();
+        this.fullControl = "full".equalsIgnoreCase(data.header("Control"));
+        this.socketMode = sharedSocketMode(data.header("Socket-Mode"));
         if (uuid != null) {
             subscriptions.add(server.router().onChannel(uuid, event -> {
                 String name = event.eventName();
@@ -71,6 +80,16 @@ public final class EslSession implements AutoCloseable {
                 }
             }));
         }
+    }
+
+    private static EslEvent channelDataOf(NativeConnection connection) {
+        EslEvent data = connection.channelData();
+        return data == null ? EslEvent.builder().build() : data;
+    }
+
+    /** The mode as one of two shared strings when it is one of FreeSWITCH's two. */
+    private static String sharedSocketMode(String mode) {
+        return "async".equals(mode) ? "async" : "static".equals(mode) ? "static" : mode;
     }
 
     /** Subscribes to the channel's events and asks for linger (with {@code full}); before the handler. */
@@ -94,11 +113,6 @@ public final class EslSession implements AutoCloseable {
         hangup.complete(null);
     }
 
-    /** Completes on the server's reader thread when the connection has ended: for the server only. */
-    CompletableFuture<Void> whenConnectionEnded() {
-        return ended;
-    }
-
     /** Marks the session ended; true the first time only. */
     boolean end() {
         return finished.compareAndSet(false, true);
@@ -118,7 +132,13 @@ public final class EslSession implements AutoCloseable {
      * @return the channel data
      */
     public EslEvent channelData() {
-        return channelData;
+        EslEvent data = channelData;
+        if (data == null) {
+            // Racing first calls may each make a view; either reads the same bytes.
+            data = channelDataOf(connection);
+            channelData = data;
+        }
+        return data;
     }
 
     /**
@@ -137,7 +157,7 @@ public final class EslSession implements AutoCloseable {
      * @return the value, or null
      */
     public String variable(String name) {
-        return channelData.variable(name);
+        return channelData().variable(name);
     }
 
     /**
@@ -148,7 +168,7 @@ public final class EslSession implements AutoCloseable {
      * @return true with {@code full}
      */
     public boolean hasFullControl() {
-        return "full".equalsIgnoreCase(channelData.header("Control"));
+        return fullControl;
     }
 
     /**
@@ -157,7 +177,7 @@ public final class EslSession implements AutoCloseable {
      * @return the socket mode from the connect reply
      */
     public String socketMode() {
-        return channelData.header("Socket-Mode");
+        return socketMode;
     }
 
     // ---- applications ----------------------------------------------------------------------------
@@ -396,7 +416,10 @@ public final class EslSession implements AutoCloseable {
      *
      * @return the hang-up event or null
      */
-    public CompletableFuture<EslEvent> hangupEvent() {
+    public synchronized CompletableFuture<EslEvent> hangupEvent() {
+        if (hangupOnExecutor == null) {
+            hangupOnExecutor = Futures.completeOn(hangup, server.options().completionExecutor());
+        }
         return hangupOnExecutor;
     }
 
@@ -405,7 +428,10 @@ public final class EslSession implements AutoCloseable {
      *
      * @return the end of the session
      */
-    public CompletableFuture<Void> ended() {
+    public synchronized CompletableFuture<Void> ended() {
+        if (endedOnExecutor == null) {
+            endedOnExecutor = Futures.completeOn(ended, server.options().completionExecutor());
+        }
         return endedOnExecutor;
     }
 

@@ -54,6 +54,8 @@ public final class OutboundBench {
      * not requested in one burst (which would measure the backlog, not the handshake).
      */
     private static final int IN_FLIGHT = 200;
+    /** Classes of the heap histogram printed with all sessions up. */
+    private static final int LARGEST_CLASSES = 25;
 
     private OutboundBench() {
     }
@@ -133,7 +135,8 @@ public final class OutboundBench {
             driver.request("outbound " + EXTENSION + " 127.0.0.1:" + server.port(), STEP_TIMEOUT.toMillis());
             long heapBefore = Measure.heapAfterGc();
             long rssBefore = Measure.residentBytes();
-            long jvmNativeBefore = jvmNonHeapCommitted();
+            String nmtBefore = diagnosticCommand("vmNativeMemory", "summary");
+            long jvmNativeBefore = jvmNonHeapCommitted(nmtBefore);
             int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
             long start = System.nanoTime();
             try (Originator originator = new Originator(driver.port())) {
@@ -155,7 +158,10 @@ public final class OutboundBench {
                 int threads = ManagementFactory.getThreadMXBean().getThreadCount() - threadsBefore;
                 long heap = Measure.heapAfterGc() - heapBefore;
                 long rss = Measure.residentBytes() - rssBefore;
-                long jvmNative = jvmNonHeapCommitted() - jvmNativeBefore;
+                String nmt = diagnosticCommand("vmNativeMemory", "summary");
+                long jvmNative = jvmNonHeapCommitted(nmt) - jvmNativeBefore;
+                printLargestClasses(up);
+                printNativeGrowth(nmtBefore, nmt, up);
                 long teardownStart = System.nanoTime();
                 release.countDown();
                 for (CompletableFuture<Void> go = parked.poll(); go != null; go = parked.poll()) {
@@ -188,7 +194,8 @@ public final class OutboundBench {
     }
 
     private static void recordHandshake(Map<String, Long> originatedAt, List<Double> handshakes, EslSession session) {
-        Long sent = originatedAt.get(session.uuid());
+        // Removed, so that the harness's own entries do not count as the sessions' heap.
+        Long sent = originatedAt.remove(session.uuid());
         if (sent != null) {
             handshakes.add((System.nanoTime() - sent) / 1e6);
         }
@@ -231,11 +238,47 @@ public final class OutboundBench {
      * The JVM's own committed native memory outside the Java heap (thread stacks, metaspace, GC,
      * code), from Native Memory Tracking; 0 when tracking is off.
      */
-    private static long jvmNonHeapCommitted() throws Exception {
-        String summary = (String) ManagementFactory.getPlatformMBeanServer().invoke(
-                new ObjectName("com.sun.management:type=DiagnosticCommand"), "vmNativeMemory",
-                new Object[] {new String[] {"summary"}}, new String[] {String[].class.getName()});
+    private static long jvmNonHeapCommitted(String summary) {
         return committedKb(summary, "Total:") * 1024 - committedKb(summary, "Java Heap (") * 1024;
+    }
+
+    /** Prints the JVM's native memory categories (NMT) that grew with the sessions, per session. */
+    private static void printNativeGrowth(String before, String after, long sessions) {
+        System.out.println("JVM native memory (NMT committed) grown per session:");
+        for (String line : after.split("\n")) {
+            String trimmed = line.trim();
+            int open = trimmed.indexOf(" (reserved=");
+            if (trimmed.startsWith("-") && open > 0) {
+                String label = trimmed.substring(1, open + 2).trim();
+                double grown = (committedKb(after, label) - committedKb(before, label)) * 1024.0 / sessions;
+                if (Math.abs(grown) >= 1) {
+                    System.out.printf("  %8.1f B %s%n", grown, label.substring(0, label.length() - 2));
+                }
+            }
+        }
+    }
+
+    /**
+     * Prints the heap's largest classes with all sessions up (what {@code jcmd GC.class_histogram}
+     * shows), in bytes per session: where the heap share goes.
+     */
+    private static void printLargestClasses(long sessions) throws Exception {
+        String[] lines = diagnosticCommand("gcClassHistogram").split("\n");
+        System.out.println("heap histogram with " + sessions + " sessions up (bytes and instances per session):");
+        // Two heading lines, then one line per class, largest first: rank: instances bytes name.
+        for (int i = 2; i < Math.min(lines.length, 2 + LARGEST_CLASSES); i++) {
+            String[] columns = lines[i].trim().split("\\s+");
+            if (columns.length >= 4) {
+                System.out.printf("  %8.1f B %6.2f x %s%n", Long.parseLong(columns[2]) / (double) sessions,
+                        Long.parseLong(columns[1]) / (double) sessions, columns[3]);
+            }
+        }
+    }
+
+    private static String diagnosticCommand(String operation, String... arguments) throws Exception {
+        return (String) ManagementFactory.getPlatformMBeanServer().invoke(
+                new ObjectName("com.sun.management:type=DiagnosticCommand"), operation,
+                new Object[] {arguments}, new String[] {String[].class.getName()});
     }
 
     private static long committedKb(String summary, String label) {

@@ -240,6 +240,11 @@ public final class NativeConnection extends NativeHandle {
     private final Executor executor;
     /** The engine's deadline for a command given no timeout of its own. */
     private final long commandTimeoutMs;
+    /**
+     * An outbound session's channel data as the engine handed it over (a one-frame batch), the
+     * only copy: the engine keeps none. Set before the session is handed out; null for inbound.
+     */
+    private volatile byte[] channelData;
 
     private NativeConnection(long handle, Executor executor, long commandTimeoutMs) {
         super(handle, LIFECYCLE);
@@ -291,9 +296,19 @@ public final class NativeConnection extends NativeHandle {
         return adopt(handle, settings);
     }
 
-    /** Wraps a session handle from {@link NativeServer#accept(long)}. */
+    /**
+     * Wraps a session handle from {@link NativeServer#accept(long)} and takes its channel data
+     * from the engine.
+     */
     static NativeConnection adopt(long handle, Settings settings) {
-        return new NativeConnection(handle, settings.executor, settings.commandTimeoutMs);
+        NativeConnection session = new NativeConnection(handle, settings.executor, settings.commandTimeoutMs);
+        try {
+            session.channelData = Native.connectionChannelData(handle);
+        } catch (RuntimeException failed) {
+            session.close();
+            throw failed;
+        }
+        return session;
     }
 
     /**
@@ -781,18 +796,14 @@ public final class NativeConnection extends NativeHandle {
 
     /**
      * The channel data of an outbound session (the {@code CHANNEL_DATA} headers of the
-     * {@code connect} reply, decoded).
+     * {@code connect} reply, decoded when read): a new view on each call, every view reading the
+     * one copy, which stays readable after {@link #close()}.
      *
      * @return the channel data, or null for an inbound connection
      */
     public EslEvent channelData() {
-        long handle = acquire();
-        try {
-            byte[] batch = Native.connectionChannelData(handle);
-            return batch == null ? null : FrameCodec.decodeSingle(batch);
-        } finally {
-            release();
-        }
+        byte[] batch = channelData;
+        return batch == null ? null : FrameCodec.decodeSingle(batch);
     }
 
     /**
