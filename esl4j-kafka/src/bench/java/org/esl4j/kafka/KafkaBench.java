@@ -37,7 +37,10 @@ public final class KafkaBench {
         try (KafkaBroker broker = KafkaBroker.start();
                 EslSimulator simulator = EslSimulator.builder().heartbeat(Duration.ZERO).recordEvents(false).start()) {
             KafkaOptions options = KafkaOptions.builder().bootstrapServers(broker.bootstrapServers())
-                    .eventsTopic("bench-events").eventsPartitions(12).controlTopic("bench-relay").build();
+                    .eventsTopic("bench-events").eventsPartitions(12).controlTopic("bench-relay")
+                    // The burst is fired faster than one relay publishes: its standby ring must
+                    // hold the whole burst, or the oldest events are dropped (and counted).
+                    .standbyEvents(Math.max(50_000, burst + 10_000)).build();
             try (EslCluster cluster = EslCluster.start(ClusterOptions.builder()
                     .node("fs1", simulator.clientOptions().build()).build())) {
                 cluster.subscribe("CUSTOM", "bench::event").get(30, TimeUnit.SECONDS);
