@@ -22,7 +22,7 @@ use jni::sys::{jboolean, jint, jlong, JNI_FALSE, JNI_TRUE};
 use jni::JNIEnv;
 
 use crate::callbacks::Completion;
-use crate::codec::{decode_single, with_poll_batch, BatchWriter};
+use crate::codec::{decode_single, poll_batch_array, BatchWriter};
 use crate::convert::{bytes, required_text, text, timeout};
 use crate::error::{ffi_call, BridgeError};
 use crate::{contract, handle, runtime};
@@ -629,9 +629,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionPoll<'local>(
             Err(EslError::ConnectionClosed(_)) => return Ok(JByteArray::default()),
             Err(error) => return Err(error.into()),
         };
-        Ok(with_poll_batch(&items, |batch| {
-            env.byte_array_from_slice(batch)
-        })?)
+        poll_batch_array(env, &items)
     })
 }
 
