@@ -27,7 +27,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
-use esl4j_engine::proto::{split_array, url, Event, Frame, Reply, ARRAY_PREFIX};
+use esl4j_engine::proto::{split_array, url, Event, Frame, IndexedHeader, Reply, ARRAY_PREFIX};
 use esl4j_engine::{Incoming, Response};
 
 use crate::contract::{
@@ -41,9 +41,9 @@ use jni::JNIEnv;
 /// (nameStart, nameLen, valueStart, valueLen) of one header inside a frame's data block.
 type Span = [u32; 4];
 
-/// The headers whose first index each frame carries, in layout order. Keep in sync with
-/// `FrameCodec.HOT_*`.
-const HOT_HEADERS: [&[u8]; 4] = [b"Event-Name", b"Unique-ID", b"Job-UUID", b"Event-Subclass"];
+/// The headers whose first index each frame carries, in layout order: the engine's indexed
+/// headers, which an engine event has already found. Keep in sync with `FrameCodec.HOT_*`.
+const HOT_HEADERS: [IndexedHeader; 4] = IndexedHeader::ALL;
 
 /// Index of the first header of each [`HOT_HEADERS`] name in one frame, -1 when absent.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +61,7 @@ impl HotIndices {
     /// Records header `index` if it is the first of a hot name.
     fn note(&mut self, name: &[u8], index: usize) {
         for (slot, hot) in self.0.iter_mut().zip(HOT_HEADERS) {
+            let hot = hot.name().as_bytes();
             if *slot < 0 && name.len() == hot.len() && name.eq_ignore_ascii_case(hot) {
                 *slot = i32::try_from(index).unwrap_or(i32::MAX);
             }
@@ -211,17 +212,56 @@ impl<'a> BatchWriter<'a> {
         self.end_frame(start, data_len, headers, (body_at, offset(body.len())));
     }
 
-    /// Appends an event whose flat buffer is borrowed, not copied (see [`write_to`](Self::write_to)),
-    /// its span table written after it, values as the engine holds them (a plain event's still URL-encoded). An
-    /// `ARRAY::a|:b` value becomes repeated headers `a`, `b` (the Java `EslEvent` represents
-    /// multi-value headers that way); for an encoded value the items are appended to the data
-    /// block encoded again, so that every value of the frame reads the same way.
+    /// Appends an event whose flat buffer is borrowed, not copied (see
+    /// [`write_to`](Self::write_to)), its span table written after it, values as the engine
+    /// holds them (a plain event's still URL-encoded).
     pub(crate) fn push_event(&mut self, event: &'a Event) {
-        let (data, spans, body) = event.raw_parts();
+        let (data, _, body) = event.raw_parts();
         let encoded = event.values_encoded();
         let start = self.begin_frame(KIND_EVENT, if encoded { FLAG_VALUES_ENCODED } else { 0 });
         self.borrowed.push((self.buf.len(), data));
         self.borrowed_len += data.len();
+        let (data_len, headers) = if event.may_hold_arrays() {
+            self.push_expanded_spans(&start, event)
+        } else {
+            self.push_event_spans(event)
+        };
+        let body = body.map_or((0, 0), |range| (offset(range.start), offset(range.len())));
+        self.end_frame(start, data_len, headers, body);
+    }
+
+    /// Writes the span table of an event without multi-values (one span per header) and takes
+    /// its hot indices from the event, without reading its bytes (cold in this thread's cache:
+    /// the engine's reader built the event). Returns the data length and the number of spans.
+    fn push_event_spans(&mut self, event: &Event) -> (usize, usize) {
+        let (data, spans, _) = event.raw_parts();
+        for (slot, which) in self.hot.0.iter_mut().zip(HOT_HEADERS) {
+            *slot = event
+                .position_of(which)
+                .map_or(-1, |at| i32::try_from(at).unwrap_or(i32::MAX));
+        }
+        let narrow = data.len() <= NARROW_DATA_MAX;
+        self.buf.reserve(spans.len() * span_bytes(data.len()) + 24);
+        for span in spans {
+            let name_len = span.name_end - span.name_start;
+            let value_len = span.value_end - span.value_start;
+            put_span(
+                &mut self.buf,
+                [span.name_start, name_len, span.value_start, value_len],
+                narrow,
+            );
+        }
+        (data.len(), spans.len())
+    }
+
+    /// Writes the span table of an event whose values may be `ARRAY::a|:b`: such a value
+    /// becomes repeated headers `a`, `b` (the Java `EslEvent` represents multi-value headers
+    /// that way); for an encoded value the items are appended to the data block encoded again,
+    /// so that every value of the frame reads the same way. Returns the data length and the
+    /// number of spans.
+    fn push_expanded_spans(&mut self, start: &FrameStart, event: &Event) -> (usize, usize) {
+        let (data, spans, _) = event.raw_parts();
+        let encoded = event.values_encoded();
         let base = data.as_ptr() as usize;
         for span in spans {
             let name_at = span.name_start;
@@ -248,7 +288,7 @@ impl<'a> BatchWriter<'a> {
                 Some(Cow::Owned(items)) => {
                     for item in split_array(&items) {
                         let item = url::encode(item);
-                        let item_at = self.append_data(&start, item.as_bytes());
+                        let item_at = self.append_data(start, item.as_bytes());
                         self.spans
                             .push([name_at, name_len, item_at, offset(item.len())]);
                     }
@@ -257,9 +297,7 @@ impl<'a> BatchWriter<'a> {
         }
         let data_len = self.len() - start.data_start;
         self.write_spans(data_len);
-        let body = body.map_or((0, 0), |range| (offset(range.start), offset(range.len())));
-        let headers = self.spans.len();
-        self.end_frame(start, data_len, headers, body);
+        (data_len, self.spans.len())
     }
 
     /// Writes the span table collected in `self.spans` for a data block of `data_len` bytes.
@@ -377,7 +415,11 @@ impl<'a> BatchWriter<'a> {
     /// Writes the finished batch into `out`, which is [`len`](Self::len) bytes long: the
     /// layout's bytes and each borrowed data block in their places, each copied once.
     pub(crate) fn write_to(&mut self, out: &mut [u8]) {
-        assert_eq!(out.len(), self.len(), "batch destination of the wrong length");
+        assert_eq!(
+            out.len(),
+            self.len(),
+            "batch destination of the wrong length"
+        );
         self.buf[..4].copy_from_slice(&self.count.to_be_bytes());
         let mut from = 0;
         let mut at = 0;
@@ -644,6 +686,22 @@ mod tests {
         batch.push_event(&event);
         // Multi expands to headers 0 and 1; no Job-UUID.
         assert_eq!(hot_of_single(&batch.finish()), [3, 2, -1, 5]);
+
+        // Without multi-values the indices come from the engine's event, the same way.
+        let single = Event::from_pairs(
+            [
+                ("unique-id", "u-1"),
+                ("Event-Name", "CUSTOM"),
+                ("Unique-ID", "u-2"),
+                ("JOB-uuid", "j-1"),
+            ],
+            None,
+            EventFormat::Plain,
+        );
+        assert!(!single.may_hold_arrays());
+        let mut batch = BatchWriter::with_capacity(64);
+        batch.push_event(&single);
+        assert_eq!(hot_of_single(&batch.finish()), [1, 0, 3, -1]);
 
         let mut reply = BatchWriter::with_capacity(64);
         let headers: [(&[u8], &[u8]); 2] = [(b"Reply-Text", b"+OK"), (b"JOB-UUID", b"j-1")];

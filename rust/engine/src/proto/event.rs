@@ -42,6 +42,69 @@ impl EventFormat {
 pub const ARRAY_PREFIX: &[u8] = b"ARRAY::";
 const ARRAY_SEPARATOR: &[u8] = b"|:";
 
+/// The headers whose first position an [`Event`] records when it is built, so that routing and
+/// the JNI batch find them without comparing every name (an event has ~90 headers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexedHeader {
+    /// `Event-Name`.
+    EventName,
+    /// `Unique-ID`.
+    UniqueId,
+    /// `Job-UUID`.
+    JobUuid,
+    /// `Event-Subclass`.
+    EventSubclass,
+}
+
+impl IndexedHeader {
+    /// Every indexed header, in this order.
+    pub const ALL: [IndexedHeader; 4] = [
+        IndexedHeader::EventName,
+        IndexedHeader::UniqueId,
+        IndexedHeader::JobUuid,
+        IndexedHeader::EventSubclass,
+    ];
+
+    /// The header's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            IndexedHeader::EventName => "Event-Name",
+            IndexedHeader::UniqueId => "Unique-ID",
+            IndexedHeader::JobUuid => "Job-UUID",
+            IndexedHeader::EventSubclass => "Event-Subclass",
+        }
+    }
+}
+
+/// What an event records about its headers while it is built, when its bytes are in the cache
+/// anyway: a later pass from another thread (the JNI poll) would miss the cache on every name.
+#[derive(Debug, Clone, Copy, Default)]
+struct HeaderIndex {
+    /// Position + 1 of the first header of each [`IndexedHeader`] (ASCII case-insensitive),
+    /// 0 when absent.
+    first: [u32; 4],
+    /// Whether some stored value starts with `ARRAY` (encoded or not), so may be a multi-value.
+    may_hold_arrays: bool,
+}
+
+impl HeaderIndex {
+    fn of(block: &HeaderBlock) -> HeaderIndex {
+        let mut index = HeaderIndex::default();
+        for (position, span) in block.spans.iter().enumerate() {
+            let name = span.name(&block.data);
+            for (slot, wanted) in index.first.iter_mut().zip(IndexedHeader::ALL) {
+                let wanted = wanted.name().as_bytes();
+                if *slot == 0 && name.len() == wanted.len() && name.eq_ignore_ascii_case(wanted) {
+                    *slot = u32::try_from(position + 1).unwrap_or(0);
+                }
+            }
+            // `ARRAY` itself is never encoded, so this also finds an encoded `ARRAY%3A%3A`.
+            index.may_hold_arrays |= span.value(&block.data).starts_with(&ARRAY_PREFIX[..5]);
+        }
+        index
+    }
+}
+
 /// A FreeSWITCH event: ordered headers with case-insensitive lookup, and an optional body.
 ///
 /// Accessors return decoded values; text accessors decode UTF-8 and replace invalid
@@ -57,6 +120,7 @@ pub struct Event {
     /// The decoded values of an encoded event, made the first time a value holding a `%` is
     /// read.
     decoded: OnceLock<DecodedValues>,
+    index: HeaderIndex,
 }
 
 /// Every value of an encoded event, decoded: `ranges[i]` is header `i`'s value in `bytes`.
@@ -128,11 +192,13 @@ impl EventBuilder {
             self.data.extend_from_slice(body);
             start..self.offset()
         });
+        let block = HeaderBlock {
+            data: self.data,
+            spans: self.headers,
+        };
         Event {
-            block: HeaderBlock {
-                data: self.data,
-                spans: self.headers,
-            },
+            index: HeaderIndex::of(&block),
+            block,
             body,
             format,
             encoded: false,
@@ -185,11 +251,13 @@ impl Event {
         let body = body_start
             .filter(|_| lines.has_length)
             .map(|start| start as u32..len as u32);
+        let block = HeaderBlock {
+            data,
+            spans: lines.headers,
+        };
         Event {
-            block: HeaderBlock {
-                data,
-                spans: lines.headers,
-            },
+            index: HeaderIndex::of(&block),
+            block,
             body,
             format: EventFormat::Plain,
             encoded: true,
@@ -258,12 +326,30 @@ impl Event {
 
     /// `Event-Name`, e.g. `CHANNEL_ANSWER`.
     pub fn name(&self) -> Option<Cow<'_, str>> {
-        self.header("Event-Name")
+        self.indexed(IndexedHeader::EventName)
     }
 
     /// `Event-Subclass` of `CUSTOM` events.
     pub fn subclass(&self) -> Option<Cow<'_, str>> {
-        self.header("Event-Subclass")
+        self.indexed(IndexedHeader::EventSubclass)
+    }
+
+    /// Text of the first `which` header, found without a lookup by name.
+    pub fn indexed(&self, which: IndexedHeader) -> Option<Cow<'_, str>> {
+        self.position_of(which)
+            .map(|index| String::from_utf8_lossy(self.value(index)))
+    }
+
+    /// Position of the first `which` header among [`raw_parts`](Self::raw_parts)'s spans.
+    pub fn position_of(&self, which: IndexedHeader) -> Option<usize> {
+        let slot = self.index.first[which as usize];
+        (slot > 0).then(|| slot as usize - 1)
+    }
+
+    /// False when no value is an `ARRAY::` multi-value, so every span is exactly one value
+    /// (true may be a value that merely starts with `ARRAY`).
+    pub fn may_hold_arrays(&self) -> bool {
+        self.index.may_hold_arrays
     }
 
     /// Number of headers.
@@ -592,6 +678,24 @@ mod tests {
         );
         assert_eq!(event.header("name").as_deref(), Some("\u{FFFD}你"));
         assert_eq!(event.body(), None);
+    }
+
+    #[test]
+    fn indexed_headers_are_the_first_of_each_name_in_any_case() {
+        let event = Event::from_plain(
+            b"event-name: A\nUnique-ID: u-1\nEvent-Name: B\nEVENT-SUBCLASS: s%3A%3Ax\n\n",
+        );
+        assert_eq!(event.position_of(IndexedHeader::EventName), Some(0));
+        assert_eq!(event.position_of(IndexedHeader::UniqueId), Some(1));
+        assert_eq!(event.position_of(IndexedHeader::JobUuid), None);
+        assert_eq!(event.name().as_deref(), Some("A"));
+        assert_eq!(event.subclass().as_deref(), Some("s::x"), "decoded like header()");
+        assert!(!event.may_hold_arrays());
+        let arrays = Event::from_plain(b"Event-Name: A\nMulti: ARRAY%3A%3Aa%7C%3Ab\n\n");
+        assert!(arrays.may_hold_arrays(), "an encoded multi-value counts");
+        let json = Event::from_json(br#"{"Event-Name":"A","Multi":["a","b"]}"#).expect("json");
+        assert!(json.may_hold_arrays());
+        assert_eq!(json.position_of(IndexedHeader::EventName), Some(0));
     }
 
     #[test]
