@@ -91,17 +91,21 @@ impl HeaderIndex {
     fn of(block: &HeaderBlock) -> HeaderIndex {
         let mut index = HeaderIndex::default();
         for (position, span) in block.spans.iter().enumerate() {
-            let name = span.name(&block.data);
-            for (slot, wanted) in index.first.iter_mut().zip(IndexedHeader::ALL) {
-                let wanted = wanted.name().as_bytes();
-                if *slot == 0 && name.len() == wanted.len() && name.eq_ignore_ascii_case(wanted) {
-                    *slot = u32::try_from(position + 1).unwrap_or(0);
-                }
-            }
-            // `ARRAY` itself is never encoded, so this also finds an encoded `ARRAY%3A%3A`.
-            index.may_hold_arrays |= span.value(&block.data).starts_with(&ARRAY_PREFIX[..5]);
+            index.note(position, span.name(&block.data), span.value(&block.data));
         }
         index
+    }
+
+    /// Records header `position`, called in order for every header.
+    fn note(&mut self, position: usize, name: &[u8], value: &[u8]) {
+        for (slot, wanted) in self.first.iter_mut().zip(IndexedHeader::ALL) {
+            let wanted = wanted.name().as_bytes();
+            if *slot == 0 && name.len() == wanted.len() && name.eq_ignore_ascii_case(wanted) {
+                *slot = u32::try_from(position + 1).unwrap_or(0);
+            }
+        }
+        // `ARRAY` itself is never encoded, so this also finds an encoded `ARRAY%3A%3A`.
+        self.may_hold_arrays |= value.starts_with(&ARRAY_PREFIX[..5]);
     }
 }
 
@@ -223,6 +227,7 @@ impl Event {
         let mut lines = PlainLines {
             headers: Vec::with_capacity((len - start) / 24 + 8),
             has_length: false,
+            index: HeaderIndex::default(),
         };
         let mut body_start = None;
         // One scan finds every line end and name separator; the state below turns them into
@@ -256,7 +261,7 @@ impl Event {
             spans: lines.headers,
         };
         Event {
-            index: HeaderIndex::of(&block),
+            index: lines.index,
             block,
             body,
             format: EventFormat::Plain,
@@ -539,6 +544,8 @@ fn trim_cr(data: &[u8], start: usize, end: usize) -> usize {
 struct PlainLines {
     headers: Vec<HeaderSpan>,
     has_length: bool,
+    /// Built line by line, while each line is in the cache.
+    index: HeaderIndex,
 }
 
 impl PlainLines {
@@ -556,6 +563,11 @@ impl PlainLines {
             value_start += 1;
         }
         self.has_length |= data[start..name_end].eq_ignore_ascii_case(b"content-length");
+        self.index.note(
+            self.headers.len(),
+            &data[start..name_end],
+            &data[value_start..end],
+        );
         // Frames are capped far below 4 GiB, so offsets fit in u32.
         self.headers.push(HeaderSpan {
             name_start: start as u32,
@@ -689,7 +701,11 @@ mod tests {
         assert_eq!(event.position_of(IndexedHeader::UniqueId), Some(1));
         assert_eq!(event.position_of(IndexedHeader::JobUuid), None);
         assert_eq!(event.name().as_deref(), Some("A"));
-        assert_eq!(event.subclass().as_deref(), Some("s::x"), "decoded like header()");
+        assert_eq!(
+            event.subclass().as_deref(),
+            Some("s::x"),
+            "decoded like header()"
+        );
         assert!(!event.may_hold_arrays());
         let arrays = Event::from_plain(b"Event-Name: A\nMulti: ARRAY%3A%3Aa%7C%3Ab\n\n");
         assert!(arrays.may_hold_arrays(), "an encoded multi-value counts");
