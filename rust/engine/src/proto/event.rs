@@ -76,13 +76,16 @@ impl IndexedHeader {
     }
 }
 
+/// An indexed header found at a position a u16 cannot hold: looked up by name instead.
+const BEYOND_INDEX: u16 = u16::MAX;
+
 /// What an event records about its headers while it is built, when its bytes are in the cache
 /// anyway: a later pass from another thread (the JNI poll) would miss the cache on every name.
 #[derive(Debug, Clone, Copy, Default)]
 struct HeaderIndex {
     /// Position + 1 of the first header of each [`IndexedHeader`] (ASCII case-insensitive),
-    /// 0 when absent.
-    first: [u32; 4],
+    /// 0 when absent, [`BEYOND_INDEX`] when too far to record (u16s keep `Event` small).
+    first: [u16; 4],
     /// Whether some stored value starts with `ARRAY` (encoded or not), so may be a multi-value.
     may_hold_arrays: bool,
 }
@@ -101,7 +104,7 @@ impl HeaderIndex {
         for (slot, wanted) in self.first.iter_mut().zip(IndexedHeader::ALL) {
             let wanted = wanted.name().as_bytes();
             if *slot == 0 && name.len() == wanted.len() && name.eq_ignore_ascii_case(wanted) {
-                *slot = u32::try_from(position + 1).unwrap_or(0);
+                *slot = u16::try_from(position + 1).unwrap_or(BEYOND_INDEX);
             }
         }
         // `ARRAY` itself is never encoded, so this also finds an encoded `ARRAY%3A%3A`.
@@ -347,8 +350,11 @@ impl Event {
 
     /// Position of the first `which` header among [`raw_parts`](Self::raw_parts)'s spans.
     pub fn position_of(&self, which: IndexedHeader) -> Option<usize> {
-        let slot = self.index.first[which as usize];
-        (slot > 0).then(|| slot as usize - 1)
+        match self.index.first[which as usize] {
+            0 => None,
+            BEYOND_INDEX => self.block.position(which.name()),
+            slot => Some(usize::from(slot) - 1),
+        }
     }
 
     /// False when no value is an `ARRAY::` multi-value, so every span is exactly one value
@@ -712,6 +718,16 @@ mod tests {
         let json = Event::from_json(br#"{"Event-Name":"A","Multi":["a","b"]}"#).expect("json");
         assert!(json.may_hold_arrays());
         assert_eq!(json.position_of(IndexedHeader::EventName), Some(0));
+    }
+
+    #[test]
+    fn indexed_headers_past_u16_positions_are_found_by_name() {
+        let filler = (0..70_000).map(|i| (format!("H{i}"), "v".to_owned()));
+        let pairs = filler.chain([("event-name".to_owned(), "LATE".to_owned())]);
+        let event = Event::from_pairs(pairs, None, EventFormat::Plain);
+        assert_eq!(event.position_of(IndexedHeader::EventName), Some(70_000));
+        assert_eq!(event.name().as_deref(), Some("LATE"));
+        assert_eq!(event.position_of(IndexedHeader::UniqueId), None);
     }
 
     #[test]
