@@ -3,8 +3,8 @@
 //! All integers are big-endian `u32` (Java's `DataInput` order); text is UTF-8 bytes, so nothing
 //! goes through JNI's modified UTF-8. Each frame carries its bytes as one block plus a table of
 //! (offset, length) spans into it: an engine `Event` is already one flat buffer, so it is copied
-//! with a single `memcpy` instead of two small copies per header. Keep in sync with
-//! `FrameCodec.java`.
+//! with a single `memcpy`, straight from the event into the poll's Java array
+//! ([`poll_batch_array`]). Keep in sync with `FrameCodec.java`.
 //!
 //! ```text
 //! batch := count:u32 frame*
