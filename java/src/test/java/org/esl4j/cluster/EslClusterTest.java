@@ -392,8 +392,9 @@ public class EslClusterTest {
         BlockingQueue<String> changes = new LinkedBlockingQueue<>();
         List<String> told = Collections.synchronizedList(new ArrayList<>());
         cluster.onNodeState((node, previous, current) -> {
-            changes.add(node + ":" + current);
+            // told first: the test reads it once changes shows the change
             told.add(node + ":" + current);
+            changes.add(node + ":" + current);
             if (current == NodeState.UP && upTold.getCount() > 0) {
                 upTold.countDown();
                 try {
