@@ -392,9 +392,8 @@ public class EslClusterTest {
         BlockingQueue<String> changes = new LinkedBlockingQueue<>();
         List<String> told = Collections.synchronizedList(new ArrayList<>());
         cluster.onNodeState((node, previous, current) -> {
-            // told first: the test reads it once changes shows the change
-            told.add(node + ":" + current);
             changes.add(node + ":" + current);
+            told.add(node + ":" + current);
             if (current == NodeState.UP && upTold.getCount() > 0) {
                 upTold.countDown();
                 try {
