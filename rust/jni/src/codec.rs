@@ -27,7 +27,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
-use esl4j_engine::proto::{split_array, url, Event, Frame, IndexedHeader, Reply, ARRAY_PREFIX};
+use esl4j_engine::proto::{split_array, url, Event, Frame, Reply, ARRAY_PREFIX};
 use esl4j_engine::{Incoming, Response};
 
 use crate::contract::{
@@ -41,9 +41,9 @@ use jni::JNIEnv;
 /// (nameStart, nameLen, valueStart, valueLen) of one header inside a frame's data block.
 type Span = [u32; 4];
 
-/// The headers whose first index each frame carries, in layout order: the engine's indexed
-/// headers, which an engine event has already found. Keep in sync with `FrameCodec.HOT_*`.
-const HOT_HEADERS: [IndexedHeader; 4] = IndexedHeader::ALL;
+/// The headers whose first index each frame carries, in layout order. Keep in sync with
+/// `FrameCodec.HOT_*`.
+const HOT_HEADERS: [&[u8]; 4] = [b"Event-Name", b"Unique-ID", b"Job-UUID", b"Event-Subclass"];
 
 /// Index of the first header of each [`HOT_HEADERS`] name in one frame, -1 when absent.
 #[derive(Debug, Clone, Copy)]
@@ -60,8 +60,8 @@ impl HotIndices {
 
     /// Records header `index` if it is the first of a hot name.
     fn note(&mut self, name: &[u8], index: usize) {
+        // The length is compared first: only a name of a hot name's length is read.
         for (slot, hot) in self.0.iter_mut().zip(HOT_HEADERS) {
-            let hot = hot.name().as_bytes();
             if *slot < 0 && name.len() == hot.len() && name.eq_ignore_ascii_case(hot) {
                 *slot = i32::try_from(index).unwrap_or(i32::MAX);
             }
@@ -230,19 +230,19 @@ impl<'a> BatchWriter<'a> {
         self.end_frame(start, data_len, headers, body);
     }
 
-    /// Writes the span table of an event without multi-values (one span per header) and takes
-    /// its hot indices from the event, without reading its bytes (cold in this thread's cache:
-    /// the engine's reader built the event). Returns the data length and the number of spans.
+    /// Writes the span table of an event without multi-values (one span per header) from its
+    /// spans. Of the event's bytes (cold in this thread's cache: the engine's reader built the
+    /// event) it reads only the names as long as a hot name, not every value as the multi-value
+    /// check would. Returns the data length and the number of spans.
     fn push_event_spans(&mut self, event: &Event) -> (usize, usize) {
         let (data, spans, _) = event.raw_parts();
-        for (slot, which) in self.hot.0.iter_mut().zip(HOT_HEADERS) {
-            *slot = event
-                .position_of(which)
-                .map_or(-1, |at| i32::try_from(at).unwrap_or(i32::MAX));
-        }
         let narrow = data.len() <= NARROW_DATA_MAX;
         self.buf.reserve(spans.len() * span_bytes(data.len()) + 24);
-        for span in spans {
+        for (index, span) in spans.iter().enumerate() {
+            self.hot.note(
+                &data[span.name_start as usize..span.name_end as usize],
+                index,
+            );
             let name_len = span.name_end - span.name_start;
             let value_len = span.value_end - span.value_start;
             put_span(

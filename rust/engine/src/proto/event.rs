@@ -42,74 +42,10 @@ impl EventFormat {
 pub const ARRAY_PREFIX: &[u8] = b"ARRAY::";
 const ARRAY_SEPARATOR: &[u8] = b"|:";
 
-/// The headers whose first position an [`Event`] records when it is built, so that routing and
-/// the JNI batch find them without comparing every name (an event has ~90 headers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IndexedHeader {
-    /// `Event-Name`.
-    EventName,
-    /// `Unique-ID`.
-    UniqueId,
-    /// `Job-UUID`.
-    JobUuid,
-    /// `Event-Subclass`.
-    EventSubclass,
-}
-
-impl IndexedHeader {
-    /// Every indexed header, in this order.
-    pub const ALL: [IndexedHeader; 4] = [
-        IndexedHeader::EventName,
-        IndexedHeader::UniqueId,
-        IndexedHeader::JobUuid,
-        IndexedHeader::EventSubclass,
-    ];
-
-    /// The header's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            IndexedHeader::EventName => "Event-Name",
-            IndexedHeader::UniqueId => "Unique-ID",
-            IndexedHeader::JobUuid => "Job-UUID",
-            IndexedHeader::EventSubclass => "Event-Subclass",
-        }
-    }
-}
-
-/// An indexed header found at a position a u16 cannot hold: looked up by name instead.
-const BEYOND_INDEX: u16 = u16::MAX;
-
-/// What an event records about its headers while it is built, when its bytes are in the cache
-/// anyway: a later pass from another thread (the JNI poll) would miss the cache on every name.
-#[derive(Debug, Clone, Copy, Default)]
-struct HeaderIndex {
-    /// Position + 1 of the first header of each [`IndexedHeader`] (ASCII case-insensitive),
-    /// 0 when absent, [`BEYOND_INDEX`] when too far to record (u16s keep `Event` small).
-    first: [u16; 4],
-    /// Whether some stored value starts with `ARRAY` (encoded or not), so may be a multi-value.
-    may_hold_arrays: bool,
-}
-
-impl HeaderIndex {
-    fn of(block: &HeaderBlock) -> HeaderIndex {
-        let mut index = HeaderIndex::default();
-        for (position, span) in block.spans.iter().enumerate() {
-            index.note(position, span.name(&block.data), span.value(&block.data));
-        }
-        index
-    }
-
-    /// Records header `position`, called in order for every header.
-    fn note(&mut self, position: usize, name: &[u8], value: &[u8]) {
-        for (slot, wanted) in self.first.iter_mut().zip(IndexedHeader::ALL) {
-            let wanted = wanted.name().as_bytes();
-            if *slot == 0 && name.len() == wanted.len() && name.eq_ignore_ascii_case(wanted) {
-                *slot = u16::try_from(position + 1).unwrap_or(BEYOND_INDEX);
-            }
-        }
-        // `ARRAY` itself is never encoded, so this also finds an encoded `ARRAY%3A%3A`.
-        self.may_hold_arrays |= value.starts_with(&ARRAY_PREFIX[..5]);
-    }
+/// Whether a stored value starts with `ARRAY`, so may be a multi-value: `ARRAY` itself is never
+/// encoded, so this also finds an encoded `ARRAY%3A%3A`.
+fn may_be_array(value: &[u8]) -> bool {
+    value.starts_with(&ARRAY_PREFIX[..5])
 }
 
 /// A FreeSWITCH event: ordered headers with case-insensitive lookup, and an optional body.
@@ -127,7 +63,9 @@ pub struct Event {
     /// The decoded values of an encoded event, made the first time a value holding a `%` is
     /// read.
     decoded: OnceLock<DecodedValues>,
-    index: HeaderIndex,
+    /// Whether some value may be a multi-value, found while the event is built (its bytes are
+    /// in the cache then; the JNI poll, on another core, then needs not read every value).
+    may_hold_arrays: bool,
 }
 
 /// Every value of an encoded event, decoded: `ranges[i]` is header `i`'s value in `bytes`.
@@ -204,7 +142,10 @@ impl EventBuilder {
             spans: self.headers,
         };
         Event {
-            index: HeaderIndex::of(&block),
+            may_hold_arrays: block
+                .spans
+                .iter()
+                .any(|span| may_be_array(span.value(&block.data))),
             block,
             body,
             format,
@@ -230,7 +171,7 @@ impl Event {
         let mut lines = PlainLines {
             headers: Vec::with_capacity((len - start) / 24 + 8),
             has_length: false,
-            index: HeaderIndex::default(),
+            may_hold_arrays: false,
         };
         let mut body_start = None;
         // One scan finds every line end and name separator; the state below turns them into
@@ -264,7 +205,7 @@ impl Event {
             spans: lines.headers,
         };
         Event {
-            index: lines.index,
+            may_hold_arrays: lines.may_hold_arrays,
             block,
             body,
             format: EventFormat::Plain,
@@ -334,33 +275,18 @@ impl Event {
 
     /// `Event-Name`, e.g. `CHANNEL_ANSWER`.
     pub fn name(&self) -> Option<Cow<'_, str>> {
-        self.indexed(IndexedHeader::EventName)
+        self.header("Event-Name")
     }
 
     /// `Event-Subclass` of `CUSTOM` events.
     pub fn subclass(&self) -> Option<Cow<'_, str>> {
-        self.indexed(IndexedHeader::EventSubclass)
-    }
-
-    /// Text of the first `which` header, found without a lookup by name.
-    pub fn indexed(&self, which: IndexedHeader) -> Option<Cow<'_, str>> {
-        self.position_of(which)
-            .map(|index| String::from_utf8_lossy(self.value(index)))
-    }
-
-    /// Position of the first `which` header among [`raw_parts`](Self::raw_parts)'s spans.
-    pub fn position_of(&self, which: IndexedHeader) -> Option<usize> {
-        match self.index.first[which as usize] {
-            0 => None,
-            BEYOND_INDEX => self.block.position(which.name()),
-            slot => Some(usize::from(slot) - 1),
-        }
+        self.header("Event-Subclass")
     }
 
     /// False when no value is an `ARRAY::` multi-value, so every span is exactly one value
     /// (true may be a value that merely starts with `ARRAY`).
     pub fn may_hold_arrays(&self) -> bool {
-        self.index.may_hold_arrays
+        self.may_hold_arrays
     }
 
     /// Number of headers.
@@ -550,8 +476,8 @@ fn trim_cr(data: &[u8], start: usize, end: usize) -> usize {
 struct PlainLines {
     headers: Vec<HeaderSpan>,
     has_length: bool,
-    /// Built line by line, while each line is in the cache.
-    index: HeaderIndex,
+    /// Whether a value may be a multi-value, noted line by line while each line is in the cache.
+    may_hold_arrays: bool,
 }
 
 impl PlainLines {
@@ -569,11 +495,7 @@ impl PlainLines {
             value_start += 1;
         }
         self.has_length |= data[start..name_end].eq_ignore_ascii_case(b"content-length");
-        self.index.note(
-            self.headers.len(),
-            &data[start..name_end],
-            &data[value_start..end],
-        );
+        self.may_hold_arrays |= may_be_array(&data[value_start..end]);
         // Frames are capped far below 4 GiB, so offsets fit in u32.
         self.headers.push(HeaderSpan {
             name_start: start as u32,
@@ -699,35 +621,14 @@ mod tests {
     }
 
     #[test]
-    fn indexed_headers_are_the_first_of_each_name_in_any_case() {
-        let event = Event::from_plain(
-            b"event-name: A\nUnique-ID: u-1\nEvent-Name: B\nEVENT-SUBCLASS: s%3A%3Ax\n\n",
-        );
-        assert_eq!(event.position_of(IndexedHeader::EventName), Some(0));
-        assert_eq!(event.position_of(IndexedHeader::UniqueId), Some(1));
-        assert_eq!(event.position_of(IndexedHeader::JobUuid), None);
-        assert_eq!(event.name().as_deref(), Some("A"));
-        assert_eq!(
-            event.subclass().as_deref(),
-            Some("s::x"),
-            "decoded like header()"
-        );
-        assert!(!event.may_hold_arrays());
+    fn events_say_whether_a_value_may_be_a_multi_value() {
+        assert!(!Event::from_plain(b"Event-Name: A\nCaller: ARRAx\n\n").may_hold_arrays());
         let arrays = Event::from_plain(b"Event-Name: A\nMulti: ARRAY%3A%3Aa%7C%3Ab\n\n");
         assert!(arrays.may_hold_arrays(), "an encoded multi-value counts");
         let json = Event::from_json(br#"{"Event-Name":"A","Multi":["a","b"]}"#).expect("json");
         assert!(json.may_hold_arrays());
-        assert_eq!(json.position_of(IndexedHeader::EventName), Some(0));
-    }
-
-    #[test]
-    fn indexed_headers_past_u16_positions_are_found_by_name() {
-        let filler = (0..70_000).map(|i| (format!("H{i}"), "v".to_owned()));
-        let pairs = filler.chain([("event-name".to_owned(), "LATE".to_owned())]);
-        let event = Event::from_pairs(pairs, None, EventFormat::Plain);
-        assert_eq!(event.position_of(IndexedHeader::EventName), Some(70_000));
-        assert_eq!(event.name().as_deref(), Some("LATE"));
-        assert_eq!(event.position_of(IndexedHeader::UniqueId), None);
+        let plain_json = Event::from_json(br#"{"Event-Name":"A"}"#).expect("json");
+        assert!(!plain_json.may_hold_arrays());
     }
 
     #[test]
