@@ -687,7 +687,7 @@ mod tests {
         // Multi expands to headers 0 and 1; no Job-UUID.
         assert_eq!(hot_of_single(&batch.finish()), [3, 2, -1, 5]);
 
-        // Without multi-values the indices come from the engine's event, the same way.
+        // Without multi-values (the span table written from the spans) the same indices.
         let single = Event::from_pairs(
             [
                 ("unique-id", "u-1"),
