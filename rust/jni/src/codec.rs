@@ -3,8 +3,8 @@
 //! All integers are big-endian `u32` (Java's `DataInput` order); text is UTF-8 bytes, so nothing
 //! goes through JNI's modified UTF-8. Each frame carries its bytes as one block plus a table of
 //! (offset, length) spans into it: an engine `Event` is already one flat buffer, so it is copied
-//! with a single `memcpy` instead of two small copies per header. Keep in sync with
-//! `FrameCodec.java`.
+//! with a single `memcpy`, straight from the event into the poll's Java array
+//! ([`poll_batch_array`]). Keep in sync with `FrameCodec.java`.
 //!
 //! ```text
 //! batch := count:u32 frame*
@@ -35,6 +35,8 @@ use crate::contract::{
     KIND_OVERLOADED, KIND_RECONNECTED, KIND_REPLY, KIND_UNKNOWN,
 };
 use crate::error::BridgeError;
+use jni::objects::{JByteArray, ReleaseMode};
+use jni::JNIEnv;
 
 /// (nameStart, nameLen, valueStart, valueLen) of one header inside a frame's data block.
 type Span = [u32; 4];
@@ -58,6 +60,7 @@ impl HotIndices {
 
     /// Records header `index` if it is the first of a hot name.
     fn note(&mut self, name: &[u8], index: usize) {
+        // The length is compared first: only a name of a hot name's length is read.
         for (slot, hot) in self.0.iter_mut().zip(HOT_HEADERS) {
             if *slot < 0 && name.len() == hot.len() && name.eq_ignore_ascii_case(hot) {
                 *slot = i32::try_from(index).unwrap_or(i32::MAX);
@@ -66,10 +69,17 @@ impl HotIndices {
     }
 }
 
-/// Accumulates frames into one batch buffer.
+/// Accumulates frames into one batch: the layout's own bytes (counts, span tables, small
+/// frames) in `buf`, and each event's data block borrowed from the engine's event, so that
+/// [`write_to`](Self::write_to) copies an event's bytes once, straight to their destination
+/// (the Java array of a poll), instead of once into `buf` and again out of it.
 #[derive(Debug, Default)]
-pub(crate) struct BatchWriter {
+pub(crate) struct BatchWriter<'a> {
     buf: Vec<u8>,
+    /// Event data blocks, each with the position of `buf` it belongs before, in order.
+    borrowed: Vec<(usize, &'a [u8])>,
+    /// Total length of `borrowed`'s blocks.
+    borrowed_len: usize,
     count: u32,
     /// Scratch table of the frame being written, reused across frames.
     spans: Vec<Span>,
@@ -79,7 +89,9 @@ pub(crate) struct BatchWriter {
 
 /// Positions of a frame's placeholders, filled in by `end_frame`.
 struct FrameStart {
+    /// Where the header count goes, in `buf`.
     headers_at: usize,
+    /// Where the data block starts in the finished batch.
     data_start: usize,
 }
 
@@ -118,18 +130,21 @@ fn offset(value: usize) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }
 
-impl BatchWriter {
+impl<'a> BatchWriter<'a> {
     /// An empty batch with room for about `capacity` bytes.
     pub(crate) fn with_capacity(capacity: usize) -> Self {
-        BatchWriter::over(Vec::with_capacity(capacity + 4))
+        BatchWriter::over(Vec::with_capacity(capacity + 4), 1)
     }
 
-    /// An empty batch written into `buf` (cleared first), keeping its allocation.
-    fn over(mut buf: Vec<u8>) -> Self {
+    /// An empty batch written into `buf` (cleared first, keeping its allocation), with room for
+    /// `events` borrowed data blocks.
+    fn over(mut buf: Vec<u8>, events: usize) -> Self {
         buf.clear();
         buf.extend_from_slice(&0u32.to_be_bytes());
         BatchWriter {
             buf,
+            borrowed: Vec::with_capacity(events),
+            borrowed_len: 0,
             count: 0,
             spans: Vec::with_capacity(64),
             hot: HotIndices::NONE,
@@ -145,8 +160,13 @@ impl BatchWriter {
         self.hot = HotIndices::NONE;
         FrameStart {
             headers_at,
-            data_start: self.buf.len(),
+            data_start: self.len(),
         }
+    }
+
+    /// Length of the finished batch.
+    pub(crate) fn len(&self) -> usize {
+        self.buf.len() + self.borrowed_len
     }
 
     /// Patches the frame's header count and data length and appends the body span and the hot
@@ -165,16 +185,16 @@ impl BatchWriter {
 
     /// Copies `bytes` into the current frame's data block; returns their offset in it.
     fn append_data(&mut self, start: &FrameStart, bytes: &[u8]) -> u32 {
-        let at = offset(self.buf.len() - start.data_start);
+        let at = offset(self.len() - start.data_start);
         self.buf.extend_from_slice(bytes);
         at
     }
 
     /// Appends one frame of `kind` from separate header and body slices (values as they are).
-    pub(crate) fn push<'a>(
+    pub(crate) fn push<'h>(
         &mut self,
         kind: u8,
-        headers: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+        headers: impl Iterator<Item = (&'h [u8], &'h [u8])>,
         body: &[u8],
     ) {
         let start = self.begin_frame(kind, 0);
@@ -186,22 +206,62 @@ impl BatchWriter {
                 .push([name_at, offset(name.len()), value_at, offset(value.len())]);
         }
         let body_at = self.append_data(&start, body);
-        let data_len = self.buf.len() - start.data_start;
+        let data_len = self.len() - start.data_start;
         self.write_spans(data_len);
         let headers = self.spans.len();
         self.end_frame(start, data_len, headers, (body_at, offset(body.len())));
     }
 
-    /// Appends an event with one copy of its flat buffer, its span table written straight
-    /// after it, values as the engine holds them (a plain event's still URL-encoded). An
-    /// `ARRAY::a|:b` value becomes repeated headers `a`, `b` (the Java `EslEvent` represents
-    /// multi-value headers that way); for an encoded value the items are appended to the data
-    /// block encoded again, so that every value of the frame reads the same way.
-    pub(crate) fn push_event(&mut self, event: &Event) {
-        let (data, spans, body) = event.raw_parts();
+    /// Appends an event whose flat buffer is borrowed, not copied (see
+    /// [`write_to`](Self::write_to)), its span table written after it, values as the engine
+    /// holds them (a plain event's still URL-encoded).
+    pub(crate) fn push_event(&mut self, event: &'a Event) {
+        let (data, _, body) = event.raw_parts();
         let encoded = event.values_encoded();
         let start = self.begin_frame(KIND_EVENT, if encoded { FLAG_VALUES_ENCODED } else { 0 });
-        self.buf.extend_from_slice(data);
+        self.borrowed.push((self.buf.len(), data));
+        self.borrowed_len += data.len();
+        let (data_len, headers) = if event.may_hold_arrays() {
+            self.push_expanded_spans(&start, event)
+        } else {
+            self.push_event_spans(event)
+        };
+        let body = body.map_or((0, 0), |range| (offset(range.start), offset(range.len())));
+        self.end_frame(start, data_len, headers, body);
+    }
+
+    /// Writes the span table of an event without multi-values (one span per header) from its
+    /// spans. Of the event's bytes (cold in this thread's cache: the engine's reader built the
+    /// event) it reads only the names as long as a hot name, not every value as the multi-value
+    /// check would. Returns the data length and the number of spans.
+    fn push_event_spans(&mut self, event: &Event) -> (usize, usize) {
+        let (data, spans, _) = event.raw_parts();
+        let narrow = data.len() <= NARROW_DATA_MAX;
+        self.buf.reserve(spans.len() * span_bytes(data.len()) + 24);
+        for (index, span) in spans.iter().enumerate() {
+            self.hot.note(
+                &data[span.name_start as usize..span.name_end as usize],
+                index,
+            );
+            let name_len = span.name_end - span.name_start;
+            let value_len = span.value_end - span.value_start;
+            put_span(
+                &mut self.buf,
+                [span.name_start, name_len, span.value_start, value_len],
+                narrow,
+            );
+        }
+        (data.len(), spans.len())
+    }
+
+    /// Writes the span table of an event whose values may be `ARRAY::a|:b`: such a value
+    /// becomes repeated headers `a`, `b` (the Java `EslEvent` represents multi-value headers
+    /// that way); for an encoded value the items are appended to the data block encoded again,
+    /// so that every value of the frame reads the same way. Returns the data length and the
+    /// number of spans.
+    fn push_expanded_spans(&mut self, start: &FrameStart, event: &Event) -> (usize, usize) {
+        let (data, spans, _) = event.raw_parts();
+        let encoded = event.values_encoded();
         let base = data.as_ptr() as usize;
         for span in spans {
             let name_at = span.name_start;
@@ -228,18 +288,16 @@ impl BatchWriter {
                 Some(Cow::Owned(items)) => {
                     for item in split_array(&items) {
                         let item = url::encode(item);
-                        let item_at = self.append_data(&start, item.as_bytes());
+                        let item_at = self.append_data(start, item.as_bytes());
                         self.spans
                             .push([name_at, name_len, item_at, offset(item.len())]);
                     }
                 }
             }
         }
-        let data_len = self.buf.len() - start.data_start;
+        let data_len = self.len() - start.data_start;
         self.write_spans(data_len);
-        let body = body.map_or((0, 0), |range| (offset(range.start), offset(range.len())));
-        let headers = self.spans.len();
-        self.end_frame(start, data_len, headers, body);
+        (data_len, self.spans.len())
     }
 
     /// Writes the span table collected in `self.spans` for a data block of `data_len` bytes.
@@ -282,7 +340,7 @@ impl BatchWriter {
     /// notice with the headers FreeSWITCH sent (`Content-Type` included, which compat code
     /// reads), an unknown frame as received, the engine's own notices (disconnected, reconnected, overloaded)
     /// with their details.
-    pub(crate) fn push_incoming(&mut self, item: &Incoming) {
+    pub(crate) fn push_incoming(&mut self, item: &'a Incoming) {
         match item {
             Incoming::Event(event) => self.push_event(event),
             Incoming::Unknown(frame) => self.push_frame(KIND_UNKNOWN, frame, &[]),
@@ -354,10 +412,34 @@ impl BatchWriter {
         );
     }
 
-    /// The finished batch.
-    pub(crate) fn finish(mut self) -> Vec<u8> {
+    /// Writes the finished batch into `out`, which is [`len`](Self::len) bytes long: the
+    /// layout's bytes and each borrowed data block in their places, each copied once.
+    pub(crate) fn write_to(&mut self, out: &mut [u8]) {
+        assert_eq!(
+            out.len(),
+            self.len(),
+            "batch destination of the wrong length"
+        );
         self.buf[..4].copy_from_slice(&self.count.to_be_bytes());
-        self.buf
+        let mut from = 0;
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| {
+            out[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        };
+        for &(before, data) in &self.borrowed {
+            put(&self.buf[from..before]);
+            put(data);
+            from = before;
+        }
+        put(&self.buf[from..]);
+    }
+
+    /// The finished batch, in a new vector.
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        let mut out = vec![0; self.len()];
+        self.write_to(&mut out);
+        out
     }
 }
 
@@ -378,40 +460,61 @@ fn array_items(value: &[u8], encoded: bool) -> Option<Cow<'_, [u8]>> {
 }
 
 thread_local! {
-    /// The polling thread's batch buffer, reused from poll to poll: a fresh buffer of a few
-    /// hundred KiB per poll costs an mmap, a page fault per 4 KiB and an munmap each time.
+    /// The polling thread's buffer for a batch's own bytes (everything but the events' data
+    /// blocks), reused from poll to poll: a fresh buffer per poll costs an allocation and a
+    /// page fault per 4 KiB each time.
     static POLL_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Largest poll buffer kept for the next poll; a larger one (a batch holding a huge frame) is
-/// freed, so an idle poll thread holds at most this much.
+/// Largest poll buffer kept for the next poll; a larger one (a batch holding a huge log line or
+/// notice) is freed, so an idle poll thread holds at most this much.
 const KEPT_POLL_BUFFER: usize = 1 << 20;
 
-/// Encodes `items` as one batch in the calling thread's reused buffer and hands it to `send`
-/// (which copies it to Java).
-pub(crate) fn with_poll_batch<R>(items: &[Incoming], send: impl FnOnce(&[u8]) -> R) -> R {
+/// Encodes `items` as one batch straight into a new Java array: each event's data block is
+/// copied once, from the engine's event into the array (the layout's own bytes, about a quarter
+/// of a batch, go through the calling thread's reused buffer).
+pub(crate) fn poll_batch_array<'local>(
+    env: &mut JNIEnv<'local>,
+    items: &[Incoming],
+) -> Result<JByteArray<'local>, BridgeError> {
     POLL_BUFFER.with(|cell| {
         let mut buf = cell.take();
         buf.reserve(items.iter().map(size_hint).sum::<usize>() + 4);
-        let mut batch = BatchWriter::over(buf);
+        let mut batch = BatchWriter::over(buf, items.len());
         for item in items {
             batch.push_incoming(item);
         }
-        let buf = batch.finish();
-        let sent = send(&buf);
+        let len = i32::try_from(batch.len())
+            .map_err(|_| BridgeError::InvalidArgument("poll batch over 2 GiB".into()))?;
+        let array = env.new_byte_array(len)?;
+        {
+            // SAFETY: `array` is a live byte array of `len` elements that nothing else can reach
+            // yet; no JNI call is made while the critical region is open (only `write_to`'s
+            // copies), and the guard ends the region when dropped.
+            let mut elements =
+                unsafe { env.get_array_elements_critical(&array, ReleaseMode::CopyBack)? };
+            // SAFETY: i8 and u8 have the same size and alignment; the slice covers exactly the
+            // array's elements, borrowed mutably through the guard for this block only.
+            let out = unsafe {
+                std::slice::from_raw_parts_mut(elements.as_mut_ptr().cast::<u8>(), elements.len())
+            };
+            batch.write_to(out);
+        }
+        let buf = batch.buf;
         if buf.capacity() <= KEPT_POLL_BUFFER {
             cell.replace(buf);
         }
-        sent
+        Ok(array)
     })
 }
 
-/// About how many bytes `push_incoming` writes for `item`, so a batch buffer is allocated once.
+/// About how many bytes `push_incoming` writes into a batch's own buffer for `item` (an
+/// event's data block is borrowed, not written there), so that buffer is allocated once.
 pub(crate) fn size_hint(item: &Incoming) -> usize {
     match item {
         Incoming::Event(event) => {
             let (data, spans, _) = event.raw_parts();
-            data.len() + spans.len() * span_bytes(data.len()) + 34
+            spans.len() * span_bytes(data.len()) + 34
         }
         Incoming::Unknown(frame) => frame.header_block().len() + frame.body().len() + 256,
         Incoming::Log(line) => line.body.len() + 256,
@@ -584,6 +687,22 @@ mod tests {
         // Multi expands to headers 0 and 1; no Job-UUID.
         assert_eq!(hot_of_single(&batch.finish()), [3, 2, -1, 5]);
 
+        // Without multi-values (the span table written from the spans) the same indices.
+        let single = Event::from_pairs(
+            [
+                ("unique-id", "u-1"),
+                ("Event-Name", "CUSTOM"),
+                ("Unique-ID", "u-2"),
+                ("JOB-uuid", "j-1"),
+            ],
+            None,
+            EventFormat::Plain,
+        );
+        assert!(!single.may_hold_arrays());
+        let mut batch = BatchWriter::with_capacity(64);
+        batch.push_event(&single);
+        assert_eq!(hot_of_single(&batch.finish()), [1, 0, 3, -1]);
+
         let mut reply = BatchWriter::with_capacity(64);
         let headers: [(&[u8], &[u8]); 2] = [(b"Reply-Text", b"+OK"), (b"JOB-UUID", b"j-1")];
         reply.push(KIND_REPLY, headers.into_iter(), b"");
@@ -745,6 +864,51 @@ mod tests {
             (b"Content-Type", b"text/x-custom"),
         ];
         assert_eq!(first_headers, expected);
+    }
+
+    /// Events' data blocks are borrowed and placed between the batch's own bytes when it is
+    /// written: several events with other items between them land each in its own frame.
+    #[test]
+    fn borrowed_event_blocks_land_between_the_batch_own_bytes() {
+        let event = |name: &str, id: &str| {
+            Incoming::Event(Event::from_pairs(
+                [("Event-Name", name), ("Unique-ID", id)],
+                Some(id.as_bytes()),
+                EventFormat::Plain,
+            ))
+        };
+        let items = [
+            event("FIRST", "u-1"),
+            Incoming::Disconnected {
+                reason: "between".into(),
+            },
+            event("SECOND", "u-2"),
+            event("THIRD", "u-3"),
+        ];
+        let mut batch = BatchWriter::with_capacity(0);
+        for item in &items {
+            batch.push_incoming(item);
+        }
+        let mut out = vec![0xAA; batch.len()];
+        batch.write_to(&mut out);
+        let frames = frames_of(&out);
+        let pairs: Vec<Vec<(&[u8], &[u8])>> = frames
+            .iter()
+            .map(|(_, _, headers)| {
+                headers
+                    .iter()
+                    .map(|(name, value)| (&name[..], &value[..]))
+                    .collect()
+            })
+            .collect();
+        let expected: Vec<Vec<(&[u8], &[u8])>> = vec![
+            vec![(b"Event-Name", b"FIRST"), (b"Unique-ID", b"u-1")],
+            vec![(b"Disconnect-Reason", b"between")],
+            vec![(b"Event-Name", b"SECOND"), (b"Unique-ID", b"u-2")],
+            vec![(b"Event-Name", b"THIRD"), (b"Unique-ID", b"u-3")],
+        ];
+        assert_eq!(pairs, expected);
+        assert_eq!(out, batch.finish(), "write_to and finish agree");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use jni::objects::{JByteArray, JClass, JLongArray};
 use jni::sys::{jboolean, jint, jlong};
 use jni::JNIEnv;
 
-use crate::codec::with_poll_batch;
+use crate::codec::poll_batch_array;
 use crate::connection::{connection_config, positive, session_handle, NativeConnection};
 use crate::convert::{required_text, timeout};
 use crate::error::{ffi_call, BridgeError};
@@ -145,9 +145,7 @@ pub extern "system" fn Java_org_esl4j_internal_Native_serverPoll<'local>(
             return Ok(JByteArray::default());
         };
         env.set_long_array_region(&route, 0, &[routed.key as jlong, jlong::from(routed.ended)])?;
-        Ok(with_poll_batch(&routed.items, |batch| {
-            env.byte_array_from_slice(batch)
-        })?)
+        poll_batch_array(env, &routed.items)
     })
 }
 

@@ -42,6 +42,12 @@ impl EventFormat {
 pub const ARRAY_PREFIX: &[u8] = b"ARRAY::";
 const ARRAY_SEPARATOR: &[u8] = b"|:";
 
+/// Whether a stored value starts with `ARRAY`, so may be a multi-value: `ARRAY` itself is never
+/// encoded, so this also finds an encoded `ARRAY%3A%3A`.
+fn may_be_array(value: &[u8]) -> bool {
+    value.starts_with(&ARRAY_PREFIX[..5])
+}
+
 /// A FreeSWITCH event: ordered headers with case-insensitive lookup, and an optional body.
 ///
 /// Accessors return decoded values; text accessors decode UTF-8 and replace invalid
@@ -57,6 +63,9 @@ pub struct Event {
     /// The decoded values of an encoded event, made the first time a value holding a `%` is
     /// read.
     decoded: OnceLock<DecodedValues>,
+    /// Whether some value may be a multi-value, found while the event is built (its bytes are
+    /// in the cache then; the JNI poll, on another core, then needs not read every value).
+    may_hold_arrays: bool,
 }
 
 /// Every value of an encoded event, decoded: `ranges[i]` is header `i`'s value in `bytes`.
@@ -128,11 +137,16 @@ impl EventBuilder {
             self.data.extend_from_slice(body);
             start..self.offset()
         });
+        let block = HeaderBlock {
+            data: self.data,
+            spans: self.headers,
+        };
         Event {
-            block: HeaderBlock {
-                data: self.data,
-                spans: self.headers,
-            },
+            may_hold_arrays: block
+                .spans
+                .iter()
+                .any(|span| may_be_array(span.value(&block.data))),
+            block,
             body,
             format,
             encoded: false,
@@ -157,6 +171,7 @@ impl Event {
         let mut lines = PlainLines {
             headers: Vec::with_capacity((len - start) / 24 + 8),
             has_length: false,
+            may_hold_arrays: false,
         };
         let mut body_start = None;
         // One scan finds every line end and name separator; the state below turns them into
@@ -185,11 +200,13 @@ impl Event {
         let body = body_start
             .filter(|_| lines.has_length)
             .map(|start| start as u32..len as u32);
+        let block = HeaderBlock {
+            data,
+            spans: lines.headers,
+        };
         Event {
-            block: HeaderBlock {
-                data,
-                spans: lines.headers,
-            },
+            may_hold_arrays: lines.may_hold_arrays,
+            block,
             body,
             format: EventFormat::Plain,
             encoded: true,
@@ -264,6 +281,12 @@ impl Event {
     /// `Event-Subclass` of `CUSTOM` events.
     pub fn subclass(&self) -> Option<Cow<'_, str>> {
         self.header("Event-Subclass")
+    }
+
+    /// False when no value is an `ARRAY::` multi-value, so every span is exactly one value
+    /// (true may be a value that merely starts with `ARRAY`).
+    pub fn may_hold_arrays(&self) -> bool {
+        self.may_hold_arrays
     }
 
     /// Number of headers.
@@ -453,6 +476,8 @@ fn trim_cr(data: &[u8], start: usize, end: usize) -> usize {
 struct PlainLines {
     headers: Vec<HeaderSpan>,
     has_length: bool,
+    /// Whether a value may be a multi-value, noted line by line while each line is in the cache.
+    may_hold_arrays: bool,
 }
 
 impl PlainLines {
@@ -470,6 +495,7 @@ impl PlainLines {
             value_start += 1;
         }
         self.has_length |= data[start..name_end].eq_ignore_ascii_case(b"content-length");
+        self.may_hold_arrays |= may_be_array(&data[value_start..end]);
         // Frames are capped far below 4 GiB, so offsets fit in u32.
         self.headers.push(HeaderSpan {
             name_start: start as u32,
@@ -592,6 +618,17 @@ mod tests {
         );
         assert_eq!(event.header("name").as_deref(), Some("\u{FFFD}你"));
         assert_eq!(event.body(), None);
+    }
+
+    #[test]
+    fn events_say_whether_a_value_may_be_a_multi_value() {
+        assert!(!Event::from_plain(b"Event-Name: A\nCaller: ARRAx\n\n").may_hold_arrays());
+        let arrays = Event::from_plain(b"Event-Name: A\nMulti: ARRAY%3A%3Aa%7C%3Ab\n\n");
+        assert!(arrays.may_hold_arrays(), "an encoded multi-value counts");
+        let json = Event::from_json(br#"{"Event-Name":"A","Multi":["a","b"]}"#).expect("json");
+        assert!(json.may_hold_arrays());
+        let plain_json = Event::from_json(br#"{"Event-Name":"A"}"#).expect("json");
+        assert!(!plain_json.may_hold_arrays());
     }
 
     #[test]
