@@ -1,8 +1,8 @@
 //! Runs `esl4j-sim` for the JVM benchmarks and drives its load mode from a line protocol, so a
 //! Java harness can start a flood exactly when its client has subscribed.
 //!
-//! `esl4j-bench-load --corpus events-plain.bin` prints `listening <port>`, then answers each line
-//! read on stdin with one line on stdout:
+//! `esl4j-bench-load [--lean] --corpus events-plain.bin` prints `listening <port>`, then answers
+//! each line read on stdin with one line on stdout:
 //!
 //! | request | effect | reply |
 //! | --- | --- | --- |
@@ -11,6 +11,12 @@
 //! | `channels` | counts live channels | `channels <n>` |
 //!
 //! Errors are answered `error <text>`; end of input stops the simulator.
+//!
+//! With `--lean` the load source is not the simulator but `lean.rs`, a FreeSWITCH-shaped server
+//! that answers a trivial `api` as soon as it reads it; it knows only paced floods
+//! (`flood <events> <rate>`).
+
+mod lean;
 
 use std::time::Duration;
 
@@ -21,21 +27,40 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 const BENCH_ENDPOINT: &str = "user/bench";
 
 fn usage() -> ! {
-    eprintln!("usage: esl4j-bench-load --corpus FILE");
+    eprintln!("usage: esl4j-bench-load [--lean] --corpus FILE");
     std::process::exit(2)
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
-    let mut args = std::env::args().skip(1);
-    let corpus_path = match (args.next().as_deref(), args.next()) {
-        (Some("--corpus"), Some(path)) => path,
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (lean, corpus_path) = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["--corpus", path] => (false, path.to_owned()),
+        ["--lean", "--corpus", path] => (true, path.to_owned()),
         _ => usage(),
     };
     let corpus = std::fs::read(&corpus_path).unwrap_or_else(|error| {
         eprintln!("esl4j-bench-load: cannot read {corpus_path}: {error}");
         std::process::exit(1)
     });
+    if lean {
+        if let Err(error) = lean::run(&corpus) {
+            eprintln!("esl4j-bench-load --lean: {error}");
+            std::process::exit(1)
+        }
+        return;
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|error| {
+            eprintln!("esl4j-bench-load: cannot start the runtime: {error}");
+            std::process::exit(1)
+        })
+        .block_on(simulate(corpus));
+}
+
+async fn simulate(corpus: Vec<u8>) {
     let config = SimConfig {
         // No heartbeats or thread latency: they would only add noise to the figures.
         heartbeat: None,

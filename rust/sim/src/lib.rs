@@ -545,8 +545,9 @@ impl Drop for Simulator {
     }
 }
 
-/// Splits concatenated server frames (header block, blank line, Content-Length body).
-fn split_frames(corpus: &[u8]) -> std::io::Result<Vec<Arc<[u8]>>> {
+/// Splits concatenated server frames (header block, blank line, Content-Length body), such as a
+/// flood corpus, into the exact bytes of each frame.
+pub fn split_frames(corpus: &[u8]) -> std::io::Result<Vec<Arc<[u8]>>> {
     let mut parser = esl4j_engine::proto::FrameParser::default();
     parser.feed(corpus);
     let mut frames = Vec::new();

@@ -20,10 +20,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * Runs the JVM benchmarks, each scenario and client in a fresh JVM (no JIT profile or leaked
  * memory carried from one client to the next), and prints the figures as Markdown tables.
  *
- * <p>Usage: {@code Bench [all | flood CLIENT... | paced [CLIENT...] | soak CLIENT [EVENTS] | outbound
+ * <p>Usage: {@code Bench [all | flood CLIENT... | paced [lean|sim] [CLIENT...] | soak CLIENT [EVENTS] | outbound
  * [async|blocking] SESSIONS... | consumer-api [CLIENT...]]}; clients: raw-socket, raw-api (paced only), esl4j-engine,
  * esl4j-modern, esl4j-compat, esl-client, thingscloud ({@code paced} without clients: raw-api, esl4j-compat,
- * esl4j-modern and the two peers; {@code consumer-api} without clients: esl4j-compat, esl4j-modern and both
+ * esl4j-modern and the two peers, each against the lean load source and then the simulator unless one is
+ * named; {@code consumer-api} without clients: esl4j-compat, esl4j-modern and both
  * peers).
  *
  * <p>Every forked JVM has a hard time limit: one that passes it is killed and reported as failed,
@@ -49,7 +50,7 @@ public final class Bench {
     private static final List<String> PACED_CLIENTS = Arrays.asList("raw-api", "esl4j-compat", "esl4j-modern",
             "esl-client", "thingscloud");
     private static final String USAGE =
-            "usage: Bench [all | flood CLIENT... | paced [CLIENT...] | soak CLIENT [EVENTS] | outbound [async|blocking] SESSIONS..."
+            "usage: Bench [all | flood CLIENT... | paced [lean|sim] [CLIENT...] | soak CLIENT [EVENTS] | outbound [async|blocking] SESSIONS..."
                     + " | consumer-api [CLIENT...]]";
     private static final List<String> JVM_OPTIONS = Arrays.asList("-Xms1g", "-Xmx1g", "-XX:MaxDirectMemorySize=2g",
             "-Djava.util.logging.config.file=/dev/null");
@@ -70,9 +71,7 @@ public final class Bench {
                         bench.flood(kind);
                     }
                 }
-                for (String client : PACED_CLIENTS) {
-                    bench.paced(client);
-                }
+                bench.paced(Collections.<String>emptyList());
                 bench.soak("esl4j-modern", SOAK_EVENTS);
                 bench.outbound(1_000, "blocking");
                 bench.outbound(10_000, "blocking");
@@ -85,9 +84,7 @@ public final class Bench {
                 }
                 break;
             case "paced":
-                for (String client : rest.isEmpty() ? PACED_CLIENTS : rest) {
-                    bench.paced(client);
-                }
+                bench.paced(rest);
                 break;
             case "soak":
                 bench.soak(rest.get(0), rest.size() > 1 ? Long.parseLong(rest.get(1)) : SOAK_EVENTS);
@@ -142,10 +139,25 @@ public final class Bench {
         fork(FloodBench.class, Collections.<String>emptyList(), args, FORK_LIMIT_MS);
     }
 
-    private void paced(String client) throws Exception {
-        FloodClient.Kind.byId(client);
-        fork(PacedBench.class, Collections.<String>emptyList(), Arrays.asList(client, Integer.toString(PACED_RATE),
-                Integer.toString(PACED_EVENTS), Integer.toString(PACED_WARMUP_EVENTS)), FORK_LIMIT_MS);
+    /**
+     * The paced-latency scenario: {@code [lean|sim] [CLIENT...]}; without a source both in turn (the lean
+     * one's floor is the transport's, the simulator's its own reply path), without clients {@link #PACED_CLIENTS}.
+     */
+    private void paced(List<String> args) throws Exception {
+        List<LoadDriver.Source> sources = Arrays.asList(LoadDriver.Source.LEAN, LoadDriver.Source.SIMULATOR);
+        List<String> clients = args;
+        if (!args.isEmpty() && (args.get(0).equals(LoadDriver.Source.LEAN.id) || args.get(0).equals(LoadDriver.Source.SIMULATOR.id))) {
+            sources = Collections.singletonList(LoadDriver.Source.byId(args.get(0)));
+            clients = args.subList(1, args.size());
+        }
+        for (LoadDriver.Source source : sources) {
+            for (String client : clients.isEmpty() ? PACED_CLIENTS : clients) {
+                FloodClient.Kind.byId(client);
+                fork(PacedBench.class, Collections.<String>emptyList(), Arrays.asList(client, source.id,
+                        Integer.toString(PACED_RATE), Integer.toString(PACED_EVENTS), Integer.toString(PACED_WARMUP_EVENTS)),
+                        FORK_LIMIT_MS);
+            }
+        }
     }
 
     private void soak(String client, long events) throws Exception {

@@ -6,15 +6,44 @@ import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The simulator in load mode ({@code bench/load}, binary {@code esl4j-bench-load}) as a child
- * process: one request line in, one reply line out.
+ * A load source ({@code bench/load}, binary {@code esl4j-bench-load}) as a child process: one
+ * request line in, one reply line out.
  */
 final class LoadDriver implements AutoCloseable {
+    /** Which server the clients connect to. */
+    enum Source {
+        /** The simulator in load mode: every scenario, and the FreeSWITCH command set. */
+        SIMULATOR("sim"),
+        /**
+         * The lean FreeSWITCH-shaped server ({@code --lean}): one thread per connection answers a
+         * trivial {@code api} as soon as it reads it, as FreeSWITCH's listener thread does; paced
+         * floods only.
+         */
+        LEAN("lean");
+
+        final String id;
+
+        Source(String id) {
+            this.id = id;
+        }
+
+        static Source byId(String id) {
+            for (Source source : values()) {
+                if (source.id.equals(id)) {
+                    return source;
+                }
+            }
+            throw new IllegalArgumentException("unknown load source " + id);
+        }
+    }
+
     private static final long START_TIMEOUT_MS = 10_000;
     private static final String END_OF_OUTPUT = "\u0000end";
 
@@ -46,12 +75,21 @@ final class LoadDriver implements AutoCloseable {
         this.port = Integer.parseInt(listening.substring("listening ".length()).trim());
     }
 
-    /** Starts the driver named by the {@code esl4j.bench.load} property with the flood corpus. */
+    /** Starts the simulator (see {@link #start(Source)}). */
     static LoadDriver start() throws IOException, InterruptedException {
-        String binary = Config.required("esl4j.bench.load");
-        Process process = new ProcessBuilder(binary, "--corpus", Config.required("esl4j.bench.corpus"))
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
+        return start(Source.SIMULATOR);
+    }
+
+    /** Starts the driver named by the {@code esl4j.bench.load} property with the flood corpus. */
+    static LoadDriver start(Source source) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Config.required("esl4j.bench.load"));
+        if (source == Source.LEAN) {
+            command.add("--lean");
+        }
+        command.add("--corpus");
+        command.add(Config.required("esl4j.bench.corpus"));
+        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         return new LoadDriver(process);
     }
 

@@ -8,12 +8,13 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One client in its own JVM: the round trip of a blocking {@code api} call while the simulator
+ * One client in its own JVM: the round trip of a blocking {@code api} call while the load source
  * sends a paced flood (the steady event stream of a busy switch, not a saturating one). A caller
  * thread (not the event consumer) calls {@code api hostname} every {@link #CALL_GAP_MICROS} µs and
  * times each call; the consumer reads Event-Name and Unique-ID of every event as in the floods.
  *
- * <p>Arguments: client id, events per second, measured events, warm-up events.
+ * <p>Arguments: client id, load source ({@link LoadDriver.Source}), events per second, measured
+ * events, warm-up events.
  */
 public final class PacedBench {
     private static final long CALL_GAP_MICROS = 5_000;
@@ -33,22 +34,23 @@ public final class PacedBench {
 
     private static void run(String[] args) throws Exception {
         FloodClient.Kind kind = FloodClient.Kind.byId(args[0]);
-        int rate = Integer.parseInt(args[1]);
-        int events = Integer.parseInt(args[2]);
-        int warmupEvents = Integer.parseInt(args[3]);
+        LoadDriver.Source source = LoadDriver.Source.byId(args[1]);
+        int rate = Integer.parseInt(args[2]);
+        int events = Integer.parseInt(args[3]);
+        int warmupEvents = Integer.parseInt(args[4]);
         EventCounter counter = new EventCounter();
-        try (LoadDriver driver = LoadDriver.start(); FloodClient client = kind.connect(driver.port(), counter)) {
+        try (LoadDriver driver = LoadDriver.start(source); FloodClient client = kind.connect(driver.port(), counter)) {
             pacedRun(driver, counter, client, warmupEvents, rate);
             long before = counter.consumed();
             double[] trips = Measure.toArray(pacedRun(driver, counter, client, events, rate));
-            // The simulator fires an API event per call, as FreeSWITCH does: they count as sent.
+            // Both load sources fire an API event per call, as FreeSWITCH does: they count as sent.
             long expected = before + events + trips.length;
             long settleBy = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SETTLE_MS);
             while (counter.consumed() < expected && System.nanoTime() < settleBy) {
                 Thread.sleep(SETTLE_CHECK_MS);
             }
             long lost = Math.max(0, expected - counter.consumed());
-            Measure.report("scenario", "paced", "client", kind.id, "rate", rate, "events", events, "lost", lost,
+            Measure.report("scenario", "paced", "client", kind.id, "source", source.id, "rate", rate, "events", events, "lost", lost,
                     "calls", trips.length, "p50", Measure.quantile(trips, 0.5), "p99", Measure.quantile(trips, 0.99),
                     "max", Measure.quantile(trips, 1), "checksum", counter.checksum());
         }

@@ -45,9 +45,10 @@ final class Report {
                     bestPeerP99 < Double.MAX_VALUE ? String.format(Locale.ROOT, "%.3f", number(r, "p99") / bestPeerP99) : "—"));
         }
         for (Map<String, String> r : section(out, results, "paced", "### `api` round trip under a paced flood (a call every 5 ms from another thread)",
-                "| client | events/s | p50 µs | p99 µs | max µs | calls | lost |",
-                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")) {
-            out.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.0f | %,.0f | %,.0f | %,.0f | %s |%n", r.get("client"),
+                "| client | load source | events/s | p50 µs | p99 µs | max µs | calls | lost |",
+                "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")) {
+            out.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %,.0f | %,.0f | %,.0f | %,.0f | %s |%n", r.get("client"),
+                    r.get("source"),
                     number(r, "rate"), 1000 * number(r, "p50"), 1000 * number(r, "p99"), 1000 * number(r, "max"),
                     number(r, "calls"), lost(r)));
         }
