@@ -47,6 +47,7 @@ mod inbound;
 mod log_limit;
 mod outbound;
 mod outbox;
+pub mod park;
 pub mod proto;
 mod queue;
 

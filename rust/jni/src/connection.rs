@@ -244,7 +244,8 @@ where
     Ok(JByteArray::default())
 }
 
-/// Sends encoded command bytes; the batch holds the one reply.
+/// Sends encoded command bytes; the batch holds the one reply. The blocking form (null
+/// `completion`) reads its own reply when it can (`Connection::send_command_blocking`).
 fn send_encoded<'local>(
     env: &mut JNIEnv<'local>,
     completion: &JObject<'_>,
@@ -253,6 +254,11 @@ fn send_encoded<'local>(
     timeout_ms: jlong,
 ) -> Result<JByteArray<'local>, BridgeError> {
     let deadline = timeout(timeout_ms);
+    if completion.is_null() {
+        runtime::refuse_runtime_thread()?;
+        let response = native.connection().send_command_blocking(bytes, deadline)?;
+        return Ok(env.byte_array_from_slice(&single_response(&response))?);
+    }
     run_command(env, completion, async move {
         let response = native.connection().send_command(bytes, deadline).await?;
         Ok(single_response(&response))

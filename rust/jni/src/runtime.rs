@@ -2,12 +2,11 @@
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::Thread;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
+use esl4j_engine::park::ThreadSignal;
 use once_cell::sync::OnceCell;
 use tokio::runtime::Runtime;
 
@@ -65,10 +64,7 @@ const REPLY_SPIN: Duration = Duration::from_micros(100);
 pub(crate) fn block_on_reply<F: Future>(future: F) -> Result<F::Output, BridgeError> {
     refuse_runtime_thread()?;
     let _context = get()?.enter();
-    let signal = Arc::new(Signal {
-        woken: AtomicBool::new(false),
-        thread: std::thread::current(),
-    });
+    let signal = ThreadSignal::for_current_thread();
     let waker = Waker::from(signal.clone());
     let mut context = Context::from_waker(&waker);
     let mut future = pin!(future);
@@ -76,40 +72,16 @@ pub(crate) fn block_on_reply<F: Future>(future: F) -> Result<F::Output, BridgeEr
         if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
             return Ok(output);
         }
-        let spin_until = Instant::now() + REPLY_SPIN;
-        while !signal.woken.swap(false, Ordering::Acquire) {
-            if Instant::now() < spin_until {
-                std::thread::yield_now();
-            } else {
-                // Spurious wake-ups only cost another look at the flag.
-                std::thread::park();
-            }
-        }
+        signal.wait(REPLY_SPIN, None);
     }
 }
 
-fn refuse_runtime_thread() -> Result<(), BridgeError> {
+/// Refuses a blocking call on a runtime thread, which would stall the tasks it runs.
+pub(crate) fn refuse_runtime_thread() -> Result<(), BridgeError> {
     if tokio::runtime::Handle::try_current().is_ok() {
         return Err(BridgeError::InvalidState(
             "a blocking esl4j call was made on an esl4j runtime thread".into(),
         ));
     }
     Ok(())
-}
-
-/// Wakes a thread in [`block_on_reply`].
-struct Signal {
-    woken: AtomicBool,
-    thread: Thread,
-}
-
-impl Wake for Signal {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
-        self.thread.unpark();
-    }
 }

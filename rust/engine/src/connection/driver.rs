@@ -9,6 +9,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::{trace, warn};
 
+use super::direct::ReadSide;
 use super::state::{Ended, Shared};
 use crate::outbox::Outbox;
 use crate::proto::{Disposition, FrameParser, ServerMessage};
@@ -44,17 +45,21 @@ impl Shared {
         }
     }
 
-    /// Reads and dispatches frames until the socket ends; returns why it ended.
+    /// Reads and dispatches frames until the socket ends; returns why it ended. A blocking
+    /// caller may take the read turn meanwhile (see `direct.rs`): whoever holds it reads and
+    /// dispatches, so frames keep their order.
     pub(super) async fn drive(
         &self,
         attached: Attached,
-        mut parser: FrameParser,
+        parser: FrameParser,
         stop: &mut watch::Receiver<bool>,
     ) -> Ended {
         let Attached {
             reader,
             mut writer_task,
         } = attached;
+        let side = Arc::new(ReadSide::new(reader, parser));
+        self.lock().reader = Some(side.clone());
         let idle_timeout = self.config.idle_timeout;
         let mut read_chunk = FIRST_READ_CHUNK;
         let command_timeout = self.config.command_timeout;
@@ -65,14 +70,18 @@ impl Shared {
         // Liveness: a frame that stays incomplete while a command awaits its reply.
         let mut stuck = StuckFrame::default();
         // Frames that arrived together with the handshake.
+        let mut parser = side.turn.lock().await;
         match self.dispatch_all(&mut parser).await {
             Ok(frames) => stuck.after_dispatch(frames, &parser, command_timeout),
             Err(ended) => return ended,
         }
+        drop(parser);
         loop {
             if read_chunk == FIRST_READ_CHUNK {
-                // Not flooded: hold no buffer while waiting; the next read takes a fresh one.
-                parser.release_idle_buffer();
+                if let Ok(mut parser) = side.turn.try_lock() {
+                    // Not flooded: hold no buffer while waiting; the next read takes a fresh one.
+                    parser.release_idle_buffer();
+                }
             }
             let idle = async {
                 match idle_timeout {
@@ -90,9 +99,9 @@ impl Shared {
             let ready = tokio::select! {
                 biased;
                 _ = stop.wait_for(|stopped| *stopped) => return "closed by client".to_owned().into(),
-                reason = broken.wait_for(Option::is_some) => {
-                    let reason = reason.ok().and_then(|reason| reason.clone());
-                    return reason.unwrap_or_default().into();
+                ended = broken.wait_for(Option::is_some) => {
+                    let ended = ended.ok().and_then(|ended| ended.clone());
+                    return ended.unwrap_or_else(|| String::new().into());
                 }
                 outcome = &mut writer_task => {
                     return match outcome {
@@ -101,11 +110,30 @@ impl Shared {
                     }
                     .into();
                 }
-                ready = reader.readable() => ready,
+                ready = side.socket.readable() => Some(ready),
+                // A blocking caller gave the turn back with bytes still buffered.
+                () = side.returned.notified() => None,
                 () = idle => {
                     return format!("no data for {idle_timeout:?}; peer presumed dead").into();
                 }
                 () = stuck_check => {
+                    // A blocking caller may have read and dispatched since (see `direct.rs`).
+                    if side.caller_progress.swap(false, Ordering::Relaxed) {
+                        stuck.check_at = Some(Instant::now() + 2 * command_timeout);
+                        continue;
+                    }
+                    match side.turn.try_lock() {
+                        // A caller is reading: look again soon.
+                        Err(_) => {
+                            stuck.check_at = Some(Instant::now() + command_timeout / 4);
+                            continue;
+                        }
+                        Ok(parser) if parser.buffered_len() == 0 => {
+                            stuck.check_at = None;
+                            continue;
+                        }
+                        Ok(_) => {}
+                    }
                     if self.queue.reply_awaited() {
                         return format!(
                             "a frame stayed incomplete for twice the command timeout \
@@ -119,18 +147,22 @@ impl Shared {
                     continue;
                 }
             };
-            // The buffer is made room for only once bytes are there to read.
-            let read = ready.and_then(|()| reader.try_read_buf(parser.read_buffer(read_chunk)));
-            match read {
-                Ok(0) => return "closed by peer".to_owned().into(),
-                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
-                Err(error) => return format!("read failed: {error}").into(),
-                Ok(read) if read >= read_chunk => read_chunk = (read_chunk * 2).min(READ_CHUNK),
-                // The flood has passed: shrink the next reads, down to releasing the buffer.
-                Ok(read) if read < read_chunk / 4 => {
-                    read_chunk = (read_chunk / 2).max(FIRST_READ_CHUNK);
+            let mut parser = side.turn.lock().await;
+            if let Some(ready) = ready {
+                // The buffer is made room for only once bytes are there to read.
+                let read =
+                    ready.and_then(|()| side.socket.try_read_buf(parser.read_buffer(read_chunk)));
+                match read {
+                    Ok(0) => return "closed by peer".to_owned().into(),
+                    Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
+                    Err(error) => return format!("read failed: {error}").into(),
+                    Ok(read) if read >= read_chunk => read_chunk = (read_chunk * 2).min(READ_CHUNK),
+                    // The flood has passed: shrink the next reads, down to releasing the buffer.
+                    Ok(read) if read < read_chunk / 4 => {
+                        read_chunk = (read_chunk / 2).max(FIRST_READ_CHUNK);
+                    }
+                    Ok(_) => {}
                 }
-                Ok(_) => {}
             }
             match self.dispatch_all(&mut parser).await {
                 Ok(frames) => stuck.after_dispatch(frames, &parser, command_timeout),
@@ -139,8 +171,36 @@ impl Shared {
         }
     }
 
+    /// The next complete frame as a message (undecodable events are skipped and logged);
+    /// `Ok(None)` when no frame is complete, `Err` with the reason on a protocol error.
+    pub(super) fn next_message(
+        &self,
+        parser: &mut FrameParser,
+    ) -> Result<Option<ServerMessage>, String> {
+        loop {
+            let Some(frame) = parser
+                .next_frame()
+                .map_err(|error| format!("protocol error: {error}"))?
+            else {
+                return Ok(None);
+            };
+            trace!(
+                content_type = %frame.content_type().unwrap_or_default(),
+                body_bytes = frame.body().len(),
+                "received"
+            );
+            match ServerMessage::from_frame(frame) {
+                Ok(message) => return Ok(Some(message)),
+                Err(error) => self.undecodable_events.hit(
+                    || warn!(%error, "undecodable event skipped"),
+                    |held_back| warn!(held_back, "more undecodable events skipped"),
+                ),
+            }
+        }
+    }
+
     /// Remembers where the event stream was, once per batch, for the gap report.
-    fn remember_last_event(&self, batch: &[Incoming]) {
+    pub(super) fn remember_last_event(&self, batch: &[Incoming]) {
         let last = batch.iter().rev().find_map(|item| match item {
             Incoming::Event(event) => Some(event),
             _ => None,
@@ -168,55 +228,25 @@ impl Shared {
         let mut batch = Vec::new();
         let mut frames = 0;
         let ending = loop {
-            match parser.next_frame() {
-                Ok(Some(frame)) => {
-                    trace!(
-                        content_type = %frame.content_type().unwrap_or_default(),
-                        body_bytes = frame.body().len(),
-                        "received"
-                    );
-                    match ServerMessage::from_frame(frame) {
-                        Ok(message) => {
-                            frames += 1;
-                            let item = self.dispatch(message);
-                            let ending = match &item {
-                                Some(Incoming::Disconnect(notice))
-                                    if notice.disposition != Disposition::Linger =>
-                                {
-                                    Some(format!(
-                                        "disconnect notice from the server: {}",
-                                        String::from_utf8_lossy(&notice.body).trim_end()
-                                    ))
-                                }
-                                _ => None,
-                            };
-                            batch.extend(item);
-                            if ending.is_some() {
-                                break ending;
-                            }
-                        }
-                        Err(error) => self.undecodable_events.hit(
-                            || warn!(%error, "undecodable event skipped"),
-                            |held_back| warn!(held_back, "more undecodable events skipped"),
-                        ),
+            match self.next_message(parser) {
+                Ok(Some(message)) => {
+                    frames += 1;
+                    let item = self.dispatch(message);
+                    let ending = item.as_ref().and_then(final_notice);
+                    batch.extend(item);
+                    if ending.is_some() {
+                        break ending;
                     }
                 }
                 Ok(None) => break None,
-                Err(error) => break Some(format!("protocol error: {error}")),
+                Err(reason) => break Some(reason),
             }
         };
         let completed_waiters = frames > batch.len();
         self.remember_last_event(&batch);
         if !batch.is_empty() {
             if let Err(Overload(counts)) = self.queue.push_all(batch).await {
-                return Err(Ended {
-                    reason: format!(
-                        "event queue overloaded: {} items queued, {} ordinary and {} critical \
-                         events dropped",
-                        counts.queued, counts.dropped, counts.critical_dropped
-                    ),
-                    overloaded: true,
-                });
+                return Err(Ended::overloaded(&counts));
             }
         }
         if completed_waiters {
@@ -228,6 +258,18 @@ impl Shared {
             Some(reason) => Err(reason.into()),
             None => Ok(frames),
         }
+    }
+}
+
+/// Why the connection ends, when `item` is a disconnect notice without linger (libesl ends
+/// the connection on it).
+pub(super) fn final_notice(item: &Incoming) -> Option<String> {
+    match item {
+        Incoming::Disconnect(notice) if notice.disposition != Disposition::Linger => Some(format!(
+            "disconnect notice from the server: {}",
+            String::from_utf8_lossy(&notice.body).trim_end()
+        )),
+        _ => None,
     }
 }
 

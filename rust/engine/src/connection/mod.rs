@@ -10,8 +10,10 @@
 //! routed by content, never by position.
 //!
 //! This file is the command API; `state.rs` holds what is awaited and routes each message,
-//! `driver.rs` is the reader loop, `reconnect.rs` the connection's lifetime and reconnects.
+//! `driver.rs` is the reader loop, `direct.rs` the blocking caller that reads its own reply,
+//! `reconnect.rs` the connection's lifetime and reconnects.
 
+mod direct;
 mod driver;
 mod reconnect;
 mod state;
@@ -310,10 +312,7 @@ impl Connection {
         bytes: Vec<u8>,
         timeout: Option<Duration>,
     ) -> Result<Response, EslError> {
-        if bytes.starts_with(b"exit\n") || bytes.starts_with(b"...\n") {
-            // The caller ends the session: the close that follows must not be reconnected.
-            self.shared.closing.store(true, Ordering::SeqCst);
-        }
+        self.note_exit(&bytes);
         let receiver = self.shared.enqueue(bytes, |_| Ok(()))?;
         self.shared
             .await_reply(
@@ -321,6 +320,38 @@ impl Connection {
                 timeout.unwrap_or(self.shared.config.command_timeout),
             )
             .await
+    }
+
+    /// [`send_command`](Self::send_command) for a thread outside the runtime, which blocks
+    /// until the reply or the deadline (the command timeout when `None`). The thread writes its
+    /// command and, while the reader task is not busy, reads the socket itself (libesl's way):
+    /// the reply wakes this thread and no other. Events read meanwhile go to the queue in
+    /// order, before the reply is handed over; when the reader task is reading, it hands the
+    /// reply over as for [`send_command`](Self::send_command). Refused on a runtime thread,
+    /// which must not block.
+    pub fn send_command_blocking(
+        &self,
+        bytes: Vec<u8>,
+        timeout: Option<Duration>,
+    ) -> Result<Response, EslError> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(EslError::Io(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "a blocking command was sent from a runtime thread",
+            )));
+        }
+        self.note_exit(&bytes);
+        let timeout = timeout.unwrap_or(self.shared.config.command_timeout);
+        let receiver = self.shared.enqueue(bytes, |_| Ok(()))?;
+        self.shared.wait_reply_blocking(receiver, timeout)
+    }
+
+    /// The caller ends the session with `exit` (or `...`): the close that follows must not be
+    /// reconnected.
+    fn note_exit(&self, bytes: &[u8]) {
+        if bytes.starts_with(b"exit\n") || bytes.starts_with(b"...\n") {
+            self.shared.closing.store(true, Ordering::SeqCst);
+        }
     }
 
     /// Sends a raw command (libesl `sendRecv`): a line plus optional `Name: value` lines.

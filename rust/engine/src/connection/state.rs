@@ -9,14 +9,21 @@ use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 use tracing::{debug, warn};
 
+use super::direct::ReadSide;
 use super::{ConnectionConfig, Gap, Response};
 use crate::error::EslError;
 use crate::log_limit::LogLimit;
 use crate::outbox::Outbox;
 use crate::proto::{Disposition, Event, ServerMessage};
-use crate::queue::{EventQueue, Incoming};
+use crate::queue::{EventQueue, Incoming, OverloadCounts};
 
 pub(super) type ReplySlot = oneshot::Sender<Result<Response, EslError>>;
+pub(super) type ReplyReceiver = oneshot::Receiver<Result<Response, EslError>>;
+
+/// A reply slot dropped without an answer: its connection ended.
+pub(super) fn reply_slot_dropped() -> EslError {
+    EslError::ConnectionClosed("connection ended".to_owned())
+}
 
 /// A command waiting for its reply, and which reply fits it.
 #[derive(Debug)]
@@ -59,11 +66,25 @@ const BROKEN_AFTER_TIMEOUTS: u32 = 3;
 const UNSOLICITED_WARNING_EVERY: u64 = 1_000;
 
 /// Why a socket's reader stopped.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Ended {
     pub(super) reason: String,
     /// The event queue reached its hard cap: pending work fails with `Overloaded`.
     pub(super) overloaded: bool,
+}
+
+impl Ended {
+    /// The event queue reached its hard cap.
+    pub(super) fn overloaded(counts: &OverloadCounts) -> Ended {
+        Ended {
+            reason: format!(
+                "event queue overloaded: {} items queued, {} ordinary and {} critical events \
+                 dropped",
+                counts.queued, counts.dropped, counts.critical_dropped
+            ),
+            overloaded: true,
+        }
+    }
 }
 
 impl From<String> for Ended {
@@ -79,6 +100,9 @@ impl From<String> for Ended {
 pub(super) struct State {
     /// The socket's write side; `None` while disconnected.
     pub(super) writer: Option<Arc<Outbox>>,
+    /// The socket's read side, which a blocking caller may read itself; `None` while
+    /// disconnected.
+    pub(super) reader: Option<Arc<ReadSide>>,
     pub(super) pending: VecDeque<PendingReply>,
     pub(super) jobs: HashMap<String, EventSlot>,
     pub(super) executions: HashMap<String, ExecutionWaiter>,
@@ -105,6 +129,7 @@ impl State {
         if let Some(outbox) = self.writer.take() {
             outbox.close();
         }
+        self.reader = None;
         let error = || {
             if ended.overloaded {
                 EslError::Overloaded("event queue reached its hard cap; connection closed")
@@ -162,9 +187,9 @@ pub(crate) struct Shared {
     pub(super) unsolicited_replies: AtomicU64,
     /// Command reply timeouts since the last reply.
     pub(super) consecutive_timeouts: AtomicU32,
-    /// Set to a reason when the connection is presumed broken (liveness); the reader ends
-    /// the socket.
-    pub(super) broken: watch::Sender<Option<String>>,
+    /// Set when the connection is presumed broken (liveness) or a blocking caller reading
+    /// the socket met its end; the reader task ends the socket with it.
+    pub(super) broken: watch::Sender<Option<Ended>>,
     /// Events that could not be decoded are skipped; a flood of them logs one line per interval.
     pub(super) undecodable_events: Arc<LogLimit>,
 }
@@ -185,7 +210,7 @@ impl Shared {
         &self,
         bytes: Vec<u8>,
         register: impl FnOnce(&mut State) -> Result<(), EslError>,
-    ) -> Result<oneshot::Receiver<Result<Response, EslError>>, EslError> {
+    ) -> Result<ReplyReceiver, EslError> {
         let mut state = self.lock();
         let Some(outbox) = state.writer.clone() else {
             return Err(state.not_connected());
@@ -246,24 +271,27 @@ impl Shared {
     /// Waits for a command's reply; counts timeouts for the liveness rule.
     pub(super) async fn await_reply(
         &self,
-        receiver: oneshot::Receiver<Result<Response, EslError>>,
+        receiver: ReplyReceiver,
         timeout: Duration,
     ) -> Result<Response, EslError> {
         match tokio::time::timeout(timeout, receiver).await {
-            Err(_) => {
-                let timeouts = self.consecutive_timeouts.fetch_add(1, Ordering::Relaxed) + 1;
-                if timeouts >= BROKEN_AFTER_TIMEOUTS {
-                    self.broken.send_replace(Some(format!(
-                        "{timeouts} command replies in a row timed out; peer presumed broken"
-                    )));
-                }
-                Err(EslError::Timeout {
-                    what: "command reply",
-                    after: timeout,
-                })
-            }
-            Ok(Err(_)) => Err(EslError::ConnectionClosed("connection ended".to_owned())),
+            Err(_) => Err(self.reply_timed_out(timeout)),
+            Ok(Err(_)) => Err(reply_slot_dropped()),
             Ok(Ok(outcome)) => outcome,
+        }
+    }
+
+    /// A command's reply did not come within `timeout`: counts it for the liveness rule.
+    pub(super) fn reply_timed_out(&self, timeout: Duration) -> EslError {
+        let timeouts = self.consecutive_timeouts.fetch_add(1, Ordering::Relaxed) + 1;
+        if timeouts >= BROKEN_AFTER_TIMEOUTS {
+            self.broken.send_replace(Some(Ended::from(format!(
+                "{timeouts} command replies in a row timed out; peer presumed broken"
+            ))));
+        }
+        EslError::Timeout {
+            what: "command reply",
+            after: timeout,
         }
     }
 
