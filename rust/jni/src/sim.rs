@@ -389,27 +389,9 @@ pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simChanne
     })
 }
 
-/// `static native void simFireEvent(long handle, byte[] event)`: fires an event (one frame
-/// with `Event-Name` and the other headers, body optional) to subscribed connections and
-/// returns once it is written to their sockets.
-#[no_mangle]
-pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simFireEvent<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    event: JByteArray<'local>,
-) {
-    ffi_call(&mut env, |env| {
-        let event = sim_event(required_frame(env, &event, "event")?)?;
-        with_sim(handle, |sim| {
-            runtime::block_on(sim.fire_event(&event))?;
-            Ok(())
-        })
-    })
-}
-
 /// `static native void simFireEvents(long handle, byte[][] events)`: fires every event, in
-/// order, as `simFireEvent` does one, and returns once all are written.
+/// order, to subscribed connections (each one frame with `Event-Name` and the other headers,
+/// body optional) and returns once all are written to their sockets.
 #[no_mangle]
 pub extern "system" fn Java_org_esl4j_testing_internal_NativeSimulator_simFireEvents<'local>(
     mut env: JNIEnv<'local>,

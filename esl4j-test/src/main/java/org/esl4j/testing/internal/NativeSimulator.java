@@ -4,6 +4,7 @@ import static org.esl4j.internal.NativeConnection.utf8;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
@@ -260,17 +261,12 @@ public final class NativeSimulator extends NativeHandle {
      * @param event its {@code Event-Name}, other headers and body
      */
     public void fireEvent(EslEvent event) {
-        long handle = acquire();
-        try {
-            simFireEvent(handle, FrameCodec.encodeSingle(event));
-        } finally {
-            release();
-        }
+        fireEvents(Collections.singletonList(event));
     }
 
     /**
-     * Fires events in order, as {@link #fireEvent} does each, with one native call and one wait
-     * for the sockets.
+     * Fires events in order, with one native call and one wait for the sockets; standard headers
+     * are added in front of each.
      *
      * @param events each with its {@code Event-Name}, other headers and body
      */
@@ -344,8 +340,6 @@ public final class NativeSimulator extends NativeHandle {
     private static native void simAddUser(long handle, byte[] user);
 
     private static native int simChannelCount(long handle);
-
-    private static native void simFireEvent(long handle, byte[] event);
 
     private static native void simFireEvents(long handle, byte[][] events);
 
