@@ -172,9 +172,10 @@ public class NativeBridgeTest {
         }
         assertTrue("no engine record forwarded with its address and server name among " + records, found);
         // Only this connection's records: the engine's level is global, and connections other
-        // tests left closing may log their own peers' words meanwhile (seen once on Java 25).
+        // tests left closing may log their own peers' words meanwhile. The password is also a
+        // word of FreeSWITCH's goodbye ("See you at ClueCon!"), which the close may log.
         for (LogRecord record : records) {
-            String message = record.getMessage();
+            String message = record.getMessage().replace("See you at ClueCon!", "");
             assertFalse("a password reached the logs: " + message, message.contains(address) && message.contains("ClueCon"));
         }
     }
