@@ -379,11 +379,14 @@ public class EslClusterTest {
 
     @Test
     public void aServerLostJustAsItsNodeComesUpIsReconnectedNotDropped() throws Exception {
-        EslSimulator sim = answeringSim();
-        int port = sim.port();
-        ClientOptions withReconnect = sim.clientOptions()
+        EslSimulator first = answeringSim();
+        int port = first.port();
+        ClientOptions withReconnect = first.clientOptions()
                 .reconnect(ReconnectPolicy.backoff(Duration.ofMillis(20), Duration.ofMillis(100), 0)).build();
-        EslCluster cluster = EslCluster.start(ClusterOptions.builder().node("n0", withReconnect).build());
+        // Nothing listens until the state listener is in place, so the first UP is told to it.
+        first.close();
+        EslCluster cluster = EslCluster.start(ClusterOptions.builder().retryInterval(Duration.ofMillis(50))
+                .node("n0", withReconnect).build());
         clusters.add(cluster);
         // The UP notice is told on the thread that installed the client: holding it there keeps
         // that thread between "node UP" and its last look at the connection while the server goes.
@@ -403,6 +406,7 @@ public class EslClusterTest {
                 }
             }
         });
+        EslSimulator sim = track(restartOn(port));
         assertTrue("the first UP was told to the listener", upTold.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
         sim.close();
         long deadline = System.nanoTime() + WAIT.toNanos();
