@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
-import org.esl4j.dial.HangupCause;
 import org.esl4j.dial.OutcomeEvent;
 import org.esl4j.internal.FrameCodec;
 import org.esl4j.internal.WireEvent;
@@ -42,7 +41,6 @@ import org.esl4j.internal.WireEvent;
  * event kept for long keeps its batch (at most a few hundred KiB) reachable.
  */
 public final class EslEvent implements OutcomeEvent {
-    private static final String VARIABLE_PREFIX = "variable_";
     private static final byte[] NO_BODY = new byte[0];
 
     static {
@@ -434,52 +432,12 @@ public final class EslEvent implements OutcomeEvent {
     }
 
     /**
-     * {@code Hangup-Cause}, parsed.
-     *
-     * @return the cause; {@link HangupCause#UNKNOWN} for a name this library does not know; null
-     *     when the header is absent
-     */
-    public HangupCause hangupCause() {
-        return HangupCause.fromName(header("Hangup-Cause"));
-    }
-
-    /**
-     * {@code Answer-State}: {@code ringing}, {@code early}, {@code answered} or {@code hangup}.
-     *
-     * @return the answer state, or null
-     */
-    public String answerState() {
-        return header("Answer-State");
-    }
-
-    /**
      * {@code Channel-State}, e.g. {@code CS_EXECUTE}, {@code CS_HANGUP}.
      *
      * @return the channel state, or null
      */
     public String channelState() {
         return header("Channel-State");
-    }
-
-    /**
-     * A channel variable, carried as the {@code variable_<name>} header on extended events
-     * (CHANNEL_CREATE, ANSWER, EXECUTE_COMPLETE, HANGUP_COMPLETE, CHANNEL_DATA, ...).
-     *
-     * @param name the variable name without the {@code variable_} prefix
-     * @return the first value, or null when the event does not carry it
-     */
-    public String variable(String name) {
-        return header(VARIABLE_PREFIX + name);
-    }
-
-    /**
-     * Every value of a multi-value channel variable, e.g. {@code originate_causes}.
-     *
-     * @param name the variable name without the {@code variable_} prefix
-     * @return the values, empty when absent
-     */
-    public List<String> variableValues(String name) {
-        return headerValues(VARIABLE_PREFIX + name);
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.esl4j.EslEvent;
+import org.esl4j.internal.EventSerializer;
 
 /**
  * FreeSWITCH's JSON event format, as {@code switch_event_serialize_json} writes it and FreeSWITCH's
@@ -17,7 +18,6 @@ import org.esl4j.EslEvent;
 public final class FreeSwitchJson {
     private static final String BODY = "_body";
     private static final String CONTENT_LENGTH = "Content-Length";
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private FreeSwitchJson() {
     }
@@ -46,48 +46,24 @@ public final class FreeSwitchJson {
                 out.append(',');
             }
             first = false;
-            quote(out, member.getKey());
+            EventSerializer.quote(member.getKey(), out);
             out.append(':');
             List<String> values = member.getValue();
             if (values.size() == 1) {
-                quote(out, values.get(0));
+                EventSerializer.quote(values.get(0), out);
             } else {
                 out.append('[');
                 for (int i = 0; i < values.size(); i++) {
                     if (i > 0) {
                         out.append(',');
                     }
-                    quote(out, values.get(i));
+                    EventSerializer.quote(values.get(i), out);
                 }
                 out.append(']');
             }
         }
         out.append('}');
         return out.toString().getBytes(StandardCharsets.UTF_8);
-    }
-
-    /** A JSON string as cJSON prints it: quotes, backslashes and control characters escaped. */
-    private static void quote(StringBuilder out, String text) {
-        out.append('"');
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '"': out.append("\\\""); break;
-                case '\\': out.append("\\\\"); break;
-                case '\b': out.append("\\b"); break;
-                case '\f': out.append("\\f"); break;
-                case '\n': out.append("\\n"); break;
-                case '\r': out.append("\\r"); break;
-                case '\t': out.append("\\t"); break;
-                default:
-                    if (c < 0x20) {
-                        out.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xf]);
-                    } else {
-                        out.append(c);
-                    }
-            }
-        }
-        out.append('"');
     }
 
     /**

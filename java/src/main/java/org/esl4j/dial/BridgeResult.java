@@ -27,8 +27,6 @@ import java.util.Objects;
  * }</pre>
  */
 public final class BridgeResult {
-    private static final String VARIABLE_PREFIX = "variable_";
-
     /** How the bridge attempt ended. */
     public enum Status {
         /** The far end answered and the bridge ran (the event comes when it has ended). */
@@ -86,28 +84,27 @@ public final class BridgeResult {
      */
     public static BridgeResult fromExecuteComplete(OutcomeEvent event) {
         Objects.requireNonNull(event, "event");
-        String dialStatus = variable(event, "DIALSTATUS");
-        String disposition = variable(event, "originate_disposition");
-        String failedCause = variable(event, "originate_failed_cause");
-        HangupCause own = HangupCause.fromName(event.header("Hangup-Cause"));
-        boolean hungUp = "hangup".equalsIgnoreCase(event.header("Answer-State"));
+        String dialStatus = event.variable("DIALSTATUS");
+        String disposition = event.variable("originate_disposition");
+        String failedCause = event.variable("originate_failed_cause");
         if (dialStatus == null && disposition == null && failedCause == null) {
             String name = event.eventName();
             if (!"CHANNEL_EXECUTE_COMPLETE".equals(name) && !"CHANNEL_HANGUP_COMPLETE".equals(name)) {
                 throw new IllegalArgumentException("event carries no bridge outcome: " + event);
             }
+            HangupCause own = event.hangupCause();
             return new BridgeResult(Status.FAILED, own == null ? HangupCause.UNKNOWN : own, null, null,
                     Collections.<String, HangupCause>emptyMap(), null, null,
-                    own == null && !hungUp, false);
+                    own == null && !"hangup".equalsIgnoreCase(event.answerState()), false);
         }
-        Map<String, HangupCause> legCauses = legCauses(event.headerValues(VARIABLE_PREFIX + "originate_causes"));
-        HangupCause peerCause = HangupCause.fromName(variable(event, "bridge_hangup_cause"));
-        String peerUuid = variable(event, "last_bridge_to");
-        boolean channelUp = !hungUp && own == null;
+        Map<String, HangupCause> legCauses = legCauses(event.variableValues("originate_causes"));
+        HangupCause peerCause = HangupCause.fromName(event.variable("bridge_hangup_cause"));
+        String peerUuid = event.variable("last_bridge_to");
+        boolean channelUp = !"hangup".equalsIgnoreCase(event.answerState()) && event.hangupCause() == null;
         String upperStatus = dialStatus == null ? "" : dialStatus.toUpperCase(Locale.ROOT);
         if (upperStatus.equals("ANSWER")) {
             if (peerCause == null) {
-                peerCause = HangupCause.fromName(variable(event, "last_bridge_hangup_cause"));
+                peerCause = HangupCause.fromName(event.variable("last_bridge_hangup_cause"));
             }
             return new BridgeResult(Status.ANSWERED, null, dialStatus, disposition, legCauses, peerCause, peerUuid, channelUp);
         }
@@ -115,7 +112,7 @@ public final class BridgeResult {
             return new BridgeResult(Status.EARLY_MEDIA, null, dialStatus, disposition, legCauses, peerCause, peerUuid, channelUp);
         }
         HangupCause cause = firstKnown(failedCause, disposition, causeOfDialStatus(upperStatus),
-                variable(event, "last_bridge_hangup_cause"));
+                event.variable("last_bridge_hangup_cause"));
         return new BridgeResult(Status.FAILED, cause, dialStatus, disposition, legCauses, null, null, channelUp);
     }
 
@@ -131,11 +128,6 @@ public final class BridgeResult {
     }
 
     /** {@code DIALSTATUS} words that are not cause names. */
-    /** A channel variable as an event carries it: the {@code variable_<name>} header. */
-    private static String variable(OutcomeEvent event, String name) {
-        return event.header(VARIABLE_PREFIX + name);
-    }
-
     private static String causeOfDialStatus(String dialStatus) {
         switch (dialStatus) {
             case "NOANSWER":
