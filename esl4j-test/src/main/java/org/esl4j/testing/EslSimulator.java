@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.AbstractMap;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -535,11 +536,7 @@ public final class EslSimulator implements AutoCloseable {
      * @param event at least an {@code Event-Name} header
      */
     public void fireEvent(EslEvent event) {
-        Objects.requireNonNull(event, "event");
-        if (event.eventName() == null) {
-            throw new IllegalArgumentException("the event needs an Event-Name header");
-        }
-        simulator.fireEvent(event);
+        fireEvents(Collections.singletonList(Objects.requireNonNull(event, "event")));
     }
 
     /**
@@ -553,7 +550,7 @@ public final class EslSimulator implements AutoCloseable {
         Objects.requireNonNull(events, "events");
         for (EslEvent event : events) {
             if (Objects.requireNonNull(event, "an event").eventName() == null) {
-                throw new IllegalArgumentException("every event needs an Event-Name header");
+                throw new IllegalArgumentException("an event needs an Event-Name header");
             }
         }
         simulator.fireEvents(events);

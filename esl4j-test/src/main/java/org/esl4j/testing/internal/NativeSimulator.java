@@ -4,7 +4,6 @@ import static org.esl4j.internal.NativeConnection.utf8;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
@@ -253,15 +252,6 @@ public final class NativeSimulator extends NativeHandle {
         } finally {
             release();
         }
-    }
-
-    /**
-     * Fires an event to subscribed connections; standard headers are added in front.
-     *
-     * @param event its {@code Event-Name}, other headers and body
-     */
-    public void fireEvent(EslEvent event) {
-        fireEvents(Collections.singletonList(event));
     }
 
     /**
