@@ -43,10 +43,6 @@ import org.esl4j.internal.WireEvent;
 public final class EslEvent implements OutcomeEvent {
     private static final byte[] NO_BODY = new byte[0];
 
-    static {
-        WireEvent.installWrapper(EslEvent::new);
-    }
-
     /**
      * Names and values interleaved (name 0, value 0, name 1, ...). A built event fills it at once;
      * an event from the wire makes it when a header other than Event-Name or Unique-ID is first
@@ -72,6 +68,18 @@ public final class EslEvent implements OutcomeEvent {
         this.bytes = body;
         this.bodyStart = 0;
         this.bodyLength = body.length;
+    }
+
+    /**
+     * The event of a frame esl4j's own decoder read from the engine. Not API: public only because
+     * that decoder lives in {@code org.esl4j.internal}, which is not API either and may change in any
+     * release; applications build events with {@link #builder()}.
+     *
+     * @param frame a checked frame of a poll batch
+     * @return the event reading its headers from {@code frame}
+     */
+    public static EslEvent fromWire(WireEvent frame) {
+        return new EslEvent(Objects.requireNonNull(frame, "frame"));
     }
 
     private EslEvent(WireEvent wire) {

@@ -267,8 +267,8 @@ public final class FrameCodec {
         if (bad < 0) {
             throw new IllegalArgumentException("body span or hot index outside the frame at byte " + dataStart);
         }
-        return new WireEvent(valuesEncoded, batch, dataStart, dataLength, headers, spansAt, dataStart + bodyStart,
-                bodyLength, tail + 8).toEvent();
+        return EslEvent.fromWire(new WireEvent(valuesEncoded, batch, dataStart, dataLength, headers, spansAt,
+                dataStart + bodyStart, bodyLength, tail + 8));
     }
 
     private void skip(long bytes) {

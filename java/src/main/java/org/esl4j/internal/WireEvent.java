@@ -1,7 +1,6 @@
 package org.esl4j.internal;
 
 import java.nio.charset.StandardCharsets;
-import java.util.function.Function;
 
 import org.esl4j.EslEvent;
 
@@ -13,13 +12,6 @@ import org.esl4j.EslEvent;
  * with the other frames of its batch and never written. Not API.
  */
 public final class WireEvent {
-    /**
-     * Wraps a frame in the public event type, whose constructor is private to {@code org.esl4j};
-     * set by {@code EslEvent}'s initialiser, which reads nothing of this class's own state, so no
-     * initialiser waits on another.
-     */
-    private static volatile Function<WireEvent, EslEvent> wrapper;
-
     private final byte[] batch;
     private final boolean valuesEncoded;
     private final int dataStart;
@@ -55,30 +47,6 @@ public final class WireEvent {
         this.bodyStart = bodyStart;
         this.bodyLength = bodyLength;
         this.hotAt = hotAt;
-    }
-
-    /**
-     * Sets how frames become events; called once, by {@code EslEvent}'s initialiser.
-     *
-     * @param factory the factory
-     * @throws IllegalStateException when one is already installed
-     */
-    public static synchronized void installWrapper(Function<WireEvent, EslEvent> factory) {
-        if (wrapper != null) {
-            throw new IllegalStateException("already installed");
-        }
-        wrapper = factory;
-    }
-
-    /** This frame as the public event type. */
-    EslEvent toEvent() {
-        Function<WireEvent, EslEvent> factory = wrapper;
-        if (factory == null) {
-            // Runs EslEvent's initialiser (from a method, never from an initialiser: no cycle).
-            EslEvent.builder(1);
-            factory = wrapper;
-        }
-        return factory.apply(this);
     }
 
     /**
