@@ -201,17 +201,16 @@ impl RawConn {
     }
 }
 
+/// Whether a frame answers a command (`command/reply` or `api/response`).
+pub fn is_reply(frame: &Frame) -> bool {
+    matches!(
+        frame.content_type().as_deref(),
+        Some("command/reply") | Some("api/response")
+    )
+}
+
 pub fn replies(frames: &[Frame]) -> Vec<Frame> {
-    frames
-        .iter()
-        .filter(|f| {
-            matches!(
-                f.content_type().as_deref(),
-                Some("command/reply") | Some("api/response")
-            )
-        })
-        .cloned()
-        .collect()
+    frames.iter().filter(|f| is_reply(f)).cloned().collect()
 }
 
 /// A one-line description of a frame for messages.
