@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import org.esl4j.internal.EventInbox;
 import org.esl4j.internal.FrameCodec;
+import org.esl4j.internal.WireEvent;
 
 /**
  * Delivers events to an {@link EventRouter}: one lane per channel ({@code Unique-ID}) so that a
@@ -202,10 +203,19 @@ final class EventDispatcher implements AutoCloseable {
      * The client's read loop: takes batches from {@code inbox} and dispatches the events among
      * them, handing every other item (a disconnect notice, a reconnect notice, ...) to
      * {@code notices} on the calling thread, in stream order, until the inbox ends or {@code stop}
-     * is true.
+     * is true. While {@code views} has listeners, each event goes to them first, on this thread
+     * ({@link #dispatchViewed}).
      */
-    void dispatchUntilEnded(EventInbox inbox, BooleanSupplier stop, EventInbox.Notices notices) {
+    void dispatchUntilEnded(EventInbox inbox, BooleanSupplier stop, EventInbox.Notices notices, EventViews views) {
         while (!stop.getAsBoolean()) {
+            if (!views.isEmpty()) {
+                if (!dispatchViewed(inbox, notices, views)) {
+                    return;
+                }
+                continue;
+            }
+            // No view listener: no array is reused; a spare left from earlier ones is let go.
+            views.takeSpare();
             FrameCodec.Batch batch = inbox.take(POLL_WAIT_MS);
             if (batch == null) {
                 return;
@@ -222,21 +232,84 @@ final class EventDispatcher implements AutoCloseable {
     void dispatchEvents(FrameCodec.Batch batch, EventInbox.Notices notices) {
         Map<String, Chunk> pending = new LinkedHashMap<>();
         for (int i = 0; i < batch.size(); i++) {
-            EslEvent item = batch.item(i);
-            if (batch.kind(i) != FrameCodec.KIND_EVENT) {
-                flush(pending);
-                notices.accept(batch.kind(i), item);
-            } else if (closed) {
-                countDropped(item);
-            } else if (tryReserve(options.maxQueuedEvents())) {
-                pendingChunk(pending, laneKey(item)).events.add(item);
-            } else {
-                // The overflow path may wait for room: the lanes must first hold what is reserved.
-                flush(pending);
-                dispatch(item);
-            }
+            offer(batch.kind(i), batch.item(i), pending, notices);
         }
         flush(pending);
+    }
+
+    /**
+     * Takes one batch into the spare array of {@code views} and hands each event to the view
+     * listeners, then, only if a regular listener wants it, makes an {@link EslEvent} of it and
+     * dispatches that as {@link #dispatchEvents} does. The spare is reused for the next batch only
+     * if no event was made from this one.
+     *
+     * @return false once the inbox has ended
+     */
+    private boolean dispatchViewed(EventInbox inbox, EventInbox.Notices notices, EventViews views) {
+        byte[] spare = views.takeSpare();
+        FrameCodec.Frames frames = inbox.takeFrames(spare, POLL_WAIT_MS);
+        if (frames == null) {
+            return false;
+        }
+        Map<String, Chunk> pending = new LinkedHashMap<>();
+        boolean eventsMade = false;
+        try {
+            while (frames.remaining() > 0) {
+                int kind = frames.kind();
+                WireEvent wire = frames.next();
+                if (kind == FrameCodec.KIND_EVENT && !wantedAfterViews(wire, views)) {
+                    continue;
+                }
+                eventsMade = true;
+                offer(kind, EslEvent.fromWire(wire), pending, notices);
+            }
+        } catch (IllegalArgumentException | IllegalStateException malformed) {
+            // Found while reading the frames (a layout or span fault between the two sides).
+            flush(pending);
+            inbox.malformed(malformed);
+            return false;
+        }
+        flush(pending);
+        views.recycle(spare, frames.batch(), eventsMade);
+        return true;
+    }
+
+    /**
+     * Hands one event to the view listeners; then whether a regular listener wants it too (it
+     * must then be made into an {@link EslEvent}); if not, the views were its whole delivery.
+     */
+    private boolean wantedAfterViews(WireEvent wire, EventViews views) {
+        EventView view = views.open(wire);
+        boolean wanted;
+        try {
+            int failures = views.deliver(view);
+            if (failures > 0) {
+                listenerFailures.addAndGet(failures);
+            }
+            wanted = router.wants(view);
+        } finally {
+            views.close();
+        }
+        if (!wanted) {
+            delivered.increment();
+        }
+        return wanted;
+    }
+
+    /** Queues one item of a batch for its lane, or hands a notice to {@code notices} in order. */
+    private void offer(int kind, EslEvent item, Map<String, Chunk> pending, EventInbox.Notices notices) {
+        if (kind != FrameCodec.KIND_EVENT) {
+            flush(pending);
+            notices.accept(kind, item);
+        } else if (closed) {
+            countDropped(item);
+        } else if (tryReserve(options.maxQueuedEvents())) {
+            pendingChunk(pending, laneKey(item)).events.add(item);
+        } else {
+            // The overflow path may wait for room: the lanes must first hold what is reserved.
+            flush(pending);
+            dispatch(item);
+        }
     }
 
     private static Chunk pendingChunk(Map<String, Chunk> pending, String key) {
