@@ -204,23 +204,13 @@ final class EventDispatcher implements AutoCloseable {
      * them, handing every other item (a disconnect notice, a reconnect notice, ...) to
      * {@code notices} on the calling thread, in stream order, until the inbox ends or {@code stop}
      * is true. While {@code views} has listeners, each event goes to them first, on this thread
-     * ({@link #dispatchViewed}).
+     * ({@link #dispatchFrames}).
      */
     void dispatchUntilEnded(EventInbox inbox, BooleanSupplier stop, EventInbox.Notices notices, EventViews views) {
         while (!stop.getAsBoolean()) {
-            if (!views.isEmpty()) {
-                if (!dispatchViewed(inbox, notices, views)) {
-                    return;
-                }
-                continue;
-            }
-            // No view listener: no array is reused; a spare left from earlier ones is let go.
-            views.takeSpare();
-            FrameCodec.Batch batch = inbox.take(POLL_WAIT_MS);
-            if (batch == null) {
+            if (!dispatchFrames(inbox, notices, views)) {
                 return;
             }
-            dispatchEvents(batch, notices);
         }
     }
 
@@ -238,15 +228,22 @@ final class EventDispatcher implements AutoCloseable {
     }
 
     /**
-     * Takes one batch into the spare array of {@code views} and hands each event to the view
-     * listeners, then, only if a regular listener wants it, makes an {@link EslEvent} of it and
-     * dispatches that as {@link #dispatchEvents} does. The spare is reused for the next batch only
-     * if no event was made from this one.
+     * Takes one batch and dispatches its items as {@link #dispatchEvents} does, except that while
+     * {@code views} has listeners (checked per event, so that a listener added during a poll sees
+     * the events of that poll), each event goes to them first and is made into an {@link EslEvent}
+     * and dispatched only if a regular listener wants it. The batch comes into the spare array of
+     * {@code views} while it has listeners, and that array is reused for the next batch only if no
+     * event was made from this one. Without view listeners every batch comes in a new array and
+     * every event is dispatched, as before views existed.
      *
      * @return false once the inbox has ended
      */
-    private boolean dispatchViewed(EventInbox inbox, EventInbox.Notices notices, EventViews views) {
+    private boolean dispatchFrames(EventInbox inbox, EventInbox.Notices notices, EventViews views) {
         byte[] spare = views.takeSpare();
+        if (views.isEmpty()) {
+            // No view listener: no array is reused; a spare left from earlier ones is let go.
+            spare = null;
+        }
         FrameCodec.Frames frames = inbox.takeFrames(spare, POLL_WAIT_MS);
         if (frames == null) {
             return false;
@@ -257,11 +254,14 @@ final class EventDispatcher implements AutoCloseable {
             while (frames.remaining() > 0) {
                 int kind = frames.kind();
                 WireEvent wire = frames.next();
-                if (kind == FrameCodec.KIND_EVENT && !wantedAfterViews(wire, views)) {
+                if (kind == FrameCodec.KIND_EVENT && !views.isEmpty() && !wantedAfterViews(wire, views)) {
                     continue;
                 }
                 eventsMade = true;
                 offer(kind, EslEvent.fromWire(wire), pending, notices);
+            }
+            if (frames.batch() != spare) {
+                frames.requireEnd();
             }
         } catch (IllegalArgumentException | IllegalStateException malformed) {
             // Found while reading the frames (a layout or span fault between the two sides).

@@ -169,10 +169,7 @@ public final class FrameCodec {
             kinds[i] = (byte) frames.kind();
             events[i] = EslEvent.fromWire(frames.next());
         }
-        int trailing = batch.length - frames.decoder.pos;
-        if (trailing != 0) {
-            throw new IllegalArgumentException(trailing + " trailing bytes in batch");
-        }
+        frames.requireEnd();
         return new Batch(kinds, events);
     }
 
@@ -236,6 +233,18 @@ public final class FrameCodec {
             requireNext();
             remaining--;
             return decoder.readFrame();
+        }
+
+        /**
+         * Checks that the batch ends with its last frame, for a batch in an array of its own.
+         *
+         * @throws IllegalArgumentException if frames are left or bytes follow the last one
+         */
+        public void requireEnd() {
+            int trailing = decoder.batch.length - decoder.pos;
+            if (remaining != 0 || trailing != 0) {
+                throw new IllegalArgumentException(remaining + " frames and " + trailing + " bytes left in batch");
+            }
         }
 
         private void requireNext() {
