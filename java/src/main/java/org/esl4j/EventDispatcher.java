@@ -250,28 +250,40 @@ final class EventDispatcher implements AutoCloseable {
         }
         Map<String, Chunk> pending = new LinkedHashMap<>();
         boolean eventsMade = false;
-        try {
-            while (frames.remaining() > 0) {
-                int kind = frames.kind();
-                WireEvent wire = frames.next();
-                if (kind == FrameCodec.KIND_EVENT && !views.isEmpty() && !wantedAfterViews(wire, views)) {
-                    continue;
-                }
-                eventsMade = true;
-                offer(kind, EslEvent.fromWire(wire), pending, notices);
+        for (WireEvent wire = nextFrame(inbox, frames, spare); wire != null; wire = nextFrame(inbox, frames, spare)) {
+            int kind = frames.kindRead();
+            if (kind == FrameCodec.KIND_EVENT && !views.isEmpty() && !wantedAfterViews(wire, views)) {
+                continue;
             }
-            if (frames.batch() != spare) {
-                frames.requireEnd();
-            }
-        } catch (IllegalArgumentException | IllegalStateException malformed) {
-            // Found while reading the frames (a layout or span fault between the two sides).
+            eventsMade = true;
+            offer(kind, EslEvent.fromWire(wire), pending, notices);
+        }
+        if (inbox.ended()) {
             flush(pending);
-            inbox.malformed(malformed);
             return false;
         }
         flush(pending);
         views.recycle(spare, frames.batch(), eventsMade);
         return true;
+    }
+
+    /**
+     * The next frame of {@code frames}, or null after the last one, or when the batch turns out
+     * malformed (the inbox has then ended: a fault between the two sides, said loudly).
+     */
+    private static WireEvent nextFrame(EventInbox inbox, FrameCodec.Frames frames, byte[] spare) {
+        try {
+            if (frames.remaining() > 0) {
+                return frames.next();
+            }
+            if (frames.batch() != spare) {
+                // A batch in an array of its own ends with its last frame.
+                frames.requireEnd();
+            }
+        } catch (IllegalArgumentException malformed) {
+            inbox.malformed(malformed);
+        }
+        return null;
     }
 
     /**

@@ -166,8 +166,8 @@ public final class FrameCodec {
         byte[] kinds = new byte[count];
         EslEvent[] events = new EslEvent[count];
         for (int i = 0; i < count; i++) {
-            kinds[i] = (byte) frames.kind();
             events[i] = EslEvent.fromWire(frames.next());
+            kinds[i] = (byte) frames.kindRead();
         }
         frames.requireEnd();
         return new Batch(kinds, events);
@@ -181,6 +181,8 @@ public final class FrameCodec {
     public static final class Frames {
         private final FrameCodec decoder;
         private int remaining;
+        /** Where the kind byte of the frame read last is; -1 before the first. */
+        private int kindAt = -1;
 
         /**
          * The frames of {@code batch}.
@@ -212,14 +214,16 @@ public final class FrameCodec {
         }
 
         /**
-         * The kind of the next frame.
+         * The kind of the frame {@link #next()} read last.
          *
          * @return one of the {@code KIND_*} constants
-         * @throws NoSuchElementException when every frame has been read
+         * @throws NoSuchElementException before the first frame is read
          */
-        public int kind() {
-            requireNext();
-            return decoder.batch[decoder.pos];
+        public int kindRead() {
+            if (kindAt < 0) {
+                throw new NoSuchElementException("no frame read yet");
+            }
+            return decoder.batch[kindAt];
         }
 
         /**
@@ -230,8 +234,11 @@ public final class FrameCodec {
          * @throws NoSuchElementException when every frame has been read
          */
         public WireEvent next() {
-            requireNext();
+            if (remaining == 0) {
+                throw new NoSuchElementException("no frame left in the batch");
+            }
             remaining--;
+            kindAt = decoder.pos;
             return decoder.readFrame();
         }
 
@@ -247,11 +254,6 @@ public final class FrameCodec {
             }
         }
 
-        private void requireNext() {
-            if (remaining == 0) {
-                throw new NoSuchElementException("no frame left in the batch");
-            }
-        }
     }
 
     /**
