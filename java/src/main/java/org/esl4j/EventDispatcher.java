@@ -263,7 +263,9 @@ final class EventDispatcher implements AutoCloseable {
             return false;
         }
         flush(pending);
-        views.recycle(spare, frames.batch(), eventsMade);
+        if (!views.isEmpty()) {
+            views.recycle(spare, frames.batch(), eventsMade);
+        }
         return true;
     }
 
@@ -287,25 +289,25 @@ final class EventDispatcher implements AutoCloseable {
     }
 
     /**
-     * Hands one event to the view listeners; then whether a regular listener wants it too (it
-     * must then be made into an {@link EslEvent}); if not, the views were its whole delivery.
+     * Hands one event to the view listeners; returns whether a regular listener wants it too (it
+     * must then be made into an {@link EslEvent}); if not, the views are its whole delivery.
      */
     private boolean wantedAfterViews(WireEvent wire, EventViews views) {
         EventView view = views.open(wire);
-        boolean wanted;
         try {
+            boolean wanted = router.wants(view);
+            if (!wanted) {
+                // Counted before the views run, as a lane counts before its listeners run.
+                delivered.increment();
+            }
             int failures = views.deliver(view);
             if (failures > 0) {
                 listenerFailures.addAndGet(failures);
             }
-            wanted = router.wants(view);
+            return wanted;
         } finally {
             views.close();
         }
-        if (!wanted) {
-            delivered.increment();
-        }
-        return wanted;
     }
 
     /** Queues one item of a batch for its lane, or hands a notice to {@code notices} in order. */

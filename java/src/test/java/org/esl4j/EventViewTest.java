@@ -256,6 +256,32 @@ public class EventViewTest {
         }
     }
 
+    /** Beside a view listener, each kind of regular listener still gets the events it asked for. */
+    @Test
+    public void regularListenersOfEveryKindGetTheirEventsBesideViews() throws Exception {
+        recordSeen();
+        BlockingQueue<String> regular = new LinkedBlockingQueue<>();
+        client.onChannel(uuid(1), event -> regular.add("channel " + event.header("Test-Seq")));
+        client.onEvent("test::sub", event -> regular.add("subclass " + event.header("Test-Seq")));
+        client.onEvent("channel_park", event -> regular.add("name " + event.header("Test-Seq")));
+        client.onJob("job-4", event -> regular.add("job " + event.header("Test-Seq")));
+        sim.fireEvents(Arrays.asList(event("CHANNEL_ANSWER", 0, null), event("CHANNEL_ANSWER", 1, null),
+                EslEvent.builder().header("Event-Name", "CUSTOM").header("Event-Subclass", "test::sub")
+                        .header("Test-Seq", "2").build(),
+                event("CHANNEL_PARK", 3, null),
+                EslEvent.builder().header("Event-Name", "BACKGROUND_JOB").header("Job-UUID", "job-4")
+                        .header("Test-Seq", "4").body("+OK\n").build(),
+                event("CHANNEL_HANGUP", 5, null)));
+        awaitSeen(5);
+        List<String> got = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            got.add(next(regular));
+        }
+        Collections.sort(got);
+        assertEquals(Arrays.asList("channel 1", "job 4", "name 3", "subclass 2"), got);
+        assertEquals(6, client.deliveryStats().delivered());
+    }
+
     @Test
     public void aThrowingViewListenerIsCountedAndDeliveryGoesOn() throws Exception {
         client.onEventView(view -> {
