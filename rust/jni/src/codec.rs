@@ -536,7 +536,8 @@ fn new_batch_array<'local>(
     let len = i32::try_from(batch.len())
         .map_err(|_| BridgeError::InvalidArgument("poll batch over 2 GiB".into()))?;
     let array = env.new_byte_array(len)?;
-    write_into_array(env, &array, batch)?;
+    let written = write_into_array(env, &array, batch)?;
+    debug_assert!(written, "an array of the batch's length holds it");
     Ok(array)
 }
 

@@ -35,6 +35,9 @@ import org.esl4j.internal.Words;
  * Events go to listeners registered by event name, channel UUID or Job-UUID; they are delivered
  * in order per channel and in parallel across channels (see {@link DeliveryOptions}).
  *
+ * <p>A consumer of the whole event flood that reads a few headers of each event can read them in
+ * place with {@link #onEventView(EventViewListener)}, without an event object per event.
+ *
  * <p>The no-answer timeout of an inbound originate, 30 seconds:
  *
  * <pre>{@code
