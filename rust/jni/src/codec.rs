@@ -435,6 +435,14 @@ impl<'a> BatchWriter<'a> {
         put(&self.buf[from..]);
     }
 
+    /// Writes the finished batch at the start of `out` and returns its length; None, writing
+    /// nothing, when `out` is shorter than the batch. The bytes after the batch stay as they were.
+    pub(crate) fn write_prefix(&mut self, out: &mut [u8]) -> Option<usize> {
+        let len = self.len();
+        self.write_to(out.get_mut(..len)?);
+        Some(len)
+    }
+
     /// The finished batch, in a new vector.
     pub(crate) fn finish(mut self) -> Vec<u8> {
         let mut out = vec![0; self.len()];
@@ -470,13 +478,9 @@ thread_local! {
 /// notice) is freed, so an idle poll thread holds at most this much.
 const KEPT_POLL_BUFFER: usize = 1 << 20;
 
-/// Encodes `items` as one batch straight into a new Java array: each event's data block is
-/// copied once, from the engine's event into the array (the layout's own bytes, about a quarter
-/// of a batch, go through the calling thread's reused buffer).
-pub(crate) fn poll_batch_array<'local>(
-    env: &mut JNIEnv<'local>,
-    items: &[Incoming],
-) -> Result<JByteArray<'local>, BridgeError> {
+/// Builds the batch of `items` over the calling thread's reused buffer and hands it to `write`,
+/// which copies it to its destination; the buffer is kept for the next poll.
+fn with_poll_batch<R>(items: &[Incoming], write: impl FnOnce(&mut BatchWriter<'_>) -> R) -> R {
     POLL_BUFFER.with(|cell| {
         let mut buf = cell.take();
         buf.reserve(items.iter().map(size_hint).sum::<usize>() + 4);
@@ -484,28 +488,77 @@ pub(crate) fn poll_batch_array<'local>(
         for item in items {
             batch.push_incoming(item);
         }
-        let len = i32::try_from(batch.len())
-            .map_err(|_| BridgeError::InvalidArgument("poll batch over 2 GiB".into()))?;
-        let array = env.new_byte_array(len)?;
-        {
-            // SAFETY: `array` is a live byte array of `len` elements that nothing else can reach
-            // yet; no JNI call is made while the critical region is open (only `write_to`'s
-            // copies), and the guard ends the region when dropped.
-            let mut elements =
-                unsafe { env.get_array_elements_critical(&array, ReleaseMode::CopyBack)? };
-            // SAFETY: i8 and u8 have the same size and alignment; the slice covers exactly the
-            // array's elements, borrowed mutably through the guard for this block only.
-            let out = unsafe {
-                std::slice::from_raw_parts_mut(elements.as_mut_ptr().cast::<u8>(), elements.len())
-            };
-            batch.write_to(out);
-        }
+        let written = write(&mut batch);
         let buf = batch.buf;
         if buf.capacity() <= KEPT_POLL_BUFFER {
             cell.replace(buf);
         }
-        Ok(array)
+        written
     })
+}
+
+/// Encodes `items` as one batch straight into a new Java array: each event's data block is
+/// copied once, from the engine's event into the array (the layout's own bytes, about a quarter
+/// of a batch, go through the calling thread's reused buffer).
+pub(crate) fn poll_batch_array<'local>(
+    env: &mut JNIEnv<'local>,
+    items: &[Incoming],
+) -> Result<JByteArray<'local>, BridgeError> {
+    with_poll_batch(items, |batch| new_batch_array(env, batch))
+}
+
+/// Encodes `items` as one batch into the caller's Java array `into` when the batch fits in it
+/// (from its first byte; the bytes after the batch are left as they were) and returns `into`;
+/// otherwise returns a new array of the batch's exact length, as [`poll_batch_array`] does, so
+/// that no batch is ever split or lost. The caller must not read or write `into` meanwhile.
+pub(crate) fn poll_batch_into<'local>(
+    env: &mut JNIEnv<'local>,
+    items: &[Incoming],
+    into: JByteArray<'local>,
+) -> Result<JByteArray<'local>, BridgeError> {
+    if into.is_null() {
+        return Err(BridgeError::InvalidArgument("poll array is null".into()));
+    }
+    with_poll_batch(items, |batch| {
+        if write_into_array(env, &into, batch)? {
+            Ok(into)
+        } else {
+            new_batch_array(env, batch)
+        }
+    })
+}
+
+/// A new Java array holding exactly `batch`.
+fn new_batch_array<'local>(
+    env: &mut JNIEnv<'local>,
+    batch: &mut BatchWriter<'_>,
+) -> Result<JByteArray<'local>, BridgeError> {
+    let len = i32::try_from(batch.len())
+        .map_err(|_| BridgeError::InvalidArgument("poll batch over 2 GiB".into()))?;
+    let array = env.new_byte_array(len)?;
+    let written = write_into_array(env, &array, batch)?;
+    debug_assert!(written, "an array of the batch's length holds it");
+    Ok(array)
+}
+
+/// Writes `batch` at the start of the Java `array`; false, writing nothing, when the array is
+/// shorter than the batch.
+fn write_into_array(
+    env: &mut JNIEnv<'_>,
+    array: &JByteArray<'_>,
+    batch: &mut BatchWriter<'_>,
+) -> Result<bool, BridgeError> {
+    // SAFETY: `array` is a live byte array that no other thread reads or writes during this
+    // call (a new one nothing else can reach yet, or the poll thread's own pooled array, which
+    // that thread does not touch while it polls); no JNI call is made while the critical region
+    // is open (only `write_prefix`'s copies), and the guard ends the region when dropped.
+    let mut elements = unsafe { env.get_array_elements_critical(array, ReleaseMode::CopyBack)? };
+    // SAFETY: i8 and u8 have the same size and alignment; the slice covers exactly the array's
+    // elements, borrowed mutably through the guard for this function only.
+    let out = unsafe {
+        std::slice::from_raw_parts_mut(elements.as_mut_ptr().cast::<u8>(), elements.len())
+    };
+    Ok(batch.write_prefix(out).is_some())
 }
 
 /// About how many bytes `push_incoming` writes into a batch's own buffer for `item` (an
@@ -909,6 +962,63 @@ mod tests {
         ];
         assert_eq!(pairs, expected);
         assert_eq!(out, batch.finish(), "write_to and finish agree");
+    }
+
+    /// A batch of two events, as a poll writes it.
+    fn two_event_batch(items: &[Incoming]) -> BatchWriter<'_> {
+        let mut batch = BatchWriter::with_capacity(0);
+        for item in items {
+            batch.push_incoming(item);
+        }
+        batch
+    }
+
+    fn two_events() -> [Incoming; 2] {
+        let event = |id: &str| {
+            Incoming::Event(Event::from_pairs(
+                [("Event-Name", "CHANNEL_ANSWER"), ("Unique-ID", id)],
+                Some(id.as_bytes()),
+                EventFormat::Plain,
+            ))
+        };
+        [event("u-1"), event("u-2")]
+    }
+
+    /// A caller's array one byte too short for the batch gets nothing written into it (the poll
+    /// then hands the batch over in an array of its own).
+    #[test]
+    fn a_batch_is_not_written_into_an_array_too_small_for_it() {
+        let items = two_events();
+        let mut batch = two_event_batch(&items);
+        let mut out = vec![0xAA; batch.len() - 1];
+        assert_eq!(batch.write_prefix(&mut out), None);
+        assert!(out.iter().all(|&byte| byte == 0xAA), "nothing written");
+        assert_eq!(batch.write_prefix(&mut []), None);
+    }
+
+    /// An array of exactly the batch's length gets the whole batch, as a new array would.
+    #[test]
+    fn a_batch_fills_an_array_of_its_exact_length() {
+        let items = two_events();
+        let mut batch = two_event_batch(&items);
+        let len = batch.len();
+        let mut out = vec![0xAA; len];
+        assert_eq!(batch.write_prefix(&mut out), Some(len));
+        assert_eq!(out, two_event_batch(&items).finish());
+    }
+
+    /// In a longer array the batch starts at its first byte and the bytes after it (a previous
+    /// batch's, in a reused array) are left alone: the reader stops at the batch's last frame.
+    #[test]
+    fn a_batch_is_written_at_the_start_of_a_longer_array() {
+        let items = two_events();
+        let mut batch = two_event_batch(&items);
+        let len = batch.len();
+        let mut out = vec![0xAA; len + 100];
+        assert_eq!(batch.write_prefix(&mut out), Some(len));
+        assert_eq!(out[..len], two_event_batch(&items).finish()[..]);
+        assert!(out[len..].iter().all(|&byte| byte == 0xAA));
+        assert_eq!(frames_of(&out[..len]).len(), 2);
     }
 
     #[test]

@@ -14,15 +14,15 @@ use std::time::Duration;
 use esl4j_engine::proto::command::{self, SendMsg};
 use esl4j_engine::proto::{Event, EventFormat, Reply};
 use esl4j_engine::{
-    Client, ClientConfig, Connection, ConnectionConfig, EslError, ExecuteOptions, OverflowPolicy,
-    Password, ReconnectPolicy, Response, Session,
+    Client, ClientConfig, Connection, ConnectionConfig, EslError, ExecuteOptions, Incoming,
+    OverflowPolicy, Password, ReconnectPolicy, Response, Session,
 };
 use jni::objects::{JByteArray, JClass, JLongArray, JObject};
 use jni::sys::{jboolean, jint, jlong, JNI_FALSE, JNI_TRUE};
 use jni::JNIEnv;
 
 use crate::callbacks::Completion;
-use crate::codec::{decode_single, poll_batch_array, BatchWriter};
+use crate::codec::{decode_single, poll_batch_array, poll_batch_into, BatchWriter};
 use crate::convert::{bytes, required_text, text, timeout};
 use crate::error::{ffi_call, BridgeError};
 use crate::{contract, handle, runtime};
@@ -620,14 +620,10 @@ fn sendmsg_from_frame(uuid: Option<&str>, frame: &crate::codec::OwnedFrame) -> S
     message
 }
 
-/// Frame bytes one poll takes at most (at least one item): the batch is written into its Java
-/// array and decoded there while it still sits in the CPU cache; a 4096-event batch (~14 MB)
-/// cost 2.1 + 1.35 us per event in native poll + Java decode, 256 KiB batches 1.35 + 1.0 us.
-const POLL_BATCH_BYTES: usize = 192 * 1024;
-
 /// `static native byte[] connectionPoll(long handle, int max, long timeoutMs)`: queued items
-/// up to `max` and [`POLL_BATCH_BYTES`], waiting up to `timeoutMs` for the first; an empty
-/// batch on timeout; null once the connection has ended and its queue is drained.
+/// up to `max` and [`POLL_BATCH_BYTES`](contract::POLL_BATCH_BYTES), waiting up to `timeoutMs`
+/// for the first; an empty batch on timeout; null once the connection has ended and its queue is
+/// drained.
 #[no_mangle]
 pub extern "system" fn Java_org_esl4j_internal_Native_connectionPoll<'local>(
     mut env: JNIEnv<'local>,
@@ -636,20 +632,60 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionPoll<'local>(
     max: jint,
     timeout_ms: jlong,
 ) -> JByteArray<'local> {
-    ffi_call(&mut env, |env| {
-        let native = borrow(handle)?;
-        let max = usize::try_from(max).unwrap_or(1).max(1);
-        let wait = std::time::Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(0));
-        let receive = native
-            .connection()
-            .recv_batch_bytes(max, POLL_BATCH_BYTES, Some(wait));
-        let items = match runtime::block_on(receive)? {
-            Ok(items) => items,
-            Err(EslError::ConnectionClosed(_)) => return Ok(JByteArray::default()),
-            Err(error) => return Err(error.into()),
-        };
-        poll_batch_array(env, &items)
+    ffi_call(&mut env, |env| match poll_items(handle, max, timeout_ms)? {
+        Some(items) => poll_batch_array(env, &items),
+        None => Ok(JByteArray::default()),
     })
+}
+
+/// `static native byte[] connectionPollInto(long handle, byte[] into, int max, long timeoutMs)`:
+/// the items `connectionPoll` would return, written from the first byte of the caller's `into`
+/// when the batch fits in it (returning `into` itself), else in a new array of the batch's exact
+/// length; null once the connection has ended and its queue is drained. Lets a poll thread reuse
+/// its arrays; it must not touch `into` during the call.
+#[no_mangle]
+pub extern "system" fn Java_org_esl4j_internal_Native_connectionPollInto<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    into: JByteArray<'local>,
+    max: jint,
+    timeout_ms: jlong,
+) -> JByteArray<'local> {
+    ffi_call(&mut env, |env| match poll_items(handle, max, timeout_ms)? {
+        Some(items) => poll_batch_into(env, &items, into),
+        None => Ok(JByteArray::default()),
+    })
+}
+
+/// Takes queued items up to `max` and about [`POLL_BATCH_BYTES`](contract::POLL_BATCH_BYTES) of
+/// frames (a batch written into its Java array and decoded there while it still sits in the CPU
+/// cache), waiting up to `timeout_ms` for the first; None once the connection has ended.
+fn poll_items(
+    handle: jlong,
+    max: jint,
+    timeout_ms: jlong,
+) -> Result<Option<Vec<Incoming>>, BridgeError> {
+    let native = borrow(handle)?;
+    let max = usize::try_from(max).unwrap_or(1).max(1);
+    let wait = std::time::Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(0));
+    let receive =
+        native
+            .connection()
+            .recv_batch_bytes(max, contract::POLL_BATCH_BYTES as usize, Some(wait));
+    unless_ended(runtime::block_on(receive)?)
+}
+
+/// The received items, or None when the queue reports the connection's end (every item before
+/// it has been taken).
+fn unless_ended(
+    received: Result<Vec<Incoming>, EslError>,
+) -> Result<Option<Vec<Incoming>>, BridgeError> {
+    match received {
+        Ok(items) => Ok(Some(items)),
+        Err(EslError::ConnectionClosed(_)) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// `static native byte[] connectionChannelData(long handle)`: the outbound session's channel
@@ -745,4 +781,26 @@ pub extern "system" fn Java_org_esl4j_internal_Native_connectionDestroy<'local>(
     // SAFETY: NativeHandle calls destroy exactly once, after the last lease, with a handle
     // from `into_handle::<NativeConnection>`.
     unsafe { handle::destroy::<NativeConnection>(handle) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use esl4j_engine::proto::EventFormat;
+
+    /// The end of the stream is null for Java (both polls), a timeout an empty batch, any other
+    /// failure an exception.
+    #[test]
+    fn a_poll_ends_only_at_the_connection_end() {
+        let closed = unless_ended(Err(EslError::ConnectionClosed("gone".into())));
+        assert!(matches!(closed, Ok(None)));
+        assert!(matches!(unless_ended(Ok(Vec::new())), Ok(Some(items)) if items.is_empty()));
+        let event = Event::from_pairs([("Event-Name", "HEARTBEAT")], None, EventFormat::Plain);
+        let received = unless_ended(Ok(vec![Incoming::Event(event)]));
+        assert!(matches!(received, Ok(Some(items)) if items.len() == 1));
+        let failed = unless_ended(Err(EslError::Protocol(
+            esl4j_engine::ProtocolError::InvalidContentLength,
+        )));
+        assert!(failed.is_err());
+    }
 }

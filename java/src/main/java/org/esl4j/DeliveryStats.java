@@ -47,7 +47,9 @@ public final class DeliveryStats {
     }
 
     /**
-     * Events handed to listeners so far.
+     * Events handed to listeners so far, each counted once, before its listeners run (an event
+     * that {@link EventViewListener}s read and no regular listener wants counts before the views
+     * get it).
      *
      * @return the count
      */
@@ -94,7 +96,7 @@ public final class DeliveryStats {
     }
 
     /**
-     * Exceptions thrown by listeners.
+     * Exceptions thrown by listeners, {@link EventViewListener}s included.
      *
      * @return the count
      */

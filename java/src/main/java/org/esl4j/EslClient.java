@@ -35,6 +35,9 @@ import org.esl4j.internal.Words;
  * Events go to listeners registered by event name, channel UUID or Job-UUID; they are delivered
  * in order per channel and in parallel across channels (see {@link DeliveryOptions}).
  *
+ * <p>A consumer of the whole event flood that reads a few headers of each event can read them in
+ * place with {@link #onEventView(EventViewListener)}, without an event object per event.
+ *
  * <p>The no-answer timeout of an inbound originate, 30 seconds:
  *
  * <pre>{@code
@@ -77,6 +80,7 @@ public final class EslClient implements AutoCloseable {
     private final ClientOptions options;
     private final EventRouter router = new EventRouter();
     private final EventDispatcher dispatcher;
+    private final EventViews views;
     private final AttemptWatchdog watchdog = AttemptWatchdog.create();
     private final List<ConnectionListener> connectionListeners = new CopyOnWriteArrayList<>();
     /**
@@ -111,6 +115,7 @@ public final class EslClient implements AutoCloseable {
         this.dispatcher = new EventDispatcher(router, options.delivery(), "esl4j-events");
         this.reader = new Thread(this::readLoop, "esl4j-reader-" + options.host() + ":" + options.port());
         this.reader.setDaemon(true);
+        this.views = new EventViews(reader);
     }
 
     /**
@@ -545,6 +550,25 @@ public final class EslClient implements AutoCloseable {
     }
 
     /**
+     * Reads every event in place, on the client's reading thread, before the {@link EventListener}s
+     * get it: the fast path for consumers of the whole event flood that read a few headers of each
+     * event (no event object, no copy of its bytes, and the poll batch array reused while no
+     * regular listener takes the event). The view is valid only during the listener call; the
+     * listener must be fast, since the client reads nothing more while it runs (see {@link
+     * EventViewListener}).
+     *
+     * <pre>{@code
+     * client.onEventView(view -> counter.add(view.eventName(), view.uniqueId()));
+     * }</pre>
+     *
+     * @param listener the listener
+     * @return the registration; close it to stop
+     */
+    public Subscription onEventView(EventViewListener listener) {
+        return views.add(listener);
+    }
+
+    /**
      * Listens to connection changes: lost, restored with a gap, closed.
      *
      * @param listener the listener
@@ -760,7 +784,7 @@ public final class EslClient implements AutoCloseable {
     // ---- reader -----------------------------------------------------------------------------------
 
     private void readLoop() {
-        dispatcher.dispatchUntilEnded(connection.inbox(POLL_BATCH), () -> closed, this::onNotice);
+        dispatcher.dispatchUntilEnded(connection.inbox(POLL_BATCH), () -> closed, this::onNotice, views);
         if (!closed) {
             lostForGood();
         }

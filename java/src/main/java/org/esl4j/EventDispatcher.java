@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import org.esl4j.internal.EventInbox;
 import org.esl4j.internal.FrameCodec;
+import org.esl4j.internal.WireEvent;
 
 /**
  * Delivers events to an {@link EventRouter}: one lane per channel ({@code Unique-ID}) so that a
@@ -202,15 +203,14 @@ final class EventDispatcher implements AutoCloseable {
      * The client's read loop: takes batches from {@code inbox} and dispatches the events among
      * them, handing every other item (a disconnect notice, a reconnect notice, ...) to
      * {@code notices} on the calling thread, in stream order, until the inbox ends or {@code stop}
-     * is true.
+     * is true. While {@code views} has listeners, each event goes to them first, on this thread
+     * ({@link #dispatchFrames}).
      */
-    void dispatchUntilEnded(EventInbox inbox, BooleanSupplier stop, EventInbox.Notices notices) {
+    void dispatchUntilEnded(EventInbox inbox, BooleanSupplier stop, EventInbox.Notices notices, EventViews views) {
         while (!stop.getAsBoolean()) {
-            FrameCodec.Batch batch = inbox.take(POLL_WAIT_MS);
-            if (batch == null) {
+            if (!dispatchFrames(inbox, notices, views)) {
                 return;
             }
-            dispatchEvents(batch, notices);
         }
     }
 
@@ -222,21 +222,108 @@ final class EventDispatcher implements AutoCloseable {
     void dispatchEvents(FrameCodec.Batch batch, EventInbox.Notices notices) {
         Map<String, Chunk> pending = new LinkedHashMap<>();
         for (int i = 0; i < batch.size(); i++) {
-            EslEvent item = batch.item(i);
-            if (batch.kind(i) != FrameCodec.KIND_EVENT) {
-                flush(pending);
-                notices.accept(batch.kind(i), item);
-            } else if (closed) {
-                countDropped(item);
-            } else if (tryReserve(options.maxQueuedEvents())) {
-                pendingChunk(pending, laneKey(item)).events.add(item);
-            } else {
-                // The overflow path may wait for room: the lanes must first hold what is reserved.
-                flush(pending);
-                dispatch(item);
-            }
+            offer(batch.kind(i), batch.item(i), pending, notices);
         }
         flush(pending);
+    }
+
+    /**
+     * Takes one batch and dispatches its items as {@link #dispatchEvents} does, except that while
+     * {@code views} has listeners (checked per event, so that a listener added during a poll sees
+     * the events of that poll), each event goes to them first and is made into an {@link EslEvent}
+     * and dispatched only if a regular listener wants it. The batch comes into the spare array of
+     * {@code views} while it has listeners, and that array is reused for the next batch only if no
+     * event was made from this one. Without view listeners every batch comes in a new array and
+     * every event is dispatched, as before views existed.
+     *
+     * @return false once the inbox has ended
+     */
+    private boolean dispatchFrames(EventInbox inbox, EventInbox.Notices notices, EventViews views) {
+        byte[] spare = views.takeSpare();
+        if (views.isEmpty()) {
+            // No view listener: no array is reused; a spare left from earlier ones is let go.
+            spare = null;
+        }
+        FrameCodec.Frames frames = inbox.takeFrames(spare, POLL_WAIT_MS);
+        if (frames == null) {
+            return false;
+        }
+        Map<String, Chunk> pending = new LinkedHashMap<>();
+        boolean eventsMade = false;
+        for (WireEvent wire = nextFrame(inbox, frames, spare); wire != null; wire = nextFrame(inbox, frames, spare)) {
+            int kind = frames.kindRead();
+            if (kind == FrameCodec.KIND_EVENT && !views.isEmpty() && !wantedAfterViews(wire, views)) {
+                continue;
+            }
+            eventsMade = true;
+            offer(kind, EslEvent.fromWire(wire), pending, notices);
+        }
+        if (inbox.ended()) {
+            flush(pending);
+            return false;
+        }
+        flush(pending);
+        if (!views.isEmpty()) {
+            views.recycle(spare, frames.batch(), eventsMade);
+        }
+        return true;
+    }
+
+    /**
+     * The next frame of {@code frames}, or null after the last one, or when the batch turns out
+     * malformed (the inbox has then ended: a fault between the two sides, said loudly).
+     */
+    private static WireEvent nextFrame(EventInbox inbox, FrameCodec.Frames frames, byte[] spare) {
+        try {
+            if (frames.remaining() > 0) {
+                return frames.next();
+            }
+            if (frames.batch() != spare) {
+                // A batch in an array of its own ends with its last frame.
+                frames.requireEnd();
+            }
+        } catch (IllegalArgumentException malformed) {
+            inbox.malformed(malformed);
+        }
+        return null;
+    }
+
+    /**
+     * Hands one event to the view listeners; returns whether a regular listener wants it too (it
+     * must then be made into an {@link EslEvent}); if not, the views are its whole delivery.
+     */
+    private boolean wantedAfterViews(WireEvent wire, EventViews views) {
+        EventView view = views.open(wire);
+        try {
+            boolean wanted = router.wants(view);
+            if (!wanted) {
+                // Counted before the views run, as a lane counts before its listeners run.
+                delivered.increment();
+            }
+            int failures = views.deliver(view);
+            if (failures > 0) {
+                listenerFailures.addAndGet(failures);
+            }
+            return wanted;
+        } finally {
+            views.close();
+        }
+    }
+
+    /** Queues one item of a batch for its lane, or hands a notice to {@code notices} in order. */
+    private void offer(int kind, EslEvent item, Map<String, Chunk> pending, EventInbox.Notices notices) {
+        if (kind != FrameCodec.KIND_EVENT) {
+            flush(pending);
+            notices.accept(kind, item);
+        } else if (closed) {
+            countDropped(item);
+        } else if (tryReserve(options.maxQueuedEvents())) {
+            pendingChunk(pending, laneKey(item)).events.add(item);
+        } else {
+            // The overflow path may wait for room: the lanes must first hold what is reserved.
+            flush(pending);
+            dispatch(item);
+        }
     }
 
     private static Chunk pendingChunk(Map<String, Chunk> pending, String key) {

@@ -109,6 +109,32 @@ final class EventRouter {
         return failures;
     }
 
+    /**
+     * Whether {@link #route} would hand this event to any listener: the view path makes an
+     * {@link EslEvent} (which keeps its batch array from reuse) only for those events.
+     */
+    boolean wants(EventView view) {
+        if (!everything.isEmpty()) {
+            return true;
+        }
+        if (!byName.isEmpty() && (hasKey(byName, upperCase(view.eventName()))
+                || hasKey(byName, upperCase(view.eventSubclass())))) {
+            return true;
+        }
+        if (!byChannel.isEmpty() && hasKey(byChannel, view.uniqueId())) {
+            return true;
+        }
+        return !byJob.isEmpty() && hasKey(byJob, view.jobUuid());
+    }
+
+    private static String upperCase(String name) {
+        return name == null ? null : name.toUpperCase(Locale.ROOT);
+    }
+
+    private static boolean hasKey(ConcurrentMap<String, List<Registration>> map, String key) {
+        return key != null && map.containsKey(key);
+    }
+
     private static int deliver(List<Registration> registrations, EslEvent event) {
         if (registrations == null || registrations.isEmpty()) {
             return 0;

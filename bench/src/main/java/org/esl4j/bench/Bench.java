@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Usage: {@code Bench [all | flood CLIENT... | paced [lean|sim] [CLIENT...] | soak CLIENT [EVENTS] | outbound
  * [async|blocking] SESSIONS... | consumer-api [CLIENT...]]}; clients: raw-socket, raw-api (paced only), esl4j-engine,
- * esl4j-modern, esl4j-compat, esl-client, thingscloud ({@code paced} without clients: raw-api, esl4j-compat,
+ * esl4j-modern, esl4j-view, esl4j-compat, esl-client, thingscloud ({@code paced} without clients: raw-api, esl4j-compat,
  * esl4j-modern and the two peers, each against the lean load source and then the simulator unless one is
  * named; {@code consumer-api} without clients: esl4j-compat, esl4j-modern and both
  * peers).

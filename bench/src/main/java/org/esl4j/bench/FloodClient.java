@@ -16,6 +16,7 @@ interface FloodClient extends AutoCloseable {
         RAW_API("raw-api"),
         ESL4J_ENGINE("esl4j-engine"),
         ESL4J_MODERN("esl4j-modern"),
+        ESL4J_VIEW("esl4j-view"),
         ESL4J_COMPAT("esl4j-compat"),
         ESL_CLIENT("esl-client"),
         THINGSCLOUD("thingscloud");
@@ -50,7 +51,9 @@ interface FloodClient extends AutoCloseable {
                 case ESL4J_ENGINE:
                     return new Esl4jEngineClient(port, counter);
                 case ESL4J_MODERN:
-                    return new Esl4jModernClient(port, counter);
+                    return new Esl4jModernClient(port, counter, false);
+                case ESL4J_VIEW:
+                    return new Esl4jModernClient(port, counter, true);
                 case ESL4J_COMPAT:
                     return new Esl4jCompatClient(port, counter);
                 case ESL_CLIENT:

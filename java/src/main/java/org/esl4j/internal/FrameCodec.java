@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 
 import org.esl4j.EslEvent;
 
@@ -68,8 +69,10 @@ public final class FrameCodec {
     private static final int NARROW_DATA_MAX = 0xffff;
     private static final int NARROW_SPAN_BYTES = 8;
     private static final int WIDE_SPAN_BYTES = 16;
+    /** The hot indices at a frame's end. */
+    static final int HOT_INDEX_BYTES = HOT_NAMES.length * 4;
     /** Body span and hot indices after a frame's span table. */
-    private static final int FRAME_TAIL_BYTES = 8 + HOT_NAMES.length * 4;
+    private static final int FRAME_TAIL_BYTES = 8 + HOT_INDEX_BYTES;
 
     /**
      * Whether a frame's span table holds u16s rather than u32s.
@@ -158,18 +161,99 @@ public final class FrameCodec {
      * @throws IllegalArgumentException if the batch is truncated or malformed
      */
     public static Batch decodeBatch(byte[] batch) {
-        FrameCodec decoder = new FrameCodec(batch);
-        int count = decoder.readCount(FRAME_HEAD_BYTES + 8 + FRAME_TAIL_BYTES);
+        Frames frames = new Frames(batch);
+        int count = frames.remaining();
         byte[] kinds = new byte[count];
         EslEvent[] events = new EslEvent[count];
         for (int i = 0; i < count; i++) {
-            kinds[i] = batch[decoder.pos];
-            events[i] = decoder.readFrame();
+            events[i] = EslEvent.fromWire(frames.next());
+            kinds[i] = (byte) frames.kindRead();
         }
-        if (decoder.pos != batch.length) {
-            throw new IllegalArgumentException((batch.length - decoder.pos) + " trailing bytes in batch");
-        }
+        frames.requireEnd();
         return new Batch(kinds, events);
+    }
+
+    /**
+     * Reads the frames of a batch one at a time, each checked as {@link #decodeBatch} checks it,
+     * without making an event of each: for a batch in a reused array, which holds the batch from
+     * its first byte and a previous batch's bytes after it (never read).
+     */
+    public static final class Frames {
+        private final FrameCodec decoder;
+        private int remaining;
+        /** Where the kind byte of the frame read last is; -1 before the first. */
+        private int kindAt = -1;
+
+        /**
+         * The frames of {@code batch}.
+         *
+         * @param batch a batch from its first byte
+         * @throws IllegalArgumentException if the frame count overruns the array
+         */
+        public Frames(byte[] batch) {
+            decoder = new FrameCodec(batch);
+            remaining = decoder.readCount(FRAME_HEAD_BYTES + 8 + FRAME_TAIL_BYTES);
+        }
+
+        /**
+         * The array the frames are read from.
+         *
+         * @return the batch array
+         */
+        public byte[] batch() {
+            return decoder.batch;
+        }
+
+        /**
+         * The number of frames not read yet.
+         *
+         * @return the count
+         */
+        public int remaining() {
+            return remaining;
+        }
+
+        /**
+         * The kind of the frame {@link #next()} read last.
+         *
+         * @return one of the {@code KIND_*} constants
+         * @throws NoSuchElementException before the first frame is read
+         */
+        public int kindRead() {
+            if (kindAt < 0) {
+                throw new NoSuchElementException("no frame read yet");
+            }
+            return decoder.batch[kindAt];
+        }
+
+        /**
+         * Reads the next frame.
+         *
+         * @return the frame, reading the batch array in place
+         * @throws IllegalArgumentException if the frame is truncated or malformed
+         * @throws NoSuchElementException when every frame has been read
+         */
+        public WireEvent next() {
+            if (remaining == 0) {
+                throw new NoSuchElementException("no frame left in the batch");
+            }
+            remaining--;
+            kindAt = decoder.pos;
+            return decoder.readFrame();
+        }
+
+        /**
+         * Checks that the batch ends with its last frame, for a batch in an array of its own.
+         *
+         * @throws IllegalArgumentException if frames are left or bytes follow the last one
+         */
+        public void requireEnd() {
+            int trailing = decoder.batch.length - decoder.pos;
+            if (remaining != 0 || trailing != 0) {
+                throw new IllegalArgumentException(remaining + " frames and " + trailing + " bytes left in batch");
+            }
+        }
+
     }
 
     /**
@@ -244,8 +328,8 @@ public final class FrameCodec {
         out.write(value);
     }
 
-    /** Makes the event of the frame at {@link #pos}, sharing the batch array. */
-    private EslEvent readFrame() {
+    /** Reads the frame at {@link #pos}, sharing the batch array. */
+    private WireEvent readFrame() {
         skip(FRAME_HEAD_BYTES);
         boolean valuesEncoded = (batch[pos - 1] & FLAG_VALUES_ENCODED) != 0;
         int headers = readCount(NARROW_SPAN_BYTES);
@@ -267,8 +351,8 @@ public final class FrameCodec {
         if (bad < 0) {
             throw new IllegalArgumentException("body span or hot index outside the frame at byte " + dataStart);
         }
-        return EslEvent.fromWire(new WireEvent(valuesEncoded, batch, dataStart, dataLength, headers, spansAt,
-                dataStart + bodyStart, bodyLength, tail + 8));
+        return new WireEvent(valuesEncoded, batch, dataStart, dataLength, headers, spansAt, dataStart + bodyStart,
+                bodyLength, tail + 8);
     }
 
     private void skip(long bytes) {

@@ -80,6 +80,8 @@ public final class Native {
 
     static native byte[] connectionPoll(long handle, int max, long timeoutMs);
 
+    static native byte[] connectionPollInto(long handle, byte[] into, int max, long timeoutMs);
+
     static native byte[] connectionChannelData(long handle);
 
     static native boolean connectionIsConnected(long handle);

@@ -772,7 +772,27 @@ public final class NativeConnection extends NativeHandle {
      * @return the inbox; it ends once the connection has ended and everything queued was taken
      */
     public EventInbox inbox(int max) {
-        return new EventInbox(timeoutMs -> pollRaw(max, timeoutMs));
+        return new EventInbox(timeoutMs -> pollRaw(max, timeoutMs), (into, timeoutMs) -> pollInto(into, max, timeoutMs));
+    }
+
+    /**
+     * Takes queued items as {@link #pollRaw} does, writing the batch from the first byte of
+     * {@code into} when it fits there, so that a reader can reuse its array.
+     *
+     * @param into the caller's array, which it must not touch during the call
+     * @param max the most items to return
+     * @param timeoutMs how long to wait when nothing is queued; 0 returns at once
+     * @return {@code into} holding the batch (0 items on timeout), a new array holding exactly the
+     *     batch when it is longer than {@code into}, or null once the connection has ended and
+     *     everything queued has been taken
+     */
+    public byte[] pollInto(byte[] into, int max, long timeoutMs) {
+        long handle = acquire();
+        try {
+            return Native.connectionPollInto(handle, into, max, timeoutMs);
+        } finally {
+            release();
+        }
     }
 
     /**

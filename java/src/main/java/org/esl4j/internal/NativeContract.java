@@ -8,7 +8,7 @@ package org.esl4j.internal;
  */
 final class NativeContract {
     /** Version of the Java/native contract; the loader refuses a library with another one. */
-    static final int ABI_VERSION = 6;
+    static final int ABI_VERSION = 7;
 
     /** {@code connectionSubscription}: {@code event <format> <names>}. */
     static final int SUBSCRIPTION_EVENT = 0;
@@ -71,4 +71,9 @@ final class NativeContract {
     static final int KIND_OVERLOADED = 7;
     /** Poll batch frame flag: header values are still URL-encoded. */
     static final int FLAG_VALUES_ENCODED = 1;
+    /**
+     * Frame bytes (as the engine's queue counts them) one poll takes at most, at least one item;
+     * the reused poll arrays are sized from it (192 KiB).
+     */
+    static final int POLL_BATCH_BYTES = 196608;
 }

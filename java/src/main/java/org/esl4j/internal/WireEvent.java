@@ -1,6 +1,7 @@
 package org.esl4j.internal;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 import org.esl4j.EslEvent;
 
@@ -9,7 +10,9 @@ import org.esl4j.EslEvent;
  * layout {@link FrameCodec} checked, decoded only when asked for. An {@link EslEvent} from the
  * engine reads its headers through one of these, because a consumer typically reads a few of ~90
  * headers and the flood can exceed 250,000 events per second. Immutable; the batch array is shared
- * with the other frames of its batch and never written. Not API.
+ * with the other frames of its batch and never written while an {@link EslEvent} reads it (a
+ * reused array is written again only once no event was made from it, see {@code EventView}). Not
+ * API.
  */
 public final class WireEvent {
     private final byte[] batch;
@@ -136,6 +139,63 @@ public final class WireEvent {
             }
         }
         return true;
+    }
+
+    /**
+     * Where a header is, by name.
+     *
+     * @param name the header name, any case (ASCII letters only are folded)
+     * @param from the first position to look at
+     * @return the position of the first header of that name at or after {@code from}, or -1
+     */
+    public int indexOf(String name, int from) {
+        byte[] key = key(name);
+        for (int i = Math.max(0, from); i < headers; i++) {
+            if (nameIs(i, name, key)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Whether header {@code header}'s value, decoded, equals {@code expected}; compared with the
+     * frame's bytes, so that no string is made unless the value holds a {@code %} to decode.
+     *
+     * @param header the position
+     * @param expected the value looked for
+     * @return true when they are equal
+     */
+    public boolean valueIs(int header, String expected) {
+        int start = partStart(header, 2);
+        int length = span(header, 3);
+        for (int i = start; valuesEncoded && i < start + length; i++) {
+            if (batch[i] == '%') {
+                return expected.equals(value(header));
+            }
+        }
+        byte[] key = key(expected);
+        if (length != (key == null ? expected.length() : key.length)) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            if (batch[start + i] != (key == null ? (byte) expected.charAt(i) : key[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * This frame in an array of its own, for an event that must outlive a reused batch array.
+     *
+     * @return a frame reading a copy of this one's bytes
+     */
+    public WireEvent standalone() {
+        int end = hotAt + FrameCodec.HOT_INDEX_BYTES;
+        byte[] copy = Arrays.copyOfRange(batch, dataStart, end);
+        return new WireEvent(valuesEncoded, copy, 0, dataLength, headers, spansAt - dataStart, bodyStart - dataStart,
+                bodyLength, hotAt - dataStart);
     }
 
     /**
