@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use super::frame::{HeaderBlock, HeaderSpan};
+use super::frame::{Frame, HeaderBlock, HeaderSpan};
 use super::url;
 use crate::error::ProtocolError;
 
@@ -79,7 +79,7 @@ impl std::fmt::Debug for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Event")
             .field("name", &self.name())
-            .field("headers", &self.block.spans.len())
+            .field("headers", &self.block.spans().len())
             .field("body_len", &self.body().map_or(0, <[u8]>::len))
             .finish()
     }
@@ -89,7 +89,7 @@ impl std::fmt::Debug for Event {
 impl PartialEq for Event {
     fn eq(&self, other: &Event) -> bool {
         self.format == other.format
-            && self.block.spans.len() == other.block.spans.len()
+            && self.block.spans().len() == other.block.spans().len()
             && self.headers().eq(other.headers())
             && self.body() == other.body()
     }
@@ -131,21 +131,15 @@ impl EventBuilder {
         });
     }
 
-    fn finish(mut self, body: Option<&[u8]>, format: EventFormat) -> Event {
-        let body = body.map(|body| {
-            let start = self.offset();
-            self.data.extend_from_slice(body);
-            start..self.offset()
-        });
-        let block = HeaderBlock {
-            data: self.data,
-            spans: self.headers,
-        };
+    fn finish(self, body: Option<&[u8]>, format: EventFormat) -> Event {
+        let body_bytes = body.unwrap_or_default();
+        let block = HeaderBlock::new(&[&self.data, body_bytes], &self.headers);
+        let body = body.map(|body| self.offset()..self.offset() + body.len() as u32);
         Event {
-            may_hold_arrays: block
-                .spans
+            may_hold_arrays: self
+                .headers
                 .iter()
-                .any(|span| may_be_array(span.value(&block.data))),
+                .any(|span| may_be_array(span.value(&self.data))),
             block,
             body,
             format,
@@ -160,54 +154,26 @@ impl Event {
     /// and, when the inner headers carry a `Content-Length`, the raw event body. The inner
     /// length is redundant and not trusted: the body is everything after the blank line.
     pub fn from_plain(text: &[u8]) -> Event {
-        Event::from_plain_buffer(text.to_vec(), 0)
+        let mut spans = Vec::with_capacity(text.len() / 24 + 8);
+        let scan = scan_plain(text, 0, &mut spans);
+        Event::from_scanned(HeaderBlock::new(&[text], &spans), scan)
     }
 
-    /// Like [`from_plain`](Self::from_plain) for the text at `data[start..]`, taking over the
-    /// buffer: names and values stay where they are, values URL-encoded until read, so an
-    /// event costs no copy beyond the frame's own buffer.
-    pub(crate) fn from_plain_buffer(data: Vec<u8>, start: usize) -> Event {
-        let len = data.len();
-        let mut lines = PlainLines {
-            headers: Vec::with_capacity((len - start) / 24 + 8),
-            has_length: false,
-            may_hold_arrays: false,
-        };
-        let mut body_start = None;
-        // One scan finds every line end and name separator; the state below turns them into
-        // spans without looking at the other bytes.
-        let mut line_start = start;
-        let mut colon = None;
-        for at in Separators::new(&data[start..]) {
-            let at = start + at;
-            if data[at] == b':' {
-                colon = colon.or(Some(at));
-                continue;
-            }
-            let content_end = trim_cr(&data, line_start, at);
-            if content_end == line_start {
-                body_start = Some(at + 1);
-                break;
-            }
-            lines.push(&data, line_start, content_end, colon);
-            line_start = at + 1;
-            colon = None;
-        }
-        if body_start.is_none() && line_start < len {
-            let content_end = trim_cr(&data, line_start, len);
-            lines.push(&data, line_start, content_end, colon);
-        }
-        let body = body_start
-            .filter(|_| lines.has_length)
-            .map(|start| start as u32..len as u32);
-        let block = HeaderBlock {
-            data,
-            spans: lines.headers,
-        };
+    /// The event of a `text/event-plain` frame, whose lines the parser already split (see
+    /// [`scan_plain`]): it takes over the frame's allocation, names and values where they are,
+    /// values URL-encoded until read. Any other frame comes back as it was.
+    pub(crate) fn from_plain_frame(frame: Frame) -> Result<Event, Frame> {
+        frame
+            .into_plain_event()
+            .map(|(block, scan)| Event::from_scanned(block, scan))
+    }
+
+    fn from_scanned(block: HeaderBlock, scan: PlainScan) -> Event {
+        let data_len = block.data().len() as u32;
         Event {
-            may_hold_arrays: lines.may_hold_arrays,
+            may_hold_arrays: scan.may_hold_arrays,
+            body: scan.body_start.map(|start| start..data_len),
             block,
-            body,
             format: EventFormat::Plain,
             encoded: true,
             decoded: OnceLock::new(),
@@ -291,17 +257,17 @@ impl Event {
 
     /// Number of headers.
     pub fn len(&self) -> usize {
-        self.block.spans.len()
+        self.block.spans().len()
     }
 
     /// `true` when the event has no headers.
     pub fn is_empty(&self) -> bool {
-        self.block.spans.is_empty()
+        self.block.spans().is_empty()
     }
 
     /// Headers in wire order as `(name, value)` bytes.
     pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        (0..self.block.spans.len()).map(|index| (self.block.name(index), self.value(index)))
+        (0..self.block.spans().len()).map(|index| (self.block.name(index), self.value(index)))
     }
 
     /// The decoded value of header `index`: the bytes as stored unless they hold an escape.
@@ -317,12 +283,12 @@ impl Event {
 
     fn decode_values(&self) -> DecodedValues {
         let mut decoded = DecodedValues {
-            bytes: Vec::with_capacity(self.block.data.len()),
-            ranges: Vec::with_capacity(self.block.spans.len()),
+            bytes: Vec::with_capacity(self.block.data().len()),
+            ranges: Vec::with_capacity(self.block.spans().len()),
         };
-        for span in &self.block.spans {
+        for span in self.block.spans() {
             let start = decoded.bytes.len() as u32;
-            url::decode_into(span.value(&self.block.data), &mut decoded.bytes);
+            url::decode_into(span.value(self.block.data()), &mut decoded.bytes);
             decoded.ranges.push(start..decoded.bytes.len() as u32);
         }
         decoded
@@ -356,7 +322,7 @@ impl Event {
     pub fn body(&self) -> Option<&[u8]> {
         self.body
             .as_ref()
-            .map(|range| &self.block.data[range.start as usize..range.end as usize])
+            .map(|range| &self.block.data()[range.start as usize..range.end as usize])
     }
 
     /// The event body as text (invalid UTF-8 replaced).
@@ -378,13 +344,13 @@ impl Event {
             .body
             .as_ref()
             .map(|range| range.start as usize..range.end as usize);
-        (&self.block.data, &self.block.spans, body)
+        (self.block.data(), self.block.spans(), body)
     }
 
     /// Serializes as a `text/event-plain` body (URL-encoded values), the inverse of
     /// [`from_plain`](Event::from_plain) for well-formed events.
     pub fn to_plain(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.block.data.len() * 2);
+        let mut out = Vec::with_capacity(self.block.data().len() * 2);
         for (name, value) in self.headers() {
             if self.body.is_some() && name.eq_ignore_ascii_case(b"content-length") {
                 continue;
@@ -472,20 +438,75 @@ fn trim_cr(data: &[u8], start: usize, end: usize) -> usize {
     }
 }
 
-/// Spans collected while scanning a plain event.
-struct PlainLines {
-    headers: Vec<HeaderSpan>,
-    has_length: bool,
+/// What [`scan_plain`] found besides the spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PlainScan {
+    /// Where the event's body starts (it runs to the end of the data): after the blank line,
+    /// when the headers carry a `Content-Length`.
+    body_start: Option<u32>,
     /// Whether a value may be a multi-value, noted line by line while each line is in the cache.
     may_hold_arrays: bool,
 }
 
-impl PlainLines {
+/// Splits the text of a plain event (`Name: value` lines, a blank line, a body) into the spans
+/// of its headers, appended to `spans` with `offset` added: the text will sit at `offset` in
+/// its event's data. One scan finds every line end and name separator; the state below turns
+/// them into spans without looking at the other bytes.
+pub(crate) fn scan_plain(text: &[u8], offset: usize, spans: &mut Vec<HeaderSpan>) -> PlainScan {
+    spans.reserve(text.len() / 24 + 8);
+    let mut lines = PlainLines {
+        text,
+        offset,
+        spans,
+        has_length: false,
+        may_hold_arrays: false,
+    };
+    let mut body_start = None;
+    let mut line_start = 0;
+    let mut colon = None;
+    for at in Separators::new(text) {
+        if text[at] == b':' {
+            colon = colon.or(Some(at));
+            continue;
+        }
+        let content_end = trim_cr(text, line_start, at);
+        if content_end == line_start {
+            body_start = Some(at + 1);
+            break;
+        }
+        lines.push(line_start, content_end, colon);
+        line_start = at + 1;
+        colon = None;
+    }
+    if body_start.is_none() && line_start < text.len() {
+        let content_end = trim_cr(text, line_start, text.len());
+        lines.push(line_start, content_end, colon);
+    }
+    PlainScan {
+        body_start: body_start
+            .filter(|_| lines.has_length)
+            .map(|start| (offset + start) as u32),
+        may_hold_arrays: lines.may_hold_arrays,
+    }
+}
+
+/// Spans collected while scanning a plain event.
+struct PlainLines<'a> {
+    text: &'a [u8],
+    /// Where `text` sits in the event's data.
+    offset: usize,
+    spans: &'a mut Vec<HeaderSpan>,
+    has_length: bool,
+    may_hold_arrays: bool,
+}
+
+impl PlainLines<'_> {
     /// Records the line `start..end` split at `colon`; a line without `:` is no header.
-    fn push(&mut self, data: &[u8], start: usize, end: usize, colon: Option<usize>) {
+    fn push(&mut self, start: usize, end: usize, colon: Option<usize>) {
         let Some(colon) = colon.filter(|&colon| colon < end) else {
             return;
         };
+        let data = self.text;
         let mut name_end = colon;
         while name_end > start && data[name_end - 1] == b' ' {
             name_end -= 1;
@@ -497,11 +518,12 @@ impl PlainLines {
         self.has_length |= data[start..name_end].eq_ignore_ascii_case(b"content-length");
         self.may_hold_arrays |= may_be_array(&data[value_start..end]);
         // Frames are capped far below 4 GiB, so offsets fit in u32.
-        self.headers.push(HeaderSpan {
-            name_start: start as u32,
-            name_end: name_end as u32,
-            value_start: value_start as u32,
-            value_end: end as u32,
+        let at = |position: usize| (self.offset + position) as u32;
+        self.spans.push(HeaderSpan {
+            name_start: at(start),
+            name_end: at(name_end),
+            value_start: at(value_start),
+            value_end: at(end),
         });
     }
 }
