@@ -370,64 +370,56 @@ impl Event {
     }
 }
 
-/// Positions of every `\n` and `:` in a plain event's text, in order. Eight bytes are tested at
-/// once (SWAR): in a header block these bytes come every dozen bytes, too often for a SIMD
-/// search that starts over after each hit (which cost a fifth of the engine's reading thread).
-struct Separators<'a> {
-    bytes: &'a [u8],
-    /// Where the next word to test starts.
-    next_word: usize,
-    /// Where the word of `hits` starts.
-    word_at: usize,
-    /// 0x80 in each byte of the current word that is a separator not yet returned.
-    hits: u64,
-}
+/// Bytes a plain event's text is scanned by at a time.
+const BLOCK: usize = 64;
 
-const NEWLINES: u64 = u64::from_le_bytes([b'\n'; 8]);
-const COLONS: u64 = u64::from_le_bytes([b':'; 8]);
-const LOW_SEVEN_BITS: u64 = u64::from_le_bytes([0x7f; 8]);
-
-/// 0x80 in each byte of `word` that is zero, 0 in the others (exact: no carry crosses bytes).
-fn zero_bytes(word: u64) -> u64 {
-    !(((word & LOW_SEVEN_BITS) + LOW_SEVEN_BITS) | word | LOW_SEVEN_BITS)
-}
-
-impl<'a> Separators<'a> {
-    fn new(bytes: &'a [u8]) -> Separators<'a> {
-        Separators {
-            bytes,
-            next_word: 0,
-            word_at: 0,
-            hits: 0,
-        }
+/// Which bytes of `block` are `\n` and which are `:`, as bit masks (bit `i` for byte `i`). In a
+/// header block these bytes come every dozen bytes, too often for a search that starts over
+/// after each hit; masks of a whole block let the scan jump from one to the next.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[allow(unsafe_code)]
+fn separator_masks(block: &[u8; BLOCK]) -> (u64, u64) {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    let mut masks = (0, 0);
+    for (index, sixteen) in block.chunks_exact(16).enumerate() {
+        // SAFETY: SSE2 is enabled for this build (the cfg above; it is part of x86_64), and the
+        // unaligned load reads the 16 bytes of `sixteen`.
+        let (newlines, colons) = unsafe {
+            let bytes = _mm_loadu_si128(sixteen.as_ptr().cast());
+            (
+                _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\n' as i8))),
+                _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(b':' as i8))),
+            )
+        };
+        // A mask of 16 bytes fills the low 16 bits.
+        masks.0 |= u64::from(newlines as u16) << (16 * index);
+        masks.1 |= u64::from(colons as u16) << (16 * index);
     }
+    masks
 }
 
-impl Iterator for Separators<'_> {
-    type Item = usize;
-
-    fn next(&mut self) -> Option<usize> {
-        while self.hits == 0 {
-            let at = self.next_word;
-            let word = match self.bytes.get(at..at + 8) {
-                Some(eight) => u64::from_le_bytes(eight.try_into().expect("eight bytes")),
-                None => {
-                    let rest = self.bytes.get(at..).filter(|rest| !rest.is_empty())?;
-                    // The last word is padded with zero bytes, which are no separators.
-                    let mut word = [0u8; 8];
-                    word[..rest.len()].copy_from_slice(rest);
-                    u64::from_le_bytes(word)
-                }
-            };
-            self.hits = zero_bytes(word ^ NEWLINES) | zero_bytes(word ^ COLONS);
-            self.word_at = at;
-            self.next_word = at + 8;
-        }
-        let at = self.word_at + (self.hits.trailing_zeros() / 8) as usize;
-        self.hits &= self.hits - 1;
-        Some(at)
+/// [`separator_masks`] eight bytes at a time in plain integers (SWAR), for other targets.
+#[cfg(any(not(all(target_arch = "x86_64", target_feature = "sse2")), test))]
+fn separator_masks_swar(block: &[u8; BLOCK]) -> (u64, u64) {
+    const NEWLINES: u64 = u64::from_le_bytes([b'\n'; 8]);
+    const COLONS: u64 = u64::from_le_bytes([b':'; 8]);
+    const LOW_SEVEN_BITS: u64 = u64::from_le_bytes([0x7f; 8]);
+    // 0x80 in each byte of `word` that is zero, 0 in the others (exact: no carry crosses bytes).
+    let zero_bytes =
+        |word: u64| !(((word & LOW_SEVEN_BITS) + LOW_SEVEN_BITS) | word | LOW_SEVEN_BITS);
+    // Gathers the top bit of each byte into the low eight bits, byte `i` to bit `i`.
+    let gather = |high_bits: u64| (high_bits >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+    let mut masks = (0, 0);
+    for (index, eight) in block.chunks_exact(8).enumerate() {
+        let word = u64::from_le_bytes(eight.try_into().expect("8 bytes"));
+        masks.0 |= gather(zero_bytes(word ^ NEWLINES)) << (8 * index);
+        masks.1 |= gather(zero_bytes(word ^ COLONS)) << (8 * index);
     }
+    masks
 }
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+use separator_masks_swar as separator_masks;
 
 /// End of a line's content: `end` (the `\n` or the end of text) minus a trailing `\r`.
 fn trim_cr(data: &[u8], start: usize, end: usize) -> usize {
@@ -463,20 +455,42 @@ pub(crate) fn scan_plain(text: &[u8], offset: usize, spans: &mut Vec<HeaderSpan>
     };
     let mut body_start = None;
     let mut line_start = 0;
+    // The first `:` of the current line, once seen.
     let mut colon = None;
-    for at in Separators::new(text) {
-        if text[at] == b':' {
-            colon = colon.or(Some(at));
-            continue;
+    let mut base = 0;
+    'blocks: while base < text.len() {
+        let (mut newlines, mut colons) = match text.get(base..base + BLOCK) {
+            Some(block) => separator_masks(block.try_into().expect("a block")),
+            None => {
+                // The last block is padded with zero bytes, which are no separators.
+                let mut block = [0u8; BLOCK];
+                block[..text.len() - base].copy_from_slice(&text[base..]);
+                separator_masks(&block)
+            }
+        };
+        while newlines != 0 {
+            let bit = newlines.trailing_zeros();
+            newlines &= newlines - 1;
+            let before = (1u64 << bit) - 1;
+            if colon.is_none() && colons & before != 0 {
+                colon = Some(base + (colons & before).trailing_zeros() as usize);
+            }
+            // What is left are the colons of the lines after this one.
+            colons &= !before;
+            let at = base + bit as usize;
+            let content_end = trim_cr(text, line_start, at);
+            if content_end == line_start {
+                body_start = Some(at + 1);
+                break 'blocks;
+            }
+            lines.push(line_start, content_end, colon);
+            line_start = at + 1;
+            colon = None;
         }
-        let content_end = trim_cr(text, line_start, at);
-        if content_end == line_start {
-            body_start = Some(at + 1);
-            break;
+        if colon.is_none() && colons != 0 {
+            colon = Some(base + colons.trailing_zeros() as usize);
         }
-        lines.push(line_start, content_end, colon);
-        line_start = at + 1;
-        colon = None;
+        base += BLOCK;
     }
     if body_start.is_none() && line_start < text.len() {
         let content_end = trim_cr(text, line_start, text.len());
@@ -502,6 +516,7 @@ struct PlainLines<'a> {
 
 impl PlainLines<'_> {
     /// Records the line `start..end` split at `colon`; a line without `:` is no header.
+    #[inline(always)]
     fn push(&mut self, start: usize, end: usize, colon: Option<usize>) {
         let Some(colon) = colon.filter(|&colon| colon < end) else {
             return;
@@ -566,19 +581,21 @@ mod tests {
     }
 
     #[test]
-    fn separators_are_every_newline_and_colon() {
+    fn separator_masks_mark_every_newline_and_colon() {
         let mut text: Vec<u8> = (0..=255u8).collect();
         text.extend_from_slice(b"A: b\n::\n\nx:");
-        for start in 0..text.len() {
-            let slice = &text[start..];
-            let expected: Vec<usize> = (0..slice.len())
-                .filter(|&at| slice[at] == b'\n' || slice[at] == b':')
-                .collect();
-            assert_eq!(
-                Separators::new(slice).collect::<Vec<_>>(),
-                expected,
-                "from {start}"
-            );
+        text.extend_from_slice(&[b'\n'; BLOCK]);
+        text.extend_from_slice(&[b':'; BLOCK]);
+        for start in 0..text.len() - BLOCK {
+            let block: &[u8; BLOCK] = text[start..start + BLOCK].try_into().expect("a block");
+            let mask_of = |target: u8| {
+                (0..BLOCK)
+                    .filter(|&at| block[at] == target)
+                    .fold(0u64, |mask, at| mask | 1 << at)
+            };
+            let expected = (mask_of(b'\n'), mask_of(b':'));
+            assert_eq!(separator_masks(block), expected, "from {start}");
+            assert_eq!(separator_masks_swar(block), expected, "from {start}");
         }
     }
 

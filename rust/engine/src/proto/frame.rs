@@ -385,8 +385,9 @@ impl FrameParser {
         if self.buffered_len() == 0 && self.buf.capacity() > 0 {
             self.buf = Vec::new();
             self.start = 0;
+            // No frame is under way, so no envelope's spans wait here.
+            self.spans = Vec::new();
         }
-        self.spans = Vec::new();
     }
 
     fn compact(&mut self) {
@@ -416,12 +417,14 @@ impl FrameParser {
                     Err(error) => return Err(self.fail(error)),
                     Ok(None) => return Ok(None),
                     Ok(Some((head_len, body_start))) => {
+                        // The envelope's spans wait in `spans` until the frame completes.
                         let head = &self.buf[self.start..self.start + head_len];
-                        let body_len = match content_length(head) {
-                            Ok(len) => len,
+                        self.spans.clear();
+                        split_lines(head, &mut self.spans);
+                        let (body_len, plain) = match envelope(head, &self.spans) {
+                            Ok(facts) => facts,
                             Err(error) => return Err(self.fail(error)),
                         };
-                        let plain = is_plain_event(head);
                         if body_len > self.limits.max_body_bytes {
                             let limit = self.limits.max_body_bytes;
                             return Err(self.fail(ProtocolError::BodyTooLarge {
@@ -462,13 +465,12 @@ impl FrameParser {
     }
 
     /// Builds the frame whose header block is `head_len` bytes from `self.start` and whose body
-    /// is `body`: the block's lines and, for a plain event, the body's lines are split straight
-    /// from the read buffer, then bytes and spans are copied into one allocation.
+    /// is `body`: a plain event's lines are split straight from the read buffer, then bytes and
+    /// spans are copied into one allocation.
     fn complete(&mut self, head_len: usize, body: std::ops::Range<usize>, plain: bool) -> Frame {
         let head = &self.buf[self.start..self.start + head_len];
         let body = &self.buf[body];
-        self.spans.clear();
-        split_lines(head, &mut self.spans);
+        // `spans` holds the envelope's since the header block ended.
         let envelope = self.spans.len();
         let plain = plain.then(|| scan_plain(body, head_len, &mut self.spans));
         let block = HeaderBlock::new(&[head, body], &self.spans).showing(0..envelope);
@@ -535,27 +537,22 @@ impl FrameParser {
     }
 }
 
-/// Whether the frame's first `Content-Type` is `text/event-plain`, as
-/// [`ServerMessage::from_frame`](super::ServerMessage::from_frame) classifies it.
-fn is_plain_event(head: &[u8]) -> bool {
-    head.split(|&b| b == b'\n')
-        .filter_map(|line| split_header_line(line, 0).map(|span| (line, span)))
-        .find(|(line, span)| span.name(line).eq_ignore_ascii_case(b"content-type"))
-        .is_some_and(|(line, span)| span.value(line) == b"text/event-plain")
-}
-
-/// Reads the frame's `Content-Length`. Several equal values are accepted; different values
-/// make the frame length ambiguous and are an error.
-fn content_length(head: &[u8]) -> Result<usize, ProtocolError> {
+/// The envelope's `Content-Length`, and whether its first `Content-Type` is `text/event-plain`
+/// (as [`ServerMessage::from_frame`](super::ServerMessage::from_frame) classifies it). Several
+/// equal lengths are accepted; different ones make the frame length ambiguous and are an error.
+fn envelope(head: &[u8], spans: &[HeaderSpan]) -> Result<(usize, bool), ProtocolError> {
     let mut length = None;
-    for line in head.split(|&b| b == b'\n') {
-        let Some(span) = split_header_line(line, 0) else {
-            continue;
-        };
-        if !span.name(line).eq_ignore_ascii_case(b"content-length") {
+    let mut content_type = None;
+    for span in spans {
+        let name = span.name(head);
+        if name.eq_ignore_ascii_case(b"content-type") {
+            content_type = content_type.or(Some(span.value(head)));
             continue;
         }
-        let value = span.value(line);
+        if !name.eq_ignore_ascii_case(b"content-length") {
+            continue;
+        }
+        let value = span.value(head);
         let value = value.strip_suffix(b" ").unwrap_or(value);
         let parsed = std::str::from_utf8(value)
             .ok()
@@ -569,7 +566,8 @@ fn content_length(head: &[u8]) -> Result<usize, ProtocolError> {
             _ => length = Some(parsed),
         }
     }
-    Ok(length.unwrap_or(0))
+    let plain = content_type == Some(b"text/event-plain");
+    Ok((length.unwrap_or(0), plain))
 }
 
 #[cfg(test)]
