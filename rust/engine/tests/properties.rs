@@ -2,7 +2,9 @@
 
 use esl4j_engine::proto::command;
 use esl4j_engine::proto::url;
-use esl4j_engine::proto::{Event, Frame, FrameLimits, FrameParser, ServerMessage};
+use esl4j_engine::proto::{
+    Event, Frame, FrameLimits, FrameParser, HeaderIndex, ServerMessage, INDEXED_HEADERS,
+};
 use proptest::prelude::*;
 
 /// A frame with headers in the given order and a body; returns the bytes and the body.
@@ -129,6 +131,8 @@ fn plain_event_text() -> impl Strategy<Value = Vec<u8>> {
         3 => "[A-Za-z-]{1,16}: [ -~]{0,90}\n".prop_map(String::into_bytes),
         1 => Just(b"Content-Length: 3\n".to_vec()),
         1 => Just(b"Multi: ARRAY::a|:b\n".to_vec()),
+        1 => prop::sample::select(vec!["Event-Name", "unique-id", "Job-UUID", "EVENT-SUBCLASS", "Job-UUIDs"])
+            .prop_map(|name| format!("{name}: x\n").into_bytes()),
         1 => Just(b"\n".to_vec()),
         2 => prop::collection::vec(byte, 0..140),
     ];
@@ -215,6 +219,11 @@ proptest! {
         prop_assert_eq!(raw_event(&Event::from_plain(&text)), expected.clone());
         let arrays = expected.0.iter().any(|(_, value)| value.starts_with(b"ARRAY"));
         prop_assert_eq!(event.may_hold_arrays(), arrays);
+        let first = |indexed: &[u8]| {
+            expected.0.iter().position(|(name, _)| name.eq_ignore_ascii_case(indexed))
+        };
+        let index = INDEXED_HEADERS.map(|indexed| first(indexed).map_or(-1, |at| at as i32));
+        prop_assert_eq!(event.header_index(), HeaderIndex(index));
         let reply = frames.next().expect("reply frame");
         prop_assert_eq!(reply.header_bytes("Reply-Text"), Some(&b"+OK"[..]));
     }

@@ -48,6 +48,42 @@ fn may_be_array(value: &[u8]) -> bool {
     value.starts_with(&ARRAY_PREFIX[..5])
 }
 
+/// Headers whose first position every event notes while it is built, in this order: the JNI
+/// layer hands them to Java with every event, which reads them for every delivery.
+pub const INDEXED_HEADERS: [&[u8]; 4] =
+    [b"Event-Name", b"Unique-ID", b"Job-UUID", b"Event-Subclass"];
+
+/// Index of the first header of each [`INDEXED_HEADERS`] name in one event, -1 when absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderIndex(pub [i32; 4]);
+
+impl Default for HeaderIndex {
+    fn default() -> Self {
+        HeaderIndex::NONE
+    }
+}
+
+impl HeaderIndex {
+    /// No indexed header seen.
+    pub const NONE: HeaderIndex = HeaderIndex([-1; 4]);
+
+    /// Records header `index` if it is the first of an indexed name.
+    #[inline]
+    pub fn note(&mut self, name: &[u8], index: usize) {
+        // The indexed names differ in length, so the length picks the one name to compare.
+        let slot = match name.len() {
+            10 => 0,
+            9 => 1,
+            8 => 2,
+            14 => 3,
+            _ => return,
+        };
+        if self.0[slot] < 0 && name.eq_ignore_ascii_case(INDEXED_HEADERS[slot]) {
+            self.0[slot] = i32::try_from(index).unwrap_or(i32::MAX);
+        }
+    }
+}
+
 /// A FreeSWITCH event: ordered headers with case-insensitive lookup, and an optional body.
 ///
 /// Accessors return decoded values; text accessors decode UTF-8 and replace invalid
@@ -66,6 +102,8 @@ pub struct Event {
     /// Whether some value may be a multi-value, found while the event is built (its bytes are
     /// in the cache then; the JNI poll, on another core, then needs not read every value).
     may_hold_arrays: bool,
+    /// Where the [`INDEXED_HEADERS`] are, found while the event is built, for the same reason.
+    index: HeaderIndex,
 }
 
 /// Every value of an encoded event, decoded: `ranges[i]` is header `i`'s value in `bytes`.
@@ -102,6 +140,7 @@ impl Eq for Event {}
 struct EventBuilder {
     data: Vec<u8>,
     headers: Vec<HeaderSpan>,
+    index: HeaderIndex,
 }
 
 impl EventBuilder {
@@ -109,6 +148,7 @@ impl EventBuilder {
         EventBuilder {
             data: Vec::with_capacity(bytes),
             headers: Vec::with_capacity(headers),
+            index: HeaderIndex::NONE,
         }
     }
 
@@ -119,6 +159,7 @@ impl EventBuilder {
 
     /// Adds a header whose value is written by `write_value`.
     fn push_with(&mut self, name: &[u8], write_value: impl FnOnce(&mut Vec<u8>)) {
+        self.index.note(name, self.headers.len());
         let name_start = self.offset();
         self.data.extend_from_slice(name);
         let value_start = self.offset();
@@ -140,6 +181,7 @@ impl EventBuilder {
                 .headers
                 .iter()
                 .any(|span| may_be_array(span.value(&self.data))),
+            index: self.index,
             block,
             body,
             format,
@@ -172,6 +214,7 @@ impl Event {
         let data_len = block.data().len() as u32;
         Event {
             may_hold_arrays: scan.may_hold_arrays,
+            index: scan.index,
             body: scan.body_start.map(|start| start..data_len),
             block,
             format: EventFormat::Plain,
@@ -253,6 +296,11 @@ impl Event {
     /// (true may be a value that merely starts with `ARRAY`).
     pub fn may_hold_arrays(&self) -> bool {
         self.may_hold_arrays
+    }
+
+    /// Where the first header of each [`INDEXED_HEADERS`] name is.
+    pub fn header_index(&self) -> HeaderIndex {
+        self.index
     }
 
     /// Number of headers.
@@ -438,6 +486,8 @@ pub(crate) struct PlainScan {
     body_start: Option<u32>,
     /// Whether a value may be a multi-value, noted line by line while each line is in the cache.
     may_hold_arrays: bool,
+    /// Where the indexed headers are, noted likewise.
+    index: HeaderIndex,
 }
 
 /// Splits the text of a plain event (`Name: value` lines, a blank line, a body) into the spans
@@ -449,9 +499,11 @@ pub(crate) fn scan_plain(text: &[u8], offset: usize, spans: &mut Vec<HeaderSpan>
     let mut lines = PlainLines {
         text,
         offset,
+        first_span: spans.len(),
         spans,
         has_length: false,
         may_hold_arrays: false,
+        index: HeaderIndex::NONE,
     };
     let mut body_start = None;
     let mut line_start = 0;
@@ -501,6 +553,7 @@ pub(crate) fn scan_plain(text: &[u8], offset: usize, spans: &mut Vec<HeaderSpan>
             .filter(|_| lines.has_length)
             .map(|start| (offset + start) as u32),
         may_hold_arrays: lines.may_hold_arrays,
+        index: lines.index,
     }
 }
 
@@ -509,9 +562,12 @@ struct PlainLines<'a> {
     text: &'a [u8],
     /// Where `text` sits in the event's data.
     offset: usize,
+    /// Where this event's spans start in `spans`.
+    first_span: usize,
     spans: &'a mut Vec<HeaderSpan>,
     has_length: bool,
     may_hold_arrays: bool,
+    index: HeaderIndex,
 }
 
 impl PlainLines<'_> {
@@ -530,7 +586,9 @@ impl PlainLines<'_> {
         while value_start < end && data[value_start] == b' ' {
             value_start += 1;
         }
-        self.has_length |= data[start..name_end].eq_ignore_ascii_case(b"content-length");
+        let name = &data[start..name_end];
+        self.has_length |= name.eq_ignore_ascii_case(b"content-length");
+        self.index.note(name, self.spans.len() - self.first_span);
         self.may_hold_arrays |= may_be_array(&data[value_start..end]);
         // Frames are capped far below 4 GiB, so offsets fit in u32.
         let at = |position: usize| (self.offset + position) as u32;
