@@ -97,8 +97,8 @@ pub struct Event {
     /// Whether the stored values are still URL-encoded (plain events).
     encoded: bool,
     /// The decoded values of an encoded event, made the first time a value holding a `%` is
-    /// read.
-    decoded: OnceLock<DecodedValues>,
+    /// read (boxed: most events never need them, and an event is moved through the queue).
+    decoded: OnceLock<Box<DecodedValues>>,
     /// Whether some value may be a multi-value, found while the event is built (its bytes are
     /// in the cache then; the JNI poll, on another core, then needs not read every value).
     may_hold_arrays: bool,
@@ -324,7 +324,7 @@ impl Event {
         if !self.encoded || memchr::memchr(b'%', stored).is_none() {
             return stored;
         }
-        let decoded = self.decoded.get_or_init(|| self.decode_values());
+        let decoded = self.decoded.get_or_init(|| Box::new(self.decode_values()));
         let range = &decoded.ranges[index];
         &decoded.bytes[range.start as usize..range.end as usize]
     }
