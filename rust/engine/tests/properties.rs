@@ -224,6 +224,10 @@ proptest! {
         };
         let index = INDEXED_HEADERS.map(|indexed| first(indexed).map_or(-1, |at| at as i32));
         prop_assert_eq!(event.header_index(), HeaderIndex(index));
+        for indexed in ["EVENT-NAME", "Unique-ID", "job-uuid", "Event-Subclass", "Job-UUIDs"] {
+            let value = first(indexed.as_bytes()).map(|at| url::decode(&expected.0[at].1));
+            prop_assert_eq!(event.header_bytes(indexed), value.as_deref(), "{}", indexed);
+        }
         let reply = frames.next().expect("reply frame");
         prop_assert_eq!(reply.header_bytes("Reply-Text"), Some(&b"+OK"[..]));
     }

@@ -70,18 +70,34 @@ impl HeaderIndex {
     /// Records header `index` if it is the first of an indexed name.
     #[inline]
     pub fn note(&mut self, name: &[u8], index: usize) {
-        // The indexed names differ in length, so the length picks the one name to compare.
-        let slot = match name.len() {
-            10 => 0,
-            9 => 1,
-            8 => 2,
-            14 => 3,
-            _ => return,
-        };
-        if self.0[slot] < 0 && name.eq_ignore_ascii_case(INDEXED_HEADERS[slot]) {
-            self.0[slot] = i32::try_from(index).unwrap_or(i32::MAX);
+        if let Some(slot) = indexed_slot(name) {
+            if self.0[slot] < 0 {
+                self.0[slot] = i32::try_from(index).unwrap_or(i32::MAX);
+            }
         }
     }
+
+    /// Where the first header called `name` is, when `name` is an indexed header: `Some(None)`
+    /// when the event has none; `None` when `name` is not indexed.
+    fn find(&self, name: &[u8]) -> Option<Option<usize>> {
+        let slot = indexed_slot(name)?;
+        Some(usize::try_from(self.0[slot]).ok())
+    }
+}
+
+/// Which of the [`INDEXED_HEADERS`] `name` is (ASCII case-insensitive).
+#[inline]
+fn indexed_slot(name: &[u8]) -> Option<usize> {
+    // The indexed names differ in length, so the length picks the one name to compare.
+    let slot = match name.len() {
+        10 => 0,
+        9 => 1,
+        8 => 2,
+        14 => 3,
+        _ => return None,
+    };
+    name.eq_ignore_ascii_case(INDEXED_HEADERS[slot])
+        .then_some(slot)
 }
 
 /// A FreeSWITCH event: ordered headers with case-insensitive lookup, and an optional body.
@@ -344,7 +360,11 @@ impl Event {
 
     /// Exact bytes of the first header called `name` (ASCII case-insensitive).
     pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
-        self.block.position(name).map(|index| self.value(index))
+        let index = match self.index.find(name.as_bytes()) {
+            Some(known) => known,
+            None => self.block.position(name),
+        };
+        index.map(|index| self.value(index))
     }
 
     /// Text of the first header called `name` (invalid UTF-8 replaced). A multi-value header
