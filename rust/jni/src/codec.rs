@@ -634,6 +634,23 @@ mod tests {
         assert_eq!(bytes, expected);
     }
 
+    /// The event of a `text/event-plain` frame with `body`, as the engine's reader makes it.
+    fn plain_event(body: &[u8]) -> Event {
+        let mut wire = format!(
+            "Content-Length: {}\nContent-Type: text/event-plain\n\n",
+            body.len()
+        )
+        .into_bytes();
+        wire.extend_from_slice(body);
+        let mut parser = FrameParser::default();
+        parser.feed(&wire);
+        let frame = parser.next_frame().expect("valid").expect("one frame");
+        match ServerMessage::from_frame(frame).expect("event") {
+            ServerMessage::Event(event) => event,
+            other => panic!("not an event: {other:?}"),
+        }
+    }
+
     /// The four hot indices of the only frame of a one-frame batch.
     fn hot_of_single(bytes: &[u8]) -> [i32; 4] {
         let tail = &bytes[bytes.len() - 16..];
@@ -680,19 +697,8 @@ mod tests {
 
         // A plain event from the wire: the indices the engine noted while it split the lines,
         // counted from the event's first header, not the envelope's.
-        let body = b"unique-id: u-1\nEvent-Name: CUSTOM\nUnique-ID: u-2\nJOB-uuid: j-1\n\n";
-        let mut wire = format!(
-            "Content-Length: {}\nContent-Type: text/event-plain\n\n",
-            body.len()
-        )
-        .into_bytes();
-        wire.extend_from_slice(body);
-        let mut parser = FrameParser::default();
-        parser.feed(&wire);
-        let frame = parser.next_frame().expect("valid").expect("one frame");
-        let ServerMessage::Event(plain) = ServerMessage::from_frame(frame).expect("event") else {
-            panic!("not an event");
-        };
+        let plain =
+            plain_event(b"unique-id: u-1\nEvent-Name: CUSTOM\nUnique-ID: u-2\nJOB-uuid: j-1\n\n");
         let mut batch = BatchWriter::with_capacity(64);
         batch.push_event(&plain);
         assert_eq!(hot_of_single(&batch.finish()), [1, 0, 3, -1]);
@@ -757,20 +763,10 @@ mod tests {
     /// encoded again, so decoding each gives the item.
     #[test]
     fn plain_events_cross_with_encoded_values() {
-        let body = b"Event-Name: CUSTOM\nCaller: a%20b%FF\nMulti: ARRAY%3A%3Ax%20y%7C%3Az%25\n\
-            Plain: ARRAY\n\n";
-        let mut wire = format!(
-            "Content-Length: {}\nContent-Type: text/event-plain\n\n",
-            body.len()
-        )
-        .into_bytes();
-        wire.extend_from_slice(body);
-        let mut parser = FrameParser::default();
-        parser.feed(&wire);
-        let frame = parser.next_frame().expect("valid").expect("one frame");
-        let ServerMessage::Event(event) = ServerMessage::from_frame(frame).expect("event") else {
-            panic!("not an event");
-        };
+        let event = plain_event(
+            b"Event-Name: CUSTOM\nCaller: a%20b%FF\nMulti: ARRAY%3A%3Ax%20y%7C%3Az%25\n\
+            Plain: ARRAY\n\n",
+        );
         let mut batch = BatchWriter::with_capacity(64);
         batch.push_event(&event);
         let frames = frames_of(&batch.finish());
