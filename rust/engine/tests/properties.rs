@@ -2,7 +2,9 @@
 
 use esl4j_engine::proto::command;
 use esl4j_engine::proto::url;
-use esl4j_engine::proto::{Event, Frame, FrameLimits, FrameParser, ServerMessage};
+use esl4j_engine::proto::{
+    Event, Frame, FrameLimits, FrameParser, HeaderIndex, ServerMessage, INDEXED_HEADERS,
+};
 use proptest::prelude::*;
 
 /// A frame with headers in the given order and a body; returns the bytes and the body.
@@ -60,6 +62,83 @@ fn parse_in_chunks(
     Ok(frames)
 }
 
+/// What a plain event's text holds, by the plainest reading of esl-protocol.md §1.4: lines up to
+/// `\n` (a `\r` before it dropped), each split at its first `:` with spaces trimmed around it
+/// (a line without `:` carries nothing), until a blank line; after it a body, if the headers have a
+/// `Content-Length`. Values stay as stored (URL-encoded).
+type PlainModel = (Vec<(Vec<u8>, Vec<u8>)>, Option<Vec<u8>>);
+
+fn plain_model(text: &[u8]) -> PlainModel {
+    let mut headers = Vec::new();
+    let mut body = None;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let (line, after) = match rest.iter().position(|&b| b == b'\n') {
+            Some(end) => (&rest[..end], Some(&rest[end + 1..])),
+            None => (rest, None),
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() && after.is_some() {
+            body = after;
+            break;
+        }
+        if let Some(colon) = line.iter().position(|&b| b == b':') {
+            let mut name = &line[..colon];
+            while let Some(trimmed) = name.strip_suffix(b" ") {
+                name = trimmed;
+            }
+            let mut value = &line[colon + 1..];
+            while let Some(trimmed) = value.strip_prefix(b" ") {
+                value = trimmed;
+            }
+            headers.push((name.to_vec(), value.to_vec()));
+        }
+        rest = after.unwrap_or_default();
+    }
+    let has_length = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case(b"content-length"));
+    (headers, body.filter(|_| has_length).map(<[u8]>::to_vec))
+}
+
+/// The raw headers and the body of an event, in the model's shape.
+fn raw_event(event: &Event) -> PlainModel {
+    let (data, spans, body) = event.raw_parts();
+    let headers = spans
+        .iter()
+        .map(|span| {
+            let name = &data[span.name_start as usize..span.name_end as usize];
+            let value = &data[span.value_start as usize..span.value_end as usize];
+            (name.to_vec(), value.to_vec())
+        })
+        .collect();
+    (headers, body.map(|range| data[range].to_vec()))
+}
+
+/// Text of a plain event built mostly from the bytes its parse looks at, with lines long
+/// enough to cross the scanner's blocks.
+fn plain_event_text() -> impl Strategy<Value = Vec<u8>> {
+    let byte = prop_oneof![
+        4 => Just(b'a'),
+        2 => Just(b':'),
+        2 => Just(b' '),
+        2 => Just(b'\n'),
+        1 => Just(b'\r'),
+        1 => Just(b'%'),
+        1 => any::<u8>(),
+    ];
+    let line = prop_oneof![
+        3 => "[A-Za-z-]{1,16}: [ -~]{0,90}\n".prop_map(String::into_bytes),
+        1 => Just(b"Content-Length: 3\n".to_vec()),
+        1 => Just(b"Multi: ARRAY::a|:b\n".to_vec()),
+        1 => prop::sample::select(vec!["Event-Name", "unique-id", "Job-UUID", "EVENT-SUBCLASS", "Job-UUIDs"])
+            .prop_map(|name| format!("{name}: x\n").into_bytes()),
+        1 => Just(b"\n".to_vec()),
+        2 => prop::collection::vec(byte, 0..140),
+    ];
+    prop::collection::vec(line, 0..24).prop_map(|lines| lines.concat())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -110,6 +189,47 @@ proptest! {
             }
             prop_assert!(parser.buffered_len() <= 1024 + 2048 + 512 + 2);
         }
+    }
+
+    /// The reader splits a plain event's lines straight from its read buffer while it completes
+    /// the frame; whatever the text and wherever the reads split it, the event must hold what
+    /// the model reads in it, and the same as `Event::from_plain`.
+    #[test]
+    fn plain_events_split_by_the_parser_hold_what_their_text_says(
+        text in plain_event_text(),
+        sizes in prop::collection::vec(1usize..200, 1..8),
+    ) {
+        let mut stream = format!(
+            "Content-Length: {}\nContent-Type: text/event-plain\n\n",
+            text.len()
+        )
+        .into_bytes();
+        stream.extend_from_slice(&text);
+        stream.extend_from_slice(b"Content-Type: command/reply\nReply-Text: +OK\n\n");
+        let frames = parse_in_chunks(&stream, &sizes).expect("valid frames");
+        prop_assert_eq!(frames.len(), 2);
+        let mut frames = frames.into_iter();
+        let frame = frames.next().expect("event frame");
+        prop_assert_eq!(frame.headers().count(), 2, "the envelope shows its own headers only");
+        let ServerMessage::Event(event) = ServerMessage::from_frame(frame).expect("event") else {
+            panic!("not an event");
+        };
+        let expected = plain_model(&text);
+        prop_assert_eq!(raw_event(&event), expected.clone());
+        prop_assert_eq!(raw_event(&Event::from_plain(&text)), expected.clone());
+        let arrays = expected.0.iter().any(|(_, value)| value.starts_with(b"ARRAY"));
+        prop_assert_eq!(event.may_hold_arrays(), arrays);
+        let first = |indexed: &[u8]| {
+            expected.0.iter().position(|(name, _)| name.eq_ignore_ascii_case(indexed))
+        };
+        let index = INDEXED_HEADERS.map(|indexed| first(indexed).map_or(-1, |at| at as i32));
+        prop_assert_eq!(event.header_index(), HeaderIndex(index));
+        for indexed in ["EVENT-NAME", "Unique-ID", "job-uuid", "Event-Subclass", "Job-UUIDs"] {
+            let value = first(indexed.as_bytes()).map(|at| url::decode(&expected.0[at].1));
+            prop_assert_eq!(event.header_bytes(indexed), value.as_deref(), "{}", indexed);
+        }
+        let reply = frames.next().expect("reply frame");
+        prop_assert_eq!(reply.header_bytes("Reply-Text"), Some(&b"+OK"[..]));
     }
 
     #[test]

@@ -27,7 +27,9 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
-use esl4j_engine::proto::{split_array, url, Event, Frame, Reply, ARRAY_PREFIX};
+use esl4j_engine::proto::{
+    split_array, url, Event, Frame, HeaderIndex, Reply, ARRAY_PREFIX, INDEXED_HEADERS,
+};
 use esl4j_engine::{Incoming, Response};
 
 use crate::contract::{
@@ -41,33 +43,9 @@ use jni::JNIEnv;
 /// (nameStart, nameLen, valueStart, valueLen) of one header inside a frame's data block.
 type Span = [u32; 4];
 
-/// The headers whose first index each frame carries, in layout order. Keep in sync with
-/// `FrameCodec.HOT_*`.
-const HOT_HEADERS: [&[u8]; 4] = [b"Event-Name", b"Unique-ID", b"Job-UUID", b"Event-Subclass"];
-
-/// Index of the first header of each [`HOT_HEADERS`] name in one frame, -1 when absent.
-#[derive(Debug, Clone, Copy)]
-struct HotIndices([i32; 4]);
-
-impl Default for HotIndices {
-    fn default() -> Self {
-        HotIndices::NONE
-    }
-}
-
-impl HotIndices {
-    const NONE: HotIndices = HotIndices([-1; 4]);
-
-    /// Records header `index` if it is the first of a hot name.
-    fn note(&mut self, name: &[u8], index: usize) {
-        // The length is compared first: only a name of a hot name's length is read.
-        for (slot, hot) in self.0.iter_mut().zip(HOT_HEADERS) {
-            if *slot < 0 && name.len() == hot.len() && name.eq_ignore_ascii_case(hot) {
-                *slot = i32::try_from(index).unwrap_or(i32::MAX);
-            }
-        }
-    }
-}
+/// The headers whose first index each frame carries, in layout order (the engine notes them
+/// while it builds an event). Keep in sync with `FrameCodec.HOT_*`.
+const HOT_HEADERS: [&[u8]; 4] = INDEXED_HEADERS;
 
 /// Accumulates frames into one batch: the layout's own bytes (counts, span tables, small
 /// frames) in `buf`, and each event's data block borrowed from the engine's event, so that
@@ -84,7 +62,7 @@ pub(crate) struct BatchWriter<'a> {
     /// Scratch table of the frame being written, reused across frames.
     spans: Vec<Span>,
     /// Hot header indices of the frame being written.
-    hot: HotIndices,
+    hot: HeaderIndex,
 }
 
 /// Positions of a frame's placeholders, filled in by `end_frame`.
@@ -147,7 +125,7 @@ impl<'a> BatchWriter<'a> {
             borrowed_len: 0,
             count: 0,
             spans: Vec::with_capacity(64),
-            hot: HotIndices::NONE,
+            hot: HeaderIndex::NONE,
         }
     }
 
@@ -157,7 +135,7 @@ impl<'a> BatchWriter<'a> {
         // headers and dataLen, patched by end_frame
         self.buf.extend_from_slice(&[0u8; 8]);
         self.spans.clear();
-        self.hot = HotIndices::NONE;
+        self.hot = HeaderIndex::NONE;
         FrameStart {
             headers_at,
             data_start: self.len(),
@@ -231,18 +209,15 @@ impl<'a> BatchWriter<'a> {
     }
 
     /// Writes the span table of an event without multi-values (one span per header) from its
-    /// spans. Of the event's bytes (cold in this thread's cache: the engine's reader built the
-    /// event) it reads only the names as long as a hot name, not every value as the multi-value
-    /// check would. Returns the data length and the number of spans.
+    /// spans, with the hot indices the engine noted: the event's bytes (cold in this thread's
+    /// cache: the engine's reader built the event) are not read here, only copied. Returns the
+    /// data length and the number of spans.
     fn push_event_spans(&mut self, event: &Event) -> (usize, usize) {
         let (data, spans, _) = event.raw_parts();
         let narrow = data.len() <= NARROW_DATA_MAX;
         self.buf.reserve(spans.len() * span_bytes(data.len()) + 24);
-        for (index, span) in spans.iter().enumerate() {
-            self.hot.note(
-                &data[span.name_start as usize..span.name_end as usize],
-                index,
-            );
+        self.hot = event.header_index();
+        for span in spans {
             let name_len = span.name_end - span.name_start;
             let value_len = span.value_end - span.value_start;
             put_span(
@@ -712,6 +687,23 @@ mod tests {
         assert_eq!(bytes, expected);
     }
 
+    /// The event of a `text/event-plain` frame with `body`, as the engine's reader makes it.
+    fn plain_event(body: &[u8]) -> Event {
+        let mut wire = format!(
+            "Content-Length: {}\nContent-Type: text/event-plain\n\n",
+            body.len()
+        )
+        .into_bytes();
+        wire.extend_from_slice(body);
+        let mut parser = FrameParser::default();
+        parser.feed(&wire);
+        let frame = parser.next_frame().expect("valid").expect("one frame");
+        match ServerMessage::from_frame(frame).expect("event") {
+            ServerMessage::Event(event) => event,
+            other => panic!("not an event: {other:?}"),
+        }
+    }
+
     /// The four hot indices of the only frame of a one-frame batch.
     fn hot_of_single(bytes: &[u8]) -> [i32; 4] {
         let tail = &bytes[bytes.len() - 16..];
@@ -754,6 +746,14 @@ mod tests {
         assert!(!single.may_hold_arrays());
         let mut batch = BatchWriter::with_capacity(64);
         batch.push_event(&single);
+        assert_eq!(hot_of_single(&batch.finish()), [1, 0, 3, -1]);
+
+        // A plain event from the wire: the indices the engine noted while it split the lines,
+        // counted from the event's first header, not the envelope's.
+        let plain =
+            plain_event(b"unique-id: u-1\nEvent-Name: CUSTOM\nUnique-ID: u-2\nJOB-uuid: j-1\n\n");
+        let mut batch = BatchWriter::with_capacity(64);
+        batch.push_event(&plain);
         assert_eq!(hot_of_single(&batch.finish()), [1, 0, 3, -1]);
 
         let mut reply = BatchWriter::with_capacity(64);
@@ -816,20 +816,10 @@ mod tests {
     /// encoded again, so decoding each gives the item.
     #[test]
     fn plain_events_cross_with_encoded_values() {
-        let body = b"Event-Name: CUSTOM\nCaller: a%20b%FF\nMulti: ARRAY%3A%3Ax%20y%7C%3Az%25\n\
-            Plain: ARRAY\n\n";
-        let mut wire = format!(
-            "Content-Length: {}\nContent-Type: text/event-plain\n\n",
-            body.len()
-        )
-        .into_bytes();
-        wire.extend_from_slice(body);
-        let mut parser = FrameParser::default();
-        parser.feed(&wire);
-        let frame = parser.next_frame().expect("valid").expect("one frame");
-        let ServerMessage::Event(event) = ServerMessage::from_frame(frame).expect("event") else {
-            panic!("not an event");
-        };
+        let event = plain_event(
+            b"Event-Name: CUSTOM\nCaller: a%20b%FF\nMulti: ARRAY%3A%3Ax%20y%7C%3Az%25\n\
+            Plain: ARRAY\n\n",
+        );
         let mut batch = BatchWriter::with_capacity(64);
         batch.push_event(&event);
         let frames = frames_of(&batch.finish());

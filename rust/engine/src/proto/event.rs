@@ -1,18 +1,20 @@
 //! [`Event`]: event headers and body in one flat buffer, decoded lazily.
 //!
-//! Layout: one byte buffer holds every name, every value and the body; `headers` holds one
-//! [`HeaderSpan`] per header, in wire order. A plain event reuses its frame's buffer as
-//! received, so the buffer also holds bytes no span covers (the envelope, separators), and
-//! its values stay URL-encoded: a value is decoded when it is read, and only if it holds a `%`
-//! (the headers the engine routes on, such as `Event-Name`, `Unique-ID` and `Job-UUID`, never
-//! do). Parsing therefore only finds line ends and colons. Handing an event across JNI is one
-//! byte array plus an array of offsets, still encoded, so Java decodes only what it reads.
+//! Layout: one byte buffer holds every name, every value and the body, with one [`HeaderSpan`]
+//! per header, in wire order, in the same allocation (see `HeaderBlock`). A plain event is its
+//! frame as received: the reader splits the lines straight from its read buffer and copies the
+//! frame and the spans into that allocation, so the buffer also holds bytes no span covers (the
+//! envelope, separators), and its values stay URL-encoded: a value is decoded when it is read,
+//! and only if it holds a `%` (the headers the engine routes on, such as `Event-Name`,
+//! `Unique-ID` and `Job-UUID`, never do). Parsing therefore only finds line ends and colons, and
+//! notes where the [`INDEXED_HEADERS`] are. Handing an event across JNI is one byte array plus an
+//! array of offsets, still encoded, so Java decodes only what it reads.
 
 use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use super::frame::{HeaderBlock, HeaderSpan};
+use super::frame::{Frame, HeaderBlock, HeaderSpan};
 use super::url;
 use crate::error::ProtocolError;
 
@@ -48,6 +50,58 @@ fn may_be_array(value: &[u8]) -> bool {
     value.starts_with(&ARRAY_PREFIX[..5])
 }
 
+/// Headers whose first position every event notes while it is built, in this order: the JNI
+/// layer hands them to Java with every event, which reads them for every delivery.
+pub const INDEXED_HEADERS: [&[u8]; 4] =
+    [b"Event-Name", b"Unique-ID", b"Job-UUID", b"Event-Subclass"];
+
+/// Index of the first header of each [`INDEXED_HEADERS`] name in one event, -1 when absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderIndex(pub [i32; 4]);
+
+impl Default for HeaderIndex {
+    fn default() -> Self {
+        HeaderIndex::NONE
+    }
+}
+
+impl HeaderIndex {
+    /// No indexed header seen.
+    pub const NONE: HeaderIndex = HeaderIndex([-1; 4]);
+
+    /// Records header `index` if it is the first of an indexed name.
+    #[inline]
+    pub fn note(&mut self, name: &[u8], index: usize) {
+        if let Some(slot) = indexed_slot(name) {
+            if self.0[slot] < 0 {
+                self.0[slot] = i32::try_from(index).unwrap_or(i32::MAX);
+            }
+        }
+    }
+
+    /// Where the first header called `name` is, when `name` is an indexed header: `Some(None)`
+    /// when the event has none; `None` when `name` is not indexed.
+    fn find(&self, name: &[u8]) -> Option<Option<usize>> {
+        let slot = indexed_slot(name)?;
+        Some(usize::try_from(self.0[slot]).ok())
+    }
+}
+
+/// Which of the [`INDEXED_HEADERS`] `name` is (ASCII case-insensitive).
+#[inline]
+fn indexed_slot(name: &[u8]) -> Option<usize> {
+    // The indexed names differ in length, so the length picks the one name to compare.
+    let slot = match name.len() {
+        10 => 0,
+        9 => 1,
+        8 => 2,
+        14 => 3,
+        _ => return None,
+    };
+    name.eq_ignore_ascii_case(INDEXED_HEADERS[slot])
+        .then_some(slot)
+}
+
 /// A FreeSWITCH event: ordered headers with case-insensitive lookup, and an optional body.
 ///
 /// Accessors return decoded values; text accessors decode UTF-8 and replace invalid
@@ -61,11 +115,13 @@ pub struct Event {
     /// Whether the stored values are still URL-encoded (plain events).
     encoded: bool,
     /// The decoded values of an encoded event, made the first time a value holding a `%` is
-    /// read.
-    decoded: OnceLock<DecodedValues>,
+    /// read (boxed: most events never need them, and an event is moved through the queue).
+    decoded: OnceLock<Box<DecodedValues>>,
     /// Whether some value may be a multi-value, found while the event is built (its bytes are
     /// in the cache then; the JNI poll, on another core, then needs not read every value).
     may_hold_arrays: bool,
+    /// Where the [`INDEXED_HEADERS`] are, found while the event is built, for the same reason.
+    index: HeaderIndex,
 }
 
 /// Every value of an encoded event, decoded: `ranges[i]` is header `i`'s value in `bytes`.
@@ -79,7 +135,7 @@ impl std::fmt::Debug for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Event")
             .field("name", &self.name())
-            .field("headers", &self.block.spans.len())
+            .field("headers", &self.block.spans().len())
             .field("body_len", &self.body().map_or(0, <[u8]>::len))
             .finish()
     }
@@ -89,7 +145,7 @@ impl std::fmt::Debug for Event {
 impl PartialEq for Event {
     fn eq(&self, other: &Event) -> bool {
         self.format == other.format
-            && self.block.spans.len() == other.block.spans.len()
+            && self.block.spans().len() == other.block.spans().len()
             && self.headers().eq(other.headers())
             && self.body() == other.body()
     }
@@ -102,6 +158,7 @@ impl Eq for Event {}
 struct EventBuilder {
     data: Vec<u8>,
     headers: Vec<HeaderSpan>,
+    index: HeaderIndex,
 }
 
 impl EventBuilder {
@@ -109,6 +166,7 @@ impl EventBuilder {
         EventBuilder {
             data: Vec::with_capacity(bytes),
             headers: Vec::with_capacity(headers),
+            index: HeaderIndex::NONE,
         }
     }
 
@@ -119,6 +177,7 @@ impl EventBuilder {
 
     /// Adds a header whose value is written by `write_value`.
     fn push_with(&mut self, name: &[u8], write_value: impl FnOnce(&mut Vec<u8>)) {
+        self.index.note(name, self.headers.len());
         let name_start = self.offset();
         self.data.extend_from_slice(name);
         let value_start = self.offset();
@@ -131,21 +190,16 @@ impl EventBuilder {
         });
     }
 
-    fn finish(mut self, body: Option<&[u8]>, format: EventFormat) -> Event {
-        let body = body.map(|body| {
-            let start = self.offset();
-            self.data.extend_from_slice(body);
-            start..self.offset()
-        });
-        let block = HeaderBlock {
-            data: self.data,
-            spans: self.headers,
-        };
+    fn finish(self, body: Option<&[u8]>, format: EventFormat) -> Event {
+        let body_bytes = body.unwrap_or_default();
+        let block = HeaderBlock::new(&[&self.data, body_bytes], &self.headers);
+        let body = body.map(|body| self.offset()..self.offset() + body.len() as u32);
         Event {
-            may_hold_arrays: block
-                .spans
+            may_hold_arrays: self
+                .headers
                 .iter()
-                .any(|span| may_be_array(span.value(&block.data))),
+                .any(|span| may_be_array(span.value(&self.data))),
+            index: self.index,
             block,
             body,
             format,
@@ -160,54 +214,27 @@ impl Event {
     /// and, when the inner headers carry a `Content-Length`, the raw event body. The inner
     /// length is redundant and not trusted: the body is everything after the blank line.
     pub fn from_plain(text: &[u8]) -> Event {
-        Event::from_plain_buffer(text.to_vec(), 0)
+        let mut spans = Vec::with_capacity(text.len() / 24 + 8);
+        let scan = scan_plain(text, 0, &mut spans);
+        Event::from_scanned(HeaderBlock::new(&[text], &spans), scan)
     }
 
-    /// Like [`from_plain`](Self::from_plain) for the text at `data[start..]`, taking over the
-    /// buffer: names and values stay where they are, values URL-encoded until read, so an
-    /// event costs no copy beyond the frame's own buffer.
-    pub(crate) fn from_plain_buffer(data: Vec<u8>, start: usize) -> Event {
-        let len = data.len();
-        let mut lines = PlainLines {
-            headers: Vec::with_capacity((len - start) / 24 + 8),
-            has_length: false,
-            may_hold_arrays: false,
-        };
-        let mut body_start = None;
-        // One scan finds every line end and name separator; the state below turns them into
-        // spans without looking at the other bytes.
-        let mut line_start = start;
-        let mut colon = None;
-        for at in Separators::new(&data[start..]) {
-            let at = start + at;
-            if data[at] == b':' {
-                colon = colon.or(Some(at));
-                continue;
-            }
-            let content_end = trim_cr(&data, line_start, at);
-            if content_end == line_start {
-                body_start = Some(at + 1);
-                break;
-            }
-            lines.push(&data, line_start, content_end, colon);
-            line_start = at + 1;
-            colon = None;
-        }
-        if body_start.is_none() && line_start < len {
-            let content_end = trim_cr(&data, line_start, len);
-            lines.push(&data, line_start, content_end, colon);
-        }
-        let body = body_start
-            .filter(|_| lines.has_length)
-            .map(|start| start as u32..len as u32);
-        let block = HeaderBlock {
-            data,
-            spans: lines.headers,
-        };
+    /// The event of a `text/event-plain` frame, whose lines the parser already split (see
+    /// [`scan_plain`]): it takes over the frame's allocation, names and values where they are,
+    /// values URL-encoded until read. Any other frame comes back as it was.
+    pub(crate) fn from_plain_frame(frame: Frame) -> Result<Event, Frame> {
+        frame
+            .into_plain_event()
+            .map(|(block, scan)| Event::from_scanned(block, scan))
+    }
+
+    fn from_scanned(block: HeaderBlock, scan: PlainScan) -> Event {
+        let data_len = block.data().len() as u32;
         Event {
-            may_hold_arrays: lines.may_hold_arrays,
+            may_hold_arrays: scan.may_hold_arrays,
+            index: scan.index,
+            body: scan.body_start.map(|start| start..data_len),
             block,
-            body,
             format: EventFormat::Plain,
             encoded: true,
             decoded: OnceLock::new(),
@@ -289,19 +316,24 @@ impl Event {
         self.may_hold_arrays
     }
 
+    /// Where the first header of each [`INDEXED_HEADERS`] name is.
+    pub fn header_index(&self) -> HeaderIndex {
+        self.index
+    }
+
     /// Number of headers.
     pub fn len(&self) -> usize {
-        self.block.spans.len()
+        self.block.spans().len()
     }
 
     /// `true` when the event has no headers.
     pub fn is_empty(&self) -> bool {
-        self.block.spans.is_empty()
+        self.block.spans().is_empty()
     }
 
     /// Headers in wire order as `(name, value)` bytes.
     pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        (0..self.block.spans.len()).map(|index| (self.block.name(index), self.value(index)))
+        (0..self.block.spans().len()).map(|index| (self.block.name(index), self.value(index)))
     }
 
     /// The decoded value of header `index`: the bytes as stored unless they hold an escape.
@@ -310,19 +342,19 @@ impl Event {
         if !self.encoded || memchr::memchr(b'%', stored).is_none() {
             return stored;
         }
-        let decoded = self.decoded.get_or_init(|| self.decode_values());
+        let decoded = self.decoded.get_or_init(|| Box::new(self.decode_values()));
         let range = &decoded.ranges[index];
         &decoded.bytes[range.start as usize..range.end as usize]
     }
 
     fn decode_values(&self) -> DecodedValues {
         let mut decoded = DecodedValues {
-            bytes: Vec::with_capacity(self.block.data.len()),
-            ranges: Vec::with_capacity(self.block.spans.len()),
+            bytes: Vec::with_capacity(self.block.data().len()),
+            ranges: Vec::with_capacity(self.block.spans().len()),
         };
-        for span in &self.block.spans {
+        for span in self.block.spans() {
             let start = decoded.bytes.len() as u32;
-            url::decode_into(span.value(&self.block.data), &mut decoded.bytes);
+            url::decode_into(span.value(self.block.data()), &mut decoded.bytes);
             decoded.ranges.push(start..decoded.bytes.len() as u32);
         }
         decoded
@@ -330,7 +362,11 @@ impl Event {
 
     /// Exact bytes of the first header called `name` (ASCII case-insensitive).
     pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
-        self.block.position(name).map(|index| self.value(index))
+        let index = match self.index.find(name.as_bytes()) {
+            Some(known) => known,
+            None => self.block.position(name),
+        };
+        index.map(|index| self.value(index))
     }
 
     /// Text of the first header called `name` (invalid UTF-8 replaced). A multi-value header
@@ -356,7 +392,7 @@ impl Event {
     pub fn body(&self) -> Option<&[u8]> {
         self.body
             .as_ref()
-            .map(|range| &self.block.data[range.start as usize..range.end as usize])
+            .map(|range| &self.block.data()[range.start as usize..range.end as usize])
     }
 
     /// The event body as text (invalid UTF-8 replaced).
@@ -378,13 +414,13 @@ impl Event {
             .body
             .as_ref()
             .map(|range| range.start as usize..range.end as usize);
-        (&self.block.data, &self.block.spans, body)
+        (self.block.data(), self.block.spans(), body)
     }
 
     /// Serializes as a `text/event-plain` body (URL-encoded values), the inverse of
     /// [`from_plain`](Event::from_plain) for well-formed events.
     pub fn to_plain(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.block.data.len() * 2);
+        let mut out = Vec::with_capacity(self.block.data().len() * 2);
         for (name, value) in self.headers() {
             if self.body.is_some() && name.eq_ignore_ascii_case(b"content-length") {
                 continue;
@@ -404,64 +440,56 @@ impl Event {
     }
 }
 
-/// Positions of every `\n` and `:` in a plain event's text, in order. Eight bytes are tested at
-/// once (SWAR): in a header block these bytes come every dozen bytes, too often for a SIMD
-/// search that starts over after each hit (which cost a fifth of the engine's reading thread).
-struct Separators<'a> {
-    bytes: &'a [u8],
-    /// Where the next word to test starts.
-    next_word: usize,
-    /// Where the word of `hits` starts.
-    word_at: usize,
-    /// 0x80 in each byte of the current word that is a separator not yet returned.
-    hits: u64,
-}
+/// Bytes a plain event's text is scanned by at a time.
+const BLOCK: usize = 64;
 
-const NEWLINES: u64 = u64::from_le_bytes([b'\n'; 8]);
-const COLONS: u64 = u64::from_le_bytes([b':'; 8]);
-const LOW_SEVEN_BITS: u64 = u64::from_le_bytes([0x7f; 8]);
-
-/// 0x80 in each byte of `word` that is zero, 0 in the others (exact: no carry crosses bytes).
-fn zero_bytes(word: u64) -> u64 {
-    !(((word & LOW_SEVEN_BITS) + LOW_SEVEN_BITS) | word | LOW_SEVEN_BITS)
-}
-
-impl<'a> Separators<'a> {
-    fn new(bytes: &'a [u8]) -> Separators<'a> {
-        Separators {
-            bytes,
-            next_word: 0,
-            word_at: 0,
-            hits: 0,
-        }
+/// Which bytes of `block` are `\n` and which are `:`, as bit masks (bit `i` for byte `i`). In a
+/// header block these bytes come every dozen bytes, too often for a search that starts over
+/// after each hit; masks of a whole block let the scan jump from one to the next.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[allow(unsafe_code)]
+fn separator_masks(block: &[u8; BLOCK]) -> (u64, u64) {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    let mut masks = (0, 0);
+    for (index, sixteen) in block.chunks_exact(16).enumerate() {
+        // SAFETY: SSE2 is enabled for this build (the cfg above; it is part of x86_64), and the
+        // unaligned load reads the 16 bytes of `sixteen`.
+        let (newlines, colons) = unsafe {
+            let bytes = _mm_loadu_si128(sixteen.as_ptr().cast());
+            (
+                _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\n' as i8))),
+                _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(b':' as i8))),
+            )
+        };
+        // A mask of 16 bytes fills the low 16 bits.
+        masks.0 |= u64::from(newlines as u16) << (16 * index);
+        masks.1 |= u64::from(colons as u16) << (16 * index);
     }
+    masks
 }
 
-impl Iterator for Separators<'_> {
-    type Item = usize;
-
-    fn next(&mut self) -> Option<usize> {
-        while self.hits == 0 {
-            let at = self.next_word;
-            let word = match self.bytes.get(at..at + 8) {
-                Some(eight) => u64::from_le_bytes(eight.try_into().expect("eight bytes")),
-                None => {
-                    let rest = self.bytes.get(at..).filter(|rest| !rest.is_empty())?;
-                    // The last word is padded with zero bytes, which are no separators.
-                    let mut word = [0u8; 8];
-                    word[..rest.len()].copy_from_slice(rest);
-                    u64::from_le_bytes(word)
-                }
-            };
-            self.hits = zero_bytes(word ^ NEWLINES) | zero_bytes(word ^ COLONS);
-            self.word_at = at;
-            self.next_word = at + 8;
-        }
-        let at = self.word_at + (self.hits.trailing_zeros() / 8) as usize;
-        self.hits &= self.hits - 1;
-        Some(at)
+/// [`separator_masks`] eight bytes at a time in plain integers (SWAR), for other targets.
+#[cfg(any(not(all(target_arch = "x86_64", target_feature = "sse2")), test))]
+fn separator_masks_swar(block: &[u8; BLOCK]) -> (u64, u64) {
+    const NEWLINES: u64 = u64::from_le_bytes([b'\n'; 8]);
+    const COLONS: u64 = u64::from_le_bytes([b':'; 8]);
+    const LOW_SEVEN_BITS: u64 = u64::from_le_bytes([0x7f; 8]);
+    // 0x80 in each byte of `word` that is zero, 0 in the others (exact: no carry crosses bytes).
+    let zero_bytes =
+        |word: u64| !(((word & LOW_SEVEN_BITS) + LOW_SEVEN_BITS) | word | LOW_SEVEN_BITS);
+    // Gathers the top bit of each byte into the low eight bits, byte `i` to bit `i`.
+    let gather = |high_bits: u64| (high_bits >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+    let mut masks = (0, 0);
+    for (index, eight) in block.chunks_exact(8).enumerate() {
+        let word = u64::from_le_bytes(eight.try_into().expect("8 bytes"));
+        masks.0 |= gather(zero_bytes(word ^ NEWLINES)) << (8 * index);
+        masks.1 |= gather(zero_bytes(word ^ COLONS)) << (8 * index);
     }
+    masks
 }
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+use separator_masks_swar as separator_masks;
 
 /// End of a line's content: `end` (the `\n` or the end of text) minus a trailing `\r`.
 fn trim_cr(data: &[u8], start: usize, end: usize) -> usize {
@@ -472,20 +500,106 @@ fn trim_cr(data: &[u8], start: usize, end: usize) -> usize {
     }
 }
 
-/// Spans collected while scanning a plain event.
-struct PlainLines {
-    headers: Vec<HeaderSpan>,
-    has_length: bool,
+/// What [`scan_plain`] found besides the spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PlainScan {
+    /// Where the event's body starts (it runs to the end of the data): after the blank line,
+    /// when the headers carry a `Content-Length`.
+    body_start: Option<u32>,
     /// Whether a value may be a multi-value, noted line by line while each line is in the cache.
     may_hold_arrays: bool,
+    /// Where the indexed headers are, noted likewise.
+    index: HeaderIndex,
 }
 
-impl PlainLines {
+/// Splits the text of a plain event (`Name: value` lines, a blank line, a body) into the spans
+/// of its headers, appended to `spans` with `offset` added: the text will sit at `offset` in
+/// its event's data. One scan finds every line end and name separator; the state below turns
+/// them into spans without looking at the other bytes.
+pub(crate) fn scan_plain(text: &[u8], offset: usize, spans: &mut Vec<HeaderSpan>) -> PlainScan {
+    spans.reserve(text.len() / 24 + 8);
+    let mut lines = PlainLines {
+        text,
+        offset,
+        first_span: spans.len(),
+        spans,
+        has_length: false,
+        may_hold_arrays: false,
+        index: HeaderIndex::NONE,
+    };
+    let mut body_start = None;
+    let mut line_start = 0;
+    // The first `:` of the current line, once seen.
+    let mut colon = None;
+    let mut base = 0;
+    'blocks: while base < text.len() {
+        let (mut newlines, mut colons) = match text.get(base..base + BLOCK) {
+            Some(block) => separator_masks(block.try_into().expect("a block")),
+            None => {
+                // The last block is padded with zero bytes, which are no separators.
+                let mut block = [0u8; BLOCK];
+                block[..text.len() - base].copy_from_slice(&text[base..]);
+                separator_masks(&block)
+            }
+        };
+        while newlines != 0 {
+            let bit = newlines.trailing_zeros();
+            newlines &= newlines - 1;
+            let before = (1u64 << bit) - 1;
+            if colon.is_none() && colons & before != 0 {
+                colon = Some(base + (colons & before).trailing_zeros() as usize);
+            }
+            // What is left are the colons of the lines after this one.
+            colons &= !before;
+            let at = base + bit as usize;
+            let content_end = trim_cr(text, line_start, at);
+            if content_end == line_start {
+                body_start = Some(at + 1);
+                break 'blocks;
+            }
+            lines.push(line_start, content_end, colon);
+            line_start = at + 1;
+            colon = None;
+        }
+        if colon.is_none() && colons != 0 {
+            colon = Some(base + colons.trailing_zeros() as usize);
+        }
+        base += BLOCK;
+    }
+    if body_start.is_none() && line_start < text.len() {
+        let content_end = trim_cr(text, line_start, text.len());
+        lines.push(line_start, content_end, colon);
+    }
+    PlainScan {
+        body_start: body_start
+            .filter(|_| lines.has_length)
+            .map(|start| (offset + start) as u32),
+        may_hold_arrays: lines.may_hold_arrays,
+        index: lines.index,
+    }
+}
+
+/// Spans collected while scanning a plain event.
+struct PlainLines<'a> {
+    text: &'a [u8],
+    /// Where `text` sits in the event's data.
+    offset: usize,
+    /// Where this event's spans start in `spans`.
+    first_span: usize,
+    spans: &'a mut Vec<HeaderSpan>,
+    has_length: bool,
+    may_hold_arrays: bool,
+    index: HeaderIndex,
+}
+
+impl PlainLines<'_> {
     /// Records the line `start..end` split at `colon`; a line without `:` is no header.
-    fn push(&mut self, data: &[u8], start: usize, end: usize, colon: Option<usize>) {
+    #[inline(always)]
+    fn push(&mut self, start: usize, end: usize, colon: Option<usize>) {
         let Some(colon) = colon.filter(|&colon| colon < end) else {
             return;
         };
+        let data = self.text;
         let mut name_end = colon;
         while name_end > start && data[name_end - 1] == b' ' {
             name_end -= 1;
@@ -494,14 +608,17 @@ impl PlainLines {
         while value_start < end && data[value_start] == b' ' {
             value_start += 1;
         }
-        self.has_length |= data[start..name_end].eq_ignore_ascii_case(b"content-length");
+        let name = &data[start..name_end];
+        self.has_length |= name.eq_ignore_ascii_case(b"content-length");
+        self.index.note(name, self.spans.len() - self.first_span);
         self.may_hold_arrays |= may_be_array(&data[value_start..end]);
         // Frames are capped far below 4 GiB, so offsets fit in u32.
-        self.headers.push(HeaderSpan {
-            name_start: start as u32,
-            name_end: name_end as u32,
-            value_start: value_start as u32,
-            value_end: end as u32,
+        let at = |position: usize| (self.offset + position) as u32;
+        self.spans.push(HeaderSpan {
+            name_start: at(start),
+            name_end: at(name_end),
+            value_start: at(value_start),
+            value_end: at(end),
         });
     }
 }
@@ -544,19 +661,21 @@ mod tests {
     }
 
     #[test]
-    fn separators_are_every_newline_and_colon() {
+    fn separator_masks_mark_every_newline_and_colon() {
         let mut text: Vec<u8> = (0..=255u8).collect();
         text.extend_from_slice(b"A: b\n::\n\nx:");
-        for start in 0..text.len() {
-            let slice = &text[start..];
-            let expected: Vec<usize> = (0..slice.len())
-                .filter(|&at| slice[at] == b'\n' || slice[at] == b':')
-                .collect();
-            assert_eq!(
-                Separators::new(slice).collect::<Vec<_>>(),
-                expected,
-                "from {start}"
-            );
+        text.extend_from_slice(&[b'\n'; BLOCK]);
+        text.extend_from_slice(&[b':'; BLOCK]);
+        for start in 0..text.len() - BLOCK {
+            let block: &[u8; BLOCK] = text[start..start + BLOCK].try_into().expect("a block");
+            let mask_of = |target: u8| {
+                (0..BLOCK)
+                    .filter(|&at| block[at] == target)
+                    .fold(0u64, |mask, at| mask | 1 << at)
+            };
+            let expected = (mask_of(b'\n'), mask_of(b':'));
+            assert_eq!(separator_masks(block), expected, "from {start}");
+            assert_eq!(separator_masks_swar(block), expected, "from {start}");
         }
     }
 

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use super::event::{scan_plain, PlainScan};
 use crate::error::ProtocolError;
 
 /// Size caps that protect against a peer that never ends a frame or announces a huge body.
@@ -24,7 +25,8 @@ impl Default for FrameLimits {
 
 /// Byte offsets of one header inside a buffer: the name is `name_start..name_end`, the value
 /// `value_start..value_end` (the two need not be adjacent).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(C)]
 pub struct HeaderSpan {
     /// Offset of the first byte of the name.
     pub name_start: u32,
@@ -36,6 +38,10 @@ pub struct HeaderSpan {
     pub value_end: u32,
 }
 
+/// Bytes of one [`HeaderSpan`]: four `u32`, no padding (what [`packed_bytes`] relies on).
+const SPAN_BYTES: usize = std::mem::size_of::<HeaderSpan>();
+const _: () = assert!(SPAN_BYTES == 16 && std::mem::align_of::<HeaderSpan>() == 4);
+
 impl HeaderSpan {
     pub(crate) fn name<'a>(&self, data: &'a [u8]) -> &'a [u8] {
         &data[self.name_start as usize..self.name_end as usize]
@@ -46,38 +52,111 @@ impl HeaderSpan {
     }
 }
 
-/// A buffer and the spans of the headers in it: the lookup by name that frames and events
+/// The bytes of `words`, in memory order.
+#[allow(unsafe_code)]
+fn packed_bytes(words: &[HeaderSpan]) -> &[u8] {
+    // SAFETY: a HeaderSpan is four u32 with no padding (`repr(C)`, asserted above), so all of
+    // its bytes are initialized; u8 needs no alignment and takes every bit pattern.
+    unsafe { std::slice::from_raw_parts(words.as_ptr().cast::<u8>(), words.len() * SPAN_BYTES) }
+}
+
+/// The bytes of `words`, writable.
+#[allow(unsafe_code)]
+fn packed_bytes_mut(words: &mut [HeaderSpan]) -> &mut [u8] {
+    // SAFETY: as in `packed_bytes`; every bit pattern is a valid u32 too, so whatever is written
+    // leaves valid spans behind, and the exclusive borrow of `words` covers the whole view.
+    unsafe {
+        std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), words.len() * SPAN_BYTES)
+    }
+}
+
+/// Bytes and the spans of the headers in them: the lookup by name that frames and events
 /// share. Bytes outside the spans (a frame's body, an event's body) are the owner's business.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Spans and bytes share one allocation (the spans first, then the bytes packed 16 to an
+/// element): an event then costs one `malloc` and one `free` instead of two, and both sit above
+/// glibc's per-thread cache, where each takes the arena's lock (its `free` on the JNI poll
+/// thread, contending with the reader that allocates).
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct HeaderBlock {
-    pub(crate) data: Vec<u8>,
-    pub(crate) spans: Vec<HeaderSpan>,
+    /// The spans, then the bytes (the last element zero-padded).
+    storage: Vec<HeaderSpan>,
+    /// How many elements of `storage` are spans.
+    span_count: u32,
+    /// How many bytes there are.
+    data_len: u32,
+    /// The spans this block's owner reads (a frame the envelope's, its event the event's).
+    shown_start: u32,
+    shown_end: u32,
 }
 
 impl HeaderBlock {
+    /// Copies `pieces`, one after the other, and `spans` (offsets into the joined pieces) into
+    /// one allocation. Frames are capped far below 4 GiB, so lengths fit in u32.
+    pub(crate) fn new(pieces: &[&[u8]], spans: &[HeaderSpan]) -> HeaderBlock {
+        let data_len: usize = pieces.iter().map(|piece| piece.len()).sum();
+        let elements = spans.len() + data_len.div_ceil(SPAN_BYTES);
+        let mut storage = Vec::with_capacity(elements);
+        storage.extend_from_slice(spans);
+        storage.resize(elements, HeaderSpan::default());
+        let mut free = packed_bytes_mut(&mut storage[spans.len()..]);
+        for piece in pieces {
+            let (target, rest) = free.split_at_mut(piece.len());
+            target.copy_from_slice(piece);
+            free = rest;
+        }
+        HeaderBlock {
+            storage,
+            span_count: spans.len() as u32,
+            data_len: data_len as u32,
+            shown_start: 0,
+            shown_end: spans.len() as u32,
+        }
+    }
+
+    /// The same block, its owner reading only the spans `shown` (indexes among all spans).
+    pub(crate) fn showing(mut self, shown: std::ops::Range<usize>) -> HeaderBlock {
+        debug_assert!(shown.end <= self.span_count as usize);
+        self.shown_start = shown.start as u32;
+        self.shown_end = shown.end as u32;
+        self
+    }
+
+    /// Every byte of the block.
+    pub(crate) fn data(&self) -> &[u8] {
+        &packed_bytes(&self.storage[self.span_count as usize..])[..self.data_len as usize]
+    }
+
+    /// The spans the owner reads, in wire order.
+    pub(crate) fn spans(&self) -> &[HeaderSpan] {
+        &self.storage[self.shown_start as usize..self.shown_end as usize]
+    }
+
     /// Name of header `index`, exact bytes.
     pub(crate) fn name(&self, index: usize) -> &[u8] {
-        self.spans[index].name(&self.data)
+        self.spans()[index].name(self.data())
     }
 
     /// Value of header `index` as stored (an event's may still be URL-encoded).
     pub(crate) fn raw_value(&self, index: usize) -> &[u8] {
-        self.spans[index].value(&self.data)
+        self.spans()[index].value(self.data())
     }
 
     /// Every `(name, stored value)` in wire order.
     pub(crate) fn raw_headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        self.spans
+        let data = self.data();
+        self.spans()
             .iter()
-            .map(|span| (span.name(&self.data), span.value(&self.data)))
+            .map(move |span| (span.name(data), span.value(data)))
     }
 
     /// Indexes of the headers called `name` (ASCII case-insensitive), in wire order.
     pub(crate) fn positions<'a>(&'a self, name: &'a str) -> impl Iterator<Item = usize> + 'a {
-        self.spans
+        let data = self.data();
+        self.spans()
             .iter()
             .enumerate()
-            .filter(move |(_, span)| span.name(&self.data).eq_ignore_ascii_case(name.as_bytes()))
+            .filter(move |(_, span)| span.name(data).eq_ignore_ascii_case(name.as_bytes()))
             .map(|(index, _)| index)
     }
 
@@ -112,53 +191,41 @@ pub(crate) fn split_header_line(line: &[u8], offset: usize) -> Option<HeaderSpan
 /// One complete frame: its header block and its body, in a single allocation.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Frame {
-    /// The header block, then the body, in one buffer.
+    /// The header block, then the body, with the spans of the envelope's headers (and, for a
+    /// plain event, the event's after them).
     block: HeaderBlock,
-    /// Length of the header block, including the `\n` of its last line but not the blank line.
+    /// Length of the header block, including the `\n` of its last line but not the blank line;
+    /// the body starts there.
     head_len: usize,
-    body_start: usize,
     first_line_end: usize,
+    /// What the parser found in the body of a `text/event-plain` frame, whose lines it split
+    /// while they were in the cache.
+    plain: Option<PlainScan>,
 }
 
 impl std::fmt::Debug for Frame {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Frame")
             .field("content_type", &self.header("Content-Type"))
-            .field("headers", &self.block.spans.len())
+            .field("headers", &self.block.spans().len())
             .field("body_len", &self.body().len())
             .finish()
     }
 }
 
-impl Frame {
-    /// Builds a frame from a complete header block (lines, without the blank line) and a body.
-    fn from_parts(data: Vec<u8>, head_len: usize, body_start: usize) -> Frame {
-        let head = &data[..head_len];
-        let first_line_end = memchr::memchr(b'\n', head).unwrap_or(head_len);
-        let mut headers = Vec::with_capacity(8);
-        let mut line_start = 0;
-        for line_end in memchr::memchr_iter(b'\n', head) {
-            if let Some(span) = split_header_line(&head[line_start..line_end], line_start) {
-                headers.push(span);
-            }
-            line_start = line_end + 1;
-        }
-        if line_start < head_len {
-            if let Some(span) = split_header_line(&head[line_start..], line_start) {
-                headers.push(span);
-            }
-        }
-        Frame {
-            block: HeaderBlock {
-                data,
-                spans: headers,
-            },
-            head_len,
-            body_start,
-            first_line_end,
-        }
+/// Appends the span of every `Name: value` line of a header block to `spans`.
+fn split_lines(head: &[u8], spans: &mut Vec<HeaderSpan>) {
+    let mut line_start = 0;
+    for line_end in memchr::memchr_iter(b'\n', head) {
+        spans.extend(split_header_line(&head[line_start..line_end], line_start));
+        line_start = line_end + 1;
     }
+    if line_start < head.len() {
+        spans.extend(split_header_line(&head[line_start..], line_start));
+    }
+}
 
+impl Frame {
     /// Parses one whole frame from `bytes`; `None` when it is incomplete. Convenience for tests
     /// and tools: streams should use [`FrameParser`].
     pub fn parse_one(bytes: &[u8]) -> Result<Option<Frame>, ProtocolError> {
@@ -170,13 +237,13 @@ impl Frame {
     /// The first line of the header block, without line ending. For a client-to-server message
     /// this is the command (`api status`); for a server frame it is simply the first header.
     pub fn first_line(&self) -> &[u8] {
-        let line = &self.block.data[..self.first_line_end];
+        let line = &self.block.data()[..self.first_line_end];
         line.strip_suffix(b"\r").unwrap_or(line)
     }
 
     /// The raw header block (every line, with its line endings, without the blank line).
     pub fn header_block(&self) -> &[u8] {
-        &self.block.data[..self.head_len]
+        &self.block.data()[..self.head_len]
     }
 
     /// All `Name: value` headers in wire order, as raw (not URL-decoded) bytes.
@@ -187,11 +254,12 @@ impl Frame {
     /// The headers after the first line: what follows the command of a client message.
     pub fn command_headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
         let first_line_end = self.first_line_end as u32;
+        let data = self.block.data();
         self.block
-            .spans
+            .spans()
             .iter()
             .filter(move |span| span.name_start > first_line_end)
-            .map(|span| (span.name(&self.block.data), span.value(&self.block.data)))
+            .map(move |span| (span.name(data), span.value(data)))
     }
 
     /// Raw value of the first header called `name` (ASCII case-insensitive).
@@ -213,34 +281,41 @@ impl Frame {
 
     /// The body (`Content-Length` bytes after the blank line); empty when there is none.
     pub fn body(&self) -> &[u8] {
-        &self.block.data[self.body_start..]
+        &self.block.data()[self.head_len..]
     }
 
-    /// Takes the body out of the frame without copying when possible.
-    pub fn into_body(mut self) -> Vec<u8> {
-        if self.body_start == 0 {
-            return self.block.data;
+    /// A copy of the body.
+    pub fn into_body(self) -> Vec<u8> {
+        self.body().to_vec()
+    }
+
+    /// The block of a `text/event-plain` frame, showing the event's spans, with what the
+    /// parser found in the body; any other frame back as it was.
+    pub(crate) fn into_plain_event(self) -> Result<(HeaderBlock, PlainScan), Frame> {
+        match self.plain {
+            Some(scan) => {
+                let envelope = self.block.spans().len();
+                let all = self.block.span_count as usize;
+                Ok((self.block.showing(envelope..all), scan))
+            }
+            None => Err(self),
         }
-        self.block.data.drain(..self.body_start);
-        self.block.data
-    }
-
-    /// The buffer (header block, then body) and the offset where the body starts.
-    pub(crate) fn into_parts(self) -> (Vec<u8>, usize) {
-        (self.block.data, self.body_start)
     }
 
     pub(crate) fn spans(&self) -> &[HeaderSpan] {
-        &self.block.spans
+        self.block.spans()
     }
 
     pub(crate) fn data(&self) -> &[u8] {
-        &self.block.data
+        self.block.data()
     }
 }
 
 /// Buffer capacity kept between frames; more is released once the buffer is empty.
 const RETAINED_CAPACITY: usize = 1024 * 1024;
+
+/// Spans the parser keeps room for between frames (an event has about a hundred).
+const RETAINED_SPANS: usize = 4096;
 
 /// Where the parser is inside the current frame.
 #[derive(Debug, Clone)]
@@ -252,6 +327,8 @@ enum State {
         head_len: usize,
         body_start: usize,
         body_len: usize,
+        /// Whether the frame is a `text/event-plain` event, whose body's lines are split too.
+        plain: bool,
     },
     /// A previous error made the stream unusable.
     Failed(ProtocolError),
@@ -266,6 +343,8 @@ pub struct FrameParser {
     start: usize,
     state: State,
     limits: FrameLimits,
+    /// The spans of the frame being completed, before they move into its allocation.
+    spans: Vec<HeaderSpan>,
 }
 
 impl Default for FrameParser {
@@ -282,6 +361,7 @@ impl FrameParser {
             start: 0,
             state: State::Head { scanned: 0 },
             limits,
+            spans: Vec::new(),
         }
     }
 
@@ -305,6 +385,8 @@ impl FrameParser {
         if self.buffered_len() == 0 && self.buf.capacity() > 0 {
             self.buf = Vec::new();
             self.start = 0;
+            // No frame is under way, so no envelope's spans wait here.
+            self.spans = Vec::new();
         }
     }
 
@@ -335,9 +417,12 @@ impl FrameParser {
                     Err(error) => return Err(self.fail(error)),
                     Ok(None) => return Ok(None),
                     Ok(Some((head_len, body_start))) => {
+                        // The envelope's spans wait in `spans` until the frame completes.
                         let head = &self.buf[self.start..self.start + head_len];
-                        let body_len = match content_length(head) {
-                            Ok(len) => len,
+                        self.spans.clear();
+                        split_lines(head, &mut self.spans);
+                        let (body_len, plain) = match envelope(head, &self.spans) {
+                            Ok(facts) => facts,
                             Err(error) => return Err(self.fail(error)),
                         };
                         if body_len > self.limits.max_body_bytes {
@@ -351,6 +436,7 @@ impl FrameParser {
                             head_len,
                             body_start,
                             body_len,
+                            plain,
                         };
                     }
                 },
@@ -358,24 +444,44 @@ impl FrameParser {
                     head_len,
                     body_start,
                     body_len,
+                    plain,
                 } => {
                     let end = self.start + body_start + body_len;
                     if self.buf.len() < end {
                         self.buf.reserve(end - self.buf.len());
                         return Ok(None);
                     }
-                    let mut data = Vec::with_capacity(head_len + body_len);
-                    data.extend_from_slice(&self.buf[self.start..self.start + head_len]);
-                    data.extend_from_slice(&self.buf[self.start + body_start..end]);
+                    let frame = self.complete(head_len, self.start + body_start..end, plain);
                     self.start = end;
                     self.state = State::Head { scanned: 0 };
                     if self.start == self.buf.len() {
                         self.buf.clear();
                         self.start = 0;
                     }
-                    return Ok(Some(Frame::from_parts(data, head_len, head_len)));
+                    return Ok(Some(frame));
                 }
             }
+        }
+    }
+
+    /// Builds the frame whose header block is `head_len` bytes from `self.start` and whose body
+    /// is `body`: a plain event's lines are split straight from the read buffer, then bytes and
+    /// spans are copied into one allocation.
+    fn complete(&mut self, head_len: usize, body: std::ops::Range<usize>, plain: bool) -> Frame {
+        let head = &self.buf[self.start..self.start + head_len];
+        let body = &self.buf[body];
+        // `spans` holds the envelope's since the header block ended.
+        let envelope = self.spans.len();
+        let plain = plain.then(|| scan_plain(body, head_len, &mut self.spans));
+        let block = HeaderBlock::new(&[head, body], &self.spans).showing(0..envelope);
+        if self.spans.capacity() > RETAINED_SPANS {
+            self.spans = Vec::new();
+        }
+        Frame {
+            block,
+            head_len,
+            first_line_end: memchr::memchr(b'\n', head).unwrap_or(head_len),
+            plain,
         }
     }
 
@@ -431,18 +537,22 @@ impl FrameParser {
     }
 }
 
-/// Reads the frame's `Content-Length`. Several equal values are accepted; different values
-/// make the frame length ambiguous and are an error.
-fn content_length(head: &[u8]) -> Result<usize, ProtocolError> {
+/// The envelope's `Content-Length`, and whether its first `Content-Type` is `text/event-plain`
+/// (as [`ServerMessage::from_frame`](super::ServerMessage::from_frame) classifies it). Several
+/// equal lengths are accepted; different ones make the frame length ambiguous and are an error.
+fn envelope(head: &[u8], spans: &[HeaderSpan]) -> Result<(usize, bool), ProtocolError> {
     let mut length = None;
-    for line in head.split(|&b| b == b'\n') {
-        let Some(span) = split_header_line(line, 0) else {
-            continue;
-        };
-        if !span.name(line).eq_ignore_ascii_case(b"content-length") {
+    let mut content_type = None;
+    for span in spans {
+        let name = span.name(head);
+        if name.eq_ignore_ascii_case(b"content-type") {
+            content_type = content_type.or(Some(span.value(head)));
             continue;
         }
-        let value = span.value(line);
+        if !name.eq_ignore_ascii_case(b"content-length") {
+            continue;
+        }
+        let value = span.value(head);
         let value = value.strip_suffix(b" ").unwrap_or(value);
         let parsed = std::str::from_utf8(value)
             .ok()
@@ -456,7 +566,8 @@ fn content_length(head: &[u8]) -> Result<usize, ProtocolError> {
             _ => length = Some(parsed),
         }
     }
-    Ok(length.unwrap_or(0))
+    let plain = content_type == Some(b"text/event-plain");
+    Ok((length.unwrap_or(0), plain))
 }
 
 #[cfg(test)]
@@ -474,6 +585,11 @@ mod tests {
         assert!(parser.next_frame().expect("valid").is_some());
         parser.release_idle_buffer();
         assert_eq!(parser.buf.capacity(), 0);
+        assert_eq!(
+            parser.spans.capacity(),
+            0,
+            "nor the room for a frame's spans"
+        );
         parser.feed(b"Content-Type: command/reply\nReply-Text: +OK\n\n");
         assert!(parser.next_frame().expect("valid").is_some());
     }

@@ -160,14 +160,15 @@ impl ServerMessage {
     /// Classifies a frame. Fails only when an event body in JSON or XML is malformed; the
     /// stream itself stays usable.
     pub fn from_frame(frame: Frame) -> Result<ServerMessage, ProtocolError> {
+        // A `text/event-plain` frame: the parser split its event's lines already.
+        let frame = match Event::from_plain_frame(frame) {
+            Ok(event) => return Ok(ServerMessage::Event(event)),
+            Err(frame) => frame,
+        };
         let Some(content_type) = frame.header_bytes("Content-Type") else {
             return Ok(ServerMessage::Unknown(frame));
         };
         let message = match content_type {
-            b"text/event-plain" => {
-                let (data, body_start) = frame.into_parts();
-                ServerMessage::Event(Event::from_plain_buffer(data, body_start))
-            }
             b"text/event-json" => ServerMessage::Event(Event::from_json(frame.body())?),
             b"text/event-xml" => ServerMessage::Event(Event::from_xml(frame.body())?),
             b"command/reply" => ServerMessage::CommandReply(reply(frame)),
@@ -230,6 +231,7 @@ fn reply(frame: Frame) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::FrameParser;
 
     fn classify(bytes: &[u8]) -> ServerMessage {
         let frame = Frame::parse_one(bytes).expect("valid").expect("complete");
@@ -251,6 +253,82 @@ mod tests {
         let data = reply.channel_data().expect("channel data");
         assert_eq!(data.header("caller-caller-id-name").as_deref(), Some("A B"));
         assert_eq!(data.header("Socket-Mode").as_deref(), Some("async"));
+    }
+
+    /// The parser splits a plain event's lines while it completes the frame: every byte of the
+    /// stream fed alone, the event must be the one its text describes.
+    #[test]
+    fn plain_event_split_at_every_byte() {
+        let body = b"Event-Name: CUSTOM\nTime: 12:30:00\nURL: http%3A//x%3A80/a%20b\n\
+            Empty:\nSpaces:   \nColon::x\nPercent: 100%\nContent-Length: 4\n\nab:\n";
+        let mut stream = format!(
+            "Content-Length: {}\nContent-Type: text/event-plain\n\n",
+            body.len()
+        )
+        .into_bytes();
+        stream.extend_from_slice(body);
+        let mut parser = FrameParser::default();
+        let mut frames = Vec::new();
+        for byte in &stream {
+            parser.feed(std::slice::from_ref(byte));
+            frames.extend(parser.next_frame().expect("valid"));
+        }
+        assert_eq!(frames.len(), 1);
+        let frame = frames.pop().expect("frame");
+        assert_eq!(frame.body(), body);
+        let ServerMessage::Event(event) = ServerMessage::from_frame(frame).expect("event") else {
+            panic!("not an event");
+        };
+        let headers: Vec<(&[u8], &[u8])> = event.headers().collect();
+        assert_eq!(
+            headers,
+            [
+                (&b"Event-Name"[..], &b"CUSTOM"[..]),
+                (b"Time", b"12:30:00"),
+                (b"URL", b"http://x:80/a b"),
+                (b"Empty", b""),
+                (b"Spaces", b""),
+                (b"Colon", b":x"),
+                (b"Percent", b"100%"),
+                (b"Content-Length", b"4"),
+            ]
+        );
+        assert_eq!(event.body(), Some(&b"ab:\n"[..]));
+        assert!(!event.may_hold_arrays());
+    }
+
+    /// A plain event is recognised by the envelope's first `Content-Type`, as the classification
+    /// reads it; an empty one is an event without headers.
+    #[test]
+    fn plain_event_envelopes() {
+        let empty = classify(b"Content-Type: text/event-plain\nContent-Length: 0\n\n");
+        let ServerMessage::Event(event) = empty else {
+            panic!("expected an event, got {empty:?}");
+        };
+        assert!(event.is_empty());
+        assert_eq!(event.body(), None);
+        let no_length = classify(b"Content-Type: text/event-plain\n\n");
+        assert!(matches!(no_length, ServerMessage::Event(event) if event.is_empty()));
+        let second = classify(
+            b"Content-Type: text/whatever\nContent-Type: text/event-plain\nContent-Length: 9\n\n\
+              A: b\nC: d",
+        );
+        let ServerMessage::Unknown(frame) = second else {
+            panic!("expected an unknown frame, got {second:?}");
+        };
+        assert_eq!(
+            frame.headers().count(),
+            3,
+            "the body's lines are no envelope headers"
+        );
+        assert_eq!(frame.body(), b"A: b\nC: d");
+        let mut parser = FrameParser::default();
+        parser
+            .feed(b"Content-Type: text/event-plain\nContent-Length: 2\nContent-Length: 3\n\nA: b");
+        assert_eq!(
+            parser.next_frame(),
+            Err(crate::error::ProtocolError::ConflictingContentLength)
+        );
     }
 
     #[test]

@@ -9,6 +9,6 @@ mod message;
 pub mod url;
 mod xml;
 
-pub use event::{split_array, Event, EventFormat, ARRAY_PREFIX};
+pub use event::{split_array, Event, EventFormat, HeaderIndex, ARRAY_PREFIX, INDEXED_HEADERS};
 pub use frame::{Frame, FrameLimits, FrameParser, HeaderSpan};
 pub use message::{ApiResponse, DisconnectNotice, Disposition, LogLine, Reply, ServerMessage};
