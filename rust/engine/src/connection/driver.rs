@@ -83,19 +83,8 @@ impl Shared {
                     parser.release_idle_buffer();
                 }
             }
-            let idle = async {
-                match idle_timeout {
-                    Some(timeout) => tokio::time::sleep(timeout).await,
-                    None => std::future::pending().await,
-                }
-            };
-            let check_at = stuck.check_at;
-            let stuck_check = async move {
-                match check_at {
-                    Some(at) => tokio::time::sleep_until(at.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
+            let idle = sleep_until_or_never(idle_timeout.map(|timeout| Instant::now() + timeout));
+            let stuck_check = sleep_until_or_never(stuck.check_at);
             let ready = tokio::select! {
                 biased;
                 _ = stop.wait_for(|stopped| *stopped) => return "closed by client".to_owned().into(),
@@ -116,36 +105,10 @@ impl Shared {
                 () = idle => {
                     return format!("no data for {idle_timeout:?}; peer presumed dead").into();
                 }
-                () = stuck_check => {
-                    // A blocking caller may have read and dispatched since (see `direct.rs`).
-                    if side.caller_progress.swap(false, Ordering::Relaxed) {
-                        stuck.check_at = Some(Instant::now() + 2 * command_timeout);
-                        continue;
-                    }
-                    match side.turn.try_lock() {
-                        // A caller is reading: look again soon.
-                        Err(_) => {
-                            stuck.check_at = Some(Instant::now() + command_timeout / 4);
-                            continue;
-                        }
-                        Ok(parser) if parser.buffered_len() == 0 => {
-                            stuck.check_at = None;
-                            continue;
-                        }
-                        Ok(_) => {}
-                    }
-                    if self.queue.reply_awaited() {
-                        return format!(
-                            "a frame stayed incomplete for twice the command timeout \
-                             ({command_timeout:?}) while a command awaited its reply; peer \
-                             presumed broken"
-                        )
-                        .into();
-                    }
-                    // Nothing awaited yet: look again soon, as a command may be sent any time.
-                    stuck.check_at = Some(Instant::now() + command_timeout / 4);
-                    continue;
-                }
+                () = stuck_check => match self.check_stuck(&side, &mut stuck, command_timeout) {
+                    Some(ended) => return ended,
+                    None => continue,
+                },
             };
             let mut parser = side.turn.lock().await;
             if let Some(ready) = ready {
@@ -156,12 +119,7 @@ impl Shared {
                     Ok(0) => return "closed by peer".to_owned().into(),
                     Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
                     Err(error) => return format!("read failed: {error}").into(),
-                    Ok(read) if read >= read_chunk => read_chunk = (read_chunk * 2).min(READ_CHUNK),
-                    // The flood has passed: shrink the next reads, down to releasing the buffer.
-                    Ok(read) if read < read_chunk / 4 => {
-                        read_chunk = (read_chunk / 2).max(FIRST_READ_CHUNK);
-                    }
-                    Ok(_) => {}
+                    Ok(read) => read_chunk = next_read_chunk(read_chunk, read),
                 }
             }
             match self.dispatch_all(&mut parser).await {
@@ -169,6 +127,46 @@ impl Shared {
                 Err(ended) => return ended,
             }
         }
+    }
+
+    /// The stuck-frame check, when its time has come: the reason to end the connection, or
+    /// None to go on (with the next check moved as the state calls for).
+    fn check_stuck(
+        &self,
+        side: &ReadSide,
+        stuck: &mut StuckFrame,
+        command_timeout: Duration,
+    ) -> Option<Ended> {
+        // A blocking caller may have read and dispatched since (see `direct.rs`).
+        if side.caller_progress.swap(false, Ordering::Relaxed) {
+            stuck.check_at = Some(Instant::now() + 2 * command_timeout);
+            return None;
+        }
+        match side.turn.try_lock() {
+            // A caller is reading: look again soon.
+            Err(_) => {
+                stuck.check_at = Some(Instant::now() + command_timeout / 4);
+                return None;
+            }
+            Ok(parser) if parser.buffered_len() == 0 => {
+                stuck.check_at = None;
+                return None;
+            }
+            Ok(_) => {}
+        }
+        if self.queue.reply_awaited() {
+            return Some(
+                format!(
+                    "a frame stayed incomplete for twice the command timeout \
+                     ({command_timeout:?}) while a command awaited its reply; peer \
+                     presumed broken"
+                )
+                .into(),
+            );
+        }
+        // Nothing awaited yet: look again soon, as a command may be sent any time.
+        stuck.check_at = Some(Instant::now() + command_timeout / 4);
+        None
     }
 
     /// The next complete frame as a message (undecodable events are skipped and logged);
@@ -273,6 +271,27 @@ pub(super) fn final_notice(item: &Incoming) -> Option<String> {
     }
 }
 
+/// Sleeps until `at`, or forever when there is none (a `select!` arm that never fires).
+async fn sleep_until_or_never(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The next read's size after `read` bytes came into a `chunk`: a read that filled its chunk
+/// doubles the next (a flood), up to [`READ_CHUNK`]; once the flood has passed, reads far below
+/// the chunk halve it, down to [`FIRST_READ_CHUNK`] (and then to releasing the buffer).
+fn next_read_chunk(chunk: usize, read: usize) -> usize {
+    if read >= chunk {
+        (chunk * 2).min(READ_CHUNK)
+    } else if read < chunk / 4 {
+        (chunk / 2).max(FIRST_READ_CHUNK)
+    } else {
+        chunk
+    }
+}
+
 /// When the reader next checks for a frame stuck mid-read.
 #[derive(Debug, Default)]
 struct StuckFrame {
@@ -289,5 +308,40 @@ impl StuckFrame {
         } else if frames > 0 || self.check_at.is_none() {
             self.check_at = Some(Instant::now() + 2 * timeout);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{next_read_chunk, FIRST_READ_CHUNK, READ_CHUNK};
+
+    #[test]
+    fn reads_grow_while_they_fill_and_shrink_once_the_flood_passes() {
+        let mut chunk = FIRST_READ_CHUNK;
+        let mut sizes = vec![chunk];
+        while chunk < READ_CHUNK {
+            chunk = next_read_chunk(chunk, chunk);
+            sizes.push(chunk);
+        }
+        assert_eq!(sizes, [4096, 8192, 16384, 32768, 65536]);
+        assert_eq!(
+            next_read_chunk(READ_CHUNK, READ_CHUNK),
+            READ_CHUNK,
+            "capped"
+        );
+        assert_eq!(
+            next_read_chunk(READ_CHUNK, READ_CHUNK / 2),
+            READ_CHUNK,
+            "half full: kept"
+        );
+        while chunk > FIRST_READ_CHUNK {
+            chunk = next_read_chunk(chunk, 100);
+        }
+        assert_eq!(chunk, FIRST_READ_CHUNK);
+        assert_eq!(
+            next_read_chunk(FIRST_READ_CHUNK, 100),
+            FIRST_READ_CHUNK,
+            "floored"
+        );
     }
 }
