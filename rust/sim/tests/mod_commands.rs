@@ -69,6 +69,7 @@ async fn replies_are_freeswitchs() {
             ("url_decode %E4%BD%A0%E5%A5%BD%20h%C3%A9llo", "你好 héllo"),
             ("url_decode a+b%2b", "a+b+"),
             ("url_encode", "-ERR no reply\n"),
+            ("echo two  words %20", "two  words %20"),
             // global variables; `=<value2>` sets only while the variable holds value2
             ("global_setvar team=blue", "+OK"),
             ("global_getvar team", "blue"),

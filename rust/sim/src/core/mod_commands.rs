@@ -50,6 +50,8 @@ impl Core {
             "version" => format!("{VERSION}\n"),
             "hostname" => self.cfg.hostname.clone(),
             "create_uuid" => new_uuid(),
+            // mod_commands' echo_function: the argument as given
+            "echo" => arg.to_string(),
             "url_encode" => url_encode(arg),
             "url_decode" => url_decode(arg),
             "eval" => self.api_eval(arg),

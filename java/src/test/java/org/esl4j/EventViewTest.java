@@ -193,6 +193,36 @@ public class EventViewTest {
     }
 
     @Test
+    public void aViewListenerMayCallTheServerOnTheReadingThread() throws Exception {
+        BlockingQueue<String> replies = new LinkedBlockingQueue<>();
+        client.onEventView(view -> {
+            if (view.eventNameIs("CUSTOM")) {
+                // A blocking command from the reading thread: its reply never waits behind events.
+                replies.add(client.api("echo from-" + view.header("Test-Seq"), Duration.ofSeconds(WAIT_SECONDS)));
+            }
+        });
+        recordSeen();
+        sim.fireEvents(Arrays.asList(event("CUSTOM", 1, null), event("CHANNEL_ANSWER", 2, null),
+                event("CUSTOM", 3, null)));
+        assertEquals("from-1", next(replies).trim());
+        assertEquals("from-3", next(replies).trim());
+        awaitSeen(3);
+    }
+
+    @Test
+    public void aViewListenerMayCloseTheClient() throws Exception {
+        BlockingQueue<ConnectionEvent.Type> changes = new LinkedBlockingQueue<>();
+        client.onConnectionEvent(change -> changes.add(change.type()));
+        client.onEventView(view -> client.close());
+        sim.fireEvent(event("CHANNEL_ANSWER", 1, null));
+        ConnectionEvent.Type change;
+        do {
+            change = next(changes);
+        } while (change != ConnectionEvent.Type.CLOSED);
+        assertTrue("still connected after close() on the reading thread", !client.isConnected());
+    }
+
+    @Test
     public void viewsSeeEveryEventInStreamOrder() throws Exception {
         List<Integer> order = new ArrayList<>();
         CountDownLatch all = new CountDownLatch(3_000);
