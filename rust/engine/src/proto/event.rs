@@ -1,14 +1,15 @@
 //! [`Event`]: event headers and body in one flat buffer, decoded lazily.
 //!
-//! Layout: one byte buffer holds every name, every value and the body, with one [`HeaderSpan`]
-//! per header, in wire order, in the same allocation (see `HeaderBlock`). A plain event is its
+//! Layout: one byte buffer holds every name, every value and the body, with a table of one
+//! [`HeaderSpan`] per header, in wire order, in the same allocation (see `HeaderBlock`; the table
+//! is stored in the compact form JNI hands to Java, see `push_span_table`). A plain event is its
 //! frame as received: the reader splits the lines straight from its read buffer and copies the
 //! frame and the spans into that allocation, so the buffer also holds bytes no span covers (the
 //! envelope, separators), and its values stay URL-encoded: a value is decoded when it is read,
 //! and only if it holds a `%` (the headers the engine routes on, such as `Event-Name`,
 //! `Unique-ID` and `Job-UUID`, never do). Parsing therefore only finds line ends and colons, and
-//! notes where the [`INDEXED_HEADERS`] are. Handing an event across JNI is one byte array plus an
-//! array of offsets, still encoded, so Java decodes only what it reads.
+//! notes where the [`INDEXED_HEADERS`] are. Handing an event across JNI is two copies, its bytes
+//! and its span table, still encoded, so Java decodes only what it reads.
 
 use std::borrow::Cow;
 use std::ops::Range;
