@@ -66,26 +66,30 @@ pub fn span_entry_bytes(data_len: usize) -> usize {
 /// valueLen`, each a `u16` when `data_len <=` [`NARROW_SPAN_DATA_MAX`], else a `u32`. Half the
 /// bytes of [`HeaderSpan`]s for nearly every event.
 pub fn push_span_table(out: &mut Vec<u8>, spans: &[HeaderSpan], data_len: usize) {
-    let entry = span_entry_bytes(data_len);
     let table_start = out.len();
-    out.resize(table_start + spans.len() * entry, 0);
+    out.resize(table_start + spans.len() * span_entry_bytes(data_len), 0);
     let table = &mut out[table_start..];
-    if entry == 8 {
-        for (slot, span) in table.chunks_exact_mut(8).zip(spans) {
-            // Every offset and length is at most data_len, so fits a u16.
-            let word = u64::from(span.name_start) << 48
-                | u64::from(span.name_end - span.name_start) << 32
-                | u64::from(span.value_start) << 16
-                | u64::from(span.value_end - span.value_start);
-            slot.copy_from_slice(&word.to_be_bytes());
-        }
+    if data_len <= NARROW_SPAN_DATA_MAX {
+        write_span_entries::<2>(table, spans);
     } else {
-        for (slot, span) in table.chunks_exact_mut(16).zip(spans) {
-            let word = u128::from(span.name_start) << 96
-                | u128::from(span.name_end - span.name_start) << 64
-                | u128::from(span.value_start) << 32
-                | u128::from(span.value_end - span.value_start);
-            slot.copy_from_slice(&word.to_be_bytes());
+        write_span_entries::<4>(table, spans);
+    }
+}
+
+/// Writes one entry per span, each of four big-endian fields of `FIELD` bytes (2 or 4, a
+/// constant so that each field is one byte swap and one store).
+fn write_span_entries<const FIELD: usize>(table: &mut [u8], spans: &[HeaderSpan]) {
+    for (entry, span) in table.chunks_exact_mut(4 * FIELD).zip(spans) {
+        let parts = [
+            span.name_start,
+            span.name_end - span.name_start,
+            span.value_start,
+            span.value_end - span.value_start,
+        ];
+        for (field, part) in entry.chunks_exact_mut(FIELD).zip(parts) {
+            // The low FIELD bytes: every offset and length is at most the data length, which
+            // fits in FIELD bytes.
+            field.copy_from_slice(&part.to_be_bytes()[4 - FIELD..]);
         }
     }
 }

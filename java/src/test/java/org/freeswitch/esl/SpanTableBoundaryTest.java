@@ -4,6 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 import org.junit.After;
@@ -42,9 +43,7 @@ public class SpanTableBoundaryTest {
             frames.add(eventFrame(lengths.get(i), i));
         }
         main.answer("api fire", frames.toArray(new String[0]));
-        List<FakeFreeSwitch.Script> scripts = new ArrayList<>();
-        scripts.add(main);
-        fake = FakeFreeSwitch.inbound(scripts);
+        fake = FakeFreeSwitch.inbound(Collections.singletonList(main));
         con = new ESLconnection("127.0.0.1", fake.port(), "ClueCon");
     }
 
