@@ -46,10 +46,11 @@ use jni::JNIEnv;
 /// while it builds an event). Keep in sync with `FrameCodec.HOT_*`.
 const HOT_HEADERS: [&[u8]; 4] = INDEXED_HEADERS;
 
-/// Accumulates frames into one batch: the layout's own bytes (counts, span tables, small
-/// frames) in `buf`, and each event's data block borrowed from the engine's event, so that
-/// [`write_to`](Self::write_to) copies an event's bytes once, straight to their destination
-/// (the Java array of a poll), instead of once into `buf` and again out of it.
+/// Accumulates frames into one batch: the layout's own bytes (counts, lengths, hot indices,
+/// small frames and rebuilt span tables) in `buf`, and each event's data block and stored span
+/// table borrowed from the engine's event, so that [`write_to`](Self::write_to) copies an
+/// event's bytes once, straight to their destination (the Java array of a poll), instead of
+/// once into `buf` and again out of it.
 #[derive(Debug, Default)]
 pub(crate) struct BatchWriter<'a> {
     buf: Vec<u8>,
@@ -438,9 +439,9 @@ fn with_poll_batch<R>(items: &[Incoming], write: impl FnOnce(&mut BatchWriter<'_
     })
 }
 
-/// Encodes `items` as one batch straight into a new Java array: each event's data block is
-/// copied once, from the engine's event into the array (the layout's own bytes, about a quarter
-/// of a batch, go through the calling thread's reused buffer).
+/// Encodes `items` as one batch straight into a new Java array: each event's data block and
+/// span table are copied once, from the engine's event into the array (the layout's other bytes,
+/// ~34 per event, go through the calling thread's reused buffer).
 pub(crate) fn poll_batch_array<'local>(
     env: &mut JNIEnv<'local>,
     items: &[Incoming],
