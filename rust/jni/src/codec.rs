@@ -2,8 +2,9 @@
 //!
 //! All integers are big-endian `u32` (Java's `DataInput` order); text is UTF-8 bytes, so nothing
 //! goes through JNI's modified UTF-8. Each frame carries its bytes as one block plus a table of
-//! (offset, length) spans into it: an engine `Event` is already one flat buffer, so it is copied
-//! with a single `memcpy`, straight from the event into the poll's Java array
+//! (offset, length) spans into it: an engine `Event` is already one flat buffer and holds its
+//! span table in this very form (the engine's reader writes it, `push_span_table`), so each is
+//! copied with a single `memcpy`, straight from the event into the poll's Java array
 //! ([`poll_batch_array`]). Keep in sync with `FrameCodec.java`.
 //!
 //! ```text
@@ -28,7 +29,8 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 
 use esl4j_engine::proto::{
-    split_array, url, Event, Frame, HeaderIndex, Reply, ARRAY_PREFIX, INDEXED_HEADERS,
+    push_span_table, span_entry_bytes, split_array, url, Event, Frame, HeaderIndex, HeaderSpan,
+    Reply, ARRAY_PREFIX, INDEXED_HEADERS, NARROW_SPAN_DATA_MAX,
 };
 use esl4j_engine::{Incoming, Response};
 
@@ -40,27 +42,26 @@ use crate::error::BridgeError;
 use jni::objects::{JByteArray, ReleaseMode};
 use jni::JNIEnv;
 
-/// (nameStart, nameLen, valueStart, valueLen) of one header inside a frame's data block.
-type Span = [u32; 4];
-
 /// The headers whose first index each frame carries, in layout order (the engine notes them
 /// while it builds an event). Keep in sync with `FrameCodec.HOT_*`.
 const HOT_HEADERS: [&[u8]; 4] = INDEXED_HEADERS;
 
-/// Accumulates frames into one batch: the layout's own bytes (counts, span tables, small
-/// frames) in `buf`, and each event's data block borrowed from the engine's event, so that
-/// [`write_to`](Self::write_to) copies an event's bytes once, straight to their destination
-/// (the Java array of a poll), instead of once into `buf` and again out of it.
+/// Accumulates frames into one batch: the layout's own bytes (counts, lengths, hot indices,
+/// small frames and rebuilt span tables) in `buf`, and each event's data block and stored span
+/// table borrowed from the engine's event, so that [`write_to`](Self::write_to) copies an
+/// event's bytes once, straight to their destination (the Java array of a poll), instead of
+/// once into `buf` and again out of it.
 #[derive(Debug, Default)]
 pub(crate) struct BatchWriter<'a> {
     buf: Vec<u8>,
-    /// Event data blocks, each with the position of `buf` it belongs before, in order.
+    /// Event data blocks and span tables, each with the position of `buf` it belongs before,
+    /// in order.
     borrowed: Vec<(usize, &'a [u8])>,
     /// Total length of `borrowed`'s blocks.
     borrowed_len: usize,
     count: u32,
     /// Scratch table of the frame being written, reused across frames.
-    spans: Vec<Span>,
+    spans: Vec<HeaderSpan>,
     /// Hot header indices of the frame being written.
     hot: HeaderIndex,
 }
@@ -71,36 +72,6 @@ struct FrameStart {
     headers_at: usize,
     /// Where the data block starts in the finished batch.
     data_start: usize,
-}
-
-/// Largest data block whose spans are written as u16: the span table is ~40 % of an event's
-/// bytes in the batch, and halving it halves what is copied and allocated for it.
-const NARROW_DATA_MAX: usize = u16::MAX as usize;
-
-/// Bytes of one span table entry for a data block of `data_len` bytes.
-fn span_bytes(data_len: usize) -> usize {
-    if data_len <= NARROW_DATA_MAX {
-        8
-    } else {
-        16
-    }
-}
-
-/// Appends one span table entry, big-endian, as u16s when `narrow` (every value then fits).
-fn put_span(buf: &mut Vec<u8>, span: Span, narrow: bool) {
-    if narrow {
-        let mut bytes = [0u8; 8];
-        for (chunk, value) in bytes.chunks_exact_mut(2).zip(span) {
-            chunk.copy_from_slice(&(value as u16).to_be_bytes());
-        }
-        buf.extend_from_slice(&bytes);
-    } else {
-        let mut bytes = [0u8; 16];
-        for (chunk, value) in bytes.chunks_exact_mut(4).zip(span) {
-            chunk.copy_from_slice(&value.to_be_bytes());
-        }
-        buf.extend_from_slice(&bytes);
-    }
 }
 
 /// Offsets fit: frames are capped far below 4 GiB by the engine.
@@ -121,7 +92,7 @@ impl<'a> BatchWriter<'a> {
         buf.extend_from_slice(&0u32.to_be_bytes());
         BatchWriter {
             buf,
-            borrowed: Vec::with_capacity(events),
+            borrowed: Vec::with_capacity(2 * events),
             borrowed_len: 0,
             count: 0,
             spans: Vec::with_capacity(64),
@@ -178,10 +149,14 @@ impl<'a> BatchWriter<'a> {
         let start = self.begin_frame(kind, 0);
         for (name, value) in headers {
             self.hot.note(name, self.spans.len());
-            let name_at = self.append_data(&start, name);
-            let value_at = self.append_data(&start, value);
-            self.spans
-                .push([name_at, offset(name.len()), value_at, offset(value.len())]);
+            let name_start = self.append_data(&start, name);
+            let value_start = self.append_data(&start, value);
+            self.spans.push(HeaderSpan {
+                name_start,
+                name_end: name_start + offset(name.len()),
+                value_start,
+                value_end: value_start + offset(value.len()),
+            });
         }
         let body_at = self.append_data(&start, body);
         let data_len = self.len() - start.data_start;
@@ -190,15 +165,14 @@ impl<'a> BatchWriter<'a> {
         self.end_frame(start, data_len, headers, (body_at, offset(body.len())));
     }
 
-    /// Appends an event whose flat buffer is borrowed, not copied (see
-    /// [`write_to`](Self::write_to)), its span table written after it, values as the engine
-    /// holds them (a plain event's still URL-encoded).
+    /// Appends an event whose flat buffer and span table are borrowed, not copied (see
+    /// [`write_to`](Self::write_to)), values as the engine holds them (a plain event's still
+    /// URL-encoded).
     pub(crate) fn push_event(&mut self, event: &'a Event) {
         let (data, _, body) = event.raw_parts();
         let encoded = event.values_encoded();
         let start = self.begin_frame(KIND_EVENT, if encoded { FLAG_VALUES_ENCODED } else { 0 });
-        self.borrowed.push((self.buf.len(), data));
-        self.borrowed_len += data.len();
+        self.borrow(data);
         let (data_len, headers) = if event.may_hold_arrays() {
             self.push_expanded_spans(&start, event)
         } else {
@@ -208,24 +182,24 @@ impl<'a> BatchWriter<'a> {
         self.end_frame(start, data_len, headers, body);
     }
 
-    /// Writes the span table of an event without multi-values (one span per header) from its
-    /// spans, with the hot indices the engine noted: the event's bytes (cold in this thread's
-    /// cache: the engine's reader built the event) are not read here, only copied. Returns the
-    /// data length and the number of spans.
-    fn push_event_spans(&mut self, event: &Event) -> (usize, usize) {
+    /// Places `bytes` of an event at the current end of the batch, to be copied by `write_to`.
+    fn borrow(&mut self, bytes: &'a [u8]) {
+        self.borrowed.push((self.buf.len(), bytes));
+        self.borrowed_len += bytes.len();
+    }
+
+    /// Places the span table of an event without multi-values (one span per header), which the
+    /// engine's reader stored in the layout's own form, with the hot indices it noted: the
+    /// event's bytes (cold in this thread's cache) are neither read nor re-encoded here, only
+    /// copied. Returns the data length and the number of spans.
+    fn push_event_spans(&mut self, event: &'a Event) -> (usize, usize) {
         let (data, spans, _) = event.raw_parts();
-        let narrow = data.len() <= NARROW_DATA_MAX;
-        self.buf.reserve(spans.len() * span_bytes(data.len()) + 24);
+        debug_assert_eq!(
+            spans.as_bytes().len(),
+            spans.len() * span_entry_bytes(data.len())
+        );
         self.hot = event.header_index();
-        for span in spans {
-            let name_len = span.name_end - span.name_start;
-            let value_len = span.value_end - span.value_start;
-            put_span(
-                &mut self.buf,
-                [span.name_start, name_len, span.value_start, value_len],
-                narrow,
-            );
-        }
+        self.borrow(spans.as_bytes());
         (data.len(), spans.len())
     }
 
@@ -238,34 +212,30 @@ impl<'a> BatchWriter<'a> {
         let (data, spans, _) = event.raw_parts();
         let encoded = event.values_encoded();
         let base = data.as_ptr() as usize;
-        for span in spans {
-            let name_at = span.name_start;
-            let name_len = span.name_end - span.name_start;
+        for span in spans.iter() {
             self.hot.note(
-                &data[name_at as usize..span.name_end as usize],
+                &data[span.name_start as usize..span.name_end as usize],
                 self.spans.len(),
             );
             let value = &data[span.value_start as usize..span.value_end as usize];
+            let with_value = |value_start: u32, len: usize| HeaderSpan {
+                value_start,
+                value_end: value_start + offset(len),
+                ..span
+            };
             match array_items(value, encoded) {
-                None => self.spans.push([
-                    name_at,
-                    name_len,
-                    span.value_start,
-                    span.value_end - span.value_start,
-                ]),
+                None => self.spans.push(span),
                 Some(Cow::Borrowed(items)) => {
                     for item in split_array(items) {
                         let item_at = offset(item.as_ptr() as usize - base);
-                        self.spans
-                            .push([name_at, name_len, item_at, offset(item.len())]);
+                        self.spans.push(with_value(item_at, item.len()));
                     }
                 }
                 Some(Cow::Owned(items)) => {
                     for item in split_array(&items) {
                         let item = url::encode(item);
                         let item_at = self.append_data(start, item.as_bytes());
-                        self.spans
-                            .push([name_at, name_len, item_at, offset(item.len())]);
+                        self.spans.push(with_value(item_at, item.len()));
                     }
                 }
             }
@@ -277,12 +247,9 @@ impl<'a> BatchWriter<'a> {
 
     /// Writes the span table collected in `self.spans` for a data block of `data_len` bytes.
     fn write_spans(&mut self, data_len: usize) {
-        let narrow = data_len <= NARROW_DATA_MAX;
         self.buf
-            .reserve(self.spans.len() * span_bytes(data_len) + 24);
-        for span in &self.spans {
-            put_span(&mut self.buf, *span, narrow);
-        }
+            .reserve(self.spans.len() * span_entry_bytes(data_len) + 24);
+        push_span_table(&mut self.buf, &self.spans, data_len);
     }
 
     /// Appends a frame of `kind` as received (raw header values, e.g. a `command/reply`).
@@ -472,9 +439,9 @@ fn with_poll_batch<R>(items: &[Incoming], write: impl FnOnce(&mut BatchWriter<'_
     })
 }
 
-/// Encodes `items` as one batch straight into a new Java array: each event's data block is
-/// copied once, from the engine's event into the array (the layout's own bytes, about a quarter
-/// of a batch, go through the calling thread's reused buffer).
+/// Encodes `items` as one batch straight into a new Java array: each event's data block and
+/// span table are copied once, from the engine's event into the array (the layout's other bytes,
+/// ~34 per event, go through the calling thread's reused buffer).
 pub(crate) fn poll_batch_array<'local>(
     env: &mut JNIEnv<'local>,
     items: &[Incoming],
@@ -540,10 +507,12 @@ fn write_into_array(
 /// event's data block is borrowed, not written there), so that buffer is allocated once.
 pub(crate) fn size_hint(item: &Incoming) -> usize {
     match item {
-        Incoming::Event(event) => {
+        // The span table is borrowed unless multi-values are expanded.
+        Incoming::Event(event) if event.may_hold_arrays() => {
             let (data, spans, _) = event.raw_parts();
-            spans.len() * span_bytes(data.len()) + 34
+            spans.len() * span_entry_bytes(data.len()) + 34
         }
+        Incoming::Event(_) => 34,
         Incoming::Unknown(frame) => frame.header_block().len() + frame.body().len() + 256,
         Incoming::Log(line) => line.body.len() + 256,
         Incoming::Disconnect(notice) => notice.body.len() + 256,
@@ -585,7 +554,7 @@ pub(crate) fn decode_single(bytes: &[u8]) -> Result<OwnedFrame, BridgeError> {
     let count = reader.u32()? as usize;
     let data_len = reader.u32()? as usize;
     let data = reader.take(data_len)?;
-    let narrow = data_len <= NARROW_DATA_MAX;
+    let narrow = data_len <= NARROW_SPAN_DATA_MAX;
     let slice = |at: u32, len: u32| -> Result<&[u8], BridgeError> {
         let start = at as usize;
         data.get(start..start.saturating_add(len as usize))
@@ -794,7 +763,7 @@ mod tests {
                 let headers = reader.u32().expect("headers") as usize;
                 let data_len = reader.u32().expect("data length") as usize;
                 let data = reader.take(data_len).expect("data");
-                let narrow = data_len <= NARROW_DATA_MAX;
+                let narrow = data_len <= NARROW_SPAN_DATA_MAX;
                 let mut pairs = Vec::new();
                 for _ in 0..headers {
                     let mut span = [0usize; 4];
@@ -1009,6 +978,68 @@ mod tests {
         assert_eq!(out[..len], two_event_batch(&items).finish()[..]);
         assert!(out[len..].iter().all(|&byte| byte == 0xAA));
         assert_eq!(frames_of(&out[..len]).len(), 2);
+    }
+
+    /// A plain event from the wire whose frame's data block is `len` bytes long, with a last
+    /// header after a padding value (so past offset 65,535 once `len` is) and an encoded value.
+    fn plain_event_of_len(len: usize) -> Event {
+        let head = b"Event-Name: CUSTOM\nCaller: a%20b%25\nPad: ".as_slice();
+        let tail = b"\nUnique-ID: u-1\n\n".as_slice();
+        // The envelope around a body of about the same length (as many Content-Length digits).
+        let envelope = plain_event(&vec![b'x'; len - 200]).raw_parts().0.len() - (len - 200);
+        let mut text = head.to_vec();
+        text.resize(len - envelope - tail.len(), b'x');
+        text.extend_from_slice(tail);
+        let event = plain_event(&text);
+        assert_eq!(event.raw_parts().0.len(), len, "the frame's data block");
+        event
+    }
+
+    /// An event's span table, stored by the engine and copied as it is, reads back through the
+    /// layout's rule (u16 spans up to a 65,535-byte data block, u32 above) on both sides of the
+    /// boundary, offsets past 65,535 included, with the hot indices and the values encoded.
+    #[test]
+    fn event_span_tables_cross_as_stored_on_both_sides_of_the_narrow_limit() {
+        for len in [65_534, 65_535, 65_536, 65_537, 1 << 20] {
+            let event = plain_event_of_len(len);
+            assert!(!event.may_hold_arrays(), "the table is copied, not rebuilt");
+            let mut batch = BatchWriter::with_capacity(0);
+            batch.push_event(&event);
+            let bytes = batch.finish();
+            let frames = frames_of(&bytes);
+            let (kind, flags, headers) = &frames[0];
+            assert_eq!((*kind, *flags), (KIND_EVENT, FLAG_VALUES_ENCODED));
+            let names: Vec<&[u8]> = headers.iter().map(|(name, _)| &name[..]).collect();
+            assert_eq!(names, [&b"Event-Name"[..], b"Caller", b"Pad", b"Unique-ID"]);
+            assert_eq!(headers[1].1, b"a%20b%25", "len {len}");
+            assert_eq!(url::decode(&headers[1].1), b"a b%");
+            assert_eq!(headers[3].1, b"u-1", "len {len}");
+            assert_eq!(hot_of_single(&bytes), [0, 3, -1, -1]);
+            let entry = if len <= 65_535 { 8 } else { 16 };
+            assert_eq!(bytes.len(), 4 + 10 + len + 4 * entry + 8 + 16, "len {len}");
+        }
+    }
+
+    /// Events without headers cross with an empty table, their body kept.
+    #[test]
+    fn events_without_headers_cross_with_an_empty_table() {
+        let items = [
+            Incoming::Event(plain_event(b"\n")),
+            Incoming::Event(Event::from_pairs(
+                std::iter::empty::<(&str, &str)>(),
+                Some(b"body"),
+                EventFormat::Json,
+            )),
+        ];
+        let mut batch = two_event_batch(&items);
+        let mut out = vec![0; batch.len()];
+        batch.write_to(&mut out);
+        let frames = frames_of(&out);
+        assert_eq!(frames.len(), 2);
+        assert!(frames.iter().all(|(_, _, headers)| headers.is_empty()));
+        let tail = &out[out.len() - 24..out.len() - 16];
+        assert_eq!(tail, words(&[0, 4]), "the second frame's body span");
+        assert_eq!(&out[out.len() - 28..out.len() - 24], b"body");
     }
 
     #[test]

@@ -1,20 +1,21 @@
 //! [`Event`]: event headers and body in one flat buffer, decoded lazily.
 //!
-//! Layout: one byte buffer holds every name, every value and the body, with one [`HeaderSpan`]
-//! per header, in wire order, in the same allocation (see `HeaderBlock`). A plain event is its
+//! Layout: one byte buffer holds every name, every value and the body, with a table of one
+//! [`HeaderSpan`] per header, in wire order, in the same allocation (see `HeaderBlock`; the table
+//! is stored in the compact form JNI hands to Java, see `push_span_table`). A plain event is its
 //! frame as received: the reader splits the lines straight from its read buffer and copies the
 //! frame and the spans into that allocation, so the buffer also holds bytes no span covers (the
 //! envelope, separators), and its values stay URL-encoded: a value is decoded when it is read,
 //! and only if it holds a `%` (the headers the engine routes on, such as `Event-Name`,
 //! `Unique-ID` and `Job-UUID`, never do). Parsing therefore only finds line ends and colons, and
-//! notes where the [`INDEXED_HEADERS`] are. Handing an event across JNI is one byte array plus an
-//! array of offsets, still encoded, so Java decodes only what it reads.
+//! notes where the [`INDEXED_HEADERS`] are. Handing an event across JNI is two copies, its bytes
+//! and its span table, still encoded, so Java decodes only what it reads.
 
 use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use super::frame::{Frame, HeaderBlock, HeaderSpan};
+use super::frame::{Frame, HeaderBlock, HeaderSpan, SpanTable};
 use super::url;
 use crate::error::ProtocolError;
 
@@ -243,9 +244,9 @@ impl Event {
 
     /// Decodes URL-encoded header lines that are not in a body: the outbound `connect` reply,
     /// whose whole header block is the channel's `CHANNEL_DATA` event.
-    pub(crate) fn from_encoded_spans(data: &[u8], spans: &[HeaderSpan]) -> Event {
+    pub(crate) fn from_encoded_spans(data: &[u8], spans: SpanTable<'_>) -> Event {
         let mut builder = EventBuilder::with_capacity(data.len(), spans.len());
-        for span in spans {
+        for span in spans.iter() {
             builder.push_with(span.name(data), |out| {
                 url::decode_into(span.value(data), out)
             });
@@ -352,7 +353,7 @@ impl Event {
             bytes: Vec::with_capacity(self.block.data().len()),
             ranges: Vec::with_capacity(self.block.spans().len()),
         };
-        for span in self.block.spans() {
+        for span in self.block.spans().iter() {
             let start = decoded.bytes.len() as u32;
             url::decode_into(span.value(self.block.data()), &mut decoded.bytes);
             decoded.ranges.push(start..decoded.bytes.len() as u32);
@@ -406,10 +407,11 @@ impl Event {
         self.encoded
     }
 
-    /// The flat layout: the byte buffer, one span per header, and the body range inside the
-    /// buffer. Cheap to copy across JNI in one piece; bytes outside the spans carry nothing.
-    /// The values are as stored: URL-encoded when [`values_encoded`](Self::values_encoded).
-    pub fn raw_parts(&self) -> (&[u8], &[HeaderSpan], Option<Range<usize>>) {
+    /// The flat layout: the byte buffer, one span per header (in the table's stored form, which
+    /// JNI copies as it is), and the body range inside the buffer. Cheap to copy across JNI in
+    /// one piece; bytes outside the spans carry nothing. The values are as stored: URL-encoded
+    /// when [`values_encoded`](Self::values_encoded).
+    pub fn raw_parts(&self) -> (&[u8], SpanTable<'_>, Option<Range<usize>>) {
         let body = self
             .body
             .as_ref()
@@ -645,6 +647,104 @@ pub fn split_array(items: &[u8]) -> impl Iterator<Item = &[u8]> {
 mod tests {
     use super::*;
 
+    /// The text of a plain event exactly `len` bytes long whose last header comes after a
+    /// padding value, so that its offsets exceed 65,535 once `len` does.
+    fn plain_text_of_len(len: usize) -> Vec<u8> {
+        let head = b"Event-Name: CUSTOM\nCaller: a%20b%25\nPad: ".as_slice();
+        let tail = b"\nAfter: v%41\n\n".as_slice();
+        let mut text = head.to_vec();
+        text.resize(len - tail.len(), b'x');
+        text.extend_from_slice(tail);
+        text
+    }
+
+    /// The span table as the JNI layout spells it, written here independently of the engine.
+    fn layout_table(spans: &[HeaderSpan], data_len: usize) -> Vec<u8> {
+        let mut table = Vec::new();
+        for span in spans {
+            let parts = [
+                span.name_start,
+                span.name_end - span.name_start,
+                span.value_start,
+                span.value_end - span.value_start,
+            ];
+            for part in parts {
+                if data_len <= 65_535 {
+                    table.extend_from_slice(&u16::try_from(part).expect("u16").to_be_bytes());
+                } else {
+                    table.extend_from_slice(&part.to_be_bytes());
+                }
+            }
+        }
+        table
+    }
+
+    /// An event holds its span table in the JNI layout's form (u16 quads up to a 65,535-byte
+    /// block, u32 quads from 65,536 on) and reads its headers back through it on both sides of
+    /// that boundary, offsets past 65,535 included.
+    #[test]
+    fn span_table_is_stored_in_layout_form_across_the_narrow_wide_boundary() {
+        for len in [65_534, 65_535, 65_536, 65_537, 1 << 20] {
+            let text = plain_text_of_len(len);
+            let event = Event::from_plain(&text);
+            let mut scanned = Vec::new();
+            scan_plain(&text, 0, &mut scanned);
+            let (data, spans, body) = event.raw_parts();
+            assert_eq!((data.len(), body), (len, None));
+            assert_eq!(spans.as_bytes(), layout_table(&scanned, len), "len {len}");
+            assert_eq!(spans.iter().collect::<Vec<_>>(), scanned, "len {len}");
+            let names: Vec<&[u8]> = event.headers().map(|(name, _)| name).collect();
+            assert_eq!(names, [&b"Event-Name"[..], b"Caller", b"Pad", b"After"]);
+            assert_eq!(event.header_bytes("after"), Some(&b"vA"[..]), "len {len}");
+            assert_eq!(event.header("caller").as_deref(), Some("a b%"));
+            assert_eq!(event.header_bytes("pad").map(<[u8]>::len), Some(len - 55));
+            assert_eq!(event.name().as_deref(), Some("CUSTOM"));
+        }
+    }
+
+    /// Events without headers have an empty table, with or without a body.
+    #[test]
+    fn events_without_headers_have_an_empty_span_table() {
+        let bare = Event::from_plain(b"\n");
+        let with_body = Event::from_pairs(
+            std::iter::empty::<(&[u8], &[u8])>(),
+            Some(b"body"),
+            EventFormat::Json,
+        );
+        for event in [&bare, &with_body] {
+            let (_, spans, _) = event.raw_parts();
+            assert!(spans.is_empty() && spans.as_bytes().is_empty());
+            assert_eq!((event.len(), event.headers().count()), (0, 0));
+            assert_eq!(event.name(), None);
+        }
+        assert_eq!(with_body.body(), Some(&b"body"[..]));
+    }
+
+    /// A body past 64 KiB makes the table wide; the body and the headers before it read back.
+    #[test]
+    fn a_huge_body_makes_the_table_wide() {
+        let body = vec![b'b'; 100_000];
+        let event = Event::from_pairs(
+            [("Event-Name", "CUSTOM"), ("Percent", "100%")],
+            Some(&body),
+            EventFormat::Json,
+        );
+        let (data, spans, _) = event.raw_parts();
+        assert_eq!(spans.as_bytes().len(), 2 * 16);
+        assert_eq!(
+            spans.get(1),
+            HeaderSpan {
+                name_start: 16,
+                name_end: 23,
+                value_start: 23,
+                value_end: 27
+            }
+        );
+        assert_eq!(data.len(), 27 + body.len());
+        assert_eq!(event.header("percent").as_deref(), Some("100%"));
+        assert_eq!(event.body(), Some(&body[..]));
+    }
+
     #[test]
     fn plain_event_with_nested_body_and_array() {
         let text = b"Event-Name: BACKGROUND_JOB\nJob-Command-Arg: %7Ba%3Db%7D+x\n\
@@ -686,7 +786,7 @@ mod tests {
             Event::from_plain(b"Event-Name: CUSTOM\nCaller: a%20b\nMulti: ARRAY%3A%3Ax%7C%3Ay\n\n");
         let (data, spans, _) = event.raw_parts();
         assert!(event.values_encoded());
-        assert_eq!(spans[1].value(data), b"a%20b");
+        assert_eq!(spans.get(1).value(data), b"a%20b");
         assert_eq!(event.header_bytes("event-name"), Some(&b"CUSTOM"[..]));
         assert!(event.decoded.get().is_none(), "no escape read yet");
         assert_eq!(event.header("caller").as_deref(), Some("a b"));

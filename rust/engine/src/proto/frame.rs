@@ -26,7 +26,6 @@ impl Default for FrameLimits {
 /// Byte offsets of one header inside a buffer: the name is `name_start..name_end`, the value
 /// `value_start..value_end` (the two need not be adjacent).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[repr(C)]
 pub struct HeaderSpan {
     /// Offset of the first byte of the name.
     pub name_start: u32,
@@ -38,10 +37,6 @@ pub struct HeaderSpan {
     pub value_end: u32,
 }
 
-/// Bytes of one [`HeaderSpan`]: four `u32`, no padding (what [`packed_bytes`] relies on).
-const SPAN_BYTES: usize = std::mem::size_of::<HeaderSpan>();
-const _: () = assert!(SPAN_BYTES == 16 && std::mem::align_of::<HeaderSpan>() == 4);
-
 impl HeaderSpan {
     pub(crate) fn name<'a>(&self, data: &'a [u8]) -> &'a [u8] {
         &data[self.name_start as usize..self.name_end as usize]
@@ -52,39 +47,122 @@ impl HeaderSpan {
     }
 }
 
-/// The bytes of `words`, in memory order.
-#[allow(unsafe_code)]
-fn packed_bytes(words: &[HeaderSpan]) -> &[u8] {
-    // SAFETY: a HeaderSpan is four u32 with no padding (`repr(C)`, asserted above), so all of
-    // its bytes are initialized; u8 needs no alignment and takes every bit pattern.
-    unsafe { std::slice::from_raw_parts(words.as_ptr().cast::<u8>(), words.len() * SPAN_BYTES) }
+/// Largest data block whose span table holds `u16`s (nearly every event's: ~3 KB); a larger
+/// block's holds `u32`s.
+pub const NARROW_SPAN_DATA_MAX: usize = u16::MAX as usize;
+
+/// Bytes of one span table entry for a data block of `data_len` bytes.
+pub fn span_entry_bytes(data_len: usize) -> usize {
+    if data_len <= NARROW_SPAN_DATA_MAX {
+        8
+    } else {
+        16
+    }
 }
 
-/// The bytes of `words`, writable.
-#[allow(unsafe_code)]
-fn packed_bytes_mut(words: &mut [HeaderSpan]) -> &mut [u8] {
-    // SAFETY: as in `packed_bytes`; every bit pattern is a valid u32 too, so whatever is written
-    // leaves valid spans behind, and the exclusive borrow of `words` covers the whole view.
-    unsafe {
-        std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), words.len() * SPAN_BYTES)
+/// Appends the span table of `spans` (offsets into a data block of `data_len` bytes) to `out`
+/// in its stored form, which is also the form esl4j's JNI batch layout carries (so a poll copies
+/// an event's table with one `memcpy`): per header big-endian `nameStart nameLen valueStart
+/// valueLen`, each a `u16` when `data_len <=` [`NARROW_SPAN_DATA_MAX`], else a `u32`. Half the
+/// bytes of [`HeaderSpan`]s for nearly every event.
+pub fn push_span_table(out: &mut Vec<u8>, spans: &[HeaderSpan], data_len: usize) {
+    let table_start = out.len();
+    out.resize(table_start + spans.len() * span_entry_bytes(data_len), 0);
+    let table = &mut out[table_start..];
+    if data_len <= NARROW_SPAN_DATA_MAX {
+        write_span_entries::<2>(table, spans);
+    } else {
+        write_span_entries::<4>(table, spans);
+    }
+}
+
+/// Writes one entry per span, each of four big-endian fields of `FIELD` bytes (2 or 4, a
+/// constant so that each field is one byte swap and one store).
+fn write_span_entries<const FIELD: usize>(table: &mut [u8], spans: &[HeaderSpan]) {
+    for (entry, span) in table.chunks_exact_mut(4 * FIELD).zip(spans) {
+        let parts = [
+            span.name_start,
+            span.name_end - span.name_start,
+            span.value_start,
+            span.value_end - span.value_start,
+        ];
+        for (field, part) in entry.chunks_exact_mut(FIELD).zip(parts) {
+            // The low FIELD bytes: every offset and length is at most the data length, which
+            // fits in FIELD bytes.
+            field.copy_from_slice(&part.to_be_bytes()[4 - FIELD..]);
+        }
+    }
+}
+
+/// A span table in its stored form (see [`push_span_table`]): the spans of an event's or a
+/// frame's headers, in wire order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpanTable<'a> {
+    table: &'a [u8],
+    entry: usize,
+}
+
+impl<'a> SpanTable<'a> {
+    /// Number of spans.
+    pub fn len(&self) -> usize {
+        self.table.len() / self.entry
+    }
+
+    /// `true` when there is no span.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Span `index`.
+    ///
+    /// # Panics
+    /// When `index` is not below [`len`](Self::len).
+    pub fn get(&self, index: usize) -> HeaderSpan {
+        let at = index * self.entry;
+        let entry = &self.table[at..at + self.entry];
+        let (name_start, name_len, value_start, value_len) = if self.entry == 8 {
+            let word = u64::from_be_bytes(entry.try_into().expect("8 bytes"));
+            let part = |shift: u32| (word >> shift) as u16 as u32;
+            (part(48), part(32), part(16), part(0))
+        } else {
+            let word = u128::from_be_bytes(entry.try_into().expect("16 bytes"));
+            let part = |shift: u32| (word >> shift) as u32;
+            (part(96), part(64), part(32), part(0))
+        };
+        HeaderSpan {
+            name_start,
+            name_end: name_start + name_len,
+            value_start,
+            value_end: value_start + value_len,
+        }
+    }
+
+    /// Every span, in wire order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = HeaderSpan> + 'a {
+        let table = *self;
+        (0..table.len()).map(move |index| table.get(index))
+    }
+
+    /// The table's bytes as stored: what esl4j's JNI layout carries after a frame's data block.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.table
     }
 }
 
 /// Bytes and the spans of the headers in them: the lookup by name that frames and events
 /// share. Bytes outside the spans (a frame's body, an event's body) are the owner's business.
 ///
-/// Spans and bytes share one allocation (the spans first, then the bytes packed 16 to an
-/// element): an event then costs one `malloc` and one `free` instead of two, and both sit above
-/// glibc's per-thread cache, where each takes the arena's lock (its `free` on the JNI poll
-/// thread, contending with the reader that allocates).
+/// The span table (in the stored form of [`push_span_table`]) and the bytes share one
+/// allocation: an event then costs one `malloc` and one `free` instead of two, and both sit
+/// above glibc's per-thread cache, where each takes the arena's lock (its `free` on the JNI poll
+/// thread, contending with the reader that allocates). The reader writes the table while the
+/// spans are in its cache; the JNI poll, on another core, copies it as it is.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct HeaderBlock {
-    /// The spans, then the bytes (the last element zero-padded).
-    storage: Vec<HeaderSpan>,
-    /// How many elements of `storage` are spans.
-    span_count: u32,
-    /// How many bytes there are.
-    data_len: u32,
+    /// The span table, then the bytes.
+    storage: Vec<u8>,
+    /// How many bytes of `storage` are the span table.
+    table_len: u32,
     /// The spans this block's owner reads (a frame the envelope's, its event the event's).
     shown_start: u32,
     shown_end: u32,
@@ -95,20 +173,15 @@ impl HeaderBlock {
     /// one allocation. Frames are capped far below 4 GiB, so lengths fit in u32.
     pub(crate) fn new(pieces: &[&[u8]], spans: &[HeaderSpan]) -> HeaderBlock {
         let data_len: usize = pieces.iter().map(|piece| piece.len()).sum();
-        let elements = spans.len() + data_len.div_ceil(SPAN_BYTES);
-        let mut storage = Vec::with_capacity(elements);
-        storage.extend_from_slice(spans);
-        storage.resize(elements, HeaderSpan::default());
-        let mut free = packed_bytes_mut(&mut storage[spans.len()..]);
+        let table_len = spans.len() * span_entry_bytes(data_len);
+        let mut storage = Vec::with_capacity(table_len + data_len);
+        push_span_table(&mut storage, spans, data_len);
         for piece in pieces {
-            let (target, rest) = free.split_at_mut(piece.len());
-            target.copy_from_slice(piece);
-            free = rest;
+            storage.extend_from_slice(piece);
         }
         HeaderBlock {
             storage,
-            span_count: spans.len() as u32,
-            data_len: data_len as u32,
+            table_len: table_len as u32,
             shown_start: 0,
             shown_end: spans.len() as u32,
         }
@@ -116,30 +189,44 @@ impl HeaderBlock {
 
     /// The same block, its owner reading only the spans `shown` (indexes among all spans).
     pub(crate) fn showing(mut self, shown: std::ops::Range<usize>) -> HeaderBlock {
-        debug_assert!(shown.end <= self.span_count as usize);
+        debug_assert!(shown.end * self.entry_bytes() <= self.table_len as usize);
         self.shown_start = shown.start as u32;
         self.shown_end = shown.end as u32;
         self
     }
 
+    /// Number of spans, shown or not.
+    fn span_count(&self) -> usize {
+        self.table_len as usize / self.entry_bytes()
+    }
+
+    fn entry_bytes(&self) -> usize {
+        span_entry_bytes(self.storage.len() - self.table_len as usize)
+    }
+
     /// Every byte of the block.
     pub(crate) fn data(&self) -> &[u8] {
-        &packed_bytes(&self.storage[self.span_count as usize..])[..self.data_len as usize]
+        &self.storage[self.table_len as usize..]
     }
 
     /// The spans the owner reads, in wire order.
-    pub(crate) fn spans(&self) -> &[HeaderSpan] {
-        &self.storage[self.shown_start as usize..self.shown_end as usize]
+    pub(crate) fn spans(&self) -> SpanTable<'_> {
+        let entry = self.entry_bytes();
+        SpanTable {
+            table: &self.storage
+                [self.shown_start as usize * entry..self.shown_end as usize * entry],
+            entry,
+        }
     }
 
     /// Name of header `index`, exact bytes.
     pub(crate) fn name(&self, index: usize) -> &[u8] {
-        self.spans()[index].name(self.data())
+        self.spans().get(index).name(self.data())
     }
 
     /// Value of header `index` as stored (an event's may still be URL-encoded).
     pub(crate) fn raw_value(&self, index: usize) -> &[u8] {
-        self.spans()[index].value(self.data())
+        self.spans().get(index).value(self.data())
     }
 
     /// Every `(name, stored value)` in wire order.
@@ -295,14 +382,14 @@ impl Frame {
         match self.plain {
             Some(scan) => {
                 let envelope = self.block.spans().len();
-                let all = self.block.span_count as usize;
+                let all = self.block.span_count();
                 Ok((self.block.showing(envelope..all), scan))
             }
             None => Err(self),
         }
     }
 
-    pub(crate) fn spans(&self) -> &[HeaderSpan] {
+    pub(crate) fn spans(&self) -> SpanTable<'_> {
         self.block.spans()
     }
 

@@ -10,5 +10,8 @@ pub mod url;
 mod xml;
 
 pub use event::{split_array, Event, EventFormat, HeaderIndex, ARRAY_PREFIX, INDEXED_HEADERS};
-pub use frame::{Frame, FrameLimits, FrameParser, HeaderSpan};
+pub use frame::{
+    push_span_table, span_entry_bytes, Frame, FrameLimits, FrameParser, HeaderSpan, SpanTable,
+    NARROW_SPAN_DATA_MAX,
+};
 pub use message::{ApiResponse, DisconnectNotice, Disposition, LogLine, Reply, ServerMessage};
