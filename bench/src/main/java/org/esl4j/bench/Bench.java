@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * Runs the JVM benchmarks, each scenario and client in a fresh JVM (no JIT profile or leaked
  * memory carried from one client to the next), and prints the figures as Markdown tables.
  *
- * <p>Usage: {@code Bench [all | flood CLIENT... | paced [lean|sim] [CLIENT...] | soak CLIENT [EVENTS] | outbound
+ * <p>Usage: {@code Bench [all | flood CLIENT... | paced [lean|sim] [rate=N] [CLIENT...] | soak CLIENT [EVENTS] | outbound
  * [async|blocking] SESSIONS... | consumer-api [CLIENT...]]}; clients: raw-socket, raw-api (paced only), esl4j-engine,
  * esl4j-modern, esl4j-view, esl4j-compat, esl-client, thingscloud ({@code paced} without clients: raw-api, esl4j-compat,
  * esl4j-modern and the two peers, each against the lean load source and then the simulator unless one is
@@ -43,14 +43,16 @@ public final class Bench {
     private static final long FORK_LIMIT_MS = TimeUnit.HOURS.toMillis(2);
     /** The exit status of a JVM that ran out of memory with {@code -XX:+ExitOnOutOfMemoryError}. */
     private static final int OUT_OF_MEMORY_STATUS = 3;
-    /** The paced-latency scenario: api round trips while this many events/s arrive. */
+    /** The paced-latency scenario: api round trips while this many events/s arrive (unless {@code rate=N} says). */
     private static final int PACED_RATE = 20_000;
-    private static final int PACED_EVENTS = 200_000;
-    private static final int PACED_WARMUP_EVENTS = 40_000;
+    /** A paced run lasts this long at any rate, after a warm-up a fifth as long. */
+    private static final int PACED_SECONDS = 10;
+    private static final int PACED_WARMUP_SECONDS = 2;
+    private static final String RATE_ARG = "rate=";
     private static final List<String> PACED_CLIENTS = Arrays.asList("raw-api", "esl4j-compat", "esl4j-modern",
             "esl-client", "thingscloud");
     private static final String USAGE =
-            "usage: Bench [all | flood CLIENT... | paced [lean|sim] [CLIENT...] | soak CLIENT [EVENTS] | outbound [async|blocking] SESSIONS..."
+            "usage: Bench [all | flood CLIENT... | paced [lean|sim] [rate=N] [CLIENT...] | soak CLIENT [EVENTS] | outbound [async|blocking] SESSIONS..."
                     + " | consumer-api [CLIENT...]]";
     private static final List<String> JVM_OPTIONS = Arrays.asList("-Xms1g", "-Xmx1g", "-XX:MaxDirectMemorySize=2g",
             "-Djava.util.logging.config.file=/dev/null");
@@ -140,21 +142,27 @@ public final class Bench {
     }
 
     /**
-     * The paced-latency scenario: {@code [lean|sim] [CLIENT...]}; without a source both in turn (the lean
-     * one's floor is the transport's, the simulator's its own reply path), without clients {@link #PACED_CLIENTS}.
+     * The paced-latency scenario: {@code [lean|sim] [rate=N] [CLIENT...]}; without a source both in turn (the
+     * lean one's floor is the transport's, the simulator's its own reply path), without a rate
+     * {@link #PACED_RATE} events/s, without clients {@link #PACED_CLIENTS}.
      */
     private void paced(List<String> args) throws Exception {
         List<LoadDriver.Source> sources = Arrays.asList(LoadDriver.Source.LEAN, LoadDriver.Source.SIMULATOR);
         List<String> clients = args;
-        if (!args.isEmpty() && (args.get(0).equals(LoadDriver.Source.LEAN.id) || args.get(0).equals(LoadDriver.Source.SIMULATOR.id))) {
-            sources = Collections.singletonList(LoadDriver.Source.byId(args.get(0)));
-            clients = args.subList(1, args.size());
+        if (!clients.isEmpty() && (clients.get(0).equals(LoadDriver.Source.LEAN.id) || clients.get(0).equals(LoadDriver.Source.SIMULATOR.id))) {
+            sources = Collections.singletonList(LoadDriver.Source.byId(clients.get(0)));
+            clients = clients.subList(1, clients.size());
+        }
+        int rate = PACED_RATE;
+        if (!clients.isEmpty() && clients.get(0).startsWith(RATE_ARG)) {
+            rate = Integer.parseInt(clients.get(0).substring(RATE_ARG.length()));
+            clients = clients.subList(1, clients.size());
         }
         for (LoadDriver.Source source : sources) {
             for (String client : clients.isEmpty() ? PACED_CLIENTS : clients) {
                 FloodClient.Kind.byId(client);
                 fork(PacedBench.class, Collections.<String>emptyList(), Arrays.asList(client, source.id,
-                        Integer.toString(PACED_RATE), Integer.toString(PACED_EVENTS), Integer.toString(PACED_WARMUP_EVENTS)),
+                        Integer.toString(rate), Integer.toString(rate * PACED_SECONDS), Integer.toString(rate * PACED_WARMUP_SECONDS)),
                         FORK_LIMIT_MS);
             }
         }
