@@ -45,12 +45,12 @@ final class Report {
                     bestPeerP99 < Double.MAX_VALUE ? String.format(Locale.ROOT, "%.3f", number(r, "p99") / bestPeerP99) : "—"));
         }
         for (Map<String, String> r : section(out, results, "paced", "### `api` round trip under a paced flood (a call every 5 ms from another thread)",
-                "| client | load source | events/s | p50 µs | p99 µs | max µs | calls | lost |",
-                "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")) {
-            out.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %,.0f | %,.0f | %,.0f | %,.0f | %s |%n", r.get("client"),
+                "| client | load source | events/s | p50 µs | p99 µs | max µs | calls | lost | p50 over this run's floor µs |",
+                "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")) {
+            out.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %,.0f | %,.0f | %,.0f | %,.0f | %s | %s |%n", r.get("client"),
                     r.get("source"),
                     number(r, "rate"), 1000 * number(r, "p50"), 1000 * number(r, "p99"), 1000 * number(r, "max"),
-                    number(r, "calls"), lost(r)));
+                    number(r, "calls"), lost(r), overFloor(results, r)));
         }
         for (Map<String, String> r : section(out, results, "soak", "### Memory under a long flood",
                 "| client | events | lost | events/s | RSS after 1 M | RSS at end | heap after GC, 1 M | heap after GC, end |",
@@ -132,6 +132,21 @@ final class Report {
 
     private static String ratio(double value, double base) {
         return base > 0 ? String.format(Locale.ROOT, "%.2f×", value / base) : "—";
+    }
+
+    /**
+     * A paced client's p50 minus the raw-api floor's p50 at the same source and rate in the same
+     * run: what the client itself adds, comparable across sittings whose floors differ by several
+     * times (the machine is a VM on a shared host).
+     */
+    private static String overFloor(List<Map<String, String>> results, Map<String, String> r) {
+        for (Map<String, String> floor : scenario(results, "paced")) {
+            if (floor.get("client").equals("raw-api") && !r.get("client").equals("raw-api")
+                    && floor.get("source").equals(r.get("source")) && floor.get("rate").equals(r.get("rate"))) {
+                return String.format(Locale.ROOT, "%+,.0f", 1000 * (number(r, "p50") - number(floor, "p50")));
+            }
+        }
+        return "—";
     }
 
     /** Events the client never delivered, over all measured runs (out of runs × events). */
