@@ -72,8 +72,25 @@ final class EventCounter {
 
     /** Arms the latch for {@code more} further events; call before the flood starts. */
     void expect(long more) {
+        arm(consumed.get() + more);
+    }
+
+    private void arm(long total) {
         reached = new CountDownLatch(1);
-        target = consumed.get() + more;
+        target = total;
+    }
+
+    /**
+     * Waits up to {@code settleMs} for the count to reach {@code total} (events still in flight
+     * after a flood, such as the API events its calls fired); returns how many are still missing.
+     */
+    long missingAfter(long total, long settleMs) throws InterruptedException {
+        arm(total);
+        // Read after arming: the event that reaches the target then sees it and opens the latch.
+        if (consumed.get() < total) {
+            await(settleMs);
+        }
+        return Math.max(0, total - consumed.get());
     }
 
     /** Waits until the armed target is reached; false on timeout. */

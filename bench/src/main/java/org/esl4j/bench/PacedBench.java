@@ -22,7 +22,6 @@ public final class PacedBench {
     private static final long RUN_SLACK_MS = 60_000;
     /** How long events still in flight after the flood may take to arrive before they count as lost. */
     private static final long SETTLE_MS = 5_000;
-    private static final long SETTLE_CHECK_MS = 10;
 
     private PacedBench() {
     }
@@ -44,12 +43,7 @@ public final class PacedBench {
             long before = counter.consumed();
             double[] trips = Measure.toArray(pacedRun(driver, counter, client, events, rate));
             // Both load sources fire an API event per call, as FreeSWITCH does: they count as sent.
-            long expected = before + events + trips.length;
-            long settleBy = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SETTLE_MS);
-            while (counter.consumed() < expected && System.nanoTime() < settleBy) {
-                Thread.sleep(SETTLE_CHECK_MS);
-            }
-            long lost = Math.max(0, expected - counter.consumed());
+            long lost = counter.missingAfter(before + events + trips.length, SETTLE_MS);
             Measure.report("scenario", "paced", "client", kind.id, "source", source.id, "rate", rate, "events", events, "lost", lost,
                     "calls", trips.length, "p50", Measure.quantile(trips, 0.5), "p99", Measure.quantile(trips, 0.99),
                     "max", Measure.quantile(trips, 1), "checksum", counter.checksum());
