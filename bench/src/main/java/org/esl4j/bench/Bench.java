@@ -98,7 +98,7 @@ public final class Bench {
                     if (word.equals("async") || word.equals("blocking")) {
                         mode = word;
                     } else {
-                        bench.outbound(Integer.parseInt(word), mode);
+                        bench.outbound(positive(word), mode);
                     }
                 }
                 break;
@@ -155,7 +155,7 @@ public final class Bench {
         }
         int rate = PACED_RATE;
         if (!clients.isEmpty() && clients.get(0).startsWith(RATE_ARG)) {
-            rate = Integer.parseInt(clients.get(0).substring(RATE_ARG.length()));
+            rate = positive(clients.get(0).substring(RATE_ARG.length()));
             clients = clients.subList(1, clients.size());
         }
         for (LoadDriver.Source source : sources) {
@@ -166,6 +166,19 @@ public final class Bench {
                         FORK_LIMIT_MS);
             }
         }
+    }
+
+    /** A positive count from the command line, or the usage as the error. */
+    private static int positive(String text) {
+        try {
+            int value = Integer.parseInt(text);
+            if (value > 0) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below with the usage
+        }
+        throw new IllegalArgumentException("not a positive number: " + text + "\n" + USAGE);
     }
 
     private void soak(String client, long events) throws Exception {

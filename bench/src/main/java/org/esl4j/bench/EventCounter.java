@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class EventCounter {
     /** Events between two ticks, e.g. between two api calls under flood. */
     static final int TICK_EVENTS = 1_000;
+    /** How long events still in flight after a flood may take to arrive before they count as lost. */
+    private static final long SETTLE_MS = 5_000;
 
     private final AtomicLong consumed = new AtomicLong();
     private final AtomicLong checksum = new AtomicLong();
@@ -81,14 +83,14 @@ final class EventCounter {
     }
 
     /**
-     * Waits up to {@code settleMs} for the count to reach {@code total} (events still in flight
+     * Waits up to {@link #SETTLE_MS} for the count to reach {@code total} (events still in flight
      * after a flood, such as the API events its calls fired); returns how many are still missing.
      */
-    long missingAfter(long total, long settleMs) throws InterruptedException {
+    long missingAfter(long total) throws InterruptedException {
         arm(total);
         // Read after arming: the event that reaches the target then sees it and opens the latch.
         if (consumed.get() < total) {
-            await(settleMs);
+            await(SETTLE_MS);
         }
         return Math.max(0, total - consumed.get());
     }
